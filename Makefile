@@ -1,0 +1,106 @@
+# vnet - userspace virtio-net device and driver with peer links.
+#
+#   make            build everything into build/
+#   make deps       install the Debian 12 packages that are missing
+#   make demo       two VMs' devices linked as peers, with traffic
+#   make check      the whole test suite (unit + integration)
+#   make check SANITIZE=1   the same, built with ASan + UBSan into build-san/
+#   make lint       clang-tidy and cppcheck over the sources
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CC ?= gcc
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	  -Wformat=2 -Wvla -fno-strict-aliasing -D_GNU_SOURCE -I. $(SANFLAGS)
+DEPFLAGS = -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS_BASE := -lpthread -lm
+CMOCKA_LIBS := -lcmocka
+
+# Debian 12 packages the build, the tests and the demo need.
+DEB_PACKAGES := build-essential pkg-config liburing-dev libcmocka-dev \
+		libnl-3-dev libnl-route-3-dev iproute2 procps psmisc
+
+COMMON_SRC := $(sort $(shell find common -name '*.c'))
+HOST_SRC := $(sort $(filter-out host/main.c,$(shell find host -name '*.c')))
+GUEST_SRC := $(sort $(filter-out guest/main.c,$(wildcard guest/*.c)))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TESTPROG_SRC := $(sort $(wildcard tests/progs/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_COMMON := $(BUILD)/libvnetcommon.a
+LIB_HOST := $(BUILD)/libvnethost.a
+LIB_GUEST := $(BUILD)/libvnetguest.a
+LIBS := $(LIB_HOST) $(LIB_GUEST) $(LIB_COMMON)
+
+HOST_BIN := $(BUILD)/vnet-host
+GUEST_BIN := $(BUILD)/vnet-guest
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TESTPROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(TESTPROG_SRC))
+
+.PHONY: all deps demo check test lint clean
+all: $(HOST_BIN) $(GUEST_BIN) $(UNIT_BINS) $(TESTPROG_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(LIB_COMMON): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIB_HOST): $(call obj,$(HOST_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIB_GUEST): $(call obj,$(GUEST_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(HOST_BIN): $(call obj,host/main.c) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+$(GUEST_BIN): $(call obj,guest/main.c) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_BASE)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/progs/%.o $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+# Installs only what is missing; needs root (apt-get) when anything is.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install:" $$missing >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) sh tests/integration/demo.sh
+
+check test: deps
+	$(MAKE) all
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+lint:
+	clang-tidy --quiet $(COMMON_SRC) $(HOST_SRC) $(GUEST_SRC) host/main.c guest/main.c -- $(filter-out -Werror $(SANFLAGS),$(CFLAGS))
+	cppcheck --quiet --error-exitcode=1 --inline-suppr -I. -D_GNU_SOURCE -D__BYTE_ORDER__=1234 -D__ORDER_LITTLE_ENDIAN__=1234 common host guest
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+#include "gmem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+void gmem_init(struct gmem *gm)
+{
+	memset(gm, 0, sizeof(*gm));
+}
+
+static void window_release(struct gmem_window *w)
+{
+	if (w->owned && w->hva)
+		munmap(w->hva, w->size);
+	memset(w, 0, sizeof(*w));
+}
+
+void gmem_clear(struct gmem *gm)
+{
+	for (unsigned i = 0; i < gm->n; i++)
+		window_release(&gm->win[i]);
+	gm->n = 0;
+	gm->generation++;
+}
+
+/* [a, a+alen) and [b, b+blen) overlap; both known not to overflow. */
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+static int check_new_window(const struct gmem *gm, uint64_t gpa, uint64_t size)
+{
+	if (size == 0 || gpa + size < gpa)
+		return -EINVAL;
+	for (unsigned i = 0; i < gm->n; i++)
+		if (ranges_overlap(gpa, size, gm->win[i].gpa, gm->win[i].size))
+			return -EEXIST;
+	if (gm->n >= GMEM_MAX_WINDOWS)
+		return -ENOSPC;
+	return 0;
+}
+
+static int add_window(struct gmem *gm, uint64_t gpa, uint64_t size, void *hva,
+		      bool writable, bool owned)
+{
+	struct gmem_window *w = &gm->win[gm->n++];
+
+	w->gpa = gpa;
+	w->size = size;
+	w->hva = hva;
+	w->writable = writable;
+	w->owned = owned;
+	gm->generation++;
+	return 0;
+}
+
+int gmem_add(struct gmem *gm, uint64_t gpa, uint64_t size, void *hva,
+	     bool writable)
+{
+	int rc = check_new_window(gm, gpa, size);
+
+	if (rc)
+		return rc;
+	if (!hva)
+		return -EINVAL;
+	return add_window(gm, gpa, size, hva, writable, false);
+}
+
+int gmem_map_fd(struct gmem *gm, uint64_t gpa, uint64_t size, int fd,
+		uint64_t off, bool prot_write)
+{
+	int prot = PROT_READ | (prot_write ? PROT_WRITE : 0);
+	void *p;
+	int rc = check_new_window(gm, gpa, size);
+
+	if (rc)
+		return rc;
+	if (fd < 0 || off + size < off || size > SIZE_MAX || (off & 4095))
+		return -EINVAL;
+	p = mmap(NULL, (size_t)size, prot, MAP_SHARED, fd, (off_t)off);
+	if (p == MAP_FAILED)
+		return -errno;
+	return add_window(gm, gpa, size, p, prot_write, true);
+}
+
+int gmem_remove(struct gmem *gm, uint64_t gpa, uint64_t size)
+{
+	for (unsigned i = 0; i < gm->n; i++) {
+		if (gm->win[i].gpa == gpa && gm->win[i].size == size) {
+			window_release(&gm->win[i]);
+			gm->win[i] = gm->win[--gm->n];
+			memset(&gm->win[gm->n], 0, sizeof(gm->win[0]));
+			gm->generation++;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void *gmem_translate(const struct gmem *gm, uint64_t gpa, uint64_t len,
+		     bool write)
+{
+	if (len == 0 || gpa + len < gpa)
+		return NULL;
+	for (unsigned i = 0; i < gm->n; i++) {
+		const struct gmem_window *w = &gm->win[i];
+
+		/* gpa - w->gpa cannot underflow once gpa >= w->gpa; compare
+		 * lengths instead of end addresses so nothing overflows. */
+		if (gpa < w->gpa || gpa - w->gpa >= w->size)
+			continue;
+		if (len > w->size - (gpa - w->gpa))
+			return NULL;
+		if (write && !w->writable)
+			return NULL;
+		return w->hva + (gpa - w->gpa);
+	}
+	return NULL;
+}
+
+uint64_t gmem_gpa_of(const struct gmem *gm, const void *p, uint64_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	for (unsigned i = 0; i < gm->n; i++) {
+		const struct gmem_window *w = &gm->win[i];
+		uintptr_t base = (uintptr_t)w->hva;
+
+		if (a < base || a - base >= w->size)
+			continue;
+		if (len > w->size - (a - base))
+			return UINT64_MAX;
+		return w->gpa + (a - base);
+	}
+	return UINT64_MAX;
+}

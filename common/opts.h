@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.h - vnet-host's command line and --config file (design.md
+ * "Command line").  The device options are the hypervisor's own words:
+ *
+ *   vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v] \
+ *             vdev virtio-net [intr INTR] [legacy] [loc ADDR] [mac MAC] \
+ *                             [name NAME] [peer PATH] [peerfeats MASK] \
+ *                             [vhost-user PATH] [vdev ...]
+ *
+ * Parsing is all-or-nothing: on any error nothing is kept, and the
+ * message names the word, where it was (command line argument number or
+ * file:line) and what was expected.
+ */
+#ifndef VNET_OPTS_H
+#define VNET_OPTS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define OPTS_MAX_VDEVS	 32
+#define OPTS_NAME_MAX	 48	/* system and vdev names, incl. NUL */
+#define OPTS_INTR_MAX	 32
+#define OPTS_PATH_MAX	 108	/* sun_path: every path here is a socket */
+#define OPTS_ORIGIN_MAX	 (PATH_MAX + 32)
+
+struct vdev_opts {
+	char origin[OPTS_ORIGIN_MAX];	/* "command line" or "FILE:LINE" */
+	bool legacy;
+	bool has_loc;
+	uint64_t loc;			/* MMIO base address (page aligned) */
+	bool has_intr;
+	char intr[OPTS_INTR_MAX];	/* e.g. "41" or "gic:40" */
+	bool has_mac;
+	uint8_t mac[6];			/* unicast; generated when !has_mac */
+	bool has_name;
+	char name[OPTS_NAME_MAX];	/* "net<index>" when not given */
+	bool has_peer;
+	char peer[OPTS_PATH_MAX];
+	uint64_t peerfeats;		/* subset of VNET_PEERFEATS_MAX */
+	bool peerfeats_auto;
+	bool has_vhost_user;
+	char vhost_user[OPTS_PATH_MAX];
+};
+
+struct host_opts {
+	char system[OPTS_NAME_MAX];	/* default "default" */
+	char run_dir[PATH_MAX];		/* resolved (never empty after parse) */
+	bool run_dir_given;
+	char config[PATH_MAX];
+	int verbose;			/* count of -v */
+	unsigned n_vdevs;
+	struct vdev_opts vdevs[OPTS_MAX_VDEVS];
+};
+
+/* Parses argv (argv[0] is the program).  Reads --config FILE if given
+ * (its vdevs come before the command line's).  Fills defaults: system
+ * "default", run dir per opts_default_run_dir, names "net<i>", MACs per
+ * opts_default_mac.  Validates across vdevs: names unique, no two vdevs
+ * with the same MAC.  0 on success; -EINVAL with err filled otherwise. */
+int opts_parse_cmdline(struct host_opts *o, int argc, char **argv, char *err,
+		       size_t errlen);
+/* Parses config text (the same `vdev virtio-net ...` lines, '#' starts a
+ * comment, blank lines ignored) as if read from a file named fname,
+ * appending vdevs to o.  For tests and opts_parse_cmdline. */
+int opts_parse_config_text(struct host_opts *o, const char *text,
+			   const char *fname, char *err, size_t errlen);
+
+/* $VNET_RUN_DIR, else /run/vnet when writable (or creatable), else
+ * $XDG_RUNTIME_DIR/vnet, else /tmp/vnet-$UID. */
+int opts_default_run_dir(char *out, size_t outlen);
+/* A locally administered unicast MAC, stable for (system, name). */
+void opts_default_mac(const char *system, const char *name, uint8_t mac[6]);
+/* "52:54:00:12:34:56" (also accepts '-' separators). 0 or -EINVAL.
+ * Refuses multicast and all-zero addresses. */
+int opts_parse_mac(const char *s, uint8_t mac[6]);
+/* Formats into buf (>= 18 bytes). */
+const char *opts_format_mac(const uint8_t mac[6], char *buf);
+/* Is s a valid system or vdev name: 1..OPTS_NAME_MAX-1 characters of
+ * [A-Za-z0-9_.-], not starting with '.' or '-'. */
+bool opts_valid_name(const char *s);
+/* Usage text for vnet-host. */
+void opts_usage(FILE *f);
+
+#endif /* VNET_OPTS_H */

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vq.h - one virtqueue API, driver side and device side, with the ring
+ * layouts (split now, packed next) behind it.
+ *
+ * Rules every implementation keeps (style.md, Linux virtio_ring.c):
+ *  - Trusted state lives in this struct (private memory).  Whatever the
+ *    other side can write (descriptors, indices, ids, lengths, flags) is
+ *    read once into a local, checked, and never re-read.
+ *  - Malformed ring contents latch the queue "broken" with a reason; every
+ *    later call fails fast with -EIO.  Nothing aborts, nothing loops without
+ *    bound, nothing is read or written outside the translated ring parts
+ *    and buffers.
+ *  - Indices are 16-bit and wrap; comparisons use wrapping arithmetic.
+ *  - One queue is used by one thread at a time (callers serialise).
+ */
+#ifndef VNET_RING_VQ_H
+#define VNET_RING_VQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../gmem.h"
+#include "../virtio.h"
+
+enum vq_layout { VQ_SPLIT = 0, VQ_PACKED = 1 };
+
+/* Negotiated ring features (subset of the virtio feature bits). */
+#define VQ_F_EVENT_IDX	0x1u	/* VIRTIO_F_RING_EVENT_IDX */
+#define VQ_F_INDIRECT	0x2u	/* VIRTIO_F_RING_INDIRECT_DESC */
+
+#define VQ_REASON_LEN 160
+
+/* Guest-physical addresses of the three ring parts (2.6): for split the
+ * descriptor table, available ring and used ring; for packed the
+ * descriptor ring, driver event and device event structures. */
+struct vq_addrs {
+	uint64_t desc;
+	uint64_t driver;
+	uint64_t device;
+};
+
+/* Counters kept by both sides; the two-process test and the device's
+ * statistics read them. */
+struct vq_stats {
+	uint64_t notify_needed;		/* kick_prepare/flush said "signal" */
+	uint64_t notify_suppressed;	/* ...and said "no need" */
+};
+
+/* ======================= device side ================================= */
+
+/* One guest buffer of a chain, translated and bounds-checked. */
+struct vq_buf {
+	uint8_t *ptr;
+	uint32_t len;
+};
+
+/* What a chain is allowed to contain (2.7.4: device-readable elements
+ * come before device-writable ones in every chain). */
+enum vq_chain_kind {
+	VQ_CHAIN_ANY = 0,
+	VQ_CHAIN_READ_ONLY,	/* e.g. net TX: a writable buffer is an error */
+	VQ_CHAIN_WRITE_ONLY,	/* e.g. net RX: a readable buffer is an error */
+};
+
+struct vq_chain {
+	uint16_t id;		/* head id / buffer id, for vq_dev_push */
+	uint16_t ndesc;		/* ring slots the chain took (packed) */
+	uint16_t n_out;		/* bufs[0 .. n_out) are device-readable */
+	uint16_t n_in;		/* bufs[n_out .. n_out+n_in) device-writable */
+	uint32_t out_len;	/* sum of readable lengths */
+	uint32_t in_len;	/* sum of writable lengths */
+	struct vq_buf *bufs;	/* caller-provided storage ... */
+	uint16_t cap;		/* ... of this many entries */
+};
+
+struct vq_dev {
+	enum vq_layout layout;
+	uint16_t size;
+	uint32_t flags;			/* VQ_F_* */
+	const struct gmem *gm;
+	bool ready;
+	bool broken;
+	char reason[VQ_REASON_LEN];
+	struct vq_stats stats;
+	union {
+		struct {
+			struct virtq_desc *desc;
+			struct virtq_avail *avail;
+			struct virtq_used *used;
+			uint16_t *used_event;	/* avail->ring[size] */
+			uint16_t *avail_event;	/* used->ring[size] */
+			uint16_t last_avail;	/* next avail slot to read */
+			uint16_t avail_idx_shadow; /* last avail->idx read, checked */
+			uint16_t used_idx;	/* next used slot to fill (private) */
+			uint16_t signalled_used; /* used idx at last flush */
+			bool notify_enabled;
+		} split;
+		struct {
+			struct virtq_packed_desc *desc;
+			struct virtq_packed_event *driver; /* written by driver */
+			struct virtq_packed_event *device; /* written by us */
+			uint16_t last_avail;
+			bool avail_wrap;
+			uint16_t used_idx;
+			bool used_wrap;
+			uint16_t signalled_used;
+			bool signalled_wrap;
+			bool notify_enabled;
+		} packed;
+	};
+};
+
+/* Translates and checks the ring parts (alignment 2.7 table / 2.8.10.1,
+ * whole extent inside guest memory, size a power of two for split and
+ * <= VIRTQ_MAX_SIZE).  On failure returns -EINVAL and fills vq->reason.
+ * May be called again after the guest memory map changed. */
+int vq_dev_init(struct vq_dev *vq, enum vq_layout layout, uint16_t size,
+		uint32_t flags, const struct vq_addrs *a, const struct gmem *gm);
+/* Forget the queue (device reset). */
+void vq_dev_reset(struct vq_dev *vq);
+
+/* Takes the next available chain.  1: *ch filled; 0: nothing available;
+ * -EIO: the ring is malformed (now or before), see vq->reason.  A chain
+ * with more buffers than ch->cap is malformed only if it is also longer
+ * than the queue; otherwise -ENOBUFS and the chain stays available. */
+int vq_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind);
+/* Gives back the most recently popped chains (in reverse pop order), e.g.
+ * when a frame did not fit; they will be popped again. */
+void vq_dev_unpop(struct vq_dev *vq, const struct vq_chain *ch);
+/* Records a used element (not yet visible to the driver). */
+void vq_dev_push(struct vq_dev *vq, const struct vq_chain *ch, uint32_t written);
+/* Publishes the pushed elements (release) and says whether the driver
+ * asked to be interrupted for them (EVENT_IDX / NO_INTERRUPT, 2.7.7;
+ * packed 2.8.10).  Counts into stats. */
+bool vq_dev_flush(struct vq_dev *vq);
+/* Does the driver have a chain waiting? */
+bool vq_dev_has_avail(struct vq_dev *vq);
+/* Enables or disables driver->device notifications (2.7.10).  After
+ * enabling, returns true if a chain arrived meanwhile (poll again). */
+bool vq_dev_set_notify(struct vq_dev *vq, bool enable);
+
+/* Latch the queue broken with a reason (also used by callers that find a
+ * chain semantically bad, e.g. a TX chain shorter than the net header). */
+void vq_dev_set_broken(struct vq_dev *vq, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ======================= driver side ================================= */
+
+/* A buffer the driver offers, by guest-physical address. */
+struct vq_sg {
+	uint64_t gpa;
+	uint32_t len;
+};
+
+struct vq_drv_cfg {
+	enum vq_layout layout;
+	uint16_t size;
+	uint32_t flags;		/* VQ_F_* as negotiated */
+	uint32_t used_align;	/* split: 4 (1.x) or 4096 (legacy) */
+	uint16_t indirect_max;	/* entries per indirect table, 0 = none */
+};
+
+struct vq_drv_extra {		/* private per-head state (desc_extra) */
+	void *token;
+	uint16_t ndesc;
+	uint16_t last;		/* last descriptor of the chain */
+	bool indirect;
+};
+
+struct vq_drv {
+	struct vq_drv_cfg cfg;
+	uint8_t *mem;		/* ring memory (local) */
+	uint64_t mem_gpa;
+	struct vq_addrs addrs;
+	bool broken;
+	char reason[VQ_REASON_LEN];
+	struct vq_stats stats;
+	uint16_t num_free;
+	uint16_t free_head;
+	uint16_t *next_free;	/* private free list, size entries */
+	struct vq_drv_extra *extra;
+	uint8_t *indirect;	/* size * indirect_max descriptors */
+	uint64_t indirect_gpa;
+	union {
+		struct {
+			struct virtq_desc *desc;
+			struct virtq_avail *avail;
+			struct virtq_used *used;
+			uint16_t *used_event;
+			uint16_t *avail_event;
+			uint16_t avail_idx_shadow;	/* what we published */
+			uint16_t avail_flags_shadow;
+			uint16_t kicked_avail;		/* avail idx at last kick_prepare */
+			uint16_t last_used;
+		} split;
+		struct {
+			struct virtq_packed_desc *desc;
+			struct virtq_packed_event *driver;
+			struct virtq_packed_event *device;
+			uint16_t next_avail;
+			bool avail_wrap;
+			uint16_t last_used;
+			bool used_wrap;
+			uint16_t kicked_next;
+			bool kicked_wrap;
+			uint16_t event_flags_shadow;
+		} packed;
+	};
+};
+
+/* Bytes of guest memory the queue needs (ring parts plus indirect
+ * tables), and the alignment the block must have. */
+size_t vq_drv_mem_size(const struct vq_drv_cfg *cfg);
+#define VQ_DRV_MEM_ALIGN 4096
+/* Lays the queue out in mem (local address) = mem_gpa (guest address),
+ * zeroing it.  Allocates private state with malloc; vq_drv_free frees it. */
+int vq_drv_init(struct vq_drv *vq, const struct vq_drv_cfg *cfg, void *mem,
+		uint64_t mem_gpa);
+void vq_drv_free(struct vq_drv *vq);
+
+/* Makes a chain of n_out readable then n_in writable buffers available
+ * (not yet published).  Uses an indirect table when negotiated and
+ * n_out + n_in > 1.  0, -ENOSPC (ring full), -EINVAL, -EIO (broken). */
+int vq_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
+	       unsigned n_in, void *token);
+/* Publishes what was added (release) and says whether the device wants a
+ * notification (EVENT_IDX / NO_NOTIFY, 2.7.10).  Counts into stats. */
+bool vq_drv_kick_prepare(struct vq_drv *vq);
+/* Next used buffer: its token, and *len the length the device wrote.
+ * NULL when none.  A used id that is out of range or not in flight, or a
+ * length larger than the chain's writable size, latches broken. */
+void *vq_drv_get(struct vq_drv *vq, uint32_t *len);
+/* Ask for / stop asking for used-buffer interrupts (2.7.7).
+ * vq_drv_enable_cb returns false if used buffers are already pending
+ * (so the caller must not sleep). */
+void vq_drv_disable_cb(struct vq_drv *vq);
+bool vq_drv_enable_cb(struct vq_drv *vq);
+/* Is a used buffer pending? */
+bool vq_drv_has_used(struct vq_drv *vq);
+/* Number of free descriptors. */
+unsigned vq_drv_num_free(const struct vq_drv *vq);
+/* After a device reset: hands back the tokens of chains still in flight,
+ * one per call, NULL when none remain. */
+void *vq_drv_detach_unused(struct vq_drv *vq);
+
+#endif /* VNET_RING_VQ_H */

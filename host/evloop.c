@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+#include "evloop.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define EV_MAX_TIMERS 256
+#define EV_BATCH 64
+
+struct ev_timer_slot {
+	long id;		/* 0 = free */
+	uint64_t due_ms;
+	ev_timer_fn fn;
+	void *arg;
+};
+
+struct evloop {
+	int epfd;
+	bool stop;
+	long next_timer_id;
+	struct ev_timer_slot timers[EV_MAX_TIMERS];
+	/* Handlers removed during the current dispatch round: events already
+	 * fetched for them must not be delivered. */
+	struct ev_handler *removed[EV_BATCH];
+	unsigned n_removed;
+	bool dispatching;
+};
+
+struct evloop *evloop_new(void)
+{
+	struct evloop *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		free(l);
+		return NULL;
+	}
+	l->next_timer_id = 1;
+	return l;
+}
+
+void evloop_free(struct evloop *l)
+{
+	if (!l)
+		return;
+	close(l->epfd);
+	free(l);
+}
+
+int ev_add(struct evloop *l, struct ev_handler *h, int fd, uint32_t events,
+	   ev_fn fn)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	h->fd = fd;
+	h->fn = fn;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	h->registered = true;
+	return 0;
+}
+
+int ev_mod(struct evloop *l, struct ev_handler *h, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	if (!h->registered)
+		return -ENOENT;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, h->fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+void ev_del(struct evloop *l, struct ev_handler *h)
+{
+	if (!h->registered)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+	h->registered = false;
+	if (l->dispatching && l->n_removed < EV_BATCH)
+		l->removed[l->n_removed++] = h;
+}
+
+long ev_timer(struct evloop *l, unsigned ms, ev_timer_fn fn, void *arg)
+{
+	for (unsigned i = 0; i < EV_MAX_TIMERS; i++) {
+		struct ev_timer_slot *t = &l->timers[i];
+
+		if (t->id)
+			continue;
+		t->id = l->next_timer_id++;
+		t->due_ms = now_ms() + ms;
+		t->fn = fn;
+		t->arg = arg;
+		return t->id;
+	}
+	return -ENOSPC;
+}
+
+void ev_timer_cancel(struct evloop *l, long id)
+{
+	if (id <= 0)
+		return;
+	for (unsigned i = 0; i < EV_MAX_TIMERS; i++)
+		if (l->timers[i].id == id)
+			l->timers[i].id = 0;
+}
+
+void evloop_stop(struct evloop *l) { l->stop = true; }
+
+/* Milliseconds until the next timer (-1: none). */
+static int next_timeout(struct evloop *l)
+{
+	uint64_t now = now_ms(), best = UINT64_MAX;
+
+	for (unsigned i = 0; i < EV_MAX_TIMERS; i++)
+		if (l->timers[i].id && l->timers[i].due_ms < best)
+			best = l->timers[i].due_ms;
+	if (best == UINT64_MAX)
+		return -1;
+	return best <= now ? 0 : (int)(best - now > 60000 ? 60000 : best - now);
+}
+
+static void run_timers(struct evloop *l)
+{
+	uint64_t now = now_ms();
+
+	for (unsigned i = 0; i < EV_MAX_TIMERS; i++) {
+		struct ev_timer_slot *t = &l->timers[i];
+
+		if (t->id && t->due_ms <= now) {
+			ev_timer_fn fn = t->fn;
+			void *arg = t->arg;
+
+			t->id = 0;	/* free before calling: fn may re-arm */
+			fn(arg);
+		}
+	}
+}
+
+static bool was_removed(struct evloop *l, struct ev_handler *h)
+{
+	for (unsigned i = 0; i < l->n_removed; i++)
+		if (l->removed[i] == h)
+			return true;
+	return false;
+}
+
+int evloop_run(struct evloop *l)
+{
+	struct epoll_event evs[EV_BATCH];
+
+	l->stop = false;
+	while (!l->stop) {
+		int n = epoll_wait(l->epfd, evs, EV_BATCH, next_timeout(l));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		l->dispatching = true;
+		l->n_removed = 0;
+		for (int i = 0; i < n && !l->stop; i++) {
+			struct ev_handler *h = evs[i].data.ptr;
+
+			if (was_removed(l, h) || !h->registered)
+				continue;
+			h->fn(h, evs[i].events);
+		}
+		l->dispatching = false;
+		run_timers(l);
+	}
+	return 0;
+}
