@@ -56,16 +56,26 @@ struct host_opts {
 	struct vdev_opts vdevs[OPTS_MAX_VDEVS];
 };
 
+/* opts_parse_cmdline's result when --help or -h was given: the caller
+ * prints opts_usage() and exits 0; nothing else was parsed. */
+#define OPTS_HELP 1
+
 /* Parses argv (argv[0] is the program).  Reads --config FILE if given
  * (its vdevs come before the command line's).  Fills defaults: system
  * "default", run dir per opts_default_run_dir, names "net<i>", MACs per
  * opts_default_mac.  Validates across vdevs: names unique, no two vdevs
- * with the same MAC.  0 on success; -EINVAL with err filled otherwise. */
+ * with the same MAC.  0 on success; OPTS_HELP when help was asked;
+ * -EINVAL with err filled otherwise (-ENOMEM if the config file could not
+ * be buffered).  Never exits the process. */
 int opts_parse_cmdline(struct host_opts *o, int argc, char **argv, char *err,
 		       size_t errlen);
-/* Parses config text (the same `vdev virtio-net ...` lines, '#' starts a
- * comment, blank lines ignored) as if read from a file named fname,
- * appending vdevs to o.  For tests and opts_parse_cmdline. */
+/* Parses config text (the same `vdev virtio-net ...` lines, one vdev per
+ * line, '#' starts a comment, blank lines ignored, lines at most 4096
+ * bytes, no global options) as if read from a file named fname, appending
+ * vdevs to o with origin "FILE:LINE".  Checks names and explicit MACs are
+ * unique among o's vdevs; fills no defaults.  0 or -EINVAL with err
+ * filled.  For tests and opts_parse_cmdline (which also refuses files over
+ * 1 MiB or holding NUL bytes). */
 int opts_parse_config_text(struct host_opts *o, const char *text,
 			   const char *fname, char *err, size_t errlen);
 

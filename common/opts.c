@@ -1,0 +1,1062 @@
+// SPDX-License-Identifier: MIT
+/*
+ * opts.c - vnet-host's command line and --config file (design.md
+ * "Command line").
+ *
+ * Both sources are untrusted text.  Every word is checked before it is
+ * stored, every message says where the word was (argument number or
+ * FILE:LINE), quotes it (escaped and shortened, so a hostile word cannot
+ * drive the terminal or flood the log) and says what was expected.
+ * Nothing here exits, aborts or keeps half a result: the caller refuses to
+ * start on any error.
+ */
+#include "common/opts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/peerfeats.h"
+#include "common/virtio.h"
+
+#define CONFIG_MAX_BYTES   (1024 * 1024)
+#define CONFIG_LINE_MAX	   4096
+/* "vdev virtio-net legacy" plus seven options with values is 17 words. */
+#define CONFIG_LINE_WORDS  32
+#define VERBOSE_MAX	   9
+#define LOC_ALIGN	   UINT64_C(4096)
+#define LOC_LIMIT	   (UINT64_C(1) << 48)	/* guest physical addresses */
+#define QUOTE_MAX	   96	/* bytes of an escaped word in a message */
+#define VFIO_SUFFIX	   ".vfio"
+
+/* ---- Messages --------------------------------------------------------- */
+
+/* Copies w into out with every byte outside printable ASCII (and '\')
+ * written as \xNN, cut with "..." when it does not fit.  outlen >= 4. */
+static const char *show(char *out, size_t outlen, const char *w)
+{
+	size_t o = 0;
+
+	for (; *w; w++) {
+		unsigned char c = (unsigned char)*w;
+		char piece[8];
+		size_t n = 1;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			piece[0] = (char)c;
+		else
+			n = (size_t)snprintf(piece, sizeof(piece), "\\x%02x", c);
+		if (o + n + 4 > outlen) {
+			memcpy(out + o, "...", 4);
+			return out;
+		}
+		memcpy(out + o, piece, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* A word quoted for a message; the buffer lives until the end of the
+ * enclosing block, which covers the call it is an argument of. */
+#define Q(w) show((char[QUOTE_MAX]){ 0 }, QUOTE_MAX, (w))
+
+__attribute__((format(printf, 3, 0)))
+static void vput(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	if (buf && len)
+		vsnprintf(buf, len, fmt, ap);
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Where the words being parsed come from. */
+struct parser {
+	struct host_opts *o;
+	char *err;
+	size_t errlen;
+	const char *file;	/* NULL: the command line */
+	unsigned long line;	/* file: line number, from 1 */
+	int argbase;		/* command line: argv index of words[0] */
+};
+
+/* "argument N: ..." or "FILE:LINE: ..." for the word at words[idx]. */
+__attribute__((format(printf, 3, 4)))
+static int perr(const struct parser *p, int idx, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!p->err || !p->errlen)
+		return -EINVAL;
+	if (p->file) {
+		char fname[256];
+
+		n = snprintf(p->err, p->errlen, "%s:%lu: ",
+			     show(fname, sizeof(fname), p->file), p->line);
+	} else {
+		n = snprintf(p->err, p->errlen, "argument %d: ", p->argbase + idx);
+	}
+	if (n < 0 || (size_t)n >= p->errlen)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vput(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Checkers below write what is wrong into why (when non-NULL). */
+__attribute__((format(printf, 3, 4)))
+static bool bad(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(why, whylen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* ---- Values ----------------------------------------------------------- */
+
+static int digit_value(char c, unsigned base)
+{
+	int d;
+
+	if (c >= '0' && c <= '9')
+		d = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		d = c - 'a' + 10;
+	else if (c >= 'A' && c <= 'F')
+		d = c - 'A' + 10;
+	else
+		return -1;
+	return (unsigned)d < base ? d : -1;
+}
+
+/* Hex "0x..." or decimal, nothing else: no sign, no spaces, no trailing
+ * junk, and no leading 0 on a decimal, because C would read "010" as
+ * octal 8 and a hypervisor configuration may have been written that way. */
+static bool parse_number(const char *s, uint64_t *out, char *why, size_t whylen)
+{
+	const char *p = s;
+	unsigned base = 10;
+	uint64_t v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		p += 2;
+		if (!*p)
+			return bad(why, whylen, "has no hex digits after 0x");
+	} else if (digit_value(s[0], 10) < 0) {
+		return bad(why, whylen,
+			   "is not a number (expected hex like 0x1000 or decimal)");
+	} else if (s[0] == '0' && s[1]) {
+		return bad(why, whylen,
+			   "has a leading 0; octal is not accepted (write hex as 0x...)");
+	}
+	for (; *p; p++) {
+		int d = digit_value(*p, base);
+
+		if (d < 0)
+			return bad(why, whylen, "has '%s' after the number, which is not a %s digit",
+				   Q(p), base == 16 ? "hex" : "decimal");
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			return bad(why, whylen, "does not fit in 64 bits");
+		v = v * base + (uint64_t)d;
+	}
+	*out = v;
+	return true;
+}
+
+static bool name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+static bool check_name(const char *s, char *why, size_t whylen)
+{
+	size_t n = strnlen(s, OPTS_NAME_MAX);
+
+	if (n == 0)
+		return bad(why, whylen, "is empty");
+	if (n >= OPTS_NAME_MAX)
+		return bad(why, whylen, "is longer than %d characters", OPTS_NAME_MAX - 1);
+	if (s[0] == '.' || s[0] == '-')
+		return bad(why, whylen, "starts with '%c'; a name starts with a letter, digit or '_'",
+			   s[0]);
+	for (size_t i = 0; i < n; i++) {
+		if (!name_char_ok(s[i])) {
+			char one[2] = { s[i], '\0' };
+
+			return bad(why, whylen,
+				   "contains '%s'; allowed are letters, digits, '_', '.' and '-'",
+				   Q(one));
+		}
+	}
+	return true;
+}
+
+bool opts_valid_name(const char *s)
+{
+	return s && check_name(s, NULL, 0);
+}
+
+static bool intr_char_ok(char c)
+{
+	return name_char_ok(c) || c == ':';
+}
+
+static bool check_intr(const char *s, char *why, size_t whylen)
+{
+	size_t n = strnlen(s, OPTS_INTR_MAX);
+
+	if (n == 0)
+		return bad(why, whylen, "is empty");
+	if (n >= OPTS_INTR_MAX)
+		return bad(why, whylen, "is longer than %d characters", OPTS_INTR_MAX - 1);
+	for (size_t i = 0; i < n; i++) {
+		if (!intr_char_ok(s[i])) {
+			char one[2] = { s[i], '\0' };
+
+			return bad(why, whylen,
+				   "contains '%s'; expected a line number like 41 or PIC:LINE like gic:40",
+				   Q(one));
+		}
+	}
+	return true;
+}
+
+/* Control characters are legal in Linux file names but only ever appear
+ * in one by mistake or malice; they would also garble every log line. */
+static bool check_path(const char *s, size_t max, char *why, size_t whylen)
+{
+	size_t n = strnlen(s, max);
+
+	if (n == 0)
+		return bad(why, whylen, "is empty");
+	if (n >= max)
+		return bad(why, whylen, "is longer than %zu bytes", max - 1);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return bad(why, whylen, "contains control character \\x%02x",
+				   (unsigned char)s[i]);
+	return true;
+}
+
+static bool check_mac(const char *s, uint8_t mac[6], char *why, size_t whylen)
+{
+	static const char expected[] =
+		"is not a MAC address: expected six hex pairs separated by ':' or '-', like 52:54:00:12:34:56";
+	uint8_t m[6];
+	char sep;
+
+	if (strnlen(s, 18) != 17)
+		return bad(why, whylen, "%s", expected);
+	sep = s[2];
+	if (sep != ':' && sep != '-')
+		return bad(why, whylen, "%s", expected);
+	for (int i = 0; i < 6; i++) {
+		int hi = digit_value(s[3 * i], 16);
+		int lo = digit_value(s[3 * i + 1], 16);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != sep))
+			return bad(why, whylen, "%s", expected);
+		m[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (m[0] & 1)
+		return bad(why, whylen,
+			   "is a multicast address (bit 0 of the first byte is set); a device needs a unicast address");
+	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return bad(why, whylen, "is all zeros; a device needs a real unicast address");
+	memcpy(mac, m, 6);
+	return true;
+}
+
+int opts_parse_mac(const char *s, uint8_t mac[6])
+{
+	if (!s || !mac)
+		return -EINVAL;
+	return check_mac(s, mac, NULL, 0) ? 0 : -EINVAL;
+}
+
+const char *opts_format_mac(const uint8_t mac[6], char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
+/* FNV-1a (64 bit): small, stable across builds and hosts, good enough to
+ * spread names over 32 bits of MAC. */
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+void opts_default_mac(const char *system, const char *name, uint8_t mac[6])
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	h = fnv1a(h, system ? system : "");
+	h = fnv1a(h, "/");
+	h = fnv1a(h, name ? name : "");
+	/* 52:54 is QEMU's prefix: 0x52 has the locally administered bit set
+	 * and the multicast bit clear, and admins already recognise it. */
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = (uint8_t)(h >> 24);
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+/* ---- Run directory ---------------------------------------------------- */
+
+static bool is_writable_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) == 0;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int put_path(char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, outlen, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= outlen) {
+		out[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int opts_default_run_dir(char *out, size_t outlen)
+{
+	const char *env = getenv("VNET_RUN_DIR");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	if (!out || !outlen)
+		return -EINVAL;
+	if (env && *env)
+		return put_path(out, outlen, "%s", env);
+	/* /run/vnet as it is, or created by the host under a writable /run. */
+	if (is_writable_dir("/run/vnet") ||
+	    (stat("/run/vnet", &st) != 0 && errno == ENOENT && is_writable_dir("/run")))
+		return put_path(out, outlen, "/run/vnet");
+	/* The XDG spec says to ignore a relative XDG_RUNTIME_DIR. */
+	if (xdg && xdg[0] == '/')
+		return put_path(out, outlen, "%s/vnet", xdg);
+	return put_path(out, outlen, "/tmp/vnet-%u", (unsigned)geteuid());
+}
+
+/* ---- Device options --------------------------------------------------- */
+
+typedef int (*apply_fn)(const struct parser *p, int idx, struct vdev_opts *v,
+			const char *val);
+
+static int apply_intr(const struct parser *p, int idx, struct vdev_opts *v,
+		      const char *val)
+{
+	char why[160];
+
+	if (!check_intr(val, why, sizeof(why)))
+		return perr(p, idx, "intr '%s' %s", Q(val), why);
+	memcpy(v->intr, val, strlen(val) + 1);
+	v->has_intr = true;
+	return 0;
+}
+
+static int apply_legacy(const struct parser *p, int idx, struct vdev_opts *v,
+			const char *val)
+{
+	(void)p, (void)idx, (void)val;
+	v->legacy = true;
+	return 0;
+}
+
+static int apply_loc(const struct parser *p, int idx, struct vdev_opts *v,
+		     const char *val)
+{
+	char why[160];
+	uint64_t a = 0;
+
+	if (!parse_number(val, &a, why, sizeof(why)))
+		return perr(p, idx, "loc '%s' %s", Q(val), why);
+	if (a == 0)
+		return perr(p, idx, "loc '%s' is zero; expected the device's register base address",
+			    Q(val));
+	if (a % LOC_ALIGN)
+		return perr(p, idx, "loc '%s' is not 4 KiB aligned (expected a multiple of 0x1000)",
+			    Q(val));
+	if (a >= LOC_LIMIT)
+		return perr(p, idx, "loc '%s' is beyond the 48-bit guest physical address space",
+			    Q(val));
+	v->loc = a;
+	v->has_loc = true;
+	return 0;
+}
+
+static int apply_mac(const struct parser *p, int idx, struct vdev_opts *v,
+		     const char *val)
+{
+	char why[160];
+
+	if (!check_mac(val, v->mac, why, sizeof(why)))
+		return perr(p, idx, "mac '%s' %s", Q(val), why);
+	v->has_mac = true;
+	return 0;
+}
+
+static int apply_name(const struct parser *p, int idx, struct vdev_opts *v,
+		      const char *val)
+{
+	char why[160];
+
+	if (!check_name(val, why, sizeof(why)))
+		return perr(p, idx, "name '%s' %s", Q(val), why);
+	memcpy(v->name, val, strlen(val) + 1);
+	v->has_name = true;
+	return 0;
+}
+
+static int apply_peer(const struct parser *p, int idx, struct vdev_opts *v,
+		      const char *val)
+{
+	char why[160];
+
+	if (!check_path(val, OPTS_PATH_MAX, why, sizeof(why)))
+		return perr(p, idx, "peer '%s' %s (a UNIX socket path)", Q(val), why);
+	memcpy(v->peer, val, strlen(val) + 1);
+	v->has_peer = true;
+	return 0;
+}
+
+static int apply_peerfeats(const struct parser *p, int idx, struct vdev_opts *v,
+			   const char *val)
+{
+	char why[256];
+	uint64_t mask = 0;
+
+	if (strcmp(val, "auto") == 0) {
+		v->peerfeats_auto = true;
+		v->peerfeats = 0;
+		return 0;
+	}
+	if (!parse_number(val, &mask, why, sizeof(why)))
+		return perr(p, idx, "peerfeats '%s' %s, or 'auto'", Q(val), why);
+	if (peerfeats_validate(mask, why, sizeof(why)) < 0)
+		return perr(p, idx, "%s", why);
+	v->peerfeats = mask;
+	return 0;
+}
+
+static int apply_vhost_user(const struct parser *p, int idx, struct vdev_opts *v,
+			    const char *val)
+{
+	char why[160];
+
+	if (!check_path(val, OPTS_PATH_MAX, why, sizeof(why)))
+		return perr(p, idx, "vhost-user '%s' %s (a UNIX socket path)", Q(val), why);
+	memcpy(v->vhost_user, val, strlen(val) + 1);
+	v->has_vhost_user = true;
+	return 0;
+}
+
+enum dev_opt { D_INTR, D_LEGACY, D_LOC, D_MAC, D_NAME, D_PEER, D_PEERFEATS,
+	       D_VHOST_USER, D_COUNT };
+
+static const struct dev_option {
+	const char *word;
+	const char *hint;	/* what the value looks like; NULL: a flag */
+	apply_fn apply;
+} dev_options[D_COUNT] = {
+	[D_INTR] = { "intr", "interrupt like 41 or gic:40", apply_intr },
+	[D_LEGACY] = { "legacy", NULL, apply_legacy },
+	[D_LOC] = { "loc", "register base address like 0x1c0b0000", apply_loc },
+	[D_MAC] = { "mac", "MAC address like 52:54:00:12:34:56", apply_mac },
+	[D_NAME] = { "name", "name like net0", apply_name },
+	[D_PEER] = { "peer", "path of the peer vdev's node, like /run/vnet/vm2/net0",
+		     apply_peer },
+	[D_PEERFEATS] = { "peerfeats", "feature mask like 0x19c3, or auto",
+			  apply_peerfeats },
+	[D_VHOST_USER] = { "vhost-user", "socket path for the VMM", apply_vhost_user },
+};
+
+static bool is_help(const char *w)
+{
+	return strcmp(w, "-h") == 0 || strcmp(w, "--help") == 0;
+}
+
+/* "-v", "-vv", "-vvv"...: returns how many v's, 0 if w is not that. */
+static int verbose_count(const char *w)
+{
+	int n = 0;
+
+	if (strcmp(w, "--verbose") == 0)
+		return 1;
+	if (w[0] != '-' || w[1] != 'v')
+		return 0;
+	for (w++; *w; w++, n++)
+		if (*w != 'v')
+			return 0;
+	return n;
+}
+
+static const char *const global_words[] = { "--system", "--run-dir", "--config" };
+
+/* Which global option w is (also as --opt=value), or -1. */
+static int global_index(const char *w, const char **inline_val)
+{
+	for (size_t i = 0; i < sizeof(global_words) / sizeof(global_words[0]); i++) {
+		size_t n = strlen(global_words[i]);
+
+		if (strncmp(w, global_words[i], n) != 0)
+			continue;
+		if (w[n] == '\0') {
+			*inline_val = NULL;
+			return (int)i;
+		}
+		if (w[n] == '=') {
+			*inline_val = w + n + 1;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static bool is_global_word(const char *w)
+{
+	const char *unused;
+
+	return is_help(w) || verbose_count(w) > 0 || global_index(w, &unused) >= 0;
+}
+
+static int unknown_dev_option(const struct parser *p, int idx, const char *w)
+{
+	if (is_global_word(w)) {
+		if (p->file)
+			return perr(p, idx, "global option '%s' is not allowed in a config file; give it on the command line",
+				    Q(w));
+		return perr(p, idx, "global option '%s' must come before the first 'vdev'",
+			    Q(w));
+	}
+	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats or vhost-user%s",
+		    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
+}
+
+static const struct dev_option *find_dev_option(const char *w)
+{
+	for (size_t i = 0; i < D_COUNT; i++)
+		if (strcmp(w, dev_options[i].word) == 0)
+			return &dev_options[i];
+	return NULL;
+}
+
+/* Rules between one vdev's options; at[] holds each option's word index
+ * plus one (0: not given), so the message points at the word. */
+static int check_vdev(const struct parser *p, const struct vdev_opts *v,
+		      const int at[D_COUNT])
+{
+	if (v->has_vhost_user) {
+		static const enum dev_opt transport_opts[] = { D_LOC, D_INTR, D_LEGACY };
+
+		for (size_t i = 0; i < 3; i++) {
+			enum dev_opt d = transport_opts[i];
+
+			if (at[d])
+				return perr(p, at[d] - 1,
+					    "%s cannot be combined with vhost-user: the vhost-user frontend (the VMM) owns the transport",
+					    dev_options[d].word);
+		}
+	}
+	if (v->has_loc && !v->has_intr)
+		return perr(p, at[D_LOC] - 1, "loc needs intr (virtio-mmio needs both)");
+	if (v->has_intr && !v->has_loc)
+		return perr(p, at[D_INTR] - 1,
+			    "intr without loc: intr is for virtio-mmio (give loc too); PCI devices use MSI-X");
+	return 0;
+}
+
+static void set_origin(const struct parser *p, struct vdev_opts *v)
+{
+	char fname[OPTS_ORIGIN_MAX - 24];
+
+	if (!p->file) {
+		snprintf(v->origin, sizeof(v->origin), "command line");
+		return;
+	}
+	snprintf(v->origin, sizeof(v->origin), "%s:%lu",
+		 show(fname, sizeof(fname), p->file), p->line);
+}
+
+/*
+ * Parses "vdev virtio-net OPTION..." starting at words[at] == "vdev", up to
+ * the next "vdev" or the end, and appends the device to p->o.  *next is
+ * the index after the last word used.  0, OPTS_HELP, or -EINVAL.
+ */
+static int parse_vdev(const struct parser *p, char **words, int n, int at, int *next)
+{
+	struct host_opts *o = p->o;
+	int seen[D_COUNT] = { 0 };
+	struct vdev_opts *v;
+	int i = at + 1;
+
+	if (i >= n)
+		return perr(p, at, "'vdev' needs a device type; expected 'vdev virtio-net'");
+	if (strcmp(words[i], "virtio-net") != 0)
+		return perr(p, i, "vdev type '%s' not supported; expected virtio-net",
+			    Q(words[i]));
+	if (o->n_vdevs >= OPTS_MAX_VDEVS)
+		return perr(p, at, "too many vdevs (at most %d)", OPTS_MAX_VDEVS);
+	v = &o->vdevs[o->n_vdevs];
+	memset(v, 0, sizeof(*v));
+	set_origin(p, v);
+
+	for (i++; i < n && strcmp(words[i], "vdev") != 0; i++) {
+		const char *w = words[i];
+		const struct dev_option *d = find_dev_option(w);
+		const char *val = NULL;
+		int rc;
+
+		if (!d) {
+			if (!p->file && is_help(w))
+				return OPTS_HELP;
+			return unknown_dev_option(p, i, w);
+		}
+		if (seen[d - dev_options])
+			return perr(p, i, "option '%s' given twice in one vdev", d->word);
+		seen[d - dev_options] = i + 1;
+		if (d->hint) {
+			/* "vdev" is never a sensible value: the value was
+			 * forgotten, and the next device starts here. */
+			if (i + 1 >= n || strcmp(words[i + 1], "vdev") == 0)
+				return perr(p, i, "option '%s' needs a value (%s)", d->word,
+					    d->hint);
+			val = words[++i];
+		}
+		rc = d->apply(p, i, v, val);
+		if (rc)
+			return rc;
+	}
+	*next = i;
+	if (check_vdev(p, v, seen))
+		return -EINVAL;
+	o->n_vdevs++;
+	return 0;
+}
+
+/* ---- Across vdevs ----------------------------------------------------- */
+
+/* Names and MACs must be unique among o's vdevs.  Before defaults are
+ * filled (final == false) only MACs given explicitly are compared. */
+static int check_unique(const struct host_opts *o, bool final, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < o->n_vdevs; i++) {
+		const struct vdev_opts *a = &o->vdevs[i];
+
+		for (unsigned j = i + 1; j < o->n_vdevs; j++) {
+			const struct vdev_opts *b = &o->vdevs[j];
+
+			if (a->name[0] && strcmp(a->name, b->name) == 0)
+				return fail(err, errlen,
+					    "name '%s' used by two vdevs: %s and %s (vdevs #%u and #%u)",
+					    a->name, a->origin, b->origin, i + 1, j + 1);
+			if ((final || (a->has_mac && b->has_mac)) &&
+			    memcmp(a->mac, b->mac, 6) == 0) {
+				char m[18];
+
+				return fail(err, errlen,
+					    "mac %s used by two vdevs: %s and %s (vdevs #%u '%s' and #%u '%s')%s",
+					    opts_format_mac(a->mac, m), a->origin, b->origin,
+					    i + 1, a->name, j + 1, b->name,
+					    a->has_mac && b->has_mac ? "" : "; give one a mac");
+			}
+		}
+	}
+	return 0;
+}
+
+static bool name_taken(const struct host_opts *o, const char *name)
+{
+	for (unsigned i = 0; i < o->n_vdevs; i++)
+		if (strcmp(o->vdevs[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* "net0", "net1"... in order, skipping any a vdev already has. */
+static void default_names(struct host_opts *o)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < o->n_vdevs; i++) {
+		struct vdev_opts *v = &o->vdevs[i];
+		char cand[OPTS_NAME_MAX];
+
+		if (v->name[0])
+			continue;
+		do
+			snprintf(cand, sizeof(cand), "net%u", k++);
+		while (name_taken(o, cand));
+		memcpy(v->name, cand, sizeof(cand));
+	}
+}
+
+/* Every node and socket is a UNIX socket path, and sun_path is short:
+ * refuse here rather than fail at bind() after other devices started. */
+static int check_socket_paths(const struct host_opts *o, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < o->n_vdevs; i++) {
+		const struct vdev_opts *v = &o->vdevs[i];
+		size_t len = strlen(o->run_dir) + 1 + strlen(o->system) + 1 +
+			     strlen(v->name) + strlen(VFIO_SUFFIX);
+
+		if (len >= OPTS_PATH_MAX)
+			return fail(err, errlen,
+				    "socket path %s/%s/%s%s of vdev '%s' (%s) would be %zu bytes; a UNIX socket path holds at most %d (use a shorter --run-dir, --system or name)",
+				    Q(o->run_dir), o->system, v->name, VFIO_SUFFIX, v->name,
+				    v->origin, len, OPTS_PATH_MAX - 1);
+	}
+	return 0;
+}
+
+static int finish(struct host_opts *o, char *err, size_t errlen)
+{
+	int rc;
+
+	if (o->n_vdevs == 0)
+		return fail(err, errlen, "no vdev given; expected 'vdev virtio-net ...'");
+	if (!o->system[0])
+		snprintf(o->system, sizeof(o->system), "default");
+	if (!o->run_dir_given) {
+		char why[160];
+
+		rc = opts_default_run_dir(o->run_dir, sizeof(o->run_dir));
+		if (rc < 0)
+			return fail(err, errlen,
+				    "cannot choose a run directory (%s; is $VNET_RUN_DIR too long?); give --run-dir",
+				    strerror(-rc));
+		if (!check_path(o->run_dir, sizeof(o->run_dir), why, sizeof(why)))
+			return fail(err, errlen, "run directory '%s' (from $VNET_RUN_DIR) %s",
+				    Q(o->run_dir), why);
+	}
+	default_names(o);
+	for (unsigned i = 0; i < o->n_vdevs; i++)
+		if (!o->vdevs[i].has_mac)
+			opts_default_mac(o->system, o->vdevs[i].name, o->vdevs[i].mac);
+	rc = check_unique(o, true, err, errlen);
+	if (rc)
+		return rc;
+	return check_socket_paths(o, err, errlen);
+}
+
+/* ---- Config file ------------------------------------------------------ */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* One line of a config file, already cut at its newline (and modified in
+ * place: the comment is cut off and words are NUL-terminated). */
+static int parse_config_line(const struct parser *p, char *line)
+{
+	char *words[CONFIG_LINE_WORDS];
+	char *hash = strchr(line, '#');
+	int n = 0, next = 0, rc;
+
+	if (hash)
+		*hash = '\0';
+	for (char *s = line; *s;) {
+		while (is_blank(*s))
+			*s++ = '\0';
+		if (!*s)
+			break;
+		if (n == CONFIG_LINE_WORDS)
+			return perr(p, 0, "more than %d words on one line; one line holds one 'vdev virtio-net ...'",
+				    CONFIG_LINE_WORDS);
+		words[n++] = s;
+		while (*s && !is_blank(*s))
+			s++;
+	}
+	if (n == 0)
+		return 0;
+	if (strcmp(words[0], "vdev") != 0) {
+		if (is_global_word(words[0]))
+			return perr(p, 0, "global option '%s' is not allowed in a config file; give it on the command line",
+				    Q(words[0]));
+		return perr(p, 0, "expected 'vdev virtio-net ...' at the start of the line, got '%s'",
+			    Q(words[0]));
+	}
+	rc = parse_vdev(p, words, n, 0, &next);
+	if (rc)
+		return rc;
+	if (next < n)
+		return perr(p, next, "one vdev per line: start a new line for the next 'vdev'");
+	return 0;
+}
+
+int opts_parse_config_text(struct host_opts *o, const char *text,
+			   const char *fname, char *err, size_t errlen)
+{
+	struct parser p = { .o = o, .err = err, .errlen = errlen,
+			    .file = fname ? fname : "config" };
+	char line[CONFIG_LINE_MAX + 1];
+	const char *s = text;
+
+	if (!o || !text)
+		return fail(err, errlen, "no config to parse");
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		int rc;
+
+		p.line++;
+		if (len > CONFIG_LINE_MAX)
+			return perr(&p, 0, "line is longer than %d bytes", CONFIG_LINE_MAX);
+		memcpy(line, s, len);
+		line[len] = '\0';
+		rc = parse_config_line(&p, line);
+		if (rc)
+			return rc;
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+	return check_unique(o, false, err, errlen);
+}
+
+/* Reads the whole file (bounded: a FIFO or /dev/zero cannot make us read
+ * forever) and refuses what is not a small text file. */
+static int read_config(struct parser *p, int idx, const char *path)
+{
+	char *buf;
+	size_t len = 0;
+	const char *nul;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return perr(p, idx, "cannot open config '%s': %s", Q(path), strerror(errno));
+	buf = malloc(CONFIG_MAX_BYTES + 1);
+	if (!buf) {
+		close(fd);
+		perr(p, idx, "cannot read config '%s': out of memory", Q(path));
+		return -ENOMEM;
+	}
+	while (len <= CONFIG_MAX_BYTES) {
+		ssize_t r = read(fd, buf + len, CONFIG_MAX_BYTES + 1 - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = perr(p, idx, "cannot read config '%s': %s", Q(path), strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > CONFIG_MAX_BYTES) {
+		rc = perr(p, idx, "config '%s' is larger than %d bytes; expected a short text file",
+			  Q(path), CONFIG_MAX_BYTES);
+		goto out;
+	}
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		struct parser at = *p;
+
+		at.file = path;
+		at.line = 1;
+		for (const char *c = buf; c < nul; c++)
+			at.line += *c == '\n';
+		rc = perr(&at, 0, "NUL byte in the file; a config file is text");
+		goto out;
+	}
+	buf[len] = '\0';
+	rc = opts_parse_config_text(p->o, buf, path, p->err, p->errlen);
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* ---- Command line ----------------------------------------------------- */
+
+static const char *const global_hints[] = {
+	"a name like vm1",
+	"a directory for nodes and sockets",
+	"a file of 'vdev virtio-net ...' lines",
+};
+
+static int apply_global(struct parser *p, int idx, int g, const char *val)
+{
+	struct host_opts *o = p->o;
+	char why[160];
+
+	switch (g) {
+	case 0:
+		if (!check_name(val, why, sizeof(why)))
+			return perr(p, idx, "--system '%s' %s", Q(val), why);
+		memcpy(o->system, val, strlen(val) + 1);
+		return 0;
+	case 1:
+		if (!check_path(val, sizeof(o->run_dir), why, sizeof(why)))
+			return perr(p, idx, "--run-dir '%s' %s", Q(val), why);
+		memcpy(o->run_dir, val, strlen(val) + 1);
+		o->run_dir_given = true;
+		return 0;
+	default:
+		if (!check_path(val, sizeof(o->config), why, sizeof(why)))
+			return perr(p, idx, "--config '%s' %s", Q(val), why);
+		memcpy(o->config, val, strlen(val) + 1);
+		return 0;
+	}
+}
+
+int opts_parse_cmdline(struct host_opts *o, int argc, char **argv, char *err,
+		       size_t errlen)
+{
+	struct parser p = { .o = o, .err = err, .errlen = errlen };
+	bool seen[3] = { false };
+	int config_idx = 0;
+	int i = 1, rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!o || argc < 0 || (argc > 0 && !argv))
+		return fail(err, errlen, "no command line to parse");
+	memset(o, 0, sizeof(*o));
+	/* argv[argc] is NULL by contract; do not read past a NULL anyway. */
+	for (int k = 0; k < argc; k++)
+		if (!argv[k]) {
+			argc = k;
+			break;
+		}
+
+	/* Global options, up to the first vdev. */
+	while (i < argc && strcmp(argv[i], "vdev") != 0) {
+		const char *w = argv[i], *val = NULL;
+		int g, v = verbose_count(w);
+
+		if (is_help(w))
+			return OPTS_HELP;
+		if (v) {
+			o->verbose = o->verbose + v > VERBOSE_MAX ? VERBOSE_MAX : o->verbose + v;
+			i++;
+			continue;
+		}
+		g = global_index(w, &val);
+		if (g < 0) {
+			if (w[0] == '-')
+				return perr(&p, i, "unknown option '%s'; expected --system, --run-dir, --config, -v or --help before the first 'vdev'",
+					    Q(w));
+			if (find_dev_option(w))
+				return perr(&p, i, "device option '%s' before any vdev; device options follow 'vdev virtio-net'",
+					    Q(w));
+			return perr(&p, i, "unexpected '%s'; expected a global option or 'vdev virtio-net ...'",
+				    Q(w));
+		}
+		if (seen[g])
+			return perr(&p, i, "option '%s' given twice", global_words[g]);
+		seen[g] = true;
+		if (!val) {
+			if (i + 1 >= argc || strcmp(argv[i + 1], "vdev") == 0)
+				return perr(&p, i, "option '%s' needs a value (%s)", global_words[g],
+					    global_hints[g]);
+			val = argv[++i];
+		}
+		rc = apply_global(&p, i, g, val);
+		if (rc)
+			return rc;
+		if (g == 2)
+			config_idx = i;
+		i++;
+	}
+
+	/* The file's vdevs come first, so its lines keep their order. */
+	if (o->config[0]) {
+		rc = read_config(&p, config_idx, o->config);
+		if (rc)
+			return rc;
+	}
+
+	while (i < argc) {
+		rc = parse_vdev(&p, argv, argc, i, &i);
+		if (rc)
+			return rc;
+	}
+	return finish(o, err, errlen);
+}
+
+/* ---- Usage ------------------------------------------------------------ */
+
+void opts_usage(FILE *f)
+{
+	fputs("Usage: vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v]\n"
+	      "                 vdev virtio-net [OPTION...] [vdev virtio-net [OPTION...]]...\n"
+	      "\n"
+	      "Serves virtio-net devices (vdevs) to guests over vfio-user and links\n"
+	      "them to peer vdevs, in this or another vnet-host.\n"
+	      "\n"
+	      "Global options (before the first vdev):\n"
+	      "  --system NAME    this virtual machine's name (default \"default\")\n"
+	      "  --run-dir DIR    where nodes and sockets live (default $VNET_RUN_DIR,\n"
+	      "                   else /run/vnet, $XDG_RUNTIME_DIR/vnet or /tmp/vnet-$UID)\n"
+	      "  --config FILE    more 'vdev virtio-net ...' lines, one device per line,\n"
+	      "                   '#' starts a comment; they come before the command line's\n"
+	      "  -v, -vv          more log output (repeatable)\n"
+	      "  -h, --help       this text\n"
+	      "\n"
+	      "Device options (after 'vdev virtio-net', each at most once):\n"
+	      "  intr INTR        interrupt the guest sees (like 41 or gic:40); for MMIO,\n"
+	      "                   with loc (PCI uses MSI-X vectors, INTx as fallback)\n"
+	      "  legacy           legacy (0.9.5) interface instead of virtio 1.x\n"
+	      "  loc ADDR         base address of the device registers (4 KiB aligned);\n"
+	      "                   with it the device is virtio-mmio, without it virtio-pci\n"
+	      "  mac MAC          Ethernet address the guest sees (default: generated,\n"
+	      "                   stable for the system and name)\n"
+	      "  name NAME        names this side of a peer link; its node is\n"
+	      "                   RUN-DIR/SYSTEM/NAME and the guest's socket\n"
+	      "                   RUN-DIR/SYSTEM/NAME.vfio (default net0, net1, ...)\n"
+	      "  peer PATH        connect to the peer vdev's node (the other side's\n"
+	      "                   RUN-DIR/SYSTEM/NAME)\n"
+	      "  peerfeats MASK   virtio-net feature bits the peer supports (default 0x0,\n"
+	      "                   at most 0x7fc3; a QNX TCP stack takes 0x19c3); 'auto'\n"
+	      "                   uses what the peer's guest negotiated\n"
+	      "  vhost-user PATH  serve the vdev to a VMM as a vhost-user backend on PATH\n"
+	      "                   instead of over vfio-user (not with loc, intr or legacy)\n"
+	      "\n"
+	      "Example: two VMs whose devices are each other's peer\n"
+	      "  vnet-host --system vm1 vdev virtio-net name net0 \\\n"
+	      "            peer /run/vnet/vm2/net0 peerfeats 0x19c3 &\n"
+	      "  vnet-host --system vm2 vdev virtio-net name net0 \\\n"
+	      "            peer /run/vnet/vm1/net0 peerfeats 0x19c3 &\n",
+	      f);
+}
