@@ -167,6 +167,7 @@ struct vq_drv_extra {		/* private per-head state (desc_extra) */
 	uint16_t ndesc;
 	uint16_t last;		/* last descriptor of the chain */
 	bool indirect;
+	uint32_t in_len;	/* device-writable bytes: bounds the used len */
 };
 
 struct vq_drv {
@@ -183,6 +184,7 @@ struct vq_drv {
 	struct vq_drv_extra *extra;
 	uint8_t *indirect;	/* size * indirect_max descriptors */
 	uint64_t indirect_gpa;
+	uint32_t detach_pos;	/* vq_drv_detach_unused's scan position */
 	union {
 		struct {
 			struct virtq_desc *desc;
