@@ -9,7 +9,9 @@
 #define VNET_HOST_EVLOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 
 struct evloop;
 struct ev_handler;

@@ -85,7 +85,13 @@ struct transport_ops {
 	void (*reset)(struct transport *t);
 	/* After SET_IRQS changed index (bind, unbind, mask, unmask). */
 	void (*irqs_changed)(struct transport *t, uint32_t index);
+	/* Interrupt the driver for queue q, or for a config change when
+	 * q == TRANSPORT_CONFIG_IRQ (MSI-X vector, INTx + ISR, MMIO line).
+	 * Returns true when an interrupt was delivered. */
+	bool (*raise)(struct transport *t, int q);
+	void (*destroy)(struct transport *t);
 };
+#define TRANSPORT_CONFIG_IRQ (-1)
 
 struct transport {
 	const struct transport_ops *ops;

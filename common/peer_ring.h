@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * peer_ring.h - the single-producer single-consumer frame ring that
+ * carries one direction of a peer link (design.md "Peer links").
+ *
+ * The producer creates the ring as a file in /dev/shm and hands its fd to
+ * the consumer (host/peer/ does that over the link socket).  The file is:
+ *
+ *   offset 0      header page: immutable geometry (written once at
+ *                 creation), then the producer's line (prod,
+ *                 prod_need_wakeup), then the consumer's line (cons,
+ *                 cons_need_wakeup), each 128 bytes apart so that neither
+ *                 side's writes bounce the other's cache line (128, not
+ *                 64: x86's adjacent-line prefetcher pairs lines)
+ *   desc_off      desc_count descriptors {u32 off; u32 len;}
+ *   data_off      data_size bytes of records
+ *
+ * A record is one whole frame: the 12-byte struct virtio_net_hdr_v1 and
+ * the Ethernet frame after it, at a 64-byte aligned offset in the data
+ * area, never wrapping past its end.  Indices are free-running u32s; slot
+ * = index & (desc_count - 1).
+ *
+ * Trust: each side trusts only its private state.  The producer keeps a
+ * shadow of every in-flight record and reads nothing from the file but
+ * `cons` and `cons_need_wakeup`; the consumer copies the geometry once at
+ * attach and reads each descriptor once.  Every index and descriptor read
+ * is checked; a bad one latches `broken` with a reason and every later
+ * call fails fast.  Record *contents* stay writable by the producer while
+ * the consumer reads them: copy a record out before parsing it.
+ *
+ * Wakeups follow AF_XDP's need_wakeup: a side sets its flag before it
+ * sleeps, the other side checks it after publishing (with a full barrier
+ * in between on both sides), so no doorbell is written while the other
+ * side is awake.
+ *
+ * Serialization: one thread drives a producer, one thread (possibly in
+ * another process) drives the consumer; nothing here takes a lock,
+ * allocates or makes a syscall on the data path.
+ */
+#ifndef VNET_PEER_RING_H
+#define VNET_PEER_RING_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/virtio.h"
+
+#define PEER_RING_MAGIC		0x52504e56u	/* "VNPR" in file order */
+#define PEER_RING_VERSION	1u
+#define PEER_RING_HDR_SIZE	4096u
+#define PEER_RING_ALIGN		64u		/* record offset alignment */
+
+/* A record: the v1 net header plus up to a 64 KiB GSO frame. */
+#define PEER_RING_REC_MIN	((uint32_t)sizeof(struct virtio_net_hdr_v1))
+#define PEER_RING_REC_MAX	(PEER_RING_REC_MIN + VNET_MAX_GSO_FRAME)
+
+/* Geometry limits, enforced at create and at attach.  The data area holds
+ * at least four maximum-size records; the upper bounds keep a hostile
+ * hello from making us map gigabytes. */
+#define PEER_RING_MIN_DESC	8u
+#define PEER_RING_MAX_DESC	32768u
+#define PEER_RING_MIN_DATA	(320u * 1024u)
+#define PEER_RING_MAX_DATA	(256u * 1024u * 1024u)
+#define PEER_RING_DATA_GRAIN	4096u		/* data_size is a multiple */
+
+#define PEER_RING_DEF_DESC	1024u
+#define PEER_RING_DEF_DATA	(8u * 1024u * 1024u)
+
+static_assert(4 * ((PEER_RING_REC_MAX + PEER_RING_ALIGN - 1) / PEER_RING_ALIGN *
+		   PEER_RING_ALIGN) <= PEER_RING_MIN_DATA,
+	      "the smallest data area must hold four maximum-size records");
+static_assert(PEER_RING_MIN_DATA % PEER_RING_DATA_GRAIN == 0, "data grain");
+
+/* ---- shared layout (a wire format: pinned by static_assert) ----------- */
+
+struct peer_ring_geom {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t desc_count;	/* power of two */
+	uint32_t data_size;
+	uint32_t desc_off;
+	uint32_t data_off;
+	uint64_t file_size;
+	uint32_t start_idx;	/* first prod/cons value (0 on real links) */
+	uint32_t reserved;
+};
+static_assert(sizeof(struct peer_ring_geom) == 40, "geom");
+
+struct peer_ring_hdr {
+	struct peer_ring_geom geom;
+	uint8_t pad0[128 - sizeof(struct peer_ring_geom)];
+	/* written by the producer only */
+	uint32_t prod;
+	uint32_t prod_need_wakeup;	/* producer found the ring full and sleeps */
+	uint8_t pad1[120];
+	/* written by the consumer only */
+	uint32_t cons;
+	uint32_t cons_need_wakeup;	/* consumer sleeps: ring its doorbell */
+	uint8_t pad2[PEER_RING_HDR_SIZE - 264];
+};
+static_assert(offsetof(struct peer_ring_hdr, prod) == 128, "prod line");
+static_assert(offsetof(struct peer_ring_hdr, prod_need_wakeup) == 132, "prod flag");
+static_assert(offsetof(struct peer_ring_hdr, cons) == 256, "cons line");
+static_assert(offsetof(struct peer_ring_hdr, cons_need_wakeup) == 260, "cons flag");
+static_assert(sizeof(struct peer_ring_hdr) == PEER_RING_HDR_SIZE, "header page");
+
+struct peer_ring_desc {
+	uint32_t off;	/* from the start of the data area, PEER_RING_ALIGN aligned */
+	uint32_t len;	/* PEER_RING_REC_MIN..PEER_RING_REC_MAX */
+};
+static_assert(sizeof(struct peer_ring_desc) == 8, "desc");
+
+/* ---- private state ------------------------------------------------------ */
+
+#define PEER_RING_REASON_LEN 160
+#define PEER_RING_NAME_LEN   256
+
+struct peer_ring_stats {
+	uint64_t records;
+	uint64_t bytes;
+	uint64_t wakeups_requested;	/* publish found the other side asleep */
+	uint64_t full;			/* producer: reserve found no room */
+};
+
+/* What the producer remembers of each in-flight record. */
+struct peer_ring_shadow {
+	uint32_t charge;	/* data bytes it holds: skipped tail + aligned length */
+};
+
+struct peer_ring_prod {
+	struct peer_ring_hdr *hdr;	/* the whole mapping starts here */
+	size_t map_size;
+	struct peer_ring_desc *desc;
+	uint8_t *data;
+	struct peer_ring_shadow *shadow;
+	uint32_t desc_count, mask, data_size;
+
+	uint32_t prod;		/* next index to fill */
+	uint32_t prod_pub;	/* last index published */
+	uint32_t cons;		/* last validated consumer index */
+	uint32_t head;		/* data offset where the next record may start */
+	uint32_t used;		/* data bytes held by in-flight records */
+
+	bool reserved;		/* a reserve() awaits its commit() */
+	uint32_t res_off, res_skip, res_len;
+	bool waiting;		/* prod_need_wakeup is set */
+
+	int fd;
+	char shm_name[PEER_RING_NAME_LEN];
+
+	bool broken;
+	char reason[PEER_RING_REASON_LEN];
+	struct peer_ring_stats stats;
+};
+
+struct peer_ring_cons {
+	struct peer_ring_hdr *hdr;
+	size_t map_size;
+	const struct peer_ring_desc *desc;
+	const uint8_t *data;
+	uint32_t desc_count, mask, data_size;
+
+	uint32_t cons;		/* next index to read */
+	uint32_t cons_pub;	/* last index published */
+	uint32_t prod;		/* last validated producer index */
+
+	bool have_cur;		/* the record at cons was read and checked */
+	uint32_t cur_off, cur_len;
+	bool sleeping;		/* cons_need_wakeup is set */
+
+	bool broken;
+	char reason[PEER_RING_REASON_LEN];
+	struct peer_ring_stats stats;
+};
+
+/* ---- geometry -------------------------------------------------------------- */
+
+/* 0 if (desc_count, data_size) is within the limits above, else -EINVAL
+ * with why (may be NULL) filled. */
+int peer_ring_geom_check(uint32_t desc_count, uint32_t data_size, char *why,
+			 size_t whylen);
+/* Size of the file for a valid geometry. */
+uint64_t peer_ring_file_size(uint32_t desc_count, uint32_t data_size);
+
+/* ---- producer ---------------------------------------------------------------- */
+
+/* Creates the ring as shm_name ("/name", O_CREAT|O_EXCL, mode 0600) and
+ * maps it.  p keeps the fd (closed by destroy); *fd_out (if not NULL)
+ * receives it for handing to the consumer.  -errno: -EINVAL (geometry or
+ * name), -EEXIST, -ENOMEM, ... */
+int peer_ring_create(struct peer_ring_prod *p, const char *shm_name,
+		     uint32_t desc_count, uint32_t data_size, int *fd_out);
+/* The same with the first index given: tests use it to cross the u32
+ * wrap. */
+int peer_ring_create_at(struct peer_ring_prod *p, const char *shm_name,
+			uint32_t desc_count, uint32_t data_size,
+			uint32_t start_idx, int *fd_out);
+/* Unmaps and closes; unlinks the file too when asked.  Safe on a zeroed
+ * or already destroyed p. */
+void peer_ring_prod_destroy(struct peer_ring_prod *p, bool unlink);
+
+/* Room for a record of len bytes (REC_MIN..REC_MAX): a pointer to fill,
+ * or NULL when the ring is full (or broken, or len is out of range).
+ * Never blocks.  At most one reservation is open at a time. */
+void *peer_ring_reserve(struct peer_ring_prod *p, uint32_t len);
+/* Queues the reserved record with its final length (REC_MIN..reserved
+ * length).  Private: the consumer sees it after peer_ring_publish. */
+void peer_ring_commit(struct peer_ring_prod *p, uint32_t len);
+/* Makes every committed record visible.  Returns true when the consumer
+ * asked for a wakeup: the caller then writes the consumer's doorbell. */
+bool peer_ring_publish(struct peer_ring_prod *p);
+/* The ring had no room for len bytes: sets prod_need_wakeup and checks
+ * again.  True: still no room, sleep until the doorbell.  False: room
+ * appeared (flag cleared), or the ring is broken. */
+bool peer_ring_prod_wait_prepare(struct peer_ring_prod *p, uint32_t len);
+/* After the doorbell: stop asking the consumer for wakeups. */
+void peer_ring_prod_awake(struct peer_ring_prod *p);
+/* Free descriptor slots, after rereading the consumer's index. */
+uint32_t peer_ring_free_slots(struct peer_ring_prod *p);
+/* Records committed but not yet consumed (published or not). */
+static inline uint32_t peer_ring_in_flight(const struct peer_ring_prod *p)
+{
+	return p->prod - p->cons;
+}
+
+/* ---- consumer ------------------------------------------------------------------ */
+
+/* Maps the producer's ring from fd (not consumed: the caller closes it)
+ * after checking it against the geometry the peer announced: a regular
+ * file of exactly the expected size whose header repeats that geometry.
+ * -EINVAL with c->reason filled on any mismatch; -errno on mmap failure. */
+int peer_ring_cons_attach(struct peer_ring_cons *c, int fd,
+			  uint32_t desc_count, uint32_t data_size);
+/* Unmaps.  Safe on a zeroed or already detached c. */
+void peer_ring_cons_detach(struct peer_ring_cons *c);
+
+/* The next record: 1 with *rec and *len set (len already checked), 0 when
+ * empty, -EIO when the ring is broken (c->reason says why).  Peeking
+ * again without consume returns the same record without rereading it. */
+int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
+		   uint32_t *len);
+/* Done with the peeked record (its bytes may be reused once published). */
+void peer_ring_consume(struct peer_ring_cons *c);
+/* Hands consumed space back to the producer.  True when the producer
+ * waits for space: the caller then writes the producer's doorbell. */
+bool peer_ring_cons_publish(struct peer_ring_cons *c);
+/* Before sleeping (after peer_ring_cons_publish): sets cons_need_wakeup
+ * and checks again.  True: nothing to read, sleep until the doorbell.
+ * False: records arrived (flag cleared) or the ring is broken. */
+bool peer_ring_cons_sleep_prepare(struct peer_ring_cons *c);
+/* After waking: the producer need not ring while we drain. */
+void peer_ring_cons_awake(struct peer_ring_cons *c);
+
+#endif /* VNET_PEER_RING_H */

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio_net.h - the userspace virtio-net driver (library).
+ *
+ *   vnet_dev_open()   connect, probe the transport, 3.1.1 init, queues up
+ *   vnet_tx_burst()   copy frames into TX buffers, one kick decision
+ *   vnet_rx_burst()   hand out received frames, refill RX in a batch
+ *   vnet_wait()       sleep on the interrupt eventfds until there is work
+ *   vnet_dev_close()  reset the device and free everything
+ *
+ * One device is used by one thread at a time (callers serialise).  No
+ * call on the data path (tx/rx burst) allocates or makes a syscall other
+ * than the doorbell, and the doorbell is rung at most once per burst.
+ * Everything the device hands back (used lengths, net headers,
+ * num_buffers, config space) is checked before use.
+ */
+#ifndef VNET_GUEST_VIRTIO_NET_H
+#define VNET_GUEST_VIRTIO_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/virtio.h"
+
+struct vnet_dev;
+
+#define VNET_QUEUE_SIZE_DEFAULT_CAP 256
+#define VNET_RX_BURST_MAX	    256	/* frames per vnet_rx_burst call */
+
+/* Features the driver implements and accepts when offered (plus the
+ * offloads when want_offloads). */
+#define VNET_DRIVER_FEATURES                                               \
+	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC) |   \
+	 VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_MTU) |  \
+	 VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) |                             \
+	 VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) |                         \
+	 VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))
+#define VNET_OFFLOAD_FEATURES                                              \
+	(VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
+	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |                             \
+	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6) |                             \
+	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN) |                              \
+	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_UFO) |                              \
+	 VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) |                              \
+	 VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6) |                              \
+	 VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN) | VIRTIO_BIT(VIRTIO_NET_F_HOST_UFO))
+
+struct vnet_dev_params {
+	const char *socket_path;	/* vfio-user socket of the vdev */
+	uint64_t ram_size;		/* guest RAM bytes; 0 = 64 MiB */
+	uint64_t decline_features;	/* feature bits never to accept */
+	bool want_offloads;		/* also accept VNET_OFFLOAD_FEATURES */
+	bool want_packed;		/* accept RING_PACKED if offered */
+	bool no_interrupts;		/* poll instead of MSI-X (testing) */
+	unsigned queue_size;		/* 0 = device max capped at 256 */
+	unsigned busy_poll_us;		/* vnet_wait spins this long first */
+};
+
+/* A frame.  TX: data/len are the caller's and are copied; hdr (optional)
+ * is the virtio-net header to send (NULL = all zero: a complete frame,
+ * 5.1.6.2).  RX: data/len/hdr point into the device's receive buffer (or
+ * a reassembly buffer for a frame spanning several, MRG_RXBUF) and stay
+ * valid until the next vnet_rx_burst() or vnet_dev_close(); the caller
+ * may modify the bytes in place (e.g. to turn a request into a reply). */
+struct vnet_frame {
+	uint8_t *data;
+	uint32_t len;
+	const struct virtio_net_hdr_v1 *hdr;
+};
+
+struct vnet_stats {
+	uint64_t rx_frames, rx_bytes;
+	uint64_t tx_frames, tx_bytes;
+	uint64_t rx_errors;		/* frames dropped: bad length/num_buffers */
+	uint64_t tx_ring_full;		/* burst stopped on a full TX ring */
+	uint64_t kicks_sent;		/* doorbells rung (both queues) */
+	uint64_t kicks_suppressed;	/* ...and not needed (EVENT_IDX/NO_NOTIFY) */
+	uint64_t kick_errors;
+	uint64_t irqs_config, irqs_rx, irqs_tx;	/* eventfd counts per vector */
+	uint64_t waits, wait_sleeps;	/* vnet_wait calls; of them slept */
+	uint64_t link_changes;
+};
+
+struct vnet_queue_info {
+	const char *name;		/* "receiveq", "transmitq" */
+	uint16_t index;
+	uint16_t size;
+	uint16_t max_size;		/* the device's maximum */
+	uint16_t vector;		/* MSI-X vector, or 0xffff: polled */
+	const char *kick;		/* "eventfd" or "region-write" */
+	unsigned buf_size;		/* bytes per buffer (incl. net header) */
+};
+
+struct vnet_info {
+	const char *transport;		/* "pci-modern" */
+	const char *ring;		/* "split" / "packed" */
+	uint64_t device_features;
+	uint64_t driver_features;
+	uint8_t mac[6];
+	bool mac_from_device;		/* VIRTIO_NET_F_MAC; else random local */
+	bool link_up;
+	bool link_reported;		/* STATUS negotiated (else always up) */
+	uint16_t mtu;			/* from the device (MTU) or 1500 */
+	bool mtu_from_device;
+	uint32_t max_tx_frame;		/* largest frame vnet_tx_burst takes */
+	uint32_t max_rx_frame;
+	uint16_t device_queues;		/* num_queues the device has */
+	unsigned nqueues;		/* queues in use */
+	struct vnet_queue_info queues[2];
+	const char *interrupts;		/* "msix" / "polling" / "mixed" */
+	unsigned msix_vectors;		/* vectors bound */
+	bool needs_reset;		/* DEVICE_NEEDS_RESET seen */
+	bool broken;			/* a queue latched broken */
+	uint64_t ram_size, ram_used;
+	struct vnet_stats stats;
+};
+
+/* Opens and initialises the device.  -errno on failure, with the reason
+ * logged (log_err) in words, e.g. "cannot connect to PATH: ...". */
+int vnet_dev_open(struct vnet_dev **out, const struct vnet_dev_params *p);
+/* Resets the device (3.3: nothing is in flight afterwards), unbinds
+ * interrupts, unmaps and frees guest RAM, closes every fd.  NULL is ok. */
+void vnet_dev_close(struct vnet_dev *dev);
+
+/* Queues up to n frames for transmission (reclaiming sent buffers
+ * first).  Returns how many were queued (0 when the ring is full), or
+ * -EMSGSIZE / -EINVAL when frames[0] itself cannot be sent (too long or
+ * shorter than an Ethernet header, or a header asking for an offload that
+ * was not negotiated), -EIO when the device is broken. */
+int vnet_tx_burst(struct vnet_dev *dev, const struct vnet_frame *frames,
+		  unsigned n);
+/* Free TX slots right now (reclaims completed transmissions). */
+unsigned vnet_tx_space(struct vnet_dev *dev);
+/* Waits up to timeout_ms (< 0: forever) until the device has used every
+ * queued TX buffer (call before vnet_dev_close, whose reset would drop
+ * frames still queued).  0, -ETIMEDOUT, -EINTR, -EIO or -ENOTCONN. */
+int vnet_tx_drain(struct vnet_dev *dev, int timeout_ms);
+/* Receives up to max frames (max is capped at VNET_RX_BURST_MAX).
+ * Returns the count (0: nothing pending) or -EIO. */
+int vnet_rx_burst(struct vnet_dev *dev, struct vnet_frame *frames,
+		  unsigned max);
+
+#define VNET_EV_RX   0x1	/* received frames are pending */
+#define VNET_EV_TX   0x2	/* the TX ring was full and has room again */
+#define VNET_EV_LINK 0x4	/* link state (or other config) changed */
+/* Waits up to timeout_ms (< 0: forever) for work.  Returns a VNET_EV_*
+ * mask (0 on timeout), -EINTR when a signal arrived, -EIO when the device
+ * needs a reset or a queue is broken, -ENOTCONN when the device went
+ * away (its socket closed). */
+int vnet_wait(struct vnet_dev *dev, int timeout_ms);
+
+void vnet_dev_info(struct vnet_dev *dev, struct vnet_info *out);
+bool vnet_link_up(const struct vnet_dev *dev);
+void vnet_mac(const struct vnet_dev *dev, uint8_t mac[6]);
+uint32_t vnet_max_tx_frame(const struct vnet_dev *dev);
+
+#endif /* VNET_GUEST_VIRTIO_NET_H */

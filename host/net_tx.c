@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/*
+ * net_tx.c - transmitq -> peer ring.
+ *
+ * Each chain the guest makes available on the transmitq is one frame: a
+ * virtio-net header followed by the Ethernet frame (5.1.6.2), spread over
+ * device-readable buffers.  We copy it into a record of our transmit ring
+ * (canonical 12-byte header, then the frame), give the chain back, and
+ * publish the ring once per pass, ringing the peer's doorbell only when
+ * its consumer asked for a wakeup.
+ *
+ * Guest notifications are disabled while a pass runs and re-enabled (with
+ * a re-check) only when the queue is empty (2.7.10).  When the peer ring
+ * is full the chain stays in the guest's ring and we wait for the peer's
+ * doorbell: flow control instead of loss.
+ */
+#include <string.h>
+
+#include "common/log.h"
+#include "common/peer_ring.h"
+#include "host/net_dp.h"
+#include "host/vdev_link.h"
+
+/* Header length the guest uses: 12 bytes for VERSION_1 (5.1.6). */
+static uint32_t guest_hdr_len(const struct vdev *vd)
+{
+	(void)vd;
+	return sizeof(struct virtio_net_hdr_v1);
+}
+
+/* Is the frame in a chain one we may put on the link? */
+static bool tx_frame_ok(struct vdev *vd, const struct vq_chain *ch,
+			uint32_t hdr_len)
+{
+	uint32_t flen;
+
+	if (ch->out_len < hdr_len + VNET_ETH_HLEN) {
+		log_rl(LOG_WARN, "%s: transmit chain of %u bytes is shorter than header + Ethernet header",
+		       vd->name, ch->out_len);
+		return false;
+	}
+	flen = ch->out_len - hdr_len;
+	if (flen > VNET_MAX_GSO_FRAME) {
+		log_rl(LOG_WARN, "%s: transmit frame of %u bytes exceeds %u", vd->name,
+		       flen, VNET_MAX_GSO_FRAME);
+		return false;
+	}
+	return true;
+}
+
+static void tx_resched_fn(void *arg)
+{
+	struct vdev *vd = arg;
+
+	vd->tx_resched = -1;
+	net_tx_process(vd);
+}
+
+/* Outcome of one pass over the transmitq. */
+enum tx_stop { TX_EMPTY, TX_BUDGET, TX_RING_FULL, TX_BROKEN };
+
+static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
+			    unsigned *pushed, unsigned *committed, uint32_t *need)
+{
+	struct vdev_queue *q = &vd->q[VNET_TXQ];
+	uint32_t hdr_len = guest_hdr_len(vd);
+	struct vq_chain ch;
+
+	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
+		struct virtio_net_hdr_v1 *hdr;
+		uint8_t *rec;
+		int r;
+
+		ch.bufs = vd->chain_bufs;
+		ch.cap = VDEV_QUEUE_MAX * 2u;
+		r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_READ_ONLY);
+		if (r == 0)
+			return TX_EMPTY;
+		if (r < 0)
+			return TX_BROKEN;
+		if (!ring) {
+			vd->stats.drop_link_down++;
+		} else if (!tx_frame_ok(vd, &ch, hdr_len)) {
+			vd->stats.drop_bad_frame++;
+		} else {
+			rec = peer_ring_reserve(ring, ch.out_len);
+			if (!rec) {
+				*need = ch.out_len;
+				vq_dev_unpop(&q->vq, &ch);
+				return TX_RING_FULL;
+			}
+			chain_gather(&ch, rec, ch.out_len);
+			/* num_buffers is receive-only; 0 on the link (5.1.6.2). */
+			hdr = (struct virtio_net_hdr_v1 *)rec;
+			hdr->num_buffers = 0;
+			peer_ring_commit(ring, ch.out_len);
+			(*committed)++;
+			q->stats.frames++;
+			q->stats.bytes += ch.out_len - hdr_len;
+		}
+		vq_dev_push(&q->vq, &ch, 0);
+		(*pushed)++;
+	}
+	return TX_BUDGET;
+}
+
+void net_tx_process(struct vdev *vd)
+{
+	struct vdev_queue *q = &vd->q[VNET_TXQ];
+	struct peer_ring_prod *ring;
+
+	if (!vdev_running(vd) || !q->enabled || vd->tx_resched >= 0)
+		return;
+	ring = vdev_link_tx(vd);
+	if (ring && vd->tx_waiting_space)
+		peer_ring_prod_awake(ring);
+	vd->tx_waiting_space = false;
+	vq_dev_set_notify(&q->vq, false);
+	for (;;) {
+		unsigned pushed = 0, committed = 0;
+		uint32_t need = 0;
+		enum tx_stop why = tx_pass(vd, ring, &pushed, &committed, &need);
+
+		if (committed)
+			vdev_link_publish(vd);
+		if (pushed)
+			net_dp_flush_used(vd, VNET_TXQ);
+		switch (why) {
+		case TX_BROKEN:
+			net_dp_queue_broken(vd, VNET_TXQ);
+			return;
+		case TX_BUDGET: {
+			long id = ev_timer(vd->ev, 0, tx_resched_fn, vd);
+
+			vd->tx_resched = id > 0 ? id : -1;
+			if (id > 0)
+				return;
+			continue;	/* no timer slot: keep going */
+		}
+		case TX_RING_FULL:
+			if (ring->broken) {
+				vdev_link_ring_broken(vd);
+				return;
+			}
+			/* Sleep until the peer frees space, unless it already did
+			 * (the re-check inside closes the race). */
+			if (peer_ring_prod_wait_prepare(ring, need)) {
+				vd->tx_waiting_space = true;
+				return;
+			}
+			continue;
+		case TX_EMPTY:
+			if (vq_dev_set_notify(&q->vq, true)) {
+				vq_dev_set_notify(&q->vq, false);
+				continue;
+			}
+			return;
+		}
+	}
+}

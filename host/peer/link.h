@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * link.h - the peer link of one vdev (design.md "Peer links").
+ *
+ * A vdev with a name listens on its node <run_dir>/<system>/<name>; with
+ * `peer PATH` it also connects to PATH, every 200 ms while not linked, so
+ * start order does not matter and a restarted peer is found again within
+ * a second.  On each connection both sides send a HELLO (host/peer/
+ * hello.h) with their TX ring and doorbell fds.  At most one link is up:
+ *
+ *  - when both sides name each other and both connections get through,
+ *    the one initiated by the side whose node path sorts first is kept,
+ *    on both sides (a side waits for the other connection's hello rather
+ *    than going up on the losing one, and a losing link that did come up
+ *    is replaced by the winning one);
+ *  - any other connection while a link is up is refused (with a BYE that
+ *    says why).
+ *
+ * Each link formation makes fresh rings and doorbells; link down unmaps
+ * and unlinks them.  Frames in flight at link down may be lost, never
+ * corrupted or duplicated: the rings are never reused.
+ *
+ * Data path: the vdev produces into peer_link_tx() and consumes from
+ * peer_link_rx() (common/peer_ring.h), then calls peer_link_tx_publish /
+ * peer_link_rx_publish, which write the peer's doorbell only when the
+ * peer asked for one.  When our own doorbell fires, cbs->rx runs: records
+ * to consume, or TX space freed.
+ *
+ * Callbacks run on the evloop thread.  They may call any function here,
+ * including peer_link_drop and peer_link_stop.
+ */
+#ifndef VNET_HOST_PEER_LINK_H
+#define VNET_HOST_PEER_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct evloop;
+struct peer_link;
+struct peer_ring_prod;
+struct peer_ring_cons;
+
+#define PEER_RETRY_MS		200
+#define PEER_HELLO_TIMEOUT_MS	2000
+#define PEER_MAX_CONNS		4	/* the link plus connections in handshake */
+
+struct peer_link_cbs {
+	void *arg;
+	void (*up)(void *arg);
+	void (*down)(void *arg, const char *why);
+	/* Our doorbell rang: records to consume, or TX space freed. */
+	void (*rx)(void *arg);
+	/* The peer's guest negotiated these offload bits (peerfeats auto).
+	 * Called before up() when the hello carried them, and again on
+	 * every update while up. */
+	void (*features)(void *arg, uint64_t peer_features);
+};
+
+struct peer_link_cfg {
+	const char *run_dir;
+	const char *system;
+	const char *name;
+	const char *peer_path;		/* NULL: only accept */
+	uint8_t mac[6];
+	uint32_t desc_count;		/* our TX ring; 0: PEER_RING_DEF_DESC */
+	uint32_t data_size;		/* 0: PEER_RING_DEF_DATA */
+};
+
+struct peer_link_stats {
+	uint64_t links_up;		/* link formations */
+	uint64_t links_down;		/* flaps */
+	uint64_t refused;		/* connections refused (cred, busy, bad hello) */
+	uint64_t doorbells_sent;
+	uint64_t doorbells_suppressed;	/* a publish found the peer awake */
+	uint64_t doorbells_received;
+	uint64_t features_updates;	/* received while up */
+};
+
+/* Validates cfg, creates the node (replacing a stale one and the dead
+ * owner's ring files), and starts connecting to peer_path.  -EINVAL bad
+ * names or geometry, -ENAMETOOLONG, -EADDRINUSE node in use by a live
+ * process, -EEXIST node path is not a socket; the reason is logged. */
+int peer_link_start(struct peer_link **out, struct evloop *ev,
+		    const struct peer_link_cfg *cfg,
+		    const struct peer_link_cbs *cbs);
+/* Closes everything, unlinks our node and ring files (SIGTERM path).
+ * No callbacks.  NULL is fine. */
+void peer_link_stop(struct peer_link *l);
+
+bool peer_link_is_up(const struct peer_link *l);
+/* The rings of the link that is up; NULL when down. */
+struct peer_ring_prod *peer_link_tx(struct peer_link *l);
+struct peer_ring_cons *peer_link_rx(struct peer_link *l);
+
+/* Writes the peer's doorbell (no-op when down). */
+void peer_link_ring_peer(struct peer_link *l);
+/* peer_ring_publish on our TX ring, ringing the peer if it sleeps.
+ * Returns true when a doorbell was written. */
+bool peer_link_tx_publish(struct peer_link *l);
+/* peer_ring_cons_publish on our RX ring, ringing the peer if it waits
+ * for space.  Returns true when a doorbell was written. */
+bool peer_link_rx_publish(struct peer_link *l);
+
+/* A ring is broken (or anything else is wrong with the link): drop it
+ * with why (logged, rate-limited, and sent to the peer); it re-forms
+ * later.  down() runs.  No-op when down. */
+void peer_link_drop(struct peer_link *l, const char *why);
+
+/* Our guest negotiated these offload bits (masked to VNET_PEERFEATS_MAX);
+ * sent to the peer now if connected, and in every later hello. */
+void peer_link_set_local_features(struct peer_link *l, uint64_t f);
+/* Our guest reset: its features are unknown again. */
+void peer_link_forget_local_features(struct peer_link *l);
+/* The peer guest's features: true with *f set when known (link up). */
+bool peer_link_peer_features(const struct peer_link *l, uint64_t *f);
+
+/* "system/name" of the peer while up, else NULL. */
+const char *peer_link_peer_name(const struct peer_link *l);
+/* Our node's path. */
+const char *peer_link_node(const struct peer_link *l);
+/* Why the last link went down or the last connection was refused ("" if
+ * never). */
+const char *peer_link_last_error(const struct peer_link *l);
+const struct peer_link_stats *peer_link_stats(const struct peer_link *l);
+
+#endif /* VNET_HOST_PEER_LINK_H */

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vdev.h - the virtio-net device model, independent of its transport.
+ *
+ * A vdev owns: the virtio state (features, status, queue configuration,
+ * device config), its guest's memory map, the kick eventfds of its
+ * queues, the data path between its virtqueues and its peer link, and
+ * its counters.  Transports (host/transport/) translate register accesses
+ * into the vdev_* calls below; the vfio-user server feeds DMA maps and
+ * irq eventfds.
+ */
+#ifndef VNET_HOST_VDEV_H
+#define VNET_HOST_VDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/gmem.h"
+#include "common/opts.h"
+#include "common/ring/vq.h"
+#include "common/virtio.h"
+#include "host/evloop.h"
+#include "host/transport/transport.h"
+
+struct vfio_server;
+struct peer_link;
+
+#define VDEV_NUM_QUEUES	  2	/* receiveq1, transmitq1 (5.1.2) */
+#define VDEV_QUEUE_MAX	  256	/* queue size offered (QEMU's default too) */
+#define VDEV_DEFAULT_MTU  1500
+#define VDEV_BUDGET	  256	/* frames per pass before yielding the loop */
+
+/* Counters a user reads to see what the device did (issue "counters"). */
+struct vdev_queue_stats {
+	uint64_t frames;
+	uint64_t bytes;
+	uint64_t kicks;			/* driver notifications received */
+	uint64_t irqs;			/* interrupts delivered */
+	uint64_t irqs_suppressed;	/* flushes the driver did not want signalled */
+};
+
+struct vdev_stats {
+	uint64_t drop_link_down;	/* TX while the peer link was down */
+	uint64_t drop_bad_frame;	/* too short/long, or unsupported offload */
+	uint64_t drop_no_driver;	/* RX while the guest's driver was not live */
+	uint64_t drop_rx_too_small;	/* guest RX buffer smaller than the frame */
+	uint64_t doorbells_sent;
+	uint64_t link_flaps;
+	uint64_t needs_reset;		/* times the device latched NEEDS_RESET */
+};
+
+struct vdev_queue {
+	struct vdev *vd;
+	/* Driver-programmed configuration (4.1.4.3). */
+	uint16_t size;
+	bool enabled;
+	struct vq_addrs addrs;
+	/* Runtime. */
+	struct vq_dev vq;
+	int kick_fd;			/* ioeventfd handed to the guest */
+	struct ev_handler kick_h;
+	struct vdev_queue_stats stats;
+};
+
+struct vdev {
+	const struct vdev_opts *opts;
+	char system[OPTS_NAME_MAX];
+	char name[OPTS_NAME_MAX];
+	char vfio_path[PATH_MAX];
+	struct evloop *ev;
+	struct gmem gm;
+	struct transport *t;
+	struct vfio_server *srv;
+	struct peer_link *link;
+
+	/* virtio state */
+	uint64_t device_features;
+	uint64_t driver_features;
+	uint8_t status;
+	uint8_t config_generation;
+	struct virtio_net_config cfg;
+	char needs_reset_reason[VQ_REASON_LEN];
+	struct vdev_queue q[VDEV_NUM_QUEUES];
+
+	/* data path */
+	struct vq_buf *chain_bufs;	/* scratch for one chain, VIRTQ_MAX_SIZE */
+	bool tx_waiting_space;		/* peer ring was full */
+	bool rx_waiting_buffers;	/* guest had no RX buffer */
+	long tx_resched;		/* timer id for budget-exhausted passes */
+	long rx_resched;
+	struct vdev_stats stats;
+};
+
+/* Creates the vdev: transport, vfio-user server on
+ * <run_dir>/<system>/<name>.vfio and peer link.  -errno with a logged
+ * reason; nothing is left behind on failure. */
+int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
+		const char *system, const struct vdev_opts *opts);
+/* Stops serving, removes sockets and shared-memory files. */
+void vdev_destroy(struct vdev *vd);
+
+/* ---- called by transports -------------------------------------------- */
+uint32_t vdev_device_features_window(const struct vdev *vd, uint32_t sel);
+void vdev_set_driver_features_window(struct vdev *vd, uint32_t sel, uint32_t v);
+uint32_t vdev_driver_features_window(const struct vdev *vd, uint32_t sel);
+void vdev_set_status(struct vdev *vd, uint8_t status);
+void vdev_reset(struct vdev *vd);
+/* Queue configuration; q must be < VDEV_NUM_QUEUES (transports check). */
+void vdev_queue_set_size(struct vdev *vd, unsigned q, uint16_t size);
+void vdev_queue_set_addr(struct vdev *vd, unsigned q, unsigned which,
+			 uint64_t gpa);	/* 0 desc, 1 driver, 2 device */
+void vdev_queue_enable(struct vdev *vd, unsigned q);
+/* A driver notification arrived by register write (not the ioeventfd). */
+void vdev_kick(struct vdev *vd, unsigned q);
+/* Device config space (5.1.4) as bytes, for transport reads. */
+int vdev_config_read(struct vdev *vd, uint32_t off, void *buf, uint32_t len);
+/* Latch DEVICE_NEEDS_RESET with a reason (logged once, config irq). */
+void vdev_set_needs_reset(struct vdev *vd, const char *why);
+/* Is the driver live and the device usable (DRIVER_OK, no NEEDS_RESET)? */
+bool vdev_running(const struct vdev *vd);
+
+/* ---- peer link glue (vdev_link.c) ---------------------------------- */
+int vdev_link_start(struct vdev *vd, const char *run_dir);
+void vdev_link_stop(struct vdev *vd);
+/* Tell the peer which offloads our guest negotiated (peerfeats auto). */
+void vdev_link_set_features(struct vdev *vd, uint64_t f);
+
+#endif /* VNET_HOST_VDEV_H */

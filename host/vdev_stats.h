@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vdev_stats.h - a vdev's counters as text, for logs and the demo.
+ */
+#ifndef VNET_HOST_VDEV_STATS_H
+#define VNET_HOST_VDEV_STATS_H
+
+#include <stddef.h>
+
+#include "host/vdev.h"
+
+/* One line per vdev into buf (always NUL-terminated); returns length. */
+size_t vdev_stats_format(const struct vdev *vd, char *buf, size_t len);
+void vdev_stats_log(const struct vdev *vd);
+
+#endif /* VNET_HOST_VDEV_STATS_H */

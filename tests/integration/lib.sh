@@ -1,0 +1,97 @@
+# tests/integration/lib.sh - shared helpers for the scripted integration
+# tests (POSIX sh).  Source it, then call it_setup.  Every process started
+# with it_bg is stopped at exit (TERM, then KILL after a bound), and the
+# private run directory is removed; it_check_clean verifies that nothing
+# was left in the run directory or /dev/shm.
+#
+# Output: one line per check, "ok - what", "not ok - what" or
+# "skip - what: why" (counted by tests/run.sh).
+
+BUILD=${BUILD:-build}
+HOST="$BUILD/vnet-host"
+GUEST="$BUILD/vnet-guest"
+IT_PIDS=""
+IT_FAILED=0
+
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; IT_FAILED=1; }
+skip() { echo "skip - $*"; }
+check() { # check "what" command...
+	what=$1; shift
+	if "$@"; then ok "$what"; else notok "$what"; fi
+}
+
+it_setup() {
+	RUN=$(mktemp -d "${TMPDIR:-/tmp}/vnet-it.XXXXXX")
+	export VNET_RUN_DIR="$RUN/run"
+	mkdir -p "$VNET_RUN_DIR"
+	SHM_BEFORE=$(ls /dev/shm 2>/dev/null | grep '^vnet' | sort)
+	trap it_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# it_bg NAME cmd... : start in the background, output to $RUN/NAME.log.
+it_bg() {
+	name=$1; shift
+	"$@" >"$RUN/$name.log" 2>&1 &
+	IT_PIDS="$IT_PIDS $!"
+	eval "PID_$name=$!"
+}
+
+it_stop_pid() { # pid: TERM, wait up to 5 s, then KILL
+	p=$1
+	kill -TERM "$p" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	return 0
+}
+
+it_cleanup() {
+	for p in $IT_PIDS; do it_stop_pid "$p"; done
+	if [ "${IT_KEEP:-0}" = 1 ]; then echo "kept $RUN"; else rm -rf "$RUN"; fi
+}
+
+# wait_for PATH [seconds]: wait until PATH exists.
+wait_for() {
+	i=0; lim=$(( ${2:-5} * 10 ))
+	while [ ! -e "$1" ] && [ $i -lt $lim ]; do sleep 0.1; i=$((i + 1)); done
+	[ -e "$1" ]
+}
+
+# wait_log NAME PATTERN [seconds]: wait until NAME's log matches.
+wait_log() {
+	i=0; lim=$(( ${3:-5} * 10 ))
+	while ! grep -q -- "$2" "$RUN/$1.log" 2>/dev/null && [ $i -lt $lim ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	grep -q -- "$2" "$RUN/$1.log" 2>/dev/null
+}
+
+# field FILE KEY: value of "KEY: value" (first match).
+field() { sed -n "s/^$2: *//p" "$1" | head -n 1; }
+
+# it_check_clean WHAT: run dir holds no sockets or files, /dev/shm holds
+# no vnet file that was not there before.
+it_check_clean() {
+	left=$(find "$VNET_RUN_DIR" -mindepth 1 ! -type d 2>/dev/null)
+	shm_now=$(ls /dev/shm 2>/dev/null | grep '^vnet' | sort)
+	shm_new=$(printf '%s\n' "$shm_now" | grep -vxF -- "$(printf '%s\n' "$SHM_BEFORE")" | grep . || true)
+	if [ -z "$left" ] && [ -z "$shm_new" ]; then
+		ok "$1: nothing left in the run directory or /dev/shm"
+	else
+		notok "$1: left behind: $left $shm_new"
+	fi
+}
+
+# host SYSTEM NAME [vdev options...]: start a vnet-host with one vdev
+# and wait for its vfio-user socket.
+start_host() {
+	sys=$1; nm=$2; shift 2
+	it_bg "host_$sys" "$HOST" --system "$sys" vdev virtio-net name "$nm" "$@"
+	wait_for "$VNET_RUN_DIR/$sys/$nm.vfio" 5
+}
+
+sock() { echo "$VNET_RUN_DIR/$1/$2.vfio"; }
+node() { echo "$VNET_RUN_DIR/$1/$2"; }

@@ -1,0 +1,60 @@
+#!/bin/sh
+# Bad command lines and config files are refused at start with a message
+# naming the word and where it was; nothing is left behind.
+set -u
+. "$(dirname "$0")/lib.sh"
+it_setup
+
+# refused "what" pattern args... : exit non-zero, message matches pattern.
+refused() {
+	what=$1; pat=$2; shift 2
+	"$HOST" "$@" >"$RUN/out" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ] && grep -qiE -- "$pat" "$RUN/out"; then
+		ok "$what (exit $rc: $(head -n 1 "$RUN/out"))"
+	else
+		notok "$what: exit $rc, output: $(cat "$RUN/out")"
+	fi
+}
+
+refused "unknown option names the word" "bogus" vdev virtio-net bogus 1
+refused "bad MAC names the word" "mac" vdev virtio-net mac 52:54:00:zz:00:01
+refused "multicast MAC refused" "multicast" vdev virtio-net mac 01:00:5e:00:00:01
+refused "missing value" "peer" vdev virtio-net peer
+refused "unknown device type" "virtio-blk|type" vdev virtio-blk
+refused "no vdev" "no vdev" --system x
+refused "peerfeats outside 0x7fc3" "peerfeats" vdev virtio-net peerfeats 0x8000
+refused "peerfeats breaking a dependency" "needs|depend" vdev virtio-net peerfeats 0x800
+refused "duplicate names" "name" vdev virtio-net name a vdev virtio-net name a
+refused "loc without intr" "intr" vdev virtio-net loc 0x1c0c0000
+refused "bad system name" "system.*\\.\\./x|\\.\\./x.*system" --system ../x vdev virtio-net
+
+printf '# a config file\nvdev virtio-net name ok1\n\nvdev virtio-net name ok2 mac nonsense\n' >"$RUN/bad.cfg"
+refused "bad config line names file:line and word" "bad.cfg:4.*mac|mac.*bad.cfg:4" --config "$RUN/bad.cfg"
+refused "missing config file" "nope.cfg" --config "$RUN/nope.cfg"
+refused "not yet supported transport is refused clearly" "legacy" vdev virtio-net legacy
+
+"$HOST" --help >"$RUN/help" 2>&1
+check "--help prints usage and exits 0" grep -q "peerfeats" "$RUN/help"
+
+# A good config file starts.
+printf 'vdev virtio-net name c1 # first\nvdev virtio-net name c2 mac 52:54:00:aa:bb:cc\n' >"$RUN/good.cfg"
+it_bg cfg "$HOST" --system cfg --config "$RUN/good.cfg"
+if wait_for "$(sock cfg c2)" 5 && [ -S "$(sock cfg c1)" ]; then
+	ok "a good config file starts both vdevs"
+else
+	notok "good config: $(cat "$RUN/cfg.log")"
+fi
+
+# A second process with the same system and name is refused; the first
+# keeps serving.
+"$HOST" --system cfg vdev virtio-net name c1 >"$RUN/dup" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -qiE "in use|busy|running" "$RUN/dup" && kill -0 "$PID_cfg" 2>/dev/null; then
+	ok "a second process cannot take a live vdev's name"
+else
+	notok "duplicate live name: exit $rc: $(cat "$RUN/dup")"
+fi
+it_stop_pid "$PID_cfg"
+it_check_clean "after the refusals and a clean stop"
+exit $IT_FAILED
