@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "host/net_ctrl.h"
 
 void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len)
 {
@@ -60,7 +61,8 @@ void net_dp_queue_broken(struct vdev *vd, unsigned q)
 {
 	char why[VQ_REASON_LEN + 32];
 
-	snprintf(why, sizeof(why), "%s: %s", q == VNET_RXQ ? "receiveq" : "transmitq",
+	snprintf(why, sizeof(why), "%s: %s",
+		 q == VNET_RXQ ? "receiveq" : q == VNET_TXQ ? "transmitq" : "controlq",
 		 vd->q[q].vq.reason);
 	vdev_set_needs_reset(vd, why);
 }
@@ -115,6 +117,8 @@ void net_dp_kick(struct vdev *vd, unsigned q)
 		net_tx_process(vd);
 	else if (q == VNET_RXQ)
 		net_rx_process(vd);
+	else if (q == VNET_CTRLQ)
+		net_ctrl_process(vd);
 }
 
 void net_dp_peer_event(struct vdev *vd)

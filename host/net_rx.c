@@ -85,56 +85,149 @@ static enum rx_stop rx_drain(struct vdev *vd, struct peer_ring_cons *ring,
 	return RX_BUDGET;
 }
 
+/* Outcome of delivering one frame. */
+enum rx_deliver {
+	RX_DELIVERED,		/* in the guest's buffers, chains pushed */
+	RX_DROPPED,		/* not delivered, nothing pushed */
+	RX_DROPPED_PUSHED,	/* not delivered, an empty chain went back */
+	RX_WAIT_BUFFER,		/* guest has too few buffers now: retry later */
+	RX_BROKEN,		/* the receive queue is malformed */
+};
+
+/* Without MRG_RXBUF: one chain holds the whole frame (5.1.6.3). */
+static enum rx_deliver deliver_one(struct vdev *vd, struct virtio_net_hdr_v1 *h,
+				   const uint8_t *frame, uint32_t flen)
+{
+	struct vdev_queue *q = &vd->q[VNET_RXQ];
+	const uint32_t hdr_len = vd->hdr_len;	/* what the guest sees */
+	uint32_t need = hdr_len + flen;
+	struct vq_chain ch = { .bufs = vd->chain_bufs, .cap = VDEV_QUEUE_MAX };
+	int r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_WRITE_ONLY);
+
+	if (r < 0)
+		return RX_BROKEN;
+	if (r == 0)
+		return RX_WAIT_BUFFER;
+	if (ch.in_len < need) {
+		/* 5.1.6.3: the buffer cannot hold the frame; the chain goes
+		 * back empty and the frame is dropped. */
+		vd->stats.drop_rx_too_small++;
+		vq_dev_push(&q->vq, &ch, 0);
+		return RX_DROPPED_PUSHED;
+	}
+	/* 5.1.6.4: num_buffers is 1 without MRG_RXBUF; a legacy guest's
+	 * 10-byte header simply ends before it. */
+	h->num_buffers = 1;
+	chain_scatter(&ch, 0, (const uint8_t *)h, hdr_len);
+	chain_scatter(&ch, hdr_len, frame, flen);
+	vq_dev_push(&q->vq, &ch, need);
+	return RX_DELIVERED;
+}
+
+/* With MRG_RXBUF: the frame fills as many chains as it needs and the
+ * first header's num_buffers says how many (5.1.6.4).  If the guest has
+ * too few buffers right now, every chain taken is given back and we wait. */
+static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 *h,
+				      const uint8_t *frame, uint32_t flen)
+{
+	struct vdev_queue *q = &vd->q[VNET_RXQ];
+	const uint32_t hdr_len = sizeof(*h);
+	struct vq_chain *chains = vd->mrg_chains;
+	uint32_t written[VDEV_QUEUE_MAX];
+	uint32_t done = 0;
+	unsigned n = 0;
+
+	while (n == 0 || done < flen) {
+		struct vq_chain *ch = &chains[n];
+		uint32_t off = n == 0 ? hdr_len : 0, room;
+		int r;
+
+		if (n == q->vq.size || n == VDEV_QUEUE_MAX) {
+			/* Even a full queue of these buffers cannot hold it. */
+			while (n > 0)
+				vq_dev_unpop(&q->vq, &chains[--n]);
+			vd->stats.drop_rx_too_small++;
+			return RX_DROPPED;
+		}
+		/* The first chain's buffers stay valid for num_buffers below;
+		 * later chains are written at once and may share storage. */
+		ch->bufs = vd->chain_bufs + (n == 0 ? 0 : VDEV_QUEUE_MAX);
+		ch->cap = VDEV_QUEUE_MAX;
+		r = vq_dev_pop(&q->vq, ch, VQ_CHAIN_WRITE_ONLY);
+		if (r < 0)
+			return RX_BROKEN;
+		if (r == 0) {
+			while (n > 0)
+				vq_dev_unpop(&q->vq, &chains[--n]);
+			return RX_WAIT_BUFFER;
+		}
+		if (n == 0 && ch->in_len < hdr_len) {
+			/* 5.1.6.3.1: every buffer must hold at least a header. */
+			vd->stats.drop_rx_too_small++;
+			vq_dev_push(&q->vq, ch, 0);
+			return RX_DROPPED_PUSHED;
+		}
+		room = ch->in_len - off;
+		if (room > flen - done)
+			room = flen - done;
+		chain_scatter(ch, off, frame + done, room);
+		written[n++] = off + room;
+		done += room;
+	}
+	h->num_buffers = (uint16_t)n;
+	chain_scatter(&chains[0], 0, (const uint8_t *)h, hdr_len);
+	for (unsigned i = 0; i < n; i++)
+		vq_dev_push(&q->vq, &chains[i], written[i]);
+	return RX_DELIVERED;
+}
+
 static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 			    unsigned *consumed, unsigned *pushed)
 {
-	struct vdev_queue *q = &vd->q[VNET_RXQ];
-	const uint32_t hdr_len = sizeof(struct virtio_net_hdr_v1);
-	struct vq_chain ch;
+	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
+	const bool mrg = vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 
 	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
 		struct virtio_net_hdr_v1 h;
 		const uint8_t *rec;
-		uint32_t len, flen, need;
+		uint8_t dst[6];
+		uint32_t len, flen;
+		enum rx_deliver d;
 		int r = peer_ring_peek(ring, &rec, &len);
 
 		if (r < 0)
 			return RX_RING_BROKEN;
 		if (r == 0)
 			return RX_EMPTY;
-		/* The ring guarantees len >= 12; copy the header once. */
+		/* The ring guarantees len >= 12; copy what we decide on once. */
 		memcpy(&h, rec, sizeof(h));
-		flen = len - hdr_len;
+		flen = len - link_hdr;
 		if (flen < VNET_ETH_HLEN || !rx_hdr_deliverable(vd, &h)) {
 			vd->stats.drop_bad_frame++;
 			log_rl(LOG_WARN, "%s: dropped a %u-byte frame from the peer with header flags 0x%x gso 0x%x our guest cannot take",
 			       vd->name, flen, h.flags, h.gso_type);
-			peer_ring_consume(ring);
-			(*consumed)++;
-			continue;
-		}
-		ch.bufs = vd->chain_bufs;
-		ch.cap = VDEV_QUEUE_MAX * 2u;
-		r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_WRITE_ONLY);
-		if (r < 0)
-			return RX_QUEUE_BROKEN;
-		if (r == 0)
-			return RX_NO_BUFFER;
-		need = hdr_len + flen;
-		if (ch.in_len < need) {
-			/* 5.1.6.3: buffers must hold a whole frame without
-			 * MRG_RXBUF; the frame cannot be delivered. */
-			vd->stats.drop_rx_too_small++;
-			vq_dev_push(&q->vq, &ch, 0);
+			d = RX_DROPPED;
 		} else {
-			h.num_buffers = 1;	/* 5.1.6.4 without MRG_RXBUF */
-			chain_scatter(&ch, 0, (const uint8_t *)&h, hdr_len);
-			chain_scatter(&ch, hdr_len, rec + hdr_len, flen);
-			vq_dev_push(&q->vq, &ch, need);
-			q->stats.frames++;
-			q->stats.bytes += flen;
+			memcpy(dst, rec + link_hdr, sizeof(dst));
+			if (!net_filter_accept(&vd->filter, vd->cfg.mac, dst)) {
+				vd->stats.drop_filtered++;
+				d = RX_DROPPED;
+			} else if (mrg) {
+				d = deliver_merged(vd, &h, rec + link_hdr, flen);
+			} else {
+				d = deliver_one(vd, &h, rec + link_hdr, flen);
+			}
 		}
-		(*pushed)++;
+		if (d == RX_BROKEN)
+			return RX_QUEUE_BROKEN;
+		if (d == RX_WAIT_BUFFER)
+			return RX_NO_BUFFER;
+		if (d == RX_DELIVERED) {
+			vd->q[VNET_RXQ].stats.frames++;
+			vd->q[VNET_RXQ].stats.bytes += flen;
+		}
+		if (d == RX_DELIVERED || d == RX_DROPPED_PUSHED)
+			(*pushed)++;
 		peer_ring_consume(ring);
 		(*consumed)++;
 	}

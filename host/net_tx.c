@@ -21,13 +21,6 @@
 #include "host/net_dp.h"
 #include "host/vdev_link.h"
 
-/* Header length the guest uses: 12 bytes for VERSION_1 (5.1.6). */
-static uint32_t guest_hdr_len(const struct vdev *vd)
-{
-	(void)vd;
-	return sizeof(struct virtio_net_hdr_v1);
-}
-
 /* Is the frame in a chain one we may put on the link? */
 static bool tx_frame_ok(struct vdev *vd, const struct vq_chain *ch,
 			uint32_t hdr_len)
@@ -63,7 +56,8 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 			    unsigned *pushed, unsigned *committed, uint32_t *need)
 {
 	struct vdev_queue *q = &vd->q[VNET_TXQ];
-	uint32_t hdr_len = guest_hdr_len(vd);
+	const uint32_t hdr_len = vd->hdr_len;
+	const uint32_t pad = sizeof(struct virtio_net_hdr_v1) - hdr_len;
 	struct vq_chain ch;
 
 	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
@@ -83,17 +77,21 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 		} else if (!tx_frame_ok(vd, &ch, hdr_len)) {
 			vd->stats.drop_bad_frame++;
 		} else {
-			rec = peer_ring_reserve(ring, ch.out_len);
+			rec = peer_ring_reserve(ring, ch.out_len + pad);
 			if (!rec) {
-				*need = ch.out_len;
+				*need = ch.out_len + pad;
 				vq_dev_unpop(&q->vq, &ch);
 				return TX_RING_FULL;
 			}
-			chain_gather(&ch, rec, ch.out_len);
+			/* The link carries the 12-byte header: a legacy guest's
+			 * 10-byte one lands 2 bytes in and moves to the front. */
+			chain_gather(&ch, rec + pad, ch.out_len);
+			if (pad)
+				memmove(rec, rec + pad, hdr_len);
 			/* num_buffers is receive-only; 0 on the link (5.1.6.2). */
 			hdr = (struct virtio_net_hdr_v1 *)rec;
 			hdr->num_buffers = 0;
-			peer_ring_commit(ring, ch.out_len);
+			peer_ring_commit(ring, ch.out_len + pad);
 			(*committed)++;
 			q->stats.frames++;
 			q->stats.bytes += ch.out_len - hdr_len;

@@ -29,7 +29,13 @@ static uint64_t base_features(void)
 	       VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) |
 	       VIRTIO_BIT(VIRTIO_NET_F_MAC) |
 	       VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
-	       VIRTIO_BIT(VIRTIO_NET_F_MTU);
+	       VIRTIO_BIT(VIRTIO_NET_F_MTU) |
+	       VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) |
+	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |
+	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |
+	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+	       VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE);
 }
 
 uint32_t vdev_device_features_window(const struct vdev *vd, uint32_t sel)
@@ -88,7 +94,7 @@ static bool features_acceptable(struct vdev *vd, char *why, size_t len)
 			 (unsigned long long)(f & ~vd->device_features));
 		return false;
 	}
-	if (!(f & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
+	if (!vd->legacy && !(f & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
 		snprintf(why, len, "VERSION_1 not accepted by a modern driver");
 		return false;
 	}
@@ -114,15 +120,30 @@ void vdev_reset(struct vdev *vd)
 		queue_stop(&vd->q[i]);
 	vd->driver_features = 0;
 	vd->status = 0;
+	net_filter_reset(&vd->filter);
+	memcpy(vd->cfg.mac, vd->perm_mac, sizeof(vd->cfg.mac));
+	vd->cfg.status &= (uint16_t)~VIRTIO_NET_S_ANNOUNCE;
 	vd->needs_reset_reason[0] = 0;
 	vd->config_generation++;
 	vdev_link_set_features(vd, 0);
 	net_dp_schedule_rx(vd);
 }
 
+/* 5.1.6.1: a legacy driver without MRG_RXBUF uses the 10-byte header;
+ * everyone else the 12-byte one (which is also the link's format). */
+static uint32_t guest_hdr_len(const struct vdev *vd)
+{
+	if (vd->legacy && !(vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		return VIRTIO_NET_HDR_LEGACY_LEN;
+	return sizeof(struct virtio_net_hdr_v1);
+}
+
 static void activate(struct vdev *vd)
 {
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
+	unsigned nq = (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) ?
+			      VDEV_NUM_QUEUES : VDEV_NUM_QUEUES - 1;
+
+	for (unsigned i = 0; i < nq; i++) {
 		if (!vd->q[i].enabled) {
 			char why[64];
 
@@ -131,6 +152,7 @@ static void activate(struct vdev *vd)
 			return;
 		}
 	}
+	vd->hdr_len = guest_hdr_len(vd);
 	log_info("%s: driver ready (features 0x%llx)", vd->name,
 		 (unsigned long long)vd->driver_features);
 	vdev_link_set_features(vd, vd->driver_features & VNET_PEERFEATS_MAX);
@@ -168,7 +190,15 @@ void vdev_set_status(struct vdev *vd, uint8_t status)
 		return;
 	}
 	if ((status & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK)) {
-		if (!(status & VIRTIO_STATUS_FEATURES_OK)) {
+		if (vd->legacy) {
+			/* 3.1.2: legacy drivers have no FEATURES_OK step; the
+			 * features are checked (and frozen) at DRIVER_OK. */
+			if (!features_acceptable(vd, why, sizeof(why))) {
+				vdev_set_needs_reset(vd, why);
+				return;
+			}
+			vd->status |= VIRTIO_STATUS_FEATURES_OK;
+		} else if (!(status & VIRTIO_STATUS_FEATURES_OK)) {
 			vdev_set_needs_reset(vd, "DRIVER_OK without FEATURES_OK");
 			return;
 		}
@@ -304,6 +334,21 @@ static void srv_dma_unmap(void *arg, uint64_t iova, uint64_t size)
 
 /* ---- creation -------------------------------------------------------- */
 
+/* The hypervisor's words pick the transport: `loc` (with `intr`) makes
+ * the device virtio-mmio, `legacy` the 0.9.5 interface (4.1.4.10, 4.2.4). */
+static int transport_create(struct vdev *vd)
+{
+	const struct vdev_opts *o = vd->opts;
+
+	if (o->has_loc || o->legacy || o->has_vhost_user) {
+		log_err("%s (%s): %s is not supported yet; this build serves virtio-pci modern only",
+			vd->name, o->origin,
+			o->has_loc ? "loc/intr (virtio-mmio)" : o->legacy ? "legacy" : "vhost-user");
+		return -ENOTSUP;
+	}
+	return pci_modern_create(&vd->t, vd);
+}
+
 static int make_kick_fds(struct vdev *vd)
 {
 	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
@@ -345,7 +390,8 @@ int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
 	}
 	vd->tx_resched = vd->rx_resched = -1;
 	vd->chain_bufs = calloc(VDEV_QUEUE_MAX * 2u, sizeof(*vd->chain_bufs));
-	if (!vd->chain_bufs) {
+	vd->mrg_chains = calloc(VDEV_QUEUE_MAX, sizeof(*vd->mrg_chains));
+	if (!vd->chain_bufs || !vd->mrg_chains) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -353,19 +399,20 @@ int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
 			      peerfeats_offer(opts->peerfeats_auto ? VNET_PEERFEATS_MAX
 								   : opts->peerfeats);
 	memcpy(vd->cfg.mac, opts->mac, 6);
+	memcpy(vd->perm_mac, opts->mac, 6);
+	net_filter_reset(&vd->filter);
 	vd->cfg.mtu = VDEV_DEFAULT_MTU;
 	vd->cfg.status = 0;	/* link comes up with the peer */
 	vd->cfg.max_virtqueue_pairs = 1;
 
-	if (opts->legacy || opts->has_loc || opts->has_vhost_user) {
-		log_err("%s (%s): %s is not supported yet; this build serves virtio-pci modern only",
-			vd->name, opts->origin,
-			opts->legacy ? "legacy" : opts->has_loc ? "loc/intr (virtio-mmio)"
-								 : "vhost-user");
-		rc = -ENOTSUP;
-		goto fail;
+	vd->legacy = opts->legacy;
+	vd->hdr_len = sizeof(struct virtio_net_hdr_v1);
+	if (vd->legacy) {
+		/* A legacy device has only 32 feature bits (4.1.4.10, 4.2.4):
+		 * no VERSION_1 and nothing that needs it. */
+		vd->device_features &= UINT64_C(0xffffffff);
 	}
-	rc = pci_modern_create(&vd->t, vd);
+	rc = transport_create(vd);
 	if (rc < 0)
 		goto fail;
 	rc = make_kick_fds(vd);
@@ -418,5 +465,6 @@ void vdev_destroy(struct vdev *vd)
 		vd->t->ops->destroy(vd->t);
 	gmem_clear(&vd->gm);
 	free(vd->chain_bufs);
+	free(vd->mrg_chains);
 	free(vd);
 }

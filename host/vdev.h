@@ -20,12 +20,13 @@
 #include "common/ring/vq.h"
 #include "common/virtio.h"
 #include "host/evloop.h"
+#include "host/net_filter.h"
 #include "host/transport/transport.h"
 
 struct vfio_server;
 struct peer_link;
 
-#define VDEV_NUM_QUEUES	  2	/* receiveq1, transmitq1 (5.1.2) */
+#define VDEV_NUM_QUEUES	  3	/* receiveq1, transmitq1, controlq (5.1.2) */
 #define VDEV_QUEUE_MAX	  256	/* queue size offered (QEMU's default too) */
 #define VDEV_DEFAULT_MTU  1500
 #define VDEV_BUDGET	  256	/* frames per pass before yielding the loop */
@@ -44,6 +45,7 @@ struct vdev_stats {
 	uint64_t drop_bad_frame;	/* too short/long, or unsupported offload */
 	uint64_t drop_no_driver;	/* RX while the guest's driver was not live */
 	uint64_t drop_rx_too_small;	/* guest RX buffer smaller than the frame */
+	uint64_t drop_filtered;		/* destination not accepted by the RX filter */
 	uint64_t doorbells_sent;
 	uint64_t link_flaps;
 	uint64_t needs_reset;		/* times the device latched NEEDS_RESET */
@@ -74,16 +76,21 @@ struct vdev {
 	struct peer_link *link;
 
 	/* virtio state */
+	bool legacy;			/* 0.9.5 interface: no VERSION_1, no FEATURES_OK */
+	uint32_t hdr_len;		/* net header the guest uses: 12, or 10 (5.1.6.1) */
 	uint64_t device_features;
 	uint64_t driver_features;
 	uint8_t status;
 	uint8_t config_generation;
 	struct virtio_net_config cfg;
+	uint8_t perm_mac[6];		/* the configured MAC, restored at reset */
+	struct net_filter filter;	/* programmed through the control queue */
 	char needs_reset_reason[VQ_REASON_LEN];
 	struct vdev_queue q[VDEV_NUM_QUEUES];
 
 	/* data path */
-	struct vq_buf *chain_bufs;	/* scratch for one chain, VIRTQ_MAX_SIZE */
+	struct vq_buf *chain_bufs;	/* scratch: 2 chains of VDEV_QUEUE_MAX buffers */
+	struct vq_chain *mrg_chains;	/* chains of one merged frame (MRG_RXBUF) */
 	bool tx_waiting_space;		/* peer ring was full */
 	bool rx_waiting_buffers;	/* guest had no RX buffer */
 	long tx_resched;		/* timer id for budget-exhausted passes */

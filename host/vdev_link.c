@@ -38,6 +38,10 @@ static void link_up(void *arg)
 	struct vdev *vd = arg;
 
 	log_info("%s: link up with %s", vd->name, peer_link_peer_name(vd->link));
+	/* 5.1.6.5.4: a new peer is a new network for the guest; with
+	 * GUEST_ANNOUNCE it is asked to announce itself (gratuitous ARP). */
+	if (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
+		vd->cfg.status |= VIRTIO_NET_S_ANNOUNCE;
 	set_link_status(vd, true);
 	vdev_link_set_features(vd, vd->status & VIRTIO_STATUS_DRIVER_OK ?
 					   vd->driver_features & VNET_PEERFEATS_MAX : 0);
@@ -121,22 +125,14 @@ struct peer_ring_cons *vdev_link_rx(struct vdev *vd)
 
 void vdev_link_publish(struct vdev *vd)
 {
-	struct peer_ring_prod *p = vdev_link_tx(vd);
-
-	if (p && peer_ring_publish(p)) {
-		peer_link_ring_peer(vd->link);
+	if (vd->link && peer_link_tx_publish(vd->link))
 		vd->stats.doorbells_sent++;
-	}
 }
 
 void vdev_link_release(struct vdev *vd)
 {
-	struct peer_ring_cons *c = vdev_link_rx(vd);
-
-	if (c && peer_ring_cons_publish(c)) {
-		peer_link_ring_peer(vd->link);
+	if (vd->link && peer_link_rx_publish(vd->link))
 		vd->stats.doorbells_sent++;
-	}
 }
 
 void vdev_link_ring_broken(struct vdev *vd)

@@ -6,15 +6,22 @@
  * `peer PATH` it also connects to PATH, every 200 ms while not linked, so
  * start order does not matter and a restarted peer is found again within
  * a second.  On each connection both sides send a HELLO (host/peer/
- * hello.h) with their TX ring and doorbell fds.  At most one link is up:
+ * hello.h) with their TX ring and doorbell fds, then READY once they
+ * chose that connection; a side is up when both READYs crossed, so a
+ * connection one side refuses never shows as up on the other.  At most
+ * one link is up:
  *
  *  - when both sides name each other and both connections get through,
  *    the one initiated by the side whose node path sorts first is kept,
- *    on both sides (a side waits for the other connection's hello rather
- *    than going up on the losing one, and a losing link that did come up
- *    is replaced by the winning one);
+ *    on both sides (a side holds back on the losing connection while the
+ *    other is still in handshake; if it chose the loser before the winner
+ *    appeared, it moves over);
  *  - any other connection while a link is up is refused (with a BYE that
  *    says why).
+ *
+ * Why SOCK_SEQPACKET: each message and its fds arrive as one unit, so
+ * there is no framing to parse and no partial hello to hold; EOF still
+ * means the peer is gone.
  *
  * Each link formation makes fresh rings and doorbells; link down unmaps
  * and unlinks them.  Frames in flight at link down may be lost, never
@@ -64,6 +71,7 @@ struct peer_link_cfg {
 	uint8_t mac[6];
 	uint32_t desc_count;		/* our TX ring; 0: PEER_RING_DEF_DESC */
 	uint32_t data_size;		/* 0: PEER_RING_DEF_DATA */
+	unsigned handshake_timeout_ms;	/* hello, then READY; 0: PEER_HELLO_TIMEOUT_MS */
 };
 
 struct peer_link_stats {

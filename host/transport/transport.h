@@ -56,6 +56,8 @@ struct transport_notify_area {
 	uint32_t region;
 	uint64_t offset;
 	uint64_t size;
+	bool has_datamatch;	/* only a write of this value is this doorbell */
+	uint64_t datamatch;	/* (legacy PCI and MMIO share one notify register) */
 	int fd;
 };
 

@@ -72,10 +72,10 @@ static void consumer(int ring_fd, uint32_t size, int my_bell, int prod_bell,
 	while (!done) {
 		const uint8_t *rec;
 		uint32_t len, seq;
-		int n = 0, ret;
+		int n = 0;
 
 		peer_ring_cons_awake(&c);
-		while (n < BATCH && (ret = peer_ring_peek(&c, &rec, &len)) == 1) {
+		while (n < BATCH && peer_ring_peek(&c, &rec, &len) == 1) {
 			memcpy(copy, rec, len);	/* what the device does */
 			peer_ring_consume(&c);
 			n++;

@@ -680,8 +680,7 @@ static void test_bad_hellos(void **state)
 	}
 	raw_close(&r);
 
-	/* A connection that never says hello is dropped after the timeout
-	 * (too slow for a unit test to wait for: covered by closing it). */
+	/* A connection that closes at once (like a liveness probe). */
 	raw_open(e, &r, "a");
 	raw_close(&r);
 
@@ -719,6 +718,50 @@ static void test_bad_message_while_up(void **state)
 	assert_true(run_until(e, a_down, 1000));
 	assert_non_null(strstr(e->s[0].down_why, "flags"));
 	raw_close(&r);
+	expect_clean(e);
+}
+
+static bool a_no_hello(struct env *e)
+{
+	return strstr(peer_link_last_error(e->s[0].l), "no hello") != NULL;
+}
+
+static bool a_no_ready(struct env *e)
+{
+	return strstr(peer_link_last_error(e->s[0].l), "no ready") != NULL;
+}
+
+/* Silent peers: no hello, or a hello but no READY, end at the handshake
+ * deadline (shortened here), and a good peer links afterwards. */
+static void test_handshake_timeouts(void **state)
+{
+	struct env *e = *state;
+	struct peer_link_cfg cfg = {
+		.run_dir = e->run_dir, .system = e->system, .name = "a",
+		.mac = { 0x52, 0x54, 0, 0, 0, 1 }, .desc_count = T_DESC,
+		.data_size = T_DATA, .handshake_timeout_ms = 100,
+	};
+	struct peer_link_cbs cbs = { .arg = &e->s[0], .up = cb_up, .down = cb_down };
+	struct raw r;
+	int fds[2];
+
+	assert_int_equal(peer_link_start(&e->s[0].l, e->ev, &cfg, &cbs), 0);
+	raw_open(e, &r, "a");
+	assert_true(run_until(e, a_no_hello, 1000));
+	assert_non_null(strstr(peer_link_last_error(e->s[0].l), "no hello within 100 ms"));
+	raw_close(&r);
+
+	raw_open(e, &r, "a");
+	fds[0] = r.ring_fd;
+	fds[1] = r.bell;
+	assert_int_equal(peer_msg_send(r.sock, &r.h, sizeof(r.h), fds, 2), 0);
+	assert_true(run_until(e, a_no_ready, 1000));
+	assert_false(peer_link_is_up(e->s[0].l));
+	assert_int_equal(e->s[0].ups + e->s[0].downs, 0);
+	raw_close(&r);
+
+	assert_int_equal(side_start(e, &e->s[1], "b", "a"), 0);
+	assert_true(run_until(e, both_up, 2000));
 	expect_clean(e);
 }
 
@@ -872,6 +915,7 @@ int main(void)
 		T(test_live_node_refused),
 		T(test_bad_hellos),
 		T(test_bad_message_while_up),
+		T(test_handshake_timeouts),
 		T(test_second_link_refused),
 		T(test_features),
 		T(test_drop_and_reentrancy),

@@ -120,8 +120,8 @@ static unsigned fake_notify_areas(struct transport *t, uint32_t region,
 
 	if (region != 0 || max < 2)
 		return 0;
-	out[0] = (struct transport_notify_area){ 0, NOTIFY_OFF, 2, f->notify_fd };
-	out[1] = (struct transport_notify_area){ 0, NOTIFY_OFF + 4, 2, f->notify_fd };
+	out[0] = (struct transport_notify_area){ .region = 0, .offset = NOTIFY_OFF, .size = 2, .fd = f->notify_fd };
+	out[1] = (struct transport_notify_area){ .region = 0, .offset = NOTIFY_OFF + 4, .size = 2, .fd = f->notify_fd };
 	return 2;
 }
 

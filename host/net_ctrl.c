@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+/*
+ * net_ctrl.c - the control virtqueue (virtio 1.2, 5.1.6.5).
+ *
+ * Each command is a chain: device-readable {u8 class, u8 command} and
+ * command data, then a device-writable byte for the ack (VIRTIO_NET_OK or
+ * VIRTIO_NET_ERR).  The readable part is gathered into private memory
+ * first, so a driver changing it under us changes nothing.  Commands of a
+ * feature the driver did not negotiate are answered ERR.
+ */
+#include <string.h>
+
+#include "common/log.h"
+#include "host/net_ctrl.h"
+#include "host/net_dp.h"
+
+#define CTRL_RX		0
+#define CTRL_RX_PROMISC	0
+#define CTRL_RX_ALLMULTI 1
+#define CTRL_RX_ALLUNI	2
+#define CTRL_RX_NOMULTI	3
+#define CTRL_RX_NOUNI	4
+#define CTRL_RX_NOBCAST	5
+#define CTRL_MAC	1
+#define CTRL_MAC_TABLE_SET 0
+#define CTRL_MAC_ADDR_SET  1
+#define CTRL_ANNOUNCE	3
+#define CTRL_ANNOUNCE_ACK 0
+
+#define VIRTIO_NET_OK  0
+#define VIRTIO_NET_ERR 1
+
+/* Largest command we read: header + two MAC tables of 64 entries each
+ * (a longer table is refused rather than truncated in silence). */
+#define CTRL_MAX_CMD (2 + 2 * (4 + 6 * NET_FILTER_MAX_MACS) + 64)
+
+static bool has(const struct vdev *vd, unsigned bit)
+{
+	return vd->driver_features & VIRTIO_BIT(bit);
+}
+
+static uint8_t do_rx_mode(struct vdev *vd, uint8_t cmd, const uint8_t *d, uint32_t n)
+{
+	struct net_filter *f = &vd->filter;
+	bool on;
+
+	if (n != 1 || !has(vd, VIRTIO_NET_F_CTRL_RX))
+		return VIRTIO_NET_ERR;
+	if (cmd > CTRL_RX_ALLMULTI && !has(vd, VIRTIO_NET_F_CTRL_RX_EXTRA))
+		return VIRTIO_NET_ERR;
+	on = d[0] != 0;
+	switch (cmd) {
+	case CTRL_RX_PROMISC: f->promisc = on; break;
+	case CTRL_RX_ALLMULTI: f->allmulti = on; break;
+	case CTRL_RX_ALLUNI: f->alluni = on; break;
+	case CTRL_RX_NOMULTI: f->nomulti = on; break;
+	case CTRL_RX_NOUNI: f->nouni = on; break;
+	case CTRL_RX_NOBCAST: f->nobcast = on; break;
+	default: return VIRTIO_NET_ERR;
+	}
+	log_debug("%s: rx mode %u %s", vd->name, cmd, on ? "on" : "off");
+	return VIRTIO_NET_OK;
+}
+
+/* One table: le32 entries, then entries * 6 bytes (5.1.6.5.2).  Returns
+ * the bytes consumed, or 0 when the table runs past the data. */
+static uint32_t parse_table(const uint8_t *d, uint32_t n, uint8_t (*out)[6],
+			    unsigned *count, bool *overflow)
+{
+	uint32_t entries;
+
+	if (n < 4)
+		return 0;
+	memcpy(&entries, d, 4);
+	if (entries > (n - 4) / 6)
+		return 0;
+	*overflow = entries > NET_FILTER_MAX_MACS;
+	*count = *overflow ? 0 : entries;
+	if (!*overflow)
+		memcpy(out, d + 4, (size_t)entries * 6);
+	return 4 + entries * 6;
+}
+
+static uint8_t do_mac(struct vdev *vd, uint8_t cmd, const uint8_t *d, uint32_t n)
+{
+	struct net_filter nf;
+	uint32_t a, b;
+
+	if (cmd == CTRL_MAC_ADDR_SET) {
+		/* 5.1.6.5.2: needs CTRL_MAC_ADDR; a multicast address is no
+		 * device address. */
+		if (!has(vd, VIRTIO_NET_F_CTRL_MAC_ADDR) || n != 6 || (d[0] & 1))
+			return VIRTIO_NET_ERR;
+		memcpy(vd->cfg.mac, d, 6);
+		vd->config_generation++;
+		return VIRTIO_NET_OK;
+	}
+	if (cmd != CTRL_MAC_TABLE_SET || !has(vd, VIRTIO_NET_F_CTRL_RX))
+		return VIRTIO_NET_ERR;
+	nf = vd->filter;
+	a = parse_table(d, n, nf.uni, &nf.n_uni, &nf.uni_overflow);
+	if (!a)
+		return VIRTIO_NET_ERR;
+	b = parse_table(d + a, n - a, nf.multi, &nf.n_multi, &nf.multi_overflow);
+	if (!b || a + b != n)
+		return VIRTIO_NET_ERR;
+	vd->filter = nf;	/* all or nothing */
+	return VIRTIO_NET_OK;
+}
+
+static uint8_t do_command(struct vdev *vd, const uint8_t *cmd, uint32_t len)
+{
+	const uint8_t *data = cmd + 2;
+	uint32_t n = len - 2;
+
+	switch (cmd[0]) {
+	case CTRL_RX:
+		return do_rx_mode(vd, cmd[1], data, n);
+	case CTRL_MAC:
+		return do_mac(vd, cmd[1], data, n);
+	case CTRL_ANNOUNCE:
+		if (!has(vd, VIRTIO_NET_F_GUEST_ANNOUNCE) || cmd[1] != CTRL_ANNOUNCE_ACK)
+			return VIRTIO_NET_ERR;
+		vd->cfg.status &= (uint16_t)~VIRTIO_NET_S_ANNOUNCE;
+		vd->config_generation++;
+		return VIRTIO_NET_OK;
+	default:
+		/* VLAN, MQ, GUEST_OFFLOADS, ...: not offered. */
+		return VIRTIO_NET_ERR;
+	}
+}
+
+void net_ctrl_process(struct vdev *vd)
+{
+	struct vdev_queue *q = &vd->q[VNET_CTRLQ];
+	uint8_t cmd[CTRL_MAX_CMD];
+	unsigned pushed = 0;
+	struct vq_chain ch;
+
+	if (!vdev_running(vd) || !q->enabled)
+		return;
+	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
+		uint8_t ack;
+		int r;
+
+		ch.bufs = vd->chain_bufs;
+		ch.cap = VDEV_QUEUE_MAX * 2u;
+		r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_ANY);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			net_dp_queue_broken(vd, VNET_CTRLQ);
+			return;
+		}
+		if (ch.n_in == 0 || ch.in_len < 1 || ch.out_len < 2) {
+			vq_dev_set_broken(&q->vq, "control command of %u readable / %u writable bytes: needs a 2-byte header and a 1-byte ack",
+					  ch.out_len, ch.in_len);
+			net_dp_queue_broken(vd, VNET_CTRLQ);
+			return;
+		}
+		if (ch.out_len > sizeof(cmd)) {
+			log_rl(LOG_WARN, "%s: control command of %u bytes is longer than %zu; refused",
+			       vd->name, ch.out_len, sizeof(cmd));
+			ack = VIRTIO_NET_ERR;
+		} else {
+			chain_gather(&ch, cmd, ch.out_len);
+			ack = do_command(vd, cmd, ch.out_len);
+			if (ack != VIRTIO_NET_OK)
+				log_rl(LOG_INFO, "%s: control command class %u cmd %u refused",
+				       vd->name, cmd[0], cmd[1]);
+		}
+		chain_scatter(&ch, 0, &ack, 1);
+		vq_dev_push(&q->vq, &ch, 1);
+		pushed++;
+	}
+	if (pushed)
+		net_dp_flush_used(vd, VNET_CTRLQ);
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * link_priv.h - what link.c (lifecycle, reconnection, public API) and
+ * conn.c (one connection's handshake and messages, the one-link rule)
+ * share.  Not for use outside host/peer/.
+ */
+#ifndef VNET_HOST_PEER_LINK_PRIV_H
+#define VNET_HOST_PEER_LINK_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "common/peer_ring.h"
+#include "host/evloop.h"
+#include "host/peer/hello.h"
+#include "host/peer/link.h"
+#include "host/peer/node.h"
+#include "host/peer/shm_names.h"
+
+enum conn_state { CONN_FREE = 0, CONN_HELLO, CONN_DEFERRED, CONN_CHOSEN, CONN_UP };
+
+struct peer_conn {
+	struct peer_link *link;
+	uint64_t serial;	/* changes whenever the slot is released */
+	long hs_timer;		/* handshake deadline (hello, then READY) */
+	struct ev_handler sock_h;
+	struct ev_handler bell_h;
+	struct peer_ring_prod tx;	/* ours, created for this conn */
+	struct peer_ring_cons rx;	/* the peer's, attached from its hello */
+	struct peer_hello peer;		/* the peer's checked hello */
+
+	enum conn_state state;
+	int sock;
+	int bell;		/* our doorbell: the peer writes, we wait */
+	int peer_bell;		/* the peer's doorbell: we write */
+	bool outgoing;		/* we initiated it */
+	bool peer_ready;	/* the peer chose this connection */
+	bool tx_ok;
+	bool rx_ok;
+	char peer_label[2 * PEER_NAME_MAX];	/* "system/name" */
+};
+
+struct peer_link {
+	struct evloop *ev;
+	struct peer_link_cbs cbs;
+	char run_dir[4096];
+	char system[PEER_NAME_MAX];
+	char name[PEER_NAME_MAX];
+	char peer_path[PEER_PATH_MAX];	/* "" when none */
+	uint8_t mac[6];
+	uint32_t desc_count, data_size;
+	unsigned hs_timeout_ms;
+	char shm_prefix[PEER_SHM_PREFIX_MAX];
+	uint32_t ring_gen;
+	uint64_t serial_seq;
+
+	struct peer_node node;
+	struct ev_handler listen_h;
+	struct peer_conn conns[PEER_MAX_CONNS];
+	struct peer_conn *link;		/* the CHOSEN or UP conn */
+	long retry_timer;
+	int last_connect_err;	/* to log "waiting for peer" once per cause */
+
+	bool local_known;
+	uint64_t local_features;
+
+	struct peer_link_stats stats;
+	char last_error[PEER_WHY_MAX];
+
+	int depth;		/* nesting of evloop entries and API calls */
+	bool stopped;
+};
+
+/* ---- re-entrancy: every entry from the evloop, and every API call that
+ * may run a callback, is bracketed by enter()/leave() ---------------- */
+
+static inline void peer_link_enter(struct peer_link *l) { l->depth++; }
+
+/* After this, l may be freed: the caller touches nothing. */
+static inline void peer_link_leave(struct peer_link *l)
+{
+	if (--l->depth == 0 && l->stopped)
+		free(l);
+}
+
+/* conn.c */
+void peer_link_set_error(struct peer_link *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const char *peer_conn_label(const struct peer_conn *c);
+void peer_conn_send_bye(struct peer_conn *c, const char *why);
+/* Closes everything of a connection and frees its slot. */
+void peer_conn_release(struct peer_conn *c);
+/* Takes a connected socket (consumed either way): fresh ring and
+ * doorbell, our hello sent.  0 or -errno. */
+int peer_conn_open(struct peer_link *l, int fd, bool outgoing);
+/* Ends the link (down callback if it was up) and schedules a retry. */
+void peer_link_down(struct peer_link *l, const char *why, bool tell_peer);
+/* Applies the one-link rule to every connection whose hello is checked. */
+void peer_link_settle(struct peer_link *l);
+
+/* link.c */
+void peer_link_schedule_retry(struct peer_link *l, unsigned ms);
+void peer_link_accept_pending(struct peer_link *l);
+
+#endif /* VNET_HOST_PEER_LINK_PRIV_H */
