@@ -23,7 +23,10 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -Wformat=2 -Wvla -fno-strict-aliasing -D_GNU_SOURCE -I. $(SANFLAGS)
 DEPFLAGS = -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LDLIBS_BASE := -lpthread -lm
+NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
+NL_LIBS := $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null)
+CFLAGS += $(NL_CFLAGS)
+LDLIBS_BASE := -luring $(NL_LIBS) -lpthread -lm
 CMOCKA_LIBS := -lcmocka
 
 # Debian 12 packages the build, the tests and the demo need.
