@@ -2,8 +2,7 @@
 /*
  * vq.c - the public virtqueue API: argument checks, the broken latch, and
  * one dispatch per call on the ring layout.  The ring work itself lives in
- * split.c (and packed.c once packed rings land: until then every packed
- * call answers -ENOTSUP / false / NULL).
+ * split.c (2.7) and packed.c (2.8).
  */
 #include "common/ring/vq.h"
 
@@ -70,21 +69,29 @@ int vq_dev_init(struct vq_dev *vq, enum vq_layout layout, uint16_t size,
 		vq_dev_set_broken(vq, "queue setup without ring addresses or guest memory");
 		return -EINVAL;
 	}
-	if (layout != VQ_SPLIT) {
-		if (layout == VQ_PACKED) {
-			vq_dev_set_broken(vq, "packed virtqueues are not supported yet");
-			return -ENOTSUP;
+	switch (layout) {
+	case VQ_SPLIT:
+		/* 2.7: Queue Size is a power of 2, at most 32768. */
+		if (!is_pow2(size) || size > VIRTQ_MAX_SIZE) {
+			vq_dev_set_broken(vq, "bad queue size %u (need a power of 2 in 1..%u)",
+					  size, VIRTQ_MAX_SIZE);
+			return -EINVAL;
 		}
+		rc = split_dev_init(vq, a, keep);
+		break;
+	case VQ_PACKED:
+		/* 2.8: up to 2^15 entries, any number (no power of 2). */
+		if (size == 0 || size > VIRTQ_MAX_SIZE) {
+			vq_dev_set_broken(vq, "bad queue size %u (need 1..%u for a packed ring)",
+					  size, VIRTQ_MAX_SIZE);
+			return -EINVAL;
+		}
+		rc = packed_dev_init(vq, a, keep);
+		break;
+	default:
 		vq_dev_set_broken(vq, "unknown ring layout %d", (int)layout);
 		return -EINVAL;
 	}
-	/* 2.7: Queue Size is a power of 2, at most 32768. */
-	if (!is_pow2(size) || size > VIRTQ_MAX_SIZE) {
-		vq_dev_set_broken(vq, "bad queue size %u (need a power of 2 in 1..%u)",
-				  size, VIRTQ_MAX_SIZE);
-		return -EINVAL;
-	}
-	rc = split_dev_init(vq, a, keep);
 	if (rc)
 		return rc;
 	vq->ready = true;
@@ -109,14 +116,21 @@ int vq_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 	case VQ_SPLIT:
 		return split_dev_pop(vq, ch, kind);
 	case VQ_PACKED:
-		break;
+		return packed_dev_pop(vq, ch, kind);
 	}
 	return -ENOTSUP;
 }
 
+/* A ring position counts slots in a packed ring, so giving a chain back
+ * needs its slot count (ch->ndesc); split rings give back one avail
+ * entry.  A chain that cannot have come from pop is ignored. */
+static bool chain_from_pop(const struct vq_dev *vq, const struct vq_chain *ch)
+{
+	return ch && ch->ndesc >= 1 && ch->ndesc <= vq->size;
+}
+
 void vq_dev_unpop(struct vq_dev *vq, const struct vq_chain *ch)
 {
-	(void)ch;	/* split rings give back by index; packed will need ch */
 	if (vq->broken || !vq->ready)
 		return;
 	switch (vq->layout) {
@@ -124,6 +138,8 @@ void vq_dev_unpop(struct vq_dev *vq, const struct vq_chain *ch)
 		split_dev_unpop(vq);
 		return;
 	case VQ_PACKED:
+		if (chain_from_pop(vq, ch))
+			packed_dev_unpop(vq, ch->ndesc);
 		return;
 	}
 }
@@ -137,6 +153,8 @@ void vq_dev_push(struct vq_dev *vq, const struct vq_chain *ch, uint32_t written)
 		split_dev_push(vq, ch->id, written);
 		return;
 	case VQ_PACKED:
+		if (chain_from_pop(vq, ch))
+			packed_dev_push(vq, ch->id, ch->ndesc, written);
 		return;
 	}
 }
@@ -149,7 +167,7 @@ bool vq_dev_flush(struct vq_dev *vq)
 	case VQ_SPLIT:
 		return split_dev_flush(vq);
 	case VQ_PACKED:
-		break;
+		return packed_dev_flush(vq);
 	}
 	return false;
 }
@@ -163,7 +181,7 @@ bool vq_dev_has_avail(struct vq_dev *vq)
 	case VQ_SPLIT:
 		return split_dev_has_avail(vq);
 	case VQ_PACKED:
-		break;
+		return packed_dev_has_avail(vq);
 	}
 	return false;
 }
@@ -176,7 +194,7 @@ bool vq_dev_set_notify(struct vq_dev *vq, bool enable)
 	case VQ_SPLIT:
 		return split_dev_set_notify(vq, enable);
 	case VQ_PACKED:
-		break;
+		return packed_dev_set_notify(vq, enable);
 	}
 	return false;
 }
@@ -197,13 +215,22 @@ void vq_drv_set_broken(struct vq_drv *vq, const char *fmt, ...)
 	       vq->cfg.size, vq->reason);
 }
 
-/* used_align: 4 for 1.x; legacy passes 4096 (2.7.2).  Any power of two
- * from 4 to 64 KiB lays out the same way. */
+/* Split: a power-of-two size (2.7); used_align 4 for 1.x, legacy passes
+ * 4096 (2.7.2), and any power of two from 4 to 64 KiB lays out the same
+ * way.  Packed: any size up to 2^15 (2.8); used_align does not apply. */
 static bool drv_cfg_ok(const struct vq_drv_cfg *cfg)
 {
-	return cfg && is_pow2(cfg->size) && cfg->size <= VIRTQ_MAX_SIZE &&
-	       is_pow2(cfg->used_align) && cfg->used_align >= VIRTQ_USED_ALIGN &&
-	       cfg->used_align <= 65536;
+	if (!cfg || cfg->size == 0 || cfg->size > VIRTQ_MAX_SIZE)
+		return false;
+	switch (cfg->layout) {
+	case VQ_SPLIT:
+		return is_pow2(cfg->size) && is_pow2(cfg->used_align) &&
+		       cfg->used_align >= VIRTQ_USED_ALIGN &&
+		       cfg->used_align <= 65536;
+	case VQ_PACKED:
+		return true;
+	}
+	return false;
 }
 
 size_t vq_drv_mem_size(const struct vq_drv_cfg *cfg)
@@ -214,7 +241,7 @@ size_t vq_drv_mem_size(const struct vq_drv_cfg *cfg)
 	case VQ_SPLIT:
 		return split_drv_mem_size(cfg);
 	case VQ_PACKED:
-		break;
+		return packed_drv_mem_size(cfg);
 	}
 	return 0;
 }
@@ -226,16 +253,15 @@ int vq_drv_init(struct vq_drv *vq, const struct vq_drv_cfg *cfg, void *mem,
 	uint32_t gpa_align;
 	int rc;
 
-	if (cfg && cfg->layout == VQ_PACKED)
-		return -ENOTSUP;
-	if (!vq || !drv_cfg_ok(cfg) || !mem || cfg->layout != VQ_SPLIT)
+	if (!vq || !drv_cfg_ok(cfg) || !mem)
 		return -EINVAL;
 	bytes = vq_drv_mem_size(cfg);
 	/* The used ring's alignment is a guest-physical property (legacy
-	 * devices recompute it from the PFN), the descriptor table's 16 too;
-	 * locally we need 16 for aligned atomic access. */
-	gpa_align = cfg->used_align > VIRTQ_DESC_ALIGN ? cfg->used_align
-						       : VIRTQ_DESC_ALIGN;
+	 * devices recompute it from the PFN), the descriptor table's 16 too
+	 * (2.7, 2.8.10.1; the packed event structures follow the ring at a
+	 * multiple of 16); locally we need 16 for aligned atomic access. */
+	gpa_align = cfg->layout == VQ_SPLIT && cfg->used_align > VIRTQ_DESC_ALIGN ?
+		    cfg->used_align : VIRTQ_DESC_ALIGN;
 	if ((mem_gpa & (gpa_align - 1)) || ((uintptr_t)mem & (VIRTQ_DESC_ALIGN - 1)) ||
 	    mem_gpa + bytes < mem_gpa)
 		return -EINVAL;
@@ -248,7 +274,8 @@ int vq_drv_init(struct vq_drv *vq, const struct vq_drv_cfg *cfg, void *mem,
 		vq_drv_free(vq);
 		return -ENOMEM;
 	}
-	rc = split_drv_init(vq, mem, mem_gpa);
+	rc = cfg->layout == VQ_PACKED ? packed_drv_init(vq, mem, mem_gpa)
+				      : split_drv_init(vq, mem, mem_gpa);
 	if (rc)
 		vq_drv_free(vq);
 	return rc;
@@ -277,7 +304,7 @@ int vq_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
 	case VQ_SPLIT:
 		return split_drv_add(vq, sg, n_out, n_in, token);
 	case VQ_PACKED:
-		break;
+		return packed_drv_add(vq, sg, n_out, n_in, token);
 	}
 	return -ENOTSUP;
 }
@@ -290,7 +317,7 @@ bool vq_drv_kick_prepare(struct vq_drv *vq)
 	case VQ_SPLIT:
 		return split_drv_kick_prepare(vq);
 	case VQ_PACKED:
-		break;
+		return packed_drv_kick_prepare(vq);
 	}
 	return false;
 }
@@ -303,7 +330,7 @@ void *vq_drv_get(struct vq_drv *vq, uint32_t *len)
 	case VQ_SPLIT:
 		return split_drv_get(vq, len);
 	case VQ_PACKED:
-		break;
+		return packed_drv_get(vq, len);
 	}
 	return NULL;
 }
@@ -317,6 +344,7 @@ void vq_drv_disable_cb(struct vq_drv *vq)
 		split_drv_disable_cb(vq);
 		return;
 	case VQ_PACKED:
+		packed_drv_disable_cb(vq);
 		return;
 	}
 }
@@ -330,7 +358,7 @@ bool vq_drv_enable_cb(struct vq_drv *vq)
 	case VQ_SPLIT:
 		return split_drv_enable_cb(vq);
 	case VQ_PACKED:
-		break;
+		return packed_drv_enable_cb(vq);
 	}
 	return true;
 }
@@ -343,7 +371,7 @@ bool vq_drv_has_used(struct vq_drv *vq)
 	case VQ_SPLIT:
 		return split_drv_has_used(vq);
 	case VQ_PACKED:
-		break;
+		return packed_drv_has_used(vq);
 	}
 	return false;
 }
@@ -357,20 +385,29 @@ unsigned vq_drv_num_free(const struct vq_drv *vq)
  * device and needs its buffers back. */
 void *vq_drv_detach_unused(struct vq_drv *vq)
 {
-	if (vq->cfg.layout != VQ_SPLIT || !vq->extra)
+	bool packed = vq->cfg.layout == VQ_PACKED;
+
+	if (!vq->extra)
 		return NULL;
+	/* extra[] is indexed by split head / packed buffer id. */
 	for (; vq->detach_pos < vq->cfg.size; vq->detach_pos++) {
 		struct vq_drv_extra *x = &vq->extra[vq->detach_pos];
 		void *token = x->token;
 
 		if (!token)
 			continue;
-		split_drv_release(vq, (uint16_t)vq->detach_pos);
+		if (packed)
+			packed_drv_release(vq, (uint16_t)vq->detach_pos);
+		else
+			split_drv_release(vq, (uint16_t)vq->detach_pos);
 		vq->detach_pos++;
 		return token;
 	}
 	/* Nothing left in flight: the queue is as vq_drv_init left it, ready
 	 * to be handed to the (reset) device again. */
-	split_drv_reset_ring(vq);
+	if (packed)
+		packed_drv_reset_ring(vq);
+	else
+		split_drv_reset_ring(vq);
 	return NULL;
 }

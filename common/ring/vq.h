@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vq.h - one virtqueue API, driver side and device side, with the ring
- * layouts (split now, packed next) behind it.
+ * layouts (split 2.7, packed 2.8) behind it.
  *
  * Rules every implementation keeps (style.md, Linux virtio_ring.c):
  *  - Trusted state lives in this struct (private memory).  Whatever the
@@ -101,13 +101,19 @@ struct vq_dev {
 			struct virtq_packed_desc *desc;
 			struct virtq_packed_event *driver; /* written by driver */
 			struct virtq_packed_event *device; /* written by us */
-			uint16_t last_avail;
-			bool avail_wrap;
-			uint16_t used_idx;
-			bool used_wrap;
-			uint16_t signalled_used;
+			uint16_t last_avail;	/* next ring slot to read */
+			bool avail_wrap;	/* our avail wrap counter (2.8.1) */
+			uint16_t used_idx;	/* next ring slot to write used */
+			bool used_wrap;		/* Device Ring Wrap Counter */
+			uint16_t signalled_used; /* used position at last flush */
 			bool signalled_wrap;
 			bool notify_enabled;
+			/* Pushed but unpublished used descriptors start at
+			 * batch_head; its flags are stored last, by flush. */
+			bool batch_pending;
+			uint16_t batch_head;
+			uint16_t batch_flags;
+			uint16_t event_flags_shadow; /* last device->flags written */
 		} packed;
 	};
 };
@@ -162,10 +168,11 @@ struct vq_drv_cfg {
 	uint16_t indirect_max;	/* entries per indirect table, 0 = none */
 };
 
-struct vq_drv_extra {		/* private per-head state (desc_extra) */
+struct vq_drv_extra {		/* private per-head (split) / per-buffer-id
+				 * (packed) state, like Linux's desc_extra */
 	void *token;
-	uint16_t ndesc;
-	uint16_t last;		/* last descriptor of the chain */
+	uint16_t ndesc;		/* descriptors (packed: ring slots) taken */
+	uint16_t last;		/* split: last descriptor of the chain */
 	bool indirect;
 	uint32_t in_len;	/* device-writable bytes: bounds the used len */
 };
@@ -180,7 +187,7 @@ struct vq_drv {
 	struct vq_stats stats;
 	uint16_t num_free;
 	uint16_t free_head;
-	uint16_t *next_free;	/* private free list, size entries */
+	uint16_t *next_free;	/* free list of descriptors (split) or buffer ids (packed) */
 	struct vq_drv_extra *extra;
 	uint8_t *indirect;	/* size * indirect_max descriptors */
 	uint64_t indirect_gpa;
@@ -199,15 +206,20 @@ struct vq_drv {
 		} split;
 		struct {
 			struct virtq_packed_desc *desc;
-			struct virtq_packed_event *driver;
-			struct virtq_packed_event *device;
-			uint16_t next_avail;
-			bool avail_wrap;
-			uint16_t last_used;
-			bool used_wrap;
-			uint16_t kicked_next;
-			bool kicked_wrap;
-			uint16_t event_flags_shadow;
+			struct virtq_packed_event *driver; /* written by us */
+			struct virtq_packed_event *device; /* written by device */
+			uint16_t next_avail;	/* next ring slot to fill */
+			bool avail_wrap;	/* Driver Ring Wrap Counter */
+			uint16_t last_used;	/* next ring slot to read used */
+			bool used_wrap;		/* our used wrap counter (2.8.1) */
+			uint16_t kicked_next;	/* published position at last */
+			bool kicked_wrap;	/* ... kick_prepare */
+			/* Added but unpublished chains start at pending_head;
+			 * its flags are stored last, by kick_prepare. */
+			bool pending;
+			uint16_t pending_head;
+			uint16_t pending_flags;
+			struct virtq_packed_event event_shadow; /* driver area as written */
 		} packed;
 	};
 };

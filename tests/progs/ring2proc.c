@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * ring2proc - the split virtqueue across two processes, in the manner of
+ * ring2proc - a virtqueue (split, or packed with --packed) across two
+ * processes, in the manner of
  * Linux's tools/virtio/vringh_test: the parent is the driver, a forked
  * child is the device.  A memfd holds the ring and the buffers; the child
  * maps it a second time (so at a different virtual address from the
@@ -15,8 +16,13 @@
  * The device checks sequence numbers arrive in order and every payload
  * byte; the driver checks every reply byte and the used length.
  *
- *   ring2proc [--frames N] [--event-idx|--no-event-idx] [--indirect]
- *             [--size BYTES] [--qsize N] [--spin N] [--timeout SEC]
+ *   ring2proc [--frames N] [--packed] [--event-idx|--no-event-idx]
+ *             [--indirect] [--size BYTES] [--qsize N] [--spin N]
+ *             [--timeout SEC]
+ *
+ * --packed uses the packed ring (2.8): the queue size need not be a power
+ * of two there, and suppression goes through the event structures (DESC
+ * mode with EVENT_IDX, ENABLE/DISABLE without).
  *
  * Exit 0 only when every frame came back with correct content.
  */
@@ -71,6 +77,7 @@ static_assert(sizeof(struct results) <= CTL_BYTES, "results fit the control page
 
 struct config {
 	uint64_t frames;
+	bool packed;
 	bool event_idx;
 	bool indirect;
 	uint32_t size;		/* payload bytes per frame */
@@ -273,7 +280,7 @@ static int device_main(struct side *s)
 	r = (struct results *)(void *)ctl;
 
 	memset(&vq, 0, sizeof(vq));
-	rc = vq_dev_init(&vq, VQ_SPLIT, s->c.qsize,
+	rc = vq_dev_init(&vq, s->c.packed ? VQ_PACKED : VQ_SPLIT, s->c.qsize,
 			 (s->c.event_idx ? VQ_F_EVENT_IDX : 0) |
 			 (s->c.indirect ? VQ_F_INDIRECT : 0), &s->addrs, &gm);
 	if (rc) {
@@ -455,7 +462,9 @@ static int parse_args(int argc, char **argv, struct config *c)
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t x;
 
-		if (!strcmp(o, "--event-idx")) {
+		if (!strcmp(o, "--packed")) {
+			c->packed = true;
+		} else if (!strcmp(o, "--event-idx")) {
 			c->event_idx = true;
 		} else if (!strcmp(o, "--no-event-idx")) {
 			c->event_idx = false;
@@ -474,10 +483,6 @@ static int parse_args(int argc, char **argv, struct config *c)
 		} else if (!strcmp(o, "--qsize")) {
 			if (parse_u64(o, v, 4, VIRTQ_MAX_SIZE, &x))
 				return -1;
-			if (x & (x - 1)) {
-				fprintf(stderr, "ring2proc: --qsize %s: must be a power of 2\n", v);
-				return -1;
-			}
 			c->qsize = (uint16_t)x;
 			i++;
 		} else if (!strcmp(o, "--spin")) {
@@ -492,10 +497,17 @@ static int parse_args(int argc, char **argv, struct config *c)
 			i++;
 		} else {
 			fprintf(stderr, "ring2proc: unknown option \"%s\"\n"
-				"usage: ring2proc [--frames N] [--event-idx|--no-event-idx] [--indirect]\n"
-				"                 [--size BYTES] [--qsize N] [--spin N] [--timeout SEC]\n", o);
+				"usage: ring2proc [--frames N] [--packed] [--event-idx|--no-event-idx]\n"
+				"                 [--indirect] [--size BYTES] [--qsize N] [--spin N]\n"
+				"                 [--timeout SEC]\n", o);
 			return -1;
 		}
+	}
+	/* 2.7: split rings are a power of two; packed need not be (2.8). */
+	if (!c->packed && (c->qsize & (c->qsize - 1))) {
+		fprintf(stderr, "ring2proc: --qsize %u: a split ring must be a power of 2\n",
+			c->qsize);
+		return -1;
 	}
 	return 0;
 }
@@ -555,7 +567,8 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &s.c))
 		return 2;
 	cfg = (struct vq_drv_cfg){
-		.layout = VQ_SPLIT, .size = s.c.qsize, .used_align = 4,
+		.layout = s.c.packed ? VQ_PACKED : VQ_SPLIT, .size = s.c.qsize,
+		.used_align = 4,
 		.flags = (s.c.event_idx ? VQ_F_EVENT_IDX : 0) | (s.c.indirect ? VQ_F_INDIRECT : 0),
 		.indirect_max = s.c.indirect ? 4 : 0,
 	};
@@ -611,7 +624,8 @@ int main(int argc, char **argv)
 		double f = (double)(d.done ? d.done : 1);
 
 		r->reason[sizeof(r->reason) - 1] = '\0';
-		printf("ring2proc: %s, %s, qsize %u, %u-byte frames\n",
+		printf("ring2proc: %s, %s, %s, qsize %u, %u-byte frames\n",
+		       s.c.packed ? "packed" : "split",
 		       s.c.event_idx ? "event-idx" : "no-event-idx",
 		       s.c.indirect ? "indirect" : "direct", s.c.qsize, s.c.size);
 		printf("frames %" PRIu64 " seconds %.3f Mframes/s %.3f kicks/frame %.5f interrupts/frame %.5f notifications/frame %.5f\n",

@@ -1,0 +1,880 @@
+// SPDX-License-Identifier: MIT
+/*
+ * packed.c - packed virtqueues (virtio 1.2, 2.8), device side and driver
+ * side, behind common/ring/vq.h.  vq.c has already checked the arguments
+ * and the broken latch before any function here runs.
+ *
+ * One descriptor ring is written by both sides.  Whose turn a slot is
+ * shows in two flag bits compared with each side's wrap counter (2.8.1):
+ * available when AVAIL == the driver's counter and USED != it, used when
+ * AVAIL == USED == the device's counter.  A position in the ring is a slot
+ * (0 .. size-1) plus a wrap counter; size need not be a power of two
+ * (2.8), so positions advance with an explicit wrap, never with a mask.
+ *
+ * Device side: the ring is written by a guest that may be hostile.  A
+ * descriptor's flags are read once (acquire for the first of a chain,
+ * 2.8.21.1.1), the rest of it once, and only those copies are used.  A
+ * chain walk is bounded by the queue size and an indirect table by its
+ * entry count; every guest address goes through gmem_translate with its
+ * length.
+ *
+ * Driver side: nothing the driver wrote is read back; what a chain needs
+ * later (ring slots taken, writable bytes, token) is kept per buffer id in
+ * private memory (vq->extra, vq->next_free is the free list of ids).
+ * From the device we read the used descriptor at last_used (flags with
+ * acquire, then id and len, each checked) and the device event structure.
+ *
+ * Publication is batched on both sides the same way (2.8.6, 2.8.9): every
+ * descriptor of a batch is written at once except the flags of the first
+ * one, which kick_prepare (driver) or flush (device) stores last with
+ * release.  The other side polls only the slot after the last one it
+ * processed (2.8.2), so it sees the batch whole or not at all.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/barrier.h"
+#include "common/ring/vq.h"
+#include "common/ring/vq_priv.h"
+
+static_assert(sizeof(struct virtq_packed_desc) == 16,
+	      "packed ring and indirect tables hold 16-byte entries (2.8.13)");
+static_assert(sizeof(struct virtq_packed_event) == 4,
+	      "event suppression structure is 4 bytes (2.8.14)");
+static_assert(VIRTQ_MAX_SIZE <= 0x8000, "event offsets are 15 bits (2.8.14)");
+
+#define PACKED_DESC_ALIGN  16	/* 2.8.10.1 */
+#define PACKED_EVENT_ALIGN 4
+#define EVENT_WRAP_SHIFT   15	/* 2.8.14: desc_event_wrap is bit 15 */
+#define EVENT_OFF_MASK	   0x7fffu
+
+/* AVAIL and USED bits as the driver writes them for wrap counter w
+ * (2.8.1): AVAIL = w, USED = !w. */
+static uint16_t avail_bits(bool w)
+{
+	return w ? VIRTQ_PACKED_DESC_F_AVAIL : VIRTQ_PACKED_DESC_F_USED;
+}
+
+/* ... and as the device writes them: AVAIL = USED = w. */
+static uint16_t used_bits(bool w)
+{
+	return w ? (VIRTQ_PACKED_DESC_F_AVAIL | VIRTQ_PACKED_DESC_F_USED) : 0;
+}
+
+static bool is_avail(uint16_t flags, bool w)
+{
+	return !!(flags & VIRTQ_PACKED_DESC_F_AVAIL) == w &&
+	       !!(flags & VIRTQ_PACKED_DESC_F_USED) != w;
+}
+
+/* Used needs both bits equal to w: a slot may also hold an available
+ * descriptor of the previous lap (the non-first slots of a list are never
+ * overwritten by a used one), whose USED bit alone would match. */
+static bool is_used(uint16_t flags, bool w)
+{
+	return !!(flags & VIRTQ_PACKED_DESC_F_AVAIL) == w &&
+	       !!(flags & VIRTQ_PACKED_DESC_F_USED) == w;
+}
+
+/* Advances a ring position by n slots (n <= size), flipping the wrap
+ * counter when it passes the end (2.8.1). */
+static void advance(uint16_t size, uint16_t *slot, bool *wrap, uint16_t n)
+{
+	uint32_t s = (uint32_t)*slot + n;
+
+	if (s >= size) {
+		s -= size;
+		*wrap = !*wrap;
+	}
+	*slot = (uint16_t)s;
+}
+
+static uint16_t event_off_wrap(uint16_t slot, bool wrap)
+{
+	return (uint16_t)(slot | (wrap ? 1u << EVENT_WRAP_SHIFT : 0));
+}
+
+/* The 4-byte event suppression structure as one atomic access, so the
+ * other side never sees a new flags word with a stale offset. */
+static struct virtq_packed_event load_event(struct virtq_packed_event *e)
+{
+	struct virtq_packed_event v;
+
+	__atomic_load(e, &v, __ATOMIC_RELAXED);
+	return v;
+}
+
+static void store_event(struct virtq_packed_event *e, struct virtq_packed_event v)
+{
+	__atomic_store(e, &v, __ATOMIC_RELAXED);
+}
+
+/* 2.8.10 / 2.8.14: a notification is due for the descriptor at event
+ * (offset + wrap bit) if this side's position moved past it, going from
+ * (old, old_wrap) to (new, new_wrap).  Positions are made linear relative
+ * to the current lap (a slot of the previous lap counts size less), then
+ * the split ring's wrapping test applies (virtq_need_event).  At most one
+ * lap passes between two checks, since neither side can move further
+ * than the other has released.  The one-bit wrap cannot tell the next lap
+ * from the previous one; taking it as the previous one errs towards an
+ * extra notification, never a lost one. */
+static bool packed_need_event(uint16_t size, uint16_t event, uint16_t old,
+			      bool old_wrap, uint16_t new, bool new_wrap)
+{
+	int32_t o = old, e = event & EVENT_OFF_MASK;
+
+	if (old_wrap != new_wrap)
+		o -= size;
+	if (!!(event >> EVENT_WRAP_SHIFT) != new_wrap)
+		e -= size;
+	return virtq_need_event((uint16_t)e, new, (uint16_t)o);
+}
+
+/* Reads the other side's event suppression structure and decides.  DESC
+ * without EVENT_IDX, and the reserved value 3, are not valid (2.8.14);
+ * they get a notification, which is always safe. */
+static bool want_notify(struct virtq_packed_event *ev, bool event_idx,
+			uint16_t size, uint16_t old, bool old_wrap,
+			uint16_t new, bool new_wrap)
+{
+	struct virtq_packed_event e = load_event(ev);
+
+	switch (e.flags & 3u) {
+	case VIRTQ_PACKED_EVENT_F_DISABLE:
+		return false;
+	case VIRTQ_PACKED_EVENT_F_DESC:
+		if (event_idx)
+			return packed_need_event(size, e.off_wrap, old, old_wrap,
+						 new, new_wrap);
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* ======================= device side ================================= */
+
+/* A zero-length buffer still gets a valid pointer (see split.c). */
+static uint8_t empty_buffer[1];
+
+/* Translates one ring part after checking its alignment (2.8.10.1) on
+ * both the guest address and the local mapping. */
+static void *ring_part(struct vq_dev *vq, const char *name, uint64_t gpa,
+		       size_t align, size_t bytes, bool write)
+{
+	void *p;
+
+	if (gpa & (align - 1)) {
+		vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " is not %zu-byte aligned (2.8.10.1)",
+				  name, gpa, align);
+		return NULL;
+	}
+	p = gmem_translate(vq->gm, gpa, bytes, write);
+	if (!p) {
+		if (write && gmem_translate(vq->gm, gpa, bytes, false))
+			vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " (%zu bytes) is in guest memory the device may not write",
+					  name, gpa, bytes);
+		else
+			vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " (%zu bytes) is outside guest memory",
+					  name, gpa, bytes);
+		return NULL;
+	}
+	if ((uintptr_t)p & (align - 1)) {
+		vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " maps to a misaligned local address",
+				  name, gpa);
+		return NULL;
+	}
+	return p;
+}
+
+int packed_dev_init(struct vq_dev *vq, const struct vq_addrs *a, bool keep)
+{
+	struct virtq_packed_desc *desc;
+	struct virtq_packed_event *drv_ev, *dev_ev;
+
+	/* The device writes used descriptors into the descriptor ring. */
+	desc = ring_part(vq, "descriptor ring", a->desc, PACKED_DESC_ALIGN,
+			 (size_t)vq->size * sizeof(*desc), true);
+	if (!desc)
+		return -EINVAL;
+	drv_ev = ring_part(vq, "driver event suppression structure", a->driver,
+			   PACKED_EVENT_ALIGN, sizeof(*drv_ev), false);
+	if (!drv_ev)
+		return -EINVAL;
+	dev_ev = ring_part(vq, "device event suppression structure", a->device,
+			   PACKED_EVENT_ALIGN, sizeof(*dev_ev), true);
+	if (!dev_ev)
+		return -EINVAL;
+
+	vq->packed.desc = desc;
+	vq->packed.driver = drv_ev;
+	vq->packed.device = dev_ev;
+	if (!keep) {
+		/* 2.8.1: both wrap counters start at 1; the driver zeroes
+		 * the ring (2.8.13) and the event structures, so ENABLE. */
+		vq->packed.last_avail = 0;
+		vq->packed.avail_wrap = true;
+		vq->packed.used_idx = 0;
+		vq->packed.used_wrap = true;
+		vq->packed.signalled_used = 0;
+		vq->packed.signalled_wrap = true;
+		vq->packed.notify_enabled = true;
+		vq->packed.batch_pending = false;
+		/* Matches no valid flags value: the first set_notify
+		 * writes whatever the guest left there. */
+		vq->packed.event_flags_shadow = 0xffff;
+	}
+	return 0;
+}
+
+/* Where a chain walk is, for the reasons it gives. */
+struct pwalk {
+	uint16_t slot;		/* ring slot being read */
+	uint16_t via;		/* ring slot holding the indirect descriptor */
+	uint32_t entry;		/* entry in the indirect table */
+	bool indirect;
+};
+
+static const char *pdesc_name(char *buf, size_t n, const struct pwalk *w)
+{
+	if (w->indirect)
+		snprintf(buf, n, "indirect entry %u of ring slot %u", w->entry, w->via);
+	else
+		snprintf(buf, n, "ring slot %u", w->slot);
+	return buf;
+}
+
+/* Running totals of a chain under construction. */
+struct pchain {
+	uint32_t nbufs;
+	uint64_t out_len, in_len;
+	uint16_t n_out, n_in;
+	uint16_t head;		/* first slot, for the reasons */
+};
+
+/* Checks direction (2.8.17: readable before writable; the caller's chain
+ * kind), translates one buffer, and records it. */
+static int ptake_buffer(struct vq_dev *vq, const struct pwalk *w,
+			const struct virtq_packed_desc *d, enum vq_chain_kind kind,
+			struct pchain *pc, struct vq_chain *ch)
+{
+	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
+	struct vq_buf out;
+	char name[64];
+
+	/* 2.8.17: no list longer than the queue size. */
+	if (++pc->nbufs > vq->size) {
+		vq_dev_set_broken(vq, "chain from ring slot %u is longer than the queue size %u (2.8.17)",
+				  pc->head, vq->size);
+		return -EIO;
+	}
+	if (!writable && pc->n_in) {
+		vq_dev_set_broken(vq, "%s: device-readable buffer after a device-writable one (2.8.17)",
+				  pdesc_name(name, sizeof(name), w));
+		return -EIO;
+	}
+	if (writable && kind == VQ_CHAIN_READ_ONLY) {
+		vq_dev_set_broken(vq, "%s is device-writable in a chain the device may only read",
+				  pdesc_name(name, sizeof(name), w));
+		return -EIO;
+	}
+	if (!writable && kind == VQ_CHAIN_WRITE_ONLY) {
+		vq_dev_set_broken(vq, "%s is device-readable in a chain the device may only write",
+				  pdesc_name(name, sizeof(name), w));
+		return -EIO;
+	}
+	if (d->len == 0) {
+		out.ptr = empty_buffer;
+		out.len = 0;
+	} else {
+		if (d->addr + d->len < d->addr) {
+			vq_dev_set_broken(vq, "%s: address 0x%" PRIx64 " + length %u overflows",
+					  pdesc_name(name, sizeof(name), w), d->addr, d->len);
+			return -EIO;
+		}
+		out.ptr = gmem_translate(vq->gm, d->addr, d->len, writable);
+		if (!out.ptr) {
+			if (writable && gmem_translate(vq->gm, d->addr, d->len, false))
+				vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is in guest memory the device may not write",
+						  pdesc_name(name, sizeof(name), w), d->addr, d->len);
+			else
+				vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is outside guest memory",
+						  pdesc_name(name, sizeof(name), w), d->addr, d->len);
+			return -EIO;
+		}
+		out.len = d->len;
+	}
+	if (writable) {
+		pc->n_in++;
+		pc->in_len += d->len;
+	} else {
+		pc->n_out++;
+		pc->out_len += d->len;
+	}
+	if (pc->in_len > UINT32_MAX || pc->out_len > UINT32_MAX) {
+		vq_dev_set_broken(vq, "chain from ring slot %u: total length overflows 32 bits",
+				  pc->head);
+		return -EIO;
+	}
+	if (pc->nbufs <= ch->cap)
+		ch->bufs[pc->nbufs - 1] = out;
+	return 0;
+}
+
+/* Walks the indirect table that ring descriptor d points at (2.8.7).
+ * Entries are consecutive, len / 16 of them; only WRITE is a valid flag
+ * in them (2.8.19), NEXT is ignored as the device must, INDIRECT (a
+ * nested table) is refused. */
+static int pwalk_indirect(struct vq_dev *vq, struct pwalk *w,
+			  const struct virtq_packed_desc *d, enum vq_chain_kind kind,
+			  struct pchain *pc, struct vq_chain *ch)
+{
+	const uint8_t *table;
+	uint32_t entries;
+
+	if (!(vq->flags & VQ_F_INDIRECT)) {
+		vq_dev_set_broken(vq, "ring slot %u is INDIRECT but VIRTIO_F_RING_INDIRECT_DESC was not negotiated",
+				  w->slot);
+		return -EIO;
+	}
+	/* 2.8.19: an indirect descriptor is never part of a NEXT list. */
+	if (d->flags & VIRTQ_DESC_F_NEXT) {
+		vq_dev_set_broken(vq, "ring slot %u has both INDIRECT and NEXT set (2.8.19)",
+				  w->slot);
+		return -EIO;
+	}
+	if (w->slot != pc->head) {
+		vq_dev_set_broken(vq, "ring slot %u is INDIRECT inside the NEXT list from slot %u (2.8.19)",
+				  w->slot, pc->head);
+		return -EIO;
+	}
+	if (d->len == 0 || d->len % sizeof(struct virtq_packed_desc)) {
+		vq_dev_set_broken(vq, "ring slot %u: indirect table length %u is not a non-zero multiple of 16",
+				  w->slot, d->len);
+		return -EIO;
+	}
+	if (d->addr + d->len < d->addr) {
+		vq_dev_set_broken(vq, "ring slot %u: indirect table 0x%" PRIx64 " + length %u overflows",
+				  w->slot, d->addr, d->len);
+		return -EIO;
+	}
+	table = gmem_translate(vq->gm, d->addr, d->len, false);
+	if (!table) {
+		vq_dev_set_broken(vq, "ring slot %u: indirect table 0x%" PRIx64 " (%u bytes) is outside guest memory",
+				  w->slot, d->addr, d->len);
+		return -EIO;
+	}
+	entries = d->len / sizeof(struct virtq_packed_desc);
+	w->indirect = true;
+	w->via = w->slot;
+	for (w->entry = 0; w->entry < entries; w->entry++) {
+		struct virtq_packed_desc e;
+		int rc;
+
+		/* Any alignment: memcpy, then a compiler barrier so the copy
+		 * is the only read (a rewrite meanwhile cannot split the
+		 * value we check from the value we use). */
+		memcpy(&e, table + (size_t)w->entry * sizeof(e), sizeof(e));
+		atomic_signal_fence(memory_order_seq_cst);
+		if (e.flags & VIRTQ_DESC_F_INDIRECT) {
+			vq_dev_set_broken(vq, "nested indirect: entry %u of ring slot %u's table is INDIRECT (2.8.19)",
+					  w->entry, w->via);
+			return -EIO;
+		}
+		rc = ptake_buffer(vq, w, &e, kind, pc, ch);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Reads the chain at last_avail (2.8.6, 2.8.7).  1: *ch filled and
+ * consumed; 0: the slot is not available; -ENOBUFS; -EIO. */
+int packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
+{
+	uint16_t slot = vq->packed.last_avail;
+	bool wrap = vq->packed.avail_wrap;
+	struct pwalk w = { .slot = slot };
+	struct pchain pc = { .head = slot };
+	uint32_t ndesc = 0;
+	uint16_t flags, id;
+
+	/* 2.8.15, 2.8.21.1.1: the first descriptor's flags, with acquire:
+	 * everything the driver wrote before them (the descriptor, the rest
+	 * of the list, the buffers) is visible after. */
+	flags = load_acquire(&vq->packed.desc[slot].flags);
+	if (!is_avail(flags, wrap))
+		return 0;
+	for (;;) {
+		struct virtq_packed_desc d;
+		int rc;
+
+		/* The ring has size slots: a list reaching further never
+		 * ends (2.8.17: no list longer than the queue size). */
+		if (++ndesc > vq->size) {
+			vq_dev_set_broken(vq, "chain from ring slot %u never ends: NEXT set on all %u descriptors (2.8.17)",
+					  pc.head, vq->size);
+			return -EIO;
+		}
+		w.slot = slot;
+		if (ndesc > 1) {
+			flags = READ_ONCE(vq->packed.desc[slot].flags);
+			/* 2.8.6: every descriptor of a list carries the
+			 * AVAIL/USED bits, not just the first. */
+			if (!is_avail(flags, wrap)) {
+				vq_dev_set_broken(vq, "ring slot %u continues the chain from slot %u but is not available (flags 0x%04x, 2.8.6)",
+						  slot, pc.head, flags);
+				return -EIO;
+			}
+		}
+		d.addr = READ_ONCE(vq->packed.desc[slot].addr);
+		d.len = READ_ONCE(vq->packed.desc[slot].len);
+		d.id = READ_ONCE(vq->packed.desc[slot].id);
+		d.flags = flags;
+		if (flags & VIRTQ_DESC_F_INDIRECT) {
+			rc = pwalk_indirect(vq, &w, &d, kind, &pc, ch);
+			if (rc)
+				return rc;
+			id = d.id;
+			break;
+		}
+		rc = ptake_buffer(vq, &w, &d, kind, &pc, ch);
+		if (rc)
+			return rc;
+		if (!(flags & VIRTQ_DESC_F_NEXT)) {
+			/* 2.8.6: the buffer id is in the last descriptor. */
+			id = d.id;
+			break;
+		}
+		advance(vq->size, &slot, &wrap, 1);
+	}
+	/* A well-formed chain the caller has no room for stays available. */
+	if (pc.nbufs > ch->cap)
+		return -ENOBUFS;
+	ch->id = id;
+	ch->ndesc = (uint16_t)ndesc;
+	ch->n_out = pc.n_out;
+	ch->n_in = pc.n_in;
+	ch->out_len = (uint32_t)pc.out_len;
+	ch->in_len = (uint32_t)pc.in_len;
+	advance(vq->size, &vq->packed.last_avail, &vq->packed.avail_wrap,
+		(uint16_t)ndesc);
+	return 1;
+}
+
+/* Moves back over a chain's ndesc slots; vq.c checked 1 <= ndesc <= size. */
+void packed_dev_unpop(struct vq_dev *vq, uint16_t ndesc)
+{
+	uint16_t slot = vq->packed.last_avail;
+
+	if (slot >= ndesc) {
+		vq->packed.last_avail = (uint16_t)(slot - ndesc);
+	} else {
+		vq->packed.last_avail = (uint16_t)(slot + vq->size - ndesc);
+		vq->packed.avail_wrap = !vq->packed.avail_wrap;
+	}
+}
+
+/* Writes one used descriptor at used_idx (2.8.6, 2.8.9, 2.8.22): buffer
+ * id, length, AVAIL = USED = our wrap counter, WRITE when something was
+ * written (2.8.3; the length is only meaningful then, 2.8.4).  Used
+ * descriptors go in the order of completion, one per chain, each skipping
+ * the slots of the chain it returns; the driver skips the same count,
+ * which it keeps per buffer id.  The first of a batch keeps its flags
+ * back for flush. */
+void packed_dev_push(struct vq_dev *vq, uint16_t id, uint16_t ndesc,
+		     uint32_t written)
+{
+	uint16_t slot = vq->packed.used_idx;
+	struct virtq_packed_desc *d = &vq->packed.desc[slot];
+	uint16_t flags = used_bits(vq->packed.used_wrap) |
+			 (written ? VIRTQ_DESC_F_WRITE : 0);
+
+	WRITE_ONCE(d->id, id);
+	WRITE_ONCE(d->len, written);
+	if (vq->packed.batch_pending) {
+		WRITE_ONCE(d->flags, flags);
+	} else {
+		vq->packed.batch_pending = true;
+		vq->packed.batch_head = slot;
+		vq->packed.batch_flags = flags;
+	}
+	advance(vq->size, &vq->packed.used_idx, &vq->packed.used_wrap, ndesc);
+}
+
+bool packed_dev_flush(struct vq_dev *vq)
+{
+	bool need;
+
+	if (!vq->packed.batch_pending)
+		return false;
+	/* 2.8.9, 2.8.22: the batch's first flags last, with release. */
+	store_release(&vq->packed.desc[vq->packed.batch_head].flags,
+		      vq->packed.batch_flags);
+	vq->packed.batch_pending = false;
+	/* Store->load: the driver re-enables used buffer notifications and
+	 * then re-reads the used descriptor before it sleeps; we publish and
+	 * then read its event structure.  A full barrier on both sides
+	 * makes at least one of us see the other's store. */
+	smp_mb();
+	need = want_notify(vq->packed.driver, vq->flags & VQ_F_EVENT_IDX, vq->size,
+			   vq->packed.signalled_used, vq->packed.signalled_wrap,
+			   vq->packed.used_idx, vq->packed.used_wrap);
+	vq->packed.signalled_used = vq->packed.used_idx;
+	vq->packed.signalled_wrap = vq->packed.used_wrap;
+	if (need)
+		vq->stats.notify_needed++;
+	else
+		vq->stats.notify_suppressed++;
+	return need;
+}
+
+bool packed_dev_has_avail(struct vq_dev *vq)
+{
+	uint16_t flags = load_acquire(&vq->packed.desc[vq->packed.last_avail].flags);
+
+	return is_avail(flags, vq->packed.avail_wrap);
+}
+
+/* 2.8.10, 2.8.14: the device event structure tells the driver whether to
+ * send available buffer notifications; with EVENT_IDX, "from the
+ * descriptor at last_avail on". */
+bool packed_dev_set_notify(struct vq_dev *vq, bool enable)
+{
+	struct virtq_packed_event ev = { 0, VIRTQ_PACKED_EVENT_F_DISABLE };
+
+	vq->packed.notify_enabled = enable;
+	if (enable && (vq->flags & VQ_F_EVENT_IDX)) {
+		ev.off_wrap = event_off_wrap(vq->packed.last_avail,
+					     vq->packed.avail_wrap);
+		ev.flags = VIRTQ_PACKED_EVENT_F_DESC;
+	} else if (enable) {
+		ev.flags = VIRTQ_PACKED_EVENT_F_ENABLE;
+	}
+	/* DESC moves with last_avail: always written.  ENABLE / DISABLE
+	 * only when they change, to keep the line clean under load. */
+	if (ev.flags == VIRTQ_PACKED_EVENT_F_DESC ||
+	    ev.flags != vq->packed.event_flags_shadow) {
+		store_event(vq->packed.device, ev);
+		vq->packed.event_flags_shadow = ev.flags;
+	}
+	if (!enable)
+		return false;
+	/* Store->load: our request must be visible before we look at the
+	 * ring again, or a chain made available just before the driver read
+	 * our old state would get neither a notification nor a poll. */
+	smp_mb();
+	return packed_dev_has_avail(vq);
+}
+
+/* ======================= driver side ================================= */
+
+struct packed_layout {
+	size_t driver;		/* offsets from the start of the block */
+	size_t device;
+	size_t indirect;
+	size_t indirect_bytes;
+	size_t total;
+};
+
+static size_t align_up(size_t v, size_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* Descriptor ring at 0 (16-aligned), then the driver and the device event
+ * structures (4-aligned, 2.8.10.1), then our indirect tables, 16-aligned. */
+static void packed_layout(const struct vq_drv_cfg *cfg, struct packed_layout *l)
+{
+	size_t q = cfg->size;
+	bool indirect = (cfg->flags & VQ_F_INDIRECT) && cfg->indirect_max;
+
+	l->driver = q * sizeof(struct virtq_packed_desc);
+	l->device = l->driver + sizeof(struct virtq_packed_event);
+	l->indirect = align_up(l->device + sizeof(struct virtq_packed_event),
+			       PACKED_DESC_ALIGN);
+	l->indirect_bytes = indirect ?
+		q * cfg->indirect_max * sizeof(struct virtq_packed_desc) : 0;
+	l->total = indirect ? l->indirect + l->indirect_bytes
+			    : l->device + sizeof(struct virtq_packed_event);
+}
+
+size_t packed_drv_mem_size(const struct vq_drv_cfg *cfg)
+{
+	struct packed_layout l;
+
+	packed_layout(cfg, &l);
+	return l.total;
+}
+
+int packed_drv_init(struct vq_drv *vq, uint8_t *mem, uint64_t mem_gpa)
+{
+	struct packed_layout l;
+
+	packed_layout(&vq->cfg, &l);
+	vq->mem = mem;
+	vq->mem_gpa = mem_gpa;
+	vq->addrs.desc = mem_gpa;
+	vq->addrs.driver = mem_gpa + l.driver;
+	vq->addrs.device = mem_gpa + l.device;
+	vq->packed.desc = (struct virtq_packed_desc *)(void *)mem;
+	vq->packed.driver = (struct virtq_packed_event *)(void *)(mem + l.driver);
+	vq->packed.device = (struct virtq_packed_event *)(void *)(mem + l.device);
+	if (l.indirect_bytes) {
+		vq->indirect = mem + l.indirect;
+		vq->indirect_gpa = mem_gpa + l.indirect;
+	}
+	packed_drv_reset_ring(vq);
+	return 0;
+}
+
+void packed_drv_reset_ring(struct vq_drv *vq)
+{
+	uint16_t q = vq->cfg.size;
+
+	/* 2.8.13: the descriptor ring starts zeroed; so do the event
+	 * structures (flags ENABLE). */
+	memset(vq->mem, 0, packed_drv_mem_size(&vq->cfg));
+	for (uint32_t i = 0; i < q; i++)
+		vq->next_free[i] = (uint16_t)(i + 1 < q ? i + 1 : VQ_FREE_END);
+	memset(vq->extra, 0, q * sizeof(*vq->extra));
+	vq->free_head = 0;
+	vq->num_free = q;
+	vq->detach_pos = 0;
+	vq->packed.next_avail = 0;
+	vq->packed.avail_wrap = true;	/* 2.8.1 */
+	vq->packed.last_used = 0;
+	vq->packed.used_wrap = true;
+	vq->packed.kicked_next = 0;
+	vq->packed.kicked_wrap = true;
+	vq->packed.pending = false;
+	vq->packed.event_shadow = (struct virtq_packed_event){ 0, VIRTQ_PACKED_EVENT_F_ENABLE };
+}
+
+static void put_desc(struct virtq_packed_desc *d, uint64_t addr, uint32_t len,
+		     uint16_t id)
+{
+	WRITE_ONCE(d->addr, addr);
+	WRITE_ONCE(d->len, len);
+	WRITE_ONCE(d->id, id);
+}
+
+/* Writes the flags of a descriptor that is not the first of the batch;
+ * the first one's are kept back for kick_prepare. */
+static void put_flags(struct vq_drv *vq, uint16_t slot, uint16_t flags)
+{
+	if (vq->packed.pending) {
+		WRITE_ONCE(vq->packed.desc[slot].flags, flags);
+	} else {
+		vq->packed.pending = true;
+		vq->packed.pending_head = slot;
+		vq->packed.pending_flags = flags;
+	}
+}
+
+/* 2.8.21.1: the list's descriptors at next_avail on, each with the AVAIL
+ * and USED bits of the wrap counter at its own slot (a list may cross the
+ * end of the ring), the buffer id in every one (2.8.6 needs it in the
+ * last), and the first one's flags written after the rest. */
+int packed_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
+		   unsigned n_in, void *token)
+{
+	uint16_t size = vq->cfg.size;
+	unsigned n = n_out + n_in;
+	uint64_t in_len = 0;
+	uint16_t id, head, head_flags, slot, need;
+	bool indirect, wrap;
+	struct vq_drv_extra *x;
+
+	for (unsigned k = 0; k < n; k++) {
+		if (sg[k].gpa + sg[k].len < sg[k].gpa)
+			return -EINVAL;
+		if (k >= n_out)
+			in_len += sg[k].len;
+	}
+	if (in_len > UINT32_MAX)	/* the used length is 32 bits */
+		return -EINVAL;
+	indirect = vq->indirect && n > 1 && n <= vq->cfg.indirect_max;
+	need = (uint16_t)(indirect ? 1 : n);
+	if (vq->num_free < need)
+		return -ENOSPC;
+
+	/* Ids come off their own free list: one per chain, unrelated to
+	 * the slots it takes.  num_free counts slots and every chain takes
+	 * at least one, so an id is always there when slots are. */
+	id = vq->free_head;
+	head = slot = vq->packed.next_avail;
+	wrap = vq->packed.avail_wrap;
+	if (indirect) {
+		size_t off = (size_t)id * vq->cfg.indirect_max *
+			     sizeof(struct virtq_packed_desc);
+		struct virtq_packed_desc *table =
+			(struct virtq_packed_desc *)(void *)(vq->indirect + off);
+
+		/* 2.8.7: consecutive entries, WRITE the only flag (2.8.19). */
+		for (unsigned k = 0; k < n; k++) {
+			table[k].addr = sg[k].gpa;
+			table[k].len = sg[k].len;
+			table[k].id = 0;
+			table[k].flags = k >= n_out ? VIRTQ_DESC_F_WRITE : 0;
+		}
+		put_desc(&vq->packed.desc[slot], vq->indirect_gpa + off,
+			 (uint32_t)(n * sizeof(struct virtq_packed_desc)), id);
+		head_flags = VIRTQ_DESC_F_INDIRECT | avail_bits(wrap);
+		advance(size, &slot, &wrap, 1);
+	} else {
+		head_flags = 0;
+		for (unsigned k = 0; k < n; k++) {
+			uint16_t f = avail_bits(wrap) |
+				     (k >= n_out ? VIRTQ_DESC_F_WRITE : 0) |
+				     (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
+
+			put_desc(&vq->packed.desc[slot], sg[k].gpa, sg[k].len, id);
+			if (k == 0)
+				head_flags = f;
+			else
+				WRITE_ONCE(vq->packed.desc[slot].flags, f);
+			advance(size, &slot, &wrap, 1);
+		}
+	}
+	/* The head last: as the first of the batch it waits for
+	 * kick_prepare; otherwise the batch's first flags still hide it,
+	 * and the release there orders it with the rest. */
+	put_flags(vq, head, head_flags);
+	vq->packed.next_avail = slot;
+	vq->packed.avail_wrap = wrap;
+
+	vq->free_head = vq->next_free[id];
+	vq->num_free -= need;
+	x = &vq->extra[id];
+	x->token = token;
+	x->ndesc = need;
+	x->last = head;
+	x->indirect = indirect;
+	x->in_len = (uint32_t)in_len;
+	return 0;
+}
+
+bool packed_drv_kick_prepare(struct vq_drv *vq)
+{
+	bool need;
+
+	if (!vq->packed.pending)
+		return false;
+	/* 2.8.21.1.1: a barrier before the first flags expose the batch. */
+	store_release(&vq->packed.desc[vq->packed.pending_head].flags,
+		      vq->packed.pending_flags);
+	vq->packed.pending = false;
+	/* 2.8.21.3.1: store->load before reading the device event
+	 * structure, the mirror of packed_dev_set_notify's barrier. */
+	smp_mb();
+	need = want_notify(vq->packed.device, vq->cfg.flags & VQ_F_EVENT_IDX,
+			   vq->cfg.size, vq->packed.kicked_next,
+			   vq->packed.kicked_wrap, vq->packed.next_avail,
+			   vq->packed.avail_wrap);
+	vq->packed.kicked_next = vq->packed.next_avail;
+	vq->packed.kicked_wrap = vq->packed.avail_wrap;
+	if (need)
+		vq->stats.notify_needed++;
+	else
+		vq->stats.notify_suppressed++;
+	return need;
+}
+
+void packed_drv_release(struct vq_drv *vq, uint16_t id)
+{
+	struct vq_drv_extra *x = &vq->extra[id];
+
+	vq->next_free[id] = vq->free_head;
+	vq->free_head = id;
+	vq->num_free += x->ndesc;
+	x->token = NULL;
+}
+
+/* 2.8.22: the used descriptor at last_used, checked, then skip the slots
+ * of the chain it returns. */
+void *packed_drv_get(struct vq_drv *vq, uint32_t *len)
+{
+	uint16_t slot = vq->packed.last_used;
+	struct virtq_packed_desc *d = &vq->packed.desc[slot];
+	bool w = vq->packed.used_wrap;
+	uint16_t flags, id;
+	uint32_t written;
+	struct vq_drv_extra *x;
+	void *token;
+
+	/* 2.8.1, 2.8.22: flags first, with acquire: id and len after. */
+	flags = load_acquire(&d->flags);
+	if (!is_used(flags, w))
+		return NULL;
+	id = READ_ONCE(d->id);
+	written = READ_ONCE(d->len);
+	if (id >= vq->cfg.size) {
+		vq_drv_set_broken(vq, "used id %u at ring slot %u out of range (queue size %u)",
+				  id, slot, vq->cfg.size);
+		return NULL;
+	}
+	x = &vq->extra[id];
+	if (!x->token) {
+		vq_drv_set_broken(vq, "used id %u at ring slot %u is not in flight", id, slot);
+		return NULL;
+	}
+	/* 2.8.4: the length means something only with WRITE. */
+	if (!(flags & VIRTQ_DESC_F_WRITE))
+		written = 0;
+	if (written > x->in_len) {
+		vq_drv_set_broken(vq, "used len %u for id %u is larger than its %u writable bytes",
+				  written, id, x->in_len);
+		return NULL;
+	}
+	token = x->token;
+	advance(vq->cfg.size, &vq->packed.last_used, &vq->packed.used_wrap, x->ndesc);
+	packed_drv_release(vq, id);
+	if (len)
+		*len = written;
+	return token;
+}
+
+static void drv_event(struct vq_drv *vq, struct virtq_packed_event ev)
+{
+	struct virtq_packed_event *s = &vq->packed.event_shadow;
+
+	if (ev.flags == s->flags && ev.off_wrap == s->off_wrap)
+		return;
+	store_event(vq->packed.driver, ev);
+	*s = ev;
+}
+
+/* 2.8.10: DISABLE is valid with or without EVENT_IDX. */
+void packed_drv_disable_cb(struct vq_drv *vq)
+{
+	drv_event(vq, (struct virtq_packed_event){
+		vq->packed.event_shadow.off_wrap, VIRTQ_PACKED_EVENT_F_DISABLE });
+}
+
+bool packed_drv_enable_cb(struct vq_drv *vq)
+{
+	if (vq->cfg.flags & VQ_F_EVENT_IDX)	/* "once slot last_used is used" */
+		drv_event(vq, (struct virtq_packed_event){
+			event_off_wrap(vq->packed.last_used, vq->packed.used_wrap),
+			VIRTQ_PACKED_EVENT_F_DESC });
+	else
+		drv_event(vq, (struct virtq_packed_event){
+			0, VIRTQ_PACKED_EVENT_F_ENABLE });
+	/* Store->load, mirror of the device's flush: our request must be
+	 * visible before we look for used descriptors again, or one used
+	 * just before the device read our old state would raise no
+	 * notification and we would sleep on it. */
+	smp_mb();
+	return !packed_drv_has_used(vq);
+}
+
+bool packed_drv_has_used(struct vq_drv *vq)
+{
+	uint16_t flags = load_acquire(&vq->packed.desc[vq->packed.last_used].flags);
+
+	return is_used(flags, vq->packed.used_wrap);
+}
