@@ -121,6 +121,23 @@ static_assert(offsetof(struct virtio_net_hdr_v1, num_buffers) == 10, "num_buffer
 #define VNET_TXQ 1
 #define VNET_CTRLQ 2
 
+/* ---- 5.1.6.5 Control virtqueue --------------------------------------- */
+/* A command: {u8 class, u8 command}, data, then one device-writable ack. */
+#define VIRTIO_NET_OK			0
+#define VIRTIO_NET_ERR			1
+#define VIRTIO_NET_CTRL_RX		0	/* 5.1.6.5.1 */
+#define VIRTIO_NET_CTRL_RX_PROMISC	0
+#define VIRTIO_NET_CTRL_RX_ALLMULTI	1
+#define VIRTIO_NET_CTRL_RX_ALLUNI	2	/* CTRL_RX_EXTRA from here */
+#define VIRTIO_NET_CTRL_RX_NOMULTI	3
+#define VIRTIO_NET_CTRL_RX_NOUNI	4
+#define VIRTIO_NET_CTRL_RX_NOBCAST	5
+#define VIRTIO_NET_CTRL_MAC		1	/* 5.1.6.5.2 */
+#define VIRTIO_NET_CTRL_MAC_TABLE_SET	0
+#define VIRTIO_NET_CTRL_MAC_ADDR_SET	1
+#define VIRTIO_NET_CTRL_ANNOUNCE	3	/* 5.1.6.5.4 */
+#define VIRTIO_NET_CTRL_ANNOUNCE_ACK	0
+
 /* ---- 2.7 Split virtqueues -------------------------------------------- */
 #define VIRTQ_DESC_F_NEXT	1
 #define VIRTQ_DESC_F_WRITE	2

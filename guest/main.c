@@ -19,7 +19,6 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,18 +114,11 @@ static void usage(FILE *f)
 		"             2 usage or setup error\n");
 }
 
-__attribute__((format(printf, 1, 2)))
-static int bad_usage(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "vnet-guest: %s (see vnet-guest --help)\n", msg);
-	return EXIT_SETUP;
-}
+/* A usage error: the message, a pointer to --help, exit status 2.  A
+ * macro (fmt must be a literal) so the format is checked at each call. */
+#define bad_usage(...)                                                   \
+	(fprintf(stderr, "vnet-guest: " __VA_ARGS__),                    \
+	 fputs(" (see vnet-guest --help)\n", stderr), EXIT_SETUP)
 
 static bool parse_u64(const char *s, uint64_t *v, int base)
 {

@@ -2,10 +2,14 @@
 /*
  * virtio_net.h - the userspace virtio-net driver (library).
  *
- *   vnet_dev_open()   connect, probe the transport, 3.1.1 init, queues up
+ *   vnet_dev_open()   connect, probe the transport (pci-modern,
+ *                     pci-legacy, mmio-v2, mmio-v1), 3.1.1 init, queues up
  *   vnet_tx_burst()   copy frames into TX buffers, one kick decision
  *   vnet_rx_burst()   hand out received frames, refill RX in a batch
  *   vnet_wait()       sleep on the interrupt eventfds until there is work
+ *   vnet_ctrl_*()     control virtqueue commands (5.1.6.5): RX mode, MAC
+ *                     filter table, MAC address
+ *   vnet_dev_reset()  reset the device and bring it back up (2.4)
  *   vnet_dev_close()  reset the device and free everything
  *
  * One device is used by one thread at a time (callers serialise).  No
@@ -34,7 +38,12 @@ struct vnet_dev;
 	 VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_MTU) |  \
 	 VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) |                             \
 	 VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) |                         \
-	 VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))
+	 VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT) |                                 \
+	 VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |                              \
+	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | \
+	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |                          \
+	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |                          \
+	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
 #define VNET_OFFLOAD_FEATURES                                              \
 	(VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
 	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |                             \
@@ -52,8 +61,16 @@ struct vnet_dev_params {
 	bool want_offloads;		/* also accept VNET_OFFLOAD_FEATURES */
 	bool want_packed;		/* accept RING_PACKED if offered */
 	bool no_interrupts;		/* poll instead of MSI-X (testing) */
+	bool use_intx;			/* the interrupt line (PCI INTx) even
+					 * when MSI-X is there */
 	unsigned queue_size;		/* 0 = device max capped at 256 */
 	unsigned busy_poll_us;		/* vnet_wait spins this long first */
+	/* virtio-mmio has no discovery (4.2.1): where the device sits and
+	 * its interrupt come from the command line (as from a device
+	 * tree); reported by vnet_dev_info, not sent anywhere.  NULL / -1:
+	 * not given. */
+	const char *mmio_loc;
+	long mmio_intr;
 };
 
 /* A frame.  TX: data/len are the caller's and are copied; hdr (optional)
@@ -77,12 +94,18 @@ struct vnet_stats {
 	uint64_t kicks_suppressed;	/* ...and not needed (EVENT_IDX/NO_NOTIFY) */
 	uint64_t kick_errors;
 	uint64_t irqs_config, irqs_rx, irqs_tx;	/* eventfd counts per vector */
+	uint64_t irqs_line;		/* line (INTx / MMIO) interrupts */
 	uint64_t waits, wait_sleeps;	/* vnet_wait calls; of them slept */
 	uint64_t link_changes;
+	uint64_t resets;		/* vnet_dev_reset calls that succeeded */
+	uint64_t tx_lost_reset;		/* queued TX frames dropped by a reset */
+	uint64_t rx_lost_reset;		/* received, not yet handed out, dropped */
+	uint64_t ctrl_cmds, ctrl_errors; /* control commands; of them failed */
+	uint64_t announces;		/* ANNOUNCE requests answered (5.1.6.5.4) */
 };
 
 struct vnet_queue_info {
-	const char *name;		/* "receiveq", "transmitq" */
+	const char *name;		/* "receiveq", "transmitq", "controlq" */
 	uint16_t index;
 	uint16_t size;
 	uint16_t max_size;		/* the device's maximum */
@@ -92,7 +115,10 @@ struct vnet_queue_info {
 };
 
 struct vnet_info {
-	const char *transport;		/* "pci-modern" */
+	const char *transport;		/* "pci-modern", "pci-legacy",
+					 * "mmio-v2", "mmio-v1" */
+	const char *mmio_loc;		/* from vnet_dev_params (NULL) */
+	long mmio_intr;			/* from vnet_dev_params (-1) */
 	const char *ring;		/* "split" / "packed" */
 	uint64_t device_features;
 	uint64_t driver_features;
@@ -106,8 +132,12 @@ struct vnet_info {
 	uint32_t max_rx_frame;
 	uint16_t device_queues;		/* num_queues the device has */
 	unsigned nqueues;		/* queues in use */
-	struct vnet_queue_info queues[2];
-	const char *interrupts;		/* "msix" / "polling" / "mixed" */
+	struct vnet_queue_info queues[3];
+	const char *interrupts;		/* "msix", "intx" (PCI line), "line"
+					 * (MMIO), "polling", "mixed" */
+	unsigned hdr_len;		/* net header bytes: 12, or 10 (legacy
+					 * without MRG_RXBUF, 5.1.6.1) */
+	bool has_ctrl;			/* control queue up (CTRL_VQ) */
 	unsigned msix_vectors;		/* vectors bound */
 	bool needs_reset;		/* DEVICE_NEEDS_RESET seen */
 	bool broken;			/* a queue latched broken */
@@ -153,5 +183,44 @@ void vnet_dev_info(struct vnet_dev *dev, struct vnet_info *out);
 bool vnet_link_up(const struct vnet_dev *dev);
 void vnet_mac(const struct vnet_dev *dev, uint8_t mac[6]);
 uint32_t vnet_max_tx_frame(const struct vnet_dev *dev);
+
+/* True when the device set DEVICE_NEEDS_RESET (2.1.2), a queue latched
+ * broken, or a control command went unanswered: the calls above fail
+ * with -EIO until vnet_dev_reset(). */
+bool vnet_needs_reset(const struct vnet_dev *dev);
+/* Resets the device (2.4) and brings it back up with the same features,
+ * queue sizes and buffers; re-applies the RX mode, MAC table and MAC
+ * address set through vnet_ctrl_*.  Frames queued for TX and received
+ * frames not yet handed out are lost (counted in tx_lost_reset /
+ * rx_lost_reset), never corrupted: after the reset no buffer is in
+ * flight (3.3).  Frames handed out by vnet_rx_burst become invalid.
+ * 0, or -errno (the device is unusable then; close it). */
+int vnet_dev_reset(struct vnet_dev *dev);
+
+/* ---- control virtqueue (5.1.6.5) -------------------------------------
+ * Each command goes out as header / data / ack descriptors and is waited
+ * for synchronously (bounded, VNET_CTRL_TIMEOUT_MS).  Returns 0 when the
+ * device answered VIRTIO_NET_OK; -ENOTSUP when the feature the command
+ * needs was not negotiated; -EINVAL for bad arguments; -EREMOTEIO when
+ * the device answered VIRTIO_NET_ERR; -ETIMEDOUT when it did not answer
+ * (the device then needs a reset); -EIO when it is broken. */
+#define VNET_CTRL_TIMEOUT_MS 2000
+enum vnet_rx_mode {		/* VIRTIO_NET_CTRL_RX_* (5.1.6.5.1) */
+	VNET_RX_PROMISC = 0,	/* CTRL_RX */
+	VNET_RX_ALLMULTI = 1,	/* CTRL_RX */
+	VNET_RX_ALLUNI = 2,	/* CTRL_RX_EXTRA, as the three below */
+	VNET_RX_NOMULTI = 3,
+	VNET_RX_NOUNI = 4,
+	VNET_RX_NOBCAST = 5,
+};
+#define VNET_MAC_TABLE_MAX 64	/* entries per table we send */
+int vnet_ctrl_rx_mode(struct vnet_dev *dev, enum vnet_rx_mode cmd, bool on);
+/* VIRTIO_NET_CTRL_MAC_TABLE_SET (5.1.6.5.2): the unicast and multicast
+ * addresses to receive besides our own (needs CTRL_RX). */
+int vnet_ctrl_mac_table(struct vnet_dev *dev, const uint8_t uni[][6],
+			unsigned n_uni, const uint8_t multi[][6], unsigned n_multi);
+/* VIRTIO_NET_CTRL_MAC_ADDR_SET (CTRL_MAC_ADDR): the device's address;
+ * vnet_mac() returns it afterwards. */
+int vnet_ctrl_mac_addr(struct vnet_dev *dev, const uint8_t mac[6]);
 
 #endif /* VNET_GUEST_VIRTIO_NET_H */

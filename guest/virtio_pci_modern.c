@@ -16,15 +16,10 @@
 
 #include "common/log.h"
 #include "common/virtio.h"
+#include "guest/virtio_pci.h"
 #include "guest/virtio_transport.h"
 
-#define PCI_MAX_CAPS	   48	/* config space holds at most 48 4-byte-aligned caps */
-#define PCI_CAP_FIRST	   0x40	/* capabilities live after the standard header */
-#define PCI_COMMAND_MEMORY 0x2
-#define PCI_COMMAND_MASTER 0x4
-#define PCI_MSIX_CAP_LEN   12
 #define PCI_MAX_BAR	   5
-#define RESET_WAIT_MS	   2000
 
 /* Where one virtio structure lives (4.1.4). */
 struct pci_cap_loc {
@@ -45,10 +40,7 @@ struct vpci {
 	struct vtransport t;
 	struct pci_cap_loc common, notify, isr, device;
 	uint32_t notify_mult;
-	bool has_msix;
-	uint8_t msix_pos;
-	uint16_t msix_table_size;
-	unsigned irq_bound;
+	struct vpci_irq irq;
 	int n_iofds;
 	struct vfc_iofd iofds[VFC_MAX_IOFDS];
 	struct pci_queue_notify q[VT_MAX_QUEUES];
@@ -146,7 +138,7 @@ static int pci_reset(struct vtransport *t)
 	uint8_t s = 0xff;
 	int rc = pci_set_status(t, 0);
 
-	for (unsigned ms = 0; rc == 0 && ms < RESET_WAIT_MS; ms++) {
+	for (unsigned ms = 0; rc == 0 && ms < VT_RESET_WAIT_MS; ms++) {
 		rc = pci_get_status(t, &s);
 		if (rc == 0 && s == 0)
 			return 0;
@@ -154,7 +146,7 @@ static int pci_reset(struct vtransport *t)
 	}
 	if (rc == 0) {
 		log_err("pci-modern: device status still 0x%02x %u ms after reset",
-			s, RESET_WAIT_MS);
+			s, VT_RESET_WAIT_MS);
 		rc = -ETIMEDOUT;
 	}
 	return rc;
@@ -176,36 +168,13 @@ static int pci_read_config(struct vtransport *t, uint32_t off, void *dst,
 {
 	struct vpci *p = to_vpci(t);
 	uint64_t at = (uint64_t)p->device.offset + off;
-	int rc;
 
 	if (width != 1 && width != 2 && width != 4)
 		return -EINVAL;
 	if (!p->device.present || off % width ||
 	    (uint64_t)off + width > p->device.length)
 		return -ERANGE;
-	switch (width) {
-	case 1: {
-		uint8_t v;
-		rc = vfc_read8(t->vfc, p->device.bar, at, &v);
-		if (rc == 0)
-			memcpy(dst, &v, 1);
-		return rc;
-	}
-	case 2: {
-		uint16_t v;
-		rc = vfc_read16(t->vfc, p->device.bar, at, &v);
-		if (rc == 0)
-			memcpy(dst, &v, 2);
-		return rc;
-	}
-	default: {
-		uint32_t v;
-		rc = vfc_read32(t->vfc, p->device.bar, at, &v);
-		if (rc == 0)
-			memcpy(dst, &v, 4);
-		return rc;
-	}
-	}
+	return vt_region_read_field(t->vfc, p->device.bar, at, dst, width);
 }
 
 static int pci_num_queues(struct vtransport *t, uint16_t *n)
@@ -219,28 +188,6 @@ static int pci_queue_max(struct vtransport *t, uint16_t q, uint16_t *max)
 	int rc = cc_write16(p, CC(queue_select), q);
 
 	return rc ? rc : cc_read16(p, CC(queue_size), max);
-}
-
-/* An ioeventfd handed out by GET_REGION_IO_FDS replaces a 16-bit write of
- * the queue index at the notify address when it covers that address (and
- * its datamatch, if any, is the value we would write). */
-static int find_iofd(const struct vpci *p, uint64_t off, uint16_t q)
-{
-	for (int i = 0; i < p->n_iofds; i++) {
-		const struct vfc_iofd *e = &p->iofds[i];
-		bool covers;
-
-		if (e->fd < 0)
-			continue;
-		if (e->size == 0)
-			covers = e->offset == off;
-		else
-			covers = off >= e->offset && off - e->offset < e->size &&
-				 e->size - (off - e->offset) >= 2;
-		if (covers && (!e->has_datamatch || e->datamatch == q))
-			return e->fd;
-	}
-	return -1;
 }
 
 /* 4.1.5.1.3: select, size, vector (read back, 4.1.5.1.2), addresses,
@@ -273,7 +220,9 @@ static int pci_queue_setup(struct vtransport *t, const struct vt_queue_cfg *qc,
 		return -ERANGE;
 	}
 	p->q[q].off = p->notify.offset + rel;
-	p->q[q].fd = find_iofd(p, p->q[q].off, q);
+	/* An ioeventfd (GET_REGION_IO_FDS) covering the notify address
+	 * replaces the 16-bit write of the queue index. */
+	p->q[q].fd = vt_find_iofd(p->iofds, p->n_iofds, p->q[q].off, 2, q);
 	rc = cc_write16(p, CC(queue_enable), 1);
 	if (rc)
 		return rc;
@@ -310,48 +259,14 @@ static const char *pci_notify_kind(struct vtransport *t, uint16_t q)
 	return p->q[q].fd >= 0 ? "eventfd" : "region-write";
 }
 
-/* vfio-user MSI-X: the client owns the table (vfio-user.md 8); the
- * device only learns the eventfd of each vector through SET_IRQS. */
 static int pci_irq_setup(struct vtransport *t, const int *fds, unsigned n)
 {
-	struct vpci *p = to_vpci(t);
-	uint16_t ctrl;
-	unsigned count = n;
-	int rc;
-
-	if (!p->has_msix || t->vfc->num_irqs <= VFC_PCI_MSIX_IRQ)
-		return 0;
-	if (count > p->msix_table_size)
-		count = p->msix_table_size;
-	if (count > t->vfc->irq_count[VFC_PCI_MSIX_IRQ])
-		count = t->vfc->irq_count[VFC_PCI_MSIX_IRQ];
-	if (count == 0)
-		return 0;
-	rc = vfc_set_irq_eventfds(t->vfc, VFC_PCI_MSIX_IRQ, 0, count, fds);
-	if (rc < 0)
-		return rc;
-	p->irq_bound = count;
-	/* Mirror what a kernel driver does: MSI-X enabled, not masked.  The
-	 * device may treat the message control as read-only; the eventfds
-	 * are bound either way. */
-	if (vfc_read16(t->vfc, VFC_PCI_CONFIG_REGION, p->msix_pos + PCI_MSIX_FLAGS,
-		       &ctrl) == 0) {
-		ctrl = (uint16_t)((ctrl | PCI_MSIX_FLAGS_ENABLE) &
-				  ~PCI_MSIX_FLAGS_MASKALL);
-		if (vfc_write16(t->vfc, VFC_PCI_CONFIG_REGION,
-				p->msix_pos + PCI_MSIX_FLAGS, ctrl) < 0)
-			log_debug("pci-modern: MSI-X message control not writable");
-	}
-	return (int)count;
+	return vpci_msix_setup(t->vfc, &to_vpci(t)->irq, fds, n, "pci-modern");
 }
 
 static void pci_irq_teardown(struct vtransport *t)
 {
-	struct vpci *p = to_vpci(t);
-
-	if (p->irq_bound)
-		vfc_disable_irqs(t->vfc, VFC_PCI_MSIX_IRQ);
-	p->irq_bound = 0;
+	vpci_irq_teardown(t->vfc, &to_vpci(t)->irq);
 }
 
 static int pci_set_config_vector(struct vtransport *t, uint16_t vec,
@@ -363,13 +278,28 @@ static int pci_set_config_vector(struct vtransport *t, uint16_t vec,
 	return rc ? rc : cc_read16(p, CC(config_msix_vector), vector_out);
 }
 
-static int pci_read_isr(struct vtransport *t, uint8_t *isr)
+static int pci_line_setup(struct vtransport *t, int fd)
 {
 	struct vpci *p = to_vpci(t);
 
+	/* INTx needs the ISR to tell queue from config interrupts. */
 	if (!p->isr.present)
-		return -ENODEV;
-	return vfc_read8(t->vfc, p->isr.bar, p->isr.offset, isr);
+		return -ENOTSUP;
+	return vpci_intx_setup(t->vfc, &p->irq, fd);
+}
+
+/* 4.1.4.5: reading the ISR clears it (and deasserts INTx); then the
+ * automasked line is unmasked, so an interrupt raised since is seen. */
+static int pci_line_ack(struct vtransport *t, uint8_t *cause)
+{
+	struct vpci *p = to_vpci(t);
+	uint8_t isr = 0;
+	int rc = vfc_read8(t->vfc, p->isr.bar, p->isr.offset, &isr);
+
+	*cause = rc == 0 ? isr & (VT_CAUSE_QUEUE | VT_CAUSE_CONFIG) : 0;
+	if (rc == 0)
+		rc = vpci_intx_unmask(t->vfc, &p->irq);
+	return rc;
 }
 
 static void pci_destroy(struct vtransport *t)
@@ -402,39 +332,11 @@ static const struct vtransport_ops pci_modern_ops = {
 	.irq_setup = pci_irq_setup,
 	.irq_teardown = pci_irq_teardown,
 	.set_config_vector = pci_set_config_vector,
-	.read_isr = pci_read_isr,
+	.line_setup = pci_line_setup,
+	.line_ack = pci_line_ack,
 };
 
 /* ---- probe ----------------------------------------------------------- */
-
-static uint16_t cfg16(const uint8_t *cfg, unsigned off)
-{
-	return (uint16_t)(cfg[off] | cfg[off + 1] << 8);
-}
-
-static uint32_t cfg32(const uint8_t *cfg, unsigned off)
-{
-	return (uint32_t)cfg16(cfg, off) | (uint32_t)cfg16(cfg, off + 2) << 16;
-}
-
-/* One block read if the device allows it, else dword by dword. */
-static int read_config_space(struct vfc_device *vfc, uint8_t *cfg)
-{
-	int rc = vfc_region_read(vfc, VFC_PCI_CONFIG_REGION, 0, cfg,
-				 PCI_CFG_SPACE_SIZE);
-
-	if (rc >= 0)
-		return 0;
-	for (unsigned off = 0; off < PCI_CFG_SPACE_SIZE; off += 4) {
-		uint32_t v;
-
-		rc = vfc_read32(vfc, VFC_PCI_CONFIG_REGION, off, &v);
-		if (rc < 0)
-			return rc;
-		memcpy(cfg + off, &v, 4);
-	}
-	return 0;
-}
 
 static const char *cap_type_name(uint8_t type)
 {
@@ -454,7 +356,7 @@ static void take_virtio_cap(struct vpci *p, const uint8_t *cfg, uint8_t pos)
 {
 	struct vfc_device *vfc = p->t.vfc;
 	uint8_t cap_len = cfg[pos + 2], type = cfg[pos + 3], bar = cfg[pos + 4];
-	uint32_t off = cfg32(cfg, pos + 8), len = cfg32(cfg, pos + 12);
+	uint32_t off = vpci_cfg32(cfg, pos + 8), len = vpci_cfg32(cfg, pos + 12);
 	struct pci_cap_loc *loc;
 
 	switch (type) {
@@ -487,7 +389,7 @@ static void take_virtio_cap(struct vpci *p, const uint8_t *cfg, uint8_t pos)
 		return;
 	}
 	if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
-		uint32_t m = cfg32(cfg, pos + 16);
+		uint32_t m = vpci_cfg32(cfg, pos + 16);
 
 		/* 4.1.4.4: 0 or a power of two. */
 		if (m & (m - 1)) {
@@ -506,55 +408,23 @@ static void take_virtio_cap(struct vpci *p, const uint8_t *cfg, uint8_t pos)
 		  bar, off, len);
 }
 
-static void take_msix_cap(struct vpci *p, const uint8_t *cfg, uint8_t pos)
+static void visit_cap(void *arg, const uint8_t *cfg, uint8_t pos)
 {
-	if (p->has_msix || pos + PCI_MSIX_CAP_LEN > PCI_CFG_SPACE_SIZE)
-		return;
-	p->has_msix = true;
-	p->msix_pos = pos;
-	p->msix_table_size = (uint16_t)((cfg16(cfg, pos + PCI_MSIX_FLAGS) & 0x7ff) + 1);
-	log_debug("pci-modern: MSI-X capability at 0x%02x, %u vectors", pos,
-		  p->msix_table_size);
+	struct vpci *p = arg;
+
+	if (cfg[pos] == PCI_CAP_ID_VNDR &&
+	    pos + sizeof(struct virtio_pci_cap) <= PCI_CFG_SPACE_SIZE)
+		take_virtio_cap(p, cfg, pos);
+	else if (cfg[pos] == PCI_CAP_ID_MSIX)
+		vpci_take_msix(&p->irq, cfg, pos, "pci-modern");
 }
 
-/* The capability list: bounded (at most PCI_MAX_CAPS entries), every
- * pointer inside config space past the header and 4-byte aligned, and no
- * capability visited twice (a loop is malformed). */
 static int walk_caps(struct vpci *p, const uint8_t *cfg)
 {
-	uint64_t seen = 0;	/* one bit per dword from 0x40 */
-	uint8_t pos;
-	unsigned n;
-
-	if (!(cfg16(cfg, PCI_STATUS) & PCI_STATUS_CAP_LIST)) {
+	if (vpci_walk_caps(cfg, "pci-modern", visit_cap, p) < 0) {
 		log_err("pci-modern: device has no capability list");
 		return -ENODEV;
 	}
-	pos = cfg[PCI_CAPABILITY_LIST];
-	for (n = 0; pos != 0 && n < PCI_MAX_CAPS; n++) {
-		unsigned bit;
-
-		if (pos < PCI_CAP_FIRST || (pos & 3) || pos + 2 > PCI_CFG_SPACE_SIZE) {
-			log_warn("pci-modern: bad capability pointer 0x%02x, list cut there",
-				 pos);
-			break;
-		}
-		bit = (unsigned)(pos - PCI_CAP_FIRST) / 4;
-		if (seen & (UINT64_C(1) << bit)) {
-			log_warn("pci-modern: capability list loops at 0x%02x", pos);
-			break;
-		}
-		seen |= UINT64_C(1) << bit;
-		if (cfg[pos] == PCI_CAP_ID_VNDR &&
-		    pos + sizeof(struct virtio_pci_cap) <= PCI_CFG_SPACE_SIZE)
-			take_virtio_cap(p, cfg, pos);
-		else if (cfg[pos] == PCI_CAP_ID_MSIX)
-			take_msix_cap(p, cfg, pos);
-		pos = cfg[pos + 1];
-	}
-	if (pos != 0 && n >= PCI_MAX_CAPS)
-		log_warn("pci-modern: more than %d capabilities, rest ignored",
-			 PCI_MAX_CAPS);
 	/* 4.1.4.3: the common cfg must hold every field up to queue_device. */
 	if (!p->common.present ||
 	    p->common.length < offsetof(struct virtio_pci_common_cfg, queue_notify_data)) {
@@ -570,50 +440,21 @@ static int walk_caps(struct vpci *p, const uint8_t *cfg)
 	return 0;
 }
 
-static void enable_bus_master(struct vfc_device *vfc, const uint8_t *cfg)
+int vt_pci_modern_probe(struct vfc_device *vfc, const uint8_t *cfg,
+			struct vtransport **out)
 {
-	uint16_t cmd = cfg16(cfg, PCI_COMMAND);
-
-	/* Memory decoding and bus mastering (DMA), as a kernel driver sets
-	 * them; an emulated device may ignore the write. */
-	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	if (vfc_write16(vfc, VFC_PCI_CONFIG_REGION, PCI_COMMAND, cmd) < 0)
-		log_debug("pci-modern: PCI command register not writable");
-}
-
-int vt_pci_modern_probe(struct vfc_device *vfc, struct vtransport **out)
-{
-	uint8_t cfg[PCI_CFG_SPACE_SIZE];
 	struct vpci *p;
-	uint16_t vendor, device;
 	int rc;
 
-	if (!(vfc->flags & VFC_DEVICE_FLAGS_PCI) ||
-	    vfc->num_regions <= VFC_PCI_CONFIG_REGION ||
-	    vfc->regions[VFC_PCI_CONFIG_REGION].size < PCI_CFG_SPACE_SIZE) {
-		log_err("pci-modern: not a PCI device (no 256-byte config space)");
-		return -ENODEV;
-	}
-	rc = read_config_space(vfc, cfg);
-	if (rc < 0) {
-		log_err("pci-modern: cannot read config space: %s", strerror(-rc));
-		return rc;
-	}
-	vendor = cfg16(cfg, PCI_VENDOR_ID);
-	device = cfg16(cfg, PCI_DEVICE_ID);
-	/* 4.1.2: vendor 0x1af4, device 0x1040 + 1 for net (non-transitional). */
-	if (vendor != VIRTIO_PCI_VENDOR_ID || device != VIRTIO_PCI_DEVICE_ID_NET_MODERN) {
-		log_err("pci-modern: device %04x:%04x is not a virtio 1.x network device (%04x:%04x)",
-			vendor, device, VIRTIO_PCI_VENDOR_ID,
-			VIRTIO_PCI_DEVICE_ID_NET_MODERN);
-		return -ENODEV;
-	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->t.ops = &pci_modern_ops;
 	p->t.name = "pci-modern";
+	p->t.line_name = "intx";
 	p->t.vfc = vfc;
+	p->t.used_align = VIRTQ_USED_ALIGN;
+	p->t.packed_ok = true;
 	for (unsigned q = 0; q < VT_MAX_QUEUES; q++)
 		p->q[q].fd = -1;
 	rc = walk_caps(p, cfg);
@@ -621,7 +462,7 @@ int vt_pci_modern_probe(struct vfc_device *vfc, struct vtransport **out)
 		free(p);
 		return rc;
 	}
-	enable_bus_master(vfc, cfg);
+	vpci_enable(vfc, cfg, VPCI_COMMAND_MEMORY | VPCI_COMMAND_MASTER, "pci-modern");
 	/* Doorbells as eventfds (vfio-user GET_REGION_IO_FDS), if offered;
 	 * otherwise every kick is a region write over the socket. */
 	p->n_iofds = vfc_get_region_io_fds(vfc, p->notify.bar, p->iofds,

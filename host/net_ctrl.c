@@ -14,21 +14,18 @@
 #include "host/net_ctrl.h"
 #include "host/net_dp.h"
 
-#define CTRL_RX		0
-#define CTRL_RX_PROMISC	0
-#define CTRL_RX_ALLMULTI 1
-#define CTRL_RX_ALLUNI	2
-#define CTRL_RX_NOMULTI	3
-#define CTRL_RX_NOUNI	4
-#define CTRL_RX_NOBCAST	5
-#define CTRL_MAC	1
-#define CTRL_MAC_TABLE_SET 0
-#define CTRL_MAC_ADDR_SET  1
-#define CTRL_ANNOUNCE	3
-#define CTRL_ANNOUNCE_ACK 0
-
-#define VIRTIO_NET_OK  0
-#define VIRTIO_NET_ERR 1
+#define CTRL_RX		   VIRTIO_NET_CTRL_RX
+#define CTRL_RX_PROMISC	   VIRTIO_NET_CTRL_RX_PROMISC
+#define CTRL_RX_ALLMULTI   VIRTIO_NET_CTRL_RX_ALLMULTI
+#define CTRL_RX_ALLUNI	   VIRTIO_NET_CTRL_RX_ALLUNI
+#define CTRL_RX_NOMULTI	   VIRTIO_NET_CTRL_RX_NOMULTI
+#define CTRL_RX_NOUNI	   VIRTIO_NET_CTRL_RX_NOUNI
+#define CTRL_RX_NOBCAST	   VIRTIO_NET_CTRL_RX_NOBCAST
+#define CTRL_MAC	   VIRTIO_NET_CTRL_MAC
+#define CTRL_MAC_TABLE_SET VIRTIO_NET_CTRL_MAC_TABLE_SET
+#define CTRL_MAC_ADDR_SET  VIRTIO_NET_CTRL_MAC_ADDR_SET
+#define CTRL_ANNOUNCE	   VIRTIO_NET_CTRL_ANNOUNCE
+#define CTRL_ANNOUNCE_ACK  VIRTIO_NET_CTRL_ANNOUNCE_ACK
 
 /* Largest command we read: header + two MAC tables of 64 entries each
  * (a longer table is refused rather than truncated in silence). */

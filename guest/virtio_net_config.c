@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio_net_config.c - the device configuration (5.1.4), link state and
+ * announcements, DEVICE_NEEDS_RESET (2.1.2), the queues' health, the
+ * doorbell decision and what vnet_dev_info reports.
+ */
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/log.h"
+#include "guest/virtio_net_priv.h"
+
+bool vn_queue_broken(struct vnet_queue *q)
+{
+	if (!q->vq_ready || !q->vq.broken)
+		return false;
+	if (!q->broken_logged) {
+		q->broken_logged = true;
+		log_err("%s broken: %s", q->name, q->vq.reason);
+	}
+	return true;
+}
+
+int vn_health(struct vnet_dev *d)
+{
+	if (d->gone)
+		return -ENOTCONN;
+	if (d->needs_reset || d->ctrl_stuck)
+		return -EIO;
+	if (vn_queue_broken(&d->rx) || vn_queue_broken(&d->tx) ||
+	    vn_queue_broken(&d->ctrl))
+		return -EIO;
+	return 0;
+}
+
+bool vnet_needs_reset(const struct vnet_dev *d)
+{
+	return d->needs_reset || d->ctrl_stuck || d->rx.vq.broken || d->tx.vq.broken ||
+	       (d->ctrl.vq_ready && d->ctrl.vq.broken);
+}
+
+/* One kick decision per batch (2.7.10 EVENT_IDX / NO_NOTIFY; 2.8.10 for
+ * packed rings). */
+void vn_kick(struct vnet_dev *d, struct vnet_queue *q)
+{
+	if (!vq_drv_kick_prepare(&q->vq)) {
+		d->st.kicks_suppressed++;
+		return;
+	}
+	if (d->t->ops->notify(d->t, q->index) < 0)
+		d->st.kick_errors++;
+	else
+		d->st.kicks_sent++;
+}
+
+int vn_read_mtu(struct vnet_dev *d, uint16_t *mtu)
+{
+	struct vt_cfg_field f = { offsetof(struct virtio_net_config, mtu), 2, mtu };
+
+	return vt_config_read(d->t, &f, 1);
+}
+
+void vn_random_mac(uint8_t mac[6])
+{
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = now_ns();
+	memcpy(mac, &r, 6);
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);	/* unicast, local */
+}
+
+static void set_link(struct vnet_dev *d, bool up)
+{
+	if (up == d->link_up)
+		return;
+	d->link_up = up;
+	d->link_event = true;
+	d->st.link_changes++;
+	log_info("link %s", up ? "up" : "down");
+}
+
+/* Reads MAC, link status and MTU as one snapshot (2.5 generation).  Not
+ * initial: only the status (link, ANNOUNCE). */
+int vn_read_net_config(struct vnet_dev *d, bool initial)
+{
+	uint8_t mac[6];
+	uint16_t status = VIRTIO_NET_S_LINK_UP, mtu = 0;
+	struct vt_cfg_field f[9];
+	unsigned n = 0;
+	int rc;
+
+	if (initial && vn_has(d, VIRTIO_NET_F_MAC))
+		for (unsigned i = 0; i < 6; i++)
+			f[n++] = (struct vt_cfg_field){ (uint32_t)i, 1, &mac[i] };
+	if (vn_has(d, VIRTIO_NET_F_STATUS))
+		f[n++] = (struct vt_cfg_field){
+			offsetof(struct virtio_net_config, status), 2, &status };
+	if (initial && vn_has(d, VIRTIO_NET_F_MTU))
+		f[n++] = (struct vt_cfg_field){
+			offsetof(struct virtio_net_config, mtu), 2, &mtu };
+	if (n == 0)
+		return 0;
+	rc = vt_config_read(d->t, f, n);
+	if (rc < 0)
+		return rc;
+	/* 5.1.6.5.4: the device asks to be announced (a new network). */
+	if (vn_has(d, VIRTIO_NET_F_GUEST_ANNOUNCE) && (status & VIRTIO_NET_S_ANNOUNCE))
+		d->announce_pending = true;
+	if (initial) {
+		if (vn_has(d, VIRTIO_NET_F_MAC)) {
+			memcpy(d->mac, mac, 6);
+			d->mac_from_device = true;
+			if (mac[0] & 1)
+				log_warn("device MAC is a multicast address");
+		}
+		if (vn_has(d, VIRTIO_NET_F_MTU)) {
+			d->mtu = mtu;
+			d->mtu_from_device = true;
+		}
+		/* 5.1.4.2: without STATUS the link is assumed up. */
+		d->link_up = (status & VIRTIO_NET_S_LINK_UP) != 0;
+		return 0;
+	}
+	set_link(d, (status & VIRTIO_NET_S_LINK_UP) != 0);
+	return 0;
+}
+
+/* A config change (interrupt, or a poll without one): the device may
+ * have set DEVICE_NEEDS_RESET (2.1.2), changed the link, or asked for an
+ * announcement. */
+void vn_config_changed(struct vnet_dev *d)
+{
+	uint8_t s;
+
+	d->last_config_poll = now_ns();
+	if (d->t->ops->get_status(d->t, &s) == 0 &&
+	    (s & VIRTIO_STATUS_DEVICE_NEEDS_RESET) && !d->needs_reset) {
+		d->needs_reset = true;
+		log_err("device set DEVICE_NEEDS_RESET (status 0x%02x): it stopped working and must be reset",
+			s);
+	}
+	if (d->has_status && vn_read_net_config(d, false) < 0)
+		log_rl(LOG_WARN, "cannot read device configuration");
+}
+
+/* ---- information ----------------------------------------------------- */
+
+bool vnet_link_up(const struct vnet_dev *d) { return d->link_up; }
+void vnet_mac(const struct vnet_dev *d, uint8_t mac[6]) { memcpy(mac, d->mac, 6); }
+uint32_t vnet_max_tx_frame(const struct vnet_dev *d) { return d->max_tx_frame; }
+
+static void queue_info(struct vnet_dev *d, const struct vnet_queue *q,
+		       struct vnet_queue_info *qi)
+{
+	qi->name = q->name;
+	qi->index = q->index;
+	qi->size = q->size;
+	qi->max_size = q->max_size;
+	qi->vector = q->vector;
+	qi->kick = d->t->ops->notify_kind(d->t, q->index);
+	qi->buf_size = q->buf_size;
+}
+
+static const char *irq_name(const struct vnet_dev *d)
+{
+	unsigned polled;
+
+	if (d->irq_mode == IRQ_LINE)
+		return d->t->line_name;
+	if (d->irq_mode == IRQ_POLL)
+		return "polling";
+	polled = (d->cfg_vector == VIRTIO_MSI_NO_VECTOR && d->has_status) +
+		 (d->rx.vector == VIRTIO_MSI_NO_VECTOR) +
+		 (d->tx.vector == VIRTIO_MSI_NO_VECTOR);
+	return polled == 3 ? "polling" : polled ? "mixed" : "msix";
+}
+
+void vnet_dev_info(struct vnet_dev *d, struct vnet_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->transport = d->t->name;
+	out->mmio_loc = d->params.mmio_loc;
+	out->mmio_intr = d->params.mmio_intr;
+	out->ring = d->layout == VQ_PACKED ? "packed" : "split";
+	out->device_features = d->dev_features;
+	out->driver_features = d->drv_features;
+	memcpy(out->mac, d->mac, 6);
+	out->mac_from_device = d->mac_from_device;
+	out->link_up = d->link_up;
+	out->link_reported = d->has_status;
+	out->mtu = d->mtu;
+	out->mtu_from_device = d->mtu_from_device;
+	out->max_tx_frame = d->max_tx_frame;
+	out->max_rx_frame = d->max_rx_frame;
+	out->device_queues = d->device_queues;
+	out->nqueues = d->has_ctrl ? 3 : 2;
+	queue_info(d, &d->rx, &out->queues[0]);
+	queue_info(d, &d->tx, &out->queues[1]);
+	if (d->has_ctrl)
+		queue_info(d, &d->ctrl, &out->queues[2]);
+	out->interrupts = irq_name(d);
+	out->msix_vectors = d->nvec;
+	out->hdr_len = d->hdr_len;
+	out->has_ctrl = d->has_ctrl;
+	out->needs_reset = d->needs_reset;
+	out->broken = d->rx.vq.broken || d->tx.vq.broken ||
+		      (d->ctrl.vq_ready && d->ctrl.vq.broken);
+	out->ram_size = d->ram.size;
+	out->ram_used = d->ram.used;
+	out->stats = d->st;
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio_net_ctrl.c - the control virtqueue (5.1.6.5): RX modes, the MAC
+ * filter table, the MAC address, and answering the device's request to
+ * announce ourselves (GUEST_ANNOUNCE, 5.1.6.5.4).
+ *
+ * One command at a time, synchronously, in the command area of guest
+ * RAM: {class, command} | data (each MAC table its own descriptor, as
+ * 5.1.6.5.2 frames them) | ack byte.  What was set is remembered and
+ * replayed after a reset (a reset returns the device to promiscuous with
+ * no table, as QEMU's does).
+ */
+#include <string.h>
+#include <time.h>
+
+#include "common/barrier.h"
+#include "common/log.h"
+#include "guest/virtio_net_priv.h"
+
+/* Command area layout (offsets in ctrl_buf). */
+#define AREA_HDR   0u
+#define AREA_DATA  64u
+#define AREA_ACK   (CTRL_AREA_SIZE - 64u)
+#define TABLE_BYTES(n) (4u + 6u * (n))
+static_assert(AREA_DATA + 2 * TABLE_BYTES(VNET_MAC_TABLE_MAX) <= AREA_ACK,
+	      "command area holds two full MAC tables");
+
+#define SPIN_NS	    (20u * 1000u)	/* answer usually comes this fast */
+#define NAP_NS	    (50u * 1000u)
+
+void vn_ctrl_state_init(struct vn_ctrl_state *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+	for (unsigned i = 0; i <= VNET_RX_NOBCAST; i++)
+		cs->rx_mode[i] = -1;
+}
+
+/* Sends one command made of nseg readable pieces of the area and waits
+ * (bounded) for the device's ack. */
+static int ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd,
+		    const struct vq_sg *data, unsigned ndata)
+{
+	struct vnet_queue *q = &d->ctrl;
+	struct vq_sg sg[4];
+	uint64_t start, deadline;
+	uint32_t len = 0;
+	uint8_t ack;
+	void *tok = NULL;
+	int rc = vn_health(d);
+
+	if (rc < 0)
+		return rc;
+	if (!d->has_ctrl)
+		return -ENOTSUP;
+	d->ctrl_buf[AREA_HDR] = cls;
+	d->ctrl_buf[AREA_HDR + 1] = cmd;
+	d->ctrl_buf[AREA_ACK] = 0xff;	/* neither OK nor ERR */
+	sg[0] = (struct vq_sg){ d->ctrl_gpa + AREA_HDR, 2 };
+	for (unsigned i = 0; i < ndata; i++)
+		sg[1 + i] = data[i];
+	sg[1 + ndata] = (struct vq_sg){ d->ctrl_gpa + AREA_ACK, 1 };
+	rc = vq_drv_add(&q->vq, sg, 1 + ndata, 1, vn_token(0));
+	if (rc < 0)
+		return vn_queue_broken(q) ? -EIO : rc;
+	d->st.ctrl_cmds++;
+	/* Always ring: one command, synchronous. */
+	if (vq_drv_kick_prepare(&q->vq) && d->t->ops->notify(d->t, q->index) < 0)
+		d->st.kick_errors++;
+	else
+		d->st.kicks_sent++;
+	start = now_ns();
+	deadline = start + (uint64_t)VNET_CTRL_TIMEOUT_MS * 1000000u;
+	while ((tok = vq_drv_get(&q->vq, &len)) == NULL) {
+		uint64_t now = now_ns();
+
+		if (q->vq.broken)
+			return vn_queue_broken(q), -EIO;
+		if (now >= deadline) {
+			/* The buffer is still the device's: nothing more can go
+			 * on this queue until a reset takes it back. */
+			d->ctrl_stuck = true;
+			d->st.ctrl_errors++;
+			log_err("controlq: command %u.%u unanswered after %u ms; the device needs a reset",
+				cls, cmd, VNET_CTRL_TIMEOUT_MS);
+			return -ETIMEDOUT;
+		}
+		if (now - start < SPIN_NS) {
+			cpu_relax();
+		} else {
+			struct timespec ts = { 0, NAP_NS };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	ack = READ_ONCE(d->ctrl_buf[AREA_ACK]);
+	if (len < 1 || ack != VIRTIO_NET_OK) {
+		d->st.ctrl_errors++;
+		log_rl(LOG_WARN, "controlq: device answered %s to command %u.%u",
+		       len < 1 ? "nothing" : ack == VIRTIO_NET_ERR ? "ERR" : "garbage",
+		       cls, cmd);
+		return -EREMOTEIO;
+	}
+	return 0;
+}
+
+static int send_rx_mode(struct vnet_dev *d, enum vnet_rx_mode m, bool on)
+{
+	struct vq_sg sg = { d->ctrl_gpa + AREA_DATA, 1 };
+
+	d->ctrl_buf[AREA_DATA] = on ? 1 : 0;
+	return ctrl_cmd(d, VIRTIO_NET_CTRL_RX, (uint8_t)m, &sg, 1);
+}
+
+int vnet_ctrl_rx_mode(struct vnet_dev *d, enum vnet_rx_mode m, bool on)
+{
+	int rc;
+
+	if ((unsigned)m > VNET_RX_NOBCAST)
+		return -EINVAL;
+	if (!vn_has(d, VIRTIO_NET_F_CTRL_RX) ||
+	    (m > VNET_RX_ALLMULTI && !vn_has(d, VIRTIO_NET_F_CTRL_RX_EXTRA)))
+		return -ENOTSUP;
+	rc = send_rx_mode(d, m, on);
+	if (rc == 0)
+		d->cs.rx_mode[m] = on;
+	return rc;
+}
+
+static uint32_t put_table(uint8_t *at, const uint8_t (*macs)[6], unsigned n)
+{
+	uint32_t entries = n;
+
+	memcpy(at, &entries, 4);	/* le32 (2.4: little-endian host) */
+	if (n)
+		memcpy(at + 4, macs, (size_t)n * 6);
+	return TABLE_BYTES(n);
+}
+
+static int send_mac_table(struct vnet_dev *d)
+{
+	const struct vn_ctrl_state *cs = &d->cs;
+	uint32_t a = put_table(d->ctrl_buf + AREA_DATA, cs->uni, cs->n_uni);
+	uint32_t b = put_table(d->ctrl_buf + AREA_DATA + a, cs->multi, cs->n_multi);
+	struct vq_sg sg[2] = {
+		{ d->ctrl_gpa + AREA_DATA, a },
+		{ d->ctrl_gpa + AREA_DATA + a, b },
+	};
+
+	return ctrl_cmd(d, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, sg, 2);
+}
+
+int vnet_ctrl_mac_table(struct vnet_dev *d, const uint8_t uni[][6],
+			unsigned n_uni, const uint8_t multi[][6], unsigned n_multi)
+{
+	struct vn_ctrl_state old = d->cs;
+	int rc;
+
+	if (n_uni > VNET_MAC_TABLE_MAX || n_multi > VNET_MAC_TABLE_MAX ||
+	    (n_uni && !uni) || (n_multi && !multi))
+		return -EINVAL;
+	if (!vn_has(d, VIRTIO_NET_F_CTRL_RX))
+		return -ENOTSUP;
+	for (unsigned i = 0; i < n_uni; i++)
+		if (uni[i][0] & 1)
+			return -EINVAL;		/* a multicast in the unicast table */
+	for (unsigned i = 0; i < n_multi; i++)
+		if (!(multi[i][0] & 1))
+			return -EINVAL;
+	if (n_uni)
+		memcpy(d->cs.uni, uni, (size_t)n_uni * 6);
+	if (n_multi)
+		memcpy(d->cs.multi, multi, (size_t)n_multi * 6);
+	d->cs.n_uni = n_uni;
+	d->cs.n_multi = n_multi;
+	rc = send_mac_table(d);
+	if (rc < 0) {
+		d->cs = old;
+		return rc;
+	}
+	d->cs.table_set = true;
+	return 0;
+}
+
+static int send_mac_addr(struct vnet_dev *d, const uint8_t mac[6])
+{
+	struct vq_sg sg = { d->ctrl_gpa + AREA_DATA, 6 };
+
+	memcpy(d->ctrl_buf + AREA_DATA, mac, 6);
+	return ctrl_cmd(d, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, &sg, 1);
+}
+
+int vnet_ctrl_mac_addr(struct vnet_dev *d, const uint8_t mac[6])
+{
+	int rc;
+
+	if (mac[0] & 1)
+		return -EINVAL;
+	if (!vn_has(d, VIRTIO_NET_F_CTRL_MAC_ADDR))
+		return -ENOTSUP;
+	rc = send_mac_addr(d, mac);
+	if (rc == 0) {
+		memcpy(d->mac, mac, 6);
+		memcpy(d->cs.mac, mac, 6);
+		d->cs.mac_set = true;
+	}
+	return rc;
+}
+
+int vn_ctrl_replay(struct vnet_dev *d)
+{
+	const struct vn_ctrl_state *cs = &d->cs;
+	int rc = 0;
+
+	if (!d->has_ctrl)
+		return 0;
+	for (unsigned m = 0; m <= VNET_RX_NOBCAST && rc == 0; m++)
+		if (cs->rx_mode[m] >= 0)
+			rc = send_rx_mode(d, (enum vnet_rx_mode)m, cs->rx_mode[m] == 1);
+	if (rc == 0 && cs->table_set)
+		rc = send_mac_table(d);
+	if (rc == 0 && cs->mac_set)
+		rc = send_mac_addr(d, cs->mac);
+	return rc;
+}
+
+/* A RARP "reverse request" from our MAC to broadcast: what QEMU sends on
+ * a guest's behalf to make switches learn where it is now. */
+static uint32_t build_announce(const uint8_t mac[6], uint8_t *f)
+{
+	static const uint8_t body[] = { 0x80, 0x35,		/* RARP */
+					0x00, 0x01, 0x08, 0x00,	/* Ethernet, IPv4 */
+					6, 4, 0x00, 0x03 };	/* op 3 */
+
+	memset(f, 0, 60);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, mac, 6);
+	memcpy(f + 12, body, sizeof(body));
+	memcpy(f + 22, mac, 6);		/* sender hardware address */
+	memcpy(f + 32, mac, 6);		/* target hardware address */
+	return 60;
+}
+
+void vn_service(struct vnet_dev *d)
+{
+	uint8_t frame[60];
+	uint32_t len;
+
+	if (!d->announce_pending || !vn_has(d, VIRTIO_NET_F_GUEST_ANNOUNCE))
+		return;
+	d->announce_pending = false;
+	len = build_announce(d->mac, frame);
+	if (vn_tx_raw(d, frame, len) < 0)
+		log_rl(LOG_WARN, "could not queue the self-announcement");
+	/* 5.1.6.5.4: the ack clears VIRTIO_NET_S_ANNOUNCE. */
+	if (ctrl_cmd(d, VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK, NULL, 0) == 0)
+		d->st.announces++;
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio_net_priv.h - what the files of the virtio-net driver share:
+ *   virtio_net_setup.c   open, bring-up (3.1.1, 5.1.5), reset, close
+ *   virtio_net_config.c  device configuration, link, NEEDS_RESET, info
+ *   virtio_net_rx.c      receive path (5.1.6.3, 5.1.6.4)
+ *   virtio_net_tx.c      transmit path (5.1.6.2)
+ *   virtio_net_ctrl.c    control virtqueue (5.1.6.5), announcements
+ *   virtio_net_wait.c    interrupts and waiting
+ * Private to guest/.
+ *
+ * Guest RAM layout (all carved at open, never freed piecemeal, reused
+ * by a reset): receiveq ring | RX buffers | transmitq ring | TX buffers |
+ * controlq ring | control command area.  RX and TX buffers hold the net
+ * header then the frame; buffer tokens given to the ring are the buffer
+ * index + 1 (NULL means "nothing" in vq_drv_get).
+ */
+#ifndef VNET_GUEST_VIRTIO_NET_PRIV_H
+#define VNET_GUEST_VIRTIO_NET_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/ring/vq.h"
+#include "guest/guest_mem.h"
+#include "guest/vfio_client.h"
+#include "guest/virtio_net.h"
+#include "guest/virtio_transport.h"
+
+#define NET_HDR_LEN	    sizeof(struct virtio_net_hdr_v1)	/* 12 */
+#define REASM_SLOTS	    32u		/* multi-buffer frames per rx burst */
+#define CTRL_QUEUE_SIZE	    16u		/* one command at a time */
+#define CTRL_AREA_SIZE	    2048u
+#define F(bit)		    VIRTIO_BIT(bit)
+
+enum vn_irq_mode { IRQ_POLL = 0, IRQ_MSIX, IRQ_LINE };
+
+struct vnet_queue {
+	const char *name;
+	struct vq_drv vq;
+	struct vq_drv_cfg cfg;	/* as set up; a reset re-inits with it */
+	void *ring;		/* ring memory (local) ... */
+	uint64_t ring_gpa;	/* ... and its guest address */
+	bool vq_ready;
+	bool broken_logged;
+	uint16_t index;
+	uint16_t size;
+	uint16_t max_size;
+	uint16_t vector;	/* as read back; NO_VECTOR = no MSI-X vector */
+	uint8_t *bufs;		/* size buffers of buf_size bytes */
+	uint64_t bufs_gpa;
+	uint32_t buf_size;
+	uint16_t *idx;		/* TX: free buffers; RX: buffers to repost */
+	unsigned nidx;
+};
+
+/* What the driver asked through the control queue; replayed after a
+ * reset, since a reset returns the device's filter to its defaults. */
+struct vn_ctrl_state {
+	int8_t rx_mode[VNET_RX_NOBCAST + 1];	/* -1 never set, 0 off, 1 on */
+	bool table_set;
+	uint8_t uni[VNET_MAC_TABLE_MAX][6];
+	uint8_t multi[VNET_MAC_TABLE_MAX][6];
+	unsigned n_uni, n_multi;
+	bool mac_set;
+	uint8_t mac[6];
+};
+
+struct vnet_dev {
+	struct vnet_dev_params params;	/* socket_path/mmio_loc: caller's */
+	struct guest_mem ram;
+	struct vfc_device vfc;
+	bool vfc_open;
+	bool dma_mapped;
+	struct vtransport *t;
+	bool status_written;	/* reset at close */
+	uint8_t status;		/* what we last wrote */
+	uint64_t dev_features;
+	uint64_t drv_features;
+	enum vq_layout layout;
+	bool mrg_rxbuf;
+	uint32_t hdr_len;	/* 12, or 10 (legacy without MRG_RXBUF) */
+	bool hdr_separate;	/* TX header in its own descriptor (5.1.6.6) */
+	struct vnet_queue rx, tx, ctrl;
+	bool has_ctrl;
+	bool ctrl_stuck;	/* a command went unanswered: reset needed */
+	uint8_t *ctrl_buf;	/* command area (guest RAM) */
+	uint64_t ctrl_gpa;
+	struct vn_ctrl_state cs;
+	enum vn_irq_mode irq_mode;
+	int irq_fd[VT_MAX_VECTORS];	/* MSI-X vectors; [0] is the line */
+	unsigned nvec;
+	uint16_t cfg_vector;
+	uint8_t mac[6];
+	bool mac_from_device;
+	bool has_status;
+	bool link_up;
+	bool link_event;
+	bool announce_pending;
+	uint16_t mtu;
+	bool mtu_from_device;
+	uint16_t device_queues;
+	uint32_t max_tx_frame;	/* without GSO */
+	uint32_t max_rx_frame;
+	uint8_t *reasm;		/* REASM_SLOTS * max_rx_frame (MRG_RXBUF) */
+	struct virtio_net_hdr_v1 rx_hdr[VNET_RX_BURST_MAX]; /* headers as checked */
+	uint64_t last_config_poll;
+	bool needs_reset;
+	bool gone;
+	struct vnet_stats st;
+};
+
+static inline bool vn_has(const struct vnet_dev *d, unsigned bit)
+{
+	return (d->drv_features & F(bit)) != 0;
+}
+
+static inline void *vn_token(unsigned i) { return (void *)(uintptr_t)(i + 1); }
+
+/* Our own token back; the ring code already refused ids not in flight,
+ * so a bad value here is our bug, still never a wild pointer. */
+static inline bool vn_token_idx(const struct vnet_queue *q, void *tok, uint16_t *i)
+{
+	uintptr_t v = (uintptr_t)tok;
+
+	if (v == 0 || v > q->size)
+		return false;
+	*i = (uint16_t)(v - 1);
+	return true;
+}
+
+/* Does queue q raise an interrupt we can sleep on? */
+static inline bool vn_queue_irq(const struct vnet_dev *d, const struct vnet_queue *q)
+{
+	return d->irq_mode == IRQ_LINE ||
+	       (d->irq_mode == IRQ_MSIX && q->vector != VIRTIO_MSI_NO_VECTOR);
+}
+
+/* virtio_net_config.c */
+bool vn_queue_broken(struct vnet_queue *q);
+int vn_health(struct vnet_dev *d);
+void vn_kick(struct vnet_dev *d, struct vnet_queue *q);
+int vn_read_mtu(struct vnet_dev *d, uint16_t *mtu);
+int vn_read_net_config(struct vnet_dev *d, bool initial);
+void vn_config_changed(struct vnet_dev *d);
+void vn_random_mac(uint8_t mac[6]);
+
+/* virtio_net_rx.c / virtio_net_tx.c */
+unsigned vn_rx_post(struct vnet_dev *d);
+void vn_tx_reclaim(struct vnet_dev *d);
+/* Queues one frame built by the driver itself (announcements). */
+int vn_tx_raw(struct vnet_dev *d, const void *frame, uint32_t len);
+
+/* virtio_net_ctrl.c */
+void vn_ctrl_state_init(struct vn_ctrl_state *cs);
+int vn_ctrl_replay(struct vnet_dev *d);
+/* Answers a pending ANNOUNCE request: a self-announcement frame, then
+ * VIRTIO_NET_CTRL_ANNOUNCE_ACK (5.1.6.5.4). */
+void vn_service(struct vnet_dev *d);
+
+/* virtio_net_wait.c */
+int vn_sleep_once(struct vnet_dev *d, uint64_t deadline, bool want_tx);
+void vn_disarm(struct vnet_dev *d);
+void vn_drain_irqs(struct vnet_dev *d);
+
+#endif /* VNET_GUEST_VIRTIO_NET_PRIV_H */

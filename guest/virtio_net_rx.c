@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio_net_rx.c - the receive path (5.1.6.3 buffers, 5.1.6.4 frames).
+ *
+ * Each RX buffer is one descriptor holding header then frame, or two
+ * (header, frame) for a legacy driver without ANY_LAYOUT (5.1.6.6.1).
+ * The header the device wrote is copied once into private memory and
+ * checked there; the caller gets that copy, in the 1.x layout whatever
+ * the device used (a 10-byte legacy header gains num_buffers = 1).
+ */
+#include <string.h>
+
+#include "common/log.h"
+#include "guest/virtio_net_priv.h"
+
+/* Posts the RX buffers in q->idx (all at start, the ones handed out by
+ * the last vnet_rx_burst later).  No kick here: the caller decides. */
+unsigned vn_rx_post(struct vnet_dev *d)
+{
+	struct vnet_queue *q = &d->rx;
+	bool split = d->hdr_separate && !d->mrg_rxbuf;
+	unsigned added = 0;
+
+	while (q->nidx > 0) {
+		uint16_t i = q->idx[q->nidx - 1];
+		uint64_t gpa = q->bufs_gpa + (uint64_t)i * q->buf_size;
+		struct vq_sg sg[2] = {
+			{ gpa, split ? d->hdr_len : q->buf_size },
+			{ gpa + d->hdr_len, q->buf_size - d->hdr_len },
+		};
+
+		if (vq_drv_add(&q->vq, sg, 0, split ? 2 : 1, vn_token(i)) < 0)
+			break;
+		q->nidx--;
+		added++;
+	}
+	return added;
+}
+
+static void rx_error(struct vnet_dev *d, const char *what, uint32_t v)
+{
+	d->st.rx_errors++;
+	log_rl(LOG_WARN, "receiveq: dropped a frame: %s (%u)", what, v);
+}
+
+/* Takes the next used RX buffer and remembers it for reposting. */
+static uint8_t *rx_take(struct vnet_dev *d, uint32_t *len)
+{
+	struct vnet_queue *q = &d->rx;
+	void *tok;
+	uint16_t i;
+
+	if (q->nidx >= q->size)
+		return NULL;
+	tok = vq_drv_get(&q->vq, len);
+	if (!tok || !vn_token_idx(q, tok, &i))
+		return NULL;
+	q->idx[q->nidx++] = i;
+	return q->bufs + (size_t)i * q->buf_size;
+}
+
+/* MRG_RXBUF: the frame continues in nbufs - 1 more buffers (no header in
+ * those, 5.1.6.4); gather it into a reassembly slot.  All its buffers are
+ * consumed even when the frame is dropped, so the next buffer starts a
+ * frame.  Returns the frame length, or 0 after counting an error. */
+static uint32_t rx_gather(struct vnet_dev *d, uint8_t *dst, const uint8_t *first,
+			  uint32_t first_len, uint16_t nbufs)
+{
+	uint32_t total = first_len;
+	bool fits = first_len <= d->max_rx_frame;
+
+	if (fits)
+		memcpy(dst, first, first_len);
+	for (uint16_t k = 1; k < nbufs; k++) {
+		uint32_t len;
+		uint8_t *b = rx_take(d, &len);
+
+		if (!b) {
+			/* The device publishes all buffers of a frame at once
+			 * (2.7.8): missing ones are a device error. */
+			rx_error(d, "num_buffers larger than the buffers used", nbufs);
+			return 0;
+		}
+		if (!fits)
+			continue;
+		if (len > d->rx.buf_size || len > d->max_rx_frame - total) {
+			fits = false;
+			continue;
+		}
+		memcpy(dst + total, b, len);
+		total += len;
+	}
+	if (!fits) {
+		rx_error(d, "merged frame longer than the maximum", nbufs);
+		return 0;
+	}
+	return total;
+}
+
+int vnet_rx_burst(struct vnet_dev *d, struct vnet_frame *frames, unsigned max)
+{
+	struct vnet_queue *q = &d->rx;
+	const uint32_t hlen = d->hdr_len;
+	unsigned n = 0, slots = 0;
+	int rc = vn_health(d);
+
+	if (rc < 0)
+		return rc;
+	vn_service(d);
+	/* The buffers handed out last time come back now, one kick for all. */
+	if (vn_rx_post(d))
+		vn_kick(d, q);
+	if (max > VNET_RX_BURST_MAX)
+		max = VNET_RX_BURST_MAX;
+	while (n < max && (!d->mrg_rxbuf || slots < REASM_SLOTS)) {
+		struct virtio_net_hdr_v1 *hdr = &d->rx_hdr[n];
+		uint32_t len, flen;
+		uint8_t *buf = rx_take(d, &len), *data;
+
+		if (!buf)
+			break;
+		if (len < hlen || len > q->buf_size) {
+			rx_error(d, "used length outside the buffer", len);
+			continue;
+		}
+		/* Read once: the device wrote it. */
+		memset(hdr, 0, sizeof(*hdr));
+		memcpy(hdr, buf, hlen);
+		if (!d->mrg_rxbuf)
+			hdr->num_buffers = 1;
+		data = buf + hlen;
+		flen = len - hlen;
+		if (hdr->num_buffers != 1) {
+			uint16_t nbufs = hdr->num_buffers;
+
+			if (nbufs == 0 || nbufs > q->size) {
+				rx_error(d, "bad num_buffers", nbufs);
+				continue;
+			}
+			data = d->reasm + (size_t)slots * d->max_rx_frame;
+			flen = rx_gather(d, data, buf + hlen, flen, nbufs);
+			if (flen == 0)
+				continue;
+			slots++;
+		}
+		if (flen < VNET_ETH_HLEN || flen > d->max_rx_frame) {
+			rx_error(d, "bad frame length", flen);
+			continue;
+		}
+		frames[n].data = data;
+		frames[n].len = flen;
+		frames[n].hdr = hdr;
+		n++;
+		d->st.rx_frames++;
+		d->st.rx_bytes += flen;
+	}
+	if (n == 0 && vn_queue_broken(q))
+		return -EIO;
+	return (int)n;
+}

@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio_net_setup.c - bringing the device up (3.1.1, 5.1.5), resetting
+ * it mid-life (2.4) and tearing it down (3.3).
+ *
+ * Open probes the transport (PCI: modern or legacy; platform: MMIO),
+ * negotiates, carves every ring and buffer out of guest RAM once, and
+ * goes DRIVER_OK.  A reset reuses that memory: the device is reset, the
+ * rings are laid out afresh in the same place, the same features are
+ * negotiated again, and the control-queue state is replayed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "guest/virtio_net_priv.h"
+
+#define RX_BUF_MRG	2048u	/* per-buffer size with MRG_RXBUF */
+#define RX_BUF_MIN	2048u	/* >= 12 + 1514 (5.1.6.3) */
+#define RX_BUF_GSO	(NET_HDR_LEN + VNET_MAX_GSO_FRAME + 1) /* 65562, 5.1.6.3 */
+#define BUF_ALIGN	64u
+#define VLAN_HLEN	4u
+#define MIN_MTU		68u	/* RFC 791 minimum, as Linux checks */
+#define DEFAULT_MTU	1500u
+
+#define GUEST_GSO_FEATURES (F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6) | \
+			    F(VIRTIO_NET_F_GUEST_UFO))
+#define HOST_GSO_FEATURES  (F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6) | \
+			    F(VIRTIO_NET_F_HOST_UFO))
+#define CTRL_FEATURES	   (F(VIRTIO_NET_F_CTRL_RX) | F(VIRTIO_NET_F_CTRL_RX_EXTRA) | \
+			    F(VIRTIO_NET_F_CTRL_MAC_ADDR) | F(VIRTIO_NET_F_GUEST_ANNOUNCE))
+
+static bool legacy(const struct vnet_dev *d) { return d->t->flags & VT_F_LEGACY; }
+
+/* ---- features (2.2, 5.1.3) ------------------------------------------- */
+
+static uint64_t choose_features(const struct vnet_dev *d, uint64_t offered)
+{
+	const struct vnet_dev_params *p = &d->params;
+	uint64_t want = VNET_DRIVER_FEATURES, f;
+
+	if (p->want_offloads)
+		want |= VNET_OFFLOAD_FEATURES;
+	if (p->want_packed && d->t->packed_ok)
+		want |= F(VIRTIO_F_RING_PACKED);
+	f = offered & want & ~p->decline_features;
+	if (legacy(d))
+		f &= UINT64_C(0xffffffff);	/* 4.1.4.10 / 4.2.4: 32 bits */
+	/* 5.1.3.1: drop what lacks its prerequisite. */
+	if (!(f & F(VIRTIO_NET_F_GUEST_CSUM)))
+		f &= ~GUEST_GSO_FEATURES;
+	if (!(f & (F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6))))
+		f &= ~F(VIRTIO_NET_F_GUEST_ECN);
+	if (!(f & F(VIRTIO_NET_F_CSUM)))
+		f &= ~HOST_GSO_FEATURES;
+	if (!(f & (F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6))))
+		f &= ~F(VIRTIO_NET_F_HOST_ECN);
+	if (!(f & F(VIRTIO_NET_F_CTRL_VQ)))
+		f &= ~CTRL_FEATURES;
+	if (!(f & F(VIRTIO_NET_F_CTRL_RX)))
+		f &= ~F(VIRTIO_NET_F_CTRL_RX_EXTRA);
+	return f;
+}
+
+/* Steps 4-6 of 3.1.1 with the features f.  A legacy device has no
+ * FEATURES_OK step (3.1.2): it takes what it is given. */
+static int write_features(struct vnet_dev *d, uint64_t f)
+{
+	const struct vtransport_ops *ops = d->t->ops;
+	uint8_t s = 0;
+	int rc = ops->set_driver_features(d->t, f);
+
+	if (rc < 0 || legacy(d))
+		return rc;
+	d->status |= VIRTIO_STATUS_FEATURES_OK;
+	rc = ops->set_status(d->t, d->status);
+	if (rc == 0)
+		rc = ops->get_status(d->t, &s);
+	if (rc < 0)
+		return rc;
+	if (!(s & VIRTIO_STATUS_FEATURES_OK)) {
+		log_err("device refused features 0x%016llx (FEATURES_OK not set)",
+			(unsigned long long)f);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int negotiate(struct vnet_dev *d)
+{
+	uint64_t f;
+	uint16_t mtu = 0;
+	int rc = d->t->ops->get_device_features(d->t, &d->dev_features);
+
+	if (rc < 0)
+		return rc;
+	f = choose_features(d, d->dev_features);
+	if (!legacy(d) && !(f & F(VIRTIO_F_VERSION_1))) {
+		log_err("device does not offer VERSION_1 (features 0x%016llx)%s",
+			(unsigned long long)d->dev_features,
+			(d->dev_features & F(VIRTIO_F_VERSION_1)) ? " or it was declined" : "");
+		return -ENOTSUP;
+	}
+	/* 5.1.4.1: an MTU below the IPv4 minimum is not usable; decline the
+	 * feature rather than trust it (config space is readable here). */
+	if (f & F(VIRTIO_NET_F_MTU)) {
+		rc = vn_read_mtu(d, &mtu);
+		if (rc < 0 || mtu < MIN_MTU) {
+			log_warn("device MTU %u unusable, feature declined", mtu);
+			f &= ~F(VIRTIO_NET_F_MTU);
+		}
+	}
+	rc = write_features(d, f);
+	if (rc < 0)
+		return rc;
+	d->drv_features = f;
+	d->layout = (f & F(VIRTIO_F_RING_PACKED)) ? VQ_PACKED : VQ_SPLIT;
+	d->mrg_rxbuf = (f & F(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	d->has_status = (f & F(VIRTIO_NET_F_STATUS)) != 0;
+	d->has_ctrl = (f & F(VIRTIO_NET_F_CTRL_VQ)) != 0;
+	/* 5.1.6.1: the legacy header lacks num_buffers unless MRG_RXBUF. */
+	d->hdr_len = legacy(d) && !d->mrg_rxbuf ? VIRTIO_NET_HDR_LEGACY_LEN
+						: (uint32_t)NET_HDR_LEN;
+	/* 5.1.6.6.1: a legacy driver without ANY_LAYOUT gives the header a
+	 * descriptor of its own. */
+	d->hdr_separate = legacy(d) && !(f & F(VIRTIO_F_ANY_LAYOUT));
+	return 0;
+}
+
+/* ---- interrupts (4.1.5.1.2, 4.2.3.4) --------------------------------- */
+
+/* Vector 0 config, 1 receiveq, 2 transmitq (the control queue is
+ * waited on synchronously and needs none); with fewer vectors the
+ * queues share. */
+static uint16_t vector_for(const struct vnet_dev *d, unsigned role)
+{
+	if (d->irq_mode != IRQ_MSIX || d->nvec == 0)
+		return VIRTIO_MSI_NO_VECTOR;
+	return (uint16_t)(role < d->nvec ? role : d->nvec - 1);
+}
+
+static void close_fds(struct vnet_dev *d, unsigned from)
+{
+	for (unsigned v = from; v < VT_MAX_VECTORS; v++) {
+		if (d->irq_fd[v] >= 0)
+			close(d->irq_fd[v]);
+		d->irq_fd[v] = -1;
+	}
+}
+
+/* MSI-X when the transport has it and it was not declined; else the
+ * line (INTx, the MMIO interrupt); else polling. */
+static int setup_irqs(struct vnet_dev *d)
+{
+	const struct vnet_dev_params *p = &d->params;
+	int k;
+
+	d->irq_mode = IRQ_POLL;
+	d->nvec = 0;
+	if (p->no_interrupts)
+		return 0;
+	for (unsigned v = 0; v < VT_MAX_VECTORS; v++) {
+		d->irq_fd[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (d->irq_fd[v] < 0)
+			return -errno;
+	}
+	if (!p->use_intx) {
+		k = d->t->ops->irq_setup(d->t, d->irq_fd, VT_MAX_VECTORS);
+		if (k < 0)
+			log_warn("cannot bind MSI-X eventfds (%s)", strerror(-k));
+		if (k > 0) {
+			d->irq_mode = IRQ_MSIX;
+			d->nvec = (unsigned)k;
+			close_fds(d, d->nvec);
+			return 0;
+		}
+	}
+	close_fds(d, 1);
+	k = d->t->ops->line_setup(d->t, d->irq_fd[0]);
+	if (k == 0) {
+		d->irq_mode = IRQ_LINE;
+		return 0;
+	}
+	log_warn("no interrupt %s (%s): polling",
+		 p->use_intx ? "line" : "vector or line", strerror(-k));
+	close_fds(d, 0);
+	return 0;
+}
+
+static int program_config_vector(struct vnet_dev *d)
+{
+	uint16_t want = vector_for(d, 0), got = VIRTIO_MSI_NO_VECTOR;
+	int rc;
+
+	d->cfg_vector = VIRTIO_MSI_NO_VECTOR;
+	if (want == VIRTIO_MSI_NO_VECTOR)
+		return 0;
+	rc = d->t->ops->set_config_vector(d->t, want, &got);
+	if (rc < 0)
+		return rc;
+	if (got != want)
+		log_warn("device refused the config MSI-X vector (read back 0x%04x): polling link status",
+			 got);
+	else
+		d->cfg_vector = got;
+	return 0;
+}
+
+/* ---- queues (4.1.5.1.3, 4.2.3.2, 5.1.5) ------------------------------ */
+
+static uint16_t pow2_floor(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p * 2 <= v && p * 2 <= VIRTQ_MAX_SIZE)
+		p *= 2;
+	return (uint16_t)p;
+}
+
+static uint32_t align_up(uint32_t v, uint32_t a) { return (v + a - 1) & ~(a - 1); }
+
+static int choose_size(struct vnet_dev *d, struct vnet_queue *q, unsigned want)
+{
+	uint16_t max;
+	uint32_t sz;
+	int rc = d->t->ops->queue_max(d->t, q->index, &max);
+
+	if (rc < 0)
+		return rc;
+	if (max == 0) {
+		log_err("device has no %s (queue %u size 0)", q->name, q->index);
+		return -ENODEV;
+	}
+	q->max_size = max;
+	if (d->t->flags & VT_F_FIXED_QSIZE) {
+		/* 4.1.4.10: a legacy PCI queue has the device's size. */
+		if (want && want != max && q != &d->ctrl)
+			log_warn("%s: the legacy device's queue size is %u; --queue-size %u ignored",
+				 q->name, max, want);
+		if (max > VIRTQ_MAX_SIZE || (max & (max - 1))) {
+			log_err("%s: device queue size %u is not a power of two up to %u",
+				q->name, max, VIRTQ_MAX_SIZE);
+			return -EINVAL;
+		}
+		q->size = max;
+		return 0;
+	}
+	sz = want ? want : VNET_QUEUE_SIZE_DEFAULT_CAP;
+	if (sz > max) {
+		if (want && q != &d->ctrl)
+			log_warn("%s: --queue-size %u above the device maximum %u, using %u",
+				 q->name, want, max, max);
+		sz = max;
+	}
+	if (sz > VIRTQ_MAX_SIZE)
+		sz = VIRTQ_MAX_SIZE;
+	/* 2.7: split rings are a power of two; 2.8: packed need not be. */
+	if (d->layout == VQ_SPLIT)
+		sz = pow2_floor(sz);
+	q->size = (uint16_t)sz;
+	return 0;
+}
+
+/* Carves the ring and (n_bufs x buf_size) buffers out of guest RAM. */
+static int alloc_queue(struct vnet_dev *d, struct vnet_queue *q, unsigned want,
+		       uint32_t buf_size, unsigned indirect_max, bool has_bufs)
+{
+	struct vq_drv_cfg *cfg = &q->cfg;
+	int rc = choose_size(d, q, want);
+
+	if (rc < 0)
+		return rc;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->layout = d->layout;
+	cfg->size = q->size;
+	cfg->flags = (vn_has(d, VIRTIO_F_RING_EVENT_IDX) ? VQ_F_EVENT_IDX : 0) |
+		     (vn_has(d, VIRTIO_F_RING_INDIRECT_DESC) ? VQ_F_INDIRECT : 0);
+	cfg->used_align = d->t->used_align;
+	cfg->indirect_max = (cfg->flags & VQ_F_INDIRECT) ? (uint16_t)indirect_max : 0;
+	rc = guest_mem_alloc(&d->ram, vq_drv_mem_size(cfg), VQ_DRV_MEM_ALIGN,
+			     &q->ring, &q->ring_gpa);
+	if (rc == 0 && has_bufs) {
+		void *bufs = NULL;
+
+		q->buf_size = buf_size;
+		rc = guest_mem_alloc(&d->ram, (size_t)q->size * buf_size, BUF_ALIGN,
+				     &bufs, &q->bufs_gpa);
+		q->bufs = bufs;
+	}
+	if (rc < 0) {
+		log_err("guest RAM (%llu MiB) too small for the %s (%u x %u-byte buffers); use --ram",
+			(unsigned long long)(d->ram.size >> 20), q->name, q->size,
+			buf_size);
+		return rc;
+	}
+	q->idx = calloc(q->size, sizeof(*q->idx));
+	return q->idx ? 0 : -ENOMEM;
+}
+
+/* Lays the ring out (afresh after a reset) and hands it to the device. */
+static int start_queue(struct vnet_dev *d, struct vnet_queue *q, uint16_t vector)
+{
+	struct vt_queue_cfg qc = { 0 };
+	uint16_t got = VIRTIO_MSI_NO_VECTOR;
+	int rc;
+
+	if (q->vq_ready)
+		vq_drv_free(&q->vq);
+	q->vq_ready = false;
+	q->broken_logged = false;
+	rc = vq_drv_init(&q->vq, &q->cfg, q->ring, q->ring_gpa);
+	if (rc < 0) {
+		log_err("%s: ring setup failed: %s", q->name, strerror(-rc));
+		return rc;
+	}
+	q->vq_ready = true;
+	vq_drv_disable_cb(&q->vq);	/* vnet_wait arms it */
+	qc.index = q->index;
+	qc.size = q->size;
+	qc.vector = vector;
+	qc.addrs = q->vq.addrs;
+	rc = d->t->ops->queue_setup(d->t, &qc, &got);
+	if (rc < 0) {
+		log_err("%s: queue setup failed: %s", q->name, strerror(-rc));
+		return rc;
+	}
+	if (vector != VIRTIO_MSI_NO_VECTOR && got != vector) {
+		log_warn("device refused MSI-X vector %u for the %s (read back 0x%04x): polling it",
+			 vector, q->name, got);
+		got = VIRTIO_MSI_NO_VECTOR;
+	}
+	q->vector = got;
+	return 0;
+}
+
+/* Every buffer free again: TX all free, RX all to be posted. */
+static void refill_indices(struct vnet_queue *q)
+{
+	q->nidx = 0;
+	for (unsigned i = 0; i < q->size; i++)
+		q->idx[q->nidx++] = (uint16_t)(q->size - 1 - i);
+}
+
+static int start_queues(struct vnet_dev *d)
+{
+	int rc = program_config_vector(d);
+
+	if (rc < 0 || (rc = start_queue(d, &d->rx, vector_for(d, 1))) < 0 ||
+	    (rc = start_queue(d, &d->tx, vector_for(d, 2))) < 0)
+		return rc;
+	if (d->has_ctrl && (rc = start_queue(d, &d->ctrl, VIRTIO_MSI_NO_VECTOR)) < 0)
+		return rc;
+	refill_indices(&d->tx);
+	refill_indices(&d->rx);
+	vn_rx_post(d);
+	return 0;
+}
+
+/* Buffer sizes follow 5.1.6.3: without MRG_RXBUF every buffer holds a
+ * whole frame (1514, MTU + 14, or 65550 with guest GSO) plus the header;
+ * with it, 2048-byte buffers and frames span several. */
+static void size_buffers(struct vnet_dev *d, uint32_t *rx_buf, uint32_t *tx_buf)
+{
+	bool guest_gso = (d->drv_features & GUEST_GSO_FEATURES) != 0;
+	bool host_gso = (d->drv_features & HOST_GSO_FEATURES) != 0;
+
+	if (!d->mtu_from_device)
+		d->mtu = DEFAULT_MTU;
+	d->max_tx_frame = (uint32_t)d->mtu + VNET_ETH_HLEN;
+	d->max_rx_frame = guest_gso ? VNET_MAX_GSO_FRAME
+				    : (uint32_t)d->mtu + VNET_ETH_HLEN + VLAN_HLEN;
+	if (d->mrg_rxbuf)
+		*rx_buf = RX_BUF_MRG;
+	else if (guest_gso)
+		*rx_buf = align_up(RX_BUF_GSO, BUF_ALIGN);
+	else
+		*rx_buf = align_up(d->hdr_len + d->max_rx_frame, BUF_ALIGN);
+	if (*rx_buf < RX_BUF_MIN)
+		*rx_buf = RX_BUF_MIN;
+	if (!d->mrg_rxbuf && d->max_rx_frame > *rx_buf - d->hdr_len)
+		d->max_rx_frame = *rx_buf - d->hdr_len;
+	*tx_buf = align_up(d->hdr_len + (host_gso ? VNET_MAX_GSO_FRAME : d->max_tx_frame),
+			   BUF_ALIGN);
+}
+
+/* ---- bring-up (3.1.1) ------------------------------------------------ */
+
+/* Steps 1-3: reset, ACKNOWLEDGE, DRIVER. */
+static int status_start(struct vnet_dev *d)
+{
+	const struct vtransport_ops *ops = d->t->ops;
+	int rc;
+
+	d->status_written = true;
+	d->status = 0;
+	rc = ops->reset(d->t);
+	if (rc < 0)
+		return rc;
+	d->status = VIRTIO_STATUS_ACKNOWLEDGE;
+	if ((rc = ops->set_status(d->t, d->status)) < 0)
+		return rc;
+	d->status |= VIRTIO_STATUS_DRIVER;
+	return ops->set_status(d->t, d->status);
+}
+
+/* Step 8: DRIVER_OK.  Only now may the device be notified (3.1.1). */
+static int driver_ok(struct vnet_dev *d)
+{
+	int rc;
+
+	d->status |= VIRTIO_STATUS_DRIVER_OK;
+	rc = d->t->ops->set_status(d->t, d->status);
+	if (rc < 0)
+		return rc;
+	vn_kick(d, &d->rx);
+	d->last_config_poll = now_ns();
+	return 0;
+}
+
+static int dev_init(struct vnet_dev *d)
+{
+	const struct vnet_dev_params *p = &d->params;
+	uint32_t rx_buf, tx_buf;
+	uint16_t nq = 0;
+	int rc;
+
+	if ((rc = status_start(d)) < 0 || (rc = negotiate(d)) < 0)
+		return rc;
+	/* Step 7: device-specific setup (5.1.5): config, queues, buffers. */
+	rc = vn_read_net_config(d, true);
+	if (rc < 0) {
+		log_err("cannot read the device configuration: %s", strerror(-rc));
+		return rc;
+	}
+	if (!d->mac_from_device)
+		vn_random_mac(d->mac);
+	if ((rc = d->t->ops->num_queues(d->t, &nq)) < 0)
+		return rc;
+	d->device_queues = nq;
+	if (nq < 2 + d->has_ctrl) {
+		log_err("device has %u queues; a network device needs receiveq and transmitq%s",
+			nq, d->has_ctrl ? " and, with CTRL_VQ, controlq" : "");
+		return -ENODEV;
+	}
+	size_buffers(d, &rx_buf, &tx_buf);
+	if ((rc = setup_irqs(d)) < 0)
+		return rc;
+	/* A header in its own descriptor makes an RX buffer a 2-chain. */
+	if ((rc = alloc_queue(d, &d->rx, p->queue_size, rx_buf,
+			      d->hdr_separate ? 2 : 0, true)) < 0 ||
+	    (rc = alloc_queue(d, &d->tx, p->queue_size, tx_buf,
+			      d->hdr_separate ? 2 : 0, true)) < 0)
+		return rc;
+	if (d->has_ctrl) {
+		void *area;
+
+		if ((rc = alloc_queue(d, &d->ctrl, CTRL_QUEUE_SIZE, 0, 4, false)) < 0)
+			return rc;
+		rc = guest_mem_alloc(&d->ram, CTRL_AREA_SIZE, BUF_ALIGN, &area,
+				     &d->ctrl_gpa);
+		if (rc < 0)
+			return rc;
+		d->ctrl_buf = area;
+	}
+	if (d->mrg_rxbuf) {
+		d->reasm = malloc((size_t)REASM_SLOTS * d->max_rx_frame);
+		if (!d->reasm)
+			return -ENOMEM;
+	}
+	if ((rc = start_queues(d)) < 0)
+		return rc;
+	return driver_ok(d);
+}
+
+static int probe(struct vnet_dev *d)
+{
+	const char *path = d->params.socket_path;
+
+	if (d->vfc.flags & VFC_DEVICE_FLAGS_PCI)
+		return vt_pci_probe(&d->vfc, &d->t);
+	if (d->vfc.flags & VFC_DEVICE_FLAGS_PLATFORM)
+		return vt_mmio_probe(&d->vfc, &d->t);
+	log_err("%s is neither a PCI nor a platform device (flags 0x%x)", path,
+		d->vfc.flags);
+	return -ENODEV;
+}
+
+int vnet_dev_open(struct vnet_dev **out, const struct vnet_dev_params *p)
+{
+	uint64_t ram = p->ram_size ? p->ram_size : GUEST_MEM_DEFAULT_SIZE;
+	struct vnet_dev *d;
+	int rc;
+
+	*out = NULL;
+	if (!p->socket_path || (p->queue_size && (p->queue_size > VIRTQ_MAX_SIZE ||
+	    (!p->want_packed && (p->queue_size & (p->queue_size - 1)))))) {
+		log_err("bad parameters: %s", !p->socket_path ? "no socket path"
+			: "queue size must be a power of two up to 32768");
+		return -EINVAL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->params = *p;
+	d->vfc.sock = -1;
+	d->ram.fd = -1;
+	for (unsigned v = 0; v < VT_MAX_VECTORS; v++)
+		d->irq_fd[v] = -1;
+	d->rx.name = "receiveq";
+	d->rx.index = VNET_RXQ;
+	d->tx.name = "transmitq";
+	d->tx.index = VNET_TXQ;
+	d->ctrl.name = "controlq";
+	d->ctrl.index = VNET_CTRLQ;
+	vn_ctrl_state_init(&d->cs);
+
+	rc = guest_mem_create(&d->ram, ram);
+	if (rc < 0) {
+		log_err("cannot create %llu bytes of guest RAM: %s",
+			(unsigned long long)ram, strerror(-rc));
+		goto fail;
+	}
+	rc = vfc_open(&d->vfc, p->socket_path);
+	if (rc == -EBUSY) {
+		log_err("device busy: another guest is attached to %s (EBUSY)",
+			p->socket_path);
+		goto fail;
+	} else if (rc < 0) {
+		log_err("cannot connect to %s: %s", p->socket_path, strerror(-rc));
+		goto fail;
+	}
+	d->vfc_open = true;
+	/* The device reaches guest RAM through this one window, gpa == iova. */
+	rc = vfc_dma_map(&d->vfc, 0, d->ram.size, d->ram.fd, 0, true);
+	if (rc < 0) {
+		log_err("device refused the guest RAM (DMA_MAP): %s", strerror(-rc));
+		goto fail;
+	}
+	d->dma_mapped = true;
+	if ((rc = probe(d)) < 0)
+		goto fail;
+	rc = dev_init(d);
+	if (rc < 0) {
+		if (d->status_written)
+			d->t->ops->set_status(d->t, d->status | VIRTIO_STATUS_FAILED);
+		log_err("device initialisation failed: %s", strerror(-rc));
+		goto fail;
+	}
+	*out = d;
+	return 0;
+fail:
+	vnet_dev_close(d);
+	return rc;
+}
+
+/* ---- reset (2.4) ----------------------------------------------------- */
+
+int vnet_dev_reset(struct vnet_dev *d)
+{
+	uint32_t len;
+	int rc;
+
+	if (d->gone)
+		return -ENOTCONN;
+	/* What the device finished but we did not take is lost; what is
+	 * still queued for TX is lost too.  Count, then forget. */
+	if (d->rx.vq_ready && !d->rx.vq.broken)
+		while (vq_drv_get(&d->rx.vq, &len))
+			d->st.rx_lost_reset++;
+	if (d->tx.vq_ready && !d->tx.vq.broken)
+		vn_tx_reclaim(d);
+	d->st.tx_lost_reset += d->tx.size - d->tx.nidx;
+	d->needs_reset = false;
+	d->ctrl_stuck = false;
+	d->announce_pending = false;
+	vn_drain_irqs(d);
+	/* 3.1.1 again with the features we had: the device must accept
+	 * them, it accepted them before. */
+	if ((rc = status_start(d)) < 0 || (rc = write_features(d, d->drv_features)) < 0 ||
+	    (rc = start_queues(d)) < 0 || (rc = driver_ok(d)) < 0) {
+		log_err("device reset failed: %s", strerror(-rc));
+		d->needs_reset = true;
+		return rc;
+	}
+	if (d->has_status && vn_read_net_config(d, false) < 0)
+		log_rl(LOG_WARN, "cannot read device configuration after reset");
+	rc = vn_ctrl_replay(d);
+	if (rc < 0) {
+		log_err("device reset: replaying control state failed: %s", strerror(-rc));
+		return rc;
+	}
+	d->st.resets++;
+	log_info("device reset and up again");
+	return 0;
+}
+
+/* ---- close (3.3) ----------------------------------------------------- */
+
+static void queue_free(struct vnet_queue *q)
+{
+	if (q->vq_ready)
+		vq_drv_free(&q->vq);
+	q->vq_ready = false;
+	free(q->idx);
+	q->idx = NULL;
+}
+
+void vnet_dev_close(struct vnet_dev *d)
+{
+	if (!d)
+		return;
+	if (d->t && !d->gone) {
+		/* 3.3: after the reset the device uses no buffer any more, so
+		 * the RAM can go. */
+		if (d->status_written)
+			d->t->ops->reset(d->t);
+		d->t->ops->irq_teardown(d->t);
+	}
+	if (d->dma_mapped && !d->gone)
+		vfc_dma_unmap(&d->vfc, 0, d->ram.size);
+	if (d->t)
+		d->t->ops->destroy(d->t);
+	if (d->vfc_open)
+		vfc_close(&d->vfc);
+	close_fds(d, 0);
+	queue_free(&d->rx);
+	queue_free(&d->tx);
+	queue_free(&d->ctrl);
+	free(d->reasm);
+	guest_mem_destroy(&d->ram);
+	free(d);
+}

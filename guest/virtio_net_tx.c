@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio_net_tx.c - the transmit path (5.1.6.2).
+ *
+ * Each frame is copied into a TX buffer of guest RAM behind its header
+ * (hdr_len bytes: 12, or 10 for a legacy device without MRG_RXBUF) and
+ * given to the ring as one descriptor, or as two (header, frame) for a
+ * legacy device without ANY_LAYOUT (5.1.6.6.1).  One kick decision per
+ * burst.
+ */
+#include <string.h>
+
+#include "common/log.h"
+#include "guest/virtio_net_priv.h"
+
+void vn_tx_reclaim(struct vnet_dev *d)
+{
+	struct vnet_queue *q = &d->tx;
+	uint32_t len;
+	void *tok;
+	uint16_t i;
+
+	/* The TX used length means nothing for a driver (5.1.6.2). */
+	while (q->nidx < q->size && (tok = vq_drv_get(&q->vq, &len)) != NULL)
+		if (vn_token_idx(q, tok, &i))
+			q->idx[q->nidx++] = i;
+}
+
+/* A caller's header may only ask for what was negotiated. */
+static int tx_check(const struct vnet_dev *d, const struct vnet_frame *f)
+{
+	uint32_t limit = d->max_tx_frame;
+
+	if (f->len < VNET_ETH_HLEN || !f->data)
+		return -EINVAL;
+	if (f->hdr) {
+		uint8_t gso = f->hdr->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+		unsigned need;
+
+		if ((f->hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+		    !vn_has(d, VIRTIO_NET_F_CSUM))
+			return -EINVAL;
+		switch (gso) {
+		case VIRTIO_NET_HDR_GSO_NONE: need = 0; break;
+		case VIRTIO_NET_HDR_GSO_TCPV4: need = VIRTIO_NET_F_HOST_TSO4; break;
+		case VIRTIO_NET_HDR_GSO_TCPV6: need = VIRTIO_NET_F_HOST_TSO6; break;
+		case VIRTIO_NET_HDR_GSO_UDP: need = VIRTIO_NET_F_HOST_UFO; break;
+		default: return -EINVAL;
+		}
+		if (need && !vn_has(d, need))
+			return -EINVAL;
+		if ((f->hdr->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+		    !vn_has(d, VIRTIO_NET_F_HOST_ECN))
+			return -EINVAL;
+		if (need)
+			limit = VNET_MAX_GSO_FRAME;
+	}
+	return f->len > limit ? -EMSGSIZE : 0;
+}
+
+/* Copies one checked frame into a free buffer and adds it to the ring. */
+static int tx_one(struct vnet_dev *d, const struct virtio_net_hdr_v1 *hdr,
+		  const void *data, uint32_t len)
+{
+	struct vnet_queue *q = &d->tx;
+	struct virtio_net_hdr_v1 h = { 0 };
+	struct vq_sg sg[2];
+	uint64_t gpa;
+	uint8_t *buf;
+	uint16_t b;
+	int rc;
+
+	if (q->nidx == 0) {
+		d->st.tx_ring_full++;
+		return -ENOSPC;
+	}
+	b = q->idx[--q->nidx];
+	buf = q->bufs + (size_t)b * q->buf_size;
+	gpa = q->bufs_gpa + (uint64_t)b * q->buf_size;
+	if (hdr)
+		h = *hdr;
+	h.num_buffers = 0;	/* 5.1.6.2: the driver sets it 0 */
+	memcpy(buf, &h, d->hdr_len);
+	memcpy(buf + d->hdr_len, data, len);
+	if (d->hdr_separate) {
+		sg[0] = (struct vq_sg){ gpa, d->hdr_len };
+		sg[1] = (struct vq_sg){ gpa + d->hdr_len, len };
+		rc = vq_drv_add(&q->vq, sg, 2, 0, vn_token(b));
+	} else {
+		sg[0] = (struct vq_sg){ gpa, d->hdr_len + len };
+		rc = vq_drv_add(&q->vq, sg, 1, 0, vn_token(b));
+	}
+	if (rc < 0) {
+		q->idx[q->nidx++] = b;
+		if (rc == -ENOSPC)
+			d->st.tx_ring_full++;
+		return rc;
+	}
+	d->st.tx_frames++;
+	d->st.tx_bytes += len;
+	return 0;
+}
+
+int vn_tx_raw(struct vnet_dev *d, const void *frame, uint32_t len)
+{
+	int rc;
+
+	if (len < VNET_ETH_HLEN || len > d->max_tx_frame)
+		return -EINVAL;
+	vn_tx_reclaim(d);
+	rc = tx_one(d, NULL, frame, len);
+	if (rc == 0)
+		vn_kick(d, &d->tx);
+	return rc;
+}
+
+int vnet_tx_burst(struct vnet_dev *d, const struct vnet_frame *frames,
+		  unsigned n)
+{
+	struct vnet_queue *q = &d->tx;
+	unsigned i;
+	int rc = vn_health(d);
+
+	if (rc < 0)
+		return rc;
+	vn_service(d);
+	vn_tx_reclaim(d);
+	for (i = 0; i < n; i++) {
+		const struct vnet_frame *f = &frames[i];
+
+		rc = tx_check(d, f);
+		if (rc == 0)
+			rc = tx_one(d, f->hdr, f->data, f->len);
+		if (rc < 0)
+			break;
+	}
+	if (i > 0)
+		vn_kick(d, q);
+	if (i == 0 && rc < 0 && rc != -ENOSPC)
+		return vn_queue_broken(q) ? -EIO : rc;
+	return (int)i;
+}
+
+unsigned vnet_tx_space(struct vnet_dev *d)
+{
+	vn_tx_reclaim(d);
+	return d->tx.nidx;
+}
