@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +91,142 @@ set_broken(bool *broken, char reason[PEER_RING_REASON_LEN], const char *fmt, ...
 	log_rl(LOG_WARN, "peer ring broken: %s", reason);
 }
 
+/* ---- truncation guard ---------------------------------------------------- */
+
+/* One slot per live mapping.  The SIGBUS handler reads the table without
+ * a lock: a slot's range is written before `start` is published (release)
+ * and `start` is cleared before the range is unmapped. */
+#define GUARD_SLOTS 256
+
+struct ring_guard {
+	uintptr_t start;	/* 0: free */
+	size_t len;
+	volatile sig_atomic_t hit;
+};
+
+static struct ring_guard guards[GUARD_SLOTS];
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sigaction guard_old;
+
+static void guard_sigbus(int sig, siginfo_t *si, void *uctx)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	for (unsigned i = 0; i < GUARD_SLOTS; i++) {
+		uintptr_t start = __atomic_load_n(&guards[i].start, __ATOMIC_ACQUIRE);
+
+		if (!start || a < start || a - start >= guards[i].len)
+			continue;
+		/* The file shrank under this mapping: put zero pages in its
+		 * place, so the access completes; the ring is latched broken
+		 * at its next check.  (mmap is a plain syscall here.) */
+		if (mmap((void *)start, guards[i].len, PROT_READ | PROT_WRITE,
+			 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			 -1, 0) != MAP_FAILED) {
+			guards[i].hit = 1;
+			return;
+		}
+		break;
+	}
+	/* Not ours: whatever was there before decides. */
+	if (guard_old.sa_flags & SA_SIGINFO) {
+		guard_old.sa_sigaction(sig, si, uctx);
+		return;
+	}
+	if (guard_old.sa_handler != SIG_DFL && guard_old.sa_handler != SIG_IGN) {
+		guard_old.sa_handler(sig);
+		return;
+	}
+	/* Default: returning re-runs the access, which now kills us with
+	 * SIGBUS as it would have without the guard. */
+	signal(SIGBUS, SIG_DFL);
+}
+
+/* Registers [map, map + len); returns the slot + 1, or 0 when the table
+ * is full or the handler cannot be installed (then a truncation would
+ * still crash us, as without the guard: logged once). */
+static int guard_add(void *map, size_t len)
+{
+	int slot = 0;
+
+	struct sigaction cur;
+	bool installed;
+
+	pthread_mutex_lock(&guard_lock);
+	/* Checked every time: somebody (a test harness) may have replaced
+	 * our handler since; we then chain to theirs. */
+	installed = sigaction(SIGBUS, NULL, &cur) == 0 &&
+		    (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == guard_sigbus;
+	if (!installed) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = guard_sigbus;
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+		sigemptyset(&sa.sa_mask);
+		installed = sigaction(SIGBUS, &sa, &guard_old) == 0;
+	}
+	for (unsigned i = 0; installed && i < GUARD_SLOTS; i++) {
+		if (guards[i].start)
+			continue;
+		guards[i].len = len;
+		guards[i].hit = 0;
+		__atomic_store_n(&guards[i].start, (uintptr_t)map, __ATOMIC_RELEASE);
+		slot = (int)i + 1;
+		break;
+	}
+	pthread_mutex_unlock(&guard_lock);
+	if (!slot)
+		log_rl(LOG_WARN, "peer ring: no truncation guard for a mapping (%s)",
+		       installed ? "table full" : "cannot install the SIGBUS handler");
+	return slot;
+}
+
+static void guard_del(int *slot)
+{
+	if (*slot <= 0 || *slot > GUARD_SLOTS)
+		return;
+	__atomic_store_n(&guards[*slot - 1].start, 0, __ATOMIC_RELEASE);
+	*slot = 0;
+}
+
+static bool guard_hit(int slot)
+{
+	return slot > 0 && slot <= GUARD_SLOTS && guards[slot - 1].hit;
+}
+
+/* ---- net headers ------------------------------------------------------------ */
+
+int peer_ring_hdr_check(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
+			char *why, size_t whylen)
+{
+	const uint8_t known = VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID;
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	const char *msg = NULL;
+
+	if (h->flags & ~known)
+		msg = "unknown header flags";
+	else if (gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
+		 gso != VIRTIO_NET_HDR_GSO_UDP && gso != VIRTIO_NET_HDR_GSO_TCPV6 &&
+		 gso != VIRTIO_NET_HDR_GSO_UDP_L4)
+		msg = "unknown gso_type";
+	else if (gso == VIRTIO_NET_HDR_GSO_NONE && (h->gso_type & VIRTIO_NET_HDR_GSO_ECN))
+		msg = "ECN without GSO";
+	else if (gso != VIRTIO_NET_HDR_GSO_NONE && h->gso_size == 0)
+		msg = "GSO with gso_size 0";
+	else if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+		 (uint32_t)h->csum_start + h->csum_offset + 2 > frame_len)
+		msg = "checksum position past the frame";
+	if (!msg)
+		return 0;
+	if (why && whylen)
+		snprintf(why, whylen,
+			 "%s (flags 0x%x gso_type 0x%x gso_size %u csum_start %u csum_offset %u, frame %u bytes)",
+			 msg, h->flags, h->gso_type, h->gso_size, h->csum_start,
+			 h->csum_offset, frame_len);
+	return -EINVAL;
+}
+
 /* ---- producer ----------------------------------------------------------- */
 
 int peer_ring_create(struct peer_ring_prod *p, const char *shm_name,
@@ -140,6 +278,7 @@ int peer_ring_create_at(struct peer_ring_prod *p, const char *shm_name,
 
 	p->hdr = map;
 	p->map_size = size;
+	p->guard = guard_add(map, size);
 	p->desc = (struct peer_ring_desc *)((uint8_t *)map + g.desc_off);
 	p->data = (uint8_t *)map + g.data_off;
 	p->desc_count = desc_count;
@@ -171,6 +310,7 @@ err_free:
 
 void peer_ring_prod_destroy(struct peer_ring_prod *p, bool unlink)
 {
+	guard_del(&p->guard);
 	if (p->hdr)
 		munmap(p->hdr, p->map_size);
 	p->hdr = NULL;
@@ -194,7 +334,7 @@ static void prod_refresh_cons(struct peer_ring_prod *p)
 	uint32_t c = load_acquire(&p->hdr->cons);
 	uint32_t advance = c - p->cons;
 
-	if (advance == 0)
+	if (peer_ring_prod_check_truncated(p) || advance == 0)
 		return;
 	if ((int32_t)advance < 0) {
 		set_broken(&p->broken, p->reason,
@@ -277,11 +417,19 @@ void peer_ring_commit(struct peer_ring_prod *p, uint32_t len)
 	p->stats.bytes += len;
 }
 
+bool peer_ring_prod_check_truncated(struct peer_ring_prod *p)
+{
+	if (!guard_hit(p->guard))
+		return false;
+	set_broken(&p->broken, p->reason, "ring file truncated by the consumer");
+	return true;
+}
+
 bool peer_ring_publish(struct peer_ring_prod *p)
 {
 	bool wake;
 
-	if (p->broken || p->prod == p->prod_pub)
+	if (p->broken || p->prod == p->prod_pub || peer_ring_prod_check_truncated(p))
 		return false;
 	/* release: descriptors and record bytes are visible before prod. */
 	store_release(&p->hdr->prod, p->prod);
@@ -300,7 +448,7 @@ bool peer_ring_prod_wait_prepare(struct peer_ring_prod *p, uint32_t len)
 {
 	uint32_t off, skip;
 
-	if (p->broken)
+	if (p->broken || peer_ring_prod_check_truncated(p))
 		return false;
 	WRITE_ONCE(p->hdr->prod_need_wakeup, 1);
 	p->waiting = true;
@@ -326,7 +474,7 @@ void peer_ring_prod_awake(struct peer_ring_prod *p)
 
 uint32_t peer_ring_free_slots(struct peer_ring_prod *p)
 {
-	if (p->broken)
+	if (p->broken || peer_ring_prod_check_truncated(p))
 		return 0;
 	prod_refresh_cons(p);
 	if (p->broken)
@@ -394,8 +542,15 @@ int peer_ring_cons_attach(struct peer_ring_cons *c, int fd,
 	}
 	c->hdr = map;
 	c->map_size = (size_t)want.file_size;
+	/* Before the first access: the file may already be shorter than
+	 * fstat said. */
+	c->guard = guard_add(map, c->map_size);
 
 	read_geom(c->hdr, &got);
+	if (guard_hit(c->guard)) {
+		attach_fail(c, "ring file truncated while attaching");
+		goto err;
+	}
 	if (got.magic != want.magic) {
 		attach_fail(c, "ring header: bad magic 0x%08x", got.magic);
 		goto err;
@@ -422,13 +577,23 @@ int peer_ring_cons_attach(struct peer_ring_cons *c, int fd,
 	c->sleeping = true;
 	return 0;
 err:
+	guard_del(&c->guard);
 	munmap(map, c->map_size);
 	c->hdr = NULL;
 	return -EINVAL;
 }
 
+bool peer_ring_cons_check_truncated(struct peer_ring_cons *c)
+{
+	if (!guard_hit(c->guard))
+		return false;
+	set_broken(&c->broken, c->reason, "ring file truncated by the producer");
+	return true;
+}
+
 void peer_ring_cons_detach(struct peer_ring_cons *c)
 {
+	guard_del(&c->guard);
 	if (c->hdr)
 		munmap(c->hdr, c->map_size);
 	c->hdr = NULL;
@@ -444,6 +609,8 @@ static void cons_refresh_prod(struct peer_ring_cons *c)
 	/* acquire: the descriptors and bytes behind prod are visible. */
 	uint32_t np = load_acquire(&c->hdr->prod);
 
+	if (peer_ring_cons_check_truncated(c))
+		return;
 	if ((int32_t)(np - c->prod) < 0)
 		set_broken(&c->broken, c->reason,
 			   "producer index moved backwards (%u after %u)", np,
@@ -465,6 +632,8 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 	if (c->broken)
 		return -EIO;
 	if (!c->have_cur) {
+		if (peer_ring_cons_check_truncated(c))
+			return -EIO;
 		if (c->cons == c->prod) {
 			cons_refresh_prod(c);
 			if (c->broken)
@@ -492,6 +661,20 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 				   "record %u: offset %u + length %u past the data area (%u)",
 				   c->cons, off, l, c->data_size);
 			return -EIO;
+		}
+		if (c->check_hdr) {
+			struct virtio_net_hdr_v1 h;
+			char why[PEER_RING_REASON_LEN - 16];
+
+			/* A private copy: the producer may change it meanwhile,
+			 * which the data path (copying it again) must survive
+			 * anyway; this check catches a sender that is wrong. */
+			memcpy(&h, c->data + off, sizeof(h));
+			if (peer_ring_hdr_check(&h, l - PEER_RING_REC_MIN, why, sizeof(why))) {
+				set_broken(&c->broken, c->reason, "record %u: %s",
+					   c->cons, why);
+				return -EIO;
+			}
 		}
 		c->have_cur = true;
 		c->cur_off = off;

@@ -33,6 +33,14 @@
  * in between on both sides), so no doorbell is written while the other
  * side is awake.
  *
+ * Truncation: the other side holds an fd of the file and could shrink it
+ * under our mapping, which would make our next access a SIGBUS.  Every
+ * mapping is registered with a SIGBUS guard (installed once per process,
+ * chaining to any earlier handler): a fault inside a ring replaces the
+ * whole mapping with private zero pages, so the access completes, and the
+ * ring is latched broken ("file truncated") at its next check.  The data
+ * path never pays for this.
+ *
  * Serialization: one thread drives a producer, one thread (possibly in
  * another process) drives the consumer; nothing here takes a lock,
  * allocates or makes a syscall on the data path.
@@ -150,6 +158,7 @@ struct peer_ring_prod {
 	int fd;
 	char shm_name[PEER_RING_NAME_LEN];
 
+	int guard;		/* truncation guard slot + 1; 0 none */
 	bool broken;
 	char reason[PEER_RING_REASON_LEN];
 	struct peer_ring_stats stats;
@@ -169,7 +178,11 @@ struct peer_ring_cons {
 	bool have_cur;		/* the record at cons was read and checked */
 	uint32_t cur_off, cur_len;
 	bool sleeping;		/* cons_need_wakeup is set */
+	/* Check each record's net header (peer_ring_hdr_check) in peek: set
+	 * by peer links, whose records are frames; off for raw rings. */
+	bool check_hdr;
 
+	int guard;		/* truncation guard slot + 1; 0 none */
 	bool broken;
 	char reason[PEER_RING_REASON_LEN];
 	struct peer_ring_stats stats;
@@ -183,6 +196,18 @@ int peer_ring_geom_check(uint32_t desc_count, uint32_t data_size, char *why,
 			 size_t whylen);
 /* Size of the file for a valid geometry. */
 uint64_t peer_ring_file_size(uint32_t desc_count, uint32_t data_size);
+
+/* ---- records' net headers ------------------------------------------------------ */
+
+/* Is a link record's header one a correct sender writes (5.1.6.2)?  flags
+ * only NEEDS_CSUM and DATA_VALID; gso_type NONE, TCPV4, UDP, TCPV6 or
+ * UDP_L4, with ECN only on GSO; gso_size non-zero with GSO; a checksum
+ * request inside the frame.  frame_len is the length after the header.
+ * 0, or -EINVAL with why (may be NULL) filled.  The transmit path checks
+ * its guest's headers with it too, so a bad guest frame is dropped there
+ * rather than breaking the peer's ring. */
+int peer_ring_hdr_check(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
+			char *why, size_t whylen);
 
 /* ---- producer ---------------------------------------------------------------- */
 
@@ -217,6 +242,9 @@ bool peer_ring_publish(struct peer_ring_prod *p);
 bool peer_ring_prod_wait_prepare(struct peer_ring_prod *p, uint32_t len);
 /* After the doorbell: stop asking the consumer for wakeups. */
 void peer_ring_prod_awake(struct peer_ring_prod *p);
+/* Checks that the consumer's file was not truncated under us (the
+ * publish and wait paths check too): true and broken latched if it was. */
+bool peer_ring_prod_check_truncated(struct peer_ring_prod *p);
 /* Free descriptor slots, after rereading the consumer's index. */
 uint32_t peer_ring_free_slots(struct peer_ring_prod *p);
 /* Records committed but not yet consumed (published or not). */
@@ -235,6 +263,8 @@ int peer_ring_cons_attach(struct peer_ring_cons *c, int fd,
 			  uint32_t desc_count, uint32_t data_size);
 /* Unmaps.  Safe on a zeroed or already detached c. */
 void peer_ring_cons_detach(struct peer_ring_cons *c);
+/* As peer_ring_prod_check_truncated, for the consumer's mapping. */
+bool peer_ring_cons_check_truncated(struct peer_ring_cons *c);
 
 /* The next record: 1 with *rec and *len set (len already checked), 0 when
  * empty, -EIO when the ring is broken (c->reason says why).  Peeking

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -79,8 +80,10 @@ void peer_conn_release(struct peer_conn *c)
 		peer_ring_prod_destroy(&c->tx, true);
 	if (c->rx_ok)
 		peer_ring_cons_detach(&c->rx);
-	if (l->link == c)
+	if (l->link == c) {
+		peer_link_watch_stop(l);
 		l->link = NULL;
+	}
 	c->state = CONN_FREE;
 	c->serial = ++l->serial_seq;
 }
@@ -163,10 +166,12 @@ static void go_up(struct peer_link *l, struct peer_conn *c)
 	c->hs_timer = 0;
 	c->state = CONN_UP;
 	l->stats.links_up++;
+	peer_link_watch_start(l);
 	log_info("%s/%s: peer link up with %s (%s connection)", l->system,
 		 l->name, c->peer_label, c->outgoing ? "our" : "its");
-	if (l->cbs.features && (c->peer.flags & PEER_F_FEATURES_KNOWN)) {
-		l->cbs.features(l->cbs.arg, c->peer.features);
+	if (l->cbs.features) {
+		l->cbs.features(l->cbs.arg, c->peer.flags & PEER_F_FEATURES_KNOWN,
+				c->peer.features);
 		if (conn_gone(l, c, serial))
 			return;
 	}
@@ -342,6 +347,14 @@ static void conn_lost(struct peer_conn *c, const char *why)
 	peer_link_schedule_retry(l, PEER_RETRY_MS);
 }
 
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 static void handle_hello(struct peer_conn *c, const struct peer_hello *h,
 			 int *fds, int nfds)
 {
@@ -361,6 +374,11 @@ static void handle_hello(struct peer_conn *c, const struct peer_hello *h,
 		conn_refuse(c, "the peer is this vdev itself (peer path names our own node)");
 		return;
 	}
+	if (same_file(fds[PEER_HELLO_FD_RING], c->tx.fd)) {
+		close_fds(fds, nfds);
+		conn_refuse(c, "the peer's ring is the one we gave it");
+		return;
+	}
 	if (peer_ring_cons_attach(&c->rx, fds[PEER_HELLO_FD_RING],
 				  h->desc_count, h->data_size)) {
 		snprintf(why, sizeof(why), "ring: %s", c->rx.reason);
@@ -371,6 +389,9 @@ static void handle_hello(struct peer_conn *c, const struct peer_hello *h,
 	/* The mapping keeps the file; the fd is not needed any more. */
 	close(fds[PEER_HELLO_FD_RING]);
 	c->rx_ok = true;
+	/* Records are frames: a header no correct sender writes breaks the
+	 * ring (and drops the link) like a bad index does. */
+	c->rx.check_hdr = true;
 	c->peer_bell = fds[PEER_HELLO_FD_BELL];
 	c->peer = *h;
 	ev_timer_cancel(l->ev, c->hs_timer);
@@ -400,8 +421,8 @@ static void handle_features(struct peer_conn *c,
 	log_info("%s/%s: peer %s features now %s0x%llx", l->system, l->name,
 		 c->peer_label, (m->flags & PEER_F_FEATURES_KNOWN) ? "" : "unknown, ",
 		 (unsigned long long)m->features);
-	if (l->cbs.features && (m->flags & PEER_F_FEATURES_KNOWN))
-		l->cbs.features(l->cbs.arg, m->features);
+	if (l->cbs.features)
+		l->cbs.features(l->cbs.arg, m->flags & PEER_F_FEATURES_KNOWN, m->features);
 }
 
 static void handle_msg(struct peer_conn *c, int type, const union peer_msg *m,
@@ -497,6 +518,9 @@ static void bell_event(struct ev_handler *h, uint32_t events)
 	if (read(c->bell, &v, sizeof(v)) != (ssize_t)sizeof(v))
 		return;
 	l->stats.doorbells_received++;
+	/* v counts the peer's writes since the last read (the watchdog
+	 * judges floods by it). */
+	c->bell_writes += v;
 	peer_link_enter(l);
 	if (l->cbs.rx)
 		l->cbs.rx(l->cbs.arg);

@@ -127,6 +127,99 @@ static void retry_fire(void *arg)
 	peer_link_leave(l);
 }
 
+/* ---- watchdog ---------------------------------------------------------------------- */
+
+static void watch_fire(void *arg);
+
+static void watch_arm(struct peer_link *l)
+{
+	long id = ev_timer(l->ev, PEER_WATCH_MS, watch_fire, l);
+
+	if (id > 0)
+		l->watch_timer = id;
+	else
+		log_rl(LOG_WARN, "%s/%s: cannot arm the link watchdog: %s", l->system,
+		       l->name, strerror((int)-id));
+}
+
+void peer_link_watch_start(struct peer_link *l)
+{
+	struct peer_conn *c = l->link;
+
+	peer_link_watch_stop(l);
+	c->watch_cons = c->tx.cons;
+	c->stalled_ms = 0;
+	c->bell_writes = 0;
+	watch_arm(l);
+}
+
+void peer_link_watch_stop(struct peer_link *l)
+{
+	ev_timer_cancel(l->ev, l->watch_timer);
+	l->watch_timer = 0;
+}
+
+/* Why the link should go, or NULL.  why is the buffer for the text. */
+static const char *watch_check(struct peer_link *l, struct peer_conn *c,
+			       char *why, size_t len, uint64_t *counter)
+{
+	uint32_t waiting;
+	uint64_t limit = (uint64_t)l->bell_flood * PEER_WATCH_MS / 1000;
+
+	peer_ring_cons_check_truncated(&c->rx);
+	/* Rereads and validates the peer's consumer index on our ring. */
+	(void)peer_ring_free_slots(&c->tx);
+	if (c->rx.broken || c->tx.broken) {
+		*counter = ++l->stats.drops_broken;
+		snprintf(why, len, "peer ring broken: %s",
+			 c->rx.broken ? c->rx.reason : c->tx.reason);
+		return why;
+	}
+	if (c->bell_writes > limit) {
+		*counter = ++l->stats.drops_flood;
+		snprintf(why, len, "doorbell flood: %llu writes in %u ms (limit %u per second)",
+			 (unsigned long long)c->bell_writes, PEER_WATCH_MS, l->bell_flood);
+		return why;
+	}
+	c->bell_writes = 0;
+	waiting = c->tx.prod_pub - c->tx.cons;
+	if (waiting == 0 || c->tx.cons != c->watch_cons) {
+		c->watch_cons = c->tx.cons;
+		c->stalled_ms = 0;
+		return NULL;
+	}
+	c->stalled_ms += PEER_WATCH_MS;
+	if (c->stalled_ms < l->stall_ms)
+		return NULL;
+	*counter = ++l->stats.drops_stalled;
+	snprintf(why, len, "peer consumed nothing for %u ms with %u records waiting",
+		 c->stalled_ms, waiting);
+	return why;
+}
+
+static void watch_fire(void *arg)
+{
+	struct peer_link *l = arg;
+	struct peer_conn *c = l->link;
+	char buf[PEER_WHY_MAX + PEER_RING_REASON_LEN];
+	const char *why;
+	uint64_t n = 0;
+
+	l->watch_timer = 0;
+	if (!c || c->state != CONN_UP)
+		return;
+	peer_link_enter(l);
+	why = watch_check(l, c, buf, sizeof(buf), &n);
+	if (why) {
+		log_rl(LOG_WARN, "%s/%s: dropping the peer link with %s: %s", l->system,
+		       l->name, c->peer_label, why);
+		peer_link_down(l, why, true);
+	} else {
+		watch_arm(l);
+	}
+	peer_link_leave(l);
+}
+
 /* ---- public API ------------------------------------------------------------------------ */
 
 static int check_cfg(const struct peer_link_cfg *cfg, char *err, size_t errlen)
@@ -200,6 +293,8 @@ int peer_link_start(struct peer_link **out, struct evloop *ev,
 	l->data_size = cfg->data_size ? cfg->data_size : PEER_RING_DEF_DATA;
 	l->hs_timeout_ms = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms
 						     : PEER_HELLO_TIMEOUT_MS;
+	l->stall_ms = cfg->stall_timeout_ms ? cfg->stall_timeout_ms : PEER_STALL_MS;
+	l->bell_flood = cfg->bell_flood_per_s ? cfg->bell_flood_per_s : PEER_BELL_FLOOD;
 	ret = peer_shm_prefix(l->shm_prefix, sizeof(l->shm_prefix), l->run_dir,
 			      l->system, l->name);
 	if (ret) {
@@ -225,8 +320,9 @@ int peer_link_start(struct peer_link **out, struct evloop *ev,
 	/* First attempt from the loop, so that vdevs started together all
 	 * have their nodes before anyone connects. */
 	peer_link_schedule_retry(l, 0);
-	log_info("%s/%s: peer node %s%s%s", l->system, l->name, l->node.path,
-		 l->peer_path[0] ? ", peer " : "", l->peer_path);
+	log_info("%s/%s: peer node %s%s%s, rings /dev/shm/%s*", l->system, l->name,
+		 l->node.path, l->peer_path[0] ? ", peer " : "", l->peer_path,
+		 l->shm_prefix);
 	*out = l;
 	return 0;
 }
@@ -246,6 +342,7 @@ void peer_link_stop(struct peer_link *l)
 	}
 	ev_timer_cancel(l->ev, l->retry_timer);
 	l->retry_timer = 0;
+	peer_link_watch_stop(l);
 	ev_del(l->ev, &l->listen_h);
 	peer_node_close(&l->node);
 	if (l->depth == 0)

@@ -50,6 +50,13 @@ struct peer_ring_cons;
 #define PEER_RETRY_MS		200
 #define PEER_HELLO_TIMEOUT_MS	2000
 #define PEER_MAX_CONNS		4	/* the link plus connections in handshake */
+/* While up, a watchdog looks at the link every PEER_WATCH_MS: a ring
+ * broken or truncated, a peer that consumed none of our published
+ * records for the stall timeout, or one that wrote our doorbell more than
+ * the flood limit per second, drops the link with that reason. */
+#define PEER_WATCH_MS		250
+#define PEER_STALL_MS		3000
+#define PEER_BELL_FLOOD		200000	/* doorbell writes per second */
 
 struct peer_link_cbs {
 	void *arg;
@@ -60,7 +67,9 @@ struct peer_link_cbs {
 	/* The peer's guest negotiated these offload bits (peerfeats auto).
 	 * Called before up() when the hello carried them, and again on
 	 * every update while up. */
-	void (*features)(void *arg, uint64_t peer_features);
+	/* The peer's guest negotiated these offloads (known), or has no
+	 * live driver now (!known, peer_features 0). */
+	void (*features)(void *arg, bool known, uint64_t peer_features);
 };
 
 struct peer_link_cfg {
@@ -72,6 +81,8 @@ struct peer_link_cfg {
 	uint32_t desc_count;		/* our TX ring; 0: PEER_RING_DEF_DESC */
 	uint32_t data_size;		/* 0: PEER_RING_DEF_DATA */
 	unsigned handshake_timeout_ms;	/* hello, then READY; 0: PEER_HELLO_TIMEOUT_MS */
+	unsigned stall_timeout_ms;	/* 0: PEER_STALL_MS */
+	unsigned bell_flood_per_s;	/* 0: PEER_BELL_FLOOD */
 };
 
 struct peer_link_stats {
@@ -80,8 +91,11 @@ struct peer_link_stats {
 	uint64_t refused;		/* connections refused (cred, busy, bad hello) */
 	uint64_t doorbells_sent;
 	uint64_t doorbells_suppressed;	/* a publish found the peer awake */
-	uint64_t doorbells_received;
+	uint64_t doorbells_received;	/* wakeups by the peer's doorbell */
 	uint64_t features_updates;	/* received while up */
+	uint64_t drops_stalled;		/* links dropped: peer stopped consuming */
+	uint64_t drops_flood;		/* links dropped: doorbell flood */
+	uint64_t drops_broken;		/* links dropped: a ring broke a rule */
 };
 
 /* Validates cfg, creates the node (replacing a stale one and the dead

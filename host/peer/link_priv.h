@@ -39,6 +39,11 @@ struct peer_conn {
 	bool tx_ok;
 	bool rx_ok;
 	char peer_label[2 * PEER_NAME_MAX];	/* "system/name" */
+
+	/* watchdog, while up */
+	uint32_t watch_cons;	/* the peer's validated consumer index last tick */
+	unsigned stalled_ms;	/* how long it has not moved with records waiting */
+	uint64_t bell_writes;	/* doorbell writes (eventfd counts) since last tick */
 };
 
 struct peer_link {
@@ -51,6 +56,9 @@ struct peer_link {
 	uint8_t mac[6];
 	uint32_t desc_count, data_size;
 	unsigned hs_timeout_ms;
+	unsigned stall_ms;
+	unsigned bell_flood;
+	long watch_timer;
 	char shm_prefix[PEER_SHM_PREFIX_MAX];
 	uint32_t ring_gen;
 	uint64_t serial_seq;
@@ -101,6 +109,9 @@ void peer_link_settle(struct peer_link *l);
 
 /* link.c */
 void peer_link_schedule_retry(struct peer_link *l, unsigned ms);
+/* Starts (up) and stops (down) the watchdog of the link's connection. */
+void peer_link_watch_start(struct peer_link *l);
+void peer_link_watch_stop(struct peer_link *l);
 void peer_link_accept_pending(struct peer_link *l);
 
 #endif /* VNET_HOST_PEER_LINK_PRIV_H */

@@ -58,6 +58,7 @@ struct env {
 };
 
 static unsigned sys_seq;
+static unsigned t_stall_ms;	/* side_start's stall timeout (0: default) */
 
 static void cb_up(void *arg) { ((struct side *)arg)->ups++; }
 
@@ -75,10 +76,12 @@ static void cb_down(void *arg, const char *why)
 
 static void cb_rx(void *arg) { ((struct side *)arg)->rx++; }
 
-static void cb_features(void *arg, uint64_t f)
+static void cb_features(void *arg, bool known, uint64_t f)
 {
 	struct side *s = arg;
 
+	if (!known)
+		return;
 	s->feature_calls++;
 	s->feats = f;
 }
@@ -96,6 +99,7 @@ static int side_start(struct env *e, struct side *s, const char *name,
 		.run_dir = e->run_dir, .system = e->system, .name = name,
 		.mac = { 0x52, 0x54, 0, 0, 0, (uint8_t)name[0] },
 		.desc_count = T_DESC, .data_size = T_DATA,
+		.stall_timeout_ms = t_stall_ms,
 	};
 	struct peer_link_cbs cbs = {
 		.arg = s, .up = cb_up, .down = cb_down, .rx = cb_rx,
@@ -245,17 +249,22 @@ static int teardown(void **state)
 
 /* ---- frames ---------------------------------------------------------------- */
 
+/* Records are frames: a plain net header (the link checks headers), the
+ * sequence number, then bytes derived from it. */
+#define SEQ_OFF 12
+
 static uint32_t frame_len(uint32_t seq)
 {
-	static const uint32_t sizes[] = { 12, 60, 1526, 9000, PEER_RING_REC_MAX, 333 };
+	static const uint32_t sizes[] = { 16, 60, 1526, 9000, PEER_RING_REC_MAX, 333 };
 
 	return sizes[seq % 6];
 }
 
 static void fill(uint8_t *r, uint32_t len, uint32_t seq)
 {
-	memcpy(r, &seq, sizeof(seq));
-	for (uint32_t i = 4; i < len; i++)
+	memset(r, 0, SEQ_OFF);
+	memcpy(r + SEQ_OFF, &seq, sizeof(seq));
+	for (uint32_t i = SEQ_OFF + 4; i < len; i++)
 		r[i] = (uint8_t)(seq + i * 7);
 }
 
@@ -264,9 +273,9 @@ static void check(const uint8_t *r, uint32_t len, uint32_t seq)
 	uint32_t got;
 
 	assert_int_equal(len, frame_len(seq));
-	memcpy(&got, r, sizeof(got));
+	memcpy(&got, r + SEQ_OFF, sizeof(got));
 	assert_int_equal(got, seq);
-	for (uint32_t i = 4; i < len; i++)
+	for (uint32_t i = SEQ_OFF + 4; i < len; i++)
 		if (r[i] != (uint8_t)(seq + i * 7))
 			fail_msg("frame %u byte %u", seq, i);
 }
@@ -901,6 +910,48 @@ static void test_other_uid_refused(void **state)
 	expect_clean(e);
 }
 
+/* A peer that stops consuming our published records is dropped by the
+ * watchdog after the stall timeout; one that consumes (slowly) is not. */
+static void test_stalled_peer_dropped(void **state)
+{
+	struct env *e = *state;
+	struct peer_ring_prod *p;
+	struct peer_ring_cons *c;
+	const uint8_t *r;
+	uint32_t len;
+
+	t_stall_ms = 600;
+	assert_int_equal(side_start(e, &e->s[0], "a", NULL), 0);
+	assert_int_equal(side_start(e, &e->s[1], "b", "a"), 0);
+	t_stall_ms = 0;
+	assert_true(run_until(e, both_up, 2000));
+	/* Slow but alive: one record per 200 ms, consumed each time. */
+	for (uint32_t i = 0; i < 6; i++) {
+		p = peer_link_tx(e->s[0].l);
+		c = peer_link_rx(e->s[1].l);
+		fill(peer_ring_reserve(p, 60), 60, i);
+		peer_ring_commit(p, 60);
+		peer_link_tx_publish(e->s[0].l);
+		run_for(e, 200);
+		assert_int_equal(peer_ring_peek(c, &r, &len), 1);
+		peer_ring_consume(c);
+		peer_link_rx_publish(e->s[1].l);
+	}
+	assert_int_equal(e->s[0].downs, 0);
+	/* Now b takes nothing. */
+	p = peer_link_tx(e->s[0].l);
+	fill(peer_ring_reserve(p, 60), 60, 99);
+	peer_ring_commit(p, 60);
+	peer_link_tx_publish(e->s[0].l);
+	assert_true(run_until(e, a_down, 2000));
+	assert_non_null(strstr(e->s[0].down_why, "consumed nothing"));
+	assert_int_equal(peer_link_stats(e->s[0].l)->drops_stalled, 1);
+	/* b hears why, and the link re-forms with fresh rings. */
+	assert_true(run_until(e, both_up_twice, 2000));
+	assert_non_null(strstr(e->s[1].down_why, "consumed nothing"));
+	expect_clean(e);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -920,6 +971,7 @@ int main(void)
 		T(test_features),
 		T(test_drop_and_reentrancy),
 		T(test_other_uid_refused),
+		T(test_stalled_peer_dropped),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

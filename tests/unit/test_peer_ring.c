@@ -506,6 +506,108 @@ static void test_create_refuses(void **state)
 					  NULL), -EINVAL);
 }
 
+/* The producer shrinks the file under the consumer's mapping: the next
+ * access would be a SIGBUS; the guard turns it into a broken ring. */
+static void test_truncated_by_producer(void **state)
+{
+	struct pair *t = *state;
+	const uint8_t *r;
+	uint32_t l;
+
+	assert_int_equal(pair_open_at(t, 16, PEER_RING_MIN_DATA, 0), 0);
+	assert_true(push(&t->p, 64, 0));
+	peer_ring_publish(&t->p);
+	pop_check(&t->c, 64, 0);
+	assert_int_equal(ftruncate(t->fd, 0), 0);
+	assert_int_equal(peer_ring_peek(&t->c, &r, &l), -EIO);
+	if (!strstr(t->c.reason, "truncated"))
+		fail_msg("reason \"%s\"", t->c.reason);
+	/* Our side of the mapping is private zeros now: writes are harmless. */
+	assert_false(peer_ring_cons_publish(&t->c));
+	assert_false(peer_ring_cons_sleep_prepare(&t->c));
+}
+
+/* The consumer shrinks the producer's file: the producer's next publish
+ * (after writing records into the lost pages) latches broken. */
+static void test_truncated_by_consumer(void **state)
+{
+	struct pair *t = *state;
+
+	assert_int_equal(pair_open_at(t, 16, PEER_RING_MIN_DATA, 0), 0);
+	assert_int_equal(ftruncate(t->fd, 4096), 0);
+	assert_true(push(&t->p, 1500, 0));
+	assert_false(peer_ring_publish(&t->p));
+	assert_true(t->p.broken);
+	if (!strstr(t->p.reason, "truncated"))
+		fail_msg("reason \"%s\"", t->p.reason);
+	assert_null(peer_ring_reserve(&t->p, 64));
+}
+
+/* A record whose net header no correct sender writes breaks the ring
+ * when the consumer checks headers (peer links do). */
+static void hostile_hdr(struct pair *t, const struct virtio_net_hdr_v1 *h,
+			uint32_t len, const char *words)
+{
+	uint8_t *r;
+
+	assert_int_equal(pair_open_at(t, 16, PEER_RING_MIN_DATA, 0), 0);
+	t->c.check_hdr = true;
+	r = peer_ring_reserve(&t->p, len);
+	assert_non_null(r);
+	memset(r, 0, len);
+	memcpy(r, h, sizeof(*h));
+	peer_ring_commit(&t->p, len);
+	peer_ring_publish(&t->p);
+	expect_cons_broken(t, words);
+}
+
+static void test_hostile_hdr_flags(void **state)
+{
+	struct virtio_net_hdr_v1 h = { .flags = 0x80 };
+
+	hostile_hdr(*state, &h, 76, "flags");
+}
+
+static void test_hostile_hdr_gso(void **state)
+{
+	struct virtio_net_hdr_v1 h = { .gso_type = 0x42, .gso_size = 1000 };
+
+	hostile_hdr(*state, &h, 76, "gso_type");
+}
+
+static void test_hostile_hdr_csum(void **state)
+{
+	struct virtio_net_hdr_v1 h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				       .csum_start = 60, .csum_offset = 6 };
+
+	hostile_hdr(*state, &h, 12 + 64, "checksum");
+}
+
+static void test_hdr_check_accepts(void **state)
+{
+	struct virtio_net_hdr_v1 tso = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN,
+		.hdr_len = 54, .gso_size = 1448, .csum_start = 34, .csum_offset = 16,
+	};
+	struct virtio_net_hdr_v1 plain = { 0 };
+	struct virtio_net_hdr_v1 ecn = { .gso_type = VIRTIO_NET_HDR_GSO_ECN };
+	struct virtio_net_hdr_v1 nosize = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV6 };
+	char why[160];
+
+	(void)state;
+	assert_int_equal(peer_ring_hdr_check(&tso, 60000, why, sizeof(why)), 0);
+	assert_int_equal(peer_ring_hdr_check(&plain, 14, why, sizeof(why)), 0);
+	assert_int_equal(peer_ring_hdr_check(&ecn, 60, why, sizeof(why)), -EINVAL);
+	assert_int_equal(peer_ring_hdr_check(&nosize, 60, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "gso_size"));
+	/* csum_start + csum_offset + 2 == frame length is still inside. */
+	tso.csum_start = 50;
+	tso.csum_offset = 8;
+	assert_int_equal(peer_ring_hdr_check(&tso, 60, why, sizeof(why)), 0);
+	assert_int_equal(peer_ring_hdr_check(&tso, 59, why, sizeof(why)), -EINVAL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_pair, teardown_pair)
 
 int main(void)
@@ -531,6 +633,12 @@ int main(void)
 		T(test_attach_geometry_mismatch),
 		T(test_attach_not_regular),
 		T(test_create_refuses),
+		T(test_truncated_by_producer),
+		T(test_truncated_by_consumer),
+		T(test_hostile_hdr_flags),
+		T(test_hostile_hdr_gso),
+		T(test_hostile_hdr_csum),
+		T(test_hdr_check_accepts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
