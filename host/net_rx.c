@@ -18,41 +18,8 @@
 #include "common/log.h"
 #include "common/peer_ring.h"
 #include "host/net_dp.h"
+#include "host/net_offload.h"
 #include "host/vdev_link.h"
-
-#define HDR_KNOWN_FLAGS (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)
-
-static bool has(const struct vdev *vd, unsigned bit)
-{
-	return vd->driver_features & VIRTIO_BIT(bit);
-}
-
-/* May this header be delivered to our guest as it is (5.1.6.4)? */
-static bool rx_hdr_deliverable(const struct vdev *vd,
-			       const struct virtio_net_hdr_v1 *h)
-{
-	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-
-	if (h->flags & ~HDR_KNOWN_FLAGS)
-		return false;
-	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-	    !has(vd, VIRTIO_NET_F_GUEST_CSUM))
-		return false;
-	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !has(vd, VIRTIO_NET_F_GUEST_ECN))
-		return false;
-	switch (gso) {
-	case VIRTIO_NET_HDR_GSO_NONE:
-		return !(h->gso_type & VIRTIO_NET_HDR_GSO_ECN);
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		return has(vd, VIRTIO_NET_F_GUEST_TSO4);
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		return has(vd, VIRTIO_NET_F_GUEST_TSO6);
-	case VIRTIO_NET_HDR_GSO_UDP:
-		return has(vd, VIRTIO_NET_F_GUEST_UFO);
-	default:
-		return false;
-	}
-}
 
 static void rx_resched_fn(void *arg)
 {
@@ -181,11 +148,59 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 
 	return RX_DELIVERED;
 }
 
+static enum rx_deliver deliver(struct vdev *vd, struct virtio_net_hdr_v1 *h,
+			       const uint8_t *frame, uint32_t flen)
+{
+	if (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))
+		return deliver_merged(vd, h, frame, flen);
+	return deliver_one(vd, h, frame, flen);
+}
+
+static void count_rx(struct vdev *vd, uint32_t flen)
+{
+	vd->q[VNET_RXQ].stats.frames++;
+	vd->q[VNET_RXQ].stats.bytes += flen;
+}
+
+/* A frame our guest cannot take as it is: fixed in software, then its
+ * frames delivered one by one.  If buffers run out after the first one,
+ * the rest is dropped (counted): lost, never duplicated. */
+static enum rx_deliver deliver_fixed(struct vdev *vd, const struct virtio_net_hdr_v1 *h,
+				     const uint8_t *frame, uint32_t flen, unsigned *pushed)
+{
+	const uint8_t *base;
+	struct virtio_net_hdr_v1 fixed = *h;
+	int n = net_offload_fixup(vd, vd->offload, &fixed, frame, flen, &base);
+
+	if (n < 0) {
+		vd->stats.drop_bad_frame++;
+		return RX_DROPPED;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct gso_seg *sg = &vd->offload->segs[i];
+		struct virtio_net_hdr_v1 sh = fixed;
+		enum rx_deliver d = deliver(vd, &sh, base + sg->offset, sg->len);
+
+		if (d == RX_BROKEN)
+			return d;
+		if (d == RX_WAIT_BUFFER) {
+			if (i == 0)
+				return d;	/* nothing delivered: retry later */
+			vd->stats.drop_no_rx_buffer += (uint64_t)(n - i);
+			break;
+		}
+		if (d == RX_DELIVERED)
+			count_rx(vd, sg->len);
+		if (d != RX_DROPPED)
+			(*pushed)++;
+	}
+	return RX_DROPPED;	/* consumed; counted and pushed above */
+}
+
 static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 			    unsigned *consumed, unsigned *pushed)
 {
 	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
-	const bool mrg = vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 
 	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
 		struct virtio_net_hdr_v1 h;
@@ -202,9 +217,9 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 		/* The ring guarantees len >= 12; copy what we decide on once. */
 		memcpy(&h, rec, sizeof(h));
 		flen = len - link_hdr;
-		if (flen < VNET_ETH_HLEN || !rx_hdr_deliverable(vd, &h)) {
+		if (flen < VNET_ETH_HLEN || !net_hdr_valid(&h)) {
 			vd->stats.drop_bad_frame++;
-			log_rl(LOG_WARN, "%s: dropped a %u-byte frame from the peer with header flags 0x%x gso 0x%x our guest cannot take",
+			log_rl(LOG_WARN, "%s: dropped a %u-byte frame from the peer with header flags 0x%x gso 0x%x",
 			       vd->name, flen, h.flags, h.gso_type);
 			d = RX_DROPPED;
 		} else {
@@ -212,20 +227,18 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 			if (!net_filter_accept(&vd->filter, vd->cfg.mac, dst)) {
 				vd->stats.drop_filtered++;
 				d = RX_DROPPED;
-			} else if (mrg) {
-				d = deliver_merged(vd, &h, rec + link_hdr, flen);
+			} else if (net_hdr_needs_fixup(vd, &h)) {
+				d = deliver_fixed(vd, &h, rec + link_hdr, flen, pushed);
 			} else {
-				d = deliver_one(vd, &h, rec + link_hdr, flen);
+				d = deliver(vd, &h, rec + link_hdr, flen);
+				if (d == RX_DELIVERED)
+					count_rx(vd, flen);
 			}
 		}
 		if (d == RX_BROKEN)
 			return RX_QUEUE_BROKEN;
 		if (d == RX_WAIT_BUFFER)
 			return RX_NO_BUFFER;
-		if (d == RX_DELIVERED) {
-			vd->q[VNET_RXQ].stats.frames++;
-			vd->q[VNET_RXQ].stats.bytes += flen;
-		}
 		if (d == RX_DELIVERED || d == RX_DROPPED_PUSHED)
 			(*pushed)++;
 		peer_ring_consume(ring);

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/peer_ring.h"
 #include "host/net_dp.h"
+#include "host/net_offload.h"
 #include "host/vdev_link.h"
 
 /* Is the frame in a chain one we may put on the link? */
@@ -41,6 +42,33 @@ static bool tx_frame_ok(struct vdev *vd, const struct vq_chain *ch,
 	return true;
 }
 
+static bool has(const struct vdev *vd, unsigned bit)
+{
+	return vd->driver_features & VIRTIO_BIT(bit);
+}
+
+/* May our guest send a frame with this header (5.1.6.2)?  Offloads need
+ * the features that allow them: a peer was promised nothing else. */
+static bool tx_hdr_ok(const struct vdev *vd, const struct virtio_net_hdr_v1 *h)
+{
+	if (!net_hdr_valid(h))
+		return false;
+	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !has(vd, VIRTIO_NET_F_CSUM))
+		return false;
+	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !has(vd, VIRTIO_NET_F_HOST_ECN))
+		return false;
+	switch (h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return has(vd, VIRTIO_NET_F_HOST_TSO4);
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return has(vd, VIRTIO_NET_F_HOST_TSO6);
+	case VIRTIO_NET_HDR_GSO_UDP:
+		return has(vd, VIRTIO_NET_F_HOST_UFO);
+	default:
+		return true;
+	}
+}
+
 static void tx_resched_fn(void *arg)
 {
 	struct vdev *vd = arg;
@@ -61,7 +89,7 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 	struct vq_chain ch;
 
 	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
-		struct virtio_net_hdr_v1 *hdr;
+		struct virtio_net_hdr_v1 gh = { 0 };
 		uint8_t *rec;
 		int r;
 
@@ -76,6 +104,10 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 			vd->stats.drop_link_down++;
 		} else if (!tx_frame_ok(vd, &ch, hdr_len)) {
 			vd->stats.drop_bad_frame++;
+		} else if (chain_gather(&ch, (uint8_t *)&gh, hdr_len), !tx_hdr_ok(vd, &gh)) {
+			log_rl(LOG_WARN, "%s: guest sent a frame with header flags 0x%x gso 0x%x it did not negotiate; dropped",
+			       vd->name, gh.flags, gh.gso_type);
+			vd->stats.drop_bad_frame++;
 		} else {
 			rec = peer_ring_reserve(ring, ch.out_len + pad);
 			if (!rec) {
@@ -83,14 +115,14 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 				vq_dev_unpop(&q->vq, &ch);
 				return TX_RING_FULL;
 			}
-			/* The link carries the 12-byte header: a legacy guest's
-			 * 10-byte one lands 2 bytes in and moves to the front. */
+			/* The link carries the 12-byte header: the frame lands
+			 * after it, and the header we checked (a legacy guest's
+			 * 10 bytes, zero-extended) replaces whatever the guest
+			 * may have changed since.  num_buffers is receive-only:
+			 * 0 on the link (5.1.6.2). */
 			chain_gather(&ch, rec + pad, ch.out_len);
-			if (pad)
-				memmove(rec, rec + pad, hdr_len);
-			/* num_buffers is receive-only; 0 on the link (5.1.6.2). */
-			hdr = (struct virtio_net_hdr_v1 *)rec;
-			hdr->num_buffers = 0;
+			gh.num_buffers = 0;
+			memcpy(rec, &gh, sizeof(gh));
 			peer_ring_commit(ring, ch.out_len + pad);
 			(*committed)++;
 			q->stats.frames++;

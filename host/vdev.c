@@ -18,6 +18,9 @@
 #include "common/log.h"
 #include "common/peerfeats.h"
 #include "host/net_dp.h"
+#include "host/net_offload.h"
+#include "host/transport/mmio.h"
+#include "host/transport/pci_legacy.h"
 #include "host/transport/pci_modern.h"
 #include "host/vfio_server.h"
 
@@ -25,6 +28,7 @@
 static uint64_t base_features(void)
 {
 	return VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+	       VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
 	       VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) |
 	       VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) |
 	       VIRTIO_BIT(VIRTIO_NET_F_MAC) |
@@ -36,6 +40,24 @@ static uint64_t base_features(void)
 	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |
 	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
 	       VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE);
+}
+
+void vdev_update_offer(struct vdev *vd)
+{
+	const struct vdev_opts *o = vd->opts;
+	uint64_t peer;
+
+	if (vd->status != 0)
+		return;		/* a driver is negotiating or running */
+	if (!o->peerfeats_auto)
+		peer = o->peerfeats;
+	else
+		/* Until the peer's guest is known, offer everything: frames the
+		 * peer's guest cannot take are fixed by its device. */
+		peer = vd->peer_features_known ? vd->peer_features : VNET_PEERFEATS_MAX;
+	vd->device_features = base_features() | peerfeats_offer(peer);
+	if (vd->legacy)
+		vd->device_features &= UINT64_C(0xffffffff);
 }
 
 uint32_t vdev_device_features_window(const struct vdev *vd, uint32_t sel)
@@ -125,7 +147,8 @@ void vdev_reset(struct vdev *vd)
 	vd->cfg.status &= (uint16_t)~VIRTIO_NET_S_ANNOUNCE;
 	vd->needs_reset_reason[0] = 0;
 	vd->config_generation++;
-	vdev_link_set_features(vd, 0);
+	vdev_update_offer(vd);
+	vdev_link_forget_features(vd);
 	net_dp_schedule_rx(vd);
 }
 
@@ -251,15 +274,18 @@ void vdev_queue_enable(struct vdev *vd, unsigned q)
 	char why[VQ_REASON_LEN + 32];
 	uint16_t size = vq->size;
 
+	bool packed = vd->driver_features & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+
 	if (vq->enabled)
 		return;
-	if (size == 0 || size > VDEV_QUEUE_MAX || (size & (size - 1))) {
+	/* 2.7: split sizes are powers of two; 2.8: packed sizes need not be. */
+	if (size == 0 || size > VDEV_QUEUE_MAX || (!packed && (size & (size - 1)))) {
 		snprintf(why, sizeof(why), "queue %u: bad size %u", q, size);
 		vdev_set_needs_reset(vd, why);
 		return;
 	}
-	if (vq_dev_init(&vq->vq, VQ_SPLIT, size, ring_flags(vd), &vq->addrs,
-			&vd->gm) < 0) {
+	if (vq_dev_init(&vq->vq, packed ? VQ_PACKED : VQ_SPLIT, size, ring_flags(vd),
+			&vq->addrs, &vd->gm) < 0) {
 		snprintf(why, sizeof(why), "queue %u: %s", q, vq->vq.reason);
 		vdev_set_needs_reset(vd, why);
 		return;
@@ -339,13 +365,26 @@ static void srv_dma_unmap(void *arg, uint64_t iova, uint64_t size)
 static int transport_create(struct vdev *vd)
 {
 	const struct vdev_opts *o = vd->opts;
+	int rc;
 
-	if (o->has_loc || o->legacy || o->has_vhost_user) {
-		log_err("%s (%s): %s is not supported yet; this build serves virtio-pci modern only",
-			vd->name, o->origin,
-			o->has_loc ? "loc/intr (virtio-mmio)" : o->legacy ? "legacy" : "vhost-user");
+	if (o->has_vhost_user) {
+		log_err("%s (%s): vhost-user is not supported yet; this build serves vfio-user only",
+			vd->name, o->origin);
 		return -ENOTSUP;
 	}
+	if (o->has_loc) {
+		rc = mmio_create(&vd->t, vd);
+		/* 4.2.1: virtio-mmio has no discovery; the guest is told
+		 * where the device is and which interrupt it raises (as by
+		 * a device tree).  Nothing on the wire carries them. */
+		if (rc == 0)
+			log_info("%s: virtio-mmio version %d at 0x%llx, interrupt %s",
+				 vd->name, vd->legacy ? 1 : 2,
+				 (unsigned long long)o->loc, o->intr);
+		return rc;
+	}
+	if (o->legacy)
+		return pci_legacy_create(&vd->t, vd);
 	return pci_modern_create(&vd->t, vd);
 }
 
@@ -391,13 +430,12 @@ int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
 	vd->tx_resched = vd->rx_resched = -1;
 	vd->chain_bufs = calloc(VDEV_QUEUE_MAX * 2u, sizeof(*vd->chain_bufs));
 	vd->mrg_chains = calloc(VDEV_QUEUE_MAX, sizeof(*vd->mrg_chains));
-	if (!vd->chain_bufs || !vd->mrg_chains) {
+	vd->offload = calloc(1, sizeof(*vd->offload));
+	if (!vd->chain_bufs || !vd->mrg_chains || !vd->offload ||
+	    net_offload_init(vd->offload) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	vd->device_features = base_features() |
-			      peerfeats_offer(opts->peerfeats_auto ? VNET_PEERFEATS_MAX
-								   : opts->peerfeats);
 	memcpy(vd->cfg.mac, opts->mac, 6);
 	memcpy(vd->perm_mac, opts->mac, 6);
 	net_filter_reset(&vd->filter);
@@ -407,11 +445,9 @@ int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
 
 	vd->legacy = opts->legacy;
 	vd->hdr_len = sizeof(struct virtio_net_hdr_v1);
-	if (vd->legacy) {
-		/* A legacy device has only 32 feature bits (4.1.4.10, 4.2.4):
-		 * no VERSION_1 and nothing that needs it. */
-		vd->device_features &= UINT64_C(0xffffffff);
-	}
+	/* A legacy device has only 32 feature bits (4.1.4.10, 4.2.4): no
+	 * VERSION_1 and nothing that needs it (vdev_update_offer). */
+	vdev_update_offer(vd);
 	rc = transport_create(vd);
 	if (rc < 0)
 		goto fail;
@@ -466,5 +502,8 @@ void vdev_destroy(struct vdev *vd)
 	gmem_clear(&vd->gm);
 	free(vd->chain_bufs);
 	free(vd->mrg_chains);
+	if (vd->offload)
+		net_offload_free(vd->offload);
+	free(vd->offload);
 	free(vd);
 }

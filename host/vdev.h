@@ -21,10 +21,12 @@
 #include "common/virtio.h"
 #include "host/evloop.h"
 #include "host/net_filter.h"
+#include "common/gso.h"
 #include "host/transport/transport.h"
 
 struct vfio_server;
 struct peer_link;
+struct net_offload_buf;
 
 #define VDEV_NUM_QUEUES	  3	/* receiveq1, transmitq1, controlq (5.1.2) */
 #define VDEV_QUEUE_MAX	  256	/* queue size offered (QEMU's default too) */
@@ -46,6 +48,10 @@ struct vdev_stats {
 	uint64_t drop_no_driver;	/* RX while the guest's driver was not live */
 	uint64_t drop_rx_too_small;	/* guest RX buffer smaller than the frame */
 	uint64_t drop_filtered;		/* destination not accepted by the RX filter */
+	uint64_t drop_no_rx_buffer;	/* segments of a fixed-up frame without buffers */
+	uint64_t csum_completed;	/* partial checksums completed for the guest */
+	uint64_t frames_segmented;	/* GSO frames cut in software for the guest */
+	uint64_t segments_made;
 	uint64_t doorbells_sent;
 	uint64_t link_flaps;
 	uint64_t needs_reset;		/* times the device latched NEEDS_RESET */
@@ -78,8 +84,10 @@ struct vdev {
 	/* virtio state */
 	bool legacy;			/* 0.9.5 interface: no VERSION_1, no FEATURES_OK */
 	uint32_t hdr_len;		/* net header the guest uses: 12, or 10 (5.1.6.1) */
-	uint64_t device_features;
+	uint64_t device_features;	/* offered; see vdev_update_offer */
 	uint64_t driver_features;
+	bool peer_features_known;	/* peerfeats auto: the peer's guest negotiated */
+	uint64_t peer_features;
 	uint8_t status;
 	uint8_t config_generation;
 	struct virtio_net_config cfg;
@@ -91,6 +99,7 @@ struct vdev {
 	/* data path */
 	struct vq_buf *chain_bufs;	/* scratch: 2 chains of VDEV_QUEUE_MAX buffers */
 	struct vq_chain *mrg_chains;	/* chains of one merged frame (MRG_RXBUF) */
+	struct net_offload_buf *offload;	/* software checksum / GSO buffers */
 	bool tx_waiting_space;		/* peer ring was full */
 	bool rx_waiting_buffers;	/* guest had no RX buffer */
 	long tx_resched;		/* timer id for budget-exhausted passes */
@@ -123,6 +132,10 @@ void vdev_kick(struct vdev *vd, unsigned q);
 int vdev_config_read(struct vdev *vd, uint32_t off, void *buf, uint32_t len);
 /* Latch DEVICE_NEEDS_RESET with a reason (logged once, config irq). */
 void vdev_set_needs_reset(struct vdev *vd, const char *why);
+/* Recomputes the offered features (base set plus the offloads the peer
+ * can take: the peerfeats mask, or with `auto` what the peer's guest
+ * negotiated).  Only between resets: a negotiated set never changes. */
+void vdev_update_offer(struct vdev *vd);
 /* Is the driver live and the device usable (DRIVER_OK, no NEEDS_RESET)? */
 bool vdev_running(const struct vdev *vd);
 
@@ -131,5 +144,7 @@ int vdev_link_start(struct vdev *vd, const char *run_dir);
 void vdev_link_stop(struct vdev *vd);
 /* Tell the peer which offloads our guest negotiated (peerfeats auto). */
 void vdev_link_set_features(struct vdev *vd, uint64_t f);
+/* ...or that it has no live driver now, so they are unknown. */
+void vdev_link_forget_features(struct vdev *vd);
 
 #endif /* VNET_HOST_VDEV_H */

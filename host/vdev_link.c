@@ -43,8 +43,10 @@ static void link_up(void *arg)
 	if (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
 		vd->cfg.status |= VIRTIO_NET_S_ANNOUNCE;
 	set_link_status(vd, true);
-	vdev_link_set_features(vd, vd->status & VIRTIO_STATUS_DRIVER_OK ?
-					   vd->driver_features & VNET_PEERFEATS_MAX : 0);
+	if (vd->status & VIRTIO_STATUS_DRIVER_OK)
+		vdev_link_set_features(vd, vd->driver_features & VNET_PEERFEATS_MAX);
+	else
+		vdev_link_forget_features(vd);
 	net_rx_process(vd);
 	net_tx_process(vd);
 }
@@ -67,12 +69,18 @@ static void link_rx(void *arg)
 	net_dp_peer_event(arg);
 }
 
-static void link_features(void *arg, uint64_t f)
+static void link_features(void *arg, bool known, uint64_t f)
 {
 	struct vdev *vd = arg;
 
-	log_info("%s: peer's guest negotiated offloads 0x%llx", vd->name,
-		 (unsigned long long)f);
+	if (known)
+		log_info("%s: peer's guest negotiated offloads 0x%llx", vd->name,
+			 (unsigned long long)f);
+	else
+		log_info("%s: peer has no live driver; offloads unknown", vd->name);
+	vd->peer_features_known = known;
+	vd->peer_features = known ? f : 0;
+	vdev_update_offer(vd);
 }
 
 int vdev_link_start(struct vdev *vd, const char *run_dir)
@@ -111,6 +119,12 @@ void vdev_link_set_features(struct vdev *vd, uint64_t f)
 {
 	if (vd->link)
 		peer_link_set_local_features(vd->link, f);
+}
+
+void vdev_link_forget_features(struct vdev *vd)
+{
+	if (vd->link)
+		peer_link_forget_local_features(vd->link);
 }
 
 struct peer_ring_prod *vdev_link_tx(struct vdev *vd)

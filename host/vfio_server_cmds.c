@@ -261,6 +261,7 @@ static int do_region_io_fds(struct vfio_server *s, struct vfio_user_msg *m,
 	memcpy(&req, m->payload, sizeof(req));
 	if (req.index >= s->t->ops->num_regions)
 		return -EINVAL;
+	memset(areas, 0, sizeof(areas));	/* fields a transport leaves out */
 	if (s->t->ops->notify_areas)
 		n = s->t->ops->notify_areas(s->t, req.index, areas, SERVER_MAX_IO_FDS);
 	if (n > SERVER_MAX_IO_FDS)
@@ -279,6 +280,12 @@ static int do_region_io_fds(struct vfio_server *s, struct vfio_user_msg *m,
 		e.size = areas[i].size;
 		e.fd_index = (uint32_t)idx;
 		e.type = VFIO_USER_IO_FD_TYPE_IOEVENTFD;
+		/* A register several doorbells share (legacy PCI, MMIO
+		 * QueueNotify): only a write of datamatch is this one. */
+		if (areas[i].has_datamatch) {
+			e.flags = VFIO_USER_IOEVENTFD_F_DATAMATCH;
+			e.datamatch = areas[i].datamatch;
+		}
 		memcpy(&ents[count++], &e, sizeof(e));
 	}
 	rep.argsz = (uint32_t)(sizeof(rep) + count * sizeof(struct vfio_user_ioeventfd));

@@ -314,6 +314,22 @@ static bool msix_active(struct pci_modern *pm)
 	return false;
 }
 
+/* INTx is a level (asserted while ISR is non-zero) and its eventfd an
+ * edge, so the line is AUTOMASKED as with vfio-pci: each delivery masks
+ * it until the client's SET_IRQS UNMASK, and an unmask that finds ISR
+ * still set delivers again.  Called wherever the level or the mask may
+ * have changed; true when an interrupt was delivered. */
+static bool intx_update(struct pci_modern *pm)
+{
+	if (!pm->isr || msix_active(pm) ||
+	    (pci_cfg_get16(&pm->cfg, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE))
+		return false;
+	if (!transport_fire(&pm->t, TRANSPORT_IRQ_INTX, 0))
+		return false;
+	pm->t.irqs.masked[TRANSPORT_IRQ_INTX][0] = true;
+	return true;
+}
+
 static int bar_access(struct pci_modern *pm, uint32_t region, uint64_t off,
 		      void *buf, uint32_t len, bool write);
 
@@ -353,6 +369,9 @@ static int config_access(struct pci_modern *pm, uint64_t off, void *buf,
 		return 0;
 	}
 	pci_cfg_write(&pm->cfg, (unsigned)off, buf, len);
+	/* Clearing INTx-disable (or MSI-X enable) with ISR set asserts
+	 * the line. */
+	intx_update(pm);
 	return 0;
 }
 
@@ -437,7 +456,7 @@ static int pm_irq_info(struct transport *t, uint32_t index, uint32_t *count,
 	switch (index) {
 	case TRANSPORT_IRQ_INTX:
 		*count = 1;
-		*flags |= TRANSPORT_IRQ_MASKABLE;
+		*flags |= TRANSPORT_IRQ_MASKABLE | TRANSPORT_IRQ_AUTOMASKED;
 		break;
 	case TRANSPORT_IRQ_MSIX:
 		*count = PCI_MODERN_MSIX_VECTORS;
@@ -459,6 +478,8 @@ static unsigned pm_notify_areas(struct transport *t, uint32_t region,
 		out[n].region = REGION_BAR0;
 		out[n].offset = PCI_MODERN_NOTIFY_OFF + q * PCI_MODERN_NOTIFY_MULT;
 		out[n].size = 2;
+		out[n].has_datamatch = false;	/* one address per queue */
+		out[n].datamatch = 0;
 		out[n].fd = t->vdev->q[q].kick_fd;
 	}
 	return n;
@@ -474,8 +495,10 @@ static void pm_reset(struct transport *t)
 
 static void pm_irqs_changed(struct transport *t, uint32_t index)
 {
-	(void)t;
+	/* An unmask, a new INTx eventfd or MSI-X going away may let a
+	 * pending ISR through. */
 	(void)index;
+	intx_update(to_pm(t));
 }
 
 static bool pm_raise(struct transport *t, int q)
@@ -497,9 +520,7 @@ static bool pm_raise(struct transport *t, int q)
 	/* INTx: 4.1.5.3/4.1.5.4, the ISR bit is set before the interrupt. */
 	if (q != TRANSPORT_CONFIG_IRQ)
 		pm->isr |= VIRTIO_PCI_ISR_QUEUE;
-	if (pci_cfg_get16(&pm->cfg, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE)
-		return false;
-	return transport_fire(t, TRANSPORT_IRQ_INTX, 0);
+	return intx_update(pm);
 }
 
 static void pm_destroy(struct transport *t)

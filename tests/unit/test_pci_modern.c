@@ -335,6 +335,36 @@ static void test_isr_read_clears_and_intx(void **state)
 	assert_false(f->t->ops->raise(f->t, 1));
 }
 
+/* INTx is AUTOMASKED: a delivery masks it until the client unmasks, and
+ * an unmask with ISR still set delivers again (level-triggered). */
+static void test_intx_automask(void **state)
+{
+	struct fixture *f = *state;
+	int efd = eventfd(0, EFD_NONBLOCK);
+	bool *masked = &f->t->irqs.masked[TRANSPORT_IRQ_INTX][0];
+	uint32_t count, flags;
+	uint64_t n = 0;
+
+	assert_int_equal(f->t->ops->irq_info(f->t, TRANSPORT_IRQ_INTX, &count, &flags), 0);
+	assert_int_equal(flags, TRANSPORT_IRQ_EVENTFD | TRANSPORT_IRQ_MASKABLE |
+					TRANSPORT_IRQ_AUTOMASKED);
+	f->t->irqs.fd[TRANSPORT_IRQ_INTX][0] = efd;
+	assert_true(f->t->ops->raise(f->t, 0));
+	assert_true(*masked);
+	assert_false(f->t->ops->raise(f->t, 1));	/* masked: ISR only */
+	assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
+	assert_int_equal(n, 1);
+	*masked = false;				/* SET_IRQS UNMASK */
+	f->t->ops->irqs_changed(f->t, TRANSPORT_IRQ_INTX);
+	assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
+	assert_true(*masked);
+	assert_int_equal(rd(f, BAR0, PCI_MODERN_ISR_OFF, 1), VIRTIO_PCI_ISR_QUEUE);
+	*masked = false;
+	f->t->ops->irqs_changed(f->t, TRANSPORT_IRQ_INTX);
+	assert_false(*masked);				/* nothing pending */
+	assert_int_equal(read(efd, &n, sizeof(n)), -1);
+}
+
 static void test_device_config(void **state)
 {
 	struct fixture *f = *state;
@@ -384,6 +414,7 @@ int main(void)
 		T(test_msix_vector_readback),
 		T(test_config_interrupt_on_msix),
 		T(test_isr_read_clears_and_intx),
+		T(test_intx_automask),
 		T(test_device_config),
 		T(test_pci_cfg_window),
 	};
