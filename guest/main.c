@@ -53,7 +53,10 @@ static void on_signal(int sig)
 enum opt_bit {
 	O_COUNT = 1 << 0, O_SIZE = 1 << 1, O_TIMEOUT = 1 << 2,
 	O_INTERVAL = 1 << 3, O_SECONDS = 1 << 4, O_WINDOW = 1 << 5,
+	O_RESET = 1 << 6,
 };
+
+enum rx_mode_req { RXM_DEFAULT = 0, RXM_PROMISC, RXM_FILTER };
 
 struct command;
 
@@ -70,6 +73,8 @@ struct cli {
 	double seconds;
 	uint64_t interval_us;
 	unsigned window;
+	uint64_t reset_after;		/* send/recv: reset the device after N frames */
+	enum rx_mode_req rx_mode;
 	struct vnet_dev_params dp;
 };
 
@@ -93,9 +98,9 @@ static void usage(FILE *f)
 		"  ping [--count N] [--size B] [--timeout S] [--interval-us U] [--window W] MAC\n"
 		"                                echo requests (default 10 of 60 bytes, up to\n"
 		"                                W=16 in flight); checks every reply\n"
-		"  send [--count N] [--size B] [--seconds S] [--timeout S] MAC\n"
+		"  send [--count N] [--size B] [--seconds S] [--timeout S] [--reset-after N] MAC\n"
 		"                                a checkable stream (default 1000 x 1514 bytes)\n"
-		"  recv [--count N] [--timeout S]\n"
+		"  recv [--count N] [--timeout S] [--reset-after N]\n"
 		"                                receive a stream, count loss and corruption\n"
 		"\n"
 		"global options:\n"
@@ -103,9 +108,22 @@ static void usage(FILE *f)
 		"  --ram SIZE         guest RAM (default 64M; K/M/G suffixes)\n"
 		"  --queue-size N     ring size (power of two; default device max, at most 256)\n"
 		"  --offloads         accept checksum/TSO offloads the device offers\n"
-		"  --packed           accept packed rings if offered\n"
+		"  --no-packed        decline packed rings (accepted by default)\n"
+		"  --no-event-idx     decline VIRTIO_F_RING_EVENT_IDX\n"
+		"  --no-indirect      decline VIRTIO_F_RING_INDIRECT_DESC\n"
+		"  --no-mrg-rxbuf     decline VIRTIO_NET_F_MRG_RXBUF\n"
 		"  --decline MASK     never accept these feature bits (hex)\n"
-		"  --no-irq           poll instead of using MSI-X interrupts\n"
+		"  --intx             the interrupt line (PCI INTx) instead of MSI-X\n"
+		"  --no-irq           poll instead of using interrupts\n"
+		"  --loc ADDR, --intr INTR\n"
+		"                     where a virtio-mmio device sits and its interrupt\n"
+		"                     (virtio-mmio has no discovery: as from a device tree;\n"
+		"                     shown by info)\n"
+		"  --promisc, --no-promisc\n"
+		"                     set the device's RX mode through the control queue\n"
+		"                     (--no-promisc: only frames for our MAC, broadcast and\n"
+		"                     multicast are delivered)\n"
+		"  --reset-after N    send/recv: reset the device after N frames and go on\n"
 		"  --busy-poll US     spin this long before sleeping on interrupts\n"
 		"  --json             print one JSON object\n"
 		"  -v                 debug logging\n"
@@ -146,7 +164,8 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 {
 	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_COUNT, L_SIZE, L_TIMEOUT,
 	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
-	       L_PACKED, L_NOIRQ, L_JSON };
+	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT,
+	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_RESET };
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, L_SOCKET },
 		{ "ram", required_argument, NULL, L_RAM },
@@ -162,6 +181,16 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 		{ "offloads", no_argument, NULL, L_OFFLOADS },
 		{ "packed", no_argument, NULL, L_PACKED },
 		{ "no-irq", no_argument, NULL, L_NOIRQ },
+		{ "no-packed", no_argument, NULL, L_NOPACKED },
+		{ "no-event-idx", no_argument, NULL, L_NOEVIDX },
+		{ "no-indirect", no_argument, NULL, L_NOINDIRECT },
+		{ "no-mrg-rxbuf", no_argument, NULL, L_NOMRG },
+		{ "intx", no_argument, NULL, L_INTX },
+		{ "loc", required_argument, NULL, L_LOC },
+		{ "intr", required_argument, NULL, L_INTR },
+		{ "promisc", no_argument, NULL, L_PROMISC },
+		{ "no-promisc", no_argument, NULL, L_NOPROMISC },
+		{ "reset-after", required_argument, NULL, L_RESET },
 		{ "json", no_argument, NULL, L_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -172,6 +201,8 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 
 	c->timeout_s = 10;
 	c->window = 16;
+	c->dp.want_packed = true;
+	c->dp.mmio_intr = -1;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, "vh", lopts, NULL)) != -1) {
 		switch (o) {
@@ -233,6 +264,40 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 		case L_OFFLOADS: c->dp.want_offloads = true; break;
 		case L_PACKED: c->dp.want_packed = true; break;
 		case L_NOIRQ: c->dp.no_interrupts = true; break;
+		case L_NOPACKED: c->dp.want_packed = false; break;
+		case L_NOEVIDX:
+			c->dp.decline_features |= VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
+			break;
+		case L_NOINDIRECT:
+			c->dp.decline_features |= VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC);
+			break;
+		case L_NOMRG:
+			c->dp.decline_features |= VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+			break;
+		case L_INTX: c->dp.use_intx = true; break;
+		case L_LOC: {
+			uint64_t loc;
+
+			if (!parse_u64(optarg, &loc, 0) || (loc & 0xfff))
+				return bad_usage("--loc %s: expected a page-aligned address such as 0x1c0c0000",
+						 optarg);
+			c->dp.mmio_loc = optarg;
+			break;
+		}
+		case L_INTR:
+			if (!parse_u64(optarg, &v, 10) || v > 1023)
+				return bad_usage("--intr %s: expected an interrupt number 0..1023",
+						 optarg);
+			c->dp.mmio_intr = (long)v;
+			break;
+		case L_PROMISC: c->rx_mode = RXM_PROMISC; break;
+		case L_NOPROMISC: c->rx_mode = RXM_FILTER; break;
+		case L_RESET:
+			if (!parse_u64(optarg, &c->reset_after, 10) || c->reset_after == 0)
+				return bad_usage("--reset-after %s: expected a positive frame count",
+						 optarg);
+			c->given |= O_RESET;
+			break;
 		case L_JSON: c->json = true; break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(EXIT_OK);
@@ -256,7 +321,7 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
 	if (c->given & ~cmd->allowed) {
 		static const char *const names[] = { "--count", "--size", "--timeout",
-			"--interval-us", "--seconds", "--window" };
+			"--interval-us", "--seconds", "--window", "--reset-after" };
 		unsigned bad = c->given & ~cmd->allowed;
 
 		return bad_usage("%s does not apply to %s",
@@ -344,8 +409,14 @@ static void out_counters(struct out *o, struct vnet_dev *d)
 	vnet_dev_info(d, &in);
 	out_u64(o, "kicks_sent", in.stats.kicks_sent);
 	out_u64(o, "kicks_suppressed", in.stats.kicks_suppressed);
-	out_u64(o, "interrupts", in.stats.irqs_config + in.stats.irqs_rx + in.stats.irqs_tx);
+	out_u64(o, "interrupts", in.stats.irqs_config + in.stats.irqs_rx + in.stats.irqs_tx +
+				 in.stats.irqs_line);
 	out_u64(o, "rx_errors", in.stats.rx_errors);
+	if (in.stats.resets) {
+		out_u64(o, "resets", in.stats.resets);
+		out_u64(o, "tx_lost_reset", in.stats.tx_lost_reset);
+		out_u64(o, "rx_lost_reset", in.stats.rx_lost_reset);
+	}
 }
 
 static uint64_t secs_to_ns(double s)
@@ -601,6 +672,10 @@ static int cmd_info(struct cli *c, struct vnet_dev *d)
 	vnet_dev_info(d, &in);
 	out_begin(&o, c->json);
 	out_str(&o, "transport", in.transport);
+	if (in.mmio_loc)
+		out_str(&o, "loc", in.mmio_loc);
+	if (in.mmio_intr >= 0)
+		out_u64(&o, "intr", (uint64_t)in.mmio_intr);
 	out_str(&o, "ring", in.ring);
 	out_hex(&o, "device_features", in.device_features);
 	out_feature_names(&o, "device_feature_names", in.device_features);
@@ -621,6 +696,8 @@ static int cmd_info(struct cli *c, struct vnet_dev *d)
 	out_u64(&o, "max_frame", in.max_tx_frame);
 	out_str(&o, "interrupts", in.interrupts);
 	out_u64(&o, "msix_vectors", in.msix_vectors);
+	out_u64(&o, "net_header_bytes", in.hdr_len);
+	out_bool(&o, "control_queue", in.has_ctrl);
 	out_u64(&o, "ram_bytes", in.ram_size);
 	out_u64(&o, "ram_used", in.ram_used);
 	out_bool(&o, "needs_reset", in.needs_reset);
@@ -893,12 +970,27 @@ static void out_rate(struct out *o, uint64_t frames, uint64_t bytes, double secs
 	out_f(o, "gbit_per_s", secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0, 3);
 }
 
+/* --reset-after: the device is reset mid-stream (2.4) and brought back;
+ * the stream goes on once the link is up again. */
+static int reset_device(struct cli *c, struct vnet_dev *d, const char *who)
+{
+	int rc = vnet_dev_reset(d);
+
+	if (rc < 0) {
+		fprintf(stderr, "vnet-guest: %s: device reset failed: %s\n", who,
+			strerror(-rc));
+		return rc;
+	}
+	return link_or_fail(d, c->timeout_s) == EXIT_OK ? 0 : -ENOLINK;
+}
+
 static int cmd_send(struct cli *c, struct vnet_dev *d)
 {
 	bool by_time = c->given & O_SECONDS;
 	uint64_t count = (c->given & O_COUNT) ? c->count : by_time ? UINT64_MAX : 1000;
 	uint32_t size = (c->given & O_SIZE) ? c->size : VNET_ETH_MAX_FRAME;
 	uint64_t sent = 0, bytes = 0, start, end, stop_at, stall;
+	uint64_t next_reset = c->reset_after ? c->reset_after : UINT64_MAX;
 	uint8_t (*buf)[FRAME_MAX_LEN];
 	struct vnet_frame tx[BURST];
 	uint8_t me[6], dst[6];
@@ -946,8 +1038,19 @@ static int cmd_send(struct cli *c, struct vnet_dev *d)
 			bytes += tx[first + (unsigned)i].len;
 		first += (unsigned)rc;
 		sent += (unsigned)rc;
-		now = now_ns();
 		rc = 0;
+		if (sent >= next_reset && sent < count) {
+			/* Let the device take what is queued first, so the
+			 * reset loses nothing (3.3: nothing in flight after). */
+			rc = vnet_tx_drain(d, DRAIN_MS);
+			if (rc == 0)
+				rc = reset_device(c, d, "send");
+			if (rc < 0)
+				break;
+			next_reset += c->reset_after;
+			stall = now_ns();
+		}
+		now = now_ns();
 		if (now >= stop_at) {
 			count = sent;	/* time is up: drop the staged rest */
 			break;
@@ -1041,6 +1144,8 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	bool want_count = c->given & O_COUNT;
 	uint64_t idle = secs_to_ns(c->timeout_s), last = now_ns(), first_ns = 0, last_ns = 0;
 	uint64_t frames = 0, bytes = 0, errors = 0, other = 0, lost;
+	uint64_t next_reset = c->reset_after ? c->reset_after : UINT64_MAX;
+	uint64_t resets = 0, after_reset = 0, dups;
 	struct seqtrack *t = calloc(1, sizeof(*t));
 	struct vnet_frame rx[BURST];
 	struct out o;
@@ -1070,10 +1175,21 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 			if (!seq_account(t, fi.seq))
 				continue;
 			frames++;
+			after_reset += resets > 0;
 			bytes += rx[i].len;
 			last_ns = now_ns();
 			if (!first_ns)
 				first_ns = last_ns;
+		}
+		if (frames >= next_reset) {
+			/* Frames handed out above are invalid after this. */
+			rc = reset_device(c, d, "recv");
+			if (rc < 0)
+				break;
+			resets++;
+			next_reset += c->reset_after;
+			last = now_ns();
+			continue;
 		}
 		if (n > 0) {
 			last = now_ns();
@@ -1096,13 +1212,20 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	out_u64(&o, "out_of_order", t->late);
 	out_u64(&o, "content_errors", errors);
 	out_u64(&o, "other_frames", other);
+	if (c->reset_after)
+		out_u64(&o, "frames_after_reset", after_reset);
 	out_counters(&o, d);
 	out_end(&o);
+	dups = t->dups;
 	free(t);
 	if (rc < 0)
 		return device_error("recv", rc);
-	if (errors)
+	if (errors || dups)
 		return EXIT_FAIL;
+	/* A reset drops what arrived while the device was down (counted in
+	 * lost): success is the stream coming back, intact. */
+	if (c->reset_after)
+		return resets > 0 && after_reset > 0 ? EXIT_OK : EXIT_FAIL;
 	if (want_count)
 		return frames >= c->count ? EXIT_OK : EXIT_FAIL;
 	return frames > 0 && lost == 0 ? EXIT_OK : EXIT_FAIL;
@@ -1114,8 +1237,8 @@ static const struct command commands[] = {
 	{ "info", 0, false, cmd_info },
 	{ "pong", O_COUNT | O_TIMEOUT, false, cmd_pong },
 	{ "ping", O_COUNT | O_SIZE | O_TIMEOUT | O_INTERVAL | O_WINDOW, true, cmd_ping },
-	{ "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT, true, cmd_send },
-	{ "recv", O_COUNT | O_TIMEOUT, false, cmd_recv },
+	{ "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT | O_RESET, true, cmd_send },
+	{ "recv", O_COUNT | O_TIMEOUT | O_RESET, false, cmd_recv },
 };
 
 static const struct command *find_command(const char *name)
@@ -1144,6 +1267,16 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (vnet_dev_open(&d, &c.dp) < 0)
 		return EXIT_SETUP;	/* the library said why */
+	if (c.rx_mode != RXM_DEFAULT) {
+		rc = vnet_ctrl_rx_mode(d, VNET_RX_PROMISC, c.rx_mode == RXM_PROMISC);
+		if (rc < 0) {
+			fprintf(stderr, "vnet-guest: cannot set the RX mode: %s%s\n",
+				strerror(-rc), rc == -ENOTSUP ?
+				" (the device offers no CTRL_VQ/CTRL_RX)" : "");
+			vnet_dev_close(d);
+			return EXIT_SETUP;
+		}
+	}
 	rc = c.command->run(&c, d);
 	vnet_dev_close(d);	/* resets the device: the vdev is free again */
 	return rc;

@@ -448,6 +448,14 @@ static int dev_init(struct vnet_dev *d)
 	size_buffers(d, &rx_buf, &tx_buf);
 	if ((rc = setup_irqs(d)) < 0)
 		return rc;
+	/* Guest page 0 holds no ring: to a legacy device PFN 0 means "no
+	 * queue" (4.1.4.10, 4.2.4), as address 0 is null to many. */
+	{
+		void *page0;
+
+		if ((rc = guest_mem_alloc(&d->ram, 4096, 4096, &page0, NULL)) < 0)
+			return rc;
+	}
 	/* A header in its own descriptor makes an RX buffer a 2-chain. */
 	if ((rc = alloc_queue(d, &d->rx, p->queue_size, rx_buf,
 			      d->hdr_separate ? 2 : 0, true)) < 0 ||

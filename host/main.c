@@ -7,6 +7,9 @@
  *             vdev virtio-net [intr INTR] [legacy] [loc ADDR] [mac MAC]
  *                             [name NAME] [peer PATH] [peerfeats MASK] ...
  *
+ *   vnet-host stats [--system NAME] [--run-dir DIR] [--json]
+ *             prints a running system's counters (host/control.h)
+ *
  * SIGTERM/SIGINT stop it cleanly (sockets and shared-memory files are
  * removed); SIGUSR1 logs every vdev's counters.
  */
@@ -21,6 +24,7 @@
 
 #include "common/log.h"
 #include "common/opts.h"
+#include "host/control.h"
 #include "host/evloop.h"
 #include "host/vdev.h"
 #include "host/vdev_stats.h"
@@ -33,6 +37,7 @@ struct host {
 	char sys_dir[PATH_MAX];
 	int sigfd;
 	struct ev_handler sig_h;
+	struct control *ctl;
 };
 
 /* Creates dir (mode 0700) unless it exists; an existing one must be a
@@ -118,8 +123,80 @@ static int setup_signals(struct host *h)
 	return ev_add(h->ev, &h->sig_h, h->sigfd, EPOLLIN, signal_event);
 }
 
+/* The control socket's answer: every vdev's counters. */
+static size_t stats_reply(void *arg, bool json, char *buf, size_t len)
+{
+	struct host *h = arg;
+	size_t off = 0;
+	int n;
+
+	if (json) {
+		n = snprintf(buf, len, "{\"system\": \"%s\", \"pid\": %d, \"vdevs\": [",
+			     h->opts->system, (int)getpid());
+		off = n > 0 ? (size_t)n : 0;
+	}
+	for (unsigned i = 0; i < h->n && off + VDEV_STATS_MAX + 8 < len; i++) {
+		if (json) {
+			if (i)
+				buf[off++] = ',';
+			off += vdev_stats_json(h->vdevs[i], buf + off, len - off);
+		} else {
+			off += vdev_stats_format(h->vdevs[i], buf + off, len - off);
+			buf[off++] = '\n';
+		}
+	}
+	if (json && off + 4 < len) {
+		memcpy(buf + off, "]}\n", 3);
+		off += 3;
+	}
+	buf[off < len ? off : len - 1] = 0;
+	return off < len ? off : len - 1;
+}
+
+/* vnet-host stats [--system NAME] [--run-dir DIR] [--json] */
+static int stats_main(int argc, char **argv)
+{
+	const char *system = "default", *run_dir = NULL;
+	char dir[PATH_MAX], def[PATH_MAX];
+	bool json = false;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "--system") == 0 && i + 1 < argc) {
+			system = argv[++i];
+		} else if (strcmp(argv[i], "--run-dir") == 0 && i + 1 < argc) {
+			run_dir = argv[++i];
+		} else {
+			fprintf(stderr, "vnet-host stats: unexpected '%s'; usage: vnet-host stats [--system NAME] [--run-dir DIR] [--json]\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (!opts_valid_name(system)) {
+		fprintf(stderr, "vnet-host stats: --system '%s' is not a valid name\n", system);
+		return 2;
+	}
+	if (!run_dir) {
+		if (opts_default_run_dir(def, sizeof(def)) < 0) {
+			fprintf(stderr, "vnet-host stats: no run directory (give --run-dir)\n");
+			return 2;
+		}
+		run_dir = def;
+	}
+	rc = snprintf(dir, sizeof(dir), "%s/%s", run_dir, system);
+	if (rc < 0 || (size_t)rc >= sizeof(dir)) {
+		fprintf(stderr, "vnet-host stats: run directory too long\n");
+		return 2;
+	}
+	return control_query(dir, json ? "stats json" : "stats") < 0 ? 1 : 0;
+}
+
 static void teardown(struct host *h)
 {
+	control_stop(h->ctl);
+	h->ctl = NULL;
 	for (unsigned i = h->n; i-- > 0;)
 		vdev_destroy(h->vdevs[i]);
 	h->n = 0;
@@ -155,6 +232,8 @@ int main(int argc, char **argv)
 	char err[1024], prefix[OPTS_NAME_MAX + 16];
 	int rc;
 
+	if (argc >= 2 && strcmp(argv[1], "stats") == 0)
+		return stats_main(argc, argv);
 	rc = opts_parse_cmdline(&opts, argc, argv, err, sizeof(err));
 	if (rc == 1) {
 		opts_usage(stdout);
@@ -189,6 +268,8 @@ int main(int argc, char **argv)
 		}
 		h->n++;
 	}
+	if (rc == 0)
+		rc = control_start(&h->ctl, h->ev, h->sys_dir, stats_reply, h);
 	if (rc < 0) {
 		teardown(h);
 		return 1;

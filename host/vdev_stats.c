@@ -1,41 +1,141 @@
 // SPDX-License-Identifier: MIT
+/*
+ * vdev_stats.c - a vdev's counters as one text line (logs, SIGUSR1, the
+ * demo) or one JSON object (`vnet-host stats --json`).
+ *
+ * Both come from the same table, so a counter added here shows in both
+ * with the same name: groups of (name, value) pairs, text "group: name N
+ * name N; ...", JSON {"group": {"name": N, ...}, ...}.
+ */
 #include "host/vdev_stats.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/log.h"
+#include "host/peer/link.h"
+
+struct counter {
+	const char *name;
+	uint64_t v;
+};
+
+#define MAX_COUNTERS 12
+
+struct group {
+	const char *name;
+	unsigned n;
+	struct counter c[MAX_COUNTERS];
+};
+
+enum { G_TX, G_RX, G_DROPS, G_OFFLOAD, G_LINK, G_DEVICE, N_GROUPS };
+
+static void queue_group(struct group *g, const char *name,
+			const struct vdev_queue_stats *q)
+{
+	*g = (struct group){ name, 5, {
+		{ "frames", q->frames }, { "bytes", q->bytes },
+		{ "kicks", q->kicks }, { "irqs", q->irqs },
+		{ "irqs_suppressed", q->irqs_suppressed } } };
+}
+
+static void collect(const struct vdev *vd, struct group g[N_GROUPS])
+{
+	const struct vdev_stats *s = &vd->stats;
+	static const struct peer_link_stats none;
+	const struct peer_link_stats *l = vd->link ? peer_link_stats(vd->link) : &none;
+
+	queue_group(&g[G_TX], "tx", &vd->q[VNET_TXQ].stats);
+	queue_group(&g[G_RX], "rx", &vd->q[VNET_RXQ].stats);
+	g[G_DROPS] = (struct group){ "drops", 6, {
+		{ "link_down", s->drop_link_down }, { "bad_frame", s->drop_bad_frame },
+		{ "no_driver", s->drop_no_driver }, { "rx_too_small", s->drop_rx_too_small },
+		{ "filtered", s->drop_filtered }, { "no_rx_buffer", s->drop_no_rx_buffer } } };
+	g[G_OFFLOAD] = (struct group){ "offload", 3, {
+		{ "csum_completed", s->csum_completed },
+		{ "frames_segmented", s->frames_segmented },
+		{ "segments_made", s->segments_made } } };
+	g[G_LINK] = (struct group){ "link", 10, {
+		{ "doorbells_sent", l->doorbells_sent },
+		{ "doorbells_suppressed", l->doorbells_suppressed },
+		{ "doorbells_received", l->doorbells_received },
+		{ "ups", l->links_up }, { "flaps", s->link_flaps },
+		{ "refused", l->refused }, { "features_updates", l->features_updates },
+		{ "dropped_stalled", l->drops_stalled }, { "dropped_flood", l->drops_flood },
+		{ "dropped_broken", l->drops_broken } } };
+	g[G_DEVICE] = (struct group){ "device", 1, { { "needs_reset", s->needs_reset } } };
+}
+
+/* snprintf into buf at *off, never past len. */
+__attribute__((format(printf, 4, 5)))
+static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += (size_t)n;
+}
+
+static size_t finish(char *buf, size_t len, size_t off)
+{
+	if (len == 0)
+		return 0;
+	return off < len ? off : len - 1;
+}
 
 size_t vdev_stats_format(const struct vdev *vd, char *buf, size_t len)
 {
-	const struct vdev_queue_stats *rx = &vd->q[VNET_RXQ].stats;
-	const struct vdev_queue_stats *tx = &vd->q[VNET_TXQ].stats;
-	const struct vdev_stats *s = &vd->stats;
-	int n;
+	struct group g[N_GROUPS];
+	size_t off = 0;
 
-	n = snprintf(buf, len,
-		     "%s: link %s; tx %llu frames %llu bytes (%llu kicks, %llu irqs, %llu suppressed); "
-		     "rx %llu frames %llu bytes (%llu kicks, %llu irqs, %llu suppressed); "
-		     "drops: link-down %llu bad-frame %llu no-driver %llu rx-too-small %llu; "
-		     "doorbells %llu; link flaps %llu; needs-reset %llu",
-		     vd->name, (vd->cfg.status & VIRTIO_NET_S_LINK_UP) ? "up" : "down",
-		     (unsigned long long)tx->frames, (unsigned long long)tx->bytes,
-		     (unsigned long long)tx->kicks, (unsigned long long)tx->irqs,
-		     (unsigned long long)tx->irqs_suppressed,
-		     (unsigned long long)rx->frames, (unsigned long long)rx->bytes,
-		     (unsigned long long)rx->kicks, (unsigned long long)rx->irqs,
-		     (unsigned long long)rx->irqs_suppressed,
-		     (unsigned long long)s->drop_link_down, (unsigned long long)s->drop_bad_frame,
-		     (unsigned long long)s->drop_no_driver, (unsigned long long)s->drop_rx_too_small,
-		     (unsigned long long)s->doorbells_sent, (unsigned long long)s->link_flaps,
-		     (unsigned long long)s->needs_reset);
-	if (n < 0)
-		n = 0;
-	return (size_t)n < len ? (size_t)n : len - 1;
+	if (len)
+		buf[0] = 0;
+	collect(vd, g);
+	put(buf, len, &off, "%s: link %s", vd->name,
+	    (vd->cfg.status & VIRTIO_NET_S_LINK_UP) ? "up" : "down");
+	for (unsigned i = 0; i < N_GROUPS; i++) {
+		put(buf, len, &off, "; %s:", g[i].name);
+		for (unsigned k = 0; k < g[i].n; k++)
+			put(buf, len, &off, " %s %llu", g[i].c[k].name,
+			    (unsigned long long)g[i].c[k].v);
+	}
+	return finish(buf, len, off);
+}
+
+size_t vdev_stats_json(const struct vdev *vd, char *buf, size_t len)
+{
+	struct group g[N_GROUPS];
+	size_t off = 0;
+
+	if (len)
+		buf[0] = 0;
+	collect(vd, g);
+	/* Names are [a-z0-9_.-] (opts.c checks them): nothing to escape. */
+	put(buf, len, &off, "{\"name\": \"%s\", \"transport\": \"%s\", \"link_up\": %s, "
+	    "\"driver_features\": \"0x%llx\"", vd->name, vd->t->ops->name,
+	    (vd->cfg.status & VIRTIO_NET_S_LINK_UP) ? "true" : "false",
+	    (unsigned long long)vd->driver_features);
+	for (unsigned i = 0; i < N_GROUPS; i++) {
+		put(buf, len, &off, ", \"%s\": {", g[i].name);
+		for (unsigned k = 0; k < g[i].n; k++)
+			put(buf, len, &off, "%s\"%s\": %llu", k ? ", " : "", g[i].c[k].name,
+			    (unsigned long long)g[i].c[k].v);
+		put(buf, len, &off, "}");
+	}
+	put(buf, len, &off, "}");
+	return finish(buf, len, off);
 }
 
 void vdev_stats_log(const struct vdev *vd)
 {
-	char line[1024];
+	char line[VDEV_STATS_MAX];
 
 	vdev_stats_format(vd, line, sizeof(line));
 	log_info("stats %s", line);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vdev_stats.h - a vdev's counters as text, for logs and the demo.
+ * vdev_stats.h - a vdev's counters as text (logs, the demo) and JSON
+ * (`vnet-host stats --json`).
  */
 #ifndef VNET_HOST_VDEV_STATS_H
 #define VNET_HOST_VDEV_STATS_H
@@ -9,8 +10,12 @@
 
 #include "host/vdev.h"
 
+#define VDEV_STATS_MAX 2048	/* enough for either form */
+
 /* One line per vdev into buf (always NUL-terminated); returns length. */
 size_t vdev_stats_format(const struct vdev *vd, char *buf, size_t len);
+/* The same counters as one JSON object. */
+size_t vdev_stats_json(const struct vdev *vd, char *buf, size_t len);
 void vdev_stats_log(const struct vdev *vd);
 
 #endif /* VNET_HOST_VDEV_STATS_H */

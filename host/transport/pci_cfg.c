@@ -83,3 +83,12 @@ void pci_cfg_write(struct pci_cfg *c, unsigned off, const void *buf,
 		c->data[off + i] = (uint8_t)((c->data[off + i] & ~m) | (v[i] & m));
 	}
 }
+
+void pci_cfg_function_reset(struct pci_cfg *c, unsigned msix_cap)
+{
+	pci_cfg_put16(c, PCI_COMMAND, 0);
+	if (msix_cap)
+		pci_cfg_put16(c, msix_cap + PCI_MSIX_FLAGS,
+			      pci_cfg_get16(c, msix_cap + PCI_MSIX_FLAGS) &
+			      (uint16_t)~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
+}

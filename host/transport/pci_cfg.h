@@ -48,6 +48,14 @@ void pci_cfg_read(const struct pci_cfg *c, unsigned off, void *buf,
 void pci_cfg_write(struct pci_cfg *c, unsigned off, const void *buf,
 		   unsigned len);
 
+/* A function-level reset (vfio-user DEVICE_RESET, or the client going
+ * away: the next client is a freshly booted machine): the command
+ * register and the MSI-X enable/mask bits at msix_cap return to their
+ * power-on values, so the next driver finds INTx live and the legacy
+ * config where 4.1.4.10 puts it without MSI-X.  (A virtio reset, status
+ * 0, keeps them: a driver resets with MSI-X in use.) */
+void pci_cfg_function_reset(struct pci_cfg *c, unsigned msix_cap);
+
 static inline uint16_t pci_cfg_get16(const struct pci_cfg *c, unsigned off)
 {
 	return (uint16_t)(c->data[off] | (c->data[off + 1] << 8));

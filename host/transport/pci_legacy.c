@@ -428,6 +428,7 @@ static unsigned pl_notify_areas(struct transport *t, uint32_t region,
 static void pl_reset(struct transport *t)
 {
 	transport_reset_state(to_pl(t));
+	pci_cfg_function_reset(&to_pl(t)->cfg, to_pl(t)->msix_cap);
 	vdev_reset(t->vdev);
 }
 

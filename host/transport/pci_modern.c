@@ -490,6 +490,7 @@ static void pm_reset(struct transport *t)
 	struct pci_modern *pm = to_pm(t);
 
 	transport_reset_state(pm);
+	pci_cfg_function_reset(&pm->cfg, pm->msix_cap);
 	vdev_reset(t->vdev);
 }
 

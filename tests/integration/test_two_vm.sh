@@ -55,7 +55,7 @@ run_stream() { # label from_vm from_name to_vm to_name to_mac count size
 if start_pair vm1 vm2; then ok "vm1 then vm2: the link comes up"; else notok "vm1 then vm2: no link"; fi
 
 "$GUEST" --socket "$(sock vm1 a)" info --json >"$RUN/info.json" 2>&1
-if grep -q '"transport": *"pci-modern"' "$RUN/info.json" && grep -q '"ring": *"split"' "$RUN/info.json" &&
+if grep -q '"transport": *"pci-modern"' "$RUN/info.json" && grep -q '"ring": *"packed"' "$RUN/info.json" &&
    grep -q '"link_up": *true' "$RUN/info.json" && grep -qi "\"mac\": *\"$MAC_A\"" "$RUN/info.json" &&
    grep -q '"driver_features": *"0x' "$RUN/info.json" && grep -q '"mtu": *1500' "$RUN/info.json" &&
    grep -q '"queue_size": *[0-9]' "$RUN/info.json"; then
