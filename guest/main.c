@@ -53,7 +53,7 @@ static void on_signal(int sig)
 enum opt_bit {
 	O_COUNT = 1 << 0, O_SIZE = 1 << 1, O_TIMEOUT = 1 << 2,
 	O_INTERVAL = 1 << 3, O_SECONDS = 1 << 4, O_WINDOW = 1 << 5,
-	O_RESET = 1 << 6,
+	O_RESET = 1 << 6, O_FIRSTSEQ = 1 << 7,
 };
 
 enum rx_mode_req { RXM_DEFAULT = 0, RXM_PROMISC, RXM_FILTER };
@@ -74,6 +74,7 @@ struct cli {
 	uint64_t interval_us;
 	unsigned window;
 	uint64_t reset_after;		/* send/recv: reset the device after N frames */
+	uint64_t first_seq;		/* send: sequence number of the first frame */
 	enum rx_mode_req rx_mode;
 	struct vnet_dev_params dp;
 };
@@ -98,7 +99,8 @@ static void usage(FILE *f)
 		"  ping [--count N] [--size B] [--timeout S] [--interval-us U] [--window W] MAC\n"
 		"                                echo requests (default 10 of 60 bytes, up to\n"
 		"                                W=16 in flight); checks every reply\n"
-		"  send [--count N] [--size B] [--seconds S] [--timeout S] [--reset-after N] MAC\n"
+		"  send [--count N] [--size B] [--seconds S] [--timeout S] [--reset-after N]\n"
+		"       [--first-seq N] MAC\n"
 		"                                a checkable stream (default 1000 x 1514 bytes)\n"
 		"  recv [--count N] [--timeout S] [--reset-after N]\n"
 		"                                receive a stream, count loss and corruption\n"
@@ -165,7 +167,8 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_COUNT, L_SIZE, L_TIMEOUT,
 	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
 	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT,
-	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_RESET };
+	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_RESET,
+	       L_FIRSTSEQ };
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, L_SOCKET },
 		{ "ram", required_argument, NULL, L_RAM },
@@ -191,6 +194,7 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 		{ "promisc", no_argument, NULL, L_PROMISC },
 		{ "no-promisc", no_argument, NULL, L_NOPROMISC },
 		{ "reset-after", required_argument, NULL, L_RESET },
+		{ "first-seq", required_argument, NULL, L_FIRSTSEQ },
 		{ "json", no_argument, NULL, L_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -298,6 +302,11 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 						 optarg);
 			c->given |= O_RESET;
 			break;
+		case L_FIRSTSEQ:
+			if (!parse_u64(optarg, &c->first_seq, 10) || c->first_seq > (UINT64_C(1) << 62))
+				return bad_usage("--first-seq %s: expected a sequence number", optarg);
+			c->given |= O_FIRSTSEQ;
+			break;
 		case L_JSON: c->json = true; break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(EXIT_OK);
@@ -321,7 +330,8 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
 	if (c->given & ~cmd->allowed) {
 		static const char *const names[] = { "--count", "--size", "--timeout",
-			"--interval-us", "--seconds", "--window", "--reset-after" };
+			"--interval-us", "--seconds", "--window", "--reset-after",
+			"--first-seq" };
 		unsigned bad = c->given & ~cmd->allowed;
 
 		return bad_usage("%s does not apply to %s",
@@ -1025,7 +1035,7 @@ static int cmd_send(struct cli *c, struct vnet_dev *d)
 			first = have = 0;
 			while (have < BURST && sent + have < count) {
 				int len = frame_build(buf[have], size, dst, me, FRAME_DATA,
-						      sent + have);
+						      c->first_seq + sent + have);
 
 				tx[have] = (struct vnet_frame){ buf[have], (uint32_t)len, NULL };
 				have++;
@@ -1237,7 +1247,8 @@ static const struct command commands[] = {
 	{ "info", 0, false, cmd_info },
 	{ "pong", O_COUNT | O_TIMEOUT, false, cmd_pong },
 	{ "ping", O_COUNT | O_SIZE | O_TIMEOUT | O_INTERVAL | O_WINDOW, true, cmd_ping },
-	{ "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT | O_RESET, true, cmd_send },
+	{ "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT | O_RESET | O_FIRSTSEQ, true,
+	  cmd_send },
 	{ "recv", O_COUNT | O_TIMEOUT | O_RESET, false, cmd_recv },
 };
 

@@ -72,6 +72,13 @@ wait_log() {
 # field FILE KEY: value of "KEY: value" (first match).
 field() { sed -n "s/^$2: *//p" "$1" | head -n 1; }
 
+# The run-directory hashes in this run's peer ring names, as the hosts
+# logged them ("rings /dev/shm/vnet-SYS:NAME-HASH-tx-*").
+run_hashes() {
+	cat "$RUN"/*.log 2>/dev/null |
+		sed -n 's|.*rings /dev/shm/vnet-[^ ]*-\([0-9a-f]\{8\}\)-tx-.*|\1|p' | sort -u
+}
+
 # it_check_clean WHAT: run dir holds no sockets or files, /dev/shm holds
 # no vnet file that was not there before.
 it_check_clean() {
@@ -81,7 +88,7 @@ it_check_clean() {
 	# Other runs may share this machine: peer rings carry a hash of the
 	# run directory (vnet-host logs "rings /dev/shm/vnet-SYS:NAME-HASH-tx-*"),
 	# so only files of this run's hashes count once any host has logged.
-	hashes=$(cat "$RUN"/*.log 2>/dev/null | sed -n 's|.*rings /dev/shm/vnet-[^ ]*-\([0-9a-f]\{8\}\)-tx-.*|\1|p' | sort -u)
+	hashes=$(run_hashes)
 	if [ -n "$hashes" ] && [ -n "$shm_new" ]; then
 		shm_new=$(printf '%s\n' "$shm_new" | grep -F -- "$(printf -- '-%s-\n' $hashes)" || true)
 	fi
