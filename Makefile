@@ -3,11 +3,13 @@
 #   make            build everything into build/
 #   make deps       install the Debian 12 packages that are missing
 #   make demo       two VMs' devices linked as peers, with traffic
+#   make demo TRANSPORT=legacy|mmio|mmio-legacy   the same on another transport
 #   make check      the whole test suite (unit + integration)
 #   make check SANITIZE=1   the same, built with ASan + UBSan into build-san/
 #   make lint       clang-tidy and cppcheck over the sources
 
 SANITIZE ?= 0
+TRANSPORT ?= modern
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -93,7 +95,7 @@ deps:
 
 demo: deps
 	$(MAKE) all
-	BUILD=$(BUILD) sh tests/integration/demo.sh
+	BUILD=$(BUILD) TRANSPORT=$(TRANSPORT) sh tests/integration/demo.sh
 
 check test: deps
 	$(MAKE) all
