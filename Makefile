@@ -102,7 +102,7 @@ check test: deps
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 lint:
-	clang-tidy --quiet $(COMMON_SRC) $(HOST_SRC) $(GUEST_SRC) host/main.c guest/main.c -- $(filter-out -Werror $(SANFLAGS),$(CFLAGS))
+	clang-tidy --quiet --warnings-as-errors='*' $(COMMON_SRC) $(HOST_SRC) $(GUEST_SRC) host/main.c guest/main.c -- $(filter-out -Werror $(SANFLAGS),$(CFLAGS))
 	cppcheck --quiet --error-exitcode=1 --inline-suppr -I. -D_GNU_SOURCE -D__BYTE_ORDER__=1234 -D__ORDER_LITTLE_ENDIAN__=1234 common host guest
 
 clean:

@@ -45,7 +45,6 @@ static int ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd,
 	uint64_t start, deadline;
 	uint32_t len = 0;
 	uint8_t ack;
-	void *tok = NULL;
 	int rc = vn_health(d);
 
 	if (rc < 0)
@@ -70,7 +69,7 @@ static int ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd,
 		d->st.kicks_sent++;
 	start = now_ns();
 	deadline = start + (uint64_t)VNET_CTRL_TIMEOUT_MS * 1000000u;
-	while ((tok = vq_drv_get(&q->vq, &len)) == NULL) {
+	while (!vq_drv_get(&q->vq, &len)) {
 		uint64_t now = now_ns();
 
 		if (q->vq.broken)

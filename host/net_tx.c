@@ -168,6 +168,8 @@ void net_tx_process(struct vdev *vd)
 			continue;	/* no timer slot: keep going */
 		}
 		case TX_RING_FULL:
+			if (!ring)	/* only a ring can be full; never here */
+				return;
 			if (ring->broken) {
 				vdev_link_ring_broken(vd);
 				return;
