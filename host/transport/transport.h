@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * transport.h - how a vdev's registers are presented: virtio-pci modern
- * (now), legacy virtio-pci and virtio-mmio (next).  A transport turns
+ * (pci_modern.c), legacy virtio-pci (pci_legacy.c; both on pci_func.c)
+ * and virtio-mmio (mmio.c).  A transport turns
  * region reads and writes (from the vfio-user server) into virtio device
  * operations on its vdev, and turns the vdev's "interrupt the driver for
  * queue q / config" into the right eventfd write (MSI-X vector, INTx, or
