@@ -194,44 +194,14 @@ static int mm_queue_max(struct vtransport *t, uint16_t q, uint16_t *max)
 	return 0;
 }
 
-/* MMIO has no queue count: count the queues with a size (4.2.3.2). */
-static int mm_num_queues(struct vtransport *t, uint16_t *n)
-{
-	uint16_t q, max = 0;
-
-	for (q = 0; q < VT_MAX_QUEUES; q++) {
-		int rc = mm_queue_max(t, q, &max);
-
-		if (rc < 0)
-			return rc;
-		if (max == 0)
-			break;
-	}
-	*n = q;
-	return 0;
-}
-
-static uint64_t align_up64(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-
 /* v1 (4.2.4): one contiguous ring at QueuePFN * GuestPageSize, used ring
- * at the next QueueAlign boundary (2.7.2). */
-static bool v1_layout_ok(const struct vt_queue_cfg *qc)
-{
-	uint64_t desc = qc->addrs.desc;
-	uint64_t avail = desc + 16u * qc->size;
-	uint64_t used = align_up64(avail + 6u + 2u * qc->size, MMIO_PAGE_SIZE);
-
-	return !(desc & (MMIO_PAGE_SIZE - 1)) && qc->addrs.driver == avail &&
-	       qc->addrs.device == used && desc / MMIO_PAGE_SIZE <= UINT32_MAX &&
-	       desc != 0;
-}
-
+ * at the next QueueAlign boundary (2.7.2): vt_legacy_layout_ok. */
 static int setup_v1(struct vtransport *t, const struct vt_queue_cfg *qc)
 {
 	uint32_t pfn = 1;
 	int rc;
 
-	if (!v1_layout_ok(qc)) {
+	if (!vt_legacy_layout_ok(qc, MMIO_PAGE_SIZE)) {
 		log_err("%s: queue %u: ring not in the legacy layout (2.7.2)", t->name,
 			qc->index);
 		return -EINVAL;
@@ -415,7 +385,7 @@ static const struct vtransport_ops mmio_ops = {
 	.reset = mm_reset,
 	.config_generation = mm_config_generation,
 	.read_config = mm_read_config,
-	.num_queues = mm_num_queues,
+	.num_queues = vt_count_queues,	/* 4.2.3.2: no count register */
 	.queue_max = mm_queue_max,
 	.queue_setup = mm_queue_setup,
 	.notify = mm_notify,

@@ -153,40 +153,6 @@ static int leg_queue_max(struct vtransport *t, uint16_t q, uint16_t *max)
 	return rc ? rc : vfc_read16(t->vfc, BAR0, LEG_QUEUE_NUM, max);
 }
 
-/* No queue count register: count the queues with a size. */
-static int leg_num_queues(struct vtransport *t, uint16_t *n)
-{
-	uint16_t q, max = 0;
-
-	for (q = 0; q < VT_MAX_QUEUES; q++) {
-		int rc = leg_queue_max(t, q, &max);
-
-		if (rc < 0)
-			return rc;
-		if (max == 0)
-			break;
-	}
-	*n = q;
-	return 0;
-}
-
-static uint64_t align_up64(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-
-/* 2.7.2 legacy layout: descriptor table at the PFN, the available ring
- * right after it, the used ring at the next 4096 boundary.  The device
- * recomputes the parts from the PFN alone, so the driver's layout must be
- * exactly that (vq_drv_cfg.used_align = 4096 makes it so). */
-static bool layout_ok(const struct vt_queue_cfg *qc)
-{
-	uint64_t desc = qc->addrs.desc;
-	uint64_t avail = desc + 16u * qc->size;
-	uint64_t used = align_up64(avail + 6u + 2u * qc->size, LEG_VRING_ALIGN);
-
-	return !(desc & (LEG_VRING_ALIGN - 1)) && qc->addrs.driver == avail &&
-	       qc->addrs.device == used && (desc >> LEG_PFN_SHIFT) <= UINT32_MAX &&
-	       (desc >> LEG_PFN_SHIFT) != 0;
-}
-
 static int leg_queue_setup(struct vtransport *t, const struct vt_queue_cfg *qc,
 			   uint16_t *vector_out)
 {
@@ -195,7 +161,7 @@ static int leg_queue_setup(struct vtransport *t, const struct vt_queue_cfg *qc,
 	uint32_t pfn = 1;
 	int rc;
 
-	if (q >= VT_MAX_QUEUES || !layout_ok(qc)) {
+	if (q >= VT_MAX_QUEUES || !vt_legacy_layout_ok(qc, LEG_VRING_ALIGN)) {
 		log_err(WHO ": queue %u: ring not in the legacy layout (2.7.2)", q);
 		return -EINVAL;
 	}
@@ -322,7 +288,7 @@ static const struct vtransport_ops pci_legacy_ops = {
 	.reset = leg_reset,
 	.config_generation = leg_config_generation,
 	.read_config = leg_read_config,
-	.num_queues = leg_num_queues,
+	.num_queues = vt_count_queues,	/* no count register */
 	.queue_max = leg_queue_max,
 	.queue_setup = leg_queue_setup,
 	.notify = leg_notify,

@@ -145,6 +145,15 @@ int vt_mmio_probe(struct vfc_device *vfc, struct vtransport **out);
 int vt_find_iofd(const struct vfc_iofd *fds, int n, uint64_t off,
 		 unsigned width, uint16_t q);
 
+/* For transports without a queue count register (legacy PCI, MMIO):
+ * the queues before the first whose queue_max reads 0. */
+int vt_count_queues(struct vtransport *t, uint16_t *n);
+/* 2.7.2's legacy layout, which a legacy device recomputes from the page
+ * frame number alone: descriptor table at a page boundary (not 0: PFN 0
+ * means "no queue"), available ring right after it, used ring at the
+ * next `align` boundary, PFN within 32 bits. */
+bool vt_legacy_layout_ok(const struct vt_queue_cfg *qc, uint64_t align);
+
 /* One field of a configuration snapshot. */
 struct vt_cfg_field {
 	uint32_t off;
