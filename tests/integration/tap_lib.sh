@@ -52,14 +52,32 @@ tap_ns_del() {
 	! ip netns list | grep -qw -- "$1"
 }
 
+# fresh_logs NAME...: empty these logs before their processes start again
+# (a background child truncates its log only once it runs, so a wait
+# could match the last run's line).
+fresh_logs() {
+	for lg in "$@"; do : >"$RUN/$lg.log"; done
+}
+
 # tap_guest LOGNAME SOCKET IFNAME NETNS ADDR [global options...]: start
 # vnet-guest tap and wait until its interface is configured.
 tap_guest() {
 	lg=$1; sk=$2; ifn=$3; ns=$4; ad=$5; shift 5
+	# Empty the log here: the background child truncates it only once it
+	# runs, and a wait that saw the last run's line would pass at once.
+	: >"$RUN/$lg.log"
 	it_bg "$lg" "$GUEST" --socket "$sk" "$@" tap "$ifn" --netns "$ns" --addr "$ad"
-	wait_log "$lg" "^tap: " 10 && return 0
+	t0=$(date +%s.%N)
+	if wait_log "$lg" "^tap: " 30; then
+		[ -n "${TAP_DEBUG:-}" ] && echo "# $lg up after $(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1 - $2}') s"
+		return 0
+	fi
 	eval "gp=\$PID_$lg"
 	echo "# $lg (pid $gp) not up: state $(cat /proc/$gp/wchan 2>/dev/null) $(cat /proc/$gp/stack 2>/dev/null | head -5 | tr '\n' ' ')"
+	if [ -n "${TAP_DEBUG:-}" ] && command -v gdb >/dev/null; then
+		gdb -p "$gp" -batch -ex "thread apply all bt" 2>&1 | grep '^#' | sed 's/^/# /'
+		ls -l "$RUN/$lg.log"; od -c "$RUN/$lg.log" | head -5; ls -l /proc/$gp/fd/1
+	fi
 	return 1
 }
 

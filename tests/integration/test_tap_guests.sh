@@ -28,6 +28,7 @@ expect_offloads() {
 
 for pf in ${TAP_PFS:-0x0 0x19c3 0x7fc3 auto}; do
 	t="peerfeats $pf"
+	fresh_logs host_s1 host_s2
 	start_host s1 a peer "$(node s2 b)" peerfeats $pf
 	start_host s2 b peer "$(node s1 a)" peerfeats $pf
 	if ! wait_log host_s1 "link up" 5; then

@@ -27,6 +27,7 @@ start_taphost() { # peerfeats
 for combo in "auto auto CSUM|TSO4|TSO6|TSO_ECN|UFO" "0x0 0x7fc3 none" "0x7fc3 0x0 CSUM|TSO4|TSO6|TSO_ECN|UFO"; do
 	set -- $combo
 	t="tap peerfeats $1, vm peerfeats $2"
+	fresh_logs host_hp host_vm
 	start_taphost "$1"
 	start_host vm a peer "$(node hp vp)" peerfeats "$2"
 	if ! wait_log host_hp "vp: link up" 5; then
@@ -59,6 +60,7 @@ for combo in "auto auto CSUM|TSO4|TSO6|TSO_ECN|UFO" "0x0 0x7fc3 none" "0x7fc3 0x
 	it_stop_pid "$PID_g"
 	it_stop_pid "$PID_host_vm"
 	check "$t: host TAP carrier down while the VM is away" wait_carrier "$NH" "$TH" down
+	fresh_logs host_vm
 	start_host vm a peer "$(node hp vp)" peerfeats "$2"
 	check "$t: host TAP carrier up when the VM is back" wait_carrier "$NH" "$TH" up
 	it_stop_pid "$PID_host_vm"
