@@ -711,6 +711,10 @@ static int check_tap(const struct parser *p, int at_type, const struct vdev_opts
 	if (v->has_vxlan && !v->has_bridge)
 		return perr(p, at[D_VXLAN] - 1,
 			    "vxlan needs bridge: the VXLAN port and the TAP meet in a bridge");
+	if (v->has_bridge && v->n_addrs)
+		return perr(p, at[D_ADDR] - 1,
+			    "addr with bridge: a bridge port's own addresses are not used (frames go to the bridge); give the address to bridge %s",
+			    Q(v->bridge));
 	if (v->has_bridge && strcmp(v->bridge, v->ifname) == 0)
 		return perr(p, at[D_BRIDGE] - 1, "bridge '%s' is the TAP itself", Q(v->bridge));
 	if (v->has_mtu && v->mtu < OPTS_MTU_MIN_V6) {

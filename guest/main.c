@@ -84,8 +84,8 @@ struct command {
 	const char *name;
 	unsigned allowed;		/* enum opt_bit */
 	bool needs_mac;
-	int (*run)(struct cli *c, struct vnet_dev *d);
 	bool needs_ifname;
+	int (*run)(struct cli *c, struct vnet_dev *d);
 };
 
 static void usage(FILE *f)
@@ -1161,12 +1161,12 @@ static int cmd_tap(struct cli *c, struct vnet_dev *d)
 /* ---- main ------------------------------------------------------------ */
 
 static const struct command commands[] = {
-	{ "info", 0, false, cmd_info, false },
-	{ "pong", O_COUNT | O_TIMEOUT, false, cmd_pong, false },
-	{ "ping", O_COUNT | O_SIZE | O_TIMEOUT | O_INTERVAL | O_WINDOW, true, cmd_ping, false },
-	{ "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT, true, cmd_send, false },
-	{ "recv", O_COUNT | O_TIMEOUT, false, cmd_recv, false },
-	{ "tap", O_NETNS | O_ADDR | O_SECONDS, false, cmd_tap, true },
+	{ "info", 0, false, false, cmd_info },
+	{ "pong", O_COUNT | O_TIMEOUT, false, false, cmd_pong },
+	{ "ping", O_COUNT | O_SIZE | O_TIMEOUT | O_INTERVAL | O_WINDOW, true, false, cmd_ping },
+	{ "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT, true, false, cmd_send },
+	{ "recv", O_COUNT | O_TIMEOUT, false, false, cmd_recv },
+	{ "tap", O_NETNS | O_ADDR | O_SECONDS, false, true, cmd_tap },
 };
 
 static const struct command *find_command(const char *name)

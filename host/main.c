@@ -182,10 +182,8 @@ static void print_tap(const struct host_opts *o, const struct tap_vdev *t)
 }
 
 /* Creates vdev i of either type. */
-static int create_one(struct host *h, unsigned i)
+static int create_one(struct host *h, const struct host_opts *o, const struct vdev_opts *v)
 {
-	const struct host_opts *o = h->opts;
-	const struct vdev_opts *v = &o->vdevs[i];
 	int rc;
 
 	if (v->type == VDEV_TAP) {
@@ -238,7 +236,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = make_run_dirs(h);
 	for (unsigned i = 0; rc == 0 && i < opts.n_vdevs; i++)
-		rc = create_one(h, i);
+		rc = create_one(h, &opts, &opts.vdevs[i]);
 	if (rc < 0) {
 		teardown(h);
 		return 1;

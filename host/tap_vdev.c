@@ -48,8 +48,9 @@ void tap_vdev_update_offloads(struct tap_vdev *t)
 
 	if (!o->peerfeats_auto)
 		peer = o->peerfeats;
-	else if (!peer_link_peer_features(t->link, &peer))
-		peer = 0;	/* unknown: the kernel does everything itself */
+	else if (t->peer_known)
+		peer = t->peer_features;
+	/* else unknown: the kernel does everything itself */
 	want = tun_offloads_for_receiver(peer);
 	if (want == t->offloads)
 		return;
@@ -73,6 +74,7 @@ static void link_up(void *arg)
 	struct tap_vdev *t = arg;
 
 	log_info("%s: link up with %s", t->name, peer_link_peer_name(t->link));
+	t->peer_known = peer_link_peer_features(t->link, &t->peer_features);
 	tap_vdev_update_offloads(t);
 	set_carrier(t, true);
 	tap_dp_peer_event(t);
@@ -87,6 +89,9 @@ static void link_down(void *arg, const char *why)
 	log_info("%s: link down: %s", t->name, why);
 	tap_dp_stop(t);
 	set_carrier(t, false);
+	t->peer_known = false;
+	t->peer_features = 0;
+	tap_vdev_update_offloads(t);
 	/* Poll again, to drop what the kernel still had queued. */
 	tap_dp_pause_tap(t, false);
 }
@@ -104,8 +109,10 @@ static void link_features(void *arg, bool known, uint64_t f)
 		log_info("%s: peer's guest negotiated offloads 0x%" PRIx64, t->name, f);
 	else
 		log_info("%s: peer has no live driver; offloads unknown", t->name);
-	/* peer_link_peer_features() reads the same state; the TAP's
-	 * offloads can change at any time, unlike a guest's features. */
+	/* Unlike a guest's features, the TAP's offloads may change at any
+	 * time; this may run before up(), when the hello carried them. */
+	t->peer_known = known;
+	t->peer_features = known ? f : 0;
 	tap_vdev_update_offloads(t);
 }
 

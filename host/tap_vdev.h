@@ -73,6 +73,8 @@ struct tap_vdev {
 	bool made_bridge, made_vxlan;
 	char vxlan_name[OPTS_IFNAME_MAX];
 	unsigned offloads;		/* TUN_F_* now set */
+	bool peer_known;		/* the peer's guest features, as the */
+	uint64_t peer_features;		/* link last reported them */
 
 	long rx_resched;		/* timer: budget-exhausted link -> TAP pass */
 	long retry_timer;		/* timer: the TAP refused a write for now */

@@ -786,7 +786,7 @@ static void test_tap_full(void **state)
 	(void)state;
 	assert_ok(run("--system h vdev tap ifname vp0 name side mac 02:00:00:00:00:05 "
 		      "peer /run/vnet/vm1/a peerfeats auto mtu 9000 addr 198.18.0.1/24 "
-		      "addr fd00::1/64 netns ns-1 bridge br0 vxlan 42@192.0.2.7"));
+		      "addr fd00::1/64 netns ns-1"));
 	assert_int_equal(opts.n_vdevs, 1);
 	v = &opts.vdevs[0];
 	assert_int_equal(v->type, VDEV_TAP);
@@ -800,6 +800,8 @@ static void test_tap_full(void **state)
 	assert_string_equal(v->addrs[1], "fd00::1/64");
 	assert_true(v->has_netns);
 	assert_string_equal(v->netns, "ns-1");
+	assert_ok(run("vdev tap ifname vp0 bridge br0 vxlan 42@192.0.2.7"));
+	v = &opts.vdevs[0];
 	assert_string_equal(v->bridge, "br0");
 	assert_true(v->has_vxlan);
 	assert_int_equal(v->vxlan_id, 42);
@@ -844,6 +846,8 @@ static void test_tap_refused(void **state)
 	assert_refused(run("vdev tap ifname vp0 netns ../x"), "netns '../x' is not a namespace name");
 	assert_refused(run("vdev tap ifname vp0 vxlan 42@192.0.2.7"), "vxlan needs bridge");
 	assert_refused(run("vdev tap ifname vp0 bridge vp0"), "is the TAP itself");
+	assert_refused(run("vdev tap ifname vp0 addr 10.0.0.1/8 bridge br0"), "argument 5",
+		       "addr with bridge", "give the address to bridge br0");
 	assert_refused(run("vdev tap ifname vp0 bridge br0 vxlan 42"), "has no '@'");
 	assert_refused(run("vdev tap ifname vp0 bridge br0 vxlan 16777216@1.2.3.4"),
 		       "beyond 24 bits");
