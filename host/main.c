@@ -191,6 +191,8 @@ static int create_one(struct host *h, const struct host_opts *o, const struct vd
 		rc = tap_vdev_create(&h->taps[h->n_taps], h->ev, o->run_dir, o->system, v);
 		if (rc == 0)
 			h->n_taps++;
+		else
+			fprintf(stderr, "vnet-host: vdev %s: nothing started\n", v->name);
 		return rc;
 	}
 	rc = vdev_create(&h->vdevs[h->n], h->ev, o->run_dir, o->system, v);
