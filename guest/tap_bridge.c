@@ -88,8 +88,8 @@ static int dev_to_tap(struct bridge *b)
 }
 
 /* Fills the batch from the TAP (only when it is empty).  Returns frames
- * read. */
-static unsigned read_tap(struct bridge *b)
+ * read, or -ENODEV when the interface was deleted under us. */
+static int read_tap(struct bridge *b)
 {
 	if (b->sent < b->n)
 		return 0;
@@ -101,6 +101,10 @@ static unsigned read_tap(struct bridge *b)
 		uint32_t flen;
 
 		if (r < 0) {
+			if (errno == EBADFD || errno == EIO || errno == ENODEV) {
+				log_err("TAP %s is gone: %s", b->ifname, strerror(errno));
+				return -ENODEV;
+			}
 			if (errno != EAGAIN && errno != EINTR)
 				log_rl(LOG_WARN, "read from TAP %s: %s", b->ifname, strerror(errno));
 			break;
@@ -121,7 +125,7 @@ static unsigned read_tap(struct bridge *b)
 						  .hdr = &b->hdr[b->n] };
 		b->n++;
 	}
-	return b->n;
+	return (int)b->n;
 }
 
 /* The batch -> transmitq.  Returns frames queued, or -errno. */
@@ -227,7 +231,8 @@ static int loop(struct bridge *b, const struct tap_bridge_cfg *cfg,
 		rx = dev_to_tap(b);
 		if (rx < 0)
 			return rx;
-		read_tap(b);
+		if (read_tap(b) < 0)
+			return -ENODEV;
 		tx = tap_to_dev(b);
 		if (tx < 0)
 			return tx;
@@ -264,9 +269,10 @@ int tap_bridge_run(struct vnet_dev *d, const struct tap_bridge_cfg *cfg,
 		rc = loop(&b, cfg, stop);
 		status = rc < 0 ? 1 : 0;
 		if (rc < 0)
-			fprintf(stderr, "vnet-guest: tap: device failed: %s\n",
+			fprintf(stderr, "vnet-guest: tap: stopped: %s\n",
 				rc == -EIO ? "needs reset or broken ring (see log)"
-				: rc == -ENOTCONN ? "device disconnected" : strerror(-rc));
+				: rc == -ENOTCONN ? "device disconnected"
+				: rc == -ENODEV ? "the TAP interface was deleted" : strerror(-rc));
 		/* Let what is queued leave before the reset drops it. */
 		vnet_tx_drain(d, 500);
 		print_stats(&b);

@@ -33,10 +33,23 @@
 
 void tap_dp_pause_tap(struct tap_vdev *t, bool pause)
 {
-	if (t->tap_paused == pause || !t->tap_h.registered)
+	if (t->tap_paused == pause || !t->tap_h.registered || t->tap_gone)
 		return;
 	if (ev_mod(t->ev, &t->tap_h, pause ? 0 : EPOLLIN) == 0)
 		t->tap_paused = pause;
+}
+
+void tap_dp_tap_gone(struct tap_vdev *t, int err)
+{
+	/* Someone deleted the interface under us (`ip link del`): the fd
+	 * only fails now, and polling it would spin.  Frames from the peer
+	 * are dropped and counted from here on. */
+	log_err("%s: TAP %s is gone (%s); no longer reading it", t->name, t->ifname,
+		strerror(err));
+	t->tap_gone = true;
+	if (t->tap_h.registered)
+		ev_del(t->ev, &t->tap_h);
+	t->tap_paused = true;
 }
 
 /* The link is down: frames the kernel still sends are dropped (counted),
@@ -48,6 +61,8 @@ static void drain_tap(struct tap_vdev *t)
 	for (unsigned n = 0; n < TAP_BUDGET; n++) {
 		ssize_t r = read(t->fd, sink, sizeof(sink));
 
+		if (r < 0 && (errno == EBADFD || errno == EIO || errno == ENODEV))
+			tap_dp_tap_gone(t, errno);
 		if (r <= 0)
 			return;
 		t->stats.drop_link_down++;
@@ -80,10 +95,14 @@ void tap_dp_from_tap(struct tap_vdev *t)
 		}
 		r = read(t->fd, rec, PEER_RING_REC_MAX);
 		if (r < 0) {
+			int e = errno;
+
 			peer_ring_cancel(ring);
-			if (errno != EAGAIN && errno != EINTR)
+			if (e == EBADFD || e == EIO || e == ENODEV)
+				tap_dp_tap_gone(t, e);
+			else if (e != EAGAIN && e != EINTR)
 				log_rl(LOG_WARN, "%s: read from TAP %s: %s", t->name, t->ifname,
-				       strerror(errno));
+				       strerror(e));
 			break;
 		}
 		if ((uint32_t)r < TUN_HDR_LEN + VNET_ETH_HLEN || (uint32_t)r > PEER_RING_REC_MAX) {
@@ -224,7 +243,7 @@ void tap_dp_peer_event(struct tap_vdev *t)
 	if (rx)
 		to_tap(t, rx);
 	/* The doorbell may also mean the peer freed space in our ring. */
-	if (tx && t->tap_paused) {
+	if (tx && t->tap_paused && !t->tap_gone) {
 		peer_ring_prod_awake(tx);
 		tap_dp_pause_tap(t, false);
 		tap_dp_from_tap(t);

@@ -68,6 +68,7 @@ struct tap_vdev {
 	int fd;				/* the TAP */
 	struct ev_handler tap_h;
 	bool tap_paused;		/* not polled: waiting for ring space */
+	bool tap_gone;			/* the interface was deleted under us */
 	struct vnl *nl;			/* route socket in the TAP's namespace */
 	bool carrier_ioctl;		/* TUNSETCARRIER works (else IFF_UP) */
 	bool made_bridge, made_vxlan;
@@ -101,5 +102,7 @@ void tap_dp_peer_event(struct tap_vdev *t);
 /* Stops polling / resumes polling the TAP. */
 void tap_dp_pause_tap(struct tap_vdev *t, bool pause);
 void tap_dp_stop(struct tap_vdev *t);
+/* The TAP's fd failed for good (EBADFD: interface deleted): stop polling. */
+void tap_dp_tap_gone(struct tap_vdev *t, int err);
 
 #endif /* VNET_HOST_TAP_VDEV_H */

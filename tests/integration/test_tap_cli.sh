@@ -45,5 +45,34 @@ else
 fi
 it_stop_pid "$PID_holder"
 check "the holder's TAP is gone after it stopped" sh -c "! ip link show $T >/dev/null 2>&1"
+
+# Someone deletes the interface under a running vnet-host: it says so,
+# stops reading the TAP (no spinning on a dead fd) and keeps serving.
+fresh_logs holder
+it_bg holder "$HOST" --system c vdev tap ifname "$T" name hold
+wait_log holder "ready" 5
+ip link del "$T"
+if wait_log holder "hold: TAP $T is gone" 5 && sleep 1 && kill -0 "$PID_holder" &&
+   [ "$(ps -o times= -p "$PID_holder" | tr -d ' ')" -lt 2 ]; then
+	ok "TAP deleted under vnet-host: logged, not spinning, still running"
+else
+	notok "TAP deleted under vnet-host: $(cat "$RUN/holder.log"; ps -o times= -p "$PID_holder")"
+fi
+it_stop_pid "$PID_holder"
+
+# ...and under vnet-guest tap: it stops with a message.
+start_host c0 a
+tap_ns "vnt-c-$TAP_ID"
+tap_guest g "$(sock c0 a)" "$T" "vnt-c-$TAP_ID" 10.82.0.1/24
+ip -n "vnt-c-$TAP_ID" link del "$T"
+i=0; while kill -0 "$PID_g" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait "$PID_g"; rc=$?
+if [ $rc -eq 1 ] && grep -q "tap: stopped: the TAP interface was deleted" "$RUN/g.log"; then
+	ok "TAP deleted under vnet-guest tap: it stops (exit 1) and says why"
+else
+	notok "TAP deleted under vnet-guest: exit $rc: $(cat "$RUN/g.log")"
+fi
+it_stop_pid "$PID_host_c0"
+check "namespace removed" tap_ns_del "vnt-c-$TAP_ID"
 it_check_clean "tap cli"
 exit $IT_FAILED
