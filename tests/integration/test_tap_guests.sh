@@ -1,7 +1,8 @@
 #!/bin/sh
 # Real TCP/IP over a vnet link: two network namespaces, each with the TAP
 # of a `vnet-guest tap`, the guests on two vnet-hosts linked as peers.
-# Ping, iperf3 TCP both ways (byte counts checked) and UDP, for peerfeats
+# Ping, iperf3 TCP both ways (byte counts checked), UDP and TCP over
+# IPv6, for peerfeats
 # 0x0, 0x19c3, 0x7fc3 and auto.  The receiving kernels drop frames with
 # bad checksums or broken segmentation, so traffic getting through is
 # the check that offloads were mapped right.
@@ -35,8 +36,8 @@ for pf in ${TAP_PFS:-0x0 0x19c3 0x7fc3 auto}; do
 		notok "$t: no peer link: $(cat "$RUN/host_s1.log")"
 		break
 	fi
-	if ! tap_guest ga "$(sock s1 a)" "$TA" "$NA" 10.77.0.1/24 --offloads ||
-	   ! tap_guest gb "$(sock s2 b)" "$TB" "$NB" 10.77.0.2/24 --offloads; then
+	if ! tap_guest ga "$(sock s1 a)" "$TA" "$NA" 10.77.0.1/24 --offloads --addr fd77::1/64 ||
+	   ! tap_guest gb "$(sock s2 b)" "$TB" "$NB" 10.77.0.2/24 --offloads --addr fd77::2/64; then
 		notok "$t: vnet-guest tap did not start: $(cat "$RUN/ga.log" "$RUN/gb.log" "$RUN/host_s1.log")"
 		break
 	fi
@@ -58,6 +59,9 @@ for pf in ${TAP_PFS:-0x0 0x19c3 0x7fc3 auto}; do
 	tap_tcp "$t: B to A" "$NA" "$NB" 10.77.0.2 -R
 	ba=$TCP_RECV
 	tap_udp "$t: A to B" "$NA" "$NB" 10.77.0.2
+	# IPv6 takes the TSO6 / IPv6 checksum paths.
+	tap_tcp "$t: A to B over IPv6" "$NA" "$NB" fd77::2
+	ab=$((ab + TCP_RECV))
 
 	it_stop_pid "$PID_ga"
 	it_stop_pid "$PID_gb"
