@@ -83,6 +83,8 @@ static int dev_to_tap(struct bridge *b)
 		}
 		b->st.from_dev_frames++;
 		b->st.from_dev_bytes += f[i].len;
+		b->st.from_dev_gso += h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+		b->st.from_dev_csum += (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
 	}
 	return n;
 }
@@ -149,8 +151,13 @@ static int tap_to_dev(struct bridge *b)
 			return rc;
 		if (rc == 0)
 			break;	/* ring full: keep the rest for later */
-		for (int i = 0; i < rc; i++)
-			b->st.to_dev_bytes += b->f[b->sent + (unsigned)i].len;
+		for (int i = 0; i < rc; i++) {
+			const struct vnet_frame *f = &b->f[b->sent + (unsigned)i];
+
+			b->st.to_dev_bytes += f->len;
+			b->st.to_dev_gso += f->hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE;
+			b->st.to_dev_csum += (f->hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
+		}
 		b->st.to_dev_frames += (uint64_t)rc;
 		b->sent += (unsigned)rc;
 		queued += rc;
@@ -212,10 +219,13 @@ static void print_stats(const struct bridge *b)
 	const struct tap_bridge_stats *s = &b->st;
 
 	printf("to_device_frames: %" PRIu64 "\nto_device_bytes: %" PRIu64
+	       "\nto_device_gso: %" PRIu64 "\nto_device_csum: %" PRIu64
 	       "\nfrom_device_frames: %" PRIu64 "\nfrom_device_bytes: %" PRIu64
+	       "\nfrom_device_gso: %" PRIu64 "\nfrom_device_csum: %" PRIu64
 	       "\ndropped_bad: %" PRIu64 "\ndropped_tap_refused: %" PRIu64
 	       "\nlink_changes: %" PRIu64 "\n",
-	       s->to_dev_frames, s->to_dev_bytes, s->from_dev_frames, s->from_dev_bytes,
+	       s->to_dev_frames, s->to_dev_bytes, s->to_dev_gso, s->to_dev_csum,
+	       s->from_dev_frames, s->from_dev_bytes, s->from_dev_gso, s->from_dev_csum,
 	       s->drop_bad, s->drop_tap_error, s->link_changes);
 }
 

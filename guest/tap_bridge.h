@@ -35,6 +35,9 @@ struct tap_bridge_cfg {
 struct tap_bridge_stats {
 	uint64_t to_dev_frames, to_dev_bytes;		/* TAP -> transmitq */
 	uint64_t from_dev_frames, from_dev_bytes;	/* receiveq -> TAP */
+	/* Of them, frames carrying an offload: GSO (TSO/UFO), and a partial
+	 * checksum (NEEDS_CSUM): shows that the offloads are in use. */
+	uint64_t to_dev_gso, to_dev_csum, from_dev_gso, from_dev_csum;
 	uint64_t drop_bad;		/* frames one side would not take */
 	uint64_t drop_tap_error;	/* the kernel refused a frame */
 	uint64_t link_changes;

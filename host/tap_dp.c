@@ -23,6 +23,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/barrier.h"
 #include "common/log.h"
 #include "common/peer_ring.h"
 #include "common/tun.h"
@@ -114,7 +115,10 @@ void tap_dp_from_tap(struct tap_vdev *t)
 			       t->ifname, r);
 			continue;
 		}
-		/* Only written, never read back: the record is shared. */
+		/* The header the kernel wrote is read back for a counter only
+		 * (the peer could change it, and would only skew the count). */
+		t->stats.to_peer_gso += READ_ONCE(((struct virtio_net_hdr_v1 *)(void *)rec)->gso_type) !=
+					VIRTIO_NET_HDR_GSO_NONE;
 		((struct virtio_net_hdr_v1 *)(void *)rec)->num_buffers = 0;
 		peer_ring_commit(ring, (uint32_t)r);
 		committed++;
@@ -177,6 +181,7 @@ static enum wr write_record(struct tap_vdev *t, const uint8_t *rec, uint32_t len
 	}
 	t->stats.from_peer_frames++;
 	t->stats.from_peer_bytes += flen;
+	t->stats.from_peer_gso += h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
 	return WR_DONE;
 }
 

@@ -270,11 +270,13 @@ void tap_vdev_stats_log(const struct tap_vdev *t)
 	char off[64];
 
 	log_info("stats %s: link %s; tap %s offloads %s; to peer %" PRIu64 " frames %" PRIu64
-		 " bytes; from peer %" PRIu64 " frames %" PRIu64 " bytes; drops: link down %" PRIu64
+		 " bytes (%" PRIu64 " gso); from peer %" PRIu64 " frames %" PRIu64 " bytes (%" PRIu64
+		 " gso); drops: link down %" PRIu64
 		 " truncated %" PRIu64 " bad frame %" PRIu64 " tap refused %" PRIu64
 		 "; ring full %" PRIu64,
 		 t->name, t->link && peer_link_is_up(t->link) ? "up" : "down", t->ifname,
 		 tun_offloads_format(t->offloads, off, sizeof(off)), s->to_peer_frames,
-		 s->to_peer_bytes, s->from_peer_frames, s->from_peer_bytes, s->drop_link_down,
+		 s->to_peer_bytes, s->to_peer_gso, s->from_peer_frames, s->from_peer_bytes,
+		 s->from_peer_gso, s->drop_link_down,
 		 s->drop_truncated, s->drop_bad_frame, s->drop_tap_error, s->ring_full);
 }

@@ -50,6 +50,7 @@ struct vnl;
 struct tap_stats {
 	uint64_t to_peer_frames, to_peer_bytes;		/* TAP -> link */
 	uint64_t from_peer_frames, from_peer_bytes;	/* link -> TAP */
+	uint64_t to_peer_gso, from_peer_gso;		/* of them GSO frames */
 	uint64_t drop_link_down;	/* the kernel sent while the link was down */
 	uint64_t drop_truncated;	/* a TAP frame larger than a record */
 	uint64_t drop_bad_frame;	/* a peer frame we would not write */

@@ -76,6 +76,22 @@ for pf in ${TAP_PFS:-0x0 0x19c3 0x7fc3 auto}; do
 	else
 		notok "$t: guest counters (iperf3 $ab, $ba): $(tail -n 7 "$RUN/ga.log" "$RUN/gb.log")"
 	fi
+	# Offloads really in use: with TSO offered, kernel A handed its
+	# device TSO frames and device B delivered GSO frames to kernel B;
+	# with 0x0 neither happened (and no partial checksum either).
+	gso_out=$(field "$RUN/ga.log" to_device_gso)
+	gso_in=$(field "$RUN/gb.log" from_device_gso)
+	csum_out=$(field "$RUN/ga.log" to_device_csum)
+	if [ "$pf" = 0x0 ]; then
+		[ "$gso_out" = 0 ] && [ "$gso_in" = 0 ] && [ "$csum_out" = 0 ]
+	else
+		[ "${gso_out:-0}" -gt 0 ] && [ "${gso_in:-0}" -gt 0 ] && [ "${csum_out:-0}" -gt 0 ]
+	fi
+	if [ $? -eq 0 ]; then
+		ok "$t: offloads in use as offered: A sent $gso_out GSO and $csum_out partial-checksum frames, B received $gso_in GSO frames"
+	else
+		notok "$t: A sent $gso_out GSO / $csum_out partial-checksum frames, B received $gso_in GSO"
+	fi
 	it_stop_pid "$PID_host_s1"
 	it_stop_pid "$PID_host_s2"
 	tap_gone "$t" "$NA" "$TA"

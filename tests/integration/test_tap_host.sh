@@ -65,6 +65,20 @@ for combo in "auto auto CSUM|TSO4|TSO6|TSO_ECN|UFO" "0x0 0x7fc3 none" "0x7fc3 0x
 	check "$t: host TAP carrier up when the VM is back" wait_carrier "$NH" "$TH" up
 	it_stop_pid "$PID_host_vm"
 	it_stop_pid "$PID_host_hp"
+	# The TAP hands its peer TSO frames only when the mask lets it; the
+	# guest sends TSO to the TAP when its own mask says the TAP takes it.
+	gso_to=$(sed -n 's/.*stats vp: .*to peer [0-9]* frames [0-9]* bytes (\([0-9]*\) gso).*/\1/p' "$RUN/host_hp.log")
+	gso_from=$(sed -n 's/.*from peer [0-9]* frames [0-9]* bytes (\([0-9]*\) gso).*/\1/p' "$RUN/host_hp.log")
+	case "$1/$2" in
+	auto/auto) [ "${gso_to:-0}" -gt 0 ] && [ "${gso_from:-0}" -gt 0 ] ;;
+	0x0/*) [ "$gso_to" = 0 ] && [ "${gso_from:-0}" -gt 0 ] ;;
+	*) [ "${gso_to:-0}" -gt 0 ] && [ "$gso_from" = 0 ] ;;
+	esac
+	if [ $? -eq 0 ]; then
+		ok "$t: GSO frames TAP to peer $gso_to, peer to TAP $gso_from, as the masks allow"
+	else
+		notok "$t: GSO frames TAP to peer '$gso_to', peer to TAP '$gso_from'"
+	fi
 	if grep -q "stats vp: .*to peer [1-9][0-9]* frames" "$RUN/host_hp.log" &&
 	   grep -q "drops: link down [0-9]* truncated 0 bad frame 0 tap refused 0" "$RUN/host_hp.log"; then
 		ok "$t: host TAP counters: $(sed -n 's/.*stats vp: //p' "$RUN/host_hp.log" | cut -c1-160)"
