@@ -63,6 +63,10 @@ for pf in ${TAP_PFS:-0x0 0x19c3 0x7fc3 auto}; do
 	tap_tcp "$t: A to B over IPv6" "$NA" "$NB" fd77::2
 	ab=$((ab + TCP_RECV))
 
+	# B's VM goes away: A's device shows link down, so A's TAP loses its
+	# carrier (the guest B, whose device vanished, stops by itself).
+	it_stop_pid "$PID_host_s2"
+	check "$t: A's TAP loses its carrier when B's VM stops" wait_carrier "$NA" "$TA" down
 	it_stop_pid "$PID_ga"
 	it_stop_pid "$PID_gb"
 	# What iperf3 received crossed the vnet link: each guest wrote at
