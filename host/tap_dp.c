@@ -40,6 +40,16 @@ void tap_dp_pause_tap(struct tap_vdev *t, bool pause)
 		t->tap_paused = pause;
 }
 
+/* A ring broke a rule: drop the link (it re-forms).  The reason is
+ * copied first: it lives in the ring state the drop frees. */
+static void drop_link(struct tap_vdev *t, const char *reason)
+{
+	char why[PEER_RING_REASON_LEN + 24];
+
+	snprintf(why, sizeof(why), "peer ring broken: %s", reason);
+	peer_link_drop(t->link, why);
+}
+
 void tap_dp_tap_gone(struct tap_vdev *t, int err)
 {
 	/* Someone deleted the interface under us (`ip link del`): the fd
@@ -128,7 +138,7 @@ void tap_dp_from_tap(struct tap_vdev *t)
 	if (committed)
 		peer_link_tx_publish(t->link);
 	if (ring->broken)
-		peer_link_drop(t->link, ring->reason);
+		drop_link(t, ring->reason);
 }
 
 static void rx_resched_fn(void *arg)
@@ -204,7 +214,7 @@ static void to_tap(struct tap_vdev *t, struct peer_ring_cons *ring)
 			if (r < 0) {
 				if (consumed)
 					peer_link_rx_publish(t->link);
-				peer_link_drop(t->link, ring->reason);
+				drop_link(t, ring->reason);
 				return;
 			}
 			if (r == 0) {
@@ -243,11 +253,14 @@ static void to_tap(struct tap_vdev *t, struct peer_ring_cons *ring)
 void tap_dp_peer_event(struct tap_vdev *t)
 {
 	struct peer_ring_cons *rx = peer_link_rx(t->link);
-	struct peer_ring_prod *tx = peer_link_tx(t->link);
+	struct peer_ring_prod *tx;
 
 	if (rx)
 		to_tap(t, rx);
-	/* The doorbell may also mean the peer freed space in our ring. */
+	/* The doorbell may also mean the peer freed space in our ring.
+	 * Asked only now: to_tap may have dropped the link (and unmapped
+	 * its rings). */
+	tx = peer_link_tx(t->link);
 	if (tx && t->tap_paused && !t->tap_gone) {
 		peer_ring_prod_awake(tx);
 		tap_dp_pause_tap(t, false);
