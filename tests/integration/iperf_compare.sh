@@ -14,6 +14,11 @@
 #   host peer     a namespace on a `vdev tap` (host-peer TAP) and one on
 #                 a guest's `vnet-guest tap`
 # Prints one line per path: Gbit/s each way and iperf3's retransmits.
+# With JSON=FILE it also writes them as a JSON array of
+#   {"path", "a_to_b_gbps", "a_to_b_retransmits", "b_to_a_gbps",
+#    "b_to_a_retransmits", "seconds"}
+# (for bench/ to pick up).  A is the first namespace: veth end A, guest
+# A, or the host's TAP.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tap_lib.sh"
@@ -25,9 +30,13 @@ for ns in "$NA" "$NB"; do tap_ns "$ns" || exit 1; done
 RESULTS="$RUN/results"
 : >"$RESULTS"
 
+JSON_ROWS="$RUN/json_rows"
+: >"$JSON_ROWS"
+
 # measure LABEL: iperf3 from NA to 10.79.0.2 in NB, then reversed.
 measure() {
 	line="$1"
+	row="{\"path\": \"$(echo "$1" | sed 's/ *$//')\", \"seconds\": $SECS"
 	for dir in "" "-R"; do
 		iperf_server "$NB" 10.79.0.2
 		timeout $((SECS + 20)) ip netns exec "$NA" iperf3 -c 10.79.0.2 -t "$SECS" -J $dir \
@@ -36,8 +45,11 @@ measure() {
 		bps=$(iperf_field "$RUN/iperf.json" sum_received bits_per_second)
 		rt=$(iperf_field "$RUN/iperf.json" sum_sent retransmits)
 		line="$line $(echo "${bps:-0}" | awk '{printf "%8.2f", $1 / 1e9}') $(printf '%7s' "${rt:-?}")"
+		k=$([ -z "$dir" ] && echo a_to_b || echo b_to_a)
+		row="$row, \"${k}_gbps\": $(echo "${bps:-0}" | awk '{printf "%.3f", $1 / 1e9}'), \"${k}_retransmits\": ${rt:-null}"
 	done
 	echo "$line" >>"$RESULTS"
+	echo "$row}" >>"$JSON_ROWS"
 	echo "# $line"
 }
 
@@ -79,4 +91,8 @@ echo "iperf3 TCP, 1 stream, ${SECS} s each way, $(nproc) CPUs, $(uname -r)"
 printf '%-26s %8s %7s %8s %7s\n' "path" "A->B" "retr" "B->A" "retr"
 printf '%-26s %8s %7s %8s %7s\n' "" "Gbit/s" "" "Gbit/s" ""
 cat "$RESULTS"
+if [ -n "${JSON:-}" ]; then
+	{ echo "["; sed '$!s/$/,/' "$JSON_ROWS"; echo "]"; } >"$JSON"
+	echo "JSON written to $JSON"
+fi
 exit 0
