@@ -195,8 +195,10 @@ static enum wr write_record(struct tap_vdev *t, const uint8_t *rec, uint32_t len
 	return WR_DONE;
 }
 
-/* Link -> TAP: one budget's worth.  Returns true when the ring is empty
- * and we may sleep. */
+/* Link -> TAP until the ring is empty (then we sleep on the doorbell,
+ * with the re-check of cons_sleep_prepare), the kernel asks us to come
+ * back later (a 1 ms timer), or a budget is used up (a zero timer, so the
+ * process's other vdevs get their turn). */
 static void to_tap(struct tap_vdev *t, struct peer_ring_cons *ring)
 {
 	if (t->rx_resched >= 0 || t->retry_timer >= 0)
