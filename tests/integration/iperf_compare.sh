@@ -6,6 +6,8 @@
 #
 #   BUILD=build SECS=5 sh tests/integration/iperf_compare.sh
 #
+# GUEST_OPTS adds vnet-guest global options (e.g. "--busy-poll 50").
+#
 # Paths measured, each with iperf3 TCP one stream, both directions:
 #   veth          two namespaces joined by a veth pair
 #   vnet guests   two namespaces on `vnet-guest tap`, the guests' vdevs
@@ -68,8 +70,8 @@ for pf in auto 0x0; do
 	start_host s1 a peer "$(node s2 b)" peerfeats $pf
 	start_host s2 b peer "$(node s1 a)" peerfeats $pf
 	wait_log host_s1 "link up" 5
-	tap_guest ga "$(sock s1 a)" "vca$TAP_ID" "$NA" 10.79.0.1/24 --offloads &&
-		tap_guest gb "$(sock s2 b)" "vcb$TAP_ID" "$NB" 10.79.0.2/24 --offloads &&
+	tap_guest ga "$(sock s1 a)" "vca$TAP_ID" "$NA" 10.79.0.1/24 --offloads ${GUEST_OPTS:-} &&
+		tap_guest gb "$(sock s2 b)" "vcb$TAP_ID" "$NB" 10.79.0.2/24 --offloads ${GUEST_OPTS:-} &&
 		wait_carrier "$NA" "vca$TAP_ID" up && wait_carrier "$NB" "vcb$TAP_ID" up &&
 		measure "$(printf '%-26s' "vnet guests peerfeats $pf")"
 	for p in "$PID_ga" "$PID_gb" "$PID_host_s1" "$PID_host_s2"; do it_stop_pid "$p"; done
@@ -81,7 +83,7 @@ it_bg host_hp "$HOST" --system hp vdev tap ifname "vca$TAP_ID" name vp peer "$(n
 	peerfeats auto netns "$NA" addr 10.79.0.1/24
 wait_for "$(node hp vp)" 5
 start_host vm a peer "$(node hp vp)" peerfeats auto
-tap_guest g "$(sock vm a)" "vcb$TAP_ID" "$NB" 10.79.0.2/24 --offloads &&
+tap_guest g "$(sock vm a)" "vcb$TAP_ID" "$NB" 10.79.0.2/24 --offloads ${GUEST_OPTS:-} &&
 	wait_carrier "$NA" "vca$TAP_ID" up && wait_carrier "$NB" "vcb$TAP_ID" up &&
 	measure "$(printf '%-26s' 'host peer TAP <-> guest')"
 for p in "$PID_g" "$PID_host_vm" "$PID_host_hp"; do it_stop_pid "$p"; done
