@@ -164,6 +164,26 @@ tap_udp() {
 	fi
 }
 
+# tap_check_clean WHAT SYSTEM...: as it_check_clean, but /dev/shm is
+# searched only for ring files of this test's systems
+# (vnet-SYSTEM:NAME-...), so another person's test running at the same
+# time on a shared machine cannot fail this one.
+tap_check_clean() {
+	what=$1; shift
+	left=$(find "$VNET_RUN_DIR" -mindepth 1 ! -type d 2>/dev/null)
+	shm_new=""
+	for sy in "$@"; do
+		for f in $(ls /dev/shm 2>/dev/null | grep "^vnet-$sy:" || true); do
+			printf '%s\n' "$SHM_BEFORE" | grep -qxF -- "$f" || shm_new="$shm_new $f"
+		done
+	done
+	if [ -z "$left" ] && [ -z "$shm_new" ]; then
+		ok "$what: nothing left in the run directory or /dev/shm"
+	else
+		notok "$what: left behind: $left $shm_new"
+	fi
+}
+
 # tap_gone WHAT NETNS IFNAME...: the interfaces no longer exist.
 tap_gone() {
 	what=$1; ns=$2; shift 2

@@ -74,5 +74,5 @@ else
 fi
 it_stop_pid "$PID_host_c0"
 check "namespace removed" tap_ns_del "vnt-c-$TAP_ID"
-it_check_clean "tap cli"
+tap_check_clean "tap cli" c d c0
 exit $IT_FAILED

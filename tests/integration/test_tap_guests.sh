@@ -104,5 +104,5 @@ done
 
 check "namespaces removed" tap_ns_del "$NA"
 check "namespaces removed" tap_ns_del "$NB"
-it_check_clean "tap guests"
+tap_check_clean "tap guests" s1 s2
 exit $IT_FAILED

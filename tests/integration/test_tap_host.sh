@@ -91,5 +91,5 @@ done
 
 check "namespaces removed" tap_ns_del "$NH"
 check "namespaces removed" tap_ns_del "$NG"
-it_check_clean "tap host peer"
+tap_check_clean "tap host peer" hp vm
 exit $IT_FAILED

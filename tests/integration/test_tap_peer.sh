@@ -57,5 +57,5 @@ fi
 it_stop_pid "$PID_host"
 tap_gone "after stop" "$NS" "$T"
 check "namespace removed" tap_ns_del "$NS"
-it_check_clean "tap hostile peer"
+tap_check_clean "tap hostile peer" hp bp
 exit $IT_FAILED

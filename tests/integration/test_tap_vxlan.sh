@@ -73,5 +73,5 @@ for p in "$PID_g1" "$PID_g2" "$PID_host_m1" "$PID_host_m2"; do it_stop_pid "$p";
 tap_gone "machine 1: vnet-host removed what it made" "$M1" "vp1x$TAP_ID" "br1x$TAP_ID" "vxlan$VNI"
 tap_gone "machine 2: vnet-host removed what it made" "$M2" "vp2x$TAP_ID" "br2x$TAP_ID" "vxlan$VNI"
 for ns in "$M1" "$M2" "$G1" "$G2"; do check "namespace $ns removed" tap_ns_del "$ns"; done
-it_check_clean "tap vxlan"
+tap_check_clean "tap vxlan" m1 m2
 exit $IT_FAILED
