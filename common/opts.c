@@ -17,16 +17,19 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/netlink.h"
 #include "common/peerfeats.h"
 #include "common/virtio.h"
 
 #define CONFIG_MAX_BYTES   (1024 * 1024)
 #define CONFIG_LINE_MAX	   4096
-/* "vdev virtio-net legacy" plus seven options with values is 17 words. */
-#define CONFIG_LINE_WORDS  32
+/* "vdev virtio-net legacy" plus seven options with values is 17 words;
+ * "vdev tap" with every option and four addresses is 30. */
+#define CONFIG_LINE_WORDS  40
 #define VERBOSE_MAX	   9
 #define LOC_ALIGN	   UINT64_C(4096)
 #define LOC_LIMIT	   (UINT64_C(1) << 48)	/* guest physical addresses */
@@ -488,24 +491,140 @@ static int apply_vhost_user(const struct parser *p, int idx, struct vdev_opts *v
 	return 0;
 }
 
+static int apply_ifname(const struct parser *p, int idx, struct vdev_opts *v,
+			const char *val)
+{
+	if (!vnl_valid_ifname(val))
+		return perr(p, idx, "ifname '%s' is not an interface name (1..%d bytes, no '/', ':' or blanks)",
+			    Q(val), OPTS_IFNAME_MAX - 1);
+	memcpy(v->ifname, val, strlen(val) + 1);
+	return 0;
+}
+
+static int apply_mtu(const struct parser *p, int idx, struct vdev_opts *v,
+		     const char *val)
+{
+	char why[160];
+	uint64_t mtu = 0;
+
+	if (!parse_number(val, &mtu, why, sizeof(why)))
+		return perr(p, idx, "mtu '%s' %s", Q(val), why);
+	if (mtu < OPTS_MTU_MIN || mtu > OPTS_MTU_MAX)
+		return perr(p, idx, "mtu '%s' is out of range; expected %d..%d bytes", Q(val),
+			    OPTS_MTU_MIN, OPTS_MTU_MAX);
+	v->mtu = (unsigned)mtu;
+	v->has_mtu = true;
+	return 0;
+}
+
+static int apply_addr(const struct parser *p, int idx, struct vdev_opts *v,
+		      const char *val)
+{
+	char why[160];
+
+	if (v->n_addrs >= OPTS_TAP_ADDRS)
+		return perr(p, idx, "more than %d addr options in one vdev", OPTS_TAP_ADDRS);
+	if (strnlen(val, OPTS_ADDR_MAX) >= OPTS_ADDR_MAX ||
+	    vnl_parse_cidr(val, NULL, why, sizeof(why)) < 0)
+		return perr(p, idx, "addr '%s' %s", Q(val),
+			    strnlen(val, OPTS_ADDR_MAX) >= OPTS_ADDR_MAX ? "is too long" : why);
+	memcpy(v->addrs[v->n_addrs++], val, strlen(val) + 1);
+	return 0;
+}
+
+static int apply_netns(const struct parser *p, int idx, struct vdev_opts *v,
+		       const char *val)
+{
+	if (!vnl_valid_netns_name(val))
+		return perr(p, idx, "netns '%s' is not a namespace name (1..%d of letters, digits, '_', '.', '-'; as 'ip netns add' makes them in %s)",
+			    Q(val), OPTS_NETNS_MAX - 1, VNL_NETNS_DIR);
+	memcpy(v->netns, val, strlen(val) + 1);
+	v->has_netns = true;
+	return 0;
+}
+
+static int apply_bridge(const struct parser *p, int idx, struct vdev_opts *v,
+			const char *val)
+{
+	if (!vnl_valid_ifname(val))
+		return perr(p, idx, "bridge '%s' is not an interface name (1..%d bytes, no '/', ':' or blanks)",
+			    Q(val), OPTS_IFNAME_MAX - 1);
+	memcpy(v->bridge, val, strlen(val) + 1);
+	v->has_bridge = true;
+	return 0;
+}
+
+/* "VNI@REMOTE": 42@192.0.2.7 or 42@2001:db8::7. */
+static int apply_vxlan(const struct parser *p, int idx, struct vdev_opts *v,
+		       const char *val)
+{
+	char why[160], vni[16];
+	const char *at = strchr(val, '@');
+	unsigned char bin[16];
+	uint64_t id = 0;
+	size_t n;
+
+	if (!at)
+		return perr(p, idx, "vxlan '%s' has no '@'; expected VNI@REMOTE like 42@192.0.2.7",
+			    Q(val));
+	n = (size_t)(at - val);
+	if (n == 0 || n >= sizeof(vni))
+		return perr(p, idx, "vxlan '%s' has no VNI before '@'; expected VNI@REMOTE like 42@192.0.2.7",
+			    Q(val));
+	memcpy(vni, val, n);
+	vni[n] = '\0';
+	if (!parse_number(vni, &id, why, sizeof(why)))
+		return perr(p, idx, "vxlan VNI '%s' %s", Q(vni), why);
+	if (id >= (UINT64_C(1) << 24))
+		return perr(p, idx, "vxlan VNI '%s' is beyond 24 bits (at most 16777215)", Q(vni));
+	at++;
+	if (strnlen(at, OPTS_ADDR_MAX) >= OPTS_ADDR_MAX ||
+	    (inet_pton(AF_INET, at, bin) != 1 && inet_pton(AF_INET6, at, bin) != 1))
+		return perr(p, idx, "vxlan remote '%s' is not an IPv4 or IPv6 address", Q(at));
+	v->vxlan_id = (uint32_t)id;
+	memcpy(v->vxlan_remote, at, strlen(at) + 1);
+	v->has_vxlan = true;
+	return 0;
+}
+
 enum dev_opt { D_INTR, D_LEGACY, D_LOC, D_MAC, D_NAME, D_PEER, D_PEERFEATS,
-	       D_VHOST_USER, D_COUNT };
+	       D_VHOST_USER, D_IFNAME, D_MTU, D_ADDR, D_NETNS, D_BRIDGE, D_VXLAN,
+	       D_COUNT };
+
+#define T_NET (1u << VDEV_VIRTIO_NET)
+#define T_TAP (1u << VDEV_TAP)
 
 static const struct dev_option {
 	const char *word;
 	const char *hint;	/* what the value looks like; NULL: a flag */
 	apply_fn apply;
+	unsigned types;		/* T_NET / T_TAP: the vdev types that take it */
+	bool repeatable;
 } dev_options[D_COUNT] = {
-	[D_INTR] = { "intr", "interrupt like 41 or gic:40", apply_intr },
-	[D_LEGACY] = { "legacy", NULL, apply_legacy },
-	[D_LOC] = { "loc", "register base address like 0x1c0b0000", apply_loc },
-	[D_MAC] = { "mac", "MAC address like 52:54:00:12:34:56", apply_mac },
-	[D_NAME] = { "name", "name like net0", apply_name },
+	[D_INTR] = { "intr", "interrupt like 41 or gic:40", apply_intr, T_NET, false },
+	[D_LEGACY] = { "legacy", NULL, apply_legacy, T_NET, false },
+	[D_LOC] = { "loc", "register base address like 0x1c0b0000", apply_loc, T_NET, false },
+	[D_MAC] = { "mac", "MAC address like 52:54:00:12:34:56", apply_mac, T_NET | T_TAP,
+		    false },
+	[D_NAME] = { "name", "name like net0", apply_name, T_NET | T_TAP, false },
 	[D_PEER] = { "peer", "path of the peer vdev's node, like /run/vnet/vm2/net0",
-		     apply_peer },
+		     apply_peer, T_NET | T_TAP, false },
 	[D_PEERFEATS] = { "peerfeats", "feature mask like 0x19c3, or auto",
-			  apply_peerfeats },
-	[D_VHOST_USER] = { "vhost-user", "socket path for the VMM", apply_vhost_user },
+			  apply_peerfeats, T_NET | T_TAP, false },
+	[D_VHOST_USER] = { "vhost-user", "socket path for the VMM", apply_vhost_user, T_NET,
+			   false },
+	[D_IFNAME] = { "ifname", "interface name like vp0", apply_ifname, T_TAP, false },
+	[D_MTU] = { "mtu", "bytes like 1500", apply_mtu, T_TAP, false },
+	[D_ADDR] = { "addr", "address with prefix like 198.18.0.1/24 or fd00::1/64",
+		     apply_addr, T_TAP, true },
+	[D_NETNS] = { "netns", "network namespace name like ns1", apply_netns, T_TAP, false },
+	[D_BRIDGE] = { "bridge", "bridge interface like br0", apply_bridge, T_TAP, false },
+	[D_VXLAN] = { "vxlan", "VNI@REMOTE like 42@192.0.2.7", apply_vxlan, T_TAP, false },
+};
+
+static const char *const type_words[] = {
+	[VDEV_VIRTIO_NET] = "virtio-net",
+	[VDEV_TAP] = "tap",
 };
 
 static bool is_help(const char *w)
@@ -557,7 +676,8 @@ static bool is_global_word(const char *w)
 	return is_help(w) || verbose_count(w) > 0 || global_index(w, &unused) >= 0;
 }
 
-static int unknown_dev_option(const struct parser *p, int idx, const char *w)
+static int unknown_dev_option(const struct parser *p, int idx, const char *w,
+			      enum vdev_type t)
 {
 	if (is_global_word(w)) {
 		if (p->file)
@@ -566,6 +686,9 @@ static int unknown_dev_option(const struct parser *p, int idx, const char *w)
 		return perr(p, idx, "global option '%s' must come before the first 'vdev'",
 			    Q(w));
 	}
+	if (t == VDEV_TAP)
+		return perr(p, idx, "unknown option '%s' for vdev tap; expected ifname, mac, name, peer, peerfeats, mtu, addr, netns, bridge or vxlan%s",
+			    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
 	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats or vhost-user%s",
 		    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
 }
@@ -580,9 +703,35 @@ static const struct dev_option *find_dev_option(const char *w)
 
 /* Rules between one vdev's options; at[] holds each option's word index
  * plus one (0: not given), so the message points at the word. */
-static int check_vdev(const struct parser *p, const struct vdev_opts *v,
+static int check_tap(const struct parser *p, int at_type, const struct vdev_opts *v,
+		     const int at[D_COUNT])
+{
+	if (!v->ifname[0])
+		return perr(p, at_type, "vdev tap needs 'ifname IFNAME' (the host interface, like vp0)");
+	if (v->has_vxlan && !v->has_bridge)
+		return perr(p, at[D_VXLAN] - 1,
+			    "vxlan needs bridge: the VXLAN port and the TAP meet in a bridge");
+	if (v->has_bridge && v->n_addrs)
+		return perr(p, at[D_ADDR] - 1,
+			    "addr with bridge: a bridge port's own addresses are not used (frames go to the bridge); give the address to bridge %s",
+			    Q(v->bridge));
+	if (v->has_bridge && strcmp(v->bridge, v->ifname) == 0)
+		return perr(p, at[D_BRIDGE] - 1, "bridge '%s' is the TAP itself", Q(v->bridge));
+	if (v->has_mtu && v->mtu < OPTS_MTU_MIN_V6) {
+		for (unsigned i = 0; i < v->n_addrs; i++)
+			if (strchr(v->addrs[i], ':'))
+				return perr(p, at[D_MTU] - 1,
+					    "mtu %u is below %d, the least IPv6 needs (RFC 8200), and addr '%s' is IPv6",
+					    v->mtu, OPTS_MTU_MIN_V6, Q(v->addrs[i]));
+	}
+	return 0;
+}
+
+static int check_vdev(const struct parser *p, int at_type, const struct vdev_opts *v,
 		      const int at[D_COUNT])
 {
+	if (v->type == VDEV_TAP)
+		return check_tap(p, at_type, v, at);
 	if (v->has_vhost_user) {
 		static const enum dev_opt transport_opts[] = { D_LOC, D_INTR, D_LEGACY };
 
@@ -625,17 +774,23 @@ static int parse_vdev(const struct parser *p, char **words, int n, int at, int *
 	struct host_opts *o = p->o;
 	int seen[D_COUNT] = { 0 };
 	struct vdev_opts *v;
+	enum vdev_type type;
 	int i = at + 1;
 
 	if (i >= n)
-		return perr(p, at, "'vdev' needs a device type; expected 'vdev virtio-net'");
-	if (strcmp(words[i], "virtio-net") != 0)
-		return perr(p, i, "vdev type '%s' not supported; expected virtio-net",
+		return perr(p, at, "'vdev' needs a device type; expected 'vdev virtio-net' or 'vdev tap'");
+	if (strcmp(words[i], type_words[VDEV_VIRTIO_NET]) == 0)
+		type = VDEV_VIRTIO_NET;
+	else if (strcmp(words[i], type_words[VDEV_TAP]) == 0)
+		type = VDEV_TAP;
+	else
+		return perr(p, i, "vdev type '%s' not supported; expected virtio-net or tap",
 			    Q(words[i]));
 	if (o->n_vdevs >= OPTS_MAX_VDEVS)
 		return perr(p, at, "too many vdevs (at most %d)", OPTS_MAX_VDEVS);
 	v = &o->vdevs[o->n_vdevs];
 	memset(v, 0, sizeof(*v));
+	v->type = type;
 	set_origin(p, v);
 
 	for (i++; i < n && strcmp(words[i], "vdev") != 0; i++) {
@@ -644,12 +799,15 @@ static int parse_vdev(const struct parser *p, char **words, int n, int at, int *
 		const char *val = NULL;
 		int rc;
 
-		if (!d) {
+		if (!d || !(d->types & (1u << type))) {
 			if (!p->file && is_help(w))
 				return OPTS_HELP;
-			return unknown_dev_option(p, i, w);
+			if (d)
+				return perr(p, i, "option '%s' is for vdev %s, not vdev %s", d->word,
+					    type == VDEV_TAP ? "virtio-net" : "tap", type_words[type]);
+			return unknown_dev_option(p, i, w, type);
 		}
-		if (seen[d - dev_options])
+		if (seen[d - dev_options] && !d->repeatable)
 			return perr(p, i, "option '%s' given twice in one vdev", d->word);
 		seen[d - dev_options] = i + 1;
 		if (d->hint) {
@@ -665,7 +823,7 @@ static int parse_vdev(const struct parser *p, char **words, int n, int at, int *
 			return rc;
 	}
 	*next = i;
-	if (check_vdev(p, v, seen))
+	if (check_vdev(p, at + 1, v, seen))
 		return -EINVAL;
 	o->n_vdevs++;
 	return 0;
@@ -683,6 +841,11 @@ static int check_unique(const struct host_opts *o, bool final, char *err, size_t
 		for (unsigned j = i + 1; j < o->n_vdevs; j++) {
 			const struct vdev_opts *b = &o->vdevs[j];
 
+			if (a->type == VDEV_TAP && b->type == VDEV_TAP &&
+			    strcmp(a->ifname, b->ifname) == 0 && strcmp(a->netns, b->netns) == 0)
+				return fail(err, errlen,
+					    "ifname '%s' used by two tap vdevs: %s and %s (vdevs #%u and #%u)",
+					    a->ifname, a->origin, b->origin, i + 1, j + 1);
 			if (a->name[0] && strcmp(a->name, b->name) == 0)
 				return fail(err, errlen,
 					    "name '%s' used by two vdevs: %s and %s (vdevs #%u and #%u)",
@@ -1020,7 +1183,7 @@ int opts_parse_cmdline(struct host_opts *o, int argc, char **argv, char *err,
 void opts_usage(FILE *f)
 {
 	fputs("Usage: vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v]\n"
-	      "                 vdev virtio-net [OPTION...] [vdev virtio-net [OPTION...]]...\n"
+	      "                 vdev virtio-net|tap [OPTION...] [vdev ...]...\n"
 	      "\n"
 	      "Serves virtio-net devices (vdevs) to guests over vfio-user and links\n"
 	      "them to peer vdevs, in this or another vnet-host.\n"
@@ -1053,10 +1216,23 @@ void opts_usage(FILE *f)
 	      "  vhost-user PATH  serve the vdev to a VMM as a vhost-user backend on PATH\n"
 	      "                   instead of over vfio-user (not with loc, intr or legacy)\n"
 	      "\n"
+	      "vdev tap: the host's own network stack as a peer (a TAP interface with\n"
+	      "virtio-net headers; its offloads follow the peer's features, its carrier\n"
+	      "the peer link).  Takes mac, name, peer, peerfeats as above, and:\n"
+	      "  ifname IFNAME    the TAP interface (required; created, or a persistent one)\n"
+	      "  mtu N            the interface's MTU (68..65535)\n"
+	      "  addr A/P         an address for it, like 198.18.0.1/24 (up to 4 times)\n"
+	      "  netns NS         move it into network namespace NS (/run/netns/NS)\n"
+	      "  bridge BR        make it a port of bridge BR (created when missing)\n"
+	      "  vxlan VNI@REMOTE also put VXLAN port vxlan<VNI> to REMOTE into BR\n"
+	      "\n"
 	      "Example: two VMs whose devices are each other's peer\n"
 	      "  vnet-host --system vm1 vdev virtio-net name net0 \\\n"
 	      "            peer /run/vnet/vm2/net0 peerfeats 0x19c3 &\n"
 	      "  vnet-host --system vm2 vdev virtio-net name net0 \\\n"
-	      "            peer /run/vnet/vm1/net0 peerfeats 0x19c3 &\n",
+	      "            peer /run/vnet/vm1/net0 peerfeats 0x19c3 &\n"
+	      "Example: the host's interface vp0 as the peer of vm1's net0\n"
+	      "  vnet-host --system host vdev tap ifname vp0 name vp0 \\\n"
+	      "            peer /run/vnet/vm1/net0 peerfeats auto addr 198.18.0.1/24 &\n",
 	      f);
 }

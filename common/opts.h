@@ -8,6 +8,13 @@
  *                             [name NAME] [peer PATH] [peerfeats MASK] \
  *                             [vhost-user PATH] [vdev ...]
  *
+ * and our extension, a vdev that joins its peer link to a TAP interface
+ * of the host (design.md "Real peers"; host/tap_vdev.c):
+ *
+ *             vdev tap ifname IFNAME [mac MAC] [name NAME] [peer PATH] \
+ *                      [peerfeats MASK|auto] [mtu N] [addr A/P]... \
+ *                      [netns NS] [bridge BR] [vxlan VNI@REMOTE]
+ *
  * Parsing is all-or-nothing: on any error nothing is kept, and the
  * message names the word, where it was (command line argument number or
  * file:line) and what was expected.
@@ -26,6 +33,18 @@
 #define OPTS_INTR_MAX	 32
 #define OPTS_PATH_MAX	 108	/* sun_path: every path here is a socket */
 #define OPTS_ORIGIN_MAX	 (PATH_MAX + 32)
+#define OPTS_IFNAME_MAX	 16	/* IFNAMSIZ */
+#define OPTS_NETNS_MAX	 64
+#define OPTS_ADDR_MAX	 64	/* "IPv6/128" */
+#define OPTS_TAP_ADDRS	 4	/* addr may be given this often */
+#define OPTS_MTU_MIN	 68	/* RFC 791 */
+#define OPTS_MTU_MAX	 65535
+#define OPTS_MTU_MIN_V6	 1280	/* RFC 8200 */
+
+enum vdev_type {
+	VDEV_VIRTIO_NET = 0,	/* a virtio-net device served to a guest */
+	VDEV_TAP,		/* the peer link joined to a host TAP */
+};
 
 struct vdev_opts {
 	char origin[OPTS_ORIGIN_MAX];	/* "command line" or "FILE:LINE" */
@@ -44,6 +63,21 @@ struct vdev_opts {
 	bool peerfeats_auto;
 	bool has_vhost_user;
 	char vhost_user[OPTS_PATH_MAX];
+
+	enum vdev_type type;
+	/* vdev tap only */
+	char ifname[OPTS_IFNAME_MAX];	/* the TAP interface (required) */
+	bool has_mtu;
+	unsigned mtu;			/* OPTS_MTU_MIN..OPTS_MTU_MAX */
+	unsigned n_addrs;
+	char addrs[OPTS_TAP_ADDRS][OPTS_ADDR_MAX];	/* "A/P", checked */
+	bool has_netns;
+	char netns[OPTS_NETNS_MAX];	/* /run/netns/<netns> */
+	bool has_bridge;
+	char bridge[OPTS_IFNAME_MAX];	/* master the TAP joins (made if missing) */
+	bool has_vxlan;			/* a VXLAN port "vxlan<ID>" in bridge */
+	uint32_t vxlan_id;		/* VNI, below 2^24 */
+	char vxlan_remote[OPTS_ADDR_MAX];	/* the far end's underlay address */
 };
 
 struct host_opts {
@@ -69,7 +103,7 @@ struct host_opts {
  * be buffered).  Never exits the process. */
 int opts_parse_cmdline(struct host_opts *o, int argc, char **argv, char *err,
 		       size_t errlen);
-/* Parses config text (the same `vdev virtio-net ...` lines, one vdev per
+/* Parses config text (the same `vdev virtio-net ...` / `vdev tap ...` lines, one vdev per
  * line, '#' starts a comment, blank lines ignored, lines at most 4096
  * bytes, no global options) as if read from a file named fname, appending
  * vdevs to o with origin "FILE:LINE".  Checks names and explicit MACs are

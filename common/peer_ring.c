@@ -417,6 +417,13 @@ void peer_ring_commit(struct peer_ring_prod *p, uint32_t len)
 	p->stats.bytes += len;
 }
 
+void peer_ring_cancel(struct peer_ring_prod *p)
+{
+	/* The reservation lives only in private state: forgetting it is
+	 * enough, the consumer never saw it. */
+	p->reserved = false;
+}
+
 bool peer_ring_prod_check_truncated(struct peer_ring_prod *p)
 {
 	if (!guard_hit(p->guard))

@@ -233,6 +233,9 @@ void *peer_ring_reserve(struct peer_ring_prod *p, uint32_t len);
 /* Queues the reserved record with its final length (REC_MIN..reserved
  * length).  Private: the consumer sees it after peer_ring_publish. */
 void peer_ring_commit(struct peer_ring_prod *p, uint32_t len);
+/* Gives up the open reservation: nothing is queued (a reader that had
+ * nothing to put in it, e.g. a TAP read that found no frame). */
+void peer_ring_cancel(struct peer_ring_prod *p);
 /* Makes every committed record visible.  Returns true when the consumer
  * asked for a wakeup: the caller then writes the consumer's doorbell. */
 bool peer_ring_publish(struct peer_ring_prod *p);

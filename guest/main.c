@@ -8,6 +8,8 @@
  *                                 [--interval-us U] [--window W] MAC
  *   vnet-guest --socket PATH send [--count N] [--size B] [--seconds S] MAC
  *   vnet-guest --socket PATH recv [--count N] [--timeout S]
+ *   vnet-guest --socket PATH tap IFNAME [--netns NS] [--addr A/P]...
+ *                                [--seconds S]
  *
  * Each command is a short loop over the library (guest/virtio_net.h):
  * vnet_rx_burst / vnet_tx_burst / vnet_wait.  Results are printed as
@@ -24,10 +26,12 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/netlink.h"
 #include "common/opts.h"
 #include "common/peerfeats.h"
 #include "guest/frame.h"
 #include "guest/guest_mem.h"
+#include "guest/tap_bridge.h"
 #include "guest/virtio_net.h"
 
 #define EXIT_OK	   0
@@ -53,7 +57,7 @@ static void on_signal(int sig)
 enum opt_bit {
 	O_COUNT = 1 << 0, O_SIZE = 1 << 1, O_TIMEOUT = 1 << 2,
 	O_INTERVAL = 1 << 3, O_SECONDS = 1 << 4, O_WINDOW = 1 << 5,
-	O_RESET = 1 << 6, O_FIRSTSEQ = 1 << 7,
+	O_RESET = 1 << 6, O_FIRSTSEQ = 1 << 7, O_NETNS = 1 << 8, O_ADDR = 1 << 9,
 };
 
 enum rx_mode_req { RXM_DEFAULT = 0, RXM_PROMISC, RXM_FILTER };
@@ -65,6 +69,8 @@ struct cli {
 	const char *cmd;
 	const struct command *command;
 	const char *mac_arg;
+	const char *ifname;		/* tap */
+	struct tap_bridge_cfg tap;
 	bool json;
 	unsigned given;			/* enum opt_bit */
 	uint64_t count;
@@ -83,6 +89,7 @@ struct command {
 	const char *name;
 	unsigned allowed;		/* enum opt_bit */
 	bool needs_mac;
+	bool needs_ifname;
 	int (*run)(struct cli *c, struct vnet_dev *d);
 };
 
@@ -104,6 +111,11 @@ static void usage(FILE *f)
 		"                                a checkable stream (default 1000 x 1514 bytes)\n"
 		"  recv [--count N] [--timeout S] [--reset-after N]\n"
 		"                                receive a stream, count loss and corruption\n"
+		"  tap IFNAME [--netns NS] [--addr A/P]... [--seconds S]\n"
+		"                                hand the device to TAP interface IFNAME (with\n"
+		"                                the device's MAC, MTU and offloads; moved into\n"
+		"                                namespace NS; addresses like 10.0.0.1/24) so\n"
+		"                                a Linux stack runs on it, until SIGINT/SIGTERM\n"
 		"\n"
 		"global options:\n"
 		"  --socket PATH      the vdev's vfio-user socket (<run-dir>/<system>/<name>.vfio)\n"
@@ -168,7 +180,7 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
 	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT,
 	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_RESET,
-	       L_FIRSTSEQ };
+	       L_FIRSTSEQ, L_NETNS, L_ADDR };
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, L_SOCKET },
 		{ "ram", required_argument, NULL, L_RAM },
@@ -196,6 +208,8 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 		{ "reset-after", required_argument, NULL, L_RESET },
 		{ "first-seq", required_argument, NULL, L_FIRSTSEQ },
 		{ "json", no_argument, NULL, L_JSON },
+		{ "netns", required_argument, NULL, L_NETNS },
+		{ "addr", required_argument, NULL, L_ADDR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -308,6 +322,24 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 			c->given |= O_FIRSTSEQ;
 			break;
 		case L_JSON: c->json = true; break;
+		case L_NETNS:
+			if (!vnl_valid_netns_name(optarg))
+				return bad_usage("--netns %s: expected a namespace name as 'ip netns add' makes them",
+						 optarg);
+			c->tap.netns = optarg;
+			c->given |= O_NETNS;
+			break;
+		case L_ADDR: {
+			char why[160];
+
+			if (c->tap.n_addrs >= OPTS_TAP_ADDRS)
+				return bad_usage("--addr: at most %d addresses", OPTS_TAP_ADDRS);
+			if (vnl_parse_cidr(optarg, NULL, why, sizeof(why)) < 0)
+				return bad_usage("--addr %s: %s", optarg, why);
+			c->tap.addrs[c->tap.n_addrs++] = optarg;
+			c->given |= O_ADDR;
+			break;
+		}
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		default:
@@ -326,12 +358,20 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 			return bad_usage("%s needs the destination MAC", c->cmd);
 		c->mac_arg = argv[optind++];
 	}
+	if (cmd->needs_ifname) {
+		if (optind >= argc)
+			return bad_usage("%s needs the interface name", c->cmd);
+		if (!vnl_valid_ifname(argv[optind]))
+			return bad_usage("%s: '%s' is not an interface name (1..15 bytes, no '/', ':' or blanks)",
+					 c->cmd, argv[optind]);
+		c->ifname = argv[optind++];
+	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
 	if (c->given & ~cmd->allowed) {
 		static const char *const names[] = { "--count", "--size", "--timeout",
 			"--interval-us", "--seconds", "--window", "--reset-after",
-			"--first-seq" };
+			"--first-seq", "--netns", "--addr" };
 		unsigned bad = c->given & ~cmd->allowed;
 
 		return bad_usage("%s does not apply to %s",
@@ -1241,15 +1281,25 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	return frames > 0 && lost == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
+/* ---- tap --------------------------------------------------------------- */
+
+static int cmd_tap(struct cli *c, struct vnet_dev *d)
+{
+	c->tap.ifname = c->ifname;
+	c->tap.seconds = (c->given & O_SECONDS) ? c->seconds : 0;
+	return tap_bridge_run(d, &c->tap, &stop_requested);
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static const struct command commands[] = {
-	{ "info", 0, false, cmd_info },
-	{ "pong", O_COUNT | O_TIMEOUT, false, cmd_pong },
-	{ "ping", O_COUNT | O_SIZE | O_TIMEOUT | O_INTERVAL | O_WINDOW, true, cmd_ping },
-	{ "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT | O_RESET | O_FIRSTSEQ, true,
+	{ "info", 0, false, false, cmd_info },
+	{ "pong", O_COUNT | O_TIMEOUT, false, false, cmd_pong },
+	{ "ping", O_COUNT | O_SIZE | O_TIMEOUT | O_INTERVAL | O_WINDOW, true, false, cmd_ping },
+	{ "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT | O_RESET | O_FIRSTSEQ, true, false,
 	  cmd_send },
-	{ "recv", O_COUNT | O_TIMEOUT | O_RESET, false, cmd_recv },
+	{ "recv", O_COUNT | O_TIMEOUT | O_RESET, false, false, cmd_recv },
+	{ "tap", O_NETNS | O_ADDR | O_SECONDS, false, true, cmd_tap },
 };
 
 static const struct command *find_command(const char *name)

@@ -178,6 +178,11 @@ int vnet_rx_burst(struct vnet_dev *dev, struct vnet_frame *frames,
  * needs a reset or a queue is broken, -ENOTCONN when the device went
  * away (its socket closed). */
 int vnet_wait(struct vnet_dev *dev, int timeout_ms);
+#define VNET_EV_FD   0x8	/* vnet_wait_fd: the caller's fd is readable */
+/* vnet_wait that also wakes when fd (>= 0) is readable, so one thread can
+ * serve the device and another source (a TAP, a socket) without spinning.
+ * fd < 0: exactly vnet_wait. */
+int vnet_wait_fd(struct vnet_dev *dev, int timeout_ms, int fd);
 
 void vnet_dev_info(struct vnet_dev *dev, struct vnet_info *out);
 bool vnet_link_up(const struct vnet_dev *dev);

@@ -107,6 +107,10 @@ struct vnet_dev {
 	uint64_t last_config_poll;
 	bool needs_reset;
 	bool gone;
+	/* vnet_wait_fd: one more fd to sleep on, and whether it fired. */
+	bool extra_active;
+	bool extra_ready;
+	int extra_fd;
 	struct vnet_stats st;
 };
 

@@ -37,6 +37,8 @@ static unsigned pending(struct vnet_dev *d, bool want_tx)
 		d->link_event = false;
 		ev |= VNET_EV_LINK;
 	}
+	if (d->extra_active && d->extra_ready)
+		ev |= VNET_EV_FD;
 	return ev;
 }
 
@@ -114,7 +116,7 @@ void vn_disarm(struct vnet_dev *d)
  * short slices; the config is polled every CONFIG_POLL_NS without one. */
 int vn_sleep_once(struct vnet_dev *d, uint64_t deadline, bool want_tx)
 {
-	struct pollfd pfd[VT_MAX_VECTORS + 1];
+	struct pollfd pfd[VT_MAX_VECTORS + 2];
 	unsigned n = 0;
 	uint64_t now = now_ns(), slice = deadline > now ? deadline - now : 0;
 	bool cfg_irq = d->irq_mode == IRQ_LINE ||
@@ -127,6 +129,9 @@ int vn_sleep_once(struct vnet_dev *d, uint64_t deadline, bool want_tx)
 	else if (d->irq_mode == IRQ_MSIX)
 		for (unsigned v = 0; v < d->nvec; v++)
 			pfd[n++] = (struct pollfd){ .fd = d->irq_fd[v], .events = POLLIN };
+	if (d->extra_active)
+		pfd[n++] = (struct pollfd){ .fd = d->extra_fd, .events = POLLIN };
+	/* The socket stays last: its revents mean the device went away. */
 	pfd[n++] = (struct pollfd){ .fd = d->vfc.sock, .events = POLLRDHUP };
 	if (!vn_queue_irq(d, &d->rx) || (want_tx && !vn_queue_irq(d, &d->tx)))
 		slice = slice < POLLED_SLICE_NS ? slice : POLLED_SLICE_NS;
@@ -148,6 +153,8 @@ int vn_sleep_once(struct vnet_dev *d, uint64_t deadline, bool want_tx)
 		   NULL);
 	if (rc < 0)
 		return -errno;
+	if (rc > 0 && d->extra_active && pfd[n - 2].revents)
+		d->extra_ready = true;
 	if (rc > 0 && pfd[n - 1].revents) {
 		d->gone = true;
 		log_err("the device closed its socket");
@@ -201,6 +208,21 @@ int vnet_wait(struct vnet_dev *d, int timeout_ms)
 	}
 	vn_disarm(d);
 	return (int)ev;
+}
+
+int vnet_wait_fd(struct vnet_dev *d, int timeout_ms, int fd)
+{
+	int rc;
+
+	if (fd < 0)
+		return vnet_wait(d, timeout_ms);
+	d->extra_active = true;
+	d->extra_ready = false;
+	d->extra_fd = fd;
+	rc = vnet_wait(d, timeout_ms);
+	d->extra_active = false;
+	d->extra_ready = false;
+	return rc;
 }
 
 int vnet_tx_drain(struct vnet_dev *d, int timeout_ms)

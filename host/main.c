@@ -6,6 +6,10 @@
  *   vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v]
  *             vdev virtio-net [intr INTR] [legacy] [loc ADDR] [mac MAC]
  *                             [name NAME] [peer PATH] [peerfeats MASK] ...
+ *             vdev tap ifname IFNAME [mac MAC] [name NAME] [peer PATH] ...
+ *
+ * A `vdev tap` joins its peer link to a TAP interface of the host, so the
+ * host's own network stack is the peer (host/tap_vdev.h).
  *
  *   vnet-host stats [--system NAME] [--run-dir DIR] [--json]
  *             prints a running system's counters (host/control.h)
@@ -26,6 +30,7 @@
 #include "common/opts.h"
 #include "host/control.h"
 #include "host/evloop.h"
+#include "host/tap_vdev.h"
 #include "host/vdev.h"
 #include "host/vdev_stats.h"
 
@@ -34,6 +39,8 @@ struct host {
 	struct evloop *ev;
 	struct vdev *vdevs[OPTS_MAX_VDEVS];
 	unsigned n;
+	struct tap_vdev *taps[OPTS_MAX_VDEVS];
+	unsigned n_taps;
 	char sys_dir[PATH_MAX];
 	int sigfd;
 	struct ev_handler sig_h;
@@ -87,6 +94,8 @@ static void log_all_stats(struct host *h)
 {
 	for (unsigned i = 0; i < h->n; i++)
 		vdev_stats_log(h->vdevs[i]);
+	for (unsigned i = 0; i < h->n_taps; i++)
+		tap_vdev_stats_log(h->taps[i]);
 }
 
 static void signal_event(struct ev_handler *hd, uint32_t events)
@@ -197,6 +206,9 @@ static void teardown(struct host *h)
 {
 	control_stop(h->ctl);
 	h->ctl = NULL;
+	for (unsigned i = h->n_taps; i-- > 0;)
+		tap_vdev_destroy(h->taps[i]);
+	h->n_taps = 0;
 	for (unsigned i = h->n; i-- > 0;)
 		vdev_destroy(h->vdevs[i]);
 	h->n = 0;
@@ -222,6 +234,52 @@ static void print_vdev(const struct host_opts *o, const struct vdev *vd)
 	else
 		printf(" peerfeats 0x%llx", (unsigned long long)v->peerfeats);
 	printf(" features 0x%llx\n", (unsigned long long)vd->device_features);
+}
+
+static void print_tap(const struct host_opts *o, const struct tap_vdev *t)
+{
+	const struct vdev_opts *v = t->opts;
+	char mac[18];
+
+	printf("vdev %s: tap %s", t->name, t->ifname);
+	if (v->has_netns)
+		printf(" netns %s", v->netns);
+	if (v->has_bridge)
+		printf(" bridge %s", v->bridge);
+	if (v->has_vxlan)
+		printf(" vxlan %s to %s", t->vxlan_name, v->vxlan_remote);
+	printf(" mac %s node %s/%s/%s", opts_format_mac(v->mac, mac), o->run_dir, o->system,
+	       t->name);
+	if (v->has_peer)
+		printf(" peer %s", v->peer);
+	if (v->peerfeats_auto)
+		printf(" peerfeats auto\n");
+	else
+		printf(" peerfeats 0x%llx\n", (unsigned long long)v->peerfeats);
+}
+
+/* Creates vdev i of either type. */
+static int create_one(struct host *h, const struct host_opts *o, const struct vdev_opts *v)
+{
+	int rc;
+
+	if (v->type == VDEV_TAP) {
+		/* tap_vdev_create printed why it failed. */
+		rc = tap_vdev_create(&h->taps[h->n_taps], h->ev, o->run_dir, o->system, v);
+		if (rc == 0)
+			h->n_taps++;
+		else
+			fprintf(stderr, "vnet-host: vdev %s: nothing started\n", v->name);
+		return rc;
+	}
+	rc = vdev_create(&h->vdevs[h->n], h->ev, o->run_dir, o->system, v);
+	if (rc < 0) {
+		fprintf(stderr, "vnet-host: vdev %s (%s): %s; nothing started\n", v->name,
+			v->origin, strerror(-rc));
+		return rc;
+	}
+	h->n++;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -258,16 +316,8 @@ int main(int argc, char **argv)
 	rc = setup_signals(h);
 	if (rc == 0)
 		rc = make_run_dirs(h);
-	for (unsigned i = 0; rc == 0 && i < opts.n_vdevs; i++) {
-		rc = vdev_create(&h->vdevs[i], h->ev, opts.run_dir, opts.system,
-				 &opts.vdevs[i]);
-		if (rc < 0) {
-			fprintf(stderr, "vnet-host: vdev %s (%s): %s; nothing started\n",
-				opts.vdevs[i].name, opts.vdevs[i].origin, strerror(-rc));
-			break;
-		}
-		h->n++;
-	}
+	for (unsigned i = 0; rc == 0 && i < opts.n_vdevs; i++)
+		rc = create_one(h, &opts, &opts.vdevs[i]);
 	if (rc == 0)
 		rc = control_start(&h->ctl, h->ev, h->sys_dir, stats_reply, h);
 	if (rc < 0) {
@@ -276,8 +326,10 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < h->n; i++)
 		print_vdev(&opts, h->vdevs[i]);
-	printf("vnet-host: system %s ready with %u vdev%s (pid %d)\n", opts.system, h->n,
-	       h->n == 1 ? "" : "s", (int)getpid());
+	for (unsigned i = 0; i < h->n_taps; i++)
+		print_tap(&opts, h->taps[i]);
+	printf("vnet-host: system %s ready with %u vdev%s (pid %d)\n", opts.system,
+	       h->n + h->n_taps, h->n + h->n_taps == 1 ? "" : "s", (int)getpid());
 	rc = evloop_run(h->ev);
 	if (rc < 0)
 		log_err("event loop failed: %s", strerror(-rc));

@@ -33,6 +33,9 @@ it_setup() {
 # it_bg NAME cmd... : start in the background, output to $RUN/NAME.log.
 it_bg() {
 	name=$1; shift
+	# Empty the log now, not when the child gets to run: a wait_log right
+	# after restarting a process must not match the last run's lines.
+	: >"$RUN/$name.log"
 	"$@" >"$RUN/$name.log" 2>&1 &
 	IT_PIDS="$IT_PIDS $!"
 	eval "PID_$name=$!"

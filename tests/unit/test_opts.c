@@ -772,9 +772,94 @@ static void test_config_text_too_many_words(void **state)
 	char text[512] = "vdev virtio-net";
 
 	(void)state;
-	for (int i = 0; i < 40; i++)
+	for (int i = 0; i < 50; i++)
 		strcat(text, " legacy");
-	assert_refused(run_text(text), "vnet.conf:1: ", "more than 32 words");
+	assert_refused(run_text(text), "vnet.conf:1: ", "more than 40 words");
+}
+
+/* ---- vdev tap ----------------------------------------------------------- */
+
+static void test_tap_full(void **state)
+{
+	const struct vdev_opts *v;
+
+	(void)state;
+	assert_ok(run("--system h vdev tap ifname vp0 name side mac 02:00:00:00:00:05 "
+		      "peer /run/vnet/vm1/a peerfeats auto mtu 9000 addr 198.18.0.1/24 "
+		      "addr fd00::1/64 netns ns-1"));
+	assert_int_equal(opts.n_vdevs, 1);
+	v = &opts.vdevs[0];
+	assert_int_equal(v->type, VDEV_TAP);
+	assert_string_equal(v->ifname, "vp0");
+	assert_string_equal(v->name, "side");
+	assert_true(v->peerfeats_auto);
+	assert_true(v->has_mtu);
+	assert_int_equal(v->mtu, 9000);
+	assert_int_equal(v->n_addrs, 2);
+	assert_string_equal(v->addrs[0], "198.18.0.1/24");
+	assert_string_equal(v->addrs[1], "fd00::1/64");
+	assert_true(v->has_netns);
+	assert_string_equal(v->netns, "ns-1");
+	assert_ok(run("vdev tap ifname vp0 bridge br0 vxlan 42@192.0.2.7"));
+	v = &opts.vdevs[0];
+	assert_string_equal(v->bridge, "br0");
+	assert_true(v->has_vxlan);
+	assert_int_equal(v->vxlan_id, 42);
+	assert_string_equal(v->vxlan_remote, "192.0.2.7");
+}
+
+static void test_tap_mixed_with_virtio_net(void **state)
+{
+	(void)state;
+	assert_ok(run("vdev virtio-net name a peer /r/s/b vdev tap ifname t0 name b peer /r/s/a "
+		      "peerfeats 0x19c3"));
+	assert_int_equal(opts.n_vdevs, 2);
+	assert_int_equal(opts.vdevs[0].type, VDEV_VIRTIO_NET);
+	assert_int_equal(opts.vdevs[1].type, VDEV_TAP);
+	assert_int_equal(opts.vdevs[1].peerfeats, 0x19c3);
+	assert_int_equal(run_text("vdev tap ifname vp0 addr 10.0.0.1/8 # host side\n"), 0);
+	assert_int_equal(opts.vdevs[0].type, VDEV_TAP);
+}
+
+static void test_tap_refused(void **state)
+{
+	(void)state;
+	assert_refused(run("vdev tap name a"), "argument 2", "vdev tap needs 'ifname IFNAME'");
+	assert_refused(run("vdev tap ifname vp0 legacy"), "argument 5",
+		       "option 'legacy' is for vdev virtio-net, not vdev tap");
+	assert_refused(run("vdev virtio-net ifname vp0"), "argument 3",
+		       "option 'ifname' is for vdev tap, not vdev virtio-net");
+	assert_refused(run("vdev tap ifname a/b"), "ifname 'a/b' is not an interface name");
+	assert_refused(run("vdev tap ifname abcdefghijklmnop"), "is not an interface name");
+	assert_refused(run("vdev tap ifname vp0 mtu 67"), "mtu '67' is out of range");
+	assert_refused(run("vdev tap ifname vp0 mtu 65536"), "out of range");
+	assert_refused(run("vdev tap ifname vp0 mtu 010"), "leading 0");
+	assert_refused(run("vdev tap ifname vp0 mtu 1000 addr fd00::1/64"),
+		       "mtu 1000 is below 1280", "IPv6");
+	assert_refused(run("vdev tap ifname vp0 addr 10.0.0.1"), "addr '10.0.0.1'", "no /PREFIX");
+	assert_refused(run("vdev tap ifname vp0 addr 10.0.0.1/33"), "prefix length 33");
+	assert_refused(run("vdev tap ifname vp0 addr 10.0.0.300/8"), "not an IPv4 or IPv6");
+	assert_refused(run("vdev tap ifname vp0 addr fd00::1/129"), "more than 128");
+	assert_refused(run("vdev tap ifname vp0 addr 1.1.1.1/8 addr 1.1.1.2/8 addr 1.1.1.3/8 "
+			   "addr 1.1.1.4/8 addr 1.1.1.5/8"),
+		       "more than 4 addr options");
+	assert_refused(run("vdev tap ifname vp0 netns ../x"), "netns '../x' is not a namespace name");
+	assert_refused(run("vdev tap ifname vp0 vxlan 42@192.0.2.7"), "vxlan needs bridge");
+	assert_refused(run("vdev tap ifname vp0 bridge vp0"), "is the TAP itself");
+	assert_refused(run("vdev tap ifname vp0 addr 10.0.0.1/8 bridge br0"), "argument 5",
+		       "addr with bridge", "give the address to bridge br0");
+	assert_refused(run("vdev tap ifname vp0 bridge br0 vxlan 42"), "has no '@'");
+	assert_refused(run("vdev tap ifname vp0 bridge br0 vxlan 16777216@1.2.3.4"),
+		       "beyond 24 bits");
+	assert_refused(run("vdev tap ifname vp0 bridge br0 vxlan 5@nowhere"),
+		       "vxlan remote 'nowhere' is not an IPv4 or IPv6 address");
+	assert_refused(run("vdev tap ifname vp0 speed 10"), "unknown option 'speed' for vdev tap",
+		       "expected ifname");
+	assert_refused(run("vdev tap ifname vp0 mtu 1500 mtu 1500"), "given twice");
+	assert_refused(run("vdev tap ifname vp0 name a vdev tap ifname vp0 name b"),
+		       "ifname 'vp0' used by two tap vdevs");
+	/* The same name in two namespaces is two interfaces. */
+	assert_ok(run("vdev tap ifname vp0 name a netns x vdev tap ifname vp0 name b netns y"));
 }
 
 static void test_config_text_duplicate_names(void **state)
@@ -1087,6 +1172,9 @@ int main(void)
 		T(test_config_text_overlong_line),
 		T(test_config_text_too_many_words),
 		T(test_config_text_duplicate_names),
+		T(test_tap_full),
+		T(test_tap_mixed_with_virtio_net),
+		T(test_tap_refused),
 		T(test_config_text_appends),
 		T(test_config_then_command_line),
 		T(test_config_alone_is_enough),

@@ -167,6 +167,33 @@ static void test_round_trip(void **state)
 	pop_check(&t->c, 100, 77);
 }
 
+/* A reservation given up (the TAP read found no frame) queues nothing:
+ * the next record lands as if it never happened, over many laps. */
+static void test_cancel(void **state)
+{
+	struct pair *t = *state;
+	const uint8_t *r;
+	uint32_t l;
+
+	assert_int_equal(pair_open_at(t, 8, PEER_RING_MIN_DATA, 0), 0);
+	for (uint32_t i = 0; i < 100; i++) {
+		uint32_t before;
+
+		assert_non_null(peer_ring_reserve(&t->p, PEER_RING_REC_MAX));
+		before = peer_ring_in_flight(&t->p);
+		peer_ring_cancel(&t->p);
+		assert_int_equal(peer_ring_in_flight(&t->p), before);
+		assert_true(push(&t->p, size_for(i), i));
+		peer_ring_publish(&t->p);
+		pop_check(&t->c, size_for(i), i);
+		assert_int_equal(peer_ring_peek(&t->c, &r, &l), 0);
+		peer_ring_cons_publish(&t->c);
+	}
+	assert_int_equal(t->p.stats.records, 100);
+	assert_false(t->p.broken);
+	assert_false(t->c.broken);
+}
+
 /* Producer and consumer interleave over many laps of the data area and
  * across the u32 index wrap, with every size from 12 bytes to a maximal
  * GSO frame; the consumer drains in uneven batches. */
@@ -614,6 +641,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_round_trip),
+		T(test_cancel),
 		T(test_wrap_mixed_sizes),
 		T(test_full_ring),
 		T(test_need_wakeup_consumer),
