@@ -23,6 +23,7 @@
 #include "host/transport/pci_legacy.h"
 #include "host/transport/pci_modern.h"
 #include "host/vfio_server.h"
+#include "host/vhost_user.h"
 
 /* Ring and transport features every vdev offers. */
 static uint64_t base_features(void)
@@ -312,6 +313,26 @@ static void kick_event(struct ev_handler *h, uint32_t events)
 	net_dp_kick(vd, (unsigned)(vq - vd->q));
 }
 
+int vdev_queue_set_kick_fd(struct vdev *vd, unsigned q, int fd)
+{
+	struct vdev_queue *vq = &vd->q[q];
+	int rc = 0;
+
+	if (vq->kick_fd >= 0) {
+		ev_del(vd->ev, &vq->kick_h);
+		close(vq->kick_fd);
+	}
+	vq->kick_fd = fd;
+	if (fd >= 0) {
+		rc = ev_add(vd->ev, &vq->kick_h, fd, EPOLLIN, kick_event);
+		if (rc < 0) {
+			close(fd);
+			vq->kick_fd = -1;
+		}
+	}
+	return rc;
+}
+
 int vdev_config_read(struct vdev *vd, uint32_t off, void *buf, uint32_t len)
 {
 	const uint8_t *cfg = (const uint8_t *)&vd->cfg;
@@ -367,11 +388,8 @@ static int transport_create(struct vdev *vd)
 	const struct vdev_opts *o = vd->opts;
 	int rc;
 
-	if (o->has_vhost_user) {
-		log_err("%s (%s): vhost-user is not supported yet; this build serves vfio-user only",
-			vd->name, o->origin);
-		return -ENOTSUP;
-	}
+	if (o->has_vhost_user)
+		return vhost_user_create(&vd->t, vd);
 	if (o->has_loc) {
 		rc = mmio_create(&vd->t, vd);
 		/* 4.2.1: virtio-mmio has no discovery; the guest is told
@@ -451,10 +469,15 @@ int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
 	rc = transport_create(vd);
 	if (rc < 0)
 		goto fail;
-	rc = make_kick_fds(vd);
+	rc = net_dp_init(vd);
 	if (rc < 0)
 		goto fail;
-	rc = net_dp_init(vd);
+	if (opts->has_vhost_user) {
+		/* The frontend brings the kick fds, and no vfio-user server. */
+		snprintf(vd->vfio_path, sizeof(vd->vfio_path), "%s", opts->vhost_user);
+		goto link;
+	}
+	rc = make_kick_fds(vd);
 	if (rc < 0)
 		goto fail;
 	rc = snprintf(vd->vfio_path, sizeof(vd->vfio_path), "%s/%s/%s.vfio", run_dir,
@@ -472,6 +495,7 @@ int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
 			strerror(-rc));
 		goto fail;
 	}
+link:
 	rc = vdev_link_start(vd, run_dir);
 	if (rc < 0)
 		goto fail;

@@ -126,6 +126,9 @@ void vdev_queue_set_size(struct vdev *vd, unsigned q, uint16_t size);
 void vdev_queue_set_addr(struct vdev *vd, unsigned q, unsigned which,
 			 uint64_t gpa);	/* 0 desc, 1 driver, 2 device */
 void vdev_queue_enable(struct vdev *vd, unsigned q);
+/* Replaces queue q's kick eventfd (vhost-user: the frontend's); the vdev
+ * owns fd from now on and closes the old one.  -1 leaves none. */
+int vdev_queue_set_kick_fd(struct vdev *vd, unsigned q, int fd);
 /* A driver notification arrived by register write (not the ioeventfd). */
 void vdev_kick(struct vdev *vd, unsigned q);
 /* Device config space (5.1.4) as bytes, for transport reads. */

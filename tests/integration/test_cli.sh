@@ -33,7 +33,6 @@ printf '# a config file\nvdev virtio-net name ok1\n\nvdev virtio-net name ok2 ma
 refused "bad config line names file:line and word" "bad.cfg:4.*mac|mac.*bad.cfg:4" --config "$RUN/bad.cfg"
 refused "missing config file" "nope.cfg" --config "$RUN/nope.cfg"
 refused "intr without loc" "intr without loc" vdev virtio-net intr 41
-refused "not yet supported vhost-user is refused clearly" "vhost-user.*not supported" vdev virtio-net vhost-user "$RUN/vu.sock"
 
 "$HOST" --help >"$RUN/help" 2>&1
 check "--help prints usage and exits 0" grep -q "peerfeats" "$RUN/help"
