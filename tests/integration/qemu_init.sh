@@ -1,0 +1,69 @@
+#!/bin/busybox sh
+# /init of the vhost-user tests' Linux guests (copied into the initramfs
+# by qemu_lib.sh).  Loads the virtio modules, brings eth0 up with its
+# link-local IPv6 address only, runs the job named on the kernel command
+# line and powers off.  Lines starting "VT-" are read by the test:
+#   vt_mode=frames vt_a1=MAC vt_a2=N  lx_frames: N pings to MAC (our
+#                                     vnet-guest pongs), then answers N
+#   vt_mode=iperf-server              answers ping, serves one iperf3 run
+#   vt_mode=iperf-client vt_a1=ADDR   pings ADDR, then iperf3 to it
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/sbin /usr/bin
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio failover net_failover virtio_net; do
+	insmod /lib/modules/$m.ko || echo "VT-WARN insmod $m failed"
+done
+for a in $(cat /proc/cmdline); do
+	case $a in vt_*=*) export "$a" ;; esac
+done
+
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -e /sys/class/net/eth0 ]; then
+	echo "VT-RESULT fail no eth0"
+	poweroff -f
+fi
+echo "VT-DRIVER $(cat /sys/class/net/eth0/device/features 2>/dev/null) $(basename "$(readlink /sys/class/net/eth0/device/driver)")"
+ip link set lo up
+# No duplicate address detection: the address is usable at once.
+echo 0 >/proc/sys/net/ipv6/conf/eth0/accept_dad
+ip link set eth0 up
+i=0
+while ! ip -6 addr show dev eth0 | grep -q fe80 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+echo "VT-READY $(ip -6 addr show dev eth0 | sed -n 's/.*inet6 \(fe80[^ ]*\).*/\1/p')"
+
+case $vt_mode in
+frames)
+	lx_frames eth0 ping "$vt_a1" "$vt_a2"
+	echo "VT-PING rc=$?"
+	echo "VT-PONG-START"
+	lx_frames eth0 pong "$vt_a2"
+	echo "VT-PONG rc=$?"
+	;;
+iperf-server)
+	echo "VT-SERVER-START"
+	iperf3 -s -1 >/tmp/iperf.out 2>&1
+	rc=$?
+	echo "VT-IPERF-SERVER rc=$rc"
+	;;
+iperf-client)
+	i=0
+	until ping -c 1 -W 1 "$vt_a1%eth0" >/dev/null 2>&1 || [ $i -ge 30 ]; do i=$((i + 1)); done
+	ping -c 5 -W 2 "$vt_a1%eth0" >/tmp/ping.out 2>&1
+	echo "VT-PING rc=$? $(grep -o '[0-9]* packets received' /tmp/ping.out)"
+	i=0
+	until iperf3 -c "$vt_a1%eth0" -t 2 -f m >/tmp/iperf.out 2>&1 || [ $i -ge 10 ]; do
+		sleep 1; i=$((i + 1))
+	done
+	echo "VT-IPERF rc=$? $(grep receiver /tmp/iperf.out)"
+	;;
+*)
+	echo "VT-RESULT fail unknown mode '$vt_mode'"
+	;;
+esac
+echo "VT-STATS $(cat /sys/class/net/eth0/statistics/rx_packets) rx $(cat /sys/class/net/eth0/statistics/tx_packets) tx"
+echo "VT-DONE"
+poweroff -f

@@ -1,0 +1,117 @@
+#!/bin/sh
+# Linux guests in QEMU (TCG) drive vdevs served as vhost-user backends.
+#  1. A Linux guest on a vhost-user vdev whose peer is our vnet-guest on
+#     another vnet-host: our test frames both ways (Linux pings, our
+#     guest pongs; our guest pings, Linux pongs), every byte checked.
+#  2. Two Linux guests linked as peers through two vnet-hosts: ping and
+#     iperf3 over link-local IPv6, for virtio-pci modern (split),
+#     packed=on, disable-modern=on (legacy) and microvm's virtio-mmio.
+#     The same two vnet-hosts serve every variant: each QEMU that goes
+#     away and the next that comes is a frontend reconnect.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/qemu_lib.sh"
+
+if ! qemu_prepare; then
+	skip "Linux guests in QEMU: $QEMU_SKIP"
+	exit 0
+fi
+it_setup
+T0=$(date +%s)
+N=20
+
+# ---- 1. Linux guest <-> vnet-guest ---------------------------------------
+MAC_L=52:54:00:00:06:0a
+MAC_G=52:54:00:00:06:0b
+it_bg host_vm1 "$HOST" --system vm1 vdev virtio-net name a mac $MAC_L \
+	peer "$(node vm2 b)" vhost-user "$RUN/vu1.sock"
+start_host vm2 b mac $MAC_G peer "$(node vm1 a)"
+wait_for "$RUN/vu1.sock" 5
+if ! wait_log host_vm1 "link up" 5; then
+	notok "the vhost-user vdev's peer link did not come up: $(cat "$RUN/host_vm1.log")"
+	exit 1
+fi
+it_bg pong "$GUEST" --socket "$(sock vm2 b)" pong --count $N --timeout 120
+t=$(date +%s)
+qemu_start lx1 "$RUN/vu1.sock" $MAC_L modern frames $MAC_G $N
+if qemu_wait lx1 "VT-PING rc=" 120 && grep -q "VT-PING rc=0" "$RUN/lx1.log"; then
+	ok "Linux virtio-net (pci modern, split) sent $N of our PING frames over vhost-user and the peer link; all $N PONGs came back intact ($(grep -o 'lx_frames: sent.*' "$RUN/lx1.log"), $(( $(date +%s) - t )) s from boot)"
+else
+	notok "Linux -> vnet-guest frames: $(grep -a 'VT-\|lx_frames\|virtio' "$RUN/lx1.log" | tail -20) $(cat "$RUN/pong.log")"
+fi
+wait "$PID_pong"
+if qemu_wait lx1 "VT-PONG-START" 30; then
+	sleep 1
+	"$GUEST" --socket "$(sock vm2 b)" ping --count $N --timeout 20 $MAC_L >"$RUN/ping" 2>&1
+	prc=$?
+	qemu_wait lx1 "VT-DONE" 60
+	if [ $prc -eq 0 ] && [ "$(field "$RUN/ping" received)" = $N ] && [ "$(field "$RUN/ping" corrupted)" = 0 ] &&
+	   grep -q "VT-PONG rc=0" "$RUN/lx1.log"; then
+		ok "our vnet-guest's $N PINGs reached the Linux guest, which answered all of them intact (rtt_us $(field "$RUN/ping" rtt_us))"
+	else
+		notok "vnet-guest -> Linux frames: ping exit $prc: $(cat "$RUN/ping") $(grep -a 'VT-\|lx_frames' "$RUN/lx1.log" | tail -5)"
+	fi
+else
+	notok "the Linux guest never started answering: $(tail -20 "$RUN/lx1.log")"
+fi
+qemu_end lx1
+if grep -q "vhost-user frontend gone" "$RUN/host_vm1.log"; then
+	ok "QEMU's leaving reset the vhost-user vdev, which listens again"
+else
+	notok "no frontend disconnect seen: $(grep -v debug "$RUN/host_vm1.log" | tail -5)"
+fi
+it_stop_pid "$PID_host_vm1"
+it_stop_pid "$PID_host_vm2"
+T1=$(date +%s)
+
+# ---- 2. two Linux guests, peers through two vnet-hosts ----------------------
+MAC_A=52:54:00:00:06:1a
+MAC_B=52:54:00:00:06:1b
+LL_A=$(mac_ll6 $MAC_A)
+it_bg host_vm3 "$HOST" --system vm3 vdev virtio-net name c mac $MAC_A \
+	peer "$(node vm4 d)" vhost-user "$RUN/vu3.sock"
+it_bg host_vm4 "$HOST" --system vm4 vdev virtio-net name d mac $MAC_B \
+	peer "$(node vm3 c)" vhost-user "$RUN/vu4.sock"
+wait_for "$RUN/vu3.sock" 5 && wait_for "$RUN/vu4.sock" 5
+if ! wait_log host_vm3 "link up" 5; then
+	notok "the two vhost-user vdevs did not link: $(cat "$RUN/host_vm3.log" "$RUN/host_vm4.log")"
+	exit 1
+fi
+
+for var in ${VHOST_QEMU_VARIANTS:-modern packed legacy mmio}; do
+	t=$(date +%s)
+	qemu_start srv_$var "$RUN/vu3.sock" $MAC_A $var iperf-server
+	qemu_start cli_$var "$RUN/vu4.sock" $MAC_B $var iperf-client "$LL_A"
+	qemu_wait cli_$var "VT-DONE" 140
+	qemu_wait srv_$var "VT-DONE" 20
+	drv=$(sed -n 's/^VT-DRIVER \(.*\)/\1/p' "$RUN/cli_$var.log" | head -n 1)
+	pl=$(sed -n 's/^VT-PING rc=\([0-9]*\) \([0-9]*\) packets received.*/\1 \2/p' "$RUN/cli_$var.log")
+	ip=$(sed -n 's/^VT-IPERF .* \([0-9.]* Mbits\/sec\).*receiver.*/\1/p' "$RUN/cli_$var.log")
+	if [ "$pl" = "0 5" ]; then
+		ok "$var: two Linux guests ping each other through two vhost-user vdevs and their peer link (5 of 5)"
+	else
+		notok "$var: ping: $(grep -a 'VT-\|virtio\|error' "$RUN/cli_$var.log" | tail -15) // $(grep -a 'VT-' "$RUN/srv_$var.log" | tail -5)"
+	fi
+	if [ -n "$ip" ] && grep -q "VT-IPERF-SERVER rc=0" "$RUN/srv_$var.log"; then
+		ok "$var: iperf3 between the two Linux guests: $ip ($(( $(date +%s) - t )) s for both boots and runs)"
+	else
+		notok "$var: iperf3: $(grep -a 'VT-' "$RUN/cli_$var.log" | tail -5) // $(grep -a 'VT-' "$RUN/srv_$var.log" | tail -5)"
+	fi
+	case $var in
+	packed) want=packed ;;
+	*) want=split ;;
+	esac
+	if grep 'rings started' "$RUN/host_vm4.log" | tail -n 1 | grep -q "rings started ($want"; then
+		ok "$var: the vdev ran $want rings (driver features: ${drv:-?})"
+	else
+		notok "$var: expected $want rings: $(grep 'rings started' "$RUN/host_vm4.log" | tail -2)"
+	fi
+	qemu_end cli_$var
+	qemu_end srv_$var
+done
+it_stop_pid "$PID_host_vm3"
+it_stop_pid "$PID_host_vm4"
+T2=$(date +%s)
+echo "# timing: Linux guest <-> vnet-guest $((T1 - T0)) s; two Linux guests, all variants $((T2 - T1)) s"
+it_check_clean "after every QEMU and vnet-host stopped"
+exit $IT_FAILED
