@@ -280,7 +280,10 @@ void vdev_queue_enable(struct vdev *vd, unsigned q)
 	if (vq->enabled)
 		return;
 	/* 2.7: split sizes are powers of two; 2.8: packed sizes need not be. */
-	if (size == 0 || size > VDEV_QUEUE_MAX || (!packed && (size & (size - 1)))) {
+	/* A vfio-user driver may pick at most the size we offered (4.1.4.3);
+	 * a vhost-user frontend chose its own, up to our limit. */
+	if (size == 0 || size > (vd->opts && vd->opts->has_vhost_user ? VDEV_QUEUE_LIMIT : VDEV_QUEUE_MAX) ||
+	    (!packed && (size & (size - 1)))) {
 		snprintf(why, sizeof(why), "queue %u: bad size %u", q, size);
 		vdev_set_needs_reset(vd, why);
 		return;
@@ -446,8 +449,8 @@ int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
 		queue_stop(&vd->q[i]);
 	}
 	vd->tx_resched = vd->rx_resched = -1;
-	vd->chain_bufs = calloc(VDEV_QUEUE_MAX * 2u, sizeof(*vd->chain_bufs));
-	vd->mrg_chains = calloc(VDEV_QUEUE_MAX, sizeof(*vd->mrg_chains));
+	vd->chain_bufs = calloc(VDEV_QUEUE_LIMIT * 2u, sizeof(*vd->chain_bufs));
+	vd->mrg_chains = calloc(VDEV_QUEUE_LIMIT, sizeof(*vd->mrg_chains));
 	vd->offload = calloc(1, sizeof(*vd->offload));
 	if (!vd->chain_bufs || !vd->mrg_chains || !vd->offload ||
 	    net_offload_init(vd->offload) < 0) {

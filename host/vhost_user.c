@@ -421,9 +421,9 @@ static int h_vring_num(struct vhu_ctx *c)
 
 	if (q < 0)
 		return q;
-	if (n == 0 || n > VDEV_QUEUE_MAX) {
+	if (n == 0 || n > VDEV_QUEUE_LIMIT) {
 		log_rl(LOG_WARN, "%s: vhost-user SET_VRING_NUM %u for ring %d (1..%u)",
-		       c->vu->vd->name, n, q, VDEV_QUEUE_MAX);
+		       c->vu->vd->name, n, q, VDEV_QUEUE_LIMIT);
 		return -EINVAL;
 	}
 	if (c->vu->running)
