@@ -585,6 +585,7 @@ static int h_set_mtu(struct vhu_ctx *c)
 		return -EINVAL;
 	}
 	c->vu->vd->cfg.mtu = (uint16_t)mtu;
+	log_info("%s: vhost-user frontend set the MTU %u", c->vu->vd->name, (unsigned)mtu);
 	return 0;
 }
 

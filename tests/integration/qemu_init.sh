@@ -26,7 +26,7 @@ if [ ! -e /sys/class/net/eth0 ]; then
 	echo "VT-RESULT fail no eth0"
 	poweroff -f
 fi
-echo "VT-DRIVER $(cat /sys/class/net/eth0/device/features 2>/dev/null) $(basename "$(readlink /sys/class/net/eth0/device/driver)")"
+echo "VT-DRIVER $(cat /sys/class/net/eth0/device/features 2>/dev/null) $(basename "$(readlink /sys/class/net/eth0/device/driver)") mtu $(cat /sys/class/net/eth0/mtu)"
 ip link set lo up
 # No duplicate address detection: the address is usable at once.
 echo 0 >/proc/sys/net/ipv6/conf/eth0/accept_dad

@@ -11,7 +11,8 @@
 # qemu_start NAME SOCK MAC VARIANT MODE [A1 [A2]]: boots a guest on the
 # vhost-user socket SOCK in the background (log $RUN/NAME.log), bounded by
 # a timeout.  VARIANT: modern (virtio-pci 1.x, split), packed, legacy
-# (disable-modern=on), mmio (microvm, virtio-mmio).  MODE, A1 and A2 are
+# (disable-modern=on), mmio (microvm, virtio-mmio), offload (modern with
+# host_mtu=9000, for vdevs with offloads in peerfeats).  MODE, A1 and A2 are
 # handed to the guest's /init on the kernel command line (vt_mode=...;
 # see qemu_init.sh).
 
@@ -104,6 +105,7 @@ qemu_start() { # NAME SOCK MAC VARIANT MODE [A1 [A2]]
 	modern) dev="$dev,disable-legacy=on" ;;
 	packed) dev="$dev,disable-legacy=on,packed=on" ;;
 	legacy) dev="$dev,disable-modern=on" ;;
+	offload) dev="$dev,disable-legacy=on,host_mtu=9000" ;;
 	mmio)
 		machine="microvm,pit=on,pic=on,rtc=on"
 		dev="virtio-net-device,netdev=n0,mac=$qmac"
