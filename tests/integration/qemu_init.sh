@@ -4,7 +4,8 @@
 # link-local IPv6 address only, runs the job named on the kernel command
 # line and powers off.  Lines starting "VT-" are read by the test:
 #   vt_mode=frames vt_a1=MAC vt_a2=N  lx_frames: N pings to MAC (our
-#                                     vnet-guest pongs), then answers N
+#                                     vnet-guest pongs), then answers N,
+#                                     reloads virtio_net, N pings again
 #   vt_mode=iperf-server              answers ping, serves one iperf3 run
 #   vt_mode=iperf-client vt_a1=ADDR   pings ADDR, then iperf3 to it
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/sbin /usr/bin
@@ -42,6 +43,16 @@ frames)
 	echo "VT-PONG-START"
 	lx_frames eth0 pong "$vt_a2"
 	echo "VT-PONG rc=$?"
+	# Driver reset: the frontend stops the rings (GET_VRING_BASE) and
+	# starts them anew on the same connection.
+	rmmod virtio_net
+	insmod /lib/modules/virtio_net.ko
+	i=0
+	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	ip link set eth0 up
+	echo "VT-RELOADED"
+	lx_frames eth0 ping "$vt_a1" "$vt_a2"
+	echo "VT-PING2 rc=$?"
 	;;
 iperf-server)
 	echo "VT-SERVER-START"

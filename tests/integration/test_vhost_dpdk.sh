@@ -118,6 +118,11 @@ fi
 
 it_stop_pid "$PID_host_vm1"
 it_stop_pid "$PID_host_vm2"
+if grep -q "bad-frame 0 .*needs-reset 0" "$RUN/host_vm1.log"; then
+	ok "the vhost-user vdev counted no bad frame from testpmd and never needed a reset"
+else
+	notok "vhost-user vdev counters: $(grep 'stats' "$RUN/host_vm1.log")"
+fi
 if [ ! -e "$VU" ]; then ok "the vhost-user socket is removed at exit"; else notok "$VU left behind"; fi
 it_check_clean "after testpmd and both hosts stopped"
 exit $IT_FAILED

@@ -44,7 +44,7 @@ if qemu_wait lx1 "VT-PONG-START" 30; then
 	sleep 1
 	"$GUEST" --socket "$(sock vm2 b)" ping --count $N --timeout 20 $MAC_L >"$RUN/ping" 2>&1
 	prc=$?
-	qemu_wait lx1 "VT-DONE" 60
+	qemu_wait lx1 "VT-PONG rc=" 30
 	if [ $prc -eq 0 ] && [ "$(field "$RUN/ping" received)" = $N ] && [ "$(field "$RUN/ping" corrupted)" = 0 ] &&
 	   grep -q "VT-PONG rc=0" "$RUN/lx1.log"; then
 		ok "our vnet-guest's $N PINGs reached the Linux guest, which answered all of them intact (rtt_us $(field "$RUN/ping" rtt_us))"
@@ -54,6 +54,15 @@ if qemu_wait lx1 "VT-PONG-START" 30; then
 else
 	notok "the Linux guest never started answering: $(tail -20 "$RUN/lx1.log")"
 fi
+it_bg pong2 "$GUEST" --socket "$(sock vm2 b)" pong --count $N --timeout 120
+if qemu_wait lx1 "VT-PING2 rc=" 60 && grep -q "VT-PING2 rc=0" "$RUN/lx1.log" &&
+   [ "$(grep -c 'rings started' "$RUN/host_vm1.log")" -ge 2 ] && grep -q "rings stopped" "$RUN/host_vm1.log"; then
+	ok "after the Linux driver was reloaded (rings stopped and started again on the same connection) $N more PINGs came back intact"
+else
+	notok "after a driver reload: $(grep -a 'VT-\|lx_frames' "$RUN/lx1.log" | tail -6) $(grep 'rings' "$RUN/host_vm1.log")"
+fi
+wait "$PID_pong2"
+qemu_wait lx1 "VT-DONE" 30
 qemu_end lx1
 if grep -q "vhost-user frontend gone" "$RUN/host_vm1.log"; then
 	ok "QEMU's leaving reset the vhost-user vdev, which listens again"
@@ -62,6 +71,11 @@ else
 fi
 it_stop_pid "$PID_host_vm1"
 it_stop_pid "$PID_host_vm2"
+if grep -q "bad-frame 0 .*needs-reset 0" "$RUN/host_vm1.log"; then
+	ok "the vhost-user vdev counted no bad frame and never needed a reset"
+else
+	notok "vhost-user vdev counters: $(grep 'stats' "$RUN/host_vm1.log")"
+fi
 T1=$(date +%s)
 
 # ---- 2. two Linux guests, peers through two vnet-hosts ----------------------
@@ -123,6 +137,12 @@ pair_run() {
 	done
 	it_stop_pid "$(eval echo \$PID_host_$sa)"
 	it_stop_pid "$(eval echo \$PID_host_$sb)"
+	if grep -q "bad-frame 0 .*needs-reset 0" "$RUN/host_$sa.log" &&
+	   grep -q "bad-frame 0 .*needs-reset 0" "$RUN/host_$sb.log"; then
+		ok "peerfeats $pf: both vhost-user vdevs counted no bad frame and never needed a reset"
+	else
+		notok "peerfeats $pf: vdev counters: $(grep -h 'stats' "$RUN/host_$sa.log" "$RUN/host_$sb.log")"
+	fi
 }
 
 MAC_A=52:54:00:00:06:1a
