@@ -359,6 +359,22 @@ static int h_set_features(struct vhu_ctx *c)
 	return 0;
 }
 
+/* Touching a page past the end of a mapped file is SIGBUS: a region must
+ * lie inside its file as it is now (memfd and hugetlbfs files are
+ * regular files). */
+static int check_region_fd(int fd, const struct vhu_region *r)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    r->mmap_offset > (uint64_t)st.st_size ||
+	    r->size > (uint64_t)st.st_size - r->mmap_offset)
+		return -EINVAL;
+	return 0;
+}
+
 static int h_set_mem_table(struct vhu_ctx *c)
 {
 	struct vhost_user *vu = c->vu;
@@ -372,9 +388,10 @@ static int h_set_mem_table(struct vhu_ctx *c)
 
 		if (r->size == 0 || r->gpa + r->size < r->gpa ||
 		    r->uaddr + r->size < r->uaddr || r->mmap_offset + r->size < r->mmap_offset ||
-		    (r->mmap_offset & 4095)) {
+		    (r->mmap_offset & 4095) || check_region_fd(c->m->fds[i], r) < 0) {
 			log_rl(LOG_WARN, "%s: vhost-user SET_MEM_TABLE region %u: bad range "
-			       "(gpa 0x%" PRIx64 " size 0x%" PRIx64 " offset 0x%" PRIx64 ")",
+			       "(gpa 0x%" PRIx64 " size 0x%" PRIx64 " offset 0x%" PRIx64
+			       ", or not inside its file)",
 			       vd->name, i, r->gpa, r->size, r->mmap_offset);
 			return -EINVAL;
 		}

@@ -414,6 +414,12 @@ static void test_backend_refuses_hostile_requests(void **state)
 	mem.regions[0] = (struct vhu_region){ .gpa = 0, .size = RAM_SIZE, .uaddr = RAM_UADDR,
 					      .mmap_offset = 100 };
 	assert_int_not_equal(fe_ack(b->fe, VHU_SET_MEM_TABLE, &mem, 8 + 32, &b->memfd, 1), 0);
+	/* A region larger than its file (touching it would be SIGBUS), and
+	 * an fd that is no file at all. */
+	mem.regions[0] = (struct vhu_region){ .gpa = 0, .size = 2 * RAM_SIZE, .uaddr = RAM_UADDR };
+	assert_int_not_equal(fe_ack(b->fe, VHU_SET_MEM_TABLE, &mem, 8 + 32, &b->memfd, 1), 0);
+	mem.regions[0].size = 4096;
+	assert_int_not_equal(fe_ack(b->fe, VHU_SET_MEM_TABLE, &mem, 8 + 32, &efd, 1), 0);
 	/* An unknown request is answered with an error, and we keep serving. */
 	assert_int_not_equal(fe_ack(b->fe, 99, NULL, 0, NULL, 0), 0);
 	assert_true(fe_get_u64(b->fe, VHU_GET_FEATURES) & VIRTIO_BIT(VIRTIO_F_VERSION_1));
