@@ -755,6 +755,14 @@ static void conn_event(struct ev_handler *h, uint32_t events)
 		rc = dispatch(&c);
 	}
 	vhu_msg_close_fds(m);	/* whatever a handler did not take */
+	if (!c.has_reply && has_own_reply(m->hdr.request)) {
+		/* A GET_* we do not serve (its protocol feature was not
+		 * offered): the frontend waits for an answer, so give a zero
+		 * rather than leave it hanging. */
+		c.out.u64 = 0;
+		c.out_len = sizeof(uint64_t);
+		c.has_reply = true;
+	}
 	if (c.has_reply) {
 		if (vhu_msg_reply(vu->conn_fd, m, &c.out, c.out_len) < 0) {
 			conn_close(vu, "reply failed");
