@@ -522,6 +522,7 @@ void vdev_destroy(struct vdev *vd)
 		if (vd->q[i].kick_fd >= 0) {
 			ev_del(vd->ev, &vd->q[i].kick_h);
 			close(vd->q[i].kick_fd);
+			vd->q[i].kick_fd = -1;	/* a vhost-user transport resets them too */
 		}
 	}
 	if (vd->t)

@@ -537,9 +537,12 @@ static int h_vring_fd(struct vhu_ctx *c)
 		if (vu->running)
 			rings_stop(vu);
 		/* Without a kick fd the ring would be polled; we need one. */
-		vdev_queue_set_kick_fd(vu->vd, (unsigned)q, fd);
+		if (vdev_queue_set_kick_fd(vu->vd, (unsigned)q, fd) < 0)
+			fd = -1;	/* closed by the vdev */
 		vu->ring[q].kick_fd = fd;
 		vu->ring[q].kick_set = fd >= 0;
+		if (fd < 0)
+			return -EBADF;
 		rings_try_start(vu);
 		break;
 	case VHU_SET_VRING_CALL:

@@ -317,12 +317,14 @@ static int be_teardown(void **state)
 	uint64_t one = 1;
 	char sys[96];
 
-	close(b->fe);
+	/* The vdev goes away with its frontend still connected (and, after
+	 * some tests, its rings running): a host stopping under a VMM. */
 	assert_int_equal(write(b->stop_fd, &one, sizeof(one)), sizeof(one));
 	pthread_join(b->thr, NULL);
 	ev_del(b->ev, &b->stop_h);
 	close(b->stop_fd);
 	vdev_destroy(b->vd);
+	close(b->fe);
 	evloop_free(b->ev);
 	munmap(b->ram, RAM_SIZE);
 	close(b->memfd);
@@ -487,6 +489,16 @@ static void test_backend_starts_and_stops_rings(void **state)
 	assert_false(vdev_running(b->vd));
 }
 
+/* Rings left running: the teardown destroys the vdev under them. */
+static void test_backend_destroy_while_running(void **state)
+{
+	struct be *b = *state;
+
+	negotiate(b, VIRTIO_BIT(VIRTIO_F_RING_PACKED));
+	start_rings(b, 0, true);
+	assert_int_equal(b->vd->q[1].vq.layout, VQ_PACKED);
+}
+
 static void test_backend_ring_outside_memory_table(void **state)
 {
 	struct be *b = *state;
@@ -577,6 +589,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backend_refuses_hostile_requests, be_setup,
 						be_teardown),
 		cmocka_unit_test_setup_teardown(test_backend_starts_and_stops_rings, be_setup,
+						be_teardown),
+		cmocka_unit_test_setup_teardown(test_backend_destroy_while_running, be_setup,
 						be_teardown),
 		cmocka_unit_test_setup_teardown(test_backend_ring_outside_memory_table, be_setup,
 						be_teardown),
