@@ -11,7 +11,8 @@
 # qemu_start NAME SOCK MAC VARIANT MODE [A1 [A2]]: boots a guest on the
 # vhost-user socket SOCK in the background (log $RUN/NAME.log), bounded by
 # a timeout.  VARIANT: modern (virtio-pci 1.x, split), packed, legacy
-# (disable-modern=on), mmio (microvm, virtio-mmio), offload (modern with
+# (disable-modern=on), mmio (microvm, legacy virtio-mmio, QEMU's default),
+# mmio2 (microvm, virtio-mmio version 2), offload (modern with
 # host_mtu=9000, for vdevs with offloads in peerfeats).  MODE, A1 and A2 are
 # handed to the guest's /init on the kernel command line (vt_mode=...;
 # see qemu_init.sh).
@@ -106,18 +107,21 @@ qemu_start() { # NAME SOCK MAC VARIANT MODE [A1 [A2]]
 	packed) dev="$dev,disable-legacy=on,packed=on" ;;
 	legacy) dev="$dev,disable-modern=on" ;;
 	offload) dev="$dev,disable-legacy=on,host_mtu=9000" ;;
-	mmio)
+	mmio|mmio2)
 		machine="microvm,pit=on,pic=on,rtc=on"
 		dev="virtio-net-device,netdev=n0,mac=$qmac"
 		qappend="$qappend tsc_early_khz=$(qemu_tsc_khz)"
 		;;
 	esac
+	qextra=""
+	# QEMU's virtio-mmio is version 1 (legacy) unless told otherwise.
+	[ "$qvar" = mmio2 ] && qextra="-global virtio-mmio.force-legacy=false"
 	it_bg "$qn" timeout -k 5 "$QEMU_TIMEOUT" "$QEMU_BIN" -M "$machine" -accel tcg -m 256 -smp 1 \
 		-nodefaults -no-user-config -display none -serial stdio -monitor none -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" -append "$qappend" \
 		-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
 		-chardev "socket,id=c0,path=$qsock" -netdev vhost-user,id=n0,chardev=c0 \
-		-device "$dev" </dev/null
+		-device "$dev" $qextra </dev/null
 }
 
 # qemu_wait NAME PATTERN SECONDS: wait for the guest's serial output.

@@ -5,7 +5,8 @@
 #     guest pongs; our guest pings, Linux pongs), every byte checked.
 #  2. Two Linux guests linked as peers through two vnet-hosts: ping and
 #     iperf3 over link-local IPv6, for virtio-pci modern (split),
-#     packed=on, disable-modern=on (legacy) and microvm's virtio-mmio.
+#     packed=on, disable-modern=on (legacy) and microvm's virtio-mmio
+#     (version 1, QEMU's default, and version 2); then with offloads.
 #     The same two vnet-hosts serve every variant: each QEMU that goes
 #     away and the next that comes is a frontend reconnect.
 set -u
@@ -116,10 +117,17 @@ pair_run() {
 		packed) want=packed ;;
 		*) want=split ;;
 		esac
-		if grep 'rings started' "$RUN/host_$sb.log" | tail -n 1 | grep -q "rings started ($want"; then
-			ok "$var: the vdev ran $want rings (Linux driver features: ${drv:-?})"
+		# VERSION_1 (bit 32; Linux's string is bit 0 first) only for
+		# the modern interfaces.
+		case $var in
+		legacy|mmio) v1=0 iface="legacy interface" ;;
+		*) v1=1 iface="VERSION_1" ;;
+		esac
+		if grep 'rings started' "$RUN/host_$sb.log" | tail -n 1 | grep -q "rings started ($want" &&
+		   [ "$(echo "$drv" | cut -c33)" = $v1 ]; then
+			ok "$var: the vdev ran $want rings, $iface (Linux driver features: ${drv:-?})"
 		else
-			notok "$var: expected $want rings: $(grep 'rings started' "$RUN/host_$sb.log" | tail -2)"
+			notok "$var: expected $want rings and VERSION_1=$v1: '$drv' $(grep 'rings started' "$RUN/host_$sb.log" | tail -2)"
 		fi
 		if [ "$var" = offload ]; then
 			# Linux's features string is bit 0 first: CSUM (0), GUEST_CSUM
@@ -148,7 +156,7 @@ pair_run() {
 MAC_A=52:54:00:00:06:1a
 MAC_B=52:54:00:00:06:1b
 LL_A=$(mac_ll6 $MAC_A)
-pair_run vm3 vm4 0x0 ${VHOST_QEMU_VARIANTS:-modern packed legacy mmio}
+pair_run vm3 vm4 0x0 ${VHOST_QEMU_VARIANTS:-modern packed legacy mmio mmio2}
 # The offloads peerfeats allows reach a real driver: checksum offload and
 # TSO negotiated by Linux, GSO frames across the link, a jumbo MTU.
 [ -n "${VHOST_QEMU_VARIANTS:-}" ] || pair_run vm5 vm6 0x7fc3 offload
