@@ -837,10 +837,24 @@ int vhost_user_create(struct transport **out, struct vdev *vd)
 		free(vu);
 		return rc;
 	}
-	/* A socket left by a process that died is stale; anything else at
-	 * that path is not ours to remove. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	/* A socket left by a process that died is stale; one that someone
+	 * still listens on, or anything else at that path, is not ours. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool live = probe >= 0 &&
+			    connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+		if (probe >= 0)
+			close(probe);
+		if (live) {
+			log_err("%s: vhost-user socket %s is in use by a running backend",
+				vd->name, path);
+			close(vu->listen_fd);
+			free(vu);
+			return -EADDRINUSE;
+		}
 		unlink(path);
+	}
 	if (bind(vu->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    chmod(path, 0600) < 0 || listen(vu->listen_fd, 4) < 0) {
 		rc = -errno;
