@@ -6,6 +6,8 @@
 #   vt_mode=frames vt_a1=MAC vt_a2=N  lx_frames: N pings to MAC (our
 #                                     vnet-guest pongs), then answers N,
 #                                     reloads virtio_net, N pings again
+#   vt_mode=frames-loop vt_a1=MAC vt_a2=N  rounds of N pings: until a
+#                                     success, a failure, a success again
 #   vt_mode=iperf-server              answers ping, serves one iperf3 run
 #   vt_mode=iperf-client vt_a1=ADDR   pings ADDR, then iperf3 to it
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/sbin /usr/bin
@@ -53,6 +55,24 @@ frames)
 	echo "VT-RELOADED"
 	lx_frames eth0 ping "$vt_a1" "$vt_a2"
 	echo "VT-PING2 rc=$?"
+	;;
+frames-loop)
+	# Rounds of N pings until one succeeded, later ones failed (the
+	# backend went away) and one succeeded again (it came back).
+	phase=0 r=0
+	while [ $r -lt 80 ] && [ $phase -lt 3 ]; do
+		lx_frames eth0 ping "$vt_a1" "$vt_a2" >/tmp/lx.out 2>&1
+		rc=$?
+		echo "VT-ROUND $r rc=$rc"
+		case $phase$rc in
+		00) phase=1 ;;
+		1[1-9]) phase=2 ;;
+		20) phase=3 ;;
+		esac
+		r=$((r + 1))
+		[ $rc -eq 0 ] || sleep 1
+	done
+	echo "VT-LOOP phase=$phase"
 	;;
 iperf-server)
 	echo "VT-SERVER-START"

@@ -21,6 +21,7 @@ QEMU_BIN=$(command -v qemu-system-x86_64 2>/dev/null || true)
 QEMU_CACHE=${QEMU_CACHE:-$BUILD/vhost-cache}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-150}
 QEMU_SKIP=""
+QEMU_CHARDEV_OPTS=""	# e.g. ",reconnect=1": QEMU redials a backend that went away
 # Load order matters: these are modules in Debian's cloud kernel.
 QEMU_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio failover net_failover virtio_net"
 
@@ -120,7 +121,7 @@ qemu_start() { # NAME SOCK MAC VARIANT MODE [A1 [A2]]
 		-nodefaults -no-user-config -display none -serial stdio -monitor none -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" -append "$qappend" \
 		-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
-		-chardev "socket,id=c0,path=$qsock" -netdev vhost-user,id=n0,chardev=c0 \
+		-chardev "socket,id=c0,path=$qsock$QEMU_CHARDEV_OPTS" -netdev vhost-user,id=n0,chardev=c0 \
 		-device "$dev" $qextra </dev/null
 }
 

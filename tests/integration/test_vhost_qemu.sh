@@ -71,12 +71,43 @@ else
 	notok "no frontend disconnect seen: $(grep -v debug "$RUN/host_vm1.log" | tail -5)"
 fi
 it_stop_pid "$PID_host_vm1"
-it_stop_pid "$PID_host_vm2"
 if grep -q "bad-frame 0 .*needs-reset 0" "$RUN/host_vm1.log"; then
 	ok "the vhost-user vdev counted no bad frame and never needed a reset"
 else
 	notok "vhost-user vdev counters: $(grep 'stats' "$RUN/host_vm1.log")"
 fi
+
+# ---- 1b. the backend goes away under a running QEMU and comes back --------
+# QEMU (chardev reconnect=1) redials; the rings restart where the guest's
+# used ring says, and frames flow again without the guest noticing more
+# than a link blip.
+it_bg pong3 "$GUEST" --socket "$(sock vm2 b)" pong --count 100000 --timeout 60
+it_bg host_vm1 "$HOST" --system vm1 vdev virtio-net name a mac $MAC_L \
+	peer "$(node vm2 b)" vhost-user "$RUN/vu1.sock"
+wait_for "$RUN/vu1.sock" 5
+wait_log host_vm1 "link up" 5
+QEMU_CHARDEV_OPTS=",reconnect=1"
+qemu_start lx2 "$RUN/vu1.sock" $MAC_L modern frames-loop $MAC_G 5
+QEMU_CHARDEV_OPTS=""
+if qemu_wait lx2 "VT-ROUND [0-9]* rc=0" 90; then
+	it_stop_pid "$PID_host_vm1"
+	sleep 2
+	it_bg host_vm1b "$HOST" --system vm1 vdev virtio-net name a mac $MAC_L \
+		peer "$(node vm2 b)" vhost-user "$RUN/vu1.sock"
+	if qemu_wait lx2 "VT-LOOP" 120 && grep -q "VT-LOOP phase=3" "$RUN/lx2.log" &&
+	   grep -q "rings started" "$RUN/host_vm1b.log"; then
+		ok "vnet-host restarted under a running QEMU: QEMU reconnected, the rings restarted and frames flow again ($(grep -c 'VT-ROUND' "$RUN/lx2.log") rounds)"
+	else
+		notok "backend restart: $(grep -a 'VT-' "$RUN/lx2.log" | tail -8) // $(grep -v debug "$RUN/host_vm1b.log" | tail -10)"
+	fi
+	it_stop_pid "$PID_host_vm1b"
+else
+	notok "backend restart: no first round: $(grep -a 'VT-\|vhost' "$RUN/lx2.log" | tail -8)"
+	it_stop_pid "$PID_host_vm1"
+fi
+qemu_end lx2
+it_stop_pid "$PID_pong3"
+it_stop_pid "$PID_host_vm2"
 T1=$(date +%s)
 
 # ---- 2. two Linux guests, peers through two vnet-hosts ----------------------
