@@ -152,13 +152,17 @@ static void vhu_destroy(struct transport *t)
 {
 	struct vhost_user *vu = of(t);
 
-	if (vu->conn_fd >= 0)
-		conn_close(vu, NULL);
+	/* Stop listening before the frontend sees the connection close: a
+	 * QEMU with reconnect=1 redials at once, and must not reach this
+	 * dying process (it would be dropped mid-handshake, which QEMU 7.2
+	 * does not always recover from), but the next backend. */
 	if (vu->listen_fd >= 0) {
 		ev_del(vu->ev, &vu->listen_h);
 		close(vu->listen_fd);
 		unlink(vu->path);
 	}
+	if (vu->conn_fd >= 0)
+		conn_close(vu, NULL);
 	free(vu);
 }
 
