@@ -53,6 +53,11 @@ frames)
 	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	ip link set eth0 up
 	echo "VT-RELOADED"
+	# Frames sent while the rings restart may be lost: wait until one
+	# round trip works, then count.
+	i=0
+	until lx_frames eth0 ping "$vt_a1" 1 >/dev/null 2>&1 || [ $i -ge 20 ]; do i=$((i + 1)); done
+	echo "VT-WARM tries=$i"
 	lx_frames eth0 ping "$vt_a1" "$vt_a2"
 	echo "VT-PING2 rc=$?"
 	;;

@@ -55,14 +55,14 @@ if qemu_wait lx1 "VT-PONG-START" 30; then
 else
 	notok "the Linux guest never started answering: $(tail -20 "$RUN/lx1.log")"
 fi
-it_bg pong2 "$GUEST" --socket "$(sock vm2 b)" pong --count $N --timeout 120
-if qemu_wait lx1 "VT-PING2 rc=" 60 && grep -q "VT-PING2 rc=0" "$RUN/lx1.log" &&
+it_bg pong2 "$GUEST" --socket "$(sock vm2 b)" pong --timeout 120
+if qemu_wait lx1 "VT-PING2 rc=" 120 && grep -q "VT-PING2 rc=0" "$RUN/lx1.log" &&
    [ "$(grep -c 'rings started' "$RUN/host_vm1.log")" -ge 2 ] && grep -q "rings stopped" "$RUN/host_vm1.log"; then
 	ok "after the Linux driver was reloaded (rings stopped and started again on the same connection) $N more PINGs came back intact"
 else
 	notok "after a driver reload: $(grep -a 'VT-\|lx_frames' "$RUN/lx1.log" | tail -6) $(grep 'rings' "$RUN/host_vm1.log")"
 fi
-wait "$PID_pong2"
+it_stop_pid "$PID_pong2"
 qemu_wait lx1 "VT-DONE" 30
 qemu_end lx1
 if grep -q "vhost-user frontend gone" "$RUN/host_vm1.log"; then
