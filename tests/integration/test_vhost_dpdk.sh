@@ -13,7 +13,7 @@ set -u
 
 TESTPMD=$(command -v dpdk-testpmd 2>/dev/null || true)
 if [ -z "$TESTPMD" ]; then
-	skip "DPDK virtio-user: dpdk-testpmd not found (Debian package dpdk; make deps installs it)"
+	skip "DPDK virtio-user: dpdk-testpmd not found (Debian package dpdk-dev; make deps installs it)"
 	exit 0
 fi
 it_setup
