@@ -34,7 +34,7 @@ CMOCKA_LIBS := -lcmocka
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PACKAGES := build-essential pkg-config liburing-dev libcmocka-dev \
 		libnl-3-dev libnl-route-3-dev iproute2 procps psmisc iperf3 \
-		iputils-ping
+		iputils-ping dpdk-dev qemu-system-x86 busybox-static cpio
 
 COMMON_SRC := $(sort $(shell find common -name '*.c'))
 HOST_SRC := $(sort $(filter-out host/main.c,$(shell find host -name '*.c')))

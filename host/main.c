@@ -224,8 +224,9 @@ static void print_vdev(const struct host_opts *o, const struct vdev *vd)
 	const struct vdev_opts *v = vd->opts;
 	char mac[18];
 
-	printf("vdev %s: %s mac %s vfio-user %s", vd->name, vd->t->ops->name,
-	       opts_format_mac(v->mac, mac), vd->vfio_path);
+	printf("vdev %s: %s mac %s %s %s", vd->name, vd->t->ops->name,
+	       opts_format_mac(v->mac, mac), v->has_vhost_user ? "vhost-user" : "vfio-user",
+	       vd->vfio_path);
 	printf(" node %s/%s/%s", o->run_dir, o->system, vd->name);
 	if (v->has_peer)
 		printf(" peer %s", v->peer);

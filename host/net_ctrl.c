@@ -141,7 +141,7 @@ void net_ctrl_process(struct vdev *vd)
 		int r;
 
 		ch.bufs = vd->chain_bufs;
-		ch.cap = VDEV_QUEUE_MAX * 2u;
+		ch.cap = VDEV_QUEUE_LIMIT * 2u;
 		r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_ANY);
 		if (r == 0)
 			break;

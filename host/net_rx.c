@@ -68,7 +68,7 @@ static enum rx_deliver deliver_one(struct vdev *vd, struct virtio_net_hdr_v1 *h,
 	struct vdev_queue *q = &vd->q[VNET_RXQ];
 	const uint32_t hdr_len = vd->hdr_len;	/* what the guest sees */
 	uint32_t need = hdr_len + flen;
-	struct vq_chain ch = { .bufs = vd->chain_bufs, .cap = VDEV_QUEUE_MAX };
+	struct vq_chain ch = { .bufs = vd->chain_bufs, .cap = VDEV_QUEUE_LIMIT };
 	int r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_WRITE_ONLY);
 
 	if (r < 0)
@@ -100,7 +100,7 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 
 	struct vdev_queue *q = &vd->q[VNET_RXQ];
 	const uint32_t hdr_len = sizeof(*h);
 	struct vq_chain *chains = vd->mrg_chains;
-	uint32_t written[VDEV_QUEUE_MAX];
+	uint32_t written[VDEV_QUEUE_LIMIT];
 	uint32_t done = 0;
 	unsigned n = 0;
 
@@ -109,7 +109,7 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 
 		uint32_t off = n == 0 ? hdr_len : 0, room;
 		int r;
 
-		if (n == q->vq.size || n == VDEV_QUEUE_MAX) {
+		if (n == q->vq.size || n == VDEV_QUEUE_LIMIT) {
 			/* Even a full queue of these buffers cannot hold it. */
 			while (n > 0)
 				vq_dev_unpop(&q->vq, &chains[--n]);
@@ -118,8 +118,8 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 
 		}
 		/* The first chain's buffers stay valid for num_buffers below;
 		 * later chains are written at once and may share storage. */
-		ch->bufs = vd->chain_bufs + (n == 0 ? 0 : VDEV_QUEUE_MAX);
-		ch->cap = VDEV_QUEUE_MAX;
+		ch->bufs = vd->chain_bufs + (n == 0 ? 0 : VDEV_QUEUE_LIMIT);
+		ch->cap = VDEV_QUEUE_LIMIT;
 		r = vq_dev_pop(&q->vq, ch, VQ_CHAIN_WRITE_ONLY);
 		if (r < 0)
 			return RX_BROKEN;

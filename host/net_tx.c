@@ -94,7 +94,7 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 		int r;
 
 		ch.bufs = vd->chain_bufs;
-		ch.cap = VDEV_QUEUE_MAX * 2u;
+		ch.cap = VDEV_QUEUE_LIMIT * 2u;
 		r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_READ_ONLY);
 		if (r == 0)
 			return TX_EMPTY;

@@ -23,6 +23,7 @@
 #include "host/transport/pci_legacy.h"
 #include "host/transport/pci_modern.h"
 #include "host/vfio_server.h"
+#include "host/vhost_user.h"
 
 /* Ring and transport features every vdev offers. */
 static uint64_t base_features(void)
@@ -279,7 +280,10 @@ void vdev_queue_enable(struct vdev *vd, unsigned q)
 	if (vq->enabled)
 		return;
 	/* 2.7: split sizes are powers of two; 2.8: packed sizes need not be. */
-	if (size == 0 || size > VDEV_QUEUE_MAX || (!packed && (size & (size - 1)))) {
+	/* A vfio-user driver may pick at most the size we offered (4.1.4.3);
+	 * a vhost-user frontend chose its own, up to our limit. */
+	if (size == 0 || size > (vd->opts && vd->opts->has_vhost_user ? VDEV_QUEUE_LIMIT : VDEV_QUEUE_MAX) ||
+	    (!packed && (size & (size - 1)))) {
 		snprintf(why, sizeof(why), "queue %u: bad size %u", q, size);
 		vdev_set_needs_reset(vd, why);
 		return;
@@ -310,6 +314,26 @@ static void kick_event(struct ev_handler *h, uint32_t events)
 		return;
 	vq->stats.kicks += n;
 	net_dp_kick(vd, (unsigned)(vq - vd->q));
+}
+
+int vdev_queue_set_kick_fd(struct vdev *vd, unsigned q, int fd)
+{
+	struct vdev_queue *vq = &vd->q[q];
+	int rc = 0;
+
+	if (vq->kick_fd >= 0) {
+		ev_del(vd->ev, &vq->kick_h);
+		close(vq->kick_fd);
+	}
+	vq->kick_fd = fd;
+	if (fd >= 0) {
+		rc = ev_add(vd->ev, &vq->kick_h, fd, EPOLLIN, kick_event);
+		if (rc < 0) {
+			close(fd);
+			vq->kick_fd = -1;
+		}
+	}
+	return rc;
 }
 
 int vdev_config_read(struct vdev *vd, uint32_t off, void *buf, uint32_t len)
@@ -367,11 +391,8 @@ static int transport_create(struct vdev *vd)
 	const struct vdev_opts *o = vd->opts;
 	int rc;
 
-	if (o->has_vhost_user) {
-		log_err("%s (%s): vhost-user is not supported yet; this build serves vfio-user only",
-			vd->name, o->origin);
-		return -ENOTSUP;
-	}
+	if (o->has_vhost_user)
+		return vhost_user_create(&vd->t, vd);
 	if (o->has_loc) {
 		rc = mmio_create(&vd->t, vd);
 		/* 4.2.1: virtio-mmio has no discovery; the guest is told
@@ -428,8 +449,8 @@ int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
 		queue_stop(&vd->q[i]);
 	}
 	vd->tx_resched = vd->rx_resched = -1;
-	vd->chain_bufs = calloc(VDEV_QUEUE_MAX * 2u, sizeof(*vd->chain_bufs));
-	vd->mrg_chains = calloc(VDEV_QUEUE_MAX, sizeof(*vd->mrg_chains));
+	vd->chain_bufs = calloc(VDEV_QUEUE_LIMIT * 2u, sizeof(*vd->chain_bufs));
+	vd->mrg_chains = calloc(VDEV_QUEUE_LIMIT, sizeof(*vd->mrg_chains));
 	vd->offload = calloc(1, sizeof(*vd->offload));
 	if (!vd->chain_bufs || !vd->mrg_chains || !vd->offload ||
 	    net_offload_init(vd->offload) < 0) {
@@ -451,10 +472,15 @@ int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
 	rc = transport_create(vd);
 	if (rc < 0)
 		goto fail;
-	rc = make_kick_fds(vd);
+	rc = net_dp_init(vd);
 	if (rc < 0)
 		goto fail;
-	rc = net_dp_init(vd);
+	if (opts->has_vhost_user) {
+		/* The frontend brings the kick fds, and no vfio-user server. */
+		snprintf(vd->vfio_path, sizeof(vd->vfio_path), "%s", opts->vhost_user);
+		goto link;
+	}
+	rc = make_kick_fds(vd);
 	if (rc < 0)
 		goto fail;
 	rc = snprintf(vd->vfio_path, sizeof(vd->vfio_path), "%s/%s/%s.vfio", run_dir,
@@ -472,6 +498,7 @@ int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
 			strerror(-rc));
 		goto fail;
 	}
+link:
 	rc = vdev_link_start(vd, run_dir);
 	if (rc < 0)
 		goto fail;
@@ -495,6 +522,7 @@ void vdev_destroy(struct vdev *vd)
 		if (vd->q[i].kick_fd >= 0) {
 			ev_del(vd->ev, &vd->q[i].kick_h);
 			close(vd->q[i].kick_fd);
+			vd->q[i].kick_fd = -1;	/* a vhost-user transport resets them too */
 		}
 	}
 	if (vd->t)

@@ -30,6 +30,9 @@ struct net_offload_buf;
 
 #define VDEV_NUM_QUEUES	  3	/* receiveq1, transmitq1, controlq (5.1.2) */
 #define VDEV_QUEUE_MAX	  256	/* queue size offered (QEMU's default too) */
+/* The largest ring the device runs: a vhost-user frontend picks its own
+ * size (QEMU's VIRTQUEUE_MAX_SIZE is 1024); scratch space is sized so. */
+#define VDEV_QUEUE_LIMIT  1024
 #define VDEV_DEFAULT_MTU  1500
 #define VDEV_BUDGET	  256	/* frames per pass before yielding the loop */
 
@@ -97,7 +100,7 @@ struct vdev {
 	struct vdev_queue q[VDEV_NUM_QUEUES];
 
 	/* data path */
-	struct vq_buf *chain_bufs;	/* scratch: 2 chains of VDEV_QUEUE_MAX buffers */
+	struct vq_buf *chain_bufs;	/* scratch: 2 chains of VDEV_QUEUE_LIMIT buffers */
 	struct vq_chain *mrg_chains;	/* chains of one merged frame (MRG_RXBUF) */
 	struct net_offload_buf *offload;	/* software checksum / GSO buffers */
 	bool tx_waiting_space;		/* peer ring was full */
@@ -126,6 +129,9 @@ void vdev_queue_set_size(struct vdev *vd, unsigned q, uint16_t size);
 void vdev_queue_set_addr(struct vdev *vd, unsigned q, unsigned which,
 			 uint64_t gpa);	/* 0 desc, 1 driver, 2 device */
 void vdev_queue_enable(struct vdev *vd, unsigned q);
+/* Replaces queue q's kick eventfd (vhost-user: the frontend's); the vdev
+ * owns fd from now on and closes the old one.  -1 leaves none. */
+int vdev_queue_set_kick_fd(struct vdev *vd, unsigned q, int fd);
 /* A driver notification arrived by register write (not the ioeventfd). */
 void vdev_kick(struct vdev *vd, unsigned q);
 /* Device config space (5.1.4) as bytes, for transport reads. */

@@ -98,6 +98,48 @@ int vq_dev_init(struct vq_dev *vq, enum vq_layout layout, uint16_t size,
 	return 0;
 }
 
+int vq_dev_set_base(struct vq_dev *vq, uint32_t base)
+{
+	if (!vq->ready)
+		return -EINVAL;
+	if (vq->layout == VQ_SPLIT) {
+		uint16_t idx = (uint16_t)base;
+
+		/* Free-running index (2.7.6); bits 16-31 are reserved. */
+		vq->split.last_avail = idx;
+		vq->split.avail_idx_shadow = idx;
+		vq->split.used_idx = idx;
+		vq->split.signalled_used = idx;
+		return 0;
+	} else {
+		uint16_t avail = base & 0x7fff, used = (base >> 16) & 0x7fff;
+		bool awrap = base & 0x8000, uwrap = base & 0x80000000u;
+
+		if ((base >> 16) == 0) {
+			used = avail;
+			uwrap = awrap;
+		}
+		/* 2.8: slot indices are below the queue size. */
+		if (avail >= vq->size || used >= vq->size)
+			return -EINVAL;
+		vq->packed.last_avail = avail;
+		vq->packed.avail_wrap = awrap;
+		vq->packed.used_idx = used;
+		vq->packed.used_wrap = uwrap;
+		vq->packed.signalled_used = used;
+		vq->packed.signalled_wrap = uwrap;
+		return 0;
+	}
+}
+
+uint32_t vq_dev_get_base(const struct vq_dev *vq)
+{
+	if (vq->layout == VQ_SPLIT)
+		return vq->split.last_avail;
+	return (uint32_t)vq->packed.last_avail | (vq->packed.avail_wrap ? 0x8000u : 0) |
+	       ((uint32_t)vq->packed.used_idx << 16) | (vq->packed.used_wrap ? 0x80000000u : 0);
+}
+
 void vq_dev_reset(struct vq_dev *vq)
 {
 	if (vq)

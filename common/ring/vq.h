@@ -147,6 +147,15 @@ bool vq_dev_has_avail(struct vq_dev *vq);
  * enabling, returns true if a chain arrived meanwhile (poll again). */
 bool vq_dev_set_notify(struct vq_dev *vq, bool enable);
 
+/* Ring position handover (vhost-user SET/GET_VRING_BASE): for split the
+ * next avail index (used index = the same, nothing is in flight between
+ * stop and start); for packed bits 0-14 the next avail slot, bit 15 its
+ * wrap counter, bits 16-30 the next used slot, bit 31 its wrap counter
+ * (upper half 0 means "same as avail").  Only on a ready, unused queue;
+ * -EINVAL for a position outside the ring. */
+int vq_dev_set_base(struct vq_dev *vq, uint32_t base);
+uint32_t vq_dev_get_base(const struct vq_dev *vq);
+
 /* Latch the queue broken with a reason (also used by callers that find a
  * chain semantically bad, e.g. a TX chain shorter than the net header). */
 void vq_dev_set_broken(struct vq_dev *vq, const char *fmt, ...)

@@ -33,7 +33,6 @@ printf '# a config file\nvdev virtio-net name ok1\n\nvdev virtio-net name ok2 ma
 refused "bad config line names file:line and word" "bad.cfg:4.*mac|mac.*bad.cfg:4" --config "$RUN/bad.cfg"
 refused "missing config file" "nope.cfg" --config "$RUN/nope.cfg"
 refused "intr without loc" "intr without loc" vdev virtio-net intr 41
-refused "not yet supported vhost-user is refused clearly" "vhost-user.*not supported" vdev virtio-net vhost-user "$RUN/vu.sock"
 
 "$HOST" --help >"$RUN/help" 2>&1
 check "--help prints usage and exits 0" grep -q "peerfeats" "$RUN/help"
@@ -57,5 +56,26 @@ else
 	notok "duplicate live name: exit $rc: $(cat "$RUN/dup")"
 fi
 it_stop_pid "$PID_cfg"
+
+# vhost-user: the frontend owns the transport; a live backend's socket is
+# not taken over, a stale one is.
+refused "vhost-user with legacy is refused" "legacy.*vhost-user" vdev virtio-net legacy vhost-user "$RUN/vu.sock"
+it_bg vu1 "$HOST" --system vu1 vdev virtio-net name v vhost-user "$RUN/vu.sock"
+wait_for "$RUN/vu.sock" 5
+refused "a second backend on a live vhost-user socket is refused" "in use" --system vu2 vdev virtio-net name v vhost-user "$RUN/vu.sock"
+it_stop_pid "$PID_vu1"
+if [ ! -e "$RUN/vu.sock" ]; then ok "the vhost-user socket is removed at a clean stop"; else notok "vu.sock left behind"; fi
+"$HOST" --system vu1 vdev virtio-net name v vhost-user "$RUN/vu.sock" >"$RUN/vu1.log" 2>&1 &
+vp=$!
+wait_for "$RUN/vu.sock" 5
+kill -KILL $vp; wait $vp 2>/dev/null
+it_bg vu3 "$HOST" --system vu3 vdev virtio-net name v vhost-user "$RUN/vu.sock"
+if wait_log vu3 "ready" 5 && kill -0 "$PID_vu3" 2>/dev/null; then
+	ok "a stale vhost-user socket (its process was killed) is replaced"
+else
+	notok "stale vhost-user socket: $(cat "$RUN/vu3.log")"
+fi
+it_stop_pid "$PID_vu3"
+rm -rf "$VNET_RUN_DIR"/vu1	# the killed process could not tidy its run dir
 it_check_clean "after the refusals and a clean stop"
 exit $IT_FAILED

@@ -205,6 +205,13 @@ static int hello_attack(const char *peer, const char *attack, int timeout_s)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (send(fd, &h, len, MSG_NOSIGNAL) < 0) {
+		/* The victim may close before we get to say anything (the
+		 * uid check comes first): that is a refusal too. */
+		if (errno == EPIPE || errno == ECONNRESET) {
+			printf("refused: connection closed by the victim before the hello\n");
+			close(fd);
+			return 0;
+		}
 		fprintf(stderr, "bad_peer: send: %s\n", strerror(errno));
 		close(fd);
 		return 2;

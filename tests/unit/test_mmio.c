@@ -57,7 +57,7 @@ static int setup(void **state, bool legacy)
 	memcpy(f->vd->cfg.mac, "\x52\x54\x00\x01\x02\x03", 6);
 	f->vd->cfg.mtu = 1500;
 	f->vd->cfg.status = 1;
-	f->vd->chain_bufs = calloc(VDEV_QUEUE_MAX * 2u, sizeof(*f->vd->chain_bufs));
+	f->vd->chain_bufs = calloc(VDEV_QUEUE_LIMIT * 2u, sizeof(*f->vd->chain_bufs));
 	gmem_init(&f->vd->gm);
 	assert_int_equal(gmem_map_fd(&f->vd->gm, RAM_GPA, RAM_SIZE, mfd, 0, true), 0);
 	close(mfd);

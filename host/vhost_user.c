@@ -1,0 +1,880 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vhost_user.c - the vhost-user backend of a vdev (QEMU
+ * docs/interop/vhost-user.rst).  One frontend connection at a time;
+ * every message is checked by vhost_user_msg.c before it reaches the
+ * handlers here, which check what only they can: ring indices, sizes,
+ * addresses against the memory table.
+ *
+ * Rings are "started" (vhost-user.rst "Starting and stopping rings") when
+ * the frontend has given size, addresses and a kick fd and enabled them
+ * (at once without VHOST_USER_F_PROTOCOL_FEATURES, by SET_VRING_ENABLE
+ * with it).  When both net queues (receiveq1, transmitq1; the frontend
+ * runs the control queue itself) are started we play the driver's part of
+ * the virtio status sequence (3.1.1) on the vdev, so the device model,
+ * its feature checks and its data path are exactly those of a vfio-user
+ * guest.  GET_VRING_BASE stops the rings: the positions are saved, the
+ * vdev reset.
+ */
+#include "host/vhost_user.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "host/net_dp.h"
+#include "host/vdev.h"
+#include "host/vhost_user_msg.h"
+
+#define VHU_NUM_RINGS 2		/* receiveq1, transmitq1 */
+
+struct vhu_ring {
+	uint16_t num;
+	bool num_set;
+	bool addr_set;
+	struct vhu_vring_addr uaddr;	/* frontend user addresses */
+	uint32_t base;
+	bool base_set;
+	bool enabled;
+	int kick_fd;			/* owned by the vdev once handed over */
+	bool kick_set;
+	int call_fd;
+	int err_fd;
+};
+
+struct vhost_user {
+	struct transport t;		/* first: vd->t points here */
+	struct vdev *vd;
+	struct evloop *ev;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int listen_fd;
+	struct ev_handler listen_h;
+	int conn_fd;
+	struct ev_handler conn_h;
+	/* per connection */
+	uint64_t features;		/* acked by SET_FEATURES */
+	bool features_set;
+	uint64_t protocol_features;
+	struct vhu_region regions[VHU_MAX_REGIONS];
+	unsigned nregions;
+	struct vhu_ring ring[VHU_NUM_RINGS];
+	bool running;			/* the vdev saw DRIVER_OK from us */
+	uint64_t connections;
+};
+
+static const uint64_t vhu_protocol_offer =
+	(UINT64_C(1) << VHU_PROTOCOL_F_REPLY_ACK) |
+	(UINT64_C(1) << VHU_PROTOCOL_F_NET_MTU) |
+	(UINT64_C(1) << VHU_PROTOCOL_F_CONFIG) |
+	(UINT64_C(1) << VHU_PROTOCOL_F_RESET_DEVICE);
+
+uint64_t vhost_user_offer(uint64_t f)
+{
+	/* The frontend implements the control queue (QEMU's virtio-net and
+	 * DPDK's virtio-user both do), and with it RX filtering and
+	 * announcements: those never reach a vhost-user backend. */
+	f &= ~(VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |
+	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |
+	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+	       VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE));
+	return f | (UINT64_C(1) << VHU_F_PROTOCOL_FEATURES);
+}
+
+/* ---- the transport face ------------------------------------------- */
+
+static struct vhost_user *of(struct transport *t)
+{
+	return container_of(t, struct vhost_user, t);
+}
+
+static bool vhu_raise(struct transport *t, int q)
+{
+	struct vhost_user *vu = of(t);
+	uint64_t one = 1;
+
+	/* No backend channel: a config change cannot be signalled (the
+	 * frontend owns the config space; vhost-user.rst CONFIG). */
+	if (q < 0 || q >= VHU_NUM_RINGS || vu->ring[q].call_fd < 0)
+		return false;
+	return write(vu->ring[q].call_fd, &one, sizeof(one)) == sizeof(one);
+}
+
+static int vhu_region_info(struct transport *t, uint32_t index, uint64_t *size,
+			   uint32_t *flags)
+{
+	return -EINVAL;
+}
+
+static int vhu_region_read(struct transport *t, uint32_t index, uint64_t off,
+			   void *buf, uint32_t len)
+{
+	return -EINVAL;
+}
+
+static int vhu_region_write(struct transport *t, uint32_t index, uint64_t off,
+			    const void *buf, uint32_t len)
+{
+	return -EINVAL;
+}
+
+static int vhu_irq_info(struct transport *t, uint32_t index, uint32_t *count,
+			uint32_t *flags)
+{
+	return -EINVAL;
+}
+
+static unsigned vhu_notify_areas(struct transport *t, uint32_t region,
+				 struct transport_notify_area *out, unsigned max)
+{
+	return 0;
+}
+
+static void vhu_irqs_changed(struct transport *t, uint32_t index)
+{
+}
+
+static void conn_close(struct vhost_user *vu, const char *why);
+
+static void vhu_reset(struct transport *t)
+{
+	vdev_reset(t->vdev);
+}
+
+static void vhu_destroy(struct transport *t)
+{
+	struct vhost_user *vu = of(t);
+
+	/* Stop listening before the frontend sees the connection close: a
+	 * QEMU with reconnect=1 redials at once, and must not reach this
+	 * dying process (it would be dropped mid-handshake, which QEMU 7.2
+	 * does not always recover from), but the next backend. */
+	if (vu->listen_fd >= 0) {
+		ev_del(vu->ev, &vu->listen_h);
+		close(vu->listen_fd);
+		unlink(vu->path);
+	}
+	if (vu->conn_fd >= 0)
+		conn_close(vu, NULL);
+	free(vu);
+}
+
+static const struct transport_ops vhu_ops = {
+	.name = "vhost-user",
+	.region_info = vhu_region_info,
+	.region_read = vhu_region_read,
+	.region_write = vhu_region_write,
+	.irq_info = vhu_irq_info,
+	.notify_areas = vhu_notify_areas,
+	.reset = vhu_reset,
+	.irqs_changed = vhu_irqs_changed,
+	.raise = vhu_raise,
+	.destroy = vhu_destroy,
+};
+
+/* ---- rings ---------------------------------------------------------- */
+
+static void ring_init(struct vhu_ring *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->kick_fd = r->call_fd = r->err_fd = -1;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Frontend user address -> guest physical, through the memory table
+ * (vhost-user.rst: ring addresses are in the frontend's address space). */
+static int uaddr_to_gpa(const struct vhost_user *vu, uint64_t ua, uint64_t *gpa)
+{
+	for (unsigned i = 0; i < vu->nregions; i++) {
+		const struct vhu_region *r = &vu->regions[i];
+
+		if (ua >= r->uaddr && ua - r->uaddr < r->size) {
+			*gpa = r->gpa + (ua - r->uaddr);
+			return 0;
+		}
+	}
+	return -EFAULT;
+}
+
+/* The rings stop (GET_VRING_BASE, a reset, the frontend leaving): keep
+ * their positions for GET_VRING_BASE and reset the device. */
+static void rings_stop(struct vhost_user *vu)
+{
+	struct vdev *vd = vu->vd;
+
+	if (!vu->running)
+		return;
+	for (unsigned q = 0; q < VHU_NUM_RINGS; q++) {
+		vu->ring[q].base = vq_dev_get_base(&vd->q[q].vq);
+		vu->ring[q].base_set = true;
+	}
+	vu->running = false;
+	vd->legacy = false;	/* so the reset recomputes the full offer */
+	vdev_reset(vd);
+	log_info("%s: vhost-user rings stopped", vd->name);
+}
+
+static bool ring_ready(const struct vhu_ring *r)
+{
+	return r->num_set && r->addr_set && r->kick_set && r->enabled;
+}
+
+/* Plays the driver's side of 3.1.1 on the vdev with what the frontend
+ * gave us.  Failures land the vdev in NEEDS_RESET (logged). */
+static void rings_try_start(struct vhost_user *vu)
+{
+	struct vdev *vd = vu->vd;
+	uint64_t f = vu->features & ~(UINT64_C(1) << VHU_F_PROTOCOL_FEATURES);
+	const uint8_t s0 = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+
+	if (vu->running || !vu->features_set || vu->nregions == 0)
+		return;
+	for (unsigned q = 0; q < VHU_NUM_RINGS; q++)
+		if (!ring_ready(&vu->ring[q]))
+			return;
+
+	vdev_reset(vd);
+	/* 5.1.6.1 (legacy interface): without VERSION_1 the header is 10
+	 * bytes unless MRG_RXBUF; the vdev's legacy path does exactly that. */
+	vd->legacy = !(f & VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	vdev_set_status(vd, s0);
+	vdev_set_driver_features_window(vd, 0, (uint32_t)f);
+	vdev_set_driver_features_window(vd, 1, (uint32_t)(f >> 32));
+	if (!vd->legacy) {
+		vdev_set_status(vd, s0 | VIRTIO_STATUS_FEATURES_OK);
+		if (!(vd->status & VIRTIO_STATUS_FEATURES_OK))
+			goto refused;
+	}
+	for (unsigned q = 0; q < VHU_NUM_RINGS; q++) {
+		struct vhu_ring *r = &vu->ring[q];
+		uint64_t desc, avail, used;
+
+		if (uaddr_to_gpa(vu, r->uaddr.desc, &desc) < 0 ||
+		    uaddr_to_gpa(vu, r->uaddr.avail, &avail) < 0 ||
+		    uaddr_to_gpa(vu, r->uaddr.used, &used) < 0) {
+			char why[96];
+
+			snprintf(why, sizeof(why),
+				 "vhost-user ring %u: an address is outside the memory table", q);
+			vdev_set_needs_reset(vd, why);
+			goto refused;
+		}
+		vdev_queue_set_size(vd, q, r->num);
+		vdev_queue_set_addr(vd, q, 0, desc);
+		vdev_queue_set_addr(vd, q, 1, avail);
+		vdev_queue_set_addr(vd, q, 2, used);
+		vdev_queue_enable(vd, q);
+		if (!vd->q[q].enabled)
+			goto refused;
+		if (r->base_set && vq_dev_set_base(&vd->q[q].vq, r->base) < 0) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "vhost-user ring %u: bad base 0x%x", q,
+				 r->base);
+			vdev_set_needs_reset(vd, why);
+			goto refused;
+		}
+	}
+	vu->running = true;
+	vdev_set_status(vd, (uint8_t)(vd->status | s0 | VIRTIO_STATUS_FEATURES_OK |
+				      VIRTIO_STATUS_DRIVER_OK));
+	if (!vdev_running(vd)) {
+		vu->running = false;
+		goto refused;
+	}
+	log_info("%s: vhost-user rings started (%s, %u/%u entries)", vd->name,
+		 (f & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) ? "packed" : "split",
+		 vu->ring[0].num, vu->ring[1].num);
+	return;
+refused:
+	log_rl(LOG_WARN, "%s: vhost-user: cannot start the rings: %s", vd->name,
+	       vd->needs_reset_reason[0] ? vd->needs_reset_reason : "features refused");
+	vd->legacy = false;
+	vdev_reset(vd);
+}
+
+/* ---- handlers --------------------------------------------------------- */
+
+/* Each returns 0, or -errno for a request that failed (answered with a
+ * nonzero REPLY_ACK when asked).  The context's out/out_len hold a reply
+ * for requests that have one. */
+struct vhu_ctx {
+	struct vhost_user *vu;
+	struct vhu_msg *m;
+	union vhu_payload out;
+	uint32_t out_len;
+	bool has_reply;
+};
+
+static int ring_index(struct vhu_ctx *c, uint32_t idx)
+{
+	if (idx >= VHU_NUM_RINGS) {
+		log_rl(LOG_WARN, "%s: vhost-user %s: ring %u does not exist (we have %u)",
+		       c->vu->vd->name, vhu_request_name(c->m->hdr.request), idx,
+		       VHU_NUM_RINGS);
+		return -EINVAL;
+	}
+	return (int)idx;
+}
+
+static void reply_u64(struct vhu_ctx *c, uint64_t v)
+{
+	c->out.u64 = v;
+	c->out_len = sizeof(uint64_t);
+	c->has_reply = true;
+}
+
+static int h_set_features(struct vhu_ctx *c)
+{
+	struct vhost_user *vu = c->vu;
+	uint64_t f = c->m->p.u64, offer = vhost_user_offer(vu->vd->device_features);
+
+	if (f & ~offer) {
+		log_rl(LOG_WARN, "%s: vhost-user SET_FEATURES 0x%" PRIx64
+		       " has bits we did not offer (0x%" PRIx64 ")",
+		       vu->vd->name, f, f & ~offer);
+		return -EINVAL;
+	}
+	if (vu->running && f != vu->features) {
+		log_rl(LOG_WARN, "%s: vhost-user SET_FEATURES while the rings run; refused",
+		       vu->vd->name);
+		return -EBUSY;
+	}
+	vu->features = f;
+	vu->features_set = true;
+	/* vhost-user.rst: without PROTOCOL_FEATURES rings start enabled. */
+	if (!(f & (UINT64_C(1) << VHU_F_PROTOCOL_FEATURES)))
+		for (unsigned q = 0; q < VHU_NUM_RINGS; q++)
+			vu->ring[q].enabled = true;
+	rings_try_start(vu);
+	return 0;
+}
+
+/* Touching a page past the end of a mapped file is SIGBUS: a region must
+ * lie inside its file as it is now (memfd and hugetlbfs files are
+ * regular files). */
+static int check_region_fd(int fd, const struct vhu_region *r)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    r->mmap_offset > (uint64_t)st.st_size ||
+	    r->size > (uint64_t)st.st_size - r->mmap_offset)
+		return -EINVAL;
+	return 0;
+}
+
+static int h_set_mem_table(struct vhu_ctx *c)
+{
+	struct vhost_user *vu = c->vu;
+	struct vdev *vd = vu->vd;
+	const struct vhu_memory *mem = &c->m->p.mem;
+	int rc = 0;
+
+	/* Check the whole table before dropping the old one. */
+	for (unsigned i = 0; i < mem->nregions; i++) {
+		const struct vhu_region *r = &mem->regions[i];
+
+		if (r->size == 0 || r->gpa + r->size < r->gpa ||
+		    r->uaddr + r->size < r->uaddr || r->mmap_offset + r->size < r->mmap_offset ||
+		    (r->mmap_offset & 4095) || check_region_fd(c->m->fds[i], r) < 0) {
+			log_rl(LOG_WARN, "%s: vhost-user SET_MEM_TABLE region %u: bad range "
+			       "(gpa 0x%" PRIx64 " size 0x%" PRIx64 " offset 0x%" PRIx64
+			       ", or not inside its file)",
+			       vd->name, i, r->gpa, r->size, r->mmap_offset);
+			return -EINVAL;
+		}
+	}
+	gmem_clear(&vd->gm);
+	vu->nregions = 0;
+	for (unsigned i = 0; i < mem->nregions; i++) {
+		const struct vhu_region *r = &mem->regions[i];
+
+		rc = gmem_map_fd(&vd->gm, r->gpa, r->size, c->m->fds[i], r->mmap_offset, true);
+		if (rc < 0) {
+			log_rl(LOG_WARN, "%s: vhost-user SET_MEM_TABLE region %u "
+			       "(gpa 0x%" PRIx64 " size 0x%" PRIx64 "): %s",
+			       vd->name, i, r->gpa, r->size, strerror(-rc));
+			gmem_clear(&vd->gm);
+			vu->nregions = 0;
+			break;
+		}
+		vu->regions[vu->nregions++] = *r;
+	}
+	if (vu->running) {
+		/* The rings' translations point into the old mappings. */
+		for (unsigned q = 0; q < VHU_NUM_RINGS && rc == 0; q++) {
+			struct vdev_queue *dq = &vd->q[q];
+
+			if (vq_dev_init(&dq->vq, dq->vq.layout, dq->size, dq->vq.flags,
+					&dq->addrs, &vd->gm) < 0) {
+				net_dp_queue_broken(vd, q);
+				rc = -EINVAL;
+			}
+		}
+		if (rc < 0)
+			rings_stop(vu);
+	}
+	log_info("%s: vhost-user memory table: %u regions", vd->name, vu->nregions);
+	rings_try_start(vu);
+	return rc;
+}
+
+static int h_vring_num(struct vhu_ctx *c)
+{
+	int q = ring_index(c, c->m->p.state.index);
+	uint32_t n = c->m->p.state.num;
+
+	if (q < 0)
+		return q;
+	if (n == 0 || n > VDEV_QUEUE_LIMIT) {
+		log_rl(LOG_WARN, "%s: vhost-user SET_VRING_NUM %u for ring %d (1..%u)",
+		       c->vu->vd->name, n, q, VDEV_QUEUE_LIMIT);
+		return -EINVAL;
+	}
+	if (c->vu->running)
+		rings_stop(c->vu);
+	c->vu->ring[q].num = (uint16_t)n;
+	c->vu->ring[q].num_set = true;
+	return 0;
+}
+
+static int h_vring_addr(struct vhu_ctx *c)
+{
+	const struct vhu_vring_addr *a = &c->m->p.addr;
+	int q = ring_index(c, a->index);
+
+	if (q < 0)
+		return q;
+	if (a->flags & VHU_VRING_F_LOG) {
+		/* We offer no VHOST_F_LOG_ALL: no dirty log to keep. */
+		log_rl(LOG_WARN, "%s: vhost-user ring %d asks for used-ring logging, which was not negotiated",
+		       c->vu->vd->name, q);
+		return -EINVAL;
+	}
+	if (c->vu->running)
+		rings_stop(c->vu);
+	c->vu->ring[q].uaddr = *a;
+	c->vu->ring[q].addr_set = true;
+	rings_try_start(c->vu);
+	return 0;
+}
+
+static int h_vring_base(struct vhu_ctx *c)
+{
+	int q = ring_index(c, c->m->p.state.index);
+
+	if (q < 0)
+		return q;
+	if (c->vu->running)
+		rings_stop(c->vu);
+	c->vu->ring[q].base = c->m->p.state.num;
+	c->vu->ring[q].base_set = true;
+	return 0;
+}
+
+static int h_get_vring_base(struct vhu_ctx *c)
+{
+	struct vhost_user *vu = c->vu;
+	int q = ring_index(c, c->m->p.state.index);
+	struct vhu_ring *r;
+
+	if (q < 0)
+		return q;
+	rings_stop(vu);
+	r = &vu->ring[q];
+	c->out.state.index = (uint32_t)q;
+	c->out.state.num = r->base_set ? r->base : 0;
+	c->out_len = sizeof(c->out.state);
+	c->has_reply = true;
+	/* The ring is stopped: it starts again only with a new kick fd
+	 * (vhost-user.rst "Starting and stopping rings"). */
+	r->kick_set = false;
+	vdev_queue_set_kick_fd(vu->vd, (unsigned)q, -1);
+	r->kick_fd = -1;
+	return 0;
+}
+
+static int h_vring_fd(struct vhu_ctx *c)
+{
+	struct vhost_user *vu = c->vu;
+	uint64_t v = c->m->p.u64;
+	int q, fd = -1;
+
+	if (v & ~(uint64_t)(VHU_VRING_IDX_MASK | VHU_VRING_NOFD)) {
+		log_rl(LOG_WARN, "%s: vhost-user %s: unknown bits 0x%" PRIx64,
+		       vu->vd->name, vhu_request_name(c->m->hdr.request), v);
+		return -EINVAL;
+	}
+	q = ring_index(c, (uint32_t)(v & VHU_VRING_IDX_MASK));
+	if (q < 0)
+		return q;
+	if (!(v & VHU_VRING_NOFD)) {
+		int fl;
+
+		fd = c->m->fds[0];
+		c->m->fds[0] = -1;	/* taken */
+		/* We never block on the frontend's fds, whatever they are. */
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			close(fd);
+			return -EBADF;
+		}
+	}
+	switch (c->m->hdr.request) {
+	case VHU_SET_VRING_KICK:
+		if (vu->running)
+			rings_stop(vu);
+		/* Without a kick fd the ring would be polled; we need one. */
+		if (vdev_queue_set_kick_fd(vu->vd, (unsigned)q, fd) < 0)
+			fd = -1;	/* closed by the vdev */
+		vu->ring[q].kick_fd = fd;
+		vu->ring[q].kick_set = fd >= 0;
+		if (fd < 0)
+			return -EBADF;
+		rings_try_start(vu);
+		break;
+	case VHU_SET_VRING_CALL:
+		close_fd(&vu->ring[q].call_fd);
+		vu->ring[q].call_fd = fd;
+		break;
+	default:
+		close_fd(&vu->ring[q].err_fd);
+		vu->ring[q].err_fd = fd;
+		break;
+	}
+	return 0;
+}
+
+static int h_vring_enable(struct vhu_ctx *c)
+{
+	struct vhost_user *vu = c->vu;
+	int q = ring_index(c, c->m->p.state.index);
+	bool on = c->m->p.state.num != 0;
+
+	if (q < 0)
+		return q;
+	if (!(vu->features & (UINT64_C(1) << VHU_F_PROTOCOL_FEATURES)) && vu->features_set) {
+		log_rl(LOG_WARN, "%s: vhost-user SET_VRING_ENABLE without PROTOCOL_FEATURES",
+		       vu->vd->name);
+		return -EINVAL;
+	}
+	if (!on && vu->running)
+		rings_stop(vu);
+	vu->ring[q].enabled = on;
+	rings_try_start(vu);
+	return 0;
+}
+
+static int h_get_config(struct vhu_ctx *c)
+{
+	const struct vhu_config *in = &c->m->p.config;
+
+	/* Size already bounded by the codec; reads past the device's config
+	 * return zeros, as for a register read. */
+	memset(&c->out.config, 0, sizeof(c->out.config));
+	c->out.config.offset = in->offset;
+	c->out.config.size = in->size;
+	c->out.config.flags = in->flags;
+	if (in->size)
+		vdev_config_read(c->vu->vd, in->offset, c->out.config.data, in->size);
+	c->out_len = (uint32_t)offsetof(struct vhu_config, data) + in->size;
+	c->has_reply = true;
+	return 0;
+}
+
+static int h_set_mtu(struct vhu_ctx *c)
+{
+	uint64_t mtu = c->m->p.u64;
+
+	/* 5.1.4.1: the MTU a driver may use; 68 is IPv4's minimum. */
+	if (mtu < 68 || mtu > 65535) {
+		log_rl(LOG_WARN, "%s: vhost-user NET_SET_MTU %" PRIu64 " out of range",
+		       c->vu->vd->name, mtu);
+		return -EINVAL;
+	}
+	c->vu->vd->cfg.mtu = (uint16_t)mtu;
+	log_info("%s: vhost-user frontend set the MTU %u", c->vu->vd->name, (unsigned)mtu);
+	return 0;
+}
+
+static int dispatch(struct vhu_ctx *c)
+{
+	struct vhost_user *vu = c->vu;
+
+	switch (c->m->hdr.request) {
+	case VHU_GET_FEATURES:
+		reply_u64(c, vhost_user_offer(vu->vd->device_features));
+		return 0;
+	case VHU_SET_FEATURES:
+		return h_set_features(c);
+	case VHU_GET_PROTOCOL_FEATURES:
+		reply_u64(c, vhu_protocol_offer);
+		return 0;
+	case VHU_SET_PROTOCOL_FEATURES:
+		if (c->m->p.u64 & ~vhu_protocol_offer) {
+			log_rl(LOG_WARN, "%s: vhost-user protocol features 0x%" PRIx64
+			       " were not offered", vu->vd->name, c->m->p.u64);
+			return -EINVAL;
+		}
+		vu->protocol_features = c->m->p.u64;
+		return 0;
+	case VHU_SET_OWNER:
+		return 0;
+	case VHU_RESET_OWNER:
+	case VHU_RESET_DEVICE:
+		rings_stop(vu);
+		vu->features_set = false;
+		for (unsigned q = 0; q < VHU_NUM_RINGS; q++) {
+			vdev_queue_set_kick_fd(vu->vd, q, -1);
+			close_fd(&vu->ring[q].call_fd);
+			close_fd(&vu->ring[q].err_fd);
+			ring_init(&vu->ring[q]);
+		}
+		return 0;
+	case VHU_SET_MEM_TABLE:
+		return h_set_mem_table(c);
+	case VHU_SET_VRING_NUM:
+		return h_vring_num(c);
+	case VHU_SET_VRING_ADDR:
+		return h_vring_addr(c);
+	case VHU_SET_VRING_BASE:
+		return h_vring_base(c);
+	case VHU_GET_VRING_BASE:
+		return h_get_vring_base(c);
+	case VHU_SET_VRING_KICK:
+	case VHU_SET_VRING_CALL:
+	case VHU_SET_VRING_ERR:
+		return h_vring_fd(c);
+	case VHU_SET_VRING_ENABLE:
+		return h_vring_enable(c);
+	case VHU_GET_QUEUE_NUM:
+		reply_u64(c, 1);
+		return 0;
+	case VHU_GET_CONFIG:
+		return h_get_config(c);
+	case VHU_SET_CONFIG:
+		/* The net config space is read-only for drivers (5.1.4). */
+		return -EPERM;
+	case VHU_NET_SET_MTU:
+		return h_set_mtu(c);
+	case VHU_SET_VRING_ENDIAN:
+		/* Only for legacy cross-endian; we are little-endian only. */
+		return c->m->p.state.num == 0 ? 0 : -ENOTSUP;
+	case VHU_SEND_RARP:
+		return -ENOTSUP;	/* not offered */
+	default:
+		return -ENOTSUP;
+	}
+}
+
+/* Requests whose reply is their own answer (no REPLY_ACK on top). */
+static bool has_own_reply(uint32_t req)
+{
+	return req == VHU_GET_FEATURES || req == VHU_GET_PROTOCOL_FEATURES ||
+	       req == VHU_GET_VRING_BASE || req == VHU_GET_QUEUE_NUM ||
+	       req == VHU_GET_CONFIG || req == VHU_GET_MAX_MEM_SLOTS ||
+	       req == VHU_GET_STATUS;
+}
+
+/* ---- connection ------------------------------------------------------- */
+
+static void conn_reset_state(struct vhost_user *vu)
+{
+	vu->features = 0;
+	vu->features_set = false;
+	vu->protocol_features = 0;
+	vu->nregions = 0;
+	for (unsigned q = 0; q < VHU_NUM_RINGS; q++)
+		ring_init(&vu->ring[q]);
+}
+
+static void conn_close(struct vhost_user *vu, const char *why)
+{
+	struct vdev *vd = vu->vd;
+
+	if (why)
+		log_info("%s: vhost-user frontend gone (%s); device reset, listening again",
+			 vd->name, why);
+	ev_del(vu->ev, &vu->conn_h);
+	close_fd(&vu->conn_fd);
+	rings_stop(vu);
+	vd->legacy = false;
+	vdev_reset(vd);
+	for (unsigned q = 0; q < VHU_NUM_RINGS; q++) {
+		vdev_queue_set_kick_fd(vd, q, -1);
+		close_fd(&vu->ring[q].call_fd);
+		close_fd(&vu->ring[q].err_fd);
+	}
+	gmem_clear(&vd->gm);
+	conn_reset_state(vu);
+}
+
+static void conn_event(struct ev_handler *h, uint32_t events)
+{
+	struct vhost_user *vu = container_of(h, struct vhost_user, conn_h);
+	struct vhu_ctx c = { .vu = vu };
+	struct vhu_msg *m;
+	char why[160] = "";
+	int rc;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return;
+	c.m = m;
+	rc = vhu_msg_recv(vu->conn_fd, m, why, sizeof(why));
+	if (rc <= 0) {
+		if (rc < 0)
+			log_rl(LOG_WARN, "%s: vhost-user: bad message from the frontend: %s",
+			       vu->vd->name, why);
+		conn_close(vu, rc == 0 ? "socket closed" : "protocol error");
+		free(m);
+		return;
+	}
+	rc = vhu_msg_check(m, why, sizeof(why));
+	if (rc == -ENOTSUP) {
+		log_rl(LOG_WARN, "%s: vhost-user: %s; answered with an error", vu->vd->name, why);
+	} else if (rc < 0) {
+		/* A frontend that cannot frame its messages is not one we can
+		 * keep talking to: what else it sends cannot be trusted. */
+		log_rl(LOG_WARN, "%s: vhost-user: malformed message: %s", vu->vd->name, why);
+		vhu_msg_close_fds(m);
+		conn_close(vu, "protocol error");
+		free(m);
+		return;
+	} else {
+		log_debug("%s: vhost-user %s", vu->vd->name, vhu_request_name(m->hdr.request));
+		rc = dispatch(&c);
+	}
+	vhu_msg_close_fds(m);	/* whatever a handler did not take */
+	if (!c.has_reply && has_own_reply(m->hdr.request)) {
+		/* A GET_* we do not serve (its protocol feature was not
+		 * offered): the frontend waits for an answer, so give a zero
+		 * rather than leave it hanging. */
+		c.out.u64 = 0;
+		c.out_len = sizeof(uint64_t);
+		c.has_reply = true;
+	}
+	if (c.has_reply) {
+		if (vhu_msg_reply(vu->conn_fd, m, &c.out, c.out_len) < 0) {
+			conn_close(vu, "reply failed");
+			free(m);
+			return;
+		}
+	} else if ((m->hdr.flags & VHU_FLAG_NEED_REPLY) &&
+		   ((vu->protocol_features & (UINT64_C(1) << VHU_PROTOCOL_F_REPLY_ACK)) ||
+		    rc < 0) && !has_own_reply(m->hdr.request)) {
+		uint64_t status = rc < 0 ? 1 : 0;
+
+		if (vhu_msg_reply(vu->conn_fd, m, &status, sizeof(status)) < 0)
+			conn_close(vu, "reply failed");
+	}
+	free(m);
+}
+
+static void listen_event(struct ev_handler *h, uint32_t events)
+{
+	struct vhost_user *vu = container_of(h, struct vhost_user, listen_h);
+	int fd = accept4(vu->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (vu->conn_fd >= 0) {
+		log_rl(LOG_WARN, "%s: vhost-user: a second frontend tried to connect; refused",
+		       vu->vd->name);
+		close(fd);
+		return;
+	}
+	vu->conn_fd = fd;
+	if (ev_add(vu->ev, &vu->conn_h, fd, EPOLLIN, conn_event) < 0) {
+		close_fd(&vu->conn_fd);
+		return;
+	}
+	vu->connections++;
+	log_info("%s: vhost-user frontend connected (connection %" PRIu64 ")", vu->vd->name,
+		 vu->connections);
+}
+
+int vhost_user_create(struct transport **out, struct vdev *vd)
+{
+	const char *path = vd->opts->vhost_user;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vhost_user *vu;
+	struct stat st;
+	int rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_err("%s: vhost-user socket path %s is too long", vd->name, path);
+		return -ENAMETOOLONG;
+	}
+	vu = calloc(1, sizeof(*vu));
+	if (!vu)
+		return -ENOMEM;
+	vu->t.ops = &vhu_ops;
+	vu->t.vdev = vd;
+	transport_irqs_init(&vu->t.irqs);
+	vu->vd = vd;
+	vu->ev = vd->ev;
+	vu->conn_fd = -1;
+	conn_reset_state(vu);
+	snprintf(vu->path, sizeof(vu->path), "%s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+
+	vu->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (vu->listen_fd < 0) {
+		rc = -errno;
+		free(vu);
+		return rc;
+	}
+	/* A socket left by a process that died is stale; one that someone
+	 * still listens on, or anything else at that path, is not ours. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool live = probe >= 0 &&
+			    connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+		if (probe >= 0)
+			close(probe);
+		if (live) {
+			log_err("%s: vhost-user socket %s is in use by a running backend",
+				vd->name, path);
+			close(vu->listen_fd);
+			free(vu);
+			return -EADDRINUSE;
+		}
+		unlink(path);
+	}
+	if (bind(vu->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(vu->listen_fd, 4) < 0) {
+		rc = -errno;
+		log_err("%s: cannot listen for vhost-user on %s: %s", vd->name, path,
+			strerror(-rc));
+		close(vu->listen_fd);
+		free(vu);
+		return rc;
+	}
+	rc = ev_add(vu->ev, &vu->listen_h, vu->listen_fd, EPOLLIN, listen_event);
+	if (rc < 0) {
+		close(vu->listen_fd);
+		unlink(path);
+		free(vu);
+		return rc;
+	}
+	*out = &vu->t;
+	return 0;
+}

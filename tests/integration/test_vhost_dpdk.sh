@@ -1,0 +1,148 @@
+#!/bin/sh
+# DPDK's virtio-user (dpdk-testpmd) drives a vdev served as a vhost-user
+# backend; the vdev's peer is a vfio-user vdev with our vnet-guest on it.
+#   txonly: testpmd -> vhost-user vdev -> peer link -> vnet-guest recv
+#           (every frame testpmd counted as sent arrives, once)
+#   rxonly: vnet-guest send -> peer link -> vhost-user vdev -> testpmd
+#           (testpmd receives every frame)
+# for split and packed rings and with MRG_RXBUF off; all variants run
+# against the same vnet-host, so each new testpmd is a frontend
+# reconnect.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+TESTPMD=$(command -v dpdk-testpmd 2>/dev/null || true)
+if [ -z "$TESTPMD" ]; then
+	skip "DPDK virtio-user: dpdk-testpmd not found (Debian package dpdk-dev; make deps installs it)"
+	exit 0
+fi
+it_setup
+MAC_VU=52:54:00:00:05:0a
+MAC_G=52:54:00:00:05:0b
+VU="$RUN/vu.sock"
+PREFIX="vnet-it-$$"
+
+tp_cleanup() {
+	rm -rf "/var/run/dpdk/$PREFIX" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$PREFIX" 2>/dev/null
+	it_cleanup
+}
+trap tp_cleanup EXIT
+
+it_bg host_vm1 "$HOST" --system vm1 vdev virtio-net name a mac $MAC_VU \
+	peer "$(node vm2 b)" vhost-user "$VU"
+start_host vm2 b mac $MAC_G peer "$(node vm1 a)"
+if wait_for "$VU" 5 && wait_log host_vm1 "link up" 5; then
+	ok "vhost-user vdev listens on its socket and its peer link is up"
+else
+	notok "vhost-user vdev did not come up: $(cat "$RUN/host_vm1.log")"
+	exit 1
+fi
+
+# testpmd ARGS MODE SECONDS: runs testpmd for SECONDS (it exits when its
+# stdin closes), killed by timeout on any path; output in $RUN/tp.log.
+testpmd() {
+	args=$1 mode=$2 secs=$3
+	(sleep "$secs") | timeout -k 2 $((secs + 25)) stdbuf -oL "$TESTPMD" --no-huge -m 1024 --no-pci \
+		--single-file-segments -l 0-1 --file-prefix "$PREFIX" --log-level=lib.eal:4 \
+		--vdev "net_virtio_user0,path=$VU,queues=1,mac=$MAC_VU$args" -- \
+		--forward-mode="$mode" --nb-cores=1 --eth-peer=0,$MAC_G >"$RUN/tp.log" 2>&1
+}
+
+# The numbers from testpmd's final "Forward statistics" block.
+tp_stat() { grep -a -A2 "Forward statistics for port 0" "$RUN/tp.log" | sed -n "s/.*$1: *\([0-9]*\).*/\1/p" | head -n 1; }
+
+# Frames the vhost-user vdev has put on the peer link so far (its
+# counters, logged on SIGUSR1).
+vdev_tx() {
+	n0=$(grep -c "stats a:" "$RUN/host_vm1.log")
+	kill -USR1 "$PID_host_vm1"
+	i=0
+	while [ "$(grep -c "stats a:" "$RUN/host_vm1.log")" -le "$n0" ] && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	grep "stats a:" "$RUN/host_vm1.log" | tail -n 1 | sed -n 's/.*; tx \([0-9]*\) frames.*/\1/p'
+}
+TX_BEFORE=0
+
+run_txonly() { # label args
+	it_bg recv "$GUEST" --socket "$(sock vm2 b)" recv --timeout 6
+	sleep 0.3
+	testpmd "$2" txonly 3
+	trc=$?
+	STARTS=$(grep -c "rings started" "$RUN/host_vm1.log")
+	wait "$PID_recv"
+	sent=$(tp_stat TX-packets)
+	got=$(field "$RUN/recv.log" other_frames)
+	bad=$(field "$RUN/recv.log" content_errors)
+	tx_now=$(vdev_tx)
+	fwd=$(( ${tx_now:-0} - TX_BEFORE ))
+	TX_BEFORE=${tx_now:-0}
+	# testpmd counts a frame as sent once it is in the ring; what is still
+	# there when it stops the ring (at most a ring's worth, 256) the
+	# device never took.  Everything the device took must arrive, once.
+	if [ $trc -eq 0 ] && [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$got" = "$fwd" ] &&
+	   [ "$bad" = 0 ] && [ "$fwd" -le "$sent" ] && [ $((sent - fwd)) -le 256 ]; then
+		ok "$1 txonly: testpmd sent $sent frames, the vdev took $fwd ($((sent - fwd)) left in the ring at stop), all $fwd arrived at the vnet-guest, once each"
+	else
+		notok "$1 txonly: testpmd exit $trc sent '$sent', vdev forwarded '$fwd', guest got '$got': $(tail -20 "$RUN/tp.log") $(cat "$RUN/recv.log")"
+	fi
+}
+
+run_rxonly() { # label args
+	n=100000
+	: >"$RUN/tp.log"
+	testpmd "$2" rxonly 6 &
+	tp=$!
+	# Wait until this testpmd forwards: its port is up (one more ring
+	# start) and it has flushed its RX queues (testpmd drops what
+	# arrives before forwarding starts), which it says by asking for
+	# enter.
+	i=0
+	while { [ "$(grep -c "rings started" "$RUN/host_vm1.log")" -le "$STARTS" ] ||
+		! grep -aq "Press enter to exit" "$RUN/tp.log" 2>/dev/null; } && [ $i -lt 150 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	"$GUEST" --socket "$(sock vm2 b)" send --count $n --size 256 $MAC_VU >"$RUN/send" 2>&1
+	src=$?
+	wait $tp
+	trc=$?
+	STARTS=$(grep -c "rings started" "$RUN/host_vm1.log")
+	got=$(tp_stat RX-packets)
+	if [ $src -eq 0 ] && [ $trc -eq 0 ] && [ "$got" = $n ]; then
+		ok "$1 rxonly: testpmd received all $n frames the vnet-guest sent"
+	else
+		notok "$1 rxonly: send exit $src, testpmd exit $trc received '$got' of $n: $(tail -20 "$RUN/tp.log") $(cat "$RUN/send")"
+	fi
+}
+
+STARTS=0
+for v in "split:" "packed:,packed_vq=1" "split-nomrg:,mrg_rxbuf=0" "packed-nomrg:,packed_vq=1,mrg_rxbuf=0"; do
+	label=${v%%:*}
+	args=${v#*:}
+	run_txonly "$label" "$args"
+	run_rxonly "$label" "$args"
+done
+
+starts=$(grep -c "rings started" "$RUN/host_vm1.log")
+gone=$(grep -c "vhost-user frontend gone" "$RUN/host_vm1.log")
+if [ "$starts" -ge 8 ] && [ "$gone" -ge 8 ] && kill -0 "$PID_host_vm1" 2>/dev/null; then
+	ok "one vnet-host served 8 testpmd runs in turn: each frontend's leaving reset the device, the next reconnected"
+else
+	notok "reconnect: $starts ring starts, $gone disconnects: $(grep -v debug "$RUN/host_vm1.log" | tail -20)"
+fi
+if grep -q "packed" "$RUN/host_vm1.log" && grep -q "(split" "$RUN/host_vm1.log"; then
+	ok "both ring layouts were negotiated (split and packed)"
+else
+	notok "ring layouts: $(grep 'rings started' "$RUN/host_vm1.log")"
+fi
+
+it_stop_pid "$PID_host_vm1"
+it_stop_pid "$PID_host_vm2"
+if grep -q "bad-frame 0 .*needs-reset 0" "$RUN/host_vm1.log"; then
+	ok "the vhost-user vdev counted no bad frame from testpmd and never needed a reset"
+else
+	notok "vhost-user vdev counters: $(grep 'stats' "$RUN/host_vm1.log")"
+fi
+if [ ! -e "$VU" ]; then ok "the vhost-user socket is removed at exit"; else notok "$VU left behind"; fi
+it_check_clean "after testpmd and both hosts stopped"
+exit $IT_FAILED
