@@ -60,7 +60,7 @@ vdev_tx() {
 	while [ "$(grep -c "stats a:" "$RUN/host_vm1.log")" -le "$n0" ] && [ $i -lt 50 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
-	grep "stats a:" "$RUN/host_vm1.log" | tail -n 1 | sed -n 's/.*; tx \([0-9]*\) frames.*/\1/p'
+	grep "stats a:" "$RUN/host_vm1.log" | tail -n 1 | sed -n 's/.*; tx: frames \([0-9]*\) .*/\1/p'
 }
 TX_BEFORE=0
 
@@ -138,7 +138,7 @@ fi
 
 it_stop_pid "$PID_host_vm1"
 it_stop_pid "$PID_host_vm2"
-if grep -q "bad-frame 0 .*needs-reset 0" "$RUN/host_vm1.log"; then
+if grep -q "bad_frame 0 .*needs_reset 0" "$RUN/host_vm1.log"; then
 	ok "the vhost-user vdev counted no bad frame from testpmd and never needed a reset"
 else
 	notok "vhost-user vdev counters: $(grep 'stats' "$RUN/host_vm1.log")"

@@ -71,7 +71,7 @@ else
 	notok "no frontend disconnect seen: $(grep -v debug "$RUN/host_vm1.log" | tail -5)"
 fi
 it_stop_pid "$PID_host_vm1"
-if grep -q "bad-frame 0 .*needs-reset 0" "$RUN/host_vm1.log"; then
+if grep -q "bad_frame 0 .*needs_reset 0" "$RUN/host_vm1.log"; then
 	ok "the vhost-user vdev counted no bad frame and never needed a reset"
 else
 	notok "vhost-user vdev counters: $(grep 'stats' "$RUN/host_vm1.log")"
@@ -176,8 +176,8 @@ pair_run() {
 	done
 	it_stop_pid "$(eval echo \$PID_host_$sa)"
 	it_stop_pid "$(eval echo \$PID_host_$sb)"
-	if grep -q "bad-frame 0 .*needs-reset 0" "$RUN/host_$sa.log" &&
-	   grep -q "bad-frame 0 .*needs-reset 0" "$RUN/host_$sb.log"; then
+	if grep -q "bad_frame 0 .*needs_reset 0" "$RUN/host_$sa.log" &&
+	   grep -q "bad_frame 0 .*needs_reset 0" "$RUN/host_$sb.log"; then
 		ok "peerfeats $pf: both vhost-user vdevs counted no bad frame and never needed a reset"
 	else
 		notok "peerfeats $pf: vdev counters: $(grep -h 'stats' "$RUN/host_$sa.log" "$RUN/host_$sb.log")"
