@@ -170,6 +170,7 @@ static int open_dev(struct gctx *g)
 		.want_packed = o->packed,
 		.want_offloads = o->tso,
 		.defer_kicks = true,
+		.queue_size = 1024,
 		.mmio_intr = -1,
 	};
 	int rc = vnet_dev_open(&g->dev, &p);
