@@ -2,11 +2,11 @@
 /*
  * frames.c - the frames the benchmark sends.
  *
- * Plain frames follow guest/frame.h's header (EtherType 0x88B5, "VNT1",
- * seq at 22, timestamp at 30) so vnet-guest's tools recognise them; the
- * payload is a fixed pattern built once: throughput runs copy the frame
- * as a real sender would and only the sequence number and timestamp
- * change per frame (the receiver checks the sequence for loss and order).
+ * Plain frames are built by guest/frame.h (EtherType 0x88B5, "VNT1",
+ * seq at 22, timestamp at 30), built once: throughput runs copy the
+ * frame as a real sender would and only rewrite the sequence number and
+ * timestamp per frame, without resealing frame.h's header check (the
+ * receiver checks the sequence for loss and order, not the payload).
  *
  * TSO frames are one TCPv4 segment train up to 64 KiB with a partial
  * checksum and a GSO header (5.1.6.2: NEEDS_CSUM, csum_start at the TCP

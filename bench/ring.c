@@ -55,8 +55,10 @@ static int consumer(const struct bench_opts *o, int ring_fd, int cons_bell,
 	if (!copy)
 		return -ENOMEM;
 	rc = peer_ring_cons_attach(&c, ring_fd, PEER_RING_DEF_DESC, PEER_RING_DEF_DATA);
-	if (rc < 0 || (rc = bu_init(&u)) < 0)
+	if (rc < 0 || (rc = bu_init(&u)) < 0) {
+		free(copy);
 		return rc;
+	}
 	bu_watch(&u, cons_bell);
 	bu_flush(&u);
 	sh->ready = 1;
@@ -213,7 +215,7 @@ int bench_ring(const struct bench_opts *o)
 
 			while (now_ns() < until && peer_ring_free_slots(&p) == 0)
 				cpu_relax();
-			if (peer_ring_free_slots(&p) > 0 && (n = 1))
+			if (peer_ring_free_slots(&p) > 0)
 				continue;
 		}
 		if (!peer_ring_prod_wait_prepare(&p, rec_len))
