@@ -44,6 +44,7 @@ struct bench_opts {
 	unsigned n_cpu_pids;
 	const char *label;	/* scenario name in the JSON */
 	uint64_t count;		/* ping: round trips */
+	bool pin;		/* ring: producer on CPU 0, consumer on CPU 1 */
 };
 
 /* One side's result; printed as JSON by bench_print. */
@@ -118,6 +119,8 @@ void bench_frame_ts(uint8_t *buf, bool tso, uint64_t ts);
 uint64_t bench_frame_get_ts(const uint8_t *buf, bool tso);
 
 int bench_ring(const struct bench_opts *o);
+/* Pins the calling thread to one CPU (best effort, logged). */
+void bench_pin(unsigned cpu);
 int bench_guest(const struct bench_opts *o);
 
 #endif /* VNET_BENCH_H */

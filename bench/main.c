@@ -13,6 +13,7 @@
  * Common: --size BYTES (frame, default 64), --seconds S (default 3),
  * --poll (busy-poll mode), --poll-us N (spin bound, default 50),
  * --tso (64 KiB TCPv4 frames with GSO), --packed, --label NAME,
+ * --pin (ring: producer on CPU 0, consumer on CPU 1, as testpmd's lcores),
  * --cpu-pid PID (report another process's CPU time over the run; up to
  * 4).  bench/run.sh drives all of it (make bench).
  *
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/resource.h>
 
 #include "bench/bench.h"
@@ -33,7 +35,7 @@ static void usage(FILE *f)
 	fputs("usage: vnet-bench ring|tx|rx|send|recv|ping|pong [--socket PATH]\n"
 	      "       [--peer-node DIR SYSTEM NAME] [--dst MAC] [--size BYTES]\n"
 	      "       [--seconds S] [--poll] [--poll-us N] [--tso] [--packed]\n"
-	      "       [--count N] [--label NAME] [--cpu-pid PID]...\n", f);
+	      "       [--count N] [--label NAME] [--cpu-pid PID]... [--pin]\n", f);
 }
 
 void bench_cpu_self(double *user, double *sys)
@@ -65,6 +67,16 @@ double bench_cpu_pid(unsigned pid)
 			 &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+void bench_pin(unsigned cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		log_warn("cannot pin to CPU %u: %s", cpu, strerror(errno));
 }
 
 static double per(uint64_t x, uint64_t frames)
@@ -160,6 +172,8 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--tso")) {
 			o.tso = true;
+		} else if (!strcmp(a, "--pin")) {
+			o.pin = true;
 		} else if (!strcmp(a, "--packed")) {
 			o.packed = true;
 		} else if (!strcmp(a, "--count") && more && num(argv[i + 1], 100000000, &v)) {

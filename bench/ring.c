@@ -172,9 +172,13 @@ int bench_ring(const struct bench_opts *o)
 		return 1;
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (o->pin)
+			bench_pin(1);
 		sh->status = consumer(o, fd, cons_bell, prod_bell, sh);
 		_exit(sh->status ? 1 : 0);
 	}
+	if (o->pin)
+		bench_pin(0);
 	if ((rc = bu_init(&u)) < 0) {
 		fprintf(stderr, "vnet-bench: io_uring: %s\n", strerror(-rc));
 		kill(pid, SIGKILL);

@@ -44,6 +44,7 @@ mkdir -p "$VNET_RUN_DIR" "$OUT"
 NS_A=vnb-a-$$
 NS_B=vnb-b-$$
 PIDS=""
+HOST_PIN=""
 
 log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -79,7 +80,7 @@ start_host() {
 	sys=$1
 	nm=$2
 	shift 2
-	"$HOST" --system "$sys" vdev virtio-net name "$nm" "$@" >"$WORK/host-$sys.log" 2>&1 &
+	$HOST_PIN "$HOST" --system "$sys" vdev virtio-net name "$nm" "$@" >"$WORK/host-$sys.log" 2>&1 &
 	HPID=$!
 	PIDS="$PIDS $HPID"
 	i=0
@@ -93,6 +94,18 @@ stop_hosts() {
 	PIDS=""
 }
 
+# Where each side gets a core of its own, pin it as testpmd pins its
+# forwarding lcores (the guest side on CPU 0, the device on CPU 1): ring
+# and one hop.  End to end has four processes for two CPUs and floats.
+PIN0=""
+PIN1=""
+PIN=""
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	PIN0="taskset -c 0"
+	PIN1="taskset -c 1"
+	PIN="--pin"
+fi
+
 modes="event poll"
 sizes="64 1514 65535"
 size_args() { # size -> vnet-bench args
@@ -104,7 +117,7 @@ run_bench() { # label timeout args...: one JSON line per side to the results
 	lbl=$1
 	to=$2
 	shift 2
-	out=$(timeout "$to" "$BENCH" "$@" --label "$lbl" 2>>"$WORK/bench.err")
+	out=$(timeout "$to" ${BENCH_PIN:-} "$BENCH" "$@" --label "$lbl" 2>>"$WORK/bench.err")
 	rc=$?
 	[ $rc -eq 0 ] || log "$lbl ($*) failed: exit $rc; $(tail -2 "$WORK/bench.err" | tr '\n' ' ')"
 	printf '%s\n' "$out" | while read -r l; do add "$l"; done
@@ -115,7 +128,7 @@ if want ring; then
 	for s in $sizes; do
 		for m in $modes; do
 			log "ring $s B $m"
-			run_bench ring $((SECS + 10)) ring --size "$s" --seconds "$SECS" $(mode_args $m)
+			run_bench ring $((SECS + 10)) ring --size "$s" --seconds "$SECS" $PIN $(mode_args $m)
 		done
 	done
 fi
@@ -127,12 +140,14 @@ host_env() { [ "$1" = poll ] && echo "VNET_POLL_US=$POLL_US" || echo "VNET_POLL_
 if want onehop; then
 	for m in $modes; do
 		export $(host_env $m)
+		HOST_PIN=$PIN1
 		start_host h1 a mac 52:54:00:00:00:0a peer "$VNET_RUN_DIR/bench/peer" peerfeats 0x7fc3
+		HOST_PIN=""
 		H1=$HPID
 		for dir in tx rx; do
 			for s in $sizes; do
 				log "one hop guest $dir $s B $m"
-				run_bench "onehop-$dir" $((SECS + 20)) "$dir" --socket "$VNET_RUN_DIR/h1/a.vfio" \
+				BENCH_PIN=$PIN0 run_bench "onehop-$dir" $((SECS + 20)) "$dir" --socket "$VNET_RUN_DIR/h1/a.vfio" \
 					--peer-node "$VNET_RUN_DIR" bench peer --seconds "$SECS" \
 					--cpu-pid "$H1" $(size_args "$s") $(mode_args $m)
 			done
