@@ -5,13 +5,13 @@ def mpps($x): f(($x // 0) / 1e6; 2);
 "",
 "| scenario | frame | mode | Mpps | Gbit/s | notif./frame | wakeups/frame | CPU s bench (+hosts) | lost |",
 "|---|---|---|---:|---:|---:|---:|---:|---:|",
-(.results[] | select(.anchor != true and .scenario != "pingpong" and .scenario != "e2e-sender"
+(.results[] | select(.anchor != true and (.scenario | startswith("pingpong") | not) and .scenario != "e2e-sender"
                      and .side != "producer")
   | "| \(.scenario) | \(.size)\(if .tso then " TSO" else "" end) | \(.mode) | \(mpps(.pps)) | \(f(.gbps; 2)) | \(f(.notifications_per_frame; 4)) | \(f(.wakeups_per_frame; 4)) | \(f(.cpu_user_s + .cpu_sys_s; 2))\(if .other_cpu_s then " (+" + ([.other_cpu_s[] | f(.; 2)] | join(", ")) + ")" else "" end) | \(.lost) |"),
 "",
 "| ping-pong end to end | mode | samples | p50 us | p99 us | p99.9 us |",
 "|---|---|---:|---:|---:|---:|",
-(.results[] | select(.scenario == "pingpong" or .scenario == "veth-ping")
+(.results[] | select((.scenario | startswith("pingpong")) or .scenario == "veth-ping")
   | "| \(.scenario) | \(.mode // "kernel") | \(.samples) | \(f(.rtt_p50_us; 1)) | \(f(.rtt_p99_us; 1)) | \(f(.rtt_p999_us; 1)) |"),
 "",
 "| anchor | frame | ring | Mpps | Gbit/s |",
