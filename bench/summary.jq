@@ -29,6 +29,12 @@ def goal($name; $ours; $unit; $target; $what):
            ($r | ours("onehop-tx"; "tx"; $m; 64).pps); "pps"; $d_v2h; "dpdk-virtio-to-vhost"),
       goal("one hop guest RX 64 B \($m) >= DPDK vhost->virtio-user 64 B";
            ($r | ours("onehop-rx"; "rx"; $m; 64).pps); "pps"; $d_h2v; "dpdk-vhost-to-virtio"),
+      goal("one hop guest TX 1514 B \($m) vs DPDK virtio-user->vhost 1514 B";
+           ($r | ours("onehop-tx"; "tx"; $m; 1514).pps); "pps";
+           ($r | anchor("dpdk-virtio-to-vhost"; 1514).pps); "dpdk-virtio-to-vhost"),
+      goal("one hop guest RX 1514 B \($m) vs DPDK vhost->virtio-user 1514 B";
+           ($r | ours("onehop-rx"; "rx"; $m; 1514).pps); "pps";
+           ($r | anchor("dpdk-vhost-to-virtio"; 1514).pps); "dpdk-vhost-to-virtio"),
       goal("end to end 64 B \($m) >= half of DPDK one hop 64 B";
            ($r | ours("e2e"; "recv"; $m; 64).pps); "pps";
            (if $d_v2h then $d_v2h / 2 else null end); "dpdk-virtio-to-vhost / 2"),
