@@ -45,6 +45,7 @@ struct bench_opts {
 	const char *label;	/* scenario name in the JSON */
 	uint64_t count;		/* ping: round trips */
 	bool pin;		/* ring: producer on CPU 0, consumer on CPU 1 */
+	bool epoll;		/* ring: wait with epoll instead of io_uring */
 };
 
 /* One side's result; printed as JSON by bench_print. */
@@ -81,6 +82,10 @@ struct bu_watch {
 };
 
 struct bu {
+	/* epoll instead of io_uring (--epoll): the comparison that tells
+	 * whether io_uring waits pay off (the host's loop uses epoll). */
+	bool epoll;
+	int epfd;
 	struct io_uring ring;
 	struct bu_watch w[BENCH_MAX_FDS];
 	unsigned nw;
@@ -90,6 +95,8 @@ struct bu {
 };
 
 int bu_init(struct bu *u);
+/* The same API on epoll_wait + read/write syscalls. */
+int bu_init_epoll(struct bu *u);
 void bu_exit(struct bu *u);
 /* Watches fd: a read of its counter stays posted; returns the slot. */
 int bu_watch(struct bu *u, int fd);

@@ -14,6 +14,8 @@
  * --poll (busy-poll mode), --poll-us N (spin bound, default 50),
  * --tso (64 KiB TCPv4 frames with GSO), --packed, --label NAME,
  * --pin (ring: producer on CPU 0, consumer on CPU 1, as testpmd's lcores),
+ * --epoll (ring: wait in epoll_wait + read, kick with write: the host's
+ * way, to compare with io_uring),
  * --cpu-pid PID (report another process's CPU time over the run; up to
  * 4).  bench/run.sh drives all of it (make bench).
  *
@@ -35,7 +37,7 @@ static void usage(FILE *f)
 	fputs("usage: vnet-bench ring|tx|rx|send|recv|ping|pong [--socket PATH]\n"
 	      "       [--peer-node DIR SYSTEM NAME] [--dst MAC] [--size BYTES]\n"
 	      "       [--seconds S] [--poll] [--poll-us N] [--tso] [--packed]\n"
-	      "       [--count N] [--label NAME] [--cpu-pid PID]... [--pin]\n", f);
+	      "       [--count N] [--label NAME] [--cpu-pid PID]... [--pin] [--epoll]\n", f);
 }
 
 void bench_cpu_self(double *user, double *sys)
@@ -89,14 +91,15 @@ void bench_print(const struct bench_opts *o, const struct bench_result *r)
 	double pps = r->seconds > 0 ? (double)r->frames / r->seconds : 0;
 	double gbps = r->seconds > 0 ? (double)r->bytes * 8 / r->seconds / 1e9 : 0;
 
-	printf("{\"scenario\":\"%s\",\"side\":\"%s\",\"mode\":\"%s\",\"size\":%u,"
+	printf("{\"scenario\":\"%s\",\"side\":\"%s\",\"mode\":\"%s\",\"wait\":\"%s\",\"size\":%u,"
 	       "\"tso\":%s,\"ring\":\"%s\",\"seconds\":%.3f,\"frames\":%llu,\"bytes\":%llu,"
 	       "\"pps\":%.0f,\"gbps\":%.3f,\"lost\":%llu,\"reordered\":%llu,"
 	       "\"kicks\":%llu,\"irqs\":%llu,\"bells_sent\":%llu,\"bells_recv\":%llu,"
 	       "\"sleeps\":%llu,\"wakeups\":%llu,\"submits\":%llu,"
 	       "\"notifications_per_frame\":%.4f,\"wakeups_per_frame\":%.4f,"
 	       "\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f",
-	       r->scenario, r->side, o->poll ? "poll" : "event", o->size,
+	       r->scenario, r->side, o->poll ? "poll" : "event",
+	       o->epoll ? "epoll" : "io_uring", o->size,
 	       o->tso ? "true" : "false", o->packed ? "packed" : "split", r->seconds,
 	       (unsigned long long)r->frames, (unsigned long long)r->bytes, pps, gbps,
 	       (unsigned long long)r->lost, (unsigned long long)r->reordered,
@@ -172,6 +175,8 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--tso")) {
 			o.tso = true;
+		} else if (!strcmp(a, "--epoll")) {
+			o.epoll = true;
 		} else if (!strcmp(a, "--pin")) {
 			o.pin = true;
 		} else if (!strcmp(a, "--packed")) {

@@ -55,7 +55,7 @@ static int consumer(const struct bench_opts *o, int ring_fd, int cons_bell,
 	if (!copy)
 		return -ENOMEM;
 	rc = peer_ring_cons_attach(&c, ring_fd, PEER_RING_DEF_DESC, PEER_RING_DEF_DATA);
-	if (rc < 0 || (rc = bu_init(&u)) < 0) {
+	if (rc < 0 || (rc = o->epoll ? bu_init_epoll(&u) : bu_init(&u)) < 0) {
 		free(copy);
 		return rc;
 	}
@@ -179,7 +179,7 @@ int bench_ring(const struct bench_opts *o)
 	}
 	if (o->pin)
 		bench_pin(0);
-	if ((rc = bu_init(&u)) < 0) {
+	if ((rc = o->epoll ? bu_init_epoll(&u) : bu_init(&u)) < 0) {
 		fprintf(stderr, "vnet-bench: io_uring: %s\n", strerror(-rc));
 		kill(pid, SIGKILL);
 		return 1;

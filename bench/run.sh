@@ -131,6 +131,12 @@ if want ring; then
 			run_bench ring $((SECS + 10)) ring --size "$s" --seconds "$SECS" $PIN $(mode_args $m)
 		done
 	done
+	# The same waits on epoll + read/write, the host's way: does io_uring
+	# pay off?
+	for s in 64 1514; do
+		log "ring $s B event, epoll instead of io_uring"
+		run_bench ring-epoll $((SECS + 10)) ring --size "$s" --seconds "$SECS" $PIN --epoll
+	done
 fi
 
 # ---- scenario: one hop ----------------------------------------------------
