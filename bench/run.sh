@@ -16,7 +16,8 @@
 # Writes bench/results/<date>-<host>.json, .md (the table) and .png (the
 # plot).  Environment: BUILD (build dir), BENCH_SECONDS (per measurement,
 # default 3), BENCH_POLL_US (spin bound in poll mode, guests and
-# hosts, default 50), BENCH_OUT (results dir), BENCH_ONLY (space separated subset
+# hosts, default 50), BENCH_PIN (0: let ring and one hop float instead
+# of pinning them to CPUs 0 and 1), BENCH_OUT (results dir), BENCH_ONLY (space separated subset
 # of: ring onehop e2e ping dpdk veth).
 #
 # Needs root for the veth anchor (namespaces); it is skipped otherwise.
@@ -100,7 +101,7 @@ stop_hosts() {
 PIN0=""
 PIN1=""
 PIN=""
-if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	PIN0="taskset -c 0"
 	PIN1="taskset -c 1"
 	PIN="--pin"
