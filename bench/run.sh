@@ -11,14 +11,15 @@
 #               virtio-user (txonly / rxonly); a veth pair between two
 #               network namespaces: iperf3 TCP, iperf3 UDP 64 B, ping
 #
-# Every vnet scenario runs event-driven and with --poll, at 64, 1518 and
-# 65535 bytes (the last as TSO frames where a guest driver sends them).
-# Writes bench/results/<date>-<host>.json, .md (the table) and .png (the
-# plot).  Environment: BUILD (build dir), BENCH_SECONDS (per measurement,
-# default 3), BENCH_POLL_US (spin bound in poll mode, guests and
-# hosts, default 50), BENCH_PIN (0: let ring and one hop float instead
-# of pinning them to CPUs 0 and 1), BENCH_OUT (results dir), BENCH_ONLY (space separated subset
-# of: ring onehop e2e ping dpdk veth).
+# Every vnet scenario runs event-driven and with --poll, at 64, 1514 (1518
+# with the FCS) and 65535 bytes (the last as TSO frames where a guest
+# driver sends them).  Writes bench/results/<date>-<host>.json, .md (the
+# table) and .png (the plot).  Environment: BUILD (build dir),
+# BENCH_SECONDS (per measurement, default 3), BENCH_POLL_US (spin bound in
+# poll mode, guests and hosts, default 50), BENCH_PIN (0: let ring and one
+# hop float instead of pinning them to CPUs 0 and 1), BENCH_OUT (results
+# dir), BENCH_ONLY (space separated subset of: ring onehop e2e ping dpdk
+# veth).
 #
 # Needs root for the veth anchor (namespaces); it is skipped otherwise.
 # Everything it starts is stopped and everything it creates removed, also
