@@ -125,6 +125,11 @@ uint64_t bench_frame_get_seq(const uint8_t *buf, uint32_t len, bool tso, bool *o
 void bench_frame_ts(uint8_t *buf, bool tso, uint64_t ts);
 uint64_t bench_frame_get_ts(const uint8_t *buf, bool tso);
 
+struct peer_ring_prod;
+/* Has the producer room for a record of len bytes?  Conservative (a
+ * record may need the tail skipped): for polling only, never trusted. */
+bool bench_ring_room(struct peer_ring_prod *p, uint32_t len);
+
 int bench_ring(const struct bench_opts *o);
 /* Pins the calling thread to one CPU (best effort, logged). */
 void bench_pin(unsigned cpu);

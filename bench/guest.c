@@ -280,7 +280,7 @@ static bool rx_ready(struct gctx *g)
 {
 	struct peer_ring_prod *p = g->pl ? peer_link_tx(g->pl) : NULL;
 
-	if (p && peer_ring_free_slots(p) > 0)
+	if (p && bench_ring_room(p, g_rec_len))
 		return true;
 	g_rx_n = vnet_rx_burst(g->dev, g_rx, VNET_RX_BURST_MAX);
 	return g_rx_n != 0;

@@ -34,6 +34,13 @@ struct ring_shared {
 	int status;
 };
 
+bool bench_ring_room(struct peer_ring_prod *p, uint32_t len)
+{
+	uint32_t need = (len + PEER_RING_ALIGN - 1) / PEER_RING_ALIGN * PEER_RING_ALIGN;
+
+	return peer_ring_free_slots(p) > 0 && p->data_size - p->used >= 2 * need;
+}
+
 static void count_fire(void *arg, int fd, uint64_t cnt)
 {
 	(void)fd;
@@ -217,9 +224,9 @@ int bench_ring(const struct bench_opts *o)
 		if (o->poll) {
 			uint64_t until = now_ns() + o->poll_us * 1000ull;
 
-			while (now_ns() < until && peer_ring_free_slots(&p) == 0)
+			while (now_ns() < until && !bench_ring_room(&p, rec_len))
 				cpu_relax();
-			if (peer_ring_free_slots(&p) > 0)
+			if (bench_ring_room(&p, rec_len))
 				continue;
 		}
 		if (!peer_ring_prod_wait_prepare(&p, rec_len))
