@@ -7,6 +7,8 @@
 #   make check      the whole test suite (unit + integration)
 #   make check SANITIZE=1   the same, built with ASan + UBSan into build-san/
 #   make lint       clang-tidy and cppcheck over the sources
+#   make bench      every benchmark scenario beside its anchors (DPDK testpmd,
+#                   a veth pair); results in bench/results/ (see README)
 
 SANITIZE ?= 0
 TRANSPORT ?= modern
@@ -36,11 +38,17 @@ DEB_PACKAGES := build-essential pkg-config liburing-dev libcmocka-dev \
 		libnl-3-dev libnl-route-3-dev iproute2 procps psmisc iperf3 \
 		iputils-ping dpdk-dev qemu-system-x86 busybox-static cpio
 
+# What `make bench` needs on top (not installed by `make check`): DPDK's
+# testpmd (dpdk-dev ships dpdk-testpmd), the plot, the veth anchor's tools,
+# jq to assemble the results.
+BENCH_PACKAGES := dpdk dpdk-dev gnuplot-nox iperf3 iproute2 iputils-ping jq procps
+
 COMMON_SRC := $(sort $(shell find common -name '*.c'))
 HOST_SRC := $(sort $(filter-out host/main.c,$(shell find host -name '*.c')))
 GUEST_SRC := $(sort $(filter-out guest/main.c,$(wildcard guest/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TESTPROG_SRC := $(sort $(wildcard tests/progs/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -51,11 +59,12 @@ LIBS := $(LIB_HOST) $(LIB_GUEST) $(LIB_COMMON)
 
 HOST_BIN := $(BUILD)/vnet-host
 GUEST_BIN := $(BUILD)/vnet-guest
+BENCH_BIN := $(BUILD)/vnet-bench
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TESTPROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(TESTPROG_SRC))
 
-.PHONY: all deps demo check test lint lint-deps clean
-all: $(HOST_BIN) $(GUEST_BIN) $(UNIT_BINS) $(TESTPROG_BINS)
+.PHONY: all deps demo check test lint lint-deps clean bench bench-deps
+all: $(HOST_BIN) $(GUEST_BIN) $(BENCH_BIN) $(UNIT_BINS) $(TESTPROG_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +85,9 @@ $(HOST_BIN): $(call obj,host/main.c) $(LIBS)
 $(GUEST_BIN): $(call obj,guest/main.c) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
+$(BENCH_BIN): $(call obj,$(BENCH_SRC)) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_BASE)
@@ -84,8 +96,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/progs/%.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
 # Installs only what is missing; needs root (apt-get) when anything is.
-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+deps bench-deps: PKGS = $(DEB_PACKAGES)
+bench-deps: PKGS = $(DEB_PACKAGES) $(BENCH_PACKAGES)
+deps bench-deps:
+	@missing=$$(for p in $(PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -98,6 +112,11 @@ demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) TRANSPORT=$(TRANSPORT) sh tests/integration/demo.sh
 
+# BENCH_SECONDS: seconds per measurement (run.sh has the default).
+bench: bench-deps
+	$(MAKE) $(HOST_BIN) $(GUEST_BIN) $(BENCH_BIN) OPT=-O2
+	BUILD=$(BUILD) sh bench/run.sh
+
 check test: deps
 	$(MAKE) all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
@@ -107,8 +126,8 @@ lint-deps:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="clang-tidy cppcheck"
 
 lint: lint-deps
-	clang-tidy --quiet --warnings-as-errors='*' $(COMMON_SRC) $(HOST_SRC) $(GUEST_SRC) host/main.c guest/main.c -- $(filter-out -Werror $(SANFLAGS),$(CFLAGS))
-	cppcheck --quiet --error-exitcode=1 --inline-suppr -I. -D_GNU_SOURCE -D__BYTE_ORDER__=1234 -D__ORDER_LITTLE_ENDIAN__=1234 common host guest
+	clang-tidy --quiet --warnings-as-errors='*' $(COMMON_SRC) $(HOST_SRC) $(GUEST_SRC) $(BENCH_SRC) host/main.c guest/main.c -- $(filter-out -Werror $(SANFLAGS),$(CFLAGS))
+	cppcheck --quiet --error-exitcode=1 --inline-suppr -I. -D_GNU_SOURCE -D__BYTE_ORDER__=1234 -D__ORDER_LITTLE_ENDIAN__=1234 common host guest bench
 
 clean:
 	rm -rf build build-san

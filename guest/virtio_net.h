@@ -65,6 +65,9 @@ struct vnet_dev_params {
 					 * when MSI-X is there */
 	unsigned queue_size;		/* 0 = device max capped at 256 */
 	unsigned busy_poll_us;		/* vnet_wait spins this long first */
+	/* The bursts only decide kicks; vnet_kicks_take() hands them to the
+	 * caller (who batches the eventfd writes, e.g. with io_uring). */
+	bool defer_kicks;
 	/* virtio-mmio has no discovery (4.2.1): where the device sits and
 	 * its interrupt come from the command line (as from a device
 	 * tree); reported by vnet_dev_info, not sent anywhere.  NULL / -1:
@@ -183,6 +186,30 @@ int vnet_wait(struct vnet_dev *dev, int timeout_ms);
  * serve the device and another source (a TAP, a socket) without spinning.
  * fd < 0: exactly vnet_wait. */
 int vnet_wait_fd(struct vnet_dev *dev, int timeout_ms, int fd);
+
+/* ---- waiting and kicking in the caller's own event loop ----------------
+ * For callers that sleep in io_uring or epoll rather than vnet_wait
+ * (bench/vnet-bench).  The protocol, the same vnet_wait follows:
+ *
+ *   ev = vnet_wait_arm(dev, want_tx);      arms the callbacks (2.7.7)
+ *   if (ev == 0) {                         nothing pending: sleep on the
+ *           read one of vnet_irq_fds()     interrupt eventfds, then
+ *           ev = vnet_wait_end(dev, fd, n); account n and disarm
+ *   } else if (ev > 0) ...                 work came in while arming:
+ *                                          already disarmed, don't sleep
+ *
+ * vnet_wait_end(dev, -1, 0) disarms without an interrupt (timeout).  Both
+ * return VNET_EV_* (RX, LINK; TX is not tracked across the sleep: call
+ * vnet_tx_space), or -EIO / -ENOTCONN as vnet_wait.
+ * vnet_irq_fds() fills up to max eventfds (MSI-X vectors, or the one
+ * interrupt line) and returns how many; 0 means the device is polled.
+ * With params.defer_kicks, vnet_kicks_take() returns the ioeventfds the
+ * caller must now write a 1 (8 bytes) into; a queue whose kick needs a
+ * register write is notified inside the call. */
+unsigned vnet_irq_fds(struct vnet_dev *dev, int *fds, unsigned max);
+int vnet_wait_arm(struct vnet_dev *dev, bool want_tx);
+int vnet_wait_end(struct vnet_dev *dev, int fd, uint64_t count);
+unsigned vnet_kicks_take(struct vnet_dev *dev, int *fds, unsigned max);
 
 void vnet_dev_info(struct vnet_dev *dev, struct vnet_info *out);
 bool vnet_link_up(const struct vnet_dev *dev);

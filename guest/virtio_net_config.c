@@ -47,6 +47,12 @@ void vn_kick(struct vnet_dev *d, struct vnet_queue *q)
 		d->st.kicks_suppressed++;
 		return;
 	}
+	/* A caller batching kicks itself takes this one (vnet_kicks_take);
+	 * control commands are waited for right here, so never theirs. */
+	if (d->params.defer_kicks && q != &d->ctrl) {
+		d->kicks_pending |= 1u << q->index;
+		return;
+	}
 	if (d->t->ops->notify(d->t, q->index) < 0)
 		d->st.kick_errors++;
 	else

@@ -105,6 +105,7 @@ struct vnet_dev {
 	uint8_t *reasm;		/* REASM_SLOTS * max_rx_frame (MRG_RXBUF) */
 	struct virtio_net_hdr_v1 rx_hdr[VNET_RX_BURST_MAX]; /* headers as checked */
 	uint64_t last_config_poll;
+	unsigned kicks_pending;	/* defer_kicks: queue index bits to kick */
 	bool needs_reset;
 	bool gone;
 	/* vnet_wait_fd: one more fd to sleep on, and whether it fired. */
@@ -148,6 +149,11 @@ int vn_read_mtu(struct vnet_dev *d, uint16_t *mtu);
 int vn_read_net_config(struct vnet_dev *d, bool initial);
 void vn_config_changed(struct vnet_dev *d);
 void vn_random_mac(uint8_t mac[6]);
+
+/* virtio_net_wait.c */
+void vn_irq_count(struct vnet_dev *d, unsigned v, uint64_t cnt);
+bool vn_arm(struct vnet_dev *d, bool want_tx);
+unsigned vn_pending(struct vnet_dev *d, bool want_tx);
 
 /* virtio_net_rx.c / virtio_net_tx.c */
 unsigned vn_rx_post(struct vnet_dev *d);

@@ -22,7 +22,7 @@
 #define CONFIG_POLL_NS	(100u * 1000000u)
 #define POLLED_SLICE_NS	(50u * 1000u)
 
-static unsigned pending(struct vnet_dev *d, bool want_tx)
+unsigned vn_pending(struct vnet_dev *d, bool want_tx)
 {
 	unsigned ev = 0;
 
@@ -51,11 +51,10 @@ static uint64_t read_count(int fd)
 	return cnt;
 }
 
-/* The line fired: read and clear the cause, unmask. */
-static void line_irq(struct vnet_dev *d)
+/* The line fired cnt times: read and clear the cause, unmask. */
+static void line_irq(struct vnet_dev *d, uint64_t cnt)
 {
 	uint8_t cause = 0;
-	uint64_t cnt = read_count(d->irq_fd[0]);
 
 	if (cnt == 0)
 		return;
@@ -70,10 +69,8 @@ static void line_irq(struct vnet_dev *d)
 	}
 }
 
-static void vector_irq(struct vnet_dev *d, unsigned v)
+static void vector_irq(struct vnet_dev *d, unsigned v, uint64_t cnt)
 {
-	uint64_t cnt = read_count(d->irq_fd[v]);
-
 	if (cnt == 0)
 		return;
 	if (v == d->cfg_vector)
@@ -86,17 +83,27 @@ static void vector_irq(struct vnet_dev *d, unsigned v)
 		vn_config_changed(d);
 }
 
+/* Interrupt source v (an index into irq_fd) fired cnt times (its
+ * eventfd was read by whoever slept on it). */
+void vn_irq_count(struct vnet_dev *d, unsigned v, uint64_t cnt)
+{
+	if (d->irq_mode == IRQ_LINE && v == 0)
+		line_irq(d, cnt);
+	else if (d->irq_mode == IRQ_MSIX && v < d->nvec)
+		vector_irq(d, v, cnt);
+}
+
 void vn_drain_irqs(struct vnet_dev *d)
 {
 	if (d->irq_mode == IRQ_LINE)
-		line_irq(d);
+		line_irq(d, read_count(d->irq_fd[0]));
 	else if (d->irq_mode == IRQ_MSIX)
 		for (unsigned v = 0; v < d->nvec; v++)
-			vector_irq(d, v);
+			vector_irq(d, v, read_count(d->irq_fd[v]));
 }
 
 /* Arms the callbacks we need; false if work arrived meanwhile. */
-static bool arm(struct vnet_dev *d, bool want_tx)
+bool vn_arm(struct vnet_dev *d, bool want_tx)
 {
 	bool idle = vq_drv_enable_cb(&d->rx.vq);
 
@@ -178,21 +185,21 @@ int vnet_wait(struct vnet_dev *d, int timeout_ms)
 	deadline = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000000u;
 	vn_tx_reclaim(d);
 	want_tx = d->tx.nidx == 0;
-	ev = pending(d, want_tx);
+	ev = vn_pending(d, want_tx);
 	if (ev)
 		return (int)ev;
 	/* Busy-poll first: an eventfd wake-up costs tens of microseconds. */
 	if (d->params.busy_poll_us) {
 		uint64_t until = start + (uint64_t)d->params.busy_poll_us * 1000u;
 
-		while (!(ev = pending(d, want_tx)) && now_ns() < until)
+		while (!(ev = vn_pending(d, want_tx)) && now_ns() < until)
 			cpu_relax();
 		if (ev)
 			return (int)ev;
 	}
 	for (;;) {
-		if (!arm(d, want_tx)) {
-			ev = pending(d, want_tx);
+		if (!vn_arm(d, want_tx)) {
+			ev = vn_pending(d, want_tx);
 			if (ev)
 				break;
 		}
@@ -202,7 +209,7 @@ int vnet_wait(struct vnet_dev *d, int timeout_ms)
 			return rc;
 		if ((rc = vn_health(d)) < 0)
 			return rc;
-		ev = pending(d, want_tx);
+		ev = vn_pending(d, want_tx);
 		if (ev || now_ns() >= deadline)
 			break;
 	}

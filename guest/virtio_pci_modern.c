@@ -250,6 +250,15 @@ static int pci_notify(struct vtransport *t, uint16_t q)
 	return vfc_write16(t->vfc, p->notify.bar, n->off, q);
 }
 
+static int pci_notify_fd(struct vtransport *t, uint16_t q)
+{
+	struct vpci *p = to_vpci(t);
+
+	if (q >= VT_MAX_QUEUES || !p->q[q].ready)
+		return -1;
+	return p->q[q].fd;
+}
+
 static const char *pci_notify_kind(struct vtransport *t, uint16_t q)
 {
 	struct vpci *p = to_vpci(t);
@@ -329,6 +338,7 @@ static const struct vtransport_ops pci_modern_ops = {
 	.queue_setup = pci_queue_setup,
 	.notify = pci_notify,
 	.notify_kind = pci_notify_kind,
+	.notify_fd = pci_notify_fd,
 	.irq_setup = pci_irq_setup,
 	.irq_teardown = pci_irq_teardown,
 	.set_config_vector = pci_set_config_vector,

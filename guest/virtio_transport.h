@@ -93,6 +93,10 @@ struct vtransport_ops {
 	int (*notify)(struct vtransport *t, uint16_t q);
 	/* How kicks of queue q travel: "eventfd" or "region-write". */
 	const char *(*notify_kind)(struct vtransport *t, uint16_t q);
+	/* Optional: the ioeventfd standing for notify(t, q) (writing 1 to it
+	 * is the whole kick), or -1 when a kick needs the register write.
+	 * Lets a caller batch kicks into its own io_uring submissions. */
+	int (*notify_fd)(struct vtransport *t, uint16_t q);
 
 	/* Message interrupts.  irq_setup binds up to n eventfds, vector i to
 	 * fds[i], and returns how many vectors were bound (0 = none: MMIO,

@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "common/barrier.h"
 #include "common/log.h"
 
 #define EV_MAX_TIMERS 256
@@ -30,7 +31,34 @@ struct evloop {
 	struct ev_handler *removed[EV_BATCH];
 	unsigned n_removed;
 	bool dispatching;
+	/* Busy-poll (VNET_POLL_US): after a round that had events, look
+	 * again without sleeping for up to poll_ns before blocking. */
+	uint64_t poll_ns;
+	uint64_t spins, spin_hits;
 };
+
+/* An eventfd wake-up across cores costs tens of microseconds on small
+ * VMs (design.md "Performance"): a host that handled an event is likely
+ * to get the next one soon, so it may spin a bounded time first.  Off by
+ * default (spinning costs a core); bench/run.sh sets it in poll mode. */
+#define EV_POLL_MAX_US 1000000u
+
+static uint64_t poll_ns_from_env(void)
+{
+	const char *e = getenv("VNET_POLL_US");
+	char *end;
+	unsigned long v;
+
+	if (!e || !*e)
+		return 0;
+	v = strtoul(e, &end, 10);
+	if (*end || v > EV_POLL_MAX_US) {
+		log_warn("VNET_POLL_US='%s': not 0..%u microseconds; not polling", e,
+			 EV_POLL_MAX_US);
+		return 0;
+	}
+	return (uint64_t)v * 1000u;
+}
 
 struct evloop *evloop_new(void)
 {
@@ -44,6 +72,7 @@ struct evloop *evloop_new(void)
 		return NULL;
 	}
 	l->next_timer_id = 1;
+	l->poll_ns = poll_ns_from_env();
 	return l;
 }
 
@@ -158,9 +187,27 @@ int evloop_run(struct evloop *l)
 {
 	struct epoll_event evs[EV_BATCH];
 
+	bool busy = false;
+
 	l->stop = false;
 	while (!l->stop) {
-		int n = epoll_wait(l->epfd, evs, EV_BATCH, next_timeout(l));
+		int timeout = next_timeout(l), n = 0;
+
+		if (busy && l->poll_ns && timeout != 0) {
+			/* Bounded spin; a timer due meanwhile waits at most
+			 * poll_ns, far below the timers' millisecond grain. */
+			uint64_t until = now_ns() + l->poll_ns;
+
+			do {
+				n = epoll_wait(l->epfd, evs, EV_BATCH, 0);
+				l->spins++;
+			} while (n == 0 && now_ns() < until);
+			if (n > 0)
+				l->spin_hits++;
+		}
+		if (n == 0)
+			n = epoll_wait(l->epfd, evs, EV_BATCH, timeout);
+		busy = n > 0;
 
 		if (n < 0) {
 			if (errno == EINTR)

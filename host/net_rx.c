@@ -29,7 +29,8 @@ static void rx_resched_fn(void *arg)
 	net_rx_process(vd);
 }
 
-enum rx_stop { RX_EMPTY, RX_BUDGET, RX_NO_BUFFER, RX_QUEUE_BROKEN, RX_RING_BROKEN };
+enum rx_stop { RX_EMPTY, RX_BUDGET, RX_NO_BUFFER, RX_SHORT, RX_QUEUE_BROKEN,
+	       RX_RING_BROKEN };
 
 /* Drops every record (the driver is not live). */
 static enum rx_stop rx_drain(struct vdev *vd, struct peer_ring_cons *ring,
@@ -57,7 +58,8 @@ enum rx_deliver {
 	RX_DELIVERED,		/* in the guest's buffers, chains pushed */
 	RX_DROPPED,		/* not delivered, nothing pushed */
 	RX_DROPPED_PUSHED,	/* not delivered, an empty chain went back */
-	RX_WAIT_BUFFER,		/* guest has too few buffers now: retry later */
+	RX_WAIT_BUFFER,		/* guest has no buffer now: retry later */
+	RX_WAIT_MORE,		/* it has some, too few for this frame (MRG_RXBUF) */
 	RX_BROKEN,		/* the receive queue is malformed */
 };
 
@@ -124,9 +126,11 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 
 		if (r < 0)
 			return RX_BROKEN;
 		if (r == 0) {
+			bool some = n > 0;
+
 			while (n > 0)
 				vq_dev_unpop(&q->vq, &chains[--n]);
-			return RX_WAIT_BUFFER;
+			return some ? RX_WAIT_MORE : RX_WAIT_BUFFER;
 		}
 		if (n == 0 && ch->in_len < hdr_len) {
 			/* 5.1.6.3.1: every buffer must hold at least a header. */
@@ -183,7 +187,7 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, const struct virtio_net_hd
 
 		if (d == RX_BROKEN)
 			return d;
-		if (d == RX_WAIT_BUFFER) {
+		if (d == RX_WAIT_BUFFER || d == RX_WAIT_MORE) {
 			if (i == 0)
 				return d;	/* nothing delivered: retry later */
 			vd->stats.drop_no_rx_buffer += (uint64_t)(n - i);
@@ -239,6 +243,8 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 			return RX_QUEUE_BROKEN;
 		if (d == RX_WAIT_BUFFER)
 			return RX_NO_BUFFER;
+		if (d == RX_WAIT_MORE)
+			return RX_SHORT;
 		if (d == RX_DELIVERED || d == RX_DROPPED_PUSHED)
 			(*pushed)++;
 		peer_ring_consume(ring);
@@ -278,6 +284,21 @@ void net_rx_process(struct vdev *vd)
 			net_dp_queue_broken(vd, VNET_RXQ);
 			return;
 		case RX_BUDGET: {
+			long id = ev_timer(vd->ev, 0, rx_resched_fn, vd);
+
+			vd->rx_resched = id > 0 ? id : -1;
+			if (id > 0)
+				return;
+			continue;
+		}
+		case RX_SHORT: {
+			/* The guest has buffers, too few for this frame.  A
+			 * notification cannot tell us when it adds more: with
+			 * EVENT_IDX the driver kicks only when its index
+			 * crosses avail_event, which the unconsumed chains
+			 * already passed (2.7.10).  Poll from the event loop
+			 * instead of in place, so the control socket (reset,
+			 * detach) is still served while we wait. */
 			long id = ev_timer(vd->ev, 0, rx_resched_fn, vd);
 
 			vd->rx_resched = id > 0 ? id : -1;

@@ -29,10 +29,19 @@ struct peer_link;
 struct net_offload_buf;
 
 #define VDEV_NUM_QUEUES	  3	/* receiveq1, transmitq1, controlq (5.1.2) */
-#define VDEV_QUEUE_MAX	  256	/* queue size offered (QEMU's default too) */
+/* Largest queue size offered (QEMU's maximum; drivers pick up to it).
+ * 1024, not QEMU's default 256: here a 256-entry ring holds about 25 us of
+ * work, less than one cross-core eventfd wake-up (about 32 us), so with
+ * 256 the two sides take turns sleeping instead of overlapping (bench/:
+ * one hop guest TX 64 B event-driven went from 3.8 to 9.4 Mpps). */
+#define VDEV_QUEUE_MAX	  1024
+/* Legacy PCI (4.1.4.10) has no size negotiation: the driver must use the
+ * device's size, so legacy queues stay at the common 256. */
+#define VDEV_QUEUE_LEGACY 256
 /* The largest ring the device runs: a vhost-user frontend picks its own
- * size (QEMU's VIRTQUEUE_MAX_SIZE is 1024); scratch space is sized so. */
-#define VDEV_QUEUE_LIMIT  1024
+ * size up to this (QEMU's VIRTQUEUE_MAX_SIZE is 1024); scratch space is
+ * sized so. */
+#define VDEV_QUEUE_LIMIT  VDEV_QUEUE_MAX
 #define VDEV_DEFAULT_MTU  1500
 #define VDEV_BUDGET	  256	/* frames per pass before yielding the loop */
 

@@ -360,6 +360,13 @@ bool peer_link_is_up(const struct peer_link *l)
 	return up_conn(l) != NULL;
 }
 
+int peer_link_bell_fd(const struct peer_link *l)
+{
+	const struct peer_conn *c = up_conn(l);
+
+	return c ? c->bell : -1;
+}
+
 struct peer_ring_prod *peer_link_tx(struct peer_link *l)
 {
 	struct peer_conn *c = up_conn(l);

@@ -114,6 +114,11 @@ bool peer_link_is_up(const struct peer_link *l);
 struct peer_ring_prod *peer_link_tx(struct peer_link *l);
 struct peer_ring_cons *peer_link_rx(struct peer_link *l);
 
+/* Our doorbell eventfd of the link that is up (-1 when down), for a
+ * caller that waits in its own loop instead of the evloop (bench/): it
+ * reads the eventfd itself, and cbs->rx does not run for what it read. */
+int peer_link_bell_fd(const struct peer_link *l);
+
 /* Writes the peer's doorbell (no-op when down). */
 void peer_link_ring_peer(struct peer_link *l);
 /* peer_ring_publish on our TX ring, ringing the peer if it sleeps.

@@ -100,10 +100,10 @@ static void queue_set_pfn(struct pci_legacy *pl, unsigned q, uint32_t pfn)
 		return;
 	}
 	/* A 32-bit PFN << 12 is at most 2^44: the layout cannot wrap. */
-	if (!legacy_vring_layout((uint64_t)pfn << PCI_LEGACY_PFN_SHIFT, VDEV_QUEUE_MAX,
+	if (!legacy_vring_layout((uint64_t)pfn << PCI_LEGACY_PFN_SHIFT, VDEV_QUEUE_LEGACY,
 				 PCI_LEGACY_VRING_ALIGN, &r))
 		return;
-	vdev_queue_set_size(vd, q, VDEV_QUEUE_MAX);
+	vdev_queue_set_size(vd, q, VDEV_QUEUE_LEGACY);
 	vdev_queue_set_addr(vd, q, 0, r.desc);
 	vdev_queue_set_addr(vd, q, 1, r.avail);
 	vdev_queue_set_addr(vd, q, 2, r.used);
@@ -125,7 +125,7 @@ static uint32_t reg_read(struct pci_legacy *pl, const struct legacy_reg *r)
 		 * queue, so only a live queue reads back its PFN. */
 		return q && q->enabled ? (uint32_t)(q->addrs.desc >> PCI_LEGACY_PFN_SHIFT) : 0;
 	case PCI_LEGACY_QUEUE_NUM:
-		return q ? VDEV_QUEUE_MAX : 0;	/* 0: queue not available */
+		return q ? VDEV_QUEUE_LEGACY : 0;	/* 0: queue not available */
 	case PCI_LEGACY_QUEUE_SEL:
 		return pl->queue_select;
 	case PCI_LEGACY_STATUS:

@@ -503,7 +503,7 @@ static void test_v2_bad_queue_num_needs_reset(void **state)
 	assert_false(f->vd->q[0].enabled);
 	assert_true(f->vd->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	wr32(f, MMIO_STATUS, 0);
-	v2_setup_queue(f, 0, 512);		/* above QueueNumMax */
+	v2_setup_queue(f, 0, VDEV_QUEUE_MAX * 2);	/* above QueueNumMax */
 	assert_false(f->vd->q[0].enabled);
 	wr32(f, MMIO_STATUS, 0);
 	v2_setup_queue(f, 0, 0x10080);		/* does not fit 16 bits */

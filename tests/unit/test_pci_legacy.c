@@ -341,10 +341,10 @@ static void test_queue_pfn_layout(void **state)
 
 	wr(f, BAR0, PCI_LEGACY_QUEUE_SEL, 1, 2);
 	assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_SEL, 2), 1);
-	assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_NUM, 2), VDEV_QUEUE_MAX);
+	assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_NUM, 2), VDEV_QUEUE_LEGACY);
 	/* The size is the device's: a write is ignored. */
 	wr(f, BAR0, PCI_LEGACY_QUEUE_NUM, 64, 2);
-	assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_NUM, 2), VDEV_QUEUE_MAX);
+	assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_NUM, 2), VDEV_QUEUE_LEGACY);
 	wr(f, BAR0, PCI_LEGACY_QUEUE_PFN, PFN(1), 4);
 	assert_true(f->vd->q[1].enabled);
 	assert_int_equal(f->vd->q[1].size, 256);

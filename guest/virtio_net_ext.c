@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio_net_ext.c - waiting and kicking driven by the caller's own event
+ * loop (io_uring in bench/vnet-bench) instead of vnet_wait's ppoll.
+ *
+ * The rules are vnet_wait's: callbacks are armed only around a sleep and
+ * the rings are re-checked after arming (2.7.7 / 2.8.10: the device may
+ * have used buffers between our last look and the arm), so a caller that
+ * sleeps only when vnet_wait_arm() returned 0 cannot miss an interrupt.
+ * The kick decision (EVENT_IDX / NO_NOTIFY, 2.7.10) stays in the bursts;
+ * with params.defer_kicks the bursts only record it and the caller writes
+ * the ioeventfds itself, e.g. several in one io_uring submission.
+ */
+#include <errno.h>
+
+#include "common/log.h"
+#include "guest/virtio_net_priv.h"
+
+unsigned vnet_irq_fds(struct vnet_dev *d, int *fds, unsigned max)
+{
+	unsigned n = 0;
+
+	if (d->irq_mode == IRQ_LINE && max > 0)
+		fds[n++] = d->irq_fd[0];
+	else if (d->irq_mode == IRQ_MSIX)
+		for (unsigned v = 0; v < d->nvec && n < max; v++)
+			fds[n++] = d->irq_fd[v];
+	return n;
+}
+
+int vnet_wait_arm(struct vnet_dev *d, bool want_tx)
+{
+	int rc = vn_health(d);
+	unsigned ev;
+
+	if (rc < 0)
+		return rc;
+	d->st.waits++;
+	if (want_tx) {
+		vn_tx_reclaim(d);
+		want_tx = d->tx.nidx == 0;
+	}
+	ev = vn_pending(d, want_tx);
+	if (ev)
+		return (int)ev;
+	if (!vn_arm(d, want_tx)) {
+		ev = vn_pending(d, want_tx);
+		if (ev) {
+			vn_disarm(d);
+			return (int)ev;
+		}
+	}
+	d->st.wait_sleeps++;
+	return 0;
+}
+
+int vnet_wait_end(struct vnet_dev *d, int fd, uint64_t count)
+{
+	int rc;
+
+	if (fd >= 0)
+		for (unsigned v = 0; v < VT_MAX_VECTORS; v++)
+			if (d->irq_fd[v] == fd) {
+				vn_irq_count(d, v, count);
+				break;
+			}
+	vn_disarm(d);
+	if ((rc = vn_health(d)) < 0)
+		return rc;
+	return (int)vn_pending(d, false);
+}
+
+unsigned vnet_kicks_take(struct vnet_dev *d, int *fds, unsigned max)
+{
+	struct vnet_queue *qs[2] = { &d->rx, &d->tx };
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct vnet_queue *q = qs[i];
+		int fd = -1;
+
+		if (!(d->kicks_pending & (1u << q->index)))
+			continue;
+		if (d->t->ops->notify_fd)
+			fd = d->t->ops->notify_fd(d->t, q->index);
+		if (fd >= 0 && n < max) {
+			fds[n++] = fd;
+			d->st.kicks_sent++;
+		} else if (d->t->ops->notify(d->t, q->index) < 0) {
+			d->st.kick_errors++;
+		} else {
+			d->st.kicks_sent++;
+		}
+		d->kicks_pending &= ~(1u << q->index);
+	}
+	return n;
+}
