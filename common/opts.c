@@ -1184,6 +1184,8 @@ void opts_usage(FILE *f)
 {
 	fputs("Usage: vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v]\n"
 	      "                 vdev virtio-net|tap [OPTION...] [vdev ...]...\n"
+	      "       vnet-host stats [--system NAME] [--run-dir DIR] [--json]\n"
+	      "                 a running system's counters (its .control socket)\n"
 	      "\n"
 	      "Serves virtio-net devices (vdevs) to guests over vfio-user and links\n"
 	      "them to peer vdevs, in this or another vnet-host.\n"

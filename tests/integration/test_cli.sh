@@ -46,6 +46,19 @@ else
 	notok "good config: $(cat "$RUN/cfg.log")"
 fi
 
+# The counters of the running process, through its control socket.
+"$HOST" stats --system cfg --json >"$RUN/stats.json" 2>&1
+if grep -q '"system": "cfg"' "$RUN/stats.json" && grep -q '"name": "c1"' "$RUN/stats.json" &&
+   grep -q '"name": "c2"' "$RUN/stats.json" && grep -q '"drops": {' "$RUN/stats.json"; then
+	ok "vnet-host stats --json reads both vdevs' counters from the running process"
+else
+	notok "stats --json: $(cat "$RUN/stats.json")"
+fi
+"$HOST" stats --system cfg >"$RUN/stats.txt" 2>&1
+check "vnet-host stats prints one line per vdev" [ "$(grep -c '^c[12]: link ' "$RUN/stats.txt")" = 2 ]
+refused "stats of a system that is not running" "no-such.*not running|No such file" stats --system no-such
+refused "stats with a bad system name" "not a valid name" stats --system ../x
+
 # A second process with the same system and name is refused; the first
 # keeps serving.
 "$HOST" --system cfg vdev virtio-net name c1 >"$RUN/dup" 2>&1
