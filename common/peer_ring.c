@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/barrier.h"
+#include "common/net_hdr.h"
 #include "common/log.h"
 
 static uint32_t align_up(uint32_t v, uint32_t a)
@@ -193,38 +194,6 @@ static void guard_del(int *slot)
 static bool guard_hit(int slot)
 {
 	return slot > 0 && slot <= GUARD_SLOTS && guards[slot - 1].hit;
-}
-
-/* ---- net headers ------------------------------------------------------------ */
-
-int peer_ring_hdr_check(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
-			char *why, size_t whylen)
-{
-	const uint8_t known = VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID;
-	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-	const char *msg = NULL;
-
-	if (h->flags & ~known)
-		msg = "unknown header flags";
-	else if (gso != VIRTIO_NET_HDR_GSO_NONE && gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
-		 gso != VIRTIO_NET_HDR_GSO_UDP && gso != VIRTIO_NET_HDR_GSO_TCPV6 &&
-		 gso != VIRTIO_NET_HDR_GSO_UDP_L4)
-		msg = "unknown gso_type";
-	else if (gso == VIRTIO_NET_HDR_GSO_NONE && (h->gso_type & VIRTIO_NET_HDR_GSO_ECN))
-		msg = "ECN without GSO";
-	else if (gso != VIRTIO_NET_HDR_GSO_NONE && h->gso_size == 0)
-		msg = "GSO with gso_size 0";
-	else if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-		 (uint32_t)h->csum_start + h->csum_offset + 2 > frame_len)
-		msg = "checksum position past the frame";
-	if (!msg)
-		return 0;
-	if (why && whylen)
-		snprintf(why, whylen,
-			 "%s (flags 0x%x gso_type 0x%x gso_size %u csum_start %u csum_offset %u, frame %u bytes)",
-			 msg, h->flags, h->gso_type, h->gso_size, h->csum_start,
-			 h->csum_offset, frame_len);
-	return -EINVAL;
 }
 
 /* ---- producer ----------------------------------------------------------- */
@@ -677,7 +646,7 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 			 * which the data path (copying it again) must survive
 			 * anyway; this check catches a sender that is wrong. */
 			memcpy(&h, c->data + off, sizeof(h));
-			if (peer_ring_hdr_check(&h, l - PEER_RING_REC_MIN, why, sizeof(why))) {
+			if (net_hdr_check(&h, l - PEER_RING_REC_MIN, why, sizeof(why))) {
 				set_broken(&c->broken, c->reason, "record %u: %s",
 					   c->cons, why);
 				return -EIO;

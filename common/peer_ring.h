@@ -178,7 +178,7 @@ struct peer_ring_cons {
 	bool have_cur;		/* the record at cons was read and checked */
 	uint32_t cur_off, cur_len;
 	bool sleeping;		/* cons_need_wakeup is set */
-	/* Check each record's net header (peer_ring_hdr_check) in peek: set
+	/* Check each record's net header (net_hdr_check, common/net_hdr.h) in peek: set
 	 * by peer links, whose records are frames; off for raw rings. */
 	bool check_hdr;
 
@@ -196,18 +196,6 @@ int peer_ring_geom_check(uint32_t desc_count, uint32_t data_size, char *why,
 			 size_t whylen);
 /* Size of the file for a valid geometry. */
 uint64_t peer_ring_file_size(uint32_t desc_count, uint32_t data_size);
-
-/* ---- records' net headers ------------------------------------------------------ */
-
-/* Is a link record's header one a correct sender writes (5.1.6.2)?  flags
- * only NEEDS_CSUM and DATA_VALID; gso_type NONE, TCPV4, UDP, TCPV6 or
- * UDP_L4, with ECN only on GSO; gso_size non-zero with GSO; a checksum
- * request inside the frame.  frame_len is the length after the header.
- * 0, or -EINVAL with why (may be NULL) filled.  The transmit path checks
- * its guest's headers with it too, so a bad guest frame is dropped there
- * rather than breaking the peer's ring. */
-int peer_ring_hdr_check(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
-			char *why, size_t whylen);
 
 /* ---- producer ---------------------------------------------------------------- */
 

@@ -35,6 +35,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "common/net_hdr.h"
+
 #define F(b) VIRTIO_BIT(VIRTIO_NET_F_##b)
 
 static unsigned offloads(bool csum, bool tso4, bool tso6, bool ecn, bool ufo)
@@ -163,8 +165,6 @@ fail:
 bool tun_hdr_sanitize(struct virtio_net_hdr_v1 *h, uint32_t flen, bool data_valid_ok,
 		      char *why, size_t whylen)
 {
-	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-
 	h->num_buffers = 0;
 	if (!data_valid_ok)
 		h->flags &= (uint8_t)~VIRTIO_NET_HDR_F_DATA_VALID;
@@ -172,40 +172,5 @@ bool tun_hdr_sanitize(struct virtio_net_hdr_v1 *h, uint32_t flen, bool data_vali
 		snprintf(why, whylen, "frame of %u bytes", flen);
 		return false;
 	}
-	if (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) {
-		snprintf(why, whylen, "unknown header flags 0x%x", h->flags);
-		return false;
-	}
-	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-	    (uint32_t)h->csum_start + h->csum_offset + 2u > flen) {
-		snprintf(why, whylen, "checksum at %u+%u beyond the %u-byte frame",
-			 h->csum_start, h->csum_offset, flen);
-		return false;
-	}
-	switch (gso) {
-	case VIRTIO_NET_HDR_GSO_NONE:
-		if (h->gso_type & VIRTIO_NET_HDR_GSO_ECN) {
-			snprintf(why, whylen, "ECN without a GSO type");
-			return false;
-		}
-		return true;
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		break;
-	case VIRTIO_NET_HDR_GSO_UDP:
-		if (h->gso_type & VIRTIO_NET_HDR_GSO_ECN) {
-			snprintf(why, whylen, "ECN on UDP GSO");
-			return false;
-		}
-		break;
-	default:
-		snprintf(why, whylen, "unknown GSO type 0x%x", h->gso_type);
-		return false;
-	}
-	if (h->gso_size == 0 || h->hdr_len > flen) {
-		snprintf(why, whylen, "GSO frame with segment size %u, header length %u of %u bytes",
-			 h->gso_size, h->hdr_len, flen);
-		return false;
-	}
-	return true;
+	return net_hdr_check(h, flen, why, whylen) == 0;
 }

@@ -49,12 +49,13 @@ int tun_set_carrier(int fd, bool on);
 const char *tun_offloads_format(unsigned flags, char *buf, size_t len);
 
 /* A frame about to be written to the TAP: header h (a private copy) and
- * flen bytes of Ethernet frame.  Checks what the kernel would otherwise
- * have to: known flags, a checksum position inside the frame, a known GSO
- * type with a segment size.  DATA_VALID is kept only when data_valid_ok
- * (a device's receive path may vouch for a checksum; a transmitting
- * driver may not, 5.1.6.2); num_buffers is cleared.  True when h may be
- * written, else false with why filled. */
+ * flen bytes of Ethernet frame.  Normalises what a TAP must not see
+ * (num_buffers cleared; DATA_VALID kept only when data_valid_ok: a
+ * device's receive path may vouch for a checksum, a transmitting driver
+ * may not, 5.1.6.2), then applies the header rule (net_hdr_check,
+ * common/net_hdr.h) and the frame-size bounds, so the kernel never has to
+ * judge a bad header.  True when h may be written, else false with why
+ * filled. */
 bool tun_hdr_sanitize(struct virtio_net_hdr_v1 *h, uint32_t flen, bool data_valid_ok,
 		      char *why, size_t whylen);
 

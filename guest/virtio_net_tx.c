@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/net_hdr.h"
 #include "guest/virtio_net_priv.h"
 
 void vn_tx_reclaim(struct vnet_dev *d)
@@ -26,7 +27,8 @@ void vn_tx_reclaim(struct vnet_dev *d)
 			q->idx[q->nidx++] = i;
 }
 
-/* A caller's header may only ask for what was negotiated. */
+/* A caller's header must be well formed and may only ask for what was
+ * negotiated: the one rule, common/net_hdr.h. */
 static int tx_check(const struct vnet_dev *d, const struct vnet_frame *f)
 {
 	uint32_t limit = d->max_tx_frame;
@@ -34,25 +36,10 @@ static int tx_check(const struct vnet_dev *d, const struct vnet_frame *f)
 	if (f->len < VNET_ETH_HLEN || !f->data)
 		return -EINVAL;
 	if (f->hdr) {
-		uint8_t gso = f->hdr->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-		unsigned need;
-
-		if ((f->hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-		    !vn_has(d, VIRTIO_NET_F_CSUM))
+		if (net_hdr_check(f->hdr, f->len, NULL, 0) < 0 ||
+		    net_hdr_allowed(f->hdr, d->drv_features, NET_HDR_TO_DEVICE, NULL, 0) < 0)
 			return -EINVAL;
-		switch (gso) {
-		case VIRTIO_NET_HDR_GSO_NONE: need = 0; break;
-		case VIRTIO_NET_HDR_GSO_TCPV4: need = VIRTIO_NET_F_HOST_TSO4; break;
-		case VIRTIO_NET_HDR_GSO_TCPV6: need = VIRTIO_NET_F_HOST_TSO6; break;
-		case VIRTIO_NET_HDR_GSO_UDP: need = VIRTIO_NET_F_HOST_UFO; break;
-		default: return -EINVAL;
-		}
-		if (need && !vn_has(d, need))
-			return -EINVAL;
-		if ((f->hdr->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
-		    !vn_has(d, VIRTIO_NET_F_HOST_ECN))
-			return -EINVAL;
-		if (need)
+		if (f->hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE)
 			limit = VNET_MAX_GSO_FRAME;
 	}
 	return f->len > limit ? -EMSGSIZE : 0;

@@ -7,6 +7,7 @@
 
 #include "common/csum.h"
 #include "common/log.h"
+#include "common/net_hdr.h"
 
 /* Room for a maximal frame cut at the smallest MSS we accept: the payload
  * once plus every segment's headers (Ethernet + VLAN + IPv6/IPv4 with
@@ -33,44 +34,9 @@ void net_offload_free(struct net_offload_buf *b)
 	b->frame = b->out = NULL;
 }
 
-static bool has(const struct vdev *vd, unsigned bit)
-{
-	return vd->driver_features & VIRTIO_BIT(bit);
-}
-
-bool net_hdr_valid(const struct virtio_net_hdr_v1 *h)
-{
-	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-
-	if (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
-		return false;
-	if (gso == VIRTIO_NET_HDR_GSO_NONE)
-		return !(h->gso_type & VIRTIO_NET_HDR_GSO_ECN);
-	return gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6 ||
-	       gso == VIRTIO_NET_HDR_GSO_UDP;
-}
-
 bool net_hdr_needs_fixup(const struct vdev *vd, const struct virtio_net_hdr_v1 *h)
 {
-	switch (h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) {
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		if (!has(vd, VIRTIO_NET_F_GUEST_TSO4))
-			return true;
-		break;
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		if (!has(vd, VIRTIO_NET_F_GUEST_TSO6))
-			return true;
-		break;
-	case VIRTIO_NET_HDR_GSO_UDP:
-		if (!has(vd, VIRTIO_NET_F_GUEST_UFO))
-			return true;
-		break;
-	default:
-		break;
-	}
-	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !has(vd, VIRTIO_NET_F_GUEST_ECN))
-		return true;
-	return (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !has(vd, VIRTIO_NET_F_GUEST_CSUM);
+	return net_hdr_allowed(h, vd->driver_features, NET_HDR_TO_DRIVER, NULL, 0) != 0;
 }
 
 int net_offload_fixup(struct vdev *vd, struct net_offload_buf *b,

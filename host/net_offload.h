@@ -28,10 +28,8 @@ struct net_offload_buf {
 int net_offload_init(struct net_offload_buf *b);
 void net_offload_free(struct net_offload_buf *b);
 
-/* Is the header one a device may carry at all (known flags, known GSO
- * type, ECN only with GSO)? */
-bool net_hdr_valid(const struct virtio_net_hdr_v1 *h);
-/* Does the guest lack a feature this frame needs (5.1.6.4)? */
+/* Does the guest lack a feature this frame needs (5.1.6.4)?  The rule
+ * is net_hdr_allowed (common/net_hdr.h), towards the driver. */
 bool net_hdr_needs_fixup(const struct vdev *vd, const struct virtio_net_hdr_v1 *h);
 
 /* Fixes frame (flen bytes, read once from the peer's ring into b->frame):

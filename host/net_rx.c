@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/net_hdr.h"
 #include "common/peer_ring.h"
 #include "host/net_dp.h"
 #include "host/net_offload.h"
@@ -209,6 +210,7 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
 		struct virtio_net_hdr_v1 h;
 		const uint8_t *rec;
+		char why[200];
 		uint8_t dst[6];
 		uint32_t len, flen;
 		enum rx_deliver d;
@@ -221,10 +223,12 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 		/* The ring guarantees len >= 12; copy what we decide on once. */
 		memcpy(&h, rec, sizeof(h));
 		flen = len - link_hdr;
-		if (flen < VNET_ETH_HLEN || !net_hdr_valid(&h)) {
+		/* The ring's consumer checked the header (net_hdr_check) on
+		 * its copy; this copy is what we act on. */
+		if (flen < VNET_ETH_HLEN || net_hdr_check(&h, flen, why, sizeof(why))) {
 			vd->stats.drop_bad_frame++;
-			log_rl(LOG_WARN, "%s: dropped a %u-byte frame from the peer with header flags 0x%x gso 0x%x",
-			       vd->name, flen, h.flags, h.gso_type);
+			log_rl(LOG_WARN, "%s: dropped a %u-byte frame from the peer: %s",
+			       vd->name, flen, flen < VNET_ETH_HLEN ? "shorter than an Ethernet header" : why);
 			d = RX_DROPPED;
 		} else {
 			memcpy(dst, rec + link_hdr, sizeof(dst));

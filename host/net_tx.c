@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/net_hdr.h"
 #include "common/peer_ring.h"
 #include "host/net_dp.h"
 #include "host/net_offload.h"
@@ -42,31 +43,20 @@ static bool tx_frame_ok(struct vdev *vd, const struct vq_chain *ch,
 	return true;
 }
 
-static bool has(const struct vdev *vd, unsigned bit)
+/* May our guest send a frame with this header?  The one rule
+ * (common/net_hdr.h): well formed, and asking only for offloads the
+ * guest negotiated, since the peer was promised nothing else.  A header
+ * refused here never reaches the link, where it would break the peer's
+ * ring. */
+static bool tx_hdr_ok(struct vdev *vd, const struct virtio_net_hdr_v1 *h, uint32_t flen)
 {
-	return vd->driver_features & VIRTIO_BIT(bit);
-}
+	char why[200];
 
-/* May our guest send a frame with this header (5.1.6.2)?  Offloads need
- * the features that allow them: a peer was promised nothing else. */
-static bool tx_hdr_ok(const struct vdev *vd, const struct virtio_net_hdr_v1 *h)
-{
-	if (!net_hdr_valid(h))
-		return false;
-	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !has(vd, VIRTIO_NET_F_CSUM))
-		return false;
-	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !has(vd, VIRTIO_NET_F_HOST_ECN))
-		return false;
-	switch (h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) {
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		return has(vd, VIRTIO_NET_F_HOST_TSO4);
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		return has(vd, VIRTIO_NET_F_HOST_TSO6);
-	case VIRTIO_NET_HDR_GSO_UDP:
-		return has(vd, VIRTIO_NET_F_HOST_UFO);
-	default:
+	if (net_hdr_check(h, flen, why, sizeof(why)) == 0 &&
+	    net_hdr_allowed(h, vd->driver_features, NET_HDR_TO_DEVICE, why, sizeof(why)) == 0)
 		return true;
-	}
+	log_rl(LOG_WARN, "%s: guest sent a frame the device refuses: %s; dropped", vd->name, why);
+	return false;
 }
 
 static void tx_resched_fn(void *arg)
@@ -104,9 +94,8 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 			vd->stats.drop_link_down++;
 		} else if (!tx_frame_ok(vd, &ch, hdr_len)) {
 			vd->stats.drop_bad_frame++;
-		} else if (chain_gather(&ch, (uint8_t *)&gh, hdr_len), !tx_hdr_ok(vd, &gh)) {
-			log_rl(LOG_WARN, "%s: guest sent a frame with header flags 0x%x gso 0x%x it did not negotiate; dropped",
-			       vd->name, gh.flags, gh.gso_type);
+		} else if (chain_gather(&ch, (uint8_t *)&gh, hdr_len),
+			   !tx_hdr_ok(vd, &gh, ch.out_len - hdr_len)) {
 			vd->stats.drop_bad_frame++;
 		} else {
 			rec = peer_ring_reserve(ring, ch.out_len + pad);

@@ -8,10 +8,20 @@
  * reset it must work again.
  *
  *   bad_guest --socket PATH --case NAME [--after-reset]
+ *   bad_guest --socket PATH --bad-headers --dst MAC
  *
  * Exit 0 when the device latched NEEDS_RESET within 3 s (and, with
  * --after-reset, came back to a clean status 0 after reset), 1 when it
  * did not, 2 on a setup error.
+ *
+ * --bad-headers: the chains are well formed but the virtio-net headers
+ * are not (common/net_hdr.h names the rules): each malformed header is
+ * sent between good test frames (guest/frame.h, kind DATA, seq 0, 1, ...,
+ * the stream `vnet-guest recv` checks).  The device must drop each bad
+ * one itself, never forward it (which would break the peer's ring).
+ * Offloads are accepted where offered, so the headers are refused for
+ * their structure, not for a missing feature.  Prints good and bad
+ * counts; exit 0 when the device used every chain and stayed healthy.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,7 +33,9 @@
 #include <unistd.h>
 
 #include "common/virtio.h"
+#include "guest/frame.h"
 #include "guest/vfio_client.h"
+#include "common/opts.h"
 #include "host/transport/pci_modern.h"
 
 #define RAM_SIZE (4u << 20)
@@ -152,6 +164,105 @@ static int write_case(struct bad *b, const char *c)
 	return 0;
 }
 
+/* ---- --bad-headers ---------------------------------------------------- */
+
+/* The transmit offloads the device offers (what peerfeats allows). */
+static uint64_t offered_tx_offloads(struct bad *b)
+{
+	const uint64_t want = VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) |
+			      VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6) | VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN) |
+			      VIRTIO_BIT(VIRTIO_NET_F_HOST_UFO);
+	uint32_t lo = 0;
+
+	vfc_write32(&b->dev, BAR0, COMMON(device_feature_select), 0);
+	vfc_read32(&b->dev, BAR0, COMMON(device_feature), &lo);
+	return lo & want;
+}
+
+#define HDR_LEN   12u		/* VERSION_1 header (5.1.6.1) */
+#define SLOT_SIZE 2048u
+#define FRAME_LEN 128u
+
+static const struct {
+	const char *what;
+	struct virtio_net_hdr_v1 h;
+} bad_hdrs[] = {
+	{ "TCPv4 GSO with gso_size 0",
+	  { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+	    .csum_start = 34, .csum_offset = 16 } },
+	{ "checksum position past the frame",
+	  { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 120, .csum_offset = 16 } },
+	{ "TCPv6 GSO with gso_size 0", { .gso_type = VIRTIO_NET_HDR_GSO_TCPV6 } },
+	{ "ECN without GSO", { .gso_type = VIRTIO_NET_HDR_GSO_ECN } },
+	{ "unknown gso_type", { .gso_type = 0x42, .gso_size = 100 } },
+	{ "GSO UDP_L4", { .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4, .gso_size = 100 } },
+	{ "unknown flags", { .flags = 0x40 } },
+	{ "GSO hdr_len past the frame",
+	  { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 100, .hdr_len = 4000 } },
+};
+#define N_BAD (sizeof(bad_hdrs) / sizeof(bad_hdrs[0]))
+
+static uint16_t used_idx(struct bad *b)
+{
+	const struct virtq_used *u = (const struct virtq_used *)(b->ram + ring_gpa[VNET_TXQ][2]);
+
+	return __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE);
+}
+
+/* Puts frame i (header h, then frame bytes) into its own slot and makes it
+ * available, waiting for a slot when the ring is full. */
+static int send_one(struct bad *b, unsigned i, const struct virtio_net_hdr_v1 *h,
+		    const uint8_t *frame, uint32_t flen)
+{
+	unsigned slot = i % QSIZE;
+	uint64_t gpa = BUF_GPA + (uint64_t)slot * SLOT_SIZE;
+	struct virtq_avail *av = (struct virtq_avail *)(b->ram + ring_gpa[VNET_TXQ][1]);
+
+	for (int t = 0; i >= QSIZE && (uint16_t)(used_idx(b) + QSIZE) <= (uint16_t)i; t++) {
+		if (t > 300)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+	memcpy(b->ram + gpa, h, HDR_LEN);
+	memcpy(b->ram + gpa + HDR_LEN, frame, flen);
+	*desc(b, slot) = (struct virtq_desc){ .addr = gpa, .len = HDR_LEN + flen };
+	av->ring[slot] = (uint16_t)slot;
+	__atomic_store_n(&av->idx, (uint16_t)(i + 1), __ATOMIC_RELEASE);
+	return vfc_write16(&b->dev, BAR0,
+			   PCI_MODERN_NOTIFY_OFF + VNET_TXQ * PCI_MODERN_NOTIFY_MULT, VNET_TXQ);
+}
+
+static int run_bad_headers(struct bad *b, const uint8_t dst[6])
+{
+	static const uint8_t src[6] = { 0x52, 0x54, 0x00, 0xba, 0xd0, 0x01 };
+	const struct virtio_net_hdr_v1 plain = { 0 };
+	uint8_t frame[FRAME_LEN];
+	unsigned n = 0, good = 0;
+
+	for (unsigned k = 0; k <= N_BAD; k++) {
+		if (frame_build(frame, FRAME_LEN, dst, src, FRAME_DATA, good) < 0 ||
+		    send_one(b, n++, &plain, frame, FRAME_LEN) < 0)
+			return -EIO;
+		good++;
+		if (k == N_BAD)
+			break;
+		/* A bad frame carries a seq the receiver never expects. */
+		if (frame_build(frame, FRAME_LEN, dst, src, FRAME_DATA, 1000000 + k) < 0 ||
+		    send_one(b, n++, &bad_hdrs[k].h, frame, FRAME_LEN) < 0)
+			return -EIO;
+		printf("bad: %s\n", bad_hdrs[k].what);
+	}
+	for (int t = 0; used_idx(b) != (uint16_t)n; t++) {
+		if (t > 300) {
+			fprintf(stderr, "bad_guest: device used %u of %u chains\n", used_idx(b), n);
+			return -ETIMEDOUT;
+		}
+		usleep(10000);
+	}
+	printf("good_sent: %u\nbad_sent: %zu\n", good, N_BAD);
+	return 0;
+}
+
 static int wait_needs_reset(struct bad *b)
 {
 	for (int i = 0; i < 300; i++) {
@@ -170,10 +281,13 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "case", required_argument, NULL, 'c' },
 		{ "after-reset", no_argument, NULL, 'r' },
+		{ "bad-headers", no_argument, NULL, 'h' },
+		{ "dst", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL, *cs = NULL;
-	bool after_reset = false;
+	bool after_reset = false, bad_headers = false;
+	uint8_t dst[6] = { 0 };
 	struct bad b = { .ram_fd = -1 };
 	uint64_t feats = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC);
 	int opt, rc;
@@ -185,11 +299,17 @@ int main(int argc, char **argv)
 			cs = optarg;
 		else if (opt == 'r')
 			after_reset = true;
-		else
+		else if (opt == 'h')
+			bad_headers = true;
+		else if (opt == 'd' && opts_parse_mac(optarg, dst) < 0) {
+			fprintf(stderr, "bad_guest: --dst '%s': not a MAC address\n", optarg);
+			return 2;
+		} else if (opt != 'd')
 			return 2;
 	}
-	if (!sock || !cs) {
-		fprintf(stderr, "usage: bad_guest --socket PATH --case NAME [--after-reset]\n");
+	if (!sock || (!cs && !bad_headers)) {
+		fprintf(stderr, "usage: bad_guest --socket PATH --case NAME [--after-reset]\n"
+				"       bad_guest --socket PATH --bad-headers --dst MAC\n");
 		return 2;
 	}
 	rc = vfc_open(&b.dev, sock);
@@ -204,9 +324,21 @@ int main(int argc, char **argv)
 	if (b.ram == MAP_FAILED)
 		return 2;
 	rc = vfc_dma_map(&b.dev, 0, RAM_SIZE, b.ram_fd, 0, true);
+	if (rc == 0 && bad_headers)
+		feats |= offered_tx_offloads(&b);
 	if (rc < 0 || bring_up(&b, feats) < 0) {
 		fprintf(stderr, "bad_guest: setup failed: %s\n", strerror(rc < 0 ? -rc : EIO));
 		return 2;
+	}
+	if (bad_headers) {
+		rc = run_bad_headers(&b, dst);
+		if (rc == 0 && (get_status(&b) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)) {
+			fprintf(stderr, "bad_guest: the device latched NEEDS_RESET for a header\n");
+			rc = -EIO;
+		}
+		printf("features: 0x%llx\n", (unsigned long long)feats);
+		vfc_close(&b.dev);
+		return rc == 0 ? 0 : 1;
 	}
 	if (write_case(&b, cs) < 0)
 		return 2;

@@ -6,13 +6,14 @@
  *
  *   good      Ethernet broadcast frames (ethertype 0x88b5, local
  *             experimental): the kernel must receive every one
- *   udp-l4    a header the link allows but a TAP cannot take (GSO UDP_L4,
- *             never negotiated here): dropped and counted, link stays up
+ *   runt      a record the link allows but a TAP cannot take (a 10-byte
+ *             frame, shorter than an Ethernet header): dropped and
+ *             counted, link stays up
  *   bad-flags a header no sender may write (flags 0x80): the ring check
  *             latches the ring broken and the link is dropped
  *
  *   tap_peer --run-dir DIR --system S --name N --peer PATH
- *            --kind good|udp-l4|bad-flags [--count N] [--timeout SEC]
+ *            --kind good|runt|bad-flags [--count N] [--timeout SEC]
  *
  * Exit 0 when the link came up and every record was published (what the
  * tap vdev made of them is for the test to check), 1 otherwise.
@@ -28,7 +29,7 @@
 #include "host/evloop.h"
 #include "host/peer/link.h"
 
-enum kind { K_GOOD, K_UDP_L4, K_BAD_FLAGS };
+enum kind { K_GOOD, K_RUNT, K_BAD_FLAGS };
 
 struct tp {
 	struct evloop *ev;
@@ -39,24 +40,29 @@ struct tp {
 };
 
 #define FRAME_LEN 60
+#define RUNT_LEN  10
+
+static uint32_t frame_len(const struct tp *p)
+{
+	return p->kind == K_RUNT ? RUNT_LEN : FRAME_LEN;
+}
 
 static void fill(struct tp *p, uint8_t *rec, unsigned seq)
 {
 	struct virtio_net_hdr_v1 h = { 0 };
 	uint8_t *f = rec + sizeof(h);
 
-	if (p->kind == K_UDP_L4) {
-		h.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
-		h.gso_size = 16;
-	} else if (p->kind == K_BAD_FLAGS) {
+	if (p->kind == K_BAD_FLAGS) {
 		h.flags = 0x80;
 	}
 	memcpy(rec, &h, sizeof(h));
 	memset(f, 0xff, 6);					/* broadcast */
+	if (p->kind == K_RUNT)
+		return;
 	memcpy(f + 6, (const uint8_t[]){ 0x02, 0, 0, 0x7a, 0x70, 0x01 }, 6);
 	f[12] = 0x88;
 	f[13] = 0xb5;
-	for (unsigned i = 14; i < FRAME_LEN; i++)
+	for (unsigned i = 14; i < frame_len(p); i++)
 		f[i] = (uint8_t)(seq + i);
 }
 
@@ -74,12 +80,13 @@ static void send_some(struct tp *p)
 	if (!r)
 		return;
 	while (p->sent < p->count) {
-		uint8_t *rec = peer_ring_reserve(r, (uint32_t)sizeof(struct virtio_net_hdr_v1) + FRAME_LEN);
+		uint32_t len = (uint32_t)sizeof(struct virtio_net_hdr_v1) + frame_len(p);
+		uint8_t *rec = peer_ring_reserve(r, len);
 
 		if (!rec)
 			break;	/* full: the peer's doorbell brings us back */
 		fill(p, rec, p->sent);
-		peer_ring_commit(r, (uint32_t)sizeof(struct virtio_net_hdr_v1) + FRAME_LEN);
+		peer_ring_commit(r, len);
 		p->sent++;
 	}
 	peer_link_tx_publish(p->link);
@@ -165,8 +172,8 @@ int main(int argc, char **argv)
 		case 'k':
 			if (!strcmp(optarg, "good"))
 				p.kind = K_GOOD;
-			else if (!strcmp(optarg, "udp-l4"))
-				p.kind = K_UDP_L4;
+			else if (!strcmp(optarg, "runt"))
+				p.kind = K_RUNT;
 			else if (!strcmp(optarg, "bad-flags"))
 				p.kind = K_BAD_FLAGS;
 			else
