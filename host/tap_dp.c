@@ -40,14 +40,10 @@ void tap_dp_pause_tap(struct tap_vdev *t, bool pause)
 		t->tap_paused = pause;
 }
 
-/* A ring broke a rule: drop the link (it re-forms).  The reason is
- * copied first: it lives in the ring state the drop frees. */
-static void drop_link(struct tap_vdev *t, const char *reason)
+/* A ring broke a rule: drop the link (it re-forms after a back-off). */
+static void drop_link(struct tap_vdev *t)
 {
-	char why[PEER_RING_REASON_LEN + 24];
-
-	snprintf(why, sizeof(why), "peer ring broken: %s", reason);
-	peer_link_drop(t->link, why);
+	peer_link_ring_broken(t->link);
 }
 
 void tap_dp_tap_gone(struct tap_vdev *t, int err)
@@ -138,7 +134,7 @@ void tap_dp_from_tap(struct tap_vdev *t)
 	if (committed)
 		peer_link_tx_publish(t->link);
 	if (ring->broken)
-		drop_link(t, ring->reason);
+		drop_link(t);
 }
 
 static void rx_resched_fn(void *arg)
@@ -216,7 +212,7 @@ static void to_tap(struct tap_vdev *t, struct peer_ring_cons *ring)
 			if (r < 0) {
 				if (consumed)
 					peer_link_rx_publish(t->link);
-				drop_link(t, ring->reason);
+				drop_link(t);
 				return;
 			}
 			if (r == 0) {

@@ -151,11 +151,6 @@ void vdev_link_release(struct vdev *vd)
 
 void vdev_link_ring_broken(struct vdev *vd)
 {
-	struct peer_ring_prod *p = vdev_link_tx(vd);
-	struct peer_ring_cons *c = vdev_link_rx(vd);
-	char why[200];
-
-	snprintf(why, sizeof(why), "peer ring broken: %s",
-		 c && c->broken ? c->reason : p && p->broken ? p->reason : "unknown");
-	peer_link_drop(vd->link, why);
+	if (vd->link)
+		peer_link_ring_broken(vd->link);
 }

@@ -148,6 +148,38 @@ void peer_link_down(struct peer_link *l, const char *why, bool tell_peer)
 		peer_link_schedule_retry(l, PEER_RETRY_MS);
 }
 
+unsigned peer_link_backoff_left(const struct peer_link *l)
+{
+	uint64_t now = now_ms();
+
+	return l->backoff_until_ms > now ? (unsigned)(l->backoff_until_ms - now) : 0;
+}
+
+void peer_link_fault(struct peer_link *l, uint64_t *counter, const char *rule)
+{
+	struct peer_conn *c = l->link;
+	char why[PEER_WHY_MAX], bye[PEER_WHY_MAX];
+	uint64_t now = now_ms();
+
+	if (!c || c->state != CONN_UP)
+		return;
+	(*counter)++;
+	/* Doubling from the first retry, back to it after a healthy link. */
+	if (!l->backoff_ms || now - l->up_since_ms >= PEER_HEALTHY_MS)
+		l->backoff_ms = PEER_RETRY_MS;
+	else
+		l->backoff_ms = l->backoff_ms * 2 > PEER_BACKOFF_MAX_MS ? PEER_BACKOFF_MAX_MS
+									: l->backoff_ms * 2;
+	l->backoff_until_ms = now + l->backoff_ms;
+	log_rl(LOG_WARN, "%s/%s: peer %s broke a rule: %s; dropping the link, next one in %u ms",
+	       l->system, l->name, c->peer_label, rule, l->backoff_ms);
+	/* The peer reads it as "peer closed it: <bye>": its own fault. */
+	snprintf(bye, sizeof(bye), "you broke a rule: %s", rule);
+	peer_conn_send_bye(c, bye);
+	snprintf(why, sizeof(why), "peer broke a rule: %s", rule);
+	peer_link_down(l, why, false);
+}
+
 static void bell_event(struct ev_handler *h, uint32_t events);
 
 static void go_up(struct peer_link *l, struct peer_conn *c)
@@ -166,6 +198,7 @@ static void go_up(struct peer_link *l, struct peer_conn *c)
 	c->hs_timer = 0;
 	c->state = CONN_UP;
 	l->stats.links_up++;
+	l->up_since_ms = now_ms();
 	peer_link_watch_start(l);
 	log_info("%s/%s: peer link up with %s (%s connection)", l->system,
 		 l->name, c->peer_label, c->outgoing ? "our" : "its");
@@ -321,7 +354,9 @@ static void conn_fail(struct peer_conn *c, const char *why)
 {
 	struct peer_link *l = c->link;
 
-	if (c == l->link) {
+	if (c == l->link && c->state == CONN_UP) {
+		peer_link_fault(l, &l->stats.drops_broken, why);
+	} else if (c == l->link) {
 		log_rl(LOG_WARN, "%s/%s: peer %s: %s", l->system, l->name,
 		       c->peer_label, why);
 		peer_link_down(l, why, true);

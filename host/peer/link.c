@@ -33,6 +33,8 @@ void peer_link_schedule_retry(struct peer_link *l, unsigned ms)
 
 	if (!l->peer_path[0] || l->link || l->stopped || l->retry_timer > 0)
 		return;
+	if (ms < peer_link_backoff_left(l))
+		ms = peer_link_backoff_left(l);
 	id = ev_timer(l->ev, ms, retry_fire, l);
 	if (id > 0)
 		l->retry_timer = id;
@@ -54,6 +56,25 @@ static bool uid_ok(struct peer_link *l, int fd, const char *what)
 	return false;
 }
 
+/* While backing off after a peer broke a rule, a connection is refused
+ * before it costs a ring: a BYE says why and for how long. */
+static bool backoff_ok(struct peer_link *l, int fd)
+{
+	unsigned left = peer_link_backoff_left(l);
+	struct peer_bye bye;
+	char why[PEER_WHY_MAX];
+
+	if (!left)
+		return true;
+	snprintf(why, sizeof(why), "backing off after a broken link: %u ms left", left);
+	log_rl(LOG_WARN, "%s/%s: refusing an incoming connection: %s", l->system, l->name, why);
+	peer_link_set_error(l, "refused a connection: %s", why);
+	l->stats.refused++;
+	peer_bye_build(&bye, why);
+	(void)peer_msg_send(fd, &bye, sizeof(bye), NULL, 0);
+	return false;
+}
+
 void peer_link_accept_pending(struct peer_link *l)
 {
 	for (;;) {
@@ -67,7 +88,7 @@ void peer_link_accept_pending(struct peer_link *l)
 				       l->name, l->node.path, strerror(errno));
 			return;
 		}
-		if (!uid_ok(l, fd, "an incoming connection")) {
+		if (!uid_ok(l, fd, "an incoming connection") || !backoff_ok(l, fd)) {
 			close(fd);
 			continue;
 		}
@@ -159,9 +180,23 @@ void peer_link_watch_stop(struct peer_link *l)
 	l->watch_timer = 0;
 }
 
-/* Why the link should go, or NULL.  why is the buffer for the text. */
+/* Which ring broke which rule, from our side: the peer writes its ring's
+ * records and our ring's consumer index. */
+static void ring_fault(const struct peer_conn *c, char *why, size_t len)
+{
+	if (c->rx.broken)
+		snprintf(why, len, "%s's transmit ring: %s", c->peer_label, c->rx.reason);
+	else if (c->tx.broken)
+		snprintf(why, len, "%s's consumer index on our ring: %s", c->peer_label,
+			 c->tx.reason);
+	else
+		snprintf(why, len, "a ring of the link broke a rule");
+}
+
+/* Why the link should go, or NULL, with the counter it is counted in.
+ * why is the buffer for the text. */
 static const char *watch_check(struct peer_link *l, struct peer_conn *c,
-			       char *why, size_t len, uint64_t *counter)
+			       char *why, size_t len, uint64_t **counter)
 {
 	uint32_t waiting;
 	uint64_t limit = (uint64_t)l->bell_flood * PEER_WATCH_MS / 1000;
@@ -170,13 +205,12 @@ static const char *watch_check(struct peer_link *l, struct peer_conn *c,
 	/* Rereads and validates the peer's consumer index on our ring. */
 	(void)peer_ring_free_slots(&c->tx);
 	if (c->rx.broken || c->tx.broken) {
-		*counter = ++l->stats.drops_broken;
-		snprintf(why, len, "peer ring broken: %s",
-			 c->rx.broken ? c->rx.reason : c->tx.reason);
+		*counter = &l->stats.drops_broken;
+		ring_fault(c, why, len);
 		return why;
 	}
 	if (c->bell_writes > limit) {
-		*counter = ++l->stats.drops_flood;
+		*counter = &l->stats.drops_flood;
 		snprintf(why, len, "doorbell flood: %llu writes in %u ms (limit %u per second)",
 			 (unsigned long long)c->bell_writes, PEER_WATCH_MS, l->bell_flood);
 		return why;
@@ -191,7 +225,7 @@ static const char *watch_check(struct peer_link *l, struct peer_conn *c,
 	c->stalled_ms += PEER_WATCH_MS;
 	if (c->stalled_ms < l->stall_ms)
 		return NULL;
-	*counter = ++l->stats.drops_stalled;
+	*counter = &l->stats.drops_stalled;
 	snprintf(why, len, "peer consumed nothing for %u ms with %u records waiting",
 		 c->stalled_ms, waiting);
 	return why;
@@ -203,17 +237,15 @@ static void watch_fire(void *arg)
 	struct peer_conn *c = l->link;
 	char buf[PEER_WHY_MAX + PEER_RING_REASON_LEN];
 	const char *why;
-	uint64_t n = 0;
+	uint64_t *counter = NULL;
 
 	l->watch_timer = 0;
 	if (!c || c->state != CONN_UP)
 		return;
 	peer_link_enter(l);
-	why = watch_check(l, c, buf, sizeof(buf), &n);
+	why = watch_check(l, c, buf, sizeof(buf), &counter);
 	if (why) {
-		log_rl(LOG_WARN, "%s/%s: dropping the peer link with %s: %s", l->system,
-		       l->name, c->peer_label, why);
-		peer_link_down(l, why, true);
+		peer_link_fault(l, counter, why);
 	} else {
 		watch_arm(l);
 	}
@@ -437,6 +469,19 @@ void peer_link_drop(struct peer_link *l, const char *why)
 	log_rl(LOG_WARN, "%s/%s: dropping the peer link with %s: %s", l->system,
 	       l->name, l->link->peer_label, why);
 	peer_link_down(l, why, true);
+	peer_link_leave(l);
+}
+
+void peer_link_ring_broken(struct peer_link *l)
+{
+	struct peer_conn *c = up_conn(l);
+	char why[PEER_WHY_MAX];
+
+	if (!c)
+		return;
+	peer_link_enter(l);
+	ring_fault(c, why, sizeof(why));
+	peer_link_fault(l, &l->stats.drops_broken, why);
 	peer_link_leave(l);
 }
 

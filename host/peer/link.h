@@ -57,6 +57,15 @@ struct peer_ring_cons;
 #define PEER_WATCH_MS		250
 #define PEER_STALL_MS		3000
 #define PEER_BELL_FLOOD		200000	/* doorbell writes per second */
+/* A link dropped because the peer broke a rule (a broken ring or message,
+ * a stall, a doorbell flood) re-forms only after a back-off: PEER_RETRY_MS
+ * the first time, doubling on each such drop up to PEER_BACKOFF_MAX_MS,
+ * and back to the first after a link that stayed up PEER_HEALTHY_MS.
+ * The side that dropped enforces it: its own retries wait, and it refuses
+ * incoming connections until the back-off ends, so a peer that ignores
+ * it costs one refused connect per try, not a link. */
+#define PEER_BACKOFF_MAX_MS	5000
+#define PEER_HEALTHY_MS		10000
 
 struct peer_link_cbs {
 	void *arg;
@@ -95,7 +104,7 @@ struct peer_link_stats {
 	uint64_t features_updates;	/* received while up */
 	uint64_t drops_stalled;		/* links dropped: peer stopped consuming */
 	uint64_t drops_flood;		/* links dropped: doorbell flood */
-	uint64_t drops_broken;		/* links dropped: a ring broke a rule */
+	uint64_t drops_broken;		/* links dropped: a ring or message broke a rule */
 };
 
 /* Validates cfg, creates the node (replacing a stale one and the dead
@@ -128,10 +137,16 @@ bool peer_link_tx_publish(struct peer_link *l);
  * for space.  Returns true when a doorbell was written. */
 bool peer_link_rx_publish(struct peer_link *l);
 
-/* A ring is broken (or anything else is wrong with the link): drop it
+/* Something other than a peer's fault is wrong with the link: drop it
  * with why (logged, rate-limited, and sent to the peer); it re-forms
  * later.  down() runs.  No-op when down. */
 void peer_link_drop(struct peer_link *l, const char *why);
+/* A ring of the link latched broken (the data path found the peer's
+ * records or consumer index breaking a rule): drop the link with the
+ * ring's reason, counted in drops_broken, logged here as the peer's
+ * fault and told to the peer as its own, and back off before the next
+ * link.  down() runs.  No-op when down. */
+void peer_link_ring_broken(struct peer_link *l);
 
 /* Our guest negotiated these offload bits (masked to VNET_PEERFEATS_MAX);
  * sent to the peer now if connected, and in every later hello. */

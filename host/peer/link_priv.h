@@ -73,6 +73,11 @@ struct peer_link {
 	bool local_known;
 	uint64_t local_features;
 
+	/* back-off after the peer broke a rule (PEER_BACKOFF_MAX_MS) */
+	uint64_t up_since_ms;		/* when the current link came up */
+	unsigned backoff_ms;		/* the last back-off; 0: none yet */
+	uint64_t backoff_until_ms;	/* no link forms before this */
+
 	struct peer_link_stats stats;
 	char last_error[PEER_WHY_MAX];
 
@@ -106,6 +111,12 @@ int peer_conn_open(struct peer_link *l, int fd, bool outgoing);
 void peer_link_down(struct peer_link *l, const char *why, bool tell_peer);
 /* Applies the one-link rule to every connection whose hello is checked. */
 void peer_link_settle(struct peer_link *l);
+/* The peer broke a rule of the link: drop it (counted in *counter; rule
+ * logged here as the peer's fault, and sent to the peer as its own) and
+ * arm the back-off.  No-op when no link is up. */
+void peer_link_fault(struct peer_link *l, uint64_t *counter, const char *rule);
+/* Milliseconds of back-off left (0: none). */
+unsigned peer_link_backoff_left(const struct peer_link *l);
 
 /* link.c */
 void peer_link_schedule_retry(struct peer_link *l, unsigned ms);

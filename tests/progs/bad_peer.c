@@ -7,7 +7,12 @@
  * with a logged reason and go on serving; bad_peer waits for that drop.
  *
  *   bad_peer --run-dir DIR --system SYS --name NAME --peer NODE
- *            --attack KIND [--timeout S]
+ *            --attack KIND [--timeout S] [--repeat N]
+ *
+ * --repeat N: after each drop, link again (the project's peer-link code
+ * retries every 200 ms, ignoring any back-off) and attack again, N times
+ * in all; prints "up_ms: T1 T2 ..." (when each link came up, ms after the
+ * first), from which the test reads the victim's back-off.
  *
  * KIND, on our TX ring (the one the victim consumes):
  *   prod-past     producer index further ahead than the ring has slots
@@ -54,6 +59,9 @@ struct ctx {
 	struct peer_link *l;
 	const char *attack;
 	bool up, attacked, dropped;
+	unsigned repeat, rounds;	/* --repeat: attacks wanted / done */
+	uint64_t first_up_ms;
+	char up_ms[1024];		/* "T1 T2 ..." */
 	char why[256];
 	long flood_timer;
 	uint64_t bells;
@@ -160,6 +168,14 @@ static void on_up(void *arg)
 		return;
 	}
 	c->up = true;
+	if (!c->first_up_ms)
+		c->first_up_ms = now_ms();
+	if (c->repeat) {
+		size_t n = strlen(c->up_ms);
+
+		snprintf(c->up_ms + n, sizeof(c->up_ms) - n, "%s%llu", n ? " " : "",
+			 (unsigned long long)(now_ms() - c->first_up_ms));
+	}
 	ev_timer(c->ev, 100, do_attack, c);
 }
 
@@ -171,6 +187,11 @@ static void on_down(void *arg, const char *why)
 		return;
 	c->dropped = true;
 	snprintf(c->why, sizeof(c->why), "%s", why);
+	if (++c->rounds < c->repeat) {
+		/* Again: the next link is attacked like the first. */
+		c->attacked = false;
+		return;
+	}
 	evloop_stop(c->ev);
 }
 
@@ -254,6 +275,7 @@ int main(int argc, char **argv)
 		{ "peer", required_argument, NULL, 'p' },
 		{ "attack", required_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "repeat", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const uint8_t mac[6] = { 0x52, 0x54, 0, 0xba, 0xad, 2 };
@@ -270,6 +292,7 @@ int main(int argc, char **argv)
 		case 'p': cfg.peer_path = optarg; break;
 		case 'a': c.attack = optarg; break;
 		case 't': timeout = atoi(optarg); break;
+		case 'R': c.repeat = (unsigned)atoi(optarg); break;
 		default: return 2;
 		}
 	}
@@ -297,6 +320,10 @@ int main(int argc, char **argv)
 	}
 	ev_timer(c.ev, (unsigned)timeout * 1000u, on_timeout, &c);
 	evloop_run(c.ev);
+	if (c.repeat) {
+		printf("rounds: %u\nup_ms: %s\n", c.rounds, c.up_ms);
+		c.dropped = c.rounds >= c.repeat;
+	}
 	if (c.dropped)
 		printf("dropped: %s\n", c.why);
 	else
