@@ -9,7 +9,7 @@
  *                             [vhost-user PATH] [vdev ...]
  *
  * and our extension, a vdev that joins its peer link to a TAP interface
- * of the host (design.md "Real peers"; host/tap_vdev.c):
+ * of the host (design.md "Real peers"; host/tap/tap_vdev.c):
  *
  *             vdev tap ifname IFNAME [mac MAC] [name NAME] [peer PATH] \
  *                      [peerfeats MASK|auto] [mtu N] [addr A/P]... \

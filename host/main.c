@@ -30,9 +30,9 @@
 #include "common/opts.h"
 #include "host/control.h"
 #include "host/evloop.h"
-#include "host/tap_vdev.h"
-#include "host/vdev.h"
-#include "host/vdev_stats.h"
+#include "host/tap/tap_vdev.h"
+#include "host/dev/vdev.h"
+#include "host/dev/stats.h"
 
 struct host {
 	struct host_opts *opts;

@@ -3,7 +3,7 @@
  * mmio.c - virtio-mmio transport (virtio 1.2, 4.2): the register window
  * of version 2 (4.2.2) or of the legacy version 1 (4.2.4), and the one
  * interrupt line with its InterruptStatus, on top of the
- * transport-independent device model (vdev.c).  Served over vfio-user as
+ * transport-independent device model (host/dev/).  Served over vfio-user as
  * a platform device (see mmio.h).
  */
 #include "host/transport/mmio.h"
@@ -15,7 +15,7 @@
 
 #include "common/log.h"
 #include "host/transport/legacy_vring.h"
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 #define NUM_REGIONS   1
 #define NUM_IRQS      1

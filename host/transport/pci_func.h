@@ -16,7 +16,7 @@
 
 #include "host/transport/pci_cfg.h"
 #include "host/transport/transport.h"
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 /* vfio-user region indices (VFIO_PCI_*_REGION_INDEX). */
 #define PCI_FUNC_REGION_BAR0   0

@@ -3,15 +3,15 @@
  * pci_legacy.c - virtio-pci legacy (0.9.5) transport (virtio 1.2,
  * 4.1.4.10): one I/O BAR with the legacy register block, the device
  * configuration after it, MSI-X or INTx + ISR, on top of the
- * transport-independent device model (vdev.c).
+ * transport-independent device model (host/dev/).
  *
  * Differences from the modern transport a driver sees:
- *  - only feature bits 0-31 exist, so VERSION_1 is never offered (vdev.c
+ *  - only feature bits 0-31 exist, so VERSION_1 is never offered (dev/vdev.c
  *    masks the device features for a legacy vdev);
  *  - the queue size is the device's (256) and read-only; the driver gives
  *    one page frame number and the three ring parts follow the legacy
  *    layout (2.7.2), the used ring aligned to 4096;
- *  - there is no FEATURES_OK step (3.1.2): vdev.c checks the features at
+ *  - there is no FEATURES_OK step (3.1.2): dev/vdev.c checks the features at
  *    DRIVER_OK;
  *  - the device configuration moves from offset 20 to 24 when MSI-X is
  *    enabled, making room for the two vector registers.
@@ -26,7 +26,7 @@
 #include "common/log.h"
 #include "host/transport/legacy_vring.h"
 #include "host/transport/pci_func.h"
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 static_assert(PCI_LEGACY_BAR1_SIZE == PCI_FUNC_BAR1_SIZE &&
 	      PCI_LEGACY_MSIX_VECTORS == PCI_FUNC_MSIX_VECTORS &&

@@ -3,7 +3,7 @@
  * pci_modern.c - virtio-pci 1.x transport (virtio 1.2, 4.1.4): the
  * configuration space with the virtio vendor capabilities, the common
  * configuration registers, ISR, device configuration, notify area and
- * MSI-X, on top of the transport-independent device model (vdev.c).
+ * MSI-X, on top of the transport-independent device model (host/dev/).
  */
 #include "host/transport/pci_modern.h"
 
@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 #include "host/transport/pci_func.h"
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 static_assert(PCI_MODERN_BAR1_SIZE == PCI_FUNC_BAR1_SIZE &&
 	      PCI_MODERN_MSIX_VECTORS == PCI_FUNC_MSIX_VECTORS &&

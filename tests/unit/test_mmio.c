@@ -23,7 +23,7 @@
 #include "common/virtio.h"
 #include "host/evloop.h"
 #include "host/transport/mmio.h"
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 #define RAM_GPA	 0x100000u
 #define RAM_SIZE 0x40000u	/* 256 KiB */

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "host/net_filter.h"
+#include "host/dev/filter.h"
 
 static const uint8_t me[6] = { 0x52, 0x54, 0, 0, 0, 1 };
 static const uint8_t other[6] = { 0x52, 0x54, 0, 0, 0, 2 };

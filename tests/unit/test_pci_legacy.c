@@ -21,7 +21,7 @@
 #include "common/virtio.h"
 #include "host/evloop.h"
 #include "host/transport/pci_legacy.h"
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 #define CFG  7
 #define BAR0 0

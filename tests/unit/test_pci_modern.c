@@ -18,7 +18,7 @@
 #include "common/virtio.h"
 #include "host/evloop.h"
 #include "host/transport/pci_modern.h"
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 #define CFG 7
 #define BAR0 0

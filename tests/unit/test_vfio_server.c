@@ -35,7 +35,7 @@
 #include "guest/vfio_client.h"
 #include "host/evloop.h"
 #include "host/transport/transport.h"
-#include "host/vfio_server.h"
+#include "host/face/vfio_server.h"
 
 #define REGS_SIZE   4096u
 #define MSIX_VECS   4u

@@ -30,9 +30,9 @@
 
 #include "common/log.h"
 #include "host/evloop.h"
-#include "host/vdev.h"
-#include "host/vhost_user.h"
-#include "host/vhost_user_msg.h"
+#include "host/dev/vdev.h"
+#include "host/face/vhost_user.h"
+#include "host/face/vhost_user_msg.h"
 
 static int count_fds(void)
 {

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * vdev_stats.c - a vdev's counters as one text line (logs, SIGUSR1, the
+ * stats.c - a vdev's counters as one text line (logs, SIGUSR1, the
  * demo) or one JSON object (`vnet-host stats --json`).
  *
  * Both come from the same table, so a counter added here shows in both
  * with the same name: groups of (name, value) pairs, text "group: name N
  * name N; ...", JSON {"group": {"name": N, ...}, ...}.
  */
-#include "host/vdev_stats.h"
+#include "host/dev/stats.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,14 +2,14 @@
 /*
  * vfio_server.c - serves one vdev over vfio-user (QEMU
  * docs/interop/vfio-user.rst; reference/vfio-user.md).  The connection
- * plumbing lives here; what each command does is in vfio_server_cmds.c.
+ * plumbing lives here; what each command does is in face/vfio_cmds.c.
  *
  * The event loop is never blocked for long: the client socket is read only
  * when epoll reports it readable, a message that has started must finish
  * within SERVER_REST_MS, and a reply must be taken by the client within
  * SERVER_SEND_MS; a client that stalls is dropped.
  */
-#include "host/vfio_server.h"
+#include "host/face/vfio_server.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,7 +25,7 @@
 #include "common/vfio_user/codec.h"
 #include "host/evloop.h"
 #include "host/transport/transport.h"
-#include "host/vfio_server_priv.h"
+#include "host/face/vfio_server_priv.h"
 
 /* A refused second client has this long to send the VERSION we answer
  * with EBUSY. */

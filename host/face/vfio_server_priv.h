@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vfio_server_priv.h - what vfio_server.c (connections) and
- * vfio_server_cmds.c (commands) share.  Not for other users.
+ * face/vfio_cmds.c (commands) share.  Not for other users.
  */
 #ifndef VNET_HOST_VFIO_SERVER_PRIV_H
 #define VNET_HOST_VFIO_SERVER_PRIV_H
@@ -11,7 +11,7 @@
 
 #include "common/vfio_user/codec.h"
 #include "host/evloop.h"
-#include "host/vfio_server.h"
+#include "host/face/vfio_server.h"
 
 /* A message that has started must be complete within this time, and a
  * reply must fit into the socket within this time, or the client is

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * vfio_server_cmds.c - what the server does for each vfio-user command
+ * vfio_cmds.c - what the server does for each vfio-user command
  * (section names from QEMU docs/interop/vfio-user.rst).  Every message has
  * passed vfio_user_check_request before a handler sees it, so handlers may
  * copy the fixed structs; they still check everything that depends on the
@@ -26,7 +26,7 @@
 #include "common/gmem.h"
 #include "common/log.h"
 #include "host/transport/transport.h"
-#include "host/vfio_server_priv.h"
+#include "host/face/vfio_server_priv.h"
 
 #define SERVER_MAX_MINOR 2
 /* Doorbells we describe per GET_REGION_IO_FDS reply. */

@@ -28,7 +28,7 @@
 #include "common/peer_ring.h"
 #include "common/tun.h"
 #include "host/peer/link.h"
-#include "host/tap_vdev.h"
+#include "host/tap/tap_vdev.h"
 
 #define RETRY_MS 1	/* the kernel refused a write for now (-EAGAIN/-ENOBUFS) */
 

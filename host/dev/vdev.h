@@ -20,7 +20,7 @@
 #include "common/ring/vq.h"
 #include "common/virtio.h"
 #include "host/evloop.h"
-#include "host/net_filter.h"
+#include "host/dev/filter.h"
 #include "common/gso.h"
 #include "host/transport/transport.h"
 
@@ -154,7 +154,7 @@ void vdev_update_offer(struct vdev *vd);
 /* Is the driver live and the device usable (DRIVER_OK, no NEEDS_RESET)? */
 bool vdev_running(const struct vdev *vd);
 
-/* ---- peer link glue (vdev_link.c) ---------------------------------- */
+/* ---- peer link glue (dev/link.c) ---------------------------------- */
 int vdev_link_start(struct vdev *vd, const char *run_dir);
 void vdev_link_stop(struct vdev *vd);
 /* Tell the peer which offloads our guest negotiated (peerfeats auto). */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * net_filter.h - the receive filter a driver programs through the control
+ * filter.h - the receive filter a driver programs through the control
  * virtqueue (virtio 1.2, 5.1.6.5.1 RX modes, 5.1.6.5.2 MAC table): which
  * destination addresses the device delivers to its guest.
  */

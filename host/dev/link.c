@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * vdev_link.c - glue between a vdev and its peer link: the link's state
+ * link.c - glue between a vdev and its peer link: the link's state
  * becomes VIRTIO_NET_S_LINK_UP with a configuration change interrupt
  * (5.1.4, 4.1.5.3), doorbells feed the data path, and a ring that breaks
  * a rule drops the link, which re-forms on its own.
  */
-#include "host/vdev_link.h"
+#include "host/dev/link.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "common/peer_ring.h"
-#include "host/net_dp.h"
+#include "host/dp/dp.h"
 #include "host/peer/link.h"
 
 static void set_link_status(struct vdev *vd, bool up)

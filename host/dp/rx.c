@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * net_rx.c - peer ring -> receiveq.
+ * rx.c - peer ring -> receiveq.
  *
  * Each record of the peer's ring is one frame with the canonical 12-byte
  * header.  The header is copied into private memory and checked before
@@ -18,9 +18,9 @@
 #include "common/log.h"
 #include "common/net_hdr.h"
 #include "common/peer_ring.h"
-#include "host/net_dp.h"
-#include "host/net_offload.h"
-#include "host/vdev_link.h"
+#include "host/dp/dp.h"
+#include "host/dp/offload.h"
+#include "host/dev/link.h"
 
 static void rx_resched_fn(void *arg)
 {

@@ -2,10 +2,10 @@
 /*
  * vdev.c - virtio-net device model: lifecycle, feature negotiation, the
  * device status state machine (2.1, 3.1.1), queue configuration and the
- * device configuration space (5.1.4).  The data path is in net_tx.c and
- * net_rx.c; the peer link glue in vdev_link.c.
+ * device configuration space (5.1.4).  The data path is in dp/tx.c and
+ * dp/rx.c; the peer link glue in dev/link.c.
  */
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,13 +17,13 @@
 
 #include "common/log.h"
 #include "common/peerfeats.h"
-#include "host/net_dp.h"
-#include "host/net_offload.h"
+#include "host/dp/dp.h"
+#include "host/dp/offload.h"
 #include "host/transport/mmio.h"
 #include "host/transport/pci_legacy.h"
 #include "host/transport/pci_modern.h"
-#include "host/vfio_server.h"
-#include "host/vhost_user.h"
+#include "host/face/vfio_server.h"
+#include "host/face/vhost_user.h"
 
 /* Ring and transport features every vdev offers. */
 static uint64_t base_features(void)

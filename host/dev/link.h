@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vdev_link.h - the vdev's view of its peer link: rings when the link is
+ * link.h - the vdev's view of its peer link: rings when the link is
  * up, doorbells rung only when the other side asked for them, and link
  * state mirrored into the device's STATUS field (5.1.4) with a
  * configuration change interrupt.
@@ -8,7 +8,7 @@
 #ifndef VNET_HOST_VDEV_LINK_H
 #define VNET_HOST_VDEV_LINK_H
 
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 struct peer_ring_prod;
 struct peer_ring_cons;

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * net_dp.h - the vdev's data path: transmitq -> peer ring (net_tx.c) and
- * peer ring -> receiveq (net_rx.c).  Runs on the event loop; each pass
+ * dp.h - the vdev's data path: transmitq -> peer ring (dp/tx.c) and
+ * peer ring -> receiveq (dp/rx.c).  Runs on the event loop; each pass
  * handles at most VDEV_BUDGET frames and reschedules itself, so one busy
  * guest cannot starve the process's other vdevs.
  */
 #ifndef VNET_HOST_NET_DP_H
 #define VNET_HOST_NET_DP_H
 
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 int net_dp_init(struct vdev *vd);
 /* DRIVER_OK: start moving frames. */

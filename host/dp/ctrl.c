@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * net_ctrl.c - the control virtqueue (virtio 1.2, 5.1.6.5).
+ * ctrl.c - the control virtqueue (virtio 1.2, 5.1.6.5).
  *
  * Each command is a chain: device-readable {u8 class, u8 command} and
  * command data, then a device-writable byte for the ack (VIRTIO_NET_OK or
@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "host/net_ctrl.h"
-#include "host/net_dp.h"
+#include "host/dp/ctrl.h"
+#include "host/dp/dp.h"
 
 #define CTRL_RX		   VIRTIO_NET_CTRL_RX
 #define CTRL_RX_PROMISC	   VIRTIO_NET_CTRL_RX_PROMISC

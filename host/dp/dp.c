@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * net_dp.c - what the transmit and receive paths share: chain copies,
+ * dp.c - what the transmit and receive paths share: chain copies,
  * used-ring flushes with interrupt suppression, scheduling of passes.
  */
-#include "host/net_dp.h"
+#include "host/dp/dp.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "host/net_ctrl.h"
+#include "host/dp/ctrl.h"
 
 void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len)
 {

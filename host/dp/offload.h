@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * net_offload.h - the device's software fallback for offloads a guest did
+ * offload.h - the device's software fallback for offloads a guest did
  * not negotiate (design.md "peerfeats"): a frame from the peer with a
  * partial checksum gets its checksum completed, a GSO frame is cut into
  * segments with full checksums, so a wrong peerfeats mask costs speed,
@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "common/gso.h"
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 #define NET_OFFLOAD_MAX_SEGS 256	/* MSS below ~256 bytes: dropped */
 

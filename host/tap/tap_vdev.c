@@ -11,7 +11,7 @@
  * move.  Any failure undoes what was done and names the step, with
  * libnl's message.
  */
-#include "host/tap_vdev.h"
+#include "host/tap/tap_vdev.h"
 
 #include <errno.h>
 #include <inttypes.h>

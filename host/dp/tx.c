@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * net_tx.c - transmitq -> peer ring.
+ * tx.c - transmitq -> peer ring.
  *
  * Each chain the guest makes available on the transmitq is one frame: a
  * virtio-net header followed by the Ethernet frame (5.1.6.2), spread over
@@ -19,9 +19,9 @@
 #include "common/log.h"
 #include "common/net_hdr.h"
 #include "common/peer_ring.h"
-#include "host/net_dp.h"
-#include "host/net_offload.h"
-#include "host/vdev_link.h"
+#include "host/dp/dp.h"
+#include "host/dp/offload.h"
+#include "host/dev/link.h"
 
 /* Is the frame in a chain one we may put on the link? */
 static bool tx_frame_ok(struct vdev *vd, const struct vq_chain *ch,

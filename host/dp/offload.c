@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "host/net_offload.h"
+#include "host/dp/offload.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * net_ctrl.h - the control virtqueue: RX modes, MAC table, MAC address,
+ * ctrl.h - the control virtqueue: RX modes, MAC table, MAC address,
  * announce acknowledgement (virtio 1.2, 5.1.6.5).
  */
 #ifndef VNET_HOST_NET_CTRL_H
 #define VNET_HOST_NET_CTRL_H
 
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 /* Answers every command the driver made available on the control queue. */
 void net_ctrl_process(struct vdev *vd);

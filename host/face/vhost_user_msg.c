@@ -6,7 +6,7 @@
  * (version, size bounded by our payload union, fd count bounded), then
  * the payload size and the fds against what the request carries.
  */
-#include "host/vhost_user_msg.h"
+#include "host/face/vhost_user_msg.h"
 
 #include <errno.h>
 #include <stdbool.h>

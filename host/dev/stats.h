@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vdev_stats.h - a vdev's counters as text (logs, the demo) and JSON
+ * stats.h - a vdev's counters as text (logs, the demo) and JSON
  * (`vnet-host stats --json`).
  */
 #ifndef VNET_HOST_VDEV_STATS_H
@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "host/vdev.h"
+#include "host/dev/vdev.h"
 
 #define VDEV_STATS_MAX 2048	/* enough for either form */
 

@@ -16,7 +16,7 @@
  * guest.  GET_VRING_BASE stops the rings: the positions are saved, the
  * vdev reset.
  */
-#include "host/vhost_user.h"
+#include "host/face/vhost_user.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,9 +30,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "host/net_dp.h"
-#include "host/vdev.h"
-#include "host/vhost_user_msg.h"
+#include "host/dp/dp.h"
+#include "host/dev/vdev.h"
+#include "host/face/vhost_user_msg.h"
 
 #define VHU_NUM_RINGS 2		/* receiveq1, transmitq1 */
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "host/net_filter.h"
+#include "host/dev/filter.h"
 
 #include <string.h>
 
