@@ -179,7 +179,10 @@ int vnet_rx_burst(struct vnet_dev *dev, struct vnet_frame *frames,
 /* Waits up to timeout_ms (< 0: forever) for work.  Returns a VNET_EV_*
  * mask (0 on timeout), -EINTR when a signal arrived, -EIO when the device
  * needs a reset or a queue is broken, -ENOTCONN when the device went
- * away (its socket closed). */
+ * away (its socket closed).  The waits (this one, vnet_wait_arm/end,
+ * vnet_tx_drain) also answer the device's request to be announced
+ * (GUEST_ANNOUNCE, 5.1.6.5.4: a RARP frame, then the ack on controlq);
+ * the bursts never touch the control queue. */
 int vnet_wait(struct vnet_dev *dev, int timeout_ms);
 #define VNET_EV_FD   0x8	/* vnet_wait_fd: the caller's fd is readable */
 /* vnet_wait that also wakes when fd (>= 0) is readable, so one thread can

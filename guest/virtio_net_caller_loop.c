@@ -34,6 +34,7 @@ int vnet_wait_arm(struct vnet_dev *d, bool want_tx)
 
 	if (rc < 0)
 		return rc;
+	vn_answer_announce(d);
 	d->st.waits++;
 	if (want_tx) {
 		vn_tx_reclaim(d);
@@ -66,5 +67,6 @@ int vnet_wait_end(struct vnet_dev *d, int fd, uint64_t count)
 	vn_disarm(d);
 	if ((rc = vn_health(d)) < 0)
 		return rc;
+	vn_answer_announce(d);
 	return (int)vn_pending(d, false);
 }

@@ -173,8 +173,10 @@ int vn_tx_raw(struct vnet_dev *d, const void *frame, uint32_t len);
 void vn_ctrl_state_init(struct vn_ctrl_state *cs);
 int vn_ctrl_replay(struct vnet_dev *d);
 /* Answers a pending ANNOUNCE request: a self-announcement frame, then
- * VIRTIO_NET_CTRL_ANNOUNCE_ACK (5.1.6.5.4). */
-void vn_service(struct vnet_dev *d);
+ * VIRTIO_NET_CTRL_ANNOUNCE_ACK (5.1.6.5.4).  The request is seen only
+ * where the config is read (open, reset, a config change noticed while
+ * waiting), so the wait paths call this, not the bursts. */
+void vn_answer_announce(struct vnet_dev *d);
 
 /* virtio_net_wait.c */
 int vn_sleep_once(struct vnet_dev *d, uint64_t deadline, bool want_tx);
