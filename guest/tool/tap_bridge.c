@@ -10,7 +10,7 @@
  * full the batch is held and the TAP is not read, so the kernel queues
  * (and past txqueuelen drops) exactly as for a NIC with a full ring.
  */
-#include "guest/tap_bridge.h"
+#include "guest/tool/tap_bridge.h"
 
 #include <errno.h>
 #include <inttypes.h>

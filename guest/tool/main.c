@@ -31,7 +31,7 @@
 #include "common/peerfeats.h"
 #include "guest/frame.h"
 #include "guest/guest_mem.h"
-#include "guest/tap_bridge.h"
+#include "guest/tool/tap_bridge.h"
 #include "guest/virtio_net.h"
 
 #define EXIT_OK	   0
