@@ -17,6 +17,13 @@
  * than the doorbell, and the doorbell is rung at most once per burst.
  * Everything the device hands back (used lengths, net headers,
  * num_buffers, config space) is checked before use.
+ *
+ * This is the driver's public header, the only one a program using the
+ * driver needs (vnet-guest in guest/tool/, bench/, tests/progs/).  The
+ * rest of guest/ is the library's inside: virtio_net_priv.h (struct
+ * vnet_dev), the transports (virtio_transport.h, virtio_pci.h), the
+ * vfio-user client (vfio_client.h) and guest RAM (guest_mem.h).  frame.h
+ * is not the driver but the test-frame format the tools put on the link.
  */
 #ifndef VNET_GUEST_VIRTIO_NET_H
 #define VNET_GUEST_VIRTIO_NET_H
