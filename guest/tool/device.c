@@ -11,6 +11,38 @@
 #include "common/log.h"
 #include "guest/tool/tool.h"
 
+int wait_work(struct vnet_dev *d, int timeout_ms)
+{
+	int rc = vnet_wait(d, timeout_ms);
+
+	return rc == -EINTR ? 0 : rc;
+}
+
+int rx_pause(struct vnet_dev *d, int n, uint64_t *last, uint64_t idle_ns)
+{
+	int rc;
+
+	if (n > 0) {
+		*last = now_ns();
+		return 1;
+	}
+	if (idle_ns != UINT64_MAX && now_ns() - *last >= idle_ns)
+		return 0;
+	rc = wait_work(d, 100);
+	return rc < 0 ? rc : 1;
+}
+
+/* One wait of a bounded loop: -EINTR once a signal asked to stop,
+ * -ETIMEDOUT past the deadline, else wait_work (100 ms at most). */
+static int wait_before(struct vnet_dev *d, uint64_t deadline)
+{
+	if (stop_requested)
+		return -EINTR;
+	if (now_ns() >= deadline)
+		return -ETIMEDOUT;
+	return wait_work(d, 100);
+}
+
 /* Waits for VIRTIO_NET_S_LINK_UP, bounded by the timeout; frames that
  * arrive meanwhile are dropped so the wait does not spin on them. */
 static int wait_link(struct vnet_dev *d, double timeout_s)
@@ -21,16 +53,11 @@ static int wait_link(struct vnet_dev *d, double timeout_s)
 	if (secs_to_ns(timeout_s) == UINT64_MAX)
 		deadline = UINT64_MAX;
 	while (!vnet_link_up(d)) {
-		int rc;
+		int rc = wait_before(d, deadline);
 
-		if (stop_requested)
-			return -EINTR;
-		if (now_ns() >= deadline)
-			return -ETIMEDOUT;
-		rc = vnet_wait(d, 100);
-		if (rc < 0 && rc != -EINTR)
+		if (rc < 0)
 			return rc;
-		if (rc > 0 && (rc & VNET_EV_RX) && vnet_rx_burst(d, f, BURST) < 0)
+		if ((rc & VNET_EV_RX) && vnet_rx_burst(d, f, BURST) < 0)
 			return -EIO;
 	}
 	return 0;
@@ -76,12 +103,8 @@ int send_all(struct vnet_dev *d, const struct vnet_frame *f, unsigned n,
 		queued += (unsigned)rc;
 		if (done == n)
 			break;
-		if (stop_requested)
-			return -EINTR;
-		if (now_ns() >= deadline)
-			return -ETIMEDOUT;
-		rc = vnet_wait(d, 100);
-		if (rc < 0 && rc != -EINTR)
+		rc = wait_before(d, deadline);
+		if (rc < 0)
 			return rc;
 	}
 	return (int)queued;

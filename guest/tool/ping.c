@@ -181,8 +181,8 @@ static int cmd_ping(struct cli *c, struct vnet_dev *d)
 
 			if (s->sent < count && s->inflight < c->window && next_send > now)
 				ms = (int)((next_send - now) / 1000000u);
-			rc = vnet_wait(d, ms);
-			if (rc < 0 && rc != -EINTR)
+			rc = wait_work(d, ms);
+			if (rc < 0)
 				break;
 			rc = 0;
 		}

@@ -64,14 +64,8 @@ static int cmd_pong(struct cli *c, struct vnet_dev *d)
 			answered += (unsigned)rc;
 			rc = 0;
 		}
-		if (n > 0) {
-			last = now_ns();
-			continue;
-		}
-		if (idle != UINT64_MAX && now_ns() - last >= idle)
-			break;
-		rc = vnet_wait(d, 100);
-		if (rc < 0 && rc != -EINTR)
+		rc = rx_pause(d, n, &last, idle);
+		if (rc <= 0)
 			break;
 		rc = 0;
 	}

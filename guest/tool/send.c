@@ -89,8 +89,8 @@ static int cmd_send(struct cli *c, struct vnet_dev *d)
 				rc = -ETIMEDOUT;
 				break;
 			}
-			rc = vnet_wait(d, 100);
-			if (rc < 0 && rc != -EINTR)
+			rc = wait_work(d, 100);
+			if (rc < 0)
 				break;
 			rc = 0;
 		} else {

@@ -103,6 +103,13 @@ static inline bool mac_eq(const uint8_t *a, const uint8_t *b)
 }
 
 /* device.c */
+/* vnet_wait, but a signal is no error (0): every loop checks
+ * stop_requested itself.  VNET_EV_* or 0, or -errno from the device. */
+int wait_work(struct vnet_dev *d, int timeout_ms);
+/* The receive loops' pause after a burst of n frames: none after frames;
+ * after none, give up once idle for idle_ns (UINT64_MAX: never), else
+ * wait (100 ms at most).  1 go on, 0 idle too long, -errno device failed. */
+int rx_pause(struct vnet_dev *d, int n, uint64_t *last, uint64_t idle_ns);
 /* Waits for the link (bounded by timeout_s); EXIT_OK, or EXIT_FAIL after
  * saying why. */
 int link_or_fail(struct vnet_dev *d, double timeout_s);
