@@ -62,7 +62,6 @@ static int cmd_pong(struct cli *c, struct vnet_dev *d)
 			if (rc < 0)
 				break;
 			answered += (unsigned)rc;
-			rc = 0;
 		}
 		rc = rx_pause(d, n, &last, idle);
 		if (rc <= 0)
