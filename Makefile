@@ -45,7 +45,8 @@ BENCH_PACKAGES := dpdk dpdk-dev gnuplot-nox iperf3 iproute2 iputils-ping jq proc
 
 COMMON_SRC := $(sort $(shell find common -name '*.c'))
 HOST_SRC := $(sort $(filter-out host/main.c,$(shell find host -name '*.c')))
-GUEST_SRC := $(sort $(filter-out guest/main.c,$(wildcard guest/*.c)))
+GUEST_SRC := $(sort $(wildcard guest/*.c))
+GUEST_TOOL_SRC := $(sort $(wildcard guest/tool/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TESTPROG_SRC := $(sort $(wildcard tests/progs/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -82,7 +83,7 @@ $(LIB_GUEST): $(call obj,$(GUEST_SRC))
 
 $(HOST_BIN): $(call obj,host/main.c) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
-$(GUEST_BIN): $(call obj,guest/main.c) $(LIBS)
+$(GUEST_BIN): $(call obj,$(GUEST_TOOL_SRC)) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
 $(BENCH_BIN): $(call obj,$(BENCH_SRC)) $(LIBS)
@@ -126,7 +127,7 @@ lint-deps:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="clang-tidy cppcheck"
 
 lint: lint-deps
-	clang-tidy --quiet --warnings-as-errors='*' $(COMMON_SRC) $(HOST_SRC) $(GUEST_SRC) $(BENCH_SRC) host/main.c guest/main.c -- $(filter-out -Werror $(SANFLAGS),$(CFLAGS))
+	clang-tidy --quiet --warnings-as-errors='*' $(COMMON_SRC) $(HOST_SRC) $(GUEST_SRC) $(BENCH_SRC) host/main.c $(GUEST_TOOL_SRC) -- $(filter-out -Werror $(SANFLAGS),$(CFLAGS))
 	cppcheck --quiet --error-exitcode=1 --inline-suppr -I. -D_GNU_SOURCE -D__BYTE_ORDER__=1234 -D__ORDER_LITTLE_ENDIAN__=1234 common host guest bench
 
 clean:

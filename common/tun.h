@@ -2,7 +2,7 @@
 /*
  * tun.h - a Linux TAP interface as a virtio-net endpoint (design.md "Real
  * peers"): the host's TAP vdev (host/tap/tap_vdev.c) and the guest's TAP
- * bridge (guest/tap_bridge.c) both open one here.
+ * bridge (guest/tool/tap_bridge.c) both open one here.
  *
  * The TAP is opened with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR and a 12-byte
  * header (TUNSETVNETHDRSZ), little-endian (TUNSETVNETLE): every frame read

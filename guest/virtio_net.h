@@ -17,6 +17,13 @@
  * than the doorbell, and the doorbell is rung at most once per burst.
  * Everything the device hands back (used lengths, net headers,
  * num_buffers, config space) is checked before use.
+ *
+ * This is the driver's public header, the only one a program using the
+ * driver needs (vnet-guest in guest/tool/, bench/, tests/progs/).  The
+ * rest of guest/ is the library's inside: virtio_net_priv.h (struct
+ * vnet_dev), the transports (virtio_transport.h, virtio_pci.h), the
+ * vfio-user client (vfio_client.h) and guest RAM (guest_mem.h).  frame.h
+ * is not the driver but the test-frame format the tools put on the link.
  */
 #ifndef VNET_GUEST_VIRTIO_NET_H
 #define VNET_GUEST_VIRTIO_NET_H
@@ -179,7 +186,10 @@ int vnet_rx_burst(struct vnet_dev *dev, struct vnet_frame *frames,
 /* Waits up to timeout_ms (< 0: forever) for work.  Returns a VNET_EV_*
  * mask (0 on timeout), -EINTR when a signal arrived, -EIO when the device
  * needs a reset or a queue is broken, -ENOTCONN when the device went
- * away (its socket closed). */
+ * away (its socket closed).  The waits (this one, vnet_wait_arm/end,
+ * vnet_tx_drain) also answer the device's request to be announced
+ * (GUEST_ANNOUNCE, 5.1.6.5.4: a RARP frame, then the ack on controlq);
+ * the bursts never touch the control queue. */
 int vnet_wait(struct vnet_dev *dev, int timeout_ms);
 #define VNET_EV_FD   0x8	/* vnet_wait_fd: the caller's fd is readable */
 /* vnet_wait that also wakes when fd (>= 0) is readable, so one thread can

@@ -1,63 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * virtio_net_config.c - the device configuration (5.1.4), link state and
- * announcements, DEVICE_NEEDS_RESET (2.1.2), the queues' health, the
- * doorbell decision and what vnet_dev_info reports.
+ * virtio_net_config.c - the device configuration (5.1.4): MAC, link state
+ * and announcement requests, DEVICE_NEEDS_RESET (2.1.2) seen on a config
+ * change, and what vnet_dev_info reports.
  */
 #include <string.h>
 #include <sys/random.h>
 
 #include "common/log.h"
 #include "guest/virtio_net_priv.h"
-
-bool vn_queue_broken(struct vnet_queue *q)
-{
-	if (!q->vq_ready || !q->vq.broken)
-		return false;
-	if (!q->broken_logged) {
-		q->broken_logged = true;
-		log_err("%s broken: %s", q->name, q->vq.reason);
-	}
-	return true;
-}
-
-int vn_health(struct vnet_dev *d)
-{
-	if (d->gone)
-		return -ENOTCONN;
-	if (d->needs_reset || d->ctrl_stuck)
-		return -EIO;
-	if (vn_queue_broken(&d->rx) || vn_queue_broken(&d->tx) ||
-	    vn_queue_broken(&d->ctrl))
-		return -EIO;
-	return 0;
-}
-
-bool vnet_needs_reset(const struct vnet_dev *d)
-{
-	return d->needs_reset || d->ctrl_stuck || d->rx.vq.broken || d->tx.vq.broken ||
-	       (d->ctrl.vq_ready && d->ctrl.vq.broken);
-}
-
-/* One kick decision per batch (2.7.10 EVENT_IDX / NO_NOTIFY; 2.8.10 for
- * packed rings). */
-void vn_kick(struct vnet_dev *d, struct vnet_queue *q)
-{
-	if (!vq_drv_kick_prepare(&q->vq)) {
-		d->st.kicks_suppressed++;
-		return;
-	}
-	/* A caller batching kicks itself takes this one (vnet_kicks_take);
-	 * control commands are waited for right here, so never theirs. */
-	if (d->params.defer_kicks && q != &d->ctrl) {
-		d->kicks_pending |= 1u << q->index;
-		return;
-	}
-	if (d->t->ops->notify(d->t, q->index) < 0)
-		d->st.kick_errors++;
-	else
-		d->st.kicks_sent++;
-}
 
 int vn_read_mtu(struct vnet_dev *d, uint16_t *mtu)
 {

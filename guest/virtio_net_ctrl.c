@@ -239,7 +239,7 @@ static uint32_t build_announce(const uint8_t mac[6], uint8_t *f)
 	return 60;
 }
 
-void vn_service(struct vnet_dev *d)
+void vn_answer_announce(struct vnet_dev *d)
 {
 	uint8_t frame[60];
 	uint32_t len;

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * virtio_net_priv.h - what the files of the virtio-net driver share:
- *   virtio_net_setup.c   open, bring-up (3.1.1, 5.1.5), reset, close
- *   virtio_net_config.c  device configuration, link, NEEDS_RESET, info
- *   virtio_net_rx.c      receive path (5.1.6.3, 5.1.6.4)
- *   virtio_net_tx.c      transmit path (5.1.6.2)
- *   virtio_net_ctrl.c    control virtqueue (5.1.6.5), announcements
- *   virtio_net_wait.c    interrupts and waiting
+ *   virtio_net_setup.c       open, bring-up (3.1.1, 5.1.5), reset, close
+ *   virtio_net_config.c      device configuration, link, NEEDS_RESET, info
+ *   virtio_net_health.c      gone / needs reset / broken queues
+ *   virtio_net_kick.c        the kick decision, deferred kicks
+ *   virtio_net_rx.c          receive path (5.1.6.3, 5.1.6.4)
+ *   virtio_net_tx.c          transmit path (5.1.6.2)
+ *   virtio_net_ctrl.c        control virtqueue (5.1.6.5), announcements
+ *   virtio_net_wait.c        interrupts and waiting (vnet_wait)
+ *   virtio_net_caller_loop.c waiting in the caller's own event loop
  * Private to guest/.
  *
  * Guest RAM layout (all carved at open, never freed piecemeal, reused
@@ -141,10 +144,15 @@ static inline bool vn_queue_irq(const struct vnet_dev *d, const struct vnet_queu
 	       (d->irq_mode == IRQ_MSIX && q->vector != VIRTIO_MSI_NO_VECTOR);
 }
 
-/* virtio_net_config.c */
+/* virtio_net_health.c: 0, or -ENOTCONN / -EIO; a broken queue is logged
+ * once. */
 bool vn_queue_broken(struct vnet_queue *q);
 int vn_health(struct vnet_dev *d);
+
+/* virtio_net_kick.c: one kick decision per batch. */
 void vn_kick(struct vnet_dev *d, struct vnet_queue *q);
+
+/* virtio_net_config.c */
 int vn_read_mtu(struct vnet_dev *d, uint16_t *mtu);
 int vn_read_net_config(struct vnet_dev *d, bool initial);
 void vn_config_changed(struct vnet_dev *d);
@@ -165,8 +173,10 @@ int vn_tx_raw(struct vnet_dev *d, const void *frame, uint32_t len);
 void vn_ctrl_state_init(struct vn_ctrl_state *cs);
 int vn_ctrl_replay(struct vnet_dev *d);
 /* Answers a pending ANNOUNCE request: a self-announcement frame, then
- * VIRTIO_NET_CTRL_ANNOUNCE_ACK (5.1.6.5.4). */
-void vn_service(struct vnet_dev *d);
+ * VIRTIO_NET_CTRL_ANNOUNCE_ACK (5.1.6.5.4).  The request is seen only
+ * where the config is read (open, reset, a config change noticed while
+ * waiting), so the wait paths call this, not the bursts. */
+void vn_answer_announce(struct vnet_dev *d);
 
 /* virtio_net_wait.c */
 int vn_sleep_once(struct vnet_dev *d, uint64_t deadline, bool want_tx);

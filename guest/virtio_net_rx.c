@@ -106,7 +106,6 @@ int vnet_rx_burst(struct vnet_dev *d, struct vnet_frame *frames, unsigned max)
 
 	if (rc < 0)
 		return rc;
-	vn_service(d);
 	/* The buffers handed out last time come back now, one kick for all. */
 	if (vn_rx_post(d))
 		vn_kick(d, q);

@@ -110,7 +110,6 @@ int vnet_tx_burst(struct vnet_dev *d, const struct vnet_frame *frames,
 
 	if (rc < 0)
 		return rc;
-	vn_service(d);
 	vn_tx_reclaim(d);
 	for (i = 0; i < n; i++) {
 		const struct vnet_frame *f = &frames[i];

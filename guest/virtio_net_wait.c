@@ -8,6 +8,11 @@
  * and acknowledged, 4.1.4.5, 4.2.2), or none (polling in short slices).
  * Callbacks are armed only around a sleep (2.7.7 / 2.8.10), so a busy
  * driver takes no interrupts at all.
+ *
+ * Config changes are noticed here (an interrupt, or a poll without one),
+ * so the control-queue work they ask for is done here too: a request to
+ * announce ourselves (5.1.6.5.4) is answered on entry and after each
+ * wake-up, not on every burst of the data path.
  */
 #include <errno.h>
 #include <poll.h>
@@ -181,6 +186,7 @@ int vnet_wait(struct vnet_dev *d, int timeout_ms)
 
 	if (rc < 0)
 		return rc;
+	vn_answer_announce(d);
 	d->st.waits++;
 	deadline = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000000u;
 	vn_tx_reclaim(d);
@@ -209,6 +215,7 @@ int vnet_wait(struct vnet_dev *d, int timeout_ms)
 			return rc;
 		if ((rc = vn_health(d)) < 0)
 			return rc;
+		vn_answer_announce(d);	/* asked for by the config change just seen */
 		ev = vn_pending(d, want_tx);
 		if (ev || now_ns() >= deadline)
 			break;
@@ -241,6 +248,7 @@ int vnet_tx_drain(struct vnet_dev *d, int timeout_ms)
 	for (;;) {
 		if ((rc = vn_health(d)) < 0)
 			return rc;
+		vn_answer_announce(d);
 		vn_tx_reclaim(d);
 		if (d->tx.nidx == d->tx.size)
 			return 0;

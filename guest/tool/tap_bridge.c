@@ -10,7 +10,7 @@
  * full the batch is held and the TAP is not read, so the kernel queues
  * (and past txqueuelen drops) exactly as for a NIC with a full ring.
  */
-#include "guest/tap_bridge.h"
+#include "guest/tool/tap_bridge.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/netlink.h"
 #include "common/tun.h"
+#include "guest/tool/tool.h"
 #include "guest/virtio_net.h"
 
 #define TX_BATCH  32
@@ -293,3 +294,14 @@ int tap_bridge_run(struct vnet_dev *d, const struct tap_bridge_cfg *cfg,
 	free(b.buf);
 	return status;
 }
+
+/* ---- the command ----------------------------------------------------- */
+
+static int cmd_tap(struct cli *c, struct vnet_dev *d)
+{
+	c->tap.ifname = c->ifname;
+	c->tap.seconds = (c->given & O_SECONDS) ? c->seconds : 0;
+	return tap_bridge_run(d, &c->tap, &stop_requested);
+}
+
+const struct command command_tap = { "tap", O_NETNS | O_ADDR | O_SECONDS, false, true, cmd_tap };

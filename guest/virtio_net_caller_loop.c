@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * virtio_net_ext.c - waiting and kicking driven by the caller's own event
- * loop (io_uring in bench/vnet-bench) instead of vnet_wait's ppoll.
+ * virtio_net_caller_loop.c - waiting driven by the caller's own event
+ * loop (io_uring in bench/vnet-bench) instead of vnet_wait's ppoll:
+ * vnet_irq_fds, vnet_wait_arm, vnet_wait_end.
  *
  * The rules are vnet_wait's: callbacks are armed only around a sleep and
  * the rings are re-checked after arming (2.7.7 / 2.8.10: the device may
  * have used buffers between our last look and the arm), so a caller that
  * sleeps only when vnet_wait_arm() returned 0 cannot miss an interrupt.
  * The kick decision (EVENT_IDX / NO_NOTIFY, 2.7.10) stays in the bursts;
- * with params.defer_kicks the bursts only record it and the caller writes
- * the ioeventfds itself, e.g. several in one io_uring submission.
+ * the kicks they defer are taken with vnet_kicks_take (virtio_net_kick.c).
  */
 #include <errno.h>
 
-#include "common/log.h"
 #include "guest/virtio_net_priv.h"
 
 unsigned vnet_irq_fds(struct vnet_dev *d, int *fds, unsigned max)
@@ -35,6 +34,7 @@ int vnet_wait_arm(struct vnet_dev *d, bool want_tx)
 
 	if (rc < 0)
 		return rc;
+	vn_answer_announce(d);
 	d->st.waits++;
 	if (want_tx) {
 		vn_tx_reclaim(d);
@@ -67,31 +67,6 @@ int vnet_wait_end(struct vnet_dev *d, int fd, uint64_t count)
 	vn_disarm(d);
 	if ((rc = vn_health(d)) < 0)
 		return rc;
+	vn_answer_announce(d);
 	return (int)vn_pending(d, false);
-}
-
-unsigned vnet_kicks_take(struct vnet_dev *d, int *fds, unsigned max)
-{
-	struct vnet_queue *qs[2] = { &d->rx, &d->tx };
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < 2; i++) {
-		struct vnet_queue *q = qs[i];
-		int fd = -1;
-
-		if (!(d->kicks_pending & (1u << q->index)))
-			continue;
-		if (d->t->ops->notify_fd)
-			fd = d->t->ops->notify_fd(d->t, q->index);
-		if (fd >= 0 && n < max) {
-			fds[n++] = fd;
-			d->st.kicks_sent++;
-		} else if (d->t->ops->notify(d->t, q->index) < 0) {
-			d->st.kick_errors++;
-		} else {
-			d->st.kicks_sent++;
-		}
-		d->kicks_pending &= ~(1u << q->index);
-	}
-	return n;
 }

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli.c - vnet-guest's command line: the usage text, the options (global
+ * ones into struct vnet_dev_params, per-command ones checked against
+ * what the command allows) and the command table.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "common/netlink.h"
+#include "common/opts.h"
+#include "guest/frame.h"
+/* --ram takes guest RAM's own size syntax and limits, checked before the
+ * device is opened: guest_mem.h is private to the library, and the only
+ * private header the tool includes. */
+#include "guest/guest_mem.h"
+#include "guest/tool/tool.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vnet-guest --socket PATH [global options] COMMAND [options]\n"
+		"\n"
+		"commands:\n"
+		"  info [--json]                 transport, features, queues, MAC, link, MTU\n"
+		"  pong [--count N] [--timeout S]\n"
+		"                                answer echo requests (default timeout 10 s\n"
+		"                                without traffic, 0 = until SIGINT/SIGTERM)\n"
+		"  ping [--count N] [--size B] [--timeout S] [--interval-us U] [--window W] MAC\n"
+		"                                echo requests (default 10 of 60 bytes, up to\n"
+		"                                W=16 in flight); checks every reply\n"
+		"  send [--count N] [--size B] [--seconds S] [--timeout S] [--reset-after N]\n"
+		"       [--first-seq N] MAC\n"
+		"                                a checkable stream (default 1000 x 1514 bytes)\n"
+		"  recv [--count N] [--timeout S] [--reset-after N]\n"
+		"                                receive a stream, count loss and corruption\n"
+		"  tap IFNAME [--netns NS] [--addr A/P]... [--seconds S]\n"
+		"                                hand the device to TAP interface IFNAME (with\n"
+		"                                the device's MAC, MTU and offloads; moved into\n"
+		"                                namespace NS; addresses like 10.0.0.1/24) so\n"
+		"                                a Linux stack runs on it, until SIGINT/SIGTERM\n"
+		"\n"
+		"global options:\n"
+		"  --socket PATH      the vdev's vfio-user socket (<run-dir>/<system>/<name>.vfio)\n"
+		"  --ram SIZE         guest RAM (default 64M; K/M/G suffixes)\n"
+		"  --queue-size N     ring size (power of two; default device max, at most 256)\n"
+		"  --offloads         accept checksum/TSO offloads the device offers\n"
+		"  --no-packed        decline packed rings (accepted by default)\n"
+		"  --no-event-idx     decline VIRTIO_F_RING_EVENT_IDX\n"
+		"  --no-indirect      decline VIRTIO_F_RING_INDIRECT_DESC\n"
+		"  --no-mrg-rxbuf     decline VIRTIO_NET_F_MRG_RXBUF\n"
+		"  --decline MASK     never accept these feature bits (hex)\n"
+		"  --intx             the interrupt line (PCI INTx) instead of MSI-X\n"
+		"  --no-irq           poll instead of using interrupts\n"
+		"  --loc ADDR, --intr INTR\n"
+		"                     where a virtio-mmio device sits and its interrupt\n"
+		"                     (virtio-mmio has no discovery: as from a device tree;\n"
+		"                     shown by info)\n"
+		"  --promisc, --no-promisc\n"
+		"                     set the device's RX mode through the control queue\n"
+		"                     (--no-promisc: only frames for our MAC, broadcast and\n"
+		"                     multicast are delivered)\n"
+		"  --reset-after N    send/recv: reset the device after N frames and go on\n"
+		"  --busy-poll US     spin this long before sleeping on interrupts\n"
+		"  --json             print one JSON object\n"
+		"  -v                 debug logging\n"
+		"\n"
+		"exit status: 0 ok, 1 test failed (loss, corruption, link down),\n"
+		"             2 usage or setup error\n");
+}
+
+static bool parse_u64(const char *s, uint64_t *v, int base)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, base);
+	return errno == 0 && *end == '\0';
+}
+
+static bool parse_secs(const char *s, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	return errno == 0 && *end == '\0' && end != s && *v >= 0 && *v < 1e9;
+}
+
+static const struct command *const commands[] = {
+	&command_info, &command_pong, &command_ping, &command_send, &command_recv,
+	&command_tap,
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+int parse_cli(struct cli *c, int argc, char **argv)
+{
+	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_COUNT, L_SIZE, L_TIMEOUT,
+	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
+	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT,
+	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_RESET,
+	       L_FIRSTSEQ, L_NETNS, L_ADDR };
+	static const struct option lopts[] = {
+		{ "socket", required_argument, NULL, L_SOCKET },
+		{ "ram", required_argument, NULL, L_RAM },
+		{ "queue-size", required_argument, NULL, L_QSIZE },
+		{ "count", required_argument, NULL, L_COUNT },
+		{ "size", required_argument, NULL, L_SIZE },
+		{ "timeout", required_argument, NULL, L_TIMEOUT },
+		{ "interval-us", required_argument, NULL, L_INTERVAL },
+		{ "seconds", required_argument, NULL, L_SECONDS },
+		{ "window", required_argument, NULL, L_WINDOW },
+		{ "busy-poll", required_argument, NULL, L_BUSY },
+		{ "decline", required_argument, NULL, L_DECLINE },
+		{ "offloads", no_argument, NULL, L_OFFLOADS },
+		{ "packed", no_argument, NULL, L_PACKED },
+		{ "no-irq", no_argument, NULL, L_NOIRQ },
+		{ "no-packed", no_argument, NULL, L_NOPACKED },
+		{ "no-event-idx", no_argument, NULL, L_NOEVIDX },
+		{ "no-indirect", no_argument, NULL, L_NOINDIRECT },
+		{ "no-mrg-rxbuf", no_argument, NULL, L_NOMRG },
+		{ "intx", no_argument, NULL, L_INTX },
+		{ "loc", required_argument, NULL, L_LOC },
+		{ "intr", required_argument, NULL, L_INTR },
+		{ "promisc", no_argument, NULL, L_PROMISC },
+		{ "no-promisc", no_argument, NULL, L_NOPROMISC },
+		{ "reset-after", required_argument, NULL, L_RESET },
+		{ "first-seq", required_argument, NULL, L_FIRSTSEQ },
+		{ "json", no_argument, NULL, L_JSON },
+		{ "netns", required_argument, NULL, L_NETNS },
+		{ "addr", required_argument, NULL, L_ADDR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct command *cmd;
+	uint64_t v;
+	int o;
+
+	c->timeout_s = 10;
+	c->window = 16;
+	c->dp.want_packed = true;
+	c->dp.mmio_intr = -1;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "vh", lopts, NULL)) != -1) {
+		switch (o) {
+		case L_SOCKET: c->socket = optarg; break;
+		case L_RAM:
+			if (guest_mem_parse_size(optarg, &c->dp.ram_size) < 0 ||
+			    c->dp.ram_size < GUEST_MEM_MIN_SIZE ||
+			    c->dp.ram_size > GUEST_MEM_MAX_SIZE || (c->dp.ram_size & 4095))
+				return bad_usage("--ram %s: expected a size such as 64M (1M..64G, whole pages)",
+						 optarg);
+			break;
+		case L_QSIZE:
+			if (!parse_u64(optarg, &v, 10) || v == 0 || v > 32768)
+				return bad_usage("--queue-size %s: expected 1..32768", optarg);
+			c->dp.queue_size = (unsigned)v;
+			break;
+		case L_COUNT:
+			if (!parse_u64(optarg, &c->count, 10) || c->count == 0)
+				return bad_usage("--count %s: expected a positive number", optarg);
+			c->given |= O_COUNT;
+			break;
+		case L_SIZE:
+			if (!parse_u64(optarg, &v, 10) || v > FRAME_MAX_LEN)
+				return bad_usage("--size %s: expected bytes up to %u", optarg,
+						 FRAME_MAX_LEN);
+			c->size = (uint32_t)v;
+			c->given |= O_SIZE;
+			break;
+		case L_TIMEOUT:
+			if (!parse_secs(optarg, &c->timeout_s))
+				return bad_usage("--timeout %s: expected seconds (0 = forever)", optarg);
+			c->given |= O_TIMEOUT;
+			break;
+		case L_INTERVAL:
+			if (!parse_u64(optarg, &c->interval_us, 10) || c->interval_us > 60000000)
+				return bad_usage("--interval-us %s: expected microseconds", optarg);
+			c->given |= O_INTERVAL;
+			break;
+		case L_SECONDS:
+			if (!parse_secs(optarg, &c->seconds) || c->seconds == 0)
+				return bad_usage("--seconds %s: expected a positive duration", optarg);
+			c->given |= O_SECONDS;
+			break;
+		case L_WINDOW:
+			if (!parse_u64(optarg, &v, 10) || v == 0 || v > PING_SLOTS)
+				return bad_usage("--window %s: expected 1..%u", optarg, PING_SLOTS);
+			c->window = (unsigned)v;
+			c->given |= O_WINDOW;
+			break;
+		case L_BUSY:
+			if (!parse_u64(optarg, &v, 10) || v > 1000000)
+				return bad_usage("--busy-poll %s: expected microseconds", optarg);
+			c->dp.busy_poll_us = (unsigned)v;
+			break;
+		case L_DECLINE:
+			if (!parse_u64(optarg, &c->dp.decline_features, 16))
+				return bad_usage("--decline %s: expected a hex feature mask", optarg);
+			break;
+		case L_OFFLOADS: c->dp.want_offloads = true; break;
+		case L_PACKED: c->dp.want_packed = true; break;
+		case L_NOIRQ: c->dp.no_interrupts = true; break;
+		case L_NOPACKED: c->dp.want_packed = false; break;
+		case L_NOEVIDX:
+			c->dp.decline_features |= VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
+			break;
+		case L_NOINDIRECT:
+			c->dp.decline_features |= VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC);
+			break;
+		case L_NOMRG:
+			c->dp.decline_features |= VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+			break;
+		case L_INTX: c->dp.use_intx = true; break;
+		case L_LOC: {
+			uint64_t loc;
+
+			if (!parse_u64(optarg, &loc, 0) || (loc & 0xfff))
+				return bad_usage("--loc %s: expected a page-aligned address such as 0x1c0c0000",
+						 optarg);
+			c->dp.mmio_loc = optarg;
+			break;
+		}
+		case L_INTR:
+			if (!parse_u64(optarg, &v, 10) || v > 1023)
+				return bad_usage("--intr %s: expected an interrupt number 0..1023",
+						 optarg);
+			c->dp.mmio_intr = (long)v;
+			break;
+		case L_PROMISC: c->rx_mode = RXM_PROMISC; break;
+		case L_NOPROMISC: c->rx_mode = RXM_FILTER; break;
+		case L_RESET:
+			if (!parse_u64(optarg, &c->reset_after, 10) || c->reset_after == 0)
+				return bad_usage("--reset-after %s: expected a positive frame count",
+						 optarg);
+			c->given |= O_RESET;
+			break;
+		case L_FIRSTSEQ:
+			if (!parse_u64(optarg, &c->first_seq, 10) || c->first_seq > (UINT64_C(1) << 62))
+				return bad_usage("--first-seq %s: expected a sequence number", optarg);
+			c->given |= O_FIRSTSEQ;
+			break;
+		case L_JSON: c->json = true; break;
+		case L_NETNS:
+			if (!vnl_valid_netns_name(optarg))
+				return bad_usage("--netns %s: expected a namespace name as 'ip netns add' makes them",
+						 optarg);
+			c->tap.netns = optarg;
+			c->given |= O_NETNS;
+			break;
+		case L_ADDR: {
+			char why[160];
+
+			if (c->tap.n_addrs >= OPTS_TAP_ADDRS)
+				return bad_usage("--addr: at most %d addresses", OPTS_TAP_ADDRS);
+			if (vnl_parse_cidr(optarg, NULL, why, sizeof(why)) < 0)
+				return bad_usage("--addr %s: %s", optarg, why);
+			c->tap.addrs[c->tap.n_addrs++] = optarg;
+			c->given |= O_ADDR;
+			break;
+		}
+		case 'v': log_set_level(LOG_DEBUG); break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		default:
+			return bad_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return bad_usage("no command given");
+	c->cmd = argv[optind++];
+	cmd = find_command(c->cmd);
+	if (!cmd)
+		return bad_usage("unknown command '%s'", c->cmd);
+	c->command = cmd;
+	if (cmd->needs_mac) {
+		if (optind >= argc)
+			return bad_usage("%s needs the destination MAC", c->cmd);
+		c->mac_arg = argv[optind++];
+	}
+	if (cmd->needs_ifname) {
+		if (optind >= argc)
+			return bad_usage("%s needs the interface name", c->cmd);
+		if (!vnl_valid_ifname(argv[optind]))
+			return bad_usage("%s: '%s' is not an interface name (1..15 bytes, no '/', ':' or blanks)",
+					 c->cmd, argv[optind]);
+		c->ifname = argv[optind++];
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (c->given & ~cmd->allowed) {
+		static const char *const names[] = { "--count", "--size", "--timeout",
+			"--interval-us", "--seconds", "--window", "--reset-after",
+			"--first-seq", "--netns", "--addr" };
+		unsigned bad = c->given & ~cmd->allowed;
+
+		return bad_usage("%s does not apply to %s",
+				 names[__builtin_ctz(bad)], c->cmd);
+	}
+	if (!c->socket)
+		return bad_usage("--socket PATH is required");
+	c->dp.socket_path = c->socket;
+	return 0;
+}
