@@ -21,15 +21,12 @@ static int refuse(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 	return -EINVAL;
 }
 
-int net_hdr_check(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
-		  char *why, size_t whylen)
+int net_hdr_check_offload(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
+			  char *why, size_t whylen)
 {
 	const uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
 	const bool ecn = h->gso_type & VIRTIO_NET_HDR_GSO_ECN;
 
-	/* The common frame: no offload asked for. */
-	if (h->flags == 0 && h->gso_type == VIRTIO_NET_HDR_GSO_NONE)
-		return 0;
 	/* 5.1.6.2: RSC_INFO is the device's, never on a frame that moves on. */
 	if (h->flags & ~KNOWN_FLAGS)
 		return refuse(h, frame_len, "unknown header flags", why, whylen);
@@ -96,14 +93,12 @@ static int need(const struct offload_rule *r, uint64_t features, enum net_hdr_di
 	return -EOPNOTSUPP;
 }
 
-int net_hdr_allowed(const struct virtio_net_hdr_v1 *h, uint64_t features,
-		    enum net_hdr_dir dir, char *why, size_t whylen)
+int net_hdr_allowed_offload(const struct virtio_net_hdr_v1 *h, uint64_t features,
+			    enum net_hdr_dir dir, char *why, size_t whylen)
 {
 	const struct offload_rule *gso = NULL;
 	int rc;
 
-	if (h->flags == 0 && h->gso_type == VIRTIO_NET_HDR_GSO_NONE)
-		return 0;
 	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		rc = need(&R_CSUM, features, dir, why, whylen);
 		if (rc)

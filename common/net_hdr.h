@@ -39,13 +39,29 @@ enum net_hdr_dir {
  * with TCP GSO; with GSO a non-zero gso_size and a hdr_len inside the
  * frame; with NEEDS_CSUM the 2-byte checksum field inside the frame.
  * 0, or -EINVAL with why (may be NULL) naming the rule and the values. */
-int net_hdr_check(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
-		  char *why, size_t whylen);
+int net_hdr_check_offload(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
+			  char *why, size_t whylen);
+static inline int net_hdr_check(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
+				char *why, size_t whylen)
+{
+	/* The common frame asks for no offload: decided here, inline, on
+	 * the per-frame path; the rest in net_hdr.c. */
+	if (__builtin_expect(h->flags == 0 && h->gso_type == VIRTIO_NET_HDR_GSO_NONE, 1))
+		return 0;
+	return net_hdr_check_offload(h, frame_len, why, whylen);
+}
 
 /* Do the negotiated features allow every offload h asks for, travelling
  * in direction dir?  0, or -EOPNOTSUPP with why (may be NULL) naming the
  * missing feature.  Assumes net_hdr_check() passed. */
-int net_hdr_allowed(const struct virtio_net_hdr_v1 *h, uint64_t features,
-		    enum net_hdr_dir dir, char *why, size_t whylen);
+int net_hdr_allowed_offload(const struct virtio_net_hdr_v1 *h, uint64_t features,
+			    enum net_hdr_dir dir, char *why, size_t whylen);
+static inline int net_hdr_allowed(const struct virtio_net_hdr_v1 *h, uint64_t features,
+				  enum net_hdr_dir dir, char *why, size_t whylen)
+{
+	if (__builtin_expect(h->flags == 0 && h->gso_type == VIRTIO_NET_HDR_GSO_NONE, 1))
+		return 0;
+	return net_hdr_allowed_offload(h, features, dir, why, whylen);
+}
 
 #endif /* VNET_NET_HDR_H */

@@ -32,6 +32,7 @@
 #include "host/evloop.h"
 #include "host/tap/tap_vdev.h"
 #include "host/dev/vdev.h"
+#include "host/face/attach.h"
 #include "host/dev/stats.h"
 
 struct host {
@@ -210,7 +211,7 @@ static void teardown(struct host *h)
 		tap_vdev_destroy(h->taps[i]);
 	h->n_taps = 0;
 	for (unsigned i = h->n; i-- > 0;)
-		vdev_destroy(h->vdevs[i]);
+		vdev_free(h->vdevs[i]);
 	h->n = 0;
 	if (h->sys_dir[0])
 		rmdir(h->sys_dir);	/* only succeeds when empty: fine */
@@ -224,9 +225,9 @@ static void print_vdev(const struct host_opts *o, const struct vdev *vd)
 	const struct vdev_opts *v = vd->opts;
 	char mac[18];
 
-	printf("vdev %s: %s mac %s %s %s", vd->name, vd->t->ops->name,
+	printf("vdev %s: %s mac %s %s %s", vd->name, vd->face.name,
 	       opts_format_mac(v->mac, mac), v->has_vhost_user ? "vhost-user" : "vfio-user",
-	       vd->vfio_path);
+	       vd->socket_path);
 	printf(" node %s/%s/%s", o->run_dir, o->system, vd->name);
 	if (v->has_peer)
 		printf(" peer %s", v->peer);
@@ -273,7 +274,7 @@ static int create_one(struct host *h, const struct host_opts *o, const struct vd
 			fprintf(stderr, "vnet-host: vdev %s: nothing started\n", v->name);
 		return rc;
 	}
-	rc = vdev_create(&h->vdevs[h->n], h->ev, o->run_dir, o->system, v);
+	rc = attach_vdev(&h->vdevs[h->n], h->ev, o->run_dir, o->system, v);
 	if (rc < 0) {
 		fprintf(stderr, "vnet-host: vdev %s (%s): %s; nothing started\n", v->name,
 			v->origin, strerror(-rc));

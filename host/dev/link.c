@@ -1,37 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * link.c - glue between a vdev and its peer link: the link's state
- * becomes VIRTIO_NET_S_LINK_UP with a configuration change interrupt
- * (5.1.4, 4.1.5.3), doorbells feed the data path, and a ring that breaks
- * a rule drops the link, which re-forms on its own.
+ * link.c - a vdev's peer link, as the device model sees it: the link's
+ * state becomes VIRTIO_NET_S_LINK_UP with a configuration change
+ * interrupt (5.1.4, 4.1.5.3), its ring ends are handed to the data path
+ * while it is up, doorbells feed the data path, and the offloads our
+ * guest negotiated travel to the peer (peerfeats auto).
  */
-#include "host/dev/link.h"
+#include "host/dev/vdev.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "common/peer_ring.h"
 #include "host/dp/dp.h"
 #include "host/peer/link.h"
-
-static void set_link_status(struct vdev *vd, bool up)
-{
-	uint16_t st = vd->cfg.status;
-
-	if (up)
-		st |= VIRTIO_NET_S_LINK_UP;
-	else
-		st &= (uint16_t)~VIRTIO_NET_S_LINK_UP;
-	if (st == vd->cfg.status)
-		return;
-	vd->cfg.status = st;
-	vd->config_generation++;
-	/* 5.1.4.2 / 2.5: a link change is a config change the driver hears
-	 * about through the configuration change interrupt. */
-	if (vdev_running(vd))
-		vd->t->ops->raise(vd->t, TRANSPORT_CONFIG_IRQ);
-}
 
 static void link_up(void *arg)
 {
@@ -42,13 +24,12 @@ static void link_up(void *arg)
 	 * GUEST_ANNOUNCE it is asked to announce itself (gratuitous ARP). */
 	if (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
 		vd->cfg.status |= VIRTIO_NET_S_ANNOUNCE;
-	set_link_status(vd, true);
+	vdev_set_link_status(vd, true);
 	if (vd->status & VIRTIO_STATUS_DRIVER_OK)
 		vdev_link_set_features(vd, vd->driver_features & VNET_PEERFEATS_MAX);
 	else
 		vdev_link_forget_features(vd);
-	net_rx_process(vd);
-	net_tx_process(vd);
+	dp_link_up(vd, vd->link);
 }
 
 static void link_down(void *arg, const char *why)
@@ -56,17 +37,13 @@ static void link_down(void *arg, const char *why)
 	struct vdev *vd = arg;
 
 	log_info("%s: link down: %s", vd->name, why);
-	vd->stats.link_flaps++;
-	vd->tx_waiting_space = false;
-	set_link_status(vd, false);
-	/* Frames the guest queued meanwhile are dropped (counted), so its
-	 * transmit ring keeps moving as on a real unplugged cable. */
-	net_tx_process(vd);
+	vdev_set_link_status(vd, false);
+	dp_link_down(vd);
 }
 
 static void link_rx(void *arg)
 {
-	net_dp_peer_event(arg);
+	dp_peer_event(arg);
 }
 
 static void link_features(void *arg, bool known, uint64_t f)
@@ -125,32 +102,4 @@ void vdev_link_forget_features(struct vdev *vd)
 {
 	if (vd->link)
 		peer_link_forget_local_features(vd->link);
-}
-
-struct peer_ring_prod *vdev_link_tx(struct vdev *vd)
-{
-	return vd->link ? peer_link_tx(vd->link) : NULL;
-}
-
-struct peer_ring_cons *vdev_link_rx(struct vdev *vd)
-{
-	return vd->link ? peer_link_rx(vd->link) : NULL;
-}
-
-void vdev_link_publish(struct vdev *vd)
-{
-	if (vd->link && peer_link_tx_publish(vd->link))
-		vd->stats.doorbells_sent++;
-}
-
-void vdev_link_release(struct vdev *vd)
-{
-	if (vd->link && peer_link_rx_publish(vd->link))
-		vd->stats.doorbells_sent++;
-}
-
-void vdev_link_ring_broken(struct vdev *vd)
-{
-	if (vd->link)
-		peer_link_ring_broken(vd->link);
 }

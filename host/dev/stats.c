@@ -60,7 +60,7 @@ static void collect(const struct vdev *vd, struct group g[N_GROUPS])
 		{ "doorbells_sent", l->doorbells_sent },
 		{ "doorbells_suppressed", l->doorbells_suppressed },
 		{ "doorbells_received", l->doorbells_received },
-		{ "ups", l->links_up }, { "flaps", s->link_flaps },
+		{ "ups", l->links_up }, { "flaps", l->links_down },
 		{ "refused", l->refused }, { "features_updates", l->features_updates },
 		{ "dropped_stalled", l->drops_stalled }, { "dropped_flood", l->drops_flood },
 		{ "dropped_broken", l->drops_broken } } };
@@ -119,7 +119,7 @@ size_t vdev_stats_json(const struct vdev *vd, char *buf, size_t len)
 	collect(vd, g);
 	/* Names are [a-z0-9_.-] (opts.c checks them): nothing to escape. */
 	put(buf, len, &off, "{\"name\": \"%s\", \"transport\": \"%s\", \"link_up\": %s, "
-	    "\"driver_features\": \"0x%llx\"", vd->name, vd->t->ops->name,
+	    "\"driver_features\": \"0x%llx\"", vd->name, vd->face.name ? vd->face.name : "none",
 	    (vd->cfg.status & VIRTIO_NET_S_LINK_UP) ? "true" : "false",
 	    (unsigned long long)vd->driver_features);
 	for (unsigned i = 0; i < N_GROUPS; i++) {

@@ -1,17 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vdev.h - the virtio-net device model, independent of its transport.
+ * vdev.h - the virtio-net device model, independent of what attaches it.
  *
  * A vdev owns: the virtio state (features, status, queue configuration,
  * device config), its guest's memory map, the kick eventfds of its
- * queues, the data path between its virtqueues and its peer link, and
- * its counters.  Transports (host/transport/) translate register accesses
- * into the vdev_* calls below; the vfio-user server feeds DMA maps and
- * irq eventfds.
+ * queues, the data path between its virtqueues and its peer link
+ * (host/dp/), and its counters.
+ *
+ * What attaches a guest or a VMM (host/face/: the vfio-user server with a
+ * transport from host/transport/, or vhost-user) reaches the model only
+ * through the functions below: it gives the model a way to interrupt the
+ * driver and a way to be destroyed (vdev_attach), memory, queue
+ * addresses and state, kick fds, and the driver's register writes as
+ * vdev_* calls.  It may read the struct's fields; it never writes them.
+ * The model includes no face or transport header.
+ *
+ * The files: vdev.c (life and status), features.c, queue.c, config.c,
+ * link.c (the peer link as the model sees it), stats.c, filter.c.
  */
 #ifndef VNET_HOST_VDEV_H
 #define VNET_HOST_VDEV_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,12 +31,11 @@
 #include "common/virtio.h"
 #include "host/evloop.h"
 #include "host/dev/filter.h"
-#include "common/gso.h"
-#include "host/transport/transport.h"
 
-struct vfio_server;
 struct peer_link;
 struct net_offload_buf;
+struct peer_ring_prod;
+struct peer_ring_cons;
 
 #define VDEV_NUM_QUEUES	  3	/* receiveq1, transmitq1, controlq (5.1.2) */
 /* Largest queue size offered (QEMU's maximum; drivers pick up to it).
@@ -64,8 +73,6 @@ struct vdev_stats {
 	uint64_t csum_completed;	/* partial checksums completed for the guest */
 	uint64_t frames_segmented;	/* GSO frames cut in software for the guest */
 	uint64_t segments_made;
-	uint64_t doorbells_sent;
-	uint64_t link_flaps;
 	uint64_t needs_reset;		/* times the device latched NEEDS_RESET */
 };
 
@@ -82,15 +89,36 @@ struct vdev_queue {
 	struct vdev_queue_stats stats;
 };
 
+/* Queue index for "a configuration change" where a queue index goes. */
+#define VDEV_CONFIG_IRQ (-1)
+
+/* How the device interrupts its driver, given by what attached it: a
+ * transport (MSI-X vector, INTx with the ISR, the MMIO line) or vhost-user
+ * (the queue's call eventfd).  raise(ctx, q) for queue q or
+ * VDEV_CONFIG_IRQ; true when an interrupt was delivered. */
+struct vdev_irq {
+	bool (*raise)(void *ctx, int q);
+	void *ctx;
+};
+
+/* What attached the vdev, for the model to name and to end it. */
+struct vdev_face {
+	const char *name;		/* "pci-modern", "mmio-v2", "vhost-user", ... */
+	void (*destroy)(void *ctx);	/* stops serving; first thing vdev_free does */
+	void *ctx;
+};
+
 struct vdev {
 	const struct vdev_opts *opts;
 	char system[OPTS_NAME_MAX];
 	char name[OPTS_NAME_MAX];
-	char vfio_path[PATH_MAX];
+	/* The socket a guest or VMM attaches to: <run>/<system>/<name>.vfio
+	 * for vfio-user, the vhost-user PATH otherwise. */
+	char socket_path[PATH_MAX];
 	struct evloop *ev;
 	struct gmem gm;
-	struct transport *t;
-	struct vfio_server *srv;
+	struct vdev_irq irq;
+	struct vdev_face face;
 	struct peer_link *link;
 
 	/* virtio state */
@@ -108,53 +136,100 @@ struct vdev {
 	char needs_reset_reason[VQ_REASON_LEN];
 	struct vdev_queue q[VDEV_NUM_QUEUES];
 
-	/* data path */
-	struct vq_buf *chain_bufs;	/* scratch: 2 chains of VDEV_QUEUE_LIMIT buffers */
-	struct vq_chain *mrg_chains;	/* chains of one merged frame (MRG_RXBUF) */
-	struct net_offload_buf *offload;	/* software checksum / GSO buffers */
-	bool tx_waiting_space;		/* peer ring was full */
-	bool rx_waiting_buffers;	/* guest had no RX buffer */
-	long tx_resched;		/* timer id for budget-exhausted passes */
-	long rx_resched;
+	/* The data path's state (host/dp/): the model allocates it, only
+	 * dp/ reads or writes it. */
+	struct vdev_dp {
+		struct vq_buf *chain_bufs;	/* scratch: 2 chains of VDEV_QUEUE_LIMIT buffers */
+		struct vq_chain *mrg_chains;	/* chains of one merged frame (MRG_RXBUF) */
+		struct net_offload_buf *offload; /* software checksum / GSO buffers */
+		/* The link's ends while it is up (dp_link_up), NULL while it is
+		 * down: our transmit ring, the peer's ring we consume. */
+		struct peer_ring_prod *tx_ring;
+		struct peer_ring_cons *rx_ring;
+		bool tx_waiting_space;		/* peer ring was full */
+		bool rx_waiting_buffers;	/* guest had no RX buffer */
+		long tx_resched;		/* timer id for budget-exhausted passes */
+		long rx_resched;
+	} dp;
 	struct vdev_stats stats;
 };
 
-/* Creates the vdev: transport, vfio-user server on
- * <run_dir>/<system>/<name>.vfio and peer link.  -errno with a logged
- * reason; nothing is left behind on failure. */
-int vdev_create(struct vdev **out, struct evloop *ev, const char *run_dir,
-		const char *system, const struct vdev_opts *opts);
-/* Stops serving, removes sockets and shared-memory files. */
-void vdev_destroy(struct vdev *vd);
+/* ---- life (vdev.c) --------------------------------------------------- */
 
-/* ---- called by transports -------------------------------------------- */
+/* The model alone: virtio state, data path buffers, no face and no link
+ * yet.  -ENOMEM. */
+int vdev_new(struct vdev **out, struct evloop *ev, const char *system,
+	     const struct vdev_opts *opts);
+/* Ends what attached it (face.destroy), the link, the data path; removes
+ * sockets and shared-memory files.  NULL is fine. */
+void vdev_free(struct vdev *vd);
+/* What attached the vdev hands over its interrupt and its end. */
+void vdev_attach(struct vdev *vd, const struct vdev_irq *irq, const struct vdev_face *face);
+/* Interrupts the driver for queue q or VDEV_CONFIG_IRQ, when attached. */
+static inline bool vdev_raise(struct vdev *vd, int q)
+{
+	return vd->irq.raise && vd->irq.raise(vd->irq.ctx, q);
+}
+
+/* ---- the driver's side of 3.1.1, as registers or messages carry it -------- */
+
+/* features.c */
 uint32_t vdev_device_features_window(const struct vdev *vd, uint32_t sel);
 void vdev_set_driver_features_window(struct vdev *vd, uint32_t sel, uint32_t v);
 uint32_t vdev_driver_features_window(const struct vdev *vd, uint32_t sel);
-void vdev_set_status(struct vdev *vd, uint8_t status);
-void vdev_reset(struct vdev *vd);
-/* Queue configuration; q must be < VDEV_NUM_QUEUES (transports check). */
-void vdev_queue_set_size(struct vdev *vd, unsigned q, uint16_t size);
-void vdev_queue_set_addr(struct vdev *vd, unsigned q, unsigned which,
-			 uint64_t gpa);	/* 0 desc, 1 driver, 2 device */
-void vdev_queue_enable(struct vdev *vd, unsigned q);
-/* Replaces queue q's kick eventfd (vhost-user: the frontend's); the vdev
- * owns fd from now on and closes the old one.  -1 leaves none. */
-int vdev_queue_set_kick_fd(struct vdev *vd, unsigned q, int fd);
-/* A driver notification arrived by register write (not the ioeventfd). */
-void vdev_kick(struct vdev *vd, unsigned q);
-/* Device config space (5.1.4) as bytes, for transport reads. */
-int vdev_config_read(struct vdev *vd, uint32_t off, void *buf, uint32_t len);
-/* Latch DEVICE_NEEDS_RESET with a reason (logged once, config irq). */
-void vdev_set_needs_reset(struct vdev *vd, const char *why);
 /* Recomputes the offered features (base set plus the offloads the peer
  * can take: the peerfeats mask, or with `auto` what the peer's guest
  * negotiated).  Only between resets: a negotiated set never changes. */
 void vdev_update_offer(struct vdev *vd);
+/* The frontend chose the interface (vhost-user: VERSION_1 or not, 5.1.6.1);
+ * only while the device is reset (status 0); the offer follows. */
+void vdev_set_legacy(struct vdev *vd, bool legacy);
+
+/* vdev.c: the status state machine (2.1) */
+void vdev_set_status(struct vdev *vd, uint8_t status);
+void vdev_reset(struct vdev *vd);
 /* Is the driver live and the device usable (DRIVER_OK, no NEEDS_RESET)? */
 bool vdev_running(const struct vdev *vd);
 
-/* ---- peer link glue (dev/link.c) ---------------------------------- */
+/* queue.c: queue configuration; q must be < VDEV_NUM_QUEUES (callers
+ * check). */
+void vdev_queue_set_size(struct vdev *vd, unsigned q, uint16_t size);
+void vdev_queue_set_addr(struct vdev *vd, unsigned q, unsigned which,
+			 uint64_t gpa);	/* 0 desc, 1 driver, 2 device */
+void vdev_queue_enable(struct vdev *vd, unsigned q);
+bool vdev_queue_enabled(const struct vdev *vd, unsigned q);
+/* Ring position (vq_dev_set_base/get_base) of an enabled queue, for a
+ * frontend that stops and restarts the rings.  -EINVAL for a position
+ * outside the ring. */
+int vdev_queue_set_base(struct vdev *vd, unsigned q, uint32_t base);
+uint32_t vdev_queue_get_base(const struct vdev *vd, unsigned q);
+/* Replaces queue q's kick eventfd (vhost-user: the frontend's); the vdev
+ * owns fd from now on and closes the old one.  -1 leaves none. */
+int vdev_queue_set_kick_fd(struct vdev *vd, unsigned q, int fd);
+int vdev_queue_kick_fd(const struct vdev *vd, unsigned q);
+/* A driver notification arrived by register write (not the ioeventfd). */
+void vdev_kick(struct vdev *vd, unsigned q);
+/* mem.c: guest memory from the fds a face was handed (windows checked
+ * against their files by gmem_map_fd). */
+int vdev_mem_map_fd(struct vdev *vd, uint64_t gpa, uint64_t size, int fd,
+		    uint64_t offset, bool writable);
+void vdev_mem_clear(struct vdev *vd);
+/* The guest memory map changed (DMA_UNMAP, a new vhost-user memory
+ * table): every enabled queue's ring is translated again and checked, so
+ * no queue keeps a pointer into memory it was not given.  A ring that is
+ * no longer inside guest memory latches NEEDS_RESET.  0 or -EFAULT. */
+int vdev_mem_changed(struct vdev *vd);
+
+/* config.c: the device configuration space (5.1.4) */
+int vdev_config_read(struct vdev *vd, uint32_t off, void *buf, uint32_t len);
+/* The MTU the device reports (VIRTIO_NET_F_MTU, 5.1.4.1). */
+void vdev_set_mtu(struct vdev *vd, uint16_t mtu);
+/* Latch DEVICE_NEEDS_RESET with a reason (logged once, config irq). */
+void vdev_set_needs_reset(struct vdev *vd, const char *why);
+/* VIRTIO_NET_S_LINK_UP follows the peer link, with a config interrupt. */
+void vdev_set_link_status(struct vdev *vd, bool up);
+
+/* ---- the peer link (link.c) ---------------------------------------- */
 int vdev_link_start(struct vdev *vd, const char *run_dir);
 void vdev_link_stop(struct vdev *vd);
 /* Tell the peer which offloads our guest negotiated (peerfeats auto). */

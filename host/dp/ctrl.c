@@ -11,8 +11,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "host/dp/ctrl.h"
-#include "host/dp/dp.h"
+#include "host/dp/dp_priv.h"
 
 #define CTRL_RX		   VIRTIO_NET_CTRL_RX
 #define CTRL_RX_PROMISC	   VIRTIO_NET_CTRL_RX_PROMISC
@@ -127,7 +126,7 @@ static uint8_t do_command(struct vdev *vd, const uint8_t *cmd, uint32_t len)
 	}
 }
 
-void net_ctrl_process(struct vdev *vd)
+void dp_ctrl_process(struct vdev *vd)
 {
 	struct vdev_queue *q = &vd->q[VNET_CTRLQ];
 	uint8_t cmd[CTRL_MAX_CMD];
@@ -140,19 +139,19 @@ void net_ctrl_process(struct vdev *vd)
 		uint8_t ack;
 		int r;
 
-		ch.bufs = vd->chain_bufs;
+		ch.bufs = vd->dp.chain_bufs;
 		ch.cap = VDEV_QUEUE_LIMIT * 2u;
 		r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_ANY);
 		if (r == 0)
 			break;
 		if (r < 0) {
-			net_dp_queue_broken(vd, VNET_CTRLQ);
+			dp_queue_broken(vd, VNET_CTRLQ);
 			return;
 		}
 		if (ch.n_in == 0 || ch.in_len < 1 || ch.out_len < 2) {
 			vq_dev_set_broken(&q->vq, "control command of %u readable / %u writable bytes: needs a 2-byte header and a 1-byte ack",
 					  ch.out_len, ch.in_len);
-			net_dp_queue_broken(vd, VNET_CTRLQ);
+			dp_queue_broken(vd, VNET_CTRLQ);
 			return;
 		}
 		if (ch.out_len > sizeof(cmd)) {
@@ -171,5 +170,5 @@ void net_ctrl_process(struct vdev *vd)
 		pushed++;
 	}
 	if (pushed)
-		net_dp_flush_used(vd, VNET_CTRLQ);
+		dp_flush_used(vd, VNET_CTRLQ);
 }

@@ -18,16 +18,16 @@
 #include "common/log.h"
 #include "common/net_hdr.h"
 #include "common/peer_ring.h"
-#include "host/dp/dp.h"
+#include "host/dp/dp_priv.h"
 #include "host/dp/offload.h"
-#include "host/dev/link.h"
+#include "host/peer/link.h"
 
 static void rx_resched_fn(void *arg)
 {
 	struct vdev *vd = arg;
 
-	vd->rx_resched = -1;
-	net_rx_process(vd);
+	vd->dp.rx_resched = -1;
+	dp_rx_process(vd);
 }
 
 enum rx_stop { RX_EMPTY, RX_BUDGET, RX_NO_BUFFER, RX_SHORT, RX_QUEUE_BROKEN,
@@ -71,7 +71,7 @@ static enum rx_deliver deliver_one(struct vdev *vd, struct virtio_net_hdr_v1 *h,
 	struct vdev_queue *q = &vd->q[VNET_RXQ];
 	const uint32_t hdr_len = vd->hdr_len;	/* what the guest sees */
 	uint32_t need = hdr_len + flen;
-	struct vq_chain ch = { .bufs = vd->chain_bufs, .cap = VDEV_QUEUE_LIMIT };
+	struct vq_chain ch = { .bufs = vd->dp.chain_bufs, .cap = VDEV_QUEUE_LIMIT };
 	int r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_WRITE_ONLY);
 
 	if (r < 0)
@@ -102,7 +102,7 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 
 {
 	struct vdev_queue *q = &vd->q[VNET_RXQ];
 	const uint32_t hdr_len = sizeof(*h);
-	struct vq_chain *chains = vd->mrg_chains;
+	struct vq_chain *chains = vd->dp.mrg_chains;
 	uint32_t written[VDEV_QUEUE_LIMIT];
 	uint32_t done = 0;
 	unsigned n = 0;
@@ -121,7 +121,7 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 
 		}
 		/* The first chain's buffers stay valid for num_buffers below;
 		 * later chains are written at once and may share storage. */
-		ch->bufs = vd->chain_bufs + (n == 0 ? 0 : VDEV_QUEUE_LIMIT);
+		ch->bufs = vd->dp.chain_bufs + (n == 0 ? 0 : VDEV_QUEUE_LIMIT);
 		ch->cap = VDEV_QUEUE_LIMIT;
 		r = vq_dev_pop(&q->vq, ch, VQ_CHAIN_WRITE_ONLY);
 		if (r < 0)
@@ -175,14 +175,14 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, const struct virtio_net_hd
 {
 	const uint8_t *base;
 	struct virtio_net_hdr_v1 fixed = *h;
-	int n = net_offload_fixup(vd, vd->offload, &fixed, frame, flen, &base);
+	int n = net_offload_fixup(vd, vd->dp.offload, &fixed, frame, flen, &base);
 
 	if (n < 0) {
 		vd->stats.drop_bad_frame++;
 		return RX_DROPPED;
 	}
 	for (int i = 0; i < n; i++) {
-		const struct gso_seg *sg = &vd->offload->segs[i];
+		const struct gso_seg *sg = &vd->dp.offload->segs[i];
 		struct virtio_net_hdr_v1 sh = fixed;
 		enum rx_deliver d = deliver(vd, &sh, base + sg->offset, sg->len);
 
@@ -257,18 +257,18 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 	return RX_BUDGET;
 }
 
-void net_rx_process(struct vdev *vd)
+void dp_rx_process(struct vdev *vd)
 {
 	struct vdev_queue *q = &vd->q[VNET_RXQ];
-	struct peer_ring_cons *ring = vdev_link_rx(vd);
+	struct peer_ring_cons *ring = vd->dp.rx_ring;
 	bool live;
 
-	if (!ring || vd->rx_resched >= 0)
+	if (!ring || vd->dp.rx_resched >= 0)
 		return;
 	live = vdev_running(vd) && q->enabled;
 	peer_ring_cons_awake(ring);
-	if (live && vd->rx_waiting_buffers) {
-		vd->rx_waiting_buffers = false;
+	if (live && vd->dp.rx_waiting_buffers) {
+		vd->dp.rx_waiting_buffers = false;
 		vq_dev_set_notify(&q->vq, false);
 	}
 	for (;;) {
@@ -277,20 +277,20 @@ void net_rx_process(struct vdev *vd)
 					: rx_drain(vd, ring, &consumed);
 
 		if (consumed)
-			vdev_link_release(vd);
+			peer_link_rx_publish(vd->link);
 		if (pushed)
-			net_dp_flush_used(vd, VNET_RXQ);
+			dp_flush_used(vd, VNET_RXQ);
 		switch (why) {
 		case RX_RING_BROKEN:
-			vdev_link_ring_broken(vd);
+			peer_link_ring_broken(vd->link);
 			return;
 		case RX_QUEUE_BROKEN:
-			net_dp_queue_broken(vd, VNET_RXQ);
+			dp_queue_broken(vd, VNET_RXQ);
 			return;
 		case RX_BUDGET: {
 			long id = ev_timer(vd->ev, 0, rx_resched_fn, vd);
 
-			vd->rx_resched = id > 0 ? id : -1;
+			vd->dp.rx_resched = id > 0 ? id : -1;
 			if (id > 0)
 				return;
 			continue;
@@ -305,7 +305,7 @@ void net_rx_process(struct vdev *vd)
 			 * detach) is still served while we wait. */
 			long id = ev_timer(vd->ev, 0, rx_resched_fn, vd);
 
-			vd->rx_resched = id > 0 ? id : -1;
+			vd->dp.rx_resched = id > 0 ? id : -1;
 			if (id > 0)
 				return;
 			continue;
@@ -314,7 +314,7 @@ void net_rx_process(struct vdev *vd)
 			/* Ask for a kick when buffers arrive; re-check first. */
 			if (vq_dev_set_notify(&q->vq, true))
 				continue;
-			vd->rx_waiting_buffers = true;
+			vd->dp.rx_waiting_buffers = true;
 			return;
 		case RX_EMPTY:
 			if (peer_ring_cons_sleep_prepare(ring))

@@ -19,9 +19,9 @@
 #include "common/log.h"
 #include "common/net_hdr.h"
 #include "common/peer_ring.h"
-#include "host/dp/dp.h"
+#include "host/dp/dp_priv.h"
 #include "host/dp/offload.h"
-#include "host/dev/link.h"
+#include "host/peer/link.h"
 
 /* Is the frame in a chain one we may put on the link? */
 static bool tx_frame_ok(struct vdev *vd, const struct vq_chain *ch,
@@ -63,8 +63,8 @@ static void tx_resched_fn(void *arg)
 {
 	struct vdev *vd = arg;
 
-	vd->tx_resched = -1;
-	net_tx_process(vd);
+	vd->dp.tx_resched = -1;
+	dp_tx_process(vd);
 }
 
 /* Outcome of one pass over the transmitq. */
@@ -83,7 +83,7 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 		uint8_t *rec;
 		int r;
 
-		ch.bufs = vd->chain_bufs;
+		ch.bufs = vd->dp.chain_bufs;
 		ch.cap = VDEV_QUEUE_LIMIT * 2u;
 		r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_READ_ONLY);
 		if (r == 0)
@@ -123,17 +123,17 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 	return TX_BUDGET;
 }
 
-void net_tx_process(struct vdev *vd)
+void dp_tx_process(struct vdev *vd)
 {
 	struct vdev_queue *q = &vd->q[VNET_TXQ];
 	struct peer_ring_prod *ring;
 
-	if (!vdev_running(vd) || !q->enabled || vd->tx_resched >= 0)
+	if (!vdev_running(vd) || !q->enabled || vd->dp.tx_resched >= 0)
 		return;
-	ring = vdev_link_tx(vd);
-	if (ring && vd->tx_waiting_space)
+	ring = vd->dp.tx_ring;
+	if (ring && vd->dp.tx_waiting_space)
 		peer_ring_prod_awake(ring);
-	vd->tx_waiting_space = false;
+	vd->dp.tx_waiting_space = false;
 	vq_dev_set_notify(&q->vq, false);
 	for (;;) {
 		unsigned pushed = 0, committed = 0;
@@ -141,17 +141,17 @@ void net_tx_process(struct vdev *vd)
 		enum tx_stop why = tx_pass(vd, ring, &pushed, &committed, &need);
 
 		if (committed)
-			vdev_link_publish(vd);
+			peer_link_tx_publish(vd->link);
 		if (pushed)
-			net_dp_flush_used(vd, VNET_TXQ);
+			dp_flush_used(vd, VNET_TXQ);
 		switch (why) {
 		case TX_BROKEN:
-			net_dp_queue_broken(vd, VNET_TXQ);
+			dp_queue_broken(vd, VNET_TXQ);
 			return;
 		case TX_BUDGET: {
 			long id = ev_timer(vd->ev, 0, tx_resched_fn, vd);
 
-			vd->tx_resched = id > 0 ? id : -1;
+			vd->dp.tx_resched = id > 0 ? id : -1;
 			if (id > 0)
 				return;
 			continue;	/* no timer slot: keep going */
@@ -160,13 +160,13 @@ void net_tx_process(struct vdev *vd)
 			if (!ring)	/* only a ring can be full; never here */
 				return;
 			if (ring->broken) {
-				vdev_link_ring_broken(vd);
+				peer_link_ring_broken(vd->link);
 				return;
 			}
 			/* Sleep until the peer frees space, unless it already did
 			 * (the re-check inside closes the race). */
 			if (peer_ring_prod_wait_prepare(ring, need)) {
-				vd->tx_waiting_space = true;
+				vd->dp.tx_waiting_space = true;
 				return;
 			}
 			continue;

@@ -162,11 +162,6 @@ static int do_dma_unmap(struct vfio_server *s, struct vfio_user_msg *m,
 
 	memcpy(&d, m->payload, sizeof(d));
 	if (d.flags & VFIO_USER_DMA_UNMAP_F_ALL) {
-		/* "The server must release all references before replying." */
-		for (unsigned i = 0; i < s->gm->n; i++)
-			if (s->cbs.dma_unmap)
-				s->cbs.dma_unmap(s->cbs.arg, s->gm->win[i].gpa,
-						 s->gm->win[i].size);
 		gmem_clear(s->gm);
 	} else {
 		for (unsigned i = 0; i < s->gm->n && !found; i++)
@@ -178,10 +173,12 @@ static int do_dma_unmap(struct vfio_server *s, struct vfio_user_msg *m,
 			       (unsigned long long)d.size);
 			return -ENOENT;
 		}
-		if (s->cbs.dma_unmap)
-			s->cbs.dma_unmap(s->cbs.arg, d.address, d.size);
 		gmem_remove(s->gm, d.address, d.size);
 	}
+	/* "The server must release all references before replying": the
+	 * device drops or re-checks every pointer into what went away. */
+	if (s->cbs.dma_unmapped)
+		s->cbs.dma_unmapped(s->cbs.arg);
 	/* "The server responds with the original DMA entry." */
 	d.argsz = sizeof(d);
 	reply_small(r, &d, sizeof(d));

@@ -28,8 +28,9 @@ struct vfio_server_cbs {
 	/* The client is gone (or was dropped). Called before DMA windows are
 	 * unmapped: stop using guest memory here. */
 	void (*detached)(void *arg);
-	/* A DMA window is about to be removed (DMA_UNMAP): stop using it. */
-	void (*dma_unmap)(void *arg, uint64_t iova, uint64_t size);
+	/* DMA windows were removed (DMA_UNMAP): nothing may keep a pointer
+	 * into them; called before the reply. */
+	void (*dma_unmapped)(void *arg);
 };
 
 /* Listens on path (mode 0600; a stale socket left by a dead process is

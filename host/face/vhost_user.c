@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "host/dp/dp.h"
 #include "host/dev/vdev.h"
 #include "host/face/vhost_user_msg.h"
 
@@ -51,7 +50,6 @@ struct vhu_ring {
 };
 
 struct vhost_user {
-	struct transport t;		/* first: vd->t points here */
 	struct vdev *vd;
 	struct evloop *ev;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -88,16 +86,11 @@ uint64_t vhost_user_offer(uint64_t f)
 	return f | (UINT64_C(1) << VHU_F_PROTOCOL_FEATURES);
 }
 
-/* ---- the transport face ------------------------------------------- */
+/* ---- what the model calls ------------------------------------------ */
 
-static struct vhost_user *of(struct transport *t)
+bool vhost_user_raise(void *ctx, int q)
 {
-	return container_of(t, struct vhost_user, t);
-}
-
-static bool vhu_raise(struct transport *t, int q)
-{
-	struct vhost_user *vu = of(t);
+	struct vhost_user *vu = ctx;
 	uint64_t one = 1;
 
 	/* No backend channel: a config change cannot be signalled (the
@@ -107,50 +100,11 @@ static bool vhu_raise(struct transport *t, int q)
 	return write(vu->ring[q].call_fd, &one, sizeof(one)) == sizeof(one);
 }
 
-static int vhu_region_info(struct transport *t, uint32_t index, uint64_t *size,
-			   uint32_t *flags)
-{
-	return -EINVAL;
-}
-
-static int vhu_region_read(struct transport *t, uint32_t index, uint64_t off,
-			   void *buf, uint32_t len)
-{
-	return -EINVAL;
-}
-
-static int vhu_region_write(struct transport *t, uint32_t index, uint64_t off,
-			    const void *buf, uint32_t len)
-{
-	return -EINVAL;
-}
-
-static int vhu_irq_info(struct transport *t, uint32_t index, uint32_t *count,
-			uint32_t *flags)
-{
-	return -EINVAL;
-}
-
-static unsigned vhu_notify_areas(struct transport *t, uint32_t region,
-				 struct transport_notify_area *out, unsigned max)
-{
-	return 0;
-}
-
-static void vhu_irqs_changed(struct transport *t, uint32_t index)
-{
-}
-
 static void conn_close(struct vhost_user *vu, const char *why);
 
-static void vhu_reset(struct transport *t)
+void vhost_user_destroy(void *ctx)
 {
-	vdev_reset(t->vdev);
-}
-
-static void vhu_destroy(struct transport *t)
-{
-	struct vhost_user *vu = of(t);
+	struct vhost_user *vu = ctx;
 
 	/* Stop listening before the frontend sees the connection close: a
 	 * QEMU with reconnect=1 redials at once, and must not reach this
@@ -165,19 +119,6 @@ static void vhu_destroy(struct transport *t)
 		conn_close(vu, NULL);
 	free(vu);
 }
-
-static const struct transport_ops vhu_ops = {
-	.name = "vhost-user",
-	.region_info = vhu_region_info,
-	.region_read = vhu_region_read,
-	.region_write = vhu_region_write,
-	.irq_info = vhu_irq_info,
-	.notify_areas = vhu_notify_areas,
-	.reset = vhu_reset,
-	.irqs_changed = vhu_irqs_changed,
-	.raise = vhu_raise,
-	.destroy = vhu_destroy,
-};
 
 /* ---- rings ---------------------------------------------------------- */
 
@@ -218,12 +159,12 @@ static void rings_stop(struct vhost_user *vu)
 	if (!vu->running)
 		return;
 	for (unsigned q = 0; q < VHU_NUM_RINGS; q++) {
-		vu->ring[q].base = vq_dev_get_base(&vd->q[q].vq);
+		vu->ring[q].base = vdev_queue_get_base(vd, q);
 		vu->ring[q].base_set = true;
 	}
 	vu->running = false;
-	vd->legacy = false;	/* so the reset recomputes the full offer */
 	vdev_reset(vd);
+	vdev_set_legacy(vd, false);	/* the full offer for the next frontend */
 	log_info("%s: vhost-user rings stopped", vd->name);
 }
 
@@ -249,7 +190,7 @@ static void rings_try_start(struct vhost_user *vu)
 	vdev_reset(vd);
 	/* 5.1.6.1 (legacy interface): without VERSION_1 the header is 10
 	 * bytes unless MRG_RXBUF; the vdev's legacy path does exactly that. */
-	vd->legacy = !(f & VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	vdev_set_legacy(vd, !(f & VIRTIO_BIT(VIRTIO_F_VERSION_1)));
 	vdev_set_status(vd, s0);
 	vdev_set_driver_features_window(vd, 0, (uint32_t)f);
 	vdev_set_driver_features_window(vd, 1, (uint32_t)(f >> 32));
@@ -277,9 +218,9 @@ static void rings_try_start(struct vhost_user *vu)
 		vdev_queue_set_addr(vd, q, 1, avail);
 		vdev_queue_set_addr(vd, q, 2, used);
 		vdev_queue_enable(vd, q);
-		if (!vd->q[q].enabled)
+		if (!vdev_queue_enabled(vd, q))
 			goto refused;
-		if (r->base_set && vq_dev_set_base(&vd->q[q].vq, r->base) < 0) {
+		if (r->base_set && vdev_queue_set_base(vd, q, r->base) < 0) {
 			char why[96];
 
 			snprintf(why, sizeof(why), "vhost-user ring %u: bad base 0x%x", q,
@@ -302,8 +243,8 @@ static void rings_try_start(struct vhost_user *vu)
 refused:
 	log_rl(LOG_WARN, "%s: vhost-user: cannot start the rings: %s", vd->name,
 	       vd->needs_reset_reason[0] ? vd->needs_reset_reason : "features refused");
-	vd->legacy = false;
 	vdev_reset(vd);
+	vdev_set_legacy(vd, false);
 }
 
 /* ---- handlers --------------------------------------------------------- */
@@ -400,35 +341,26 @@ static int h_set_mem_table(struct vhu_ctx *c)
 			return -EINVAL;
 		}
 	}
-	gmem_clear(&vd->gm);
+	vdev_mem_clear(vd);
 	vu->nregions = 0;
 	for (unsigned i = 0; i < mem->nregions; i++) {
 		const struct vhu_region *r = &mem->regions[i];
 
-		rc = gmem_map_fd(&vd->gm, r->gpa, r->size, c->m->fds[i], r->mmap_offset, true);
+		rc = vdev_mem_map_fd(vd, r->gpa, r->size, c->m->fds[i], r->mmap_offset, true);
 		if (rc < 0) {
 			log_rl(LOG_WARN, "%s: vhost-user SET_MEM_TABLE region %u "
 			       "(gpa 0x%" PRIx64 " size 0x%" PRIx64 "): %s",
 			       vd->name, i, r->gpa, r->size, strerror(-rc));
-			gmem_clear(&vd->gm);
+			vdev_mem_clear(vd);
 			vu->nregions = 0;
 			break;
 		}
 		vu->regions[vu->nregions++] = *r;
 	}
-	if (vu->running) {
-		/* The rings' translations point into the old mappings. */
-		for (unsigned q = 0; q < VHU_NUM_RINGS && rc == 0; q++) {
-			struct vdev_queue *dq = &vd->q[q];
-
-			if (vq_dev_init(&dq->vq, dq->vq.layout, dq->size, dq->vq.flags,
-					&dq->addrs, &vd->gm) < 0) {
-				net_dp_queue_broken(vd, q);
-				rc = -EINVAL;
-			}
-		}
-		if (rc < 0)
-			rings_stop(vu);
+	/* The rings' translations point into the old mappings. */
+	if (vu->running && (rc < 0 || vdev_mem_changed(vd) < 0)) {
+		rc = -EINVAL;
+		rings_stop(vu);
 	}
 	log_info("%s: vhost-user memory table: %u regions", vd->name, vu->nregions);
 	rings_try_start(vu);
@@ -608,7 +540,7 @@ static int h_set_mtu(struct vhu_ctx *c)
 		       c->vu->vd->name, mtu);
 		return -EINVAL;
 	}
-	c->vu->vd->cfg.mtu = (uint16_t)mtu;
+	vdev_set_mtu(c->vu->vd, (uint16_t)mtu);
 	log_info("%s: vhost-user frontend set the MTU %u", c->vu->vd->name, (unsigned)mtu);
 	return 0;
 }
@@ -714,14 +646,14 @@ static void conn_close(struct vhost_user *vu, const char *why)
 	ev_del(vu->ev, &vu->conn_h);
 	close_fd(&vu->conn_fd);
 	rings_stop(vu);
-	vd->legacy = false;
 	vdev_reset(vd);
+	vdev_set_legacy(vd, false);
 	for (unsigned q = 0; q < VHU_NUM_RINGS; q++) {
 		vdev_queue_set_kick_fd(vd, q, -1);
 		close_fd(&vu->ring[q].call_fd);
 		close_fd(&vu->ring[q].err_fd);
 	}
-	gmem_clear(&vd->gm);
+	vdev_mem_clear(vd);
 	conn_reset_state(vu);
 }
 
@@ -810,7 +742,7 @@ static void listen_event(struct ev_handler *h, uint32_t events)
 		 vu->connections);
 }
 
-int vhost_user_create(struct transport **out, struct vdev *vd)
+int vhost_user_create(struct vhost_user **out, struct vdev *vd)
 {
 	const char *path = vd->opts->vhost_user;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -825,9 +757,6 @@ int vhost_user_create(struct transport **out, struct vdev *vd)
 	vu = calloc(1, sizeof(*vu));
 	if (!vu)
 		return -ENOMEM;
-	vu->t.ops = &vhu_ops;
-	vu->t.vdev = vd;
-	transport_irqs_init(&vu->t.irqs);
 	vu->vd = vd;
 	vu->ev = vd->ev;
 	vu->conn_fd = -1;
@@ -875,6 +804,6 @@ int vhost_user_create(struct transport **out, struct vdev *vd)
 		free(vu);
 		return rc;
 	}
-	*out = &vu->t;
+	*out = vu;
 	return 0;
 }

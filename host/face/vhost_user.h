@@ -6,23 +6,28 @@
  * The frontend (QEMU, DPDK's virtio-user) owns the transport: it hands us
  * the guest's RAM (SET_MEM_TABLE), the rings and the kick/call eventfds,
  * and we run the vdev's queues on them with the same ring code, data path,
- * peer link and counters as for a vfio-user guest.  The object is the
- * vdev's transport (vd->t): its raise() writes the queue's call eventfd.
- * A frontend that goes away resets the device, and the socket keeps
- * listening for the next one (reconnect).
+ * peer link and counters as for a vfio-user guest.  There are no
+ * registers, so no transport: the face gives the model its interrupt
+ * (vhost_user_raise writes the queue's call eventfd) and its end
+ * (vhost_user_destroy) through vdev_attach, and drives the model through
+ * vdev.h's API only.  A frontend that goes away resets the device, and
+ * the socket keeps listening for the next one (reconnect).
  */
 #ifndef VNET_HOST_VHOST_USER_H
 #define VNET_HOST_VHOST_USER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "host/transport/transport.h"
-
 struct vdev;
+struct vhost_user;
 
-/* Listens on vd->opts->vhost_user; *out is the vdev's transport.
- * -errno with a logged reason. */
-int vhost_user_create(struct transport **out, struct vdev *vd);
+/* Listens on vd->opts->vhost_user.  -errno with a logged reason. */
+int vhost_user_create(struct vhost_user **out, struct vdev *vd);
+/* struct vdev_irq's raise and struct vdev_face's destroy (ctx: the
+ * struct vhost_user). */
+bool vhost_user_raise(void *ctx, int q);
+void vhost_user_destroy(void *ctx);
 
 /* The virtio feature bits offered to a vhost-user frontend: the vdev's
  * offer without what the frontend emulates itself (the control queue and

@@ -435,7 +435,7 @@ static unsigned mmio_notify_areas(struct transport *t, uint32_t region,
 		out[n].size = 4;
 		out[n].has_datamatch = true;
 		out[n].datamatch = q;
-		out[n].fd = t->vdev->q[q].kick_fd;
+		out[n].fd = vdev_queue_kick_fd(t->vdev, q);
 	}
 	return n;
 }
@@ -457,11 +457,11 @@ static void mmio_irqs_changed(struct transport *t, uint32_t index)
 		line_update(to_mmio(t));
 }
 
-static bool mmio_raise(struct transport *t, int q)
+static bool mmio_raise(void *ctx, int q)
 {
-	struct mmio *m = to_mmio(t);
+	struct mmio *m = to_mmio((struct transport *)ctx);
 
-	if (q == TRANSPORT_CONFIG_IRQ)
+	if (q == VDEV_CONFIG_IRQ)
 		m->int_status |= MMIO_INT_CONFIG;
 	else if (q >= 0 && q < VDEV_NUM_QUEUES)
 		m->int_status |= MMIO_INT_VRING;
@@ -487,7 +487,6 @@ static void mmio_destroy(struct transport *t)
 	.notify_areas = mmio_notify_areas,				\
 	.reset = mmio_reset,						\
 	.irqs_changed = mmio_irqs_changed,				\
-	.raise = mmio_raise,						\
 	.destroy = mmio_destroy,					\
 }
 
@@ -503,6 +502,7 @@ int mmio_create(struct transport **out, struct vdev *vd)
 	m->version = vd->legacy ? 1 : 2;
 	m->t.ops = vd->legacy ? &mmio_v1_ops : &mmio_v2_ops;
 	m->t.vdev = vd;
+	m->t.irq = (struct vdev_irq){ mmio_raise, &m->t };
 	transport_irqs_init(&m->t.irqs);
 	transport_reset_state(m);
 	m->guest_page_size = DEFAULT_PAGE;

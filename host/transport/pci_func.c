@@ -17,6 +17,7 @@ void pci_func_init(struct pci_func *f, const struct transport_ops *ops,
 		   uint64_t bar0_size)
 {
 	f->t.ops = ops;
+	f->t.irq = (struct vdev_irq){ pci_func_raise, &f->t };
 	f->t.vdev = vd;
 	f->fops = fops;
 	f->bar0_size = bar0_size;
@@ -213,12 +214,13 @@ void pci_func_irqs_changed(struct transport *t, uint32_t index)
 	pci_func_intx_update(to_pci_func(t));
 }
 
-bool pci_func_raise(struct transport *t, int q)
+bool pci_func_raise(void *ctx, int q)
 {
+	struct transport *t = ctx;
 	struct pci_func *f = to_pci_func(t);
 	uint16_t vec;
 
-	if (q == TRANSPORT_CONFIG_IRQ) {
+	if (q == VDEV_CONFIG_IRQ) {
 		f->isr |= VIRTIO_PCI_ISR_CONFIG;
 		vec = f->config_vector;
 	} else if (q >= 0 && q < VDEV_NUM_QUEUES) {
@@ -232,7 +234,7 @@ bool pci_func_raise(struct transport *t, int q)
 		return transport_fire(t, TRANSPORT_IRQ_MSIX, vec);
 	}
 	/* INTx: the ISR bit is set before the interrupt (4.1.5.3, 4.1.5.4). */
-	if (q != TRANSPORT_CONFIG_IRQ)
+	if (q != VDEV_CONFIG_IRQ)
 		f->isr |= VIRTIO_PCI_ISR_QUEUE;
 	return pci_func_intx_update(f);
 }

@@ -97,7 +97,8 @@ int pci_func_irq_info(struct transport *t, uint32_t index, uint32_t *count,
 		      uint32_t *flags);
 void pci_func_reset(struct transport *t);
 void pci_func_irqs_changed(struct transport *t, uint32_t index);
-bool pci_func_raise(struct transport *t, int q);
+/* The interrupt part (struct vdev_irq; ctx is the transport). */
+bool pci_func_raise(void *ctx, int q);
 void pci_func_destroy(struct transport *t);
 
 /* Any BAR access (BAR0 to the flavour, BAR1 the MSI-X table). */

@@ -247,7 +247,7 @@ static unsigned pl_notify_areas(struct transport *t, uint32_t region,
 		out[n].size = 2;
 		out[n].has_datamatch = true;
 		out[n].datamatch = q;
-		out[n].fd = t->vdev->q[q].kick_fd;
+		out[n].fd = vdev_queue_kick_fd(t->vdev, q);
 	}
 	return n;
 }
@@ -280,7 +280,6 @@ static const struct transport_ops pci_legacy_ops = {
 	.notify_areas = pl_notify_areas,
 	.reset = pci_func_reset,
 	.irqs_changed = pci_func_irqs_changed,
-	.raise = pci_func_raise,
 	.destroy = pci_func_destroy,
 };
 

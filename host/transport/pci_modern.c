@@ -343,7 +343,7 @@ static unsigned pm_notify_areas(struct transport *t, uint32_t region,
 		out[n].size = 2;
 		out[n].has_datamatch = false;	/* one address per queue */
 		out[n].datamatch = 0;
-		out[n].fd = t->vdev->q[q].kick_fd;
+		out[n].fd = vdev_queue_kick_fd(t->vdev, q);
 	}
 	return n;
 }
@@ -360,7 +360,6 @@ static const struct transport_ops pci_modern_ops = {
 	.notify_areas = pm_notify_areas,
 	.reset = pci_func_reset,
 	.irqs_changed = pci_func_irqs_changed,
-	.raise = pci_func_raise,
 	.destroy = pci_func_destroy,
 };
 

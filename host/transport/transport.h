@@ -2,14 +2,20 @@
 /*
  * transport.h - how a vdev's registers are presented: virtio-pci modern
  * (pci_modern.c), legacy virtio-pci (pci_legacy.c; both on pci_func.c)
- * and virtio-mmio (mmio.c).  A transport turns
- * region reads and writes (from the vfio-user server) into virtio device
- * operations on its vdev, and turns the vdev's "interrupt the driver for
- * queue q / config" into the right eventfd write (MSI-X vector, INTx, or
- * the MMIO line).
+ * and virtio-mmio (mmio.c).  Register layouts only: a transport knows
+ * nothing of the data path or the peer link.
  *
- * The vfio-user server knows nothing about virtio: it calls these ops and
- * fills `irqs` from SET_IRQS.
+ * Two parts:
+ *  - the register part (struct transport_ops), which the vfio-user
+ *    server calls: region reads and writes become vdev_* calls, SET_IRQS
+ *    fills `irqs`, DEVICE_RESET and a client leaving reset the function;
+ *  - the interrupt part (t->irq, a struct vdev_irq), which the device
+ *    model calls: "interrupt the driver for queue q / config" becomes the
+ *    right eventfd write (MSI-X vector, INTx with the ISR, the MMIO line).
+ * vhost-user has no registers: it gives the model an interrupt part of
+ * its own and no transport at all.
+ *
+ * The vfio-user server knows nothing about virtio: it calls these ops.
  */
 #ifndef VNET_HOST_TRANSPORT_H
 #define VNET_HOST_TRANSPORT_H
@@ -17,7 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct vdev;
+#include "host/dev/vdev.h"
+
 struct transport;
 
 /* vfio-user IRQ indices (PCI); a platform device uses index 0 only. */
@@ -88,16 +95,12 @@ struct transport_ops {
 	void (*reset)(struct transport *t);
 	/* After SET_IRQS changed index (bind, unbind, mask, unmask). */
 	void (*irqs_changed)(struct transport *t, uint32_t index);
-	/* Interrupt the driver for queue q, or for a config change when
-	 * q == TRANSPORT_CONFIG_IRQ (MSI-X vector, INTx + ISR, MMIO line).
-	 * Returns true when an interrupt was delivered. */
-	bool (*raise)(struct transport *t, int q);
 	void (*destroy)(struct transport *t);
 };
-#define TRANSPORT_CONFIG_IRQ (-1)
 
 struct transport {
-	const struct transport_ops *ops;
+	const struct transport_ops *ops;	/* the register part */
+	struct vdev_irq irq;			/* the interrupt part (ctx: t) */
 	struct vdev *vdev;
 	struct transport_irqs irqs;
 };

@@ -57,7 +57,7 @@ static int setup(void **state, bool legacy)
 	memcpy(f->vd->cfg.mac, "\x52\x54\x00\x01\x02\x03", 6);
 	f->vd->cfg.mtu = 1500;
 	f->vd->cfg.status = 1;
-	f->vd->chain_bufs = calloc(VDEV_QUEUE_LIMIT * 2u, sizeof(*f->vd->chain_bufs));
+	f->vd->dp.chain_bufs = calloc(VDEV_QUEUE_LIMIT * 2u, sizeof(*f->vd->dp.chain_bufs));
 	gmem_init(&f->vd->gm);
 	assert_int_equal(gmem_map_fd(&f->vd->gm, RAM_GPA, RAM_SIZE, mfd, 0, true), 0);
 	close(mfd);
@@ -66,9 +66,9 @@ static int setup(void **state, bool legacy)
 		f->vd->q[i].size = VDEV_QUEUE_MAX;
 		f->vd->q[i].kick_fd = 100 + (int)i;	/* never used: only handed out */
 	}
-	f->vd->tx_resched = f->vd->rx_resched = -1;
+	f->vd->dp.tx_resched = f->vd->dp.rx_resched = -1;
 	assert_int_equal(mmio_create(&f->t, f->vd), 0);
-	f->vd->t = f->t;
+	f->vd->irq = f->t->irq;
 	f->line = eventfd(0, EFD_NONBLOCK);
 	assert_true(f->line >= 0);
 	f->t->irqs.fd[MMIO_IRQ_LINE][0] = f->line;
@@ -89,7 +89,7 @@ static int teardown(void **state)
 				close(f->t->irqs.fd[i][v]);
 	f->t->ops->destroy(f->t);
 	gmem_clear(&f->vd->gm);
-	free(f->vd->chain_bufs);
+	free(f->vd->dp.chain_bufs);
 	free(f->vd);
 	evloop_free(f->ev);
 	free(f);
@@ -238,12 +238,12 @@ static void test_interrupt_status_ack_automask(void **state)
 	struct fixture *f = *state;
 	bool *masked = &f->t->irqs.masked[MMIO_IRQ_LINE][0];
 
-	assert_true(f->t->ops->raise(f->t, 0));
+	assert_true(f->t->irq.raise(f->t->irq.ctx, 0));
 	assert_int_equal(fired(f), 1);
 	assert_true(*masked);
 	assert_int_equal(rd32(f, MMIO_INTERRUPT_STATUS), MMIO_INT_VRING);
 	/* Masked: the status gathers, the eventfd stays quiet. */
-	assert_false(f->t->ops->raise(f->t, TRANSPORT_CONFIG_IRQ));
+	assert_false(f->t->irq.raise(f->t->irq.ctx, VDEV_CONFIG_IRQ));
 	assert_int_equal(fired(f), 0);
 	assert_int_equal(rd32(f, MMIO_INTERRUPT_STATUS), MMIO_INT_VRING | MMIO_INT_CONFIG);
 	/* Reading does not clear (unlike PCI's ISR); ACK does, bit by bit. */
@@ -272,7 +272,7 @@ static void test_line_bound_late(void **state)
 
 	close(f->line);
 	f->t->irqs.fd[MMIO_IRQ_LINE][0] = -1;
-	assert_false(f->t->ops->raise(f->t, 1));
+	assert_false(f->t->irq.raise(f->t->irq.ctx, 1));
 	assert_int_equal(rd32(f, MMIO_INTERRUPT_STATUS), MMIO_INT_VRING);
 	f->line = eventfd(0, EFD_NONBLOCK);
 	f->t->irqs.fd[MMIO_IRQ_LINE][0] = f->line;
@@ -301,7 +301,7 @@ static void test_reset_op(void **state)
 {
 	struct fixture *f = *state;
 
-	f->t->ops->raise(f->t, 0);
+	f->t->irq.raise(f->t->irq.ctx, 0);
 	wr32(f, MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
 	wr32(f, MMIO_QUEUE_SEL, 1);
 	f->t->ops->reset(f->t);
@@ -339,7 +339,7 @@ static void test_bad_accesses_refused(void **state)
 
 	wr32(f, MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	wr32(f, MMIO_QUEUE_SEL, 1);
-	f->t->ops->raise(f->t, 0);
+	f->t->irq.raise(f->t->irq.ctx, 0);
 	take(f, &a);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		/* 0 would reset; 0xff.. would select, kick, ack... */

@@ -50,13 +50,13 @@ static int setup(void **state)
 	f->vd->opts = &f->opts;
 	strcpy(f->vd->name, "t");
 	f->vd->legacy = true;
-	/* What vdev_create leaves for a legacy vdev: 32 bits, no VERSION_1. */
+	/* What vdev_new leaves for a legacy vdev: 32 bits, no VERSION_1. */
 	f->vd->device_features = VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
 				 VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) |
 				 VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC);
 	memcpy(f->vd->cfg.mac, "\x52\x54\x00\x01\x02\x03", 6);
 	f->vd->cfg.mtu = 1500;
-	f->vd->chain_bufs = calloc(VDEV_QUEUE_LIMIT * 2u, sizeof(*f->vd->chain_bufs));
+	f->vd->dp.chain_bufs = calloc(VDEV_QUEUE_LIMIT * 2u, sizeof(*f->vd->dp.chain_bufs));
 	gmem_init(&f->vd->gm);
 	assert_int_equal(gmem_map_fd(&f->vd->gm, RAM_GPA, RAM_SIZE, mfd, 0, true), 0);
 	close(mfd);
@@ -65,9 +65,9 @@ static int setup(void **state)
 		f->vd->q[i].size = VDEV_QUEUE_MAX;
 		f->vd->q[i].kick_fd = 100 + (int)i;	/* never used: only handed out */
 	}
-	f->vd->tx_resched = f->vd->rx_resched = -1;
+	f->vd->dp.tx_resched = f->vd->dp.rx_resched = -1;
 	assert_int_equal(pci_legacy_create(&f->t, f->vd), 0);
-	f->vd->t = f->t;
+	f->vd->irq = f->t->irq;
 	*state = f;
 	return 0;
 }
@@ -82,7 +82,7 @@ static int teardown(void **state)
 				close(f->t->irqs.fd[i][v]);
 	f->t->ops->destroy(f->t);
 	gmem_clear(&f->vd->gm);
-	free(f->vd->chain_bufs);
+	free(f->vd->dp.chain_bufs);
 	free(f->vd);
 	evloop_free(f->ev);
 	free(f);
@@ -424,11 +424,11 @@ static void test_isr_and_intx_automask(void **state)
 	int efd = bind_irq(f, TRANSPORT_IRQ_INTX, 0);
 	bool *masked = &f->t->irqs.masked[TRANSPORT_IRQ_INTX][0];
 
-	assert_true(f->t->ops->raise(f->t, 1));
+	assert_true(f->t->irq.raise(f->t->irq.ctx, 1));
 	assert_int_equal(fired(efd), 1);
 	assert_true(*masked);			/* automasked */
 	/* Masked: ISR gathers, the eventfd stays quiet. */
-	assert_false(f->t->ops->raise(f->t, TRANSPORT_CONFIG_IRQ));
+	assert_false(f->t->irq.raise(f->t->irq.ctx, VDEV_CONFIG_IRQ));
 	assert_int_equal(fired(efd), 0);
 	/* An unmask with ISR still set fires again (level). */
 	*masked = false;
@@ -455,7 +455,7 @@ static void test_intx_disable(void **state)
 	int efd = bind_irq(f, TRANSPORT_IRQ_INTX, 0);
 
 	wr(f, CFG, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, 2);
-	assert_false(f->t->ops->raise(f->t, 0));
+	assert_false(f->t->irq.raise(f->t->irq.ctx, 0));
 	assert_int_equal(fired(efd), 0);
 	/* Enabling INTx with ISR pending asserts the line. */
 	wr(f, CFG, PCI_COMMAND, 0, 2);
@@ -469,7 +469,7 @@ static void test_intx_bound_late(void **state)
 	struct fixture *f = *state;
 	int efd;
 
-	assert_false(f->t->ops->raise(f->t, 0));
+	assert_false(f->t->irq.raise(f->t->irq.ctx, 0));
 	efd = bind_irq(f, TRANSPORT_IRQ_INTX, 0);
 	f->t->ops->irqs_changed(f->t, TRANSPORT_IRQ_INTX);
 	assert_int_equal(fired(efd), 1);
@@ -486,12 +486,12 @@ static void test_msix_interrupts(void **state)
 	wr(f, BAR0, PCI_LEGACY_QUEUE_SEL, 1, 2);
 	wr(f, BAR0, PCI_LEGACY_QUEUE_VECTOR, 2, 2);
 	assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_VECTOR, 2), 2);
-	assert_true(f->t->ops->raise(f->t, 1));
+	assert_true(f->t->irq.raise(f->t->irq.ctx, 1));
 	assert_int_equal(fired(v2), 1);
-	assert_true(f->t->ops->raise(f->t, TRANSPORT_CONFIG_IRQ));
+	assert_true(f->t->irq.raise(f->t->irq.ctx, VDEV_CONFIG_IRQ));
 	assert_int_equal(fired(v0), 1);
 	/* No vector for queue 0: nothing; INTx is never used with MSI-X. */
-	assert_false(f->t->ops->raise(f->t, 0));
+	assert_false(f->t->irq.raise(f->t->irq.ctx, 0));
 	assert_int_equal(fired(intx), 0);
 	assert_false(f->t->irqs.masked[TRANSPORT_IRQ_MSIX][2]);
 	/* 4.1.5.1.2: an unusable vector reads back NO_VECTOR. */
@@ -592,7 +592,7 @@ static void test_reset_op(void **state)
 
 	driver_up(f, VIRTIO_BIT(VIRTIO_NET_F_MAC));
 	wr(f, BAR0, PCI_LEGACY_STATUS, 0x07, 1);
-	f->t->ops->raise(f->t, 0);
+	f->t->irq.raise(f->t->irq.ctx, 0);
 	f->t->ops->reset(f->t);
 	assert_int_equal(f->vd->status, 0);
 	assert_int_equal(rd(f, BAR0, PCI_LEGACY_ISR, 1), 0);

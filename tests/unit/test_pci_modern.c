@@ -50,9 +50,9 @@ static int setup(void **state)
 		f->vd->q[i].size = VDEV_QUEUE_MAX;
 		f->vd->q[i].kick_fd = -1;
 	}
-	f->vd->tx_resched = f->vd->rx_resched = -1;
+	f->vd->dp.tx_resched = f->vd->dp.rx_resched = -1;
 	assert_int_equal(pci_modern_create(&f->t, f->vd), 0);
-	f->vd->t = f->t;
+	f->vd->irq = f->t->irq;
 	*state = f;
 	return 0;
 }
@@ -312,11 +312,11 @@ static void test_config_interrupt_on_msix(void **state)
 
 	f->t->irqs.fd[TRANSPORT_IRQ_MSIX][0] = efd;
 	wr(f, BAR0, COMMON(config_msix_vector), 0, 2);
-	assert_true(f->t->ops->raise(f->t, TRANSPORT_CONFIG_IRQ));
+	assert_true(f->t->irq.raise(f->t->irq.ctx, VDEV_CONFIG_IRQ));
 	assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
 	assert_int_equal(n, 1);
 	/* No vector for the queue: nothing is delivered. */
-	assert_false(f->t->ops->raise(f->t, 0));
+	assert_false(f->t->irq.raise(f->t->irq.ctx, 0));
 }
 
 static void test_isr_read_clears_and_intx(void **state)
@@ -326,13 +326,13 @@ static void test_isr_read_clears_and_intx(void **state)
 	uint64_t n = 0;
 
 	f->t->irqs.fd[TRANSPORT_IRQ_INTX][0] = efd;
-	assert_true(f->t->ops->raise(f->t, 1));
+	assert_true(f->t->irq.raise(f->t->irq.ctx, 1));
 	assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
 	assert_int_equal(rd(f, BAR0, PCI_MODERN_ISR_OFF, 1), VIRTIO_PCI_ISR_QUEUE);
 	assert_int_equal(rd(f, BAR0, PCI_MODERN_ISR_OFF, 1), 0);
 	/* INTx disabled in the command register: no interrupt. */
 	wr(f, CFG, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, 2);
-	assert_false(f->t->ops->raise(f->t, 1));
+	assert_false(f->t->irq.raise(f->t->irq.ctx, 1));
 }
 
 /* INTx is AUTOMASKED: a delivery masks it until the client unmasks, and
@@ -349,9 +349,9 @@ static void test_intx_automask(void **state)
 	assert_int_equal(flags, TRANSPORT_IRQ_EVENTFD | TRANSPORT_IRQ_MASKABLE |
 					TRANSPORT_IRQ_AUTOMASKED);
 	f->t->irqs.fd[TRANSPORT_IRQ_INTX][0] = efd;
-	assert_true(f->t->ops->raise(f->t, 0));
+	assert_true(f->t->irq.raise(f->t->irq.ctx, 0));
 	assert_true(*masked);
-	assert_false(f->t->ops->raise(f->t, 1));	/* masked: ISR only */
+	assert_false(f->t->irq.raise(f->t->irq.ctx, 1));	/* masked: ISR only */
 	assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
 	assert_int_equal(n, 1);
 	*masked = false;				/* SET_IRQS UNMASK */

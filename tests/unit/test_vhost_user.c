@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "host/evloop.h"
 #include "host/dev/vdev.h"
+#include "host/face/attach.h"
 #include "host/face/vhost_user.h"
 #include "host/face/vhost_user_msg.h"
 
@@ -297,7 +298,7 @@ static int be_setup(void **state)
 	snprintf(b->vo.vhost_user, sizeof(b->vo.vhost_user), "%s", b->sock);
 	b->ev = evloop_new();
 	assert_non_null(b->ev);
-	assert_int_equal(vdev_create(&b->vd, b->ev, b->dir, "s", &b->vo), 0);
+	assert_int_equal(attach_vdev(&b->vd, b->ev, b->dir, "s", &b->vo), 0);
 	b->stop_fd = eventfd(0, EFD_NONBLOCK);
 	assert_int_equal(ev_add(b->ev, &b->stop_h, b->stop_fd, EPOLLIN, stop_event), 0);
 	b->memfd = memfd_create("vhu-test-ram", 0);
@@ -323,7 +324,7 @@ static int be_teardown(void **state)
 	pthread_join(b->thr, NULL);
 	ev_del(b->ev, &b->stop_h);
 	close(b->stop_fd);
-	vdev_destroy(b->vd);
+	vdev_free(b->vd);
 	close(b->fe);
 	evloop_free(b->ev);
 	munmap(b->ram, RAM_SIZE);

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vdev_priv.h - what the model's files (host/dev/) share beyond vdev.h.
+ * Not for use outside host/dev/.
+ */
+#ifndef VNET_HOST_VDEV_PRIV_H
+#define VNET_HOST_VDEV_PRIV_H
+
+#include <stddef.h>
+
+#include "host/dev/vdev.h"
+
+/* Is the accepted feature set one the device can run (3.1.1 step 5,
+ * 5.1.3.1 dependencies)?  If not, why says so. */
+bool vdev_features_acceptable(struct vdev *vd, char *why, size_t len);
+/* Back to the power-on state of one queue (reset). */
+void vdev_queue_stop(struct vdev_queue *vq);
+
+#endif /* VNET_HOST_VDEV_PRIV_H */

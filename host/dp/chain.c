@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * chain.c - what the transmit, receive and control passes share below
+ * them: copies between a chain's guest buffers and private memory, the
+ * used-ring flush with interrupt suppression (2.7.7, 2.8.10), and the
+ * latch for a malformed queue.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "host/dp/dp_priv.h"
+
+void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len)
+{
+	/* The common case: a driver puts header and frame in one buffer
+	 * (ANY_LAYOUT, 5.1.6.6), so one copy without the loop. */
+	if (ch->n_out > 0 && ch->bufs[0].len >= len) {
+		memcpy(dst, ch->bufs[0].ptr, len);
+		return;
+	}
+	for (unsigned i = 0; i < ch->n_out && len; i++) {
+		uint32_t n = ch->bufs[i].len < len ? ch->bufs[i].len : len;
+
+		memcpy(dst, ch->bufs[i].ptr, n);
+		dst += n;
+		len -= n;
+	}
+}
+
+uint32_t chain_scatter(const struct vq_chain *ch, uint32_t off,
+		       const uint8_t *src, uint32_t len)
+{
+	uint32_t done = 0;
+
+	/* The common case: it all fits the first writable buffer. */
+	if (ch->n_in > 0 && off <= ch->bufs[ch->n_out].len &&
+	    len <= ch->bufs[ch->n_out].len - off) {
+		memcpy(ch->bufs[ch->n_out].ptr + off, src, len);
+		return len;
+	}
+	for (unsigned i = ch->n_out; i < (unsigned)ch->n_out + ch->n_in && done < len; i++) {
+		const struct vq_buf *b = &ch->bufs[i];
+		uint32_t n;
+
+		if (off >= b->len) {
+			off -= b->len;
+			continue;
+		}
+		n = b->len - off;
+		if (n > len - done)
+			n = len - done;
+		memcpy(b->ptr + off, src + done, n);
+		done += n;
+		off = 0;
+	}
+	return done;
+}
+
+void dp_flush_used(struct vdev *vd, unsigned q)
+{
+	struct vdev_queue *vq = &vd->q[q];
+
+	if (vq_dev_flush(&vq->vq)) {
+		if (vdev_raise(vd, (int)q))
+			vq->stats.irqs++;
+	} else {
+		vq->stats.irqs_suppressed++;
+	}
+}
+
+void dp_queue_broken(struct vdev *vd, unsigned q)
+{
+	char why[VQ_REASON_LEN + 32];
+
+	snprintf(why, sizeof(why), "%s: %s",
+		 q == VNET_RXQ ? "receiveq" : q == VNET_TXQ ? "transmitq" : "controlq",
+		 vd->q[q].vq.reason);
+	vdev_set_needs_reset(vd, why);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_priv.h - what the data path's files share: the three queue passes
+ * (tx.c, rx.c, ctrl.c) and the helpers below them (chain.c).  Not for
+ * use outside host/dp/.
+ */
+#ifndef VNET_HOST_DP_PRIV_H
+#define VNET_HOST_DP_PRIV_H
+
+#include "host/dp/dp.h"
+
+/* One pass over a queue (budgeted; reschedules itself). */
+void dp_tx_process(struct vdev *vd);
+void dp_rx_process(struct vdev *vd);
+/* Answers every command the driver made available on the control queue:
+ * RX modes, MAC table, MAC address, announce acknowledgement (5.1.6.5). */
+void dp_ctrl_process(struct vdev *vd);
+
+/* Copies the first len bytes of a chain's readable buffers to dst. */
+void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len);
+/* Copies len bytes from src into the chain's writable buffers starting at
+ * byte offset off; returns bytes written (less when the chain is short). */
+uint32_t chain_scatter(const struct vq_chain *ch, uint32_t off,
+		       const uint8_t *src, uint32_t len);
+/* Publishes used elements of queue q and interrupts the driver if it
+ * asked; counts delivered and suppressed interrupts. */
+void dp_flush_used(struct vdev *vd, unsigned q);
+/* A queue's ring turned out malformed: NEEDS_RESET with its reason. */
+void dp_queue_broken(struct vdev *vd, unsigned q);
+
+#endif /* VNET_HOST_DP_PRIV_H */
