@@ -30,7 +30,7 @@
 
 #include "bench/bench.h"
 #include "common/log.h"
-#include "common/opts.h"
+#include "common/mac.h"
 
 static void usage(FILE *f)
 {
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 			o.peer_system = argv[++i];
 			o.peer_name = argv[++i];
 		} else if (!strcmp(a, "--dst") && more) {
-			if (opts_parse_mac(argv[++i], o.dst) < 0) {
+			if (mac_parse(argv[++i], o.dst, NULL, 0) < 0) {
 				fprintf(stderr, "vnet-bench: --dst '%s': not a MAC\n", argv[i]);
 				return 2;
 			}

@@ -37,7 +37,6 @@
 
 #include "common/net_hdr.h"
 
-#define F(b) VIRTIO_BIT(VIRTIO_NET_F_##b)
 
 static unsigned offloads(bool csum, bool tso4, bool tso6, bool ecn, bool ufo)
 {
@@ -59,14 +58,14 @@ static unsigned offloads(bool csum, bool tso4, bool tso6, bool ecn, bool ufo)
 
 unsigned tun_offloads_for_receiver(uint64_t f)
 {
-	return offloads(f & F(GUEST_CSUM), f & F(GUEST_TSO4), f & F(GUEST_TSO6),
-			f & F(GUEST_ECN), f & F(GUEST_UFO));
+	return offloads(f & VIRTIO_NET_F(GUEST_CSUM), f & VIRTIO_NET_F(GUEST_TSO4), f & VIRTIO_NET_F(GUEST_TSO6),
+			f & VIRTIO_NET_F(GUEST_ECN), f & VIRTIO_NET_F(GUEST_UFO));
 }
 
 unsigned tun_offloads_for_sender(uint64_t f)
 {
-	return offloads(f & F(CSUM), f & F(HOST_TSO4), f & F(HOST_TSO6),
-			f & F(HOST_ECN), f & F(HOST_UFO));
+	return offloads(f & VIRTIO_NET_F(CSUM), f & VIRTIO_NET_F(HOST_TSO4), f & VIRTIO_NET_F(HOST_TSO6),
+			f & VIRTIO_NET_F(HOST_ECN), f & VIRTIO_NET_F(HOST_UFO));
 }
 
 int tun_set_offload(int fd, unsigned flags)

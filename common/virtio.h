@@ -64,6 +64,8 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define VIRTIO_NET_F_CTRL_MAC_ADDR	23
 
 #define VIRTIO_BIT(b) (UINT64_C(1) << (b))
+/* A virtio-net feature by its short name: VIRTIO_NET_F(CSUM). */
+#define VIRTIO_NET_F(name) VIRTIO_BIT(VIRTIO_NET_F_##name)
 
 /* The offload bits a peer link can carry (design.md "peerfeats"). */
 #define VNET_PEERFEATS_MAX UINT64_C(0x7fc3)

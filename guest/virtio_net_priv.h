@@ -34,7 +34,6 @@
 #define REASM_SLOTS	    32u		/* multi-buffer frames per rx burst */
 #define CTRL_QUEUE_SIZE	    16u		/* one command at a time */
 #define CTRL_AREA_SIZE	    2048u
-#define F(bit)		    VIRTIO_BIT(bit)
 
 enum vn_irq_mode { IRQ_POLL = 0, IRQ_MSIX, IRQ_LINE };
 
@@ -120,7 +119,7 @@ struct vnet_dev {
 
 static inline bool vn_has(const struct vnet_dev *d, unsigned bit)
 {
-	return (d->drv_features & F(bit)) != 0;
+	return (d->drv_features & VIRTIO_BIT(bit)) != 0;
 }
 
 static inline void *vn_token(unsigned i) { return (void *)(uintptr_t)(i + 1); }

@@ -26,12 +26,12 @@
 #define MIN_MTU		68u	/* RFC 791 minimum, as Linux checks */
 #define DEFAULT_MTU	1500u
 
-#define GUEST_GSO_FEATURES (F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6) | \
-			    F(VIRTIO_NET_F_GUEST_UFO))
-#define HOST_GSO_FEATURES  (F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6) | \
-			    F(VIRTIO_NET_F_HOST_UFO))
-#define CTRL_FEATURES	   (F(VIRTIO_NET_F_CTRL_RX) | F(VIRTIO_NET_F_CTRL_RX_EXTRA) | \
-			    F(VIRTIO_NET_F_CTRL_MAC_ADDR) | F(VIRTIO_NET_F_GUEST_ANNOUNCE))
+#define GUEST_GSO_FEATURES (VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6) | \
+			    VIRTIO_BIT(VIRTIO_NET_F_GUEST_UFO))
+#define HOST_GSO_FEATURES  (VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6) | \
+			    VIRTIO_BIT(VIRTIO_NET_F_HOST_UFO))
+#define CTRL_FEATURES	   (VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | \
+			    VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
 
 static bool legacy(const struct vnet_dev *d) { return d->t->flags & VT_F_LEGACY; }
 
@@ -45,23 +45,23 @@ static uint64_t choose_features(const struct vnet_dev *d, uint64_t offered)
 	if (p->want_offloads)
 		want |= VNET_OFFLOAD_FEATURES;
 	if (p->want_packed && d->t->packed_ok)
-		want |= F(VIRTIO_F_RING_PACKED);
+		want |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 	f = offered & want & ~p->decline_features;
 	if (legacy(d))
 		f &= UINT64_C(0xffffffff);	/* 4.1.4.10 / 4.2.4: 32 bits */
 	/* 5.1.3.1: drop what lacks its prerequisite. */
-	if (!(f & F(VIRTIO_NET_F_GUEST_CSUM)))
+	if (!(f & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)))
 		f &= ~GUEST_GSO_FEATURES;
-	if (!(f & (F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6))))
-		f &= ~F(VIRTIO_NET_F_GUEST_ECN);
-	if (!(f & F(VIRTIO_NET_F_CSUM)))
+	if (!(f & (VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6))))
+		f &= ~VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN);
+	if (!(f & VIRTIO_BIT(VIRTIO_NET_F_CSUM)))
 		f &= ~HOST_GSO_FEATURES;
-	if (!(f & (F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6))))
-		f &= ~F(VIRTIO_NET_F_HOST_ECN);
-	if (!(f & F(VIRTIO_NET_F_CTRL_VQ)))
+	if (!(f & (VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6))))
+		f &= ~VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN);
+	if (!(f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)))
 		f &= ~CTRL_FEATURES;
-	if (!(f & F(VIRTIO_NET_F_CTRL_RX)))
-		f &= ~F(VIRTIO_NET_F_CTRL_RX_EXTRA);
+	if (!(f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX)))
+		f &= ~VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA);
 	return f;
 }
 
@@ -98,35 +98,35 @@ static int negotiate(struct vnet_dev *d)
 	if (rc < 0)
 		return rc;
 	f = choose_features(d, d->dev_features);
-	if (!legacy(d) && !(f & F(VIRTIO_F_VERSION_1))) {
+	if (!legacy(d) && !(f & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
 		log_err("device does not offer VERSION_1 (features 0x%016llx)%s",
 			(unsigned long long)d->dev_features,
-			(d->dev_features & F(VIRTIO_F_VERSION_1)) ? " or it was declined" : "");
+			(d->dev_features & VIRTIO_BIT(VIRTIO_F_VERSION_1)) ? " or it was declined" : "");
 		return -ENOTSUP;
 	}
 	/* 5.1.4.1: an MTU below the IPv4 minimum is not usable; decline the
 	 * feature rather than trust it (config space is readable here). */
-	if (f & F(VIRTIO_NET_F_MTU)) {
+	if (f & VIRTIO_BIT(VIRTIO_NET_F_MTU)) {
 		rc = vn_read_mtu(d, &mtu);
 		if (rc < 0 || mtu < MIN_MTU) {
 			log_warn("device MTU %u unusable, feature declined", mtu);
-			f &= ~F(VIRTIO_NET_F_MTU);
+			f &= ~VIRTIO_BIT(VIRTIO_NET_F_MTU);
 		}
 	}
 	rc = write_features(d, f);
 	if (rc < 0)
 		return rc;
 	d->drv_features = f;
-	d->layout = (f & F(VIRTIO_F_RING_PACKED)) ? VQ_PACKED : VQ_SPLIT;
-	d->mrg_rxbuf = (f & F(VIRTIO_NET_F_MRG_RXBUF)) != 0;
-	d->has_status = (f & F(VIRTIO_NET_F_STATUS)) != 0;
-	d->has_ctrl = (f & F(VIRTIO_NET_F_CTRL_VQ)) != 0;
+	d->layout = (f & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) ? VQ_PACKED : VQ_SPLIT;
+	d->mrg_rxbuf = (f & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	d->has_status = (f & VIRTIO_BIT(VIRTIO_NET_F_STATUS)) != 0;
+	d->has_ctrl = (f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) != 0;
 	/* 5.1.6.1: the legacy header lacks num_buffers unless MRG_RXBUF. */
 	d->hdr_len = legacy(d) && !d->mrg_rxbuf ? VIRTIO_NET_HDR_LEGACY_LEN
 						: (uint32_t)NET_HDR_LEN;
 	/* 5.1.6.6.1: a legacy driver without ANY_LAYOUT gives the header a
 	 * descriptor of its own. */
-	d->hdr_separate = legacy(d) && !(f & F(VIRTIO_F_ANY_LAYOUT));
+	d->hdr_separate = legacy(d) && !(f & VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT));
 	return 0;
 }
 

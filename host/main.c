@@ -27,7 +27,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "common/opts.h"
+#include "common/mac.h"
+#include "host/opts.h"
 #include "host/control.h"
 #include "host/evloop.h"
 #include "host/tap/tap_vdev.h"
@@ -226,7 +227,7 @@ static void print_vdev(const struct host_opts *o, const struct vdev *vd)
 	char mac[18];
 
 	printf("vdev %s: %s mac %s %s %s", vd->name, vd->face.name,
-	       opts_format_mac(v->mac, mac), v->has_vhost_user ? "vhost-user" : "vfio-user",
+	       mac_format(v->mac, mac), v->has_vhost_user ? "vhost-user" : "vfio-user",
 	       vd->socket_path);
 	printf(" node %s/%s/%s", o->run_dir, o->system, vd->name);
 	if (v->has_peer)
@@ -250,7 +251,7 @@ static void print_tap(const struct host_opts *o, const struct tap_vdev *t)
 		printf(" bridge %s", v->bridge);
 	if (v->has_vxlan)
 		printf(" vxlan %s to %s", t->vxlan_name, v->vxlan_remote);
-	printf(" mac %s node %s/%s/%s", opts_format_mac(v->mac, mac), o->run_dir, o->system,
+	printf(" mac %s node %s/%s/%s", mac_format(v->mac, mac), o->run_dir, o->system,
 	       t->name);
 	if (v->has_peer)
 		printf(" peer %s", v->peer);

@@ -10,7 +10,7 @@
 
 #include "common/log.h"
 #include "common/netlink.h"
-#include "common/opts.h"
+#include "common/mac.h"
 #include "guest/frame.h"
 /* --ram takes guest RAM's own size syntax and limits, checked before the
  * device is opened: guest_mem.h is private to the library, and the only
@@ -262,8 +262,8 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		case L_ADDR: {
 			char why[160];
 
-			if (c->tap.n_addrs >= OPTS_TAP_ADDRS)
-				return bad_usage("--addr: at most %d addresses", OPTS_TAP_ADDRS);
+			if (c->tap.n_addrs >= TAP_BRIDGE_MAX_ADDRS)
+				return bad_usage("--addr: at most %d addresses", TAP_BRIDGE_MAX_ADDRS);
 			if (vnl_parse_cidr(optarg, NULL, why, sizeof(why)) < 0)
 				return bad_usage("--addr %s: %s", optarg, why);
 			c->tap.addrs[c->tap.n_addrs++] = optarg;

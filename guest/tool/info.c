@@ -5,7 +5,7 @@
  */
 #include <stdio.h>
 
-#include "common/opts.h"
+#include "common/mac.h"
 #include "common/peerfeats.h"
 #include "guest/tool/out.h"
 #include "guest/tool/tool.h"
@@ -89,7 +89,7 @@ static int cmd_info(struct cli *c, struct vnet_dev *d)
 	out_queues(&o, &in);
 	out_u64(&o, "device_queues", in.device_queues);
 	out_u64(&o, "queue_size", in.queues[0].size);
-	out_str(&o, "mac", opts_format_mac(in.mac, mac));
+	out_str(&o, "mac", mac_format(in.mac, mac));
 	out_str(&o, "mac_source", in.mac_from_device ? "device" : "random");
 	if (o.json)
 		out_bool(&o, "link_up", in.link_up);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
-#include "common/opts.h"
+#include "common/mac.h"
 #include "guest/frame.h"
 #include "guest/tool/hist.h"
 #include "guest/tool/out.h"
@@ -113,7 +113,7 @@ static int cmd_ping(struct cli *c, struct vnet_dev *d)
 
 	if (size < FRAME_MIN_LEN)
 		size = FRAME_MIN_LEN;
-	if (!s || opts_parse_mac(c->mac_arg, dst) < 0) {
+	if (!s || mac_parse(c->mac_arg, dst, NULL, 0) < 0) {
 		free(s);
 		return bad_usage("ping: '%s' is not a unicast MAC address", c->mac_arg);
 	}

@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "common/log.h"
-#include "common/opts.h"
+#include "common/mac.h"
 #include "guest/frame.h"
 #include "guest/tool/out.h"
 #include "guest/tool/tool.h"
@@ -23,7 +23,7 @@ static int cmd_pong(struct cli *c, struct vnet_dev *d)
 
 	vnet_mac(d, me);
 	if (!c->json) {
-		printf("mac: %s\n", opts_format_mac(me, mac));
+		printf("mac: %s\n", mac_format(me, mac));
 		fflush(stdout);
 	}
 	while (!stop_requested && !((c->given & O_COUNT) && answered >= c->count)) {
@@ -71,7 +71,7 @@ static int cmd_pong(struct cli *c, struct vnet_dev *d)
 	vnet_tx_drain(d, DRAIN_MS);
 	out_begin(&o, c->json);
 	if (c->json)
-		out_str(&o, "mac", opts_format_mac(me, mac));
+		out_str(&o, "mac", mac_format(me, mac));
 	out_u64(&o, "answered", answered);
 	out_u64(&o, "ignored", ignored);
 	out_u64(&o, "corrupted", bad);

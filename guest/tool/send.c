@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
-#include "common/opts.h"
+#include "common/mac.h"
 #include "guest/frame.h"
 #include "guest/tool/out.h"
 #include "guest/tool/tool.h"
@@ -29,7 +29,7 @@ static int cmd_send(struct cli *c, struct vnet_dev *d)
 
 	if (size < FRAME_MIN_LEN)
 		size = FRAME_MIN_LEN;
-	if (opts_parse_mac(c->mac_arg, dst) < 0)
+	if (mac_parse(c->mac_arg, dst, NULL, 0) < 0)
 		return bad_usage("send: '%s' is not a unicast MAC address", c->mac_arg);
 	if (size > vnet_max_tx_frame(d))
 		return bad_usage("--size %u exceeds the link's largest frame (%u bytes)",

@@ -20,15 +20,18 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "common/opts.h"
+#include "common/mac.h"
 
 struct vnet_dev;
+
+/* `--addr` may be given this often (vnet-host's `vdev tap addr` too). */
+#define TAP_BRIDGE_MAX_ADDRS 4
 
 struct tap_bridge_cfg {
 	const char *ifname;
 	const char *netns;		/* NULL: stay in ours */
 	unsigned n_addrs;
-	const char *addrs[OPTS_TAP_ADDRS];
+	const char *addrs[TAP_BRIDGE_MAX_ADDRS];
 	double seconds;			/* run this long; 0: until a signal */
 };
 

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "common/gmem.h"
-#include "common/opts.h"
+#include "host/opts.h"
 #include "common/ring/vq.h"
 #include "common/virtio.h"
 #include "host/evloop.h"

@@ -11,7 +11,7 @@
 #ifndef VNET_HOST_ATTACH_H
 #define VNET_HOST_ATTACH_H
 
-#include "common/opts.h"
+#include "host/opts.h"
 
 struct evloop;
 struct vdev;

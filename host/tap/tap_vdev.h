@@ -30,7 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/opts.h"
+#include "host/opts.h"
 #include "host/evloop.h"
 
 struct peer_link;

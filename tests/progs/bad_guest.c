@@ -35,7 +35,7 @@
 #include "common/virtio.h"
 #include "guest/frame.h"
 #include "guest/vfio_client.h"
-#include "common/opts.h"
+#include "common/mac.h"
 #include "host/transport/pci_modern.h"
 
 #define RAM_SIZE (4u << 20)
@@ -301,7 +301,7 @@ int main(int argc, char **argv)
 			after_reset = true;
 		else if (opt == 'h')
 			bad_headers = true;
-		else if (opt == 'd' && opts_parse_mac(optarg, dst) < 0) {
+		else if (opt == 'd' && mac_parse(optarg, dst, NULL, 0) < 0) {
 			fprintf(stderr, "bad_guest: --dst '%s': not a MAC address\n", optarg);
 			return 2;
 		} else if (opt != 'd')

@@ -27,7 +27,7 @@
 #include "common/csum.h"
 #include "common/gso.h"
 #include "common/log.h"
-#include "common/opts.h"
+#include "common/mac.h"
 #include "guest/virtio_net.h"
 
 #define ETH 14
@@ -274,7 +274,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 's': p.socket_path = optarg; break;
 		case 'd':
-			if (opts_parse_mac(optarg, dst) < 0)
+			if (mac_parse(optarg, dst, NULL, 0) < 0)
 				return 2;
 			break;
 		case 'm': mode = optarg; break;

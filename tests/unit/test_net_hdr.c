@@ -81,7 +81,6 @@ static void test_check_table(void **state)
 	}
 }
 
-#define FB(b) VIRTIO_BIT(VIRTIO_NET_F_##b)
 
 struct allow_case {
 	const char *what;
@@ -93,14 +92,14 @@ struct allow_case {
 static const struct allow_case allow_cases[] = {
 	{ "plain", { 0 }, 0, 0 },
 	{ "partial checksum", { .flags = NEEDS_CSUM, .csum_start = 34, .csum_offset = 16 },
-	  FB(CSUM), FB(GUEST_CSUM) },
+	  VIRTIO_NET_F(CSUM), VIRTIO_NET_F(GUEST_CSUM) },
 	{ "TSOv4", { .flags = NEEDS_CSUM, .gso_type = TCPV4, .gso_size = 1448 },
-	  FB(CSUM) | FB(HOST_TSO4), FB(GUEST_CSUM) | FB(GUEST_TSO4) },
+	  VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO4), VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO4) },
 	{ "TSOv6", { .flags = NEEDS_CSUM, .gso_type = TCPV6, .gso_size = 1428 },
-	  FB(CSUM) | FB(HOST_TSO6), FB(GUEST_CSUM) | FB(GUEST_TSO6) },
+	  VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO6), VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO6) },
 	{ "TSOv4 with ECN", { .flags = NEEDS_CSUM, .gso_type = TCPV4 | ECN, .gso_size = 1448 },
-	  FB(CSUM) | FB(HOST_TSO4) | FB(HOST_ECN), FB(GUEST_CSUM) | FB(GUEST_TSO4) | FB(GUEST_ECN) },
-	{ "UFO", { .gso_type = UDP, .gso_size = 1472 }, FB(HOST_UFO), FB(GUEST_UFO) },
+	  VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO4) | VIRTIO_NET_F(HOST_ECN), VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO4) | VIRTIO_NET_F(GUEST_ECN) },
+	{ "UFO", { .gso_type = UDP, .gso_size = 1472 }, VIRTIO_NET_F(HOST_UFO), VIRTIO_NET_F(GUEST_UFO) },
 };
 
 /* Each case is allowed with exactly its features, and refused when any

@@ -18,7 +18,8 @@
 
 #include <cmocka.h>
 
-#include "common/opts.h"
+#include "common/mac.h"
+#include "host/opts.h"
 
 #define MAX_ARGS 256
 
@@ -417,7 +418,7 @@ static void test_bad_mac_forms(void **state)
 		assert_refused(run_value("mac", bad[i]), "argument 4", "mac '",
 			       "expected six hex pairs");
 	}
-	assert_int_equal(opts_parse_mac("52:54:00:12:34", (uint8_t[6]){ 0 }), -EINVAL);
+	assert_int_equal(mac_parse("52:54:00:12:34", (uint8_t[6]){ 0 }, NULL, 0), -EINVAL);
 }
 
 static void test_multicast_mac(void **state)
@@ -427,7 +428,7 @@ static void test_multicast_mac(void **state)
 		       "multicast");
 	assert_refused(run_value("mac", "ff:ff:ff:ff:ff:ff"), "multicast");
 	assert_refused(run_value("mac", "53:54:00:12:34:56"), "multicast");
-	assert_int_equal(opts_parse_mac("33:33:00:00:00:01", (uint8_t[6]){ 0 }), -EINVAL);
+	assert_int_equal(mac_parse("33:33:00:00:00:01", (uint8_t[6]){ 0 }, NULL, 0), -EINVAL);
 }
 
 static void test_zero_mac(void **state)
@@ -627,7 +628,7 @@ static void test_duplicate_mac_with_generated(void **state)
 	(void)state;
 	opts_default_mac("default", "net1", m);
 	snprintf(line, sizeof(line), "vdev virtio-net mac %s vdev virtio-net",
-		 opts_format_mac(m, s));
+		 mac_format(m, s));
 	assert_refused(run(line), "used by two vdevs", "give one a mac");
 }
 
@@ -683,7 +684,7 @@ static void test_null_inputs(void **state)
 	/* argc larger than the NULL-terminated argv: stop at the NULL. */
 	assert_ok(opts_parse_cmdline(&opts, 10, argv, err, sizeof(err)));
 	assert_int_equal(opts_parse_config_text(&opts, NULL, "f", err, sizeof(err)), -EINVAL);
-	assert_int_equal(opts_parse_mac(NULL, (uint8_t[6]){ 0 }), -EINVAL);
+	assert_int_equal(mac_parse(NULL, (uint8_t[6]){ 0 }, NULL, 0), -EINVAL);
 	assert_false(opts_valid_name(NULL));
 }
 
@@ -1037,10 +1038,10 @@ static void test_parse_and_format_mac(void **state)
 	char s[18];
 
 	(void)state;
-	assert_int_equal(opts_parse_mac("52:54:00:AB:cd:0f", mac), 0);
-	assert_string_equal(opts_format_mac(mac, s), "52:54:00:ab:cd:0f");
+	assert_int_equal(mac_parse("52:54:00:AB:cd:0f", mac, NULL, 0), 0);
+	assert_string_equal(mac_format(mac, s), "52:54:00:ab:cd:0f");
 	memset(mac, 0x11, sizeof(mac));
-	assert_int_equal(opts_parse_mac("01:00:00:00:00:00", mac), -EINVAL);
+	assert_int_equal(mac_parse("01:00:00:00:00:00", mac, NULL, 0), -EINVAL);
 	/* A refused address leaves the output alone. */
 	assert_memory_equal(mac, ((uint8_t[]){ 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 }), 6);
 }
@@ -1059,7 +1060,7 @@ static void test_default_mac_properties(void **state)
 	assert_memory_not_equal(a, d, 6);
 	assert_int_equal(a[0] & 1, 0);	/* unicast */
 	assert_int_equal(a[0] & 2, 2);	/* locally administered */
-	assert_int_equal(opts_parse_mac(opts_format_mac(a, (char[18]){ 0 }), b), 0);
+	assert_int_equal(mac_parse(mac_format(a, (char[18]){ 0 }), b, NULL, 0), 0);
 	/* The '/' separator keeps ("a", "b/c") and ("a/b", "c") apart only
 	 * if names cannot hold '/', which opts_valid_name guarantees. */
 	assert_false(opts_valid_name("b/c"));

@@ -16,7 +16,6 @@
 #include "common/peerfeats.h"
 #include "common/virtio.h"
 
-#define F(bit) VIRTIO_BIT(VIRTIO_NET_F_##bit)
 
 /* ---- peerfeats_offer: one row of the table per test ------------------- */
 
@@ -25,75 +24,75 @@
 static void test_offer_guest_csum_gives_csum(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(GUEST_CSUM)), F(CSUM));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(GUEST_CSUM)), VIRTIO_NET_F(CSUM));
 }
 
 static void test_offer_csum_gives_guest_csum(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(CSUM)), F(GUEST_CSUM));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(CSUM)), VIRTIO_NET_F(GUEST_CSUM));
 }
 
 static void test_offer_guest_tso4_gives_host_tso4(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(GUEST_CSUM) | F(GUEST_TSO4)),
-			 F(CSUM) | F(HOST_TSO4));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO4)),
+			 VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO4));
 }
 
 static void test_offer_guest_tso6_gives_host_tso6(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(GUEST_CSUM) | F(GUEST_TSO6)),
-			 F(CSUM) | F(HOST_TSO6));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO6)),
+			 VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO6));
 }
 
 static void test_offer_guest_ufo_gives_host_ufo(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(GUEST_CSUM) | F(GUEST_UFO)),
-			 F(CSUM) | F(HOST_UFO));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_UFO)),
+			 VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_UFO));
 }
 
 static void test_offer_guest_ecn_gives_host_ecn(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(GUEST_CSUM) | F(GUEST_TSO4) | F(GUEST_ECN)),
-			 F(CSUM) | F(HOST_TSO4) | F(HOST_ECN));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO4) | VIRTIO_NET_F(GUEST_ECN)),
+			 VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO4) | VIRTIO_NET_F(HOST_ECN));
 }
 
 static void test_offer_host_tso4_gives_guest_tso4(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(CSUM) | F(HOST_TSO4)),
-			 F(GUEST_CSUM) | F(GUEST_TSO4));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO4)),
+			 VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO4));
 }
 
 static void test_offer_host_tso6_gives_guest_tso6(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(CSUM) | F(HOST_TSO6)),
-			 F(GUEST_CSUM) | F(GUEST_TSO6));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO6)),
+			 VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO6));
 }
 
 static void test_offer_host_ufo_gives_guest_ufo(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(CSUM) | F(HOST_UFO)),
-			 F(GUEST_CSUM) | F(GUEST_UFO));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_UFO)),
+			 VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_UFO));
 }
 
 static void test_offer_host_ecn_gives_guest_ecn(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(CSUM) | F(HOST_TSO6) | F(HOST_ECN)),
-			 F(GUEST_CSUM) | F(GUEST_TSO6) | F(GUEST_ECN));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO6) | VIRTIO_NET_F(HOST_ECN)),
+			 VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO6) | VIRTIO_NET_F(GUEST_ECN));
 }
 
 static void test_offer_gso_gives_gso(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(GSO)), F(GSO));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(GSO)), VIRTIO_NET_F(GSO));
 }
 
 /* ---- peerfeats_offer: the named masks --------------------------------- */
@@ -123,9 +122,9 @@ static void test_offer_one_way_is_mirrored(void **state)
 	(void)state;
 	/* The peer receives everything but sends nothing offloaded: our guest
 	 * may send offloads but must not be offered receive offloads. */
-	assert_int_equal(peerfeats_offer(F(GUEST_CSUM) | F(GUEST_TSO4) | F(GUEST_TSO6) |
-					 F(GUEST_UFO) | F(GUEST_ECN)),
-			 F(CSUM) | F(HOST_TSO4) | F(HOST_TSO6) | F(HOST_UFO) | F(HOST_ECN));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO4) | VIRTIO_NET_F(GUEST_TSO6) |
+					 VIRTIO_NET_F(GUEST_UFO) | VIRTIO_NET_F(GUEST_ECN)),
+			 VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO4) | VIRTIO_NET_F(HOST_TSO6) | VIRTIO_NET_F(HOST_UFO) | VIRTIO_NET_F(HOST_ECN));
 }
 
 /* ---- peerfeats_offer: closure ------------------------------------------ */
@@ -135,31 +134,31 @@ static void test_offer_drops_tso_without_csum(void **state)
 	(void)state;
 	/* Peer claims GUEST_TSO4 without GUEST_CSUM: HOST_TSO4 would need
 	 * CSUM, which we cannot offer, so it goes. */
-	assert_int_equal(peerfeats_offer(F(GUEST_TSO4)), 0);
-	assert_int_equal(peerfeats_offer(F(HOST_TSO6)), 0);
-	assert_int_equal(peerfeats_offer(F(HOST_UFO)), 0);
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(GUEST_TSO4)), 0);
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(HOST_TSO6)), 0);
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(HOST_UFO)), 0);
 }
 
 static void test_offer_drops_ecn_without_tso(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(CSUM) | F(HOST_ECN)), F(GUEST_CSUM));
-	assert_int_equal(peerfeats_offer(F(GUEST_CSUM) | F(GUEST_ECN)), F(CSUM));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_ECN)), VIRTIO_NET_F(GUEST_CSUM));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_ECN)), VIRTIO_NET_F(CSUM));
 }
 
 static void test_offer_drops_ecn_when_its_tso_is_dropped(void **state)
 {
 	(void)state;
 	/* Two levels: ECN needs TSO which needs CSUM, and CSUM is missing. */
-	assert_int_equal(peerfeats_offer(F(HOST_TSO4) | F(HOST_ECN)), 0);
-	assert_int_equal(peerfeats_offer(F(GSO) | F(GUEST_TSO6) | F(GUEST_ECN)), F(GSO));
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(HOST_TSO4) | VIRTIO_NET_F(HOST_ECN)), 0);
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(GSO) | VIRTIO_NET_F(GUEST_TSO6) | VIRTIO_NET_F(GUEST_ECN)), VIRTIO_NET_F(GSO));
 }
 
 static void test_offer_ignores_bits_outside_max(void **state)
 {
 	(void)state;
-	assert_int_equal(peerfeats_offer(F(MRG_RXBUF) | F(STATUS) | VIRTIO_BIT(32) |
-					 VIRTIO_BIT(63) | F(MAC)),
+	assert_int_equal(peerfeats_offer(VIRTIO_NET_F(MRG_RXBUF) | VIRTIO_NET_F(STATUS) | VIRTIO_BIT(32) |
+					 VIRTIO_BIT(63) | VIRTIO_NET_F(MAC)),
 			 0);
 	assert_int_equal(peerfeats_offer(UINT64_MAX), 0x7fc3);
 }
@@ -198,7 +197,7 @@ static void test_validate_named_masks(void **state)
 	assert_int_equal(peerfeats_validate(0x3, err, sizeof(err)), 0);
 	assert_int_equal(peerfeats_validate(0x19c3, err, sizeof(err)), 0);
 	assert_int_equal(peerfeats_validate(0x7fc3, err, sizeof(err)), 0);
-	assert_int_equal(peerfeats_validate(F(GSO), err, sizeof(err)), 0);
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(GSO), err, sizeof(err)), 0);
 }
 
 static void test_validate_refuses_bit_outside(void **state)
@@ -206,7 +205,7 @@ static void test_validate_refuses_bit_outside(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(peerfeats_validate(F(MRG_RXBUF), err, sizeof(err)), -EINVAL);
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(MRG_RXBUF), err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "bit 15 (MRG_RXBUF) is not an offload a peer link carries"));
 	assert_non_null(strstr(err, "0x8000"));
 	assert_non_null(strstr(err, "0x7fc3"));
@@ -217,7 +216,7 @@ static void test_validate_names_every_stray_bit(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(peerfeats_validate(0x7fc3 | F(MAC) | VIRTIO_BIT(4) | VIRTIO_BIT(63),
+	assert_int_equal(peerfeats_validate(0x7fc3 | VIRTIO_NET_F(MAC) | VIRTIO_BIT(4) | VIRTIO_BIT(63),
 					    err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "bits 4, 5 (MAC), 63 (SPEED_DUPLEX) are not offloads"));
@@ -241,7 +240,7 @@ static void test_validate_stray_bit_wins_over_dependency(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(peerfeats_validate(F(HOST_TSO4) | F(STATUS), err, sizeof(err)),
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(HOST_TSO4) | VIRTIO_NET_F(STATUS), err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "bit 16 (STATUS)"));
 }
@@ -251,12 +250,12 @@ static void test_validate_host_tso_needs_csum(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(peerfeats_validate(F(HOST_TSO4), err, sizeof(err)), -EINVAL);
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(HOST_TSO4), err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "peerfeats 0x800: HOST_TSO4 (bit 11) needs CSUM (bit 0)"));
-	assert_int_equal(peerfeats_validate(F(HOST_TSO6) | F(GUEST_CSUM), err, sizeof(err)),
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(HOST_TSO6) | VIRTIO_NET_F(GUEST_CSUM), err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "HOST_TSO6 (bit 12) needs CSUM (bit 0)"));
-	assert_int_equal(peerfeats_validate(F(HOST_UFO), err, sizeof(err)), -EINVAL);
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(HOST_UFO), err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "HOST_UFO (bit 14) needs CSUM (bit 0)"));
 }
 
@@ -265,12 +264,12 @@ static void test_validate_guest_tso_needs_guest_csum(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(peerfeats_validate(F(CSUM) | F(GUEST_TSO4), err, sizeof(err)),
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(GUEST_TSO4), err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "GUEST_TSO4 (bit 7) needs GUEST_CSUM (bit 1)"));
-	assert_int_equal(peerfeats_validate(F(GUEST_TSO6), err, sizeof(err)), -EINVAL);
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(GUEST_TSO6), err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "GUEST_TSO6 (bit 8) needs GUEST_CSUM (bit 1)"));
-	assert_int_equal(peerfeats_validate(F(GUEST_UFO), err, sizeof(err)), -EINVAL);
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(GUEST_UFO), err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "GUEST_UFO (bit 10) needs GUEST_CSUM (bit 1)"));
 }
 
@@ -279,14 +278,14 @@ static void test_validate_ecn_needs_a_tso(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(peerfeats_validate(F(GUEST_CSUM) | F(GUEST_ECN), err, sizeof(err)),
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_ECN), err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "GUEST_ECN (bit 9) needs GUEST_TSO4 (bit 7) or GUEST_TSO6 (bit 8)"));
-	assert_int_equal(peerfeats_validate(F(CSUM) | F(HOST_ECN), err, sizeof(err)), -EINVAL);
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_ECN), err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "HOST_ECN (bit 13) needs HOST_TSO4 (bit 11) or HOST_TSO6 (bit 12)"));
 	/* Either TSO is enough. */
-	assert_int_equal(peerfeats_validate(F(CSUM) | F(HOST_TSO6) | F(HOST_ECN), NULL, 0), 0);
-	assert_int_equal(peerfeats_validate(F(GUEST_CSUM) | F(GUEST_TSO4) | F(GUEST_ECN),
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO6) | VIRTIO_NET_F(HOST_ECN), NULL, 0), 0);
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO4) | VIRTIO_NET_F(GUEST_ECN),
 					    NULL, 0),
 			 0);
 }
@@ -297,9 +296,9 @@ static void test_validate_tiny_err_buffer(void **state)
 
 	(void)state;
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(peerfeats_validate(F(HOST_TSO4), err, sizeof(err)), -EINVAL);
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(HOST_TSO4), err, sizeof(err)), -EINVAL);
 	assert_int_equal(strlen(err), sizeof(err) - 1);
-	assert_int_equal(peerfeats_validate(F(HOST_TSO4), NULL, 0), -EINVAL);
+	assert_int_equal(peerfeats_validate(VIRTIO_NET_F(HOST_TSO4), NULL, 0), -EINVAL);
 	assert_int_equal(peerfeats_validate(UINT64_MAX, err, 1), -EINVAL);
 	assert_string_equal(err, "");
 }
@@ -339,7 +338,7 @@ static void test_format_list(void **state)
 	assert_string_equal(buf, "CSUM|GUEST_CSUM");
 	assert_true(0 < virtio_features_format(0x19c3, buf, sizeof(buf)));
 	assert_string_equal(buf, "CSUM|GUEST_CSUM|GSO|GUEST_TSO4|GUEST_TSO6|HOST_TSO4|HOST_TSO6");
-	assert_true(0 < virtio_features_format(F(MAC) | F(STATUS) |
+	assert_true(0 < virtio_features_format(VIRTIO_NET_F(MAC) | VIRTIO_NET_F(STATUS) |
 						       VIRTIO_BIT(VIRTIO_F_VERSION_1),
 					       buf, sizeof(buf)));
 	assert_string_equal(buf, "MAC|STATUS|VERSION_1");

@@ -19,20 +19,19 @@
 #include "common/netlink.h"
 #include "common/tun.h"
 
-#define F(b) VIRTIO_BIT(VIRTIO_NET_F_##b)
 
 static void test_offloads_receiver(void **state)
 {
 	(void)state;
 	assert_int_equal(tun_offloads_for_receiver(0), 0);
 	/* Transmit bits of the receiver mean nothing for what it receives. */
-	assert_int_equal(tun_offloads_for_receiver(F(CSUM) | F(HOST_TSO4)), 0);
-	assert_int_equal(tun_offloads_for_receiver(F(GUEST_CSUM)), TUN_F_CSUM);
-	assert_int_equal(tun_offloads_for_receiver(F(GUEST_CSUM) | F(GUEST_TSO4) | F(GUEST_TSO6)),
+	assert_int_equal(tun_offloads_for_receiver(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO4)), 0);
+	assert_int_equal(tun_offloads_for_receiver(VIRTIO_NET_F(GUEST_CSUM)), TUN_F_CSUM);
+	assert_int_equal(tun_offloads_for_receiver(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO4) | VIRTIO_NET_F(GUEST_TSO6)),
 			 TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
 	/* The kernel refuses TSO without CSUM and ECN without TSO. */
-	assert_int_equal(tun_offloads_for_receiver(F(GUEST_TSO4) | F(GUEST_UFO)), 0);
-	assert_int_equal(tun_offloads_for_receiver(F(GUEST_CSUM) | F(GUEST_ECN)), TUN_F_CSUM);
+	assert_int_equal(tun_offloads_for_receiver(VIRTIO_NET_F(GUEST_TSO4) | VIRTIO_NET_F(GUEST_UFO)), 0);
+	assert_int_equal(tun_offloads_for_receiver(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_ECN)), TUN_F_CSUM);
 	assert_int_equal(tun_offloads_for_receiver(0x7fc3),
 			 TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_UFO);
 	/* QNX's 0x19c3: CSUM, GUEST_CSUM, GSO, GUEST_TSO4/6, HOST_TSO4/6. */
@@ -42,12 +41,12 @@ static void test_offloads_receiver(void **state)
 static void test_offloads_sender(void **state)
 {
 	(void)state;
-	assert_int_equal(tun_offloads_for_sender(F(GUEST_CSUM) | F(GUEST_TSO4)), 0);
-	assert_int_equal(tun_offloads_for_sender(F(CSUM)), TUN_F_CSUM);
-	assert_int_equal(tun_offloads_for_sender(F(CSUM) | F(HOST_TSO6) | F(HOST_ECN)),
+	assert_int_equal(tun_offloads_for_sender(VIRTIO_NET_F(GUEST_CSUM) | VIRTIO_NET_F(GUEST_TSO4)), 0);
+	assert_int_equal(tun_offloads_for_sender(VIRTIO_NET_F(CSUM)), TUN_F_CSUM);
+	assert_int_equal(tun_offloads_for_sender(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_TSO6) | VIRTIO_NET_F(HOST_ECN)),
 			 TUN_F_CSUM | TUN_F_TSO6 | TUN_F_TSO_ECN);
-	assert_int_equal(tun_offloads_for_sender(F(HOST_TSO4)), 0);
-	assert_int_equal(tun_offloads_for_sender(F(CSUM) | F(HOST_UFO)), TUN_F_CSUM | TUN_F_UFO);
+	assert_int_equal(tun_offloads_for_sender(VIRTIO_NET_F(HOST_TSO4)), 0);
+	assert_int_equal(tun_offloads_for_sender(VIRTIO_NET_F(CSUM) | VIRTIO_NET_F(HOST_UFO)), TUN_F_CSUM | TUN_F_UFO);
 }
 
 static void test_offloads_format(void **state)

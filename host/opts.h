@@ -19,8 +19,8 @@
  * message names the word, where it was (command line argument number or
  * file:line) and what was expected.
  */
-#ifndef VNET_OPTS_H
-#define VNET_OPTS_H
+#ifndef VNET_HOST_OPTS_H
+#define VNET_HOST_OPTS_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -118,15 +118,10 @@ int opts_parse_config_text(struct host_opts *o, const char *text,
 int opts_default_run_dir(char *out, size_t outlen);
 /* A locally administered unicast MAC, stable for (system, name). */
 void opts_default_mac(const char *system, const char *name, uint8_t mac[6]);
-/* "52:54:00:12:34:56" (also accepts '-' separators). 0 or -EINVAL.
- * Refuses multicast and all-zero addresses. */
-int opts_parse_mac(const char *s, uint8_t mac[6]);
-/* Formats into buf (>= 18 bytes). */
-const char *opts_format_mac(const uint8_t mac[6], char *buf);
 /* Is s a valid system or vdev name: 1..OPTS_NAME_MAX-1 characters of
  * [A-Za-z0-9_.-], not starting with '.' or '-'. */
 bool opts_valid_name(const char *s);
 /* Usage text for vnet-host. */
 void opts_usage(FILE *f);
 
-#endif /* VNET_OPTS_H */
+#endif /* VNET_HOST_OPTS_H */

@@ -10,7 +10,8 @@
  * Nothing here exits, aborts or keeps half a result: the caller refuses to
  * start on any error.
  */
-#include "common/opts.h"
+#include "common/mac.h"
+#include "host/opts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -263,45 +264,7 @@ static bool check_path(const char *s, size_t max, char *why, size_t whylen)
 
 static bool check_mac(const char *s, uint8_t mac[6], char *why, size_t whylen)
 {
-	static const char expected[] =
-		"is not a MAC address: expected six hex pairs separated by ':' or '-', like 52:54:00:12:34:56";
-	uint8_t m[6];
-	char sep;
-
-	if (strnlen(s, 18) != 17)
-		return bad(why, whylen, "%s", expected);
-	sep = s[2];
-	if (sep != ':' && sep != '-')
-		return bad(why, whylen, "%s", expected);
-	for (int i = 0; i < 6; i++) {
-		int hi = digit_value(s[3 * i], 16);
-		int lo = digit_value(s[3 * i + 1], 16);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != sep))
-			return bad(why, whylen, "%s", expected);
-		m[i] = (uint8_t)(hi << 4 | lo);
-	}
-	if (m[0] & 1)
-		return bad(why, whylen,
-			   "is a multicast address (bit 0 of the first byte is set); a device needs a unicast address");
-	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
-		return bad(why, whylen, "is all zeros; a device needs a real unicast address");
-	memcpy(mac, m, 6);
-	return true;
-}
-
-int opts_parse_mac(const char *s, uint8_t mac[6])
-{
-	if (!s || !mac)
-		return -EINVAL;
-	return check_mac(s, mac, NULL, 0) ? 0 : -EINVAL;
-}
-
-const char *opts_format_mac(const uint8_t mac[6], char *buf)
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-		 mac[2], mac[3], mac[4], mac[5]);
-	return buf;
+	return mac_parse(s, mac, why, whylen) == 0;
 }
 
 /* FNV-1a (64 bit): small, stable across builds and hosts, good enough to
@@ -856,7 +819,7 @@ static int check_unique(const struct host_opts *o, bool final, char *err, size_t
 
 				return fail(err, errlen,
 					    "mac %s used by two vdevs: %s and %s (vdevs #%u '%s' and #%u '%s')%s",
-					    opts_format_mac(a->mac, m), a->origin, b->origin,
+					    mac_format(a->mac, m), a->origin, b->origin,
 					    i + 1, a->name, j + 1, b->name,
 					    a->has_mac && b->has_mac ? "" : "; give one a mac");
 			}
