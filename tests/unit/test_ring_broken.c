@@ -140,6 +140,23 @@ static void put(struct hostile *h, unsigned i, uint64_t addr, uint32_t len,
 	}
 }
 
+/* Rewrites one field of descriptor i that put() wrote: a split next
+ * link, a packed buffer id or packed flags (AVAIL/USED included). */
+static void set_next(struct hostile *h, unsigned i, uint16_t next)
+{
+	split_desc(h)[i].next = next;
+}
+
+static void set_id(struct hostile *h, unsigned i, uint16_t id)
+{
+	packed_desc(h)[i].id = id;
+}
+
+static void set_flags(struct hostile *h, unsigned i, uint16_t flags)
+{
+	packed_desc(h)[i].flags = flags;
+}
+
 /* Entry k of the indirect table at TABLE, in the layout's descriptor
  * format (split: NEXT to k + 1; packed tables are consecutive and the
  * device ignores NEXT there). */
@@ -226,7 +243,7 @@ static void test_good_chain_pops(void **state)
 	h_open(&h, state, 0);
 	good_chain(&h);
 	if (packed(&h))
-		packed_desc(&h)[0].id = 3;
+		set_id(&h, 0, 3);
 	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_READ_ONLY), 1);
 	assert_ptr_equal(h.ch.bufs[0].ptr, h.mem + BUF_OFF);
 	/* Split: the head's index; packed: the id the driver wrote. */
@@ -775,7 +792,7 @@ static void test_split_loop_in_next_chain(void **state)
 	put(&h, 0, BUF, 16, F_NEXT);
 	put(&h, 1, BUF, 16, F_NEXT);
 	put(&h, 2, BUF, 16, F_NEXT);
-	split_desc(&h)[2].next = 0;
+	set_next(&h, 2, 0);
 	publish(&h, 0);
 	expect_broken(&h, VQ_CHAIN_ANY, "loops");
 	h_close(&h);
@@ -787,7 +804,7 @@ static void test_split_descriptor_pointing_at_itself(void **state)
 
 	h_open(&h, state, 0);
 	put(&h, 3, BUF, 16, F_NEXT);
-	split_desc(&h)[3].next = 3;
+	set_next(&h, 3, 3);
 	publish(&h, 3);
 	expect_broken(&h, VQ_CHAIN_ANY, "loops");
 	h_close(&h);
@@ -843,7 +860,7 @@ static void test_split_next_out_of_range(void **state)
 
 	h_open(&h, state, 0);
 	put(&h, 0, BUF, 16, F_NEXT);
-	split_desc(&h)[0].next = QSIZE;
+	set_next(&h, 0, QSIZE);
 	publish(&h, 0);
 	expect_broken(&h, VQ_CHAIN_ANY, "next 8 is beyond the descriptor table");
 	h_close(&h);
@@ -996,9 +1013,9 @@ static void test_packed_id_taken_from_last_descriptor(void **state)
 	put(&h, 0, BUF, 16, F_NEXT);
 	put(&h, 1, BUF + 16, 16, F_NEXT);
 	put(&h, 2, BUF + 32, 16, F_WRITE);
-	packed_desc(&h)[0].id = 5;
-	packed_desc(&h)[1].id = 6;
-	packed_desc(&h)[2].id = 7;
+	set_id(&h, 0, 5);
+	set_id(&h, 1, 6);
+	set_id(&h, 2, 7);
 	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_ANY), 1);
 	assert_int_equal(h.ch.id, 7);
 	assert_int_equal(h.ch.ndesc, 3);
@@ -1061,7 +1078,7 @@ static void test_packed_chain_into_unavailable_descriptor(void **state)
 	h_open(&h, state, 0);
 	put(&h, 0, BUF, 16, F_NEXT);
 	put(&h, 1, BUF, 16, 0);
-	packed_desc(&h)[1].flags = 0;	/* never made available */
+	set_flags(&h, 1, 0);	/* never made available */
 	expect_broken(&h, VQ_CHAIN_ANY, "ring slot 1 continues the chain from slot 0 but is not available");
 	h_close(&h);
 }
@@ -1093,7 +1110,7 @@ static void test_packed_indirect_entries_ignore_next_and_id(void **state)
 	t[1] = (struct virtq_packed_desc){ BUF + 16, 16, 78, F_WRITE | F_NEXT };
 	t[2] = (struct virtq_packed_desc){ BUF + 32, 16, 79, F_WRITE };
 	put(&h, 0, TABLE, 48, F_INDIRECT | F_WRITE);
-	packed_desc(&h)[0].id = 4;
+	set_id(&h, 0, 4);
 	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_ANY), 1);
 	assert_int_equal(h.ch.id, 4);
 	assert_int_equal(h.ch.ndesc, 1);
