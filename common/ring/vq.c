@@ -205,90 +205,7 @@ const char *vq_walk_name(const struct vq_dev *vq, const struct vq_walk *w,
 /* A zero-length buffer still gets a valid pointer, so a caller's
  * memcpy(ptr, src, 0) is well defined; nothing is ever read or written
  * through it. */
-static uint8_t empty_buffer[1];
-
-/* Checks direction (readable before writable, and the caller's chain
- * kind) and translates one buffer. */
-static int translate_buffer(struct vq_dev *vq, const struct vq_walk *w,
-			    uint64_t addr, uint32_t len, bool writable,
-			    enum vq_chain_kind kind, struct vq_buf *out)
-{
-	char name[64];
-	void *p;
-
-	if (!writable && w->n_in) {
-		vq_dev_set_broken(vq, "%s: device-readable buffer after a device-writable one (%s)",
-				  vq_walk_name(vq, w, name, sizeof(name)),
-				  vq->ops->refs->chain_order);
-		return -EIO;
-	}
-	if (writable && kind == VQ_CHAIN_READ_ONLY) {
-		vq_dev_set_broken(vq, "%s is device-writable in a chain the device may only read",
-				  vq_walk_name(vq, w, name, sizeof(name)));
-		return -EIO;
-	}
-	if (!writable && kind == VQ_CHAIN_WRITE_ONLY) {
-		vq_dev_set_broken(vq, "%s is device-readable in a chain the device may only write",
-				  vq_walk_name(vq, w, name, sizeof(name)));
-		return -EIO;
-	}
-	if (len == 0) {
-		out->ptr = empty_buffer;
-		out->len = 0;
-		return 0;
-	}
-	if (addr + len < addr) {
-		vq_dev_set_broken(vq, "%s: address 0x%" PRIx64 " + length %u overflows",
-				  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
-		return -EIO;
-	}
-	p = gmem_translate(vq->gm, addr, len, writable);
-	if (!p) {
-		if (writable && gmem_translate(vq->gm, addr, len, false))
-			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is in guest memory the device may not write",
-					  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
-		else
-			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is outside guest memory",
-					  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
-		return -EIO;
-	}
-	out->ptr = p;
-	out->len = len;
-	return 0;
-}
-
-int vq_dev_take_buffer(struct vq_dev *vq, struct vq_walk *w, uint64_t addr,
-		       uint32_t len, bool writable, enum vq_chain_kind kind,
-		       struct vq_chain *ch)
-{
-	const struct vq_spec_refs *refs = vq->ops->refs;
-	struct vq_buf buf;
-	int rc;
-
-	if (++w->nbufs > vq->size) {
-		vq_dev_set_broken(vq, "chain from %s %u is longer than the queue size %u (%s)",
-				  refs->slot, w->head, vq->size, refs->chain_len);
-		return -EIO;
-	}
-	rc = translate_buffer(vq, w, addr, len, writable, kind, &buf);
-	if (rc)
-		return rc;
-	if (writable) {
-		w->n_in++;
-		w->in_len += len;
-	} else {
-		w->n_out++;
-		w->out_len += len;
-	}
-	if (w->in_len > UINT32_MAX || w->out_len > UINT32_MAX) {
-		vq_dev_set_broken(vq, "chain from %s %u: total length overflows 32 bits",
-				  refs->slot, w->head);
-		return -EIO;
-	}
-	if (w->nbufs <= ch->cap)
-		ch->bufs[w->nbufs - 1] = buf;
-	return 0;
-}
+uint8_t vq_empty_buffer[1];
 
 const uint8_t *vq_dev_enter_indirect(struct vq_dev *vq, struct vq_walk *w,
 				     uint64_t addr, uint32_t len, uint16_t flags,
@@ -332,14 +249,6 @@ const uint8_t *vq_dev_enter_indirect(struct vq_dev *vq, struct vq_walk *w,
 	w->indirect = true;
 	w->entry = 0;
 	return table;
-}
-
-void vq_walk_fill_chain(const struct vq_walk *w, struct vq_chain *ch)
-{
-	ch->n_out = w->n_out;
-	ch->n_in = w->n_in;
-	ch->out_len = (uint32_t)w->out_len;
-	ch->in_len = (uint32_t)w->in_len;
 }
 
 /* ======================= driver side ================================= */

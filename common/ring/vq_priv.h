@@ -16,6 +16,8 @@
 #ifndef VNET_RING_VQ_PRIV_H
 #define VNET_RING_VQ_PRIV_H
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,12 +75,98 @@ struct vq_walk {
 const char *vq_walk_name(const struct vq_dev *vq, const struct vq_walk *w,
 			 char *buf, size_t n);
 
+/* Where a zero-length buffer points (never read or written). */
+extern uint8_t vq_empty_buffer[1];
+
+/* Checks direction (readable before writable, and the caller's chain
+ * kind) and translates one buffer.  Inline, with vq_dev_take_buffer:
+ * both run for every buffer of every chain, as they did when each layout
+ * carried its own copy. */
+static inline int
+vq_translate_buffer(struct vq_dev *vq, const struct vq_walk *w, uint64_t addr,
+		    uint32_t len, bool writable, enum vq_chain_kind kind,
+		    struct vq_buf *out)
+{
+	char name[64];
+	void *p;
+
+	if (!writable && w->n_in) {
+		vq_dev_set_broken(vq, "%s: device-readable buffer after a device-writable one (%s)",
+				  vq_walk_name(vq, w, name, sizeof(name)),
+				  vq->ops->refs->chain_order);
+		return -EIO;
+	}
+	if (writable && kind == VQ_CHAIN_READ_ONLY) {
+		vq_dev_set_broken(vq, "%s is device-writable in a chain the device may only read",
+				  vq_walk_name(vq, w, name, sizeof(name)));
+		return -EIO;
+	}
+	if (!writable && kind == VQ_CHAIN_WRITE_ONLY) {
+		vq_dev_set_broken(vq, "%s is device-readable in a chain the device may only write",
+				  vq_walk_name(vq, w, name, sizeof(name)));
+		return -EIO;
+	}
+	if (len == 0) {
+		out->ptr = vq_empty_buffer;
+		out->len = 0;
+		return 0;
+	}
+	if (addr + len < addr) {
+		vq_dev_set_broken(vq, "%s: address 0x%" PRIx64 " + length %u overflows",
+				  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
+		return -EIO;
+	}
+	p = gmem_translate(vq->gm, addr, len, writable);
+	if (!p) {
+		if (writable && gmem_translate(vq->gm, addr, len, false))
+			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is in guest memory the device may not write",
+					  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
+		else
+			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is outside guest memory",
+					  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
+		return -EIO;
+	}
+	out->ptr = p;
+	out->len = len;
+	return 0;
+}
+
 /* Checks one buffer descriptor (chain length, direction against the
  * chain so far and the caller's kind), translates it and records it in
  * ch (when ch has room) and the walk's totals.  0 or -EIO (broken). */
-int vq_dev_take_buffer(struct vq_dev *vq, struct vq_walk *w, uint64_t addr,
-		       uint32_t len, bool writable, enum vq_chain_kind kind,
-		       struct vq_chain *ch);
+static inline int
+vq_dev_take_buffer(struct vq_dev *vq, struct vq_walk *w, uint64_t addr,
+		   uint32_t len, bool writable, enum vq_chain_kind kind,
+		   struct vq_chain *ch)
+{
+	struct vq_buf buf;
+	int rc;
+
+	if (++w->nbufs > vq->size) {
+		vq_dev_set_broken(vq, "chain from %s %u is longer than the queue size %u (%s)",
+				  vq->ops->refs->slot, w->head, vq->size,
+				  vq->ops->refs->chain_len);
+		return -EIO;
+	}
+	rc = vq_translate_buffer(vq, w, addr, len, writable, kind, &buf);
+	if (rc)
+		return rc;
+	if (writable) {
+		w->n_in++;
+		w->in_len += len;
+	} else {
+		w->n_out++;
+		w->out_len += len;
+	}
+	if (w->in_len > UINT32_MAX || w->out_len > UINT32_MAX) {
+		vq_dev_set_broken(vq, "chain from %s %u: total length overflows 32 bits",
+				  vq->ops->refs->slot, w->head);
+		return -EIO;
+	}
+	if (w->nbufs <= ch->cap)
+		ch->bufs[w->nbufs - 1] = buf;
+	return 0;
+}
 
 /* Checks the descriptor (addr, len, flags) at the walk's position that
  * says INDIRECT, and translates the table it points at: *entries
@@ -89,7 +177,13 @@ const uint8_t *vq_dev_enter_indirect(struct vq_dev *vq, struct vq_walk *w,
 				     uint32_t *entries);
 
 /* The walk's totals into ch, once the chain is known to fit in it. */
-void vq_walk_fill_chain(const struct vq_walk *w, struct vq_chain *ch);
+static inline void vq_walk_fill_chain(const struct vq_walk *w, struct vq_chain *ch)
+{
+	ch->n_out = w->n_out;
+	ch->n_in = w->n_in;
+	ch->out_len = (uint32_t)w->out_len;
+	ch->in_len = (uint32_t)w->in_len;
+}
 
 /* ======================= driver side ================================= */
 
