@@ -158,6 +158,10 @@ static bool want_notify(struct virtq_packed_event *ev, bool event_idx,
 
 /* ======================= device side ================================= */
 
+/* The packed ring's rules that vq.c checks for it: ring part alignment
+ * (2.8.10.1), device-readable before device-writable and no list longer
+ * than the queue size (2.8.17), no nested table and no INDIRECT with NEXT
+ * (2.8.19). */
 static const struct vq_spec_refs packed_refs = {
 	.slot = "ring slot",
 	.part_align = "2.8.10.1",

@@ -34,6 +34,10 @@ static_assert(sizeof(struct virtq_desc) == 16, "indirect tables hold 16-byte ent
 
 /* ======================= device side ================================= */
 
+/* The split ring's rules that vq.c checks for it: ring part alignment
+ * (2.7, table "Virtqueue Part"), device-readable buffers before
+ * device-writable ones (2.7.4), no chain longer than the queue size and
+ * no INDIRECT inside a table or together with NEXT (2.7.5.3.1). */
 static const struct vq_spec_refs split_refs = {
 	.slot = "descriptor",
 	.part_align = "2.7",

@@ -162,6 +162,9 @@ bool vq_dev_set_notify(struct vq_dev *vq, bool enable)
 
 /* ---- what both layouts' device sides share -------------------------- */
 
+/* Alignment (split 2.7 table "Virtqueue Part", packed 2.8.10.1) on both
+ * the guest address and the local mapping, then the whole extent inside
+ * guest memory, writable where the device writes. */
 void *vq_dev_ring_part(struct vq_dev *vq, const char *name, uint64_t gpa,
 		       size_t align, size_t bytes, bool write)
 {
@@ -207,6 +210,9 @@ const char *vq_walk_name(const struct vq_dev *vq, const struct vq_walk *w,
  * through it. */
 uint8_t vq_empty_buffer[1];
 
+/* An indirect descriptor points at a table of 16-byte entries (split
+ * 2.7.5.3, packed 2.8.7); the checks are the same for both layouts, only
+ * the section each reason cites differs (ops->refs). */
 const uint8_t *vq_dev_enter_indirect(struct vq_dev *vq, struct vq_walk *w,
 				     uint64_t addr, uint32_t len, uint16_t flags,
 				     uint32_t *entries)
