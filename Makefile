@@ -48,6 +48,8 @@ HOST_SRC := $(sort $(filter-out host/main.c,$(shell find host -name '*.c')))
 GUEST_SRC := $(sort $(wildcard guest/*.c))
 GUEST_TOOL_SRC := $(sort $(wildcard guest/tool/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# Helpers unit tests share (frame builders); never test programs themselves.
+TEST_SUPPORT_SRC := $(sort $(wildcard tests/unit/support/*.c))
 TESTPROG_SRC := $(sort $(wildcard tests/progs/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
@@ -57,6 +59,7 @@ LIB_COMMON := $(BUILD)/libvnetcommon.a
 LIB_HOST := $(BUILD)/libvnethost.a
 LIB_GUEST := $(BUILD)/libvnetguest.a
 LIBS := $(LIB_HOST) $(LIB_GUEST) $(LIB_COMMON)
+LIB_TEST_SUPPORT := $(BUILD)/libvnettestsupport.a
 
 HOST_BIN := $(BUILD)/vnet-host
 GUEST_BIN := $(BUILD)/vnet-guest
@@ -80,6 +83,9 @@ $(LIB_HOST): $(call obj,$(HOST_SRC))
 $(LIB_GUEST): $(call obj,$(GUEST_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+$(LIB_TEST_SUPPORT): $(call obj,$(TEST_SUPPORT_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
 
 $(HOST_BIN): $(call obj,host/main.c) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
@@ -89,7 +95,7 @@ $(GUEST_BIN): $(call obj,$(GUEST_TOOL_SRC)) $(LIBS)
 $(BENCH_BIN): $(call obj,$(BENCH_SRC)) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_TEST_SUPPORT) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_BASE)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/progs/%.o $(LIBS)

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * packed.c - packed virtqueues (virtio 1.2, 2.8), device side and driver
- * side, behind common/ring/vq.h.  vq.c has already checked the arguments
- * and the broken latch before any function here runs.
+ * side, behind common/ring/vq.h as vq_packed_dev_ops and
+ * vq_packed_drv_ops.  vq.c has already checked the arguments and the
+ * broken latch before any function here runs; what split rings do the
+ * same way (ring part checks, buffer checks, the driver's free list) is
+ * in vq.c.
  *
  * One descriptor ring is written by both sides.  Whose turn a slot is
  * shows in two flag bits compared with each side's wrap counter (2.8.1):
@@ -31,9 +34,7 @@
  * processed (2.8.2), so it sees the batch whole or not at all.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "common/barrier.h"
@@ -157,55 +158,40 @@ static bool want_notify(struct virtq_packed_event *ev, bool event_idx,
 
 /* ======================= device side ================================= */
 
-/* A zero-length buffer still gets a valid pointer (see split.c). */
-static uint8_t empty_buffer[1];
+/* The packed ring's rules that vq.c checks for it: ring part alignment
+ * (2.8.10.1), device-readable before device-writable and no list longer
+ * than the queue size (2.8.17), no nested table and no INDIRECT with NEXT
+ * (2.8.19). */
+static const struct vq_spec_refs packed_refs = {
+	.slot = "ring slot",
+	.part_align = "2.8.10.1",
+	.chain_order = "2.8.17",
+	.chain_len = "2.8.17",
+	.indirect = "2.8.19",
+};
 
-/* Translates one ring part after checking its alignment (2.8.10.1) on
- * both the guest address and the local mapping. */
-static void *ring_part(struct vq_dev *vq, const char *name, uint64_t gpa,
-		       size_t align, size_t bytes, bool write)
-{
-	void *p;
-
-	if (gpa & (align - 1)) {
-		vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " is not %zu-byte aligned (2.8.10.1)",
-				  name, gpa, align);
-		return NULL;
-	}
-	p = gmem_translate(vq->gm, gpa, bytes, write);
-	if (!p) {
-		if (write && gmem_translate(vq->gm, gpa, bytes, false))
-			vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " (%zu bytes) is in guest memory the device may not write",
-					  name, gpa, bytes);
-		else
-			vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " (%zu bytes) is outside guest memory",
-					  name, gpa, bytes);
-		return NULL;
-	}
-	if ((uintptr_t)p & (align - 1)) {
-		vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " maps to a misaligned local address",
-				  name, gpa);
-		return NULL;
-	}
-	return p;
-}
-
-int packed_dev_init(struct vq_dev *vq, const struct vq_addrs *a, bool keep)
+static int packed_dev_init(struct vq_dev *vq, const struct vq_addrs *a, bool keep)
 {
 	struct virtq_packed_desc *desc;
 	struct virtq_packed_event *drv_ev, *dev_ev;
 
+	/* 2.8: up to 2^15 entries, any number (no power of 2). */
+	if (vq->size == 0 || vq->size > VIRTQ_MAX_SIZE) {
+		vq_dev_set_broken(vq, "bad queue size %u (need 1..%u for a packed ring)",
+				  vq->size, VIRTQ_MAX_SIZE);
+		return -EINVAL;
+	}
 	/* The device writes used descriptors into the descriptor ring. */
-	desc = ring_part(vq, "descriptor ring", a->desc, PACKED_DESC_ALIGN,
-			 (size_t)vq->size * sizeof(*desc), true);
+	desc = vq_dev_ring_part(vq, "descriptor ring", a->desc, PACKED_DESC_ALIGN,
+				(size_t)vq->size * sizeof(*desc), true);
 	if (!desc)
 		return -EINVAL;
-	drv_ev = ring_part(vq, "driver event suppression structure", a->driver,
-			   PACKED_EVENT_ALIGN, sizeof(*drv_ev), false);
+	drv_ev = vq_dev_ring_part(vq, "driver event suppression structure", a->driver,
+				  PACKED_EVENT_ALIGN, sizeof(*drv_ev), false);
 	if (!drv_ev)
 		return -EINVAL;
-	dev_ev = ring_part(vq, "device event suppression structure", a->device,
-			   PACKED_EVENT_ALIGN, sizeof(*dev_ev), true);
+	dev_ev = vq_dev_ring_part(vq, "device event suppression structure", a->device,
+				  PACKED_EVENT_ALIGN, sizeof(*dev_ev), true);
 	if (!dev_ev)
 		return -EINVAL;
 
@@ -230,147 +216,30 @@ int packed_dev_init(struct vq_dev *vq, const struct vq_addrs *a, bool keep)
 	return 0;
 }
 
-/* Where a chain walk is, for the reasons it gives. */
-struct pwalk {
-	uint16_t slot;		/* ring slot being read */
-	uint16_t via;		/* ring slot holding the indirect descriptor */
-	uint32_t entry;		/* entry in the indirect table */
-	bool indirect;
-};
-
-static const char *pdesc_name(char *buf, size_t n, const struct pwalk *w)
-{
-	if (w->indirect)
-		snprintf(buf, n, "indirect entry %u of ring slot %u", w->entry, w->via);
-	else
-		snprintf(buf, n, "ring slot %u", w->slot);
-	return buf;
-}
-
-/* Running totals of a chain under construction. */
-struct pchain {
-	uint32_t nbufs;
-	uint64_t out_len, in_len;
-	uint16_t n_out, n_in;
-	uint16_t head;		/* first slot, for the reasons */
-};
-
-/* Checks direction (2.8.17: readable before writable; the caller's chain
- * kind), translates one buffer, and records it. */
-static int ptake_buffer(struct vq_dev *vq, const struct pwalk *w,
-			const struct virtq_packed_desc *d, enum vq_chain_kind kind,
-			struct pchain *pc, struct vq_chain *ch)
-{
-	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
-	struct vq_buf out;
-	char name[64];
-
-	/* 2.8.17: no list longer than the queue size. */
-	if (++pc->nbufs > vq->size) {
-		vq_dev_set_broken(vq, "chain from ring slot %u is longer than the queue size %u (2.8.17)",
-				  pc->head, vq->size);
-		return -EIO;
-	}
-	if (!writable && pc->n_in) {
-		vq_dev_set_broken(vq, "%s: device-readable buffer after a device-writable one (2.8.17)",
-				  pdesc_name(name, sizeof(name), w));
-		return -EIO;
-	}
-	if (writable && kind == VQ_CHAIN_READ_ONLY) {
-		vq_dev_set_broken(vq, "%s is device-writable in a chain the device may only read",
-				  pdesc_name(name, sizeof(name), w));
-		return -EIO;
-	}
-	if (!writable && kind == VQ_CHAIN_WRITE_ONLY) {
-		vq_dev_set_broken(vq, "%s is device-readable in a chain the device may only write",
-				  pdesc_name(name, sizeof(name), w));
-		return -EIO;
-	}
-	if (d->len == 0) {
-		out.ptr = empty_buffer;
-		out.len = 0;
-	} else {
-		if (d->addr + d->len < d->addr) {
-			vq_dev_set_broken(vq, "%s: address 0x%" PRIx64 " + length %u overflows",
-					  pdesc_name(name, sizeof(name), w), d->addr, d->len);
-			return -EIO;
-		}
-		out.ptr = gmem_translate(vq->gm, d->addr, d->len, writable);
-		if (!out.ptr) {
-			if (writable && gmem_translate(vq->gm, d->addr, d->len, false))
-				vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is in guest memory the device may not write",
-						  pdesc_name(name, sizeof(name), w), d->addr, d->len);
-			else
-				vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is outside guest memory",
-						  pdesc_name(name, sizeof(name), w), d->addr, d->len);
-			return -EIO;
-		}
-		out.len = d->len;
-	}
-	if (writable) {
-		pc->n_in++;
-		pc->in_len += d->len;
-	} else {
-		pc->n_out++;
-		pc->out_len += d->len;
-	}
-	if (pc->in_len > UINT32_MAX || pc->out_len > UINT32_MAX) {
-		vq_dev_set_broken(vq, "chain from ring slot %u: total length overflows 32 bits",
-				  pc->head);
-		return -EIO;
-	}
-	if (pc->nbufs <= ch->cap)
-		ch->bufs[pc->nbufs - 1] = out;
-	return 0;
-}
-
 /* Walks the indirect table that ring descriptor d points at (2.8.7).
  * Entries are consecutive, len / 16 of them; only WRITE is a valid flag
  * in them (2.8.19), NEXT is ignored as the device must, INDIRECT (a
  * nested table) is refused. */
-static int pwalk_indirect(struct vq_dev *vq, struct pwalk *w,
+static int pwalk_indirect(struct vq_dev *vq, struct vq_walk *w,
 			  const struct virtq_packed_desc *d, enum vq_chain_kind kind,
-			  struct pchain *pc, struct vq_chain *ch)
+			  struct vq_chain *ch)
 {
 	const uint8_t *table;
 	uint32_t entries;
 
-	if (!(vq->flags & VQ_F_INDIRECT)) {
-		vq_dev_set_broken(vq, "ring slot %u is INDIRECT but VIRTIO_F_RING_INDIRECT_DESC was not negotiated",
-				  w->slot);
-		return -EIO;
-	}
-	/* 2.8.19: an indirect descriptor is never part of a NEXT list. */
-	if (d->flags & VIRTQ_DESC_F_NEXT) {
-		vq_dev_set_broken(vq, "ring slot %u has both INDIRECT and NEXT set (2.8.19)",
-				  w->slot);
-		return -EIO;
-	}
-	if (w->slot != pc->head) {
+	/* 2.8.19: an indirect descriptor is never part of a NEXT list.
+	 * (Checked after what vq_dev_enter_indirect reports first, so a
+	 * descriptor wrong in several ways names the same fault as ever.) */
+	if (w->pos != w->head && !(d->flags & VIRTQ_DESC_F_NEXT) &&
+	    (vq->flags & VQ_F_INDIRECT)) {
 		vq_dev_set_broken(vq, "ring slot %u is INDIRECT inside the NEXT list from slot %u (2.8.19)",
-				  w->slot, pc->head);
+				  w->pos, w->head);
 		return -EIO;
 	}
-	if (d->len == 0 || d->len % sizeof(struct virtq_packed_desc)) {
-		vq_dev_set_broken(vq, "ring slot %u: indirect table length %u is not a non-zero multiple of 16",
-				  w->slot, d->len);
+	table = vq_dev_enter_indirect(vq, w, d->addr, d->len, d->flags, &entries);
+	if (!table)
 		return -EIO;
-	}
-	if (d->addr + d->len < d->addr) {
-		vq_dev_set_broken(vq, "ring slot %u: indirect table 0x%" PRIx64 " + length %u overflows",
-				  w->slot, d->addr, d->len);
-		return -EIO;
-	}
-	table = gmem_translate(vq->gm, d->addr, d->len, false);
-	if (!table) {
-		vq_dev_set_broken(vq, "ring slot %u: indirect table 0x%" PRIx64 " (%u bytes) is outside guest memory",
-				  w->slot, d->addr, d->len);
-		return -EIO;
-	}
-	entries = d->len / sizeof(struct virtq_packed_desc);
-	w->indirect = true;
-	w->via = w->slot;
-	for (w->entry = 0; w->entry < entries; w->entry++) {
+	for (; w->entry < entries; w->entry++) {
 		struct virtq_packed_desc e;
 		int rc;
 
@@ -379,12 +248,11 @@ static int pwalk_indirect(struct vq_dev *vq, struct pwalk *w,
 		 * value we check from the value we use). */
 		memcpy(&e, table + (size_t)w->entry * sizeof(e), sizeof(e));
 		atomic_signal_fence(memory_order_seq_cst);
-		if (e.flags & VIRTQ_DESC_F_INDIRECT) {
-			vq_dev_set_broken(vq, "nested indirect: entry %u of ring slot %u's table is INDIRECT (2.8.19)",
-					  w->entry, w->via);
-			return -EIO;
-		}
-		rc = ptake_buffer(vq, w, &e, kind, pc, ch);
+		if ((e.flags & VIRTQ_DESC_F_INDIRECT) &&
+		    !vq_dev_enter_indirect(vq, w, e.addr, e.len, e.flags, &entries))
+			return -EIO;	/* nested: always refused */
+		rc = vq_dev_take_buffer(vq, w, e.addr, e.len,
+					e.flags & VIRTQ_DESC_F_WRITE, kind, ch);
 		if (rc)
 			return rc;
 	}
@@ -393,12 +261,12 @@ static int pwalk_indirect(struct vq_dev *vq, struct pwalk *w,
 
 /* Reads the chain at last_avail (2.8.6, 2.8.7).  1: *ch filled and
  * consumed; 0: the slot is not available; -ENOBUFS; -EIO. */
-int packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
+static int packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch,
+			  enum vq_chain_kind kind)
 {
 	uint16_t slot = vq->packed.last_avail;
 	bool wrap = vq->packed.avail_wrap;
-	struct pwalk w = { .slot = slot };
-	struct pchain pc = { .head = slot };
+	struct vq_walk w = { .pos = slot, .head = slot };
 	uint32_t ndesc = 0;
 	uint16_t flags, id;
 
@@ -416,17 +284,17 @@ int packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind ki
 		 * ends (2.8.17: no list longer than the queue size). */
 		if (++ndesc > vq->size) {
 			vq_dev_set_broken(vq, "chain from ring slot %u never ends: NEXT set on all %u descriptors (2.8.17)",
-					  pc.head, vq->size);
+					  w.head, vq->size);
 			return -EIO;
 		}
-		w.slot = slot;
+		w.pos = slot;
 		if (ndesc > 1) {
 			flags = READ_ONCE(vq->packed.desc[slot].flags);
 			/* 2.8.6: every descriptor of a list carries the
 			 * AVAIL/USED bits, not just the first. */
 			if (!is_avail(flags, wrap)) {
 				vq_dev_set_broken(vq, "ring slot %u continues the chain from slot %u but is not available (flags 0x%04x, 2.8.6)",
-						  slot, pc.head, flags);
+						  slot, w.head, flags);
 				return -EIO;
 			}
 		}
@@ -435,13 +303,14 @@ int packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind ki
 		d.id = READ_ONCE(vq->packed.desc[slot].id);
 		d.flags = flags;
 		if (flags & VIRTQ_DESC_F_INDIRECT) {
-			rc = pwalk_indirect(vq, &w, &d, kind, &pc, ch);
+			rc = pwalk_indirect(vq, &w, &d, kind, ch);
 			if (rc)
 				return rc;
 			id = d.id;
 			break;
 		}
-		rc = ptake_buffer(vq, &w, &d, kind, &pc, ch);
+		rc = vq_dev_take_buffer(vq, &w, d.addr, d.len,
+					flags & VIRTQ_DESC_F_WRITE, kind, ch);
 		if (rc)
 			return rc;
 		if (!(flags & VIRTQ_DESC_F_NEXT)) {
@@ -452,23 +321,33 @@ int packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind ki
 		advance(vq->size, &slot, &wrap, 1);
 	}
 	/* A well-formed chain the caller has no room for stays available. */
-	if (pc.nbufs > ch->cap)
+	if (w.nbufs > ch->cap)
 		return -ENOBUFS;
 	ch->id = id;
 	ch->ndesc = (uint16_t)ndesc;
-	ch->n_out = pc.n_out;
-	ch->n_in = pc.n_in;
-	ch->out_len = (uint32_t)pc.out_len;
-	ch->in_len = (uint32_t)pc.in_len;
+	vq_walk_fill_chain(&w, ch);
 	advance(vq->size, &vq->packed.last_avail, &vq->packed.avail_wrap,
 		(uint16_t)ndesc);
 	return 1;
 }
 
-/* Moves back over a chain's ndesc slots; vq.c checked 1 <= ndesc <= size. */
-void packed_dev_unpop(struct vq_dev *vq, uint16_t ndesc)
+/* A ring position counts slots, so giving a chain back or returning it
+ * used needs its slot count (ch->ndesc).  A chain that cannot have come
+ * from pop is ignored. */
+static bool chain_from_pop(const struct vq_dev *vq, const struct vq_chain *ch)
+{
+	return ch && ch->ndesc >= 1 && ch->ndesc <= vq->size;
+}
+
+/* Moves back over a chain's ndesc slots. */
+static void packed_dev_unpop(struct vq_dev *vq, const struct vq_chain *ch)
 {
 	uint16_t slot = vq->packed.last_avail;
+	uint16_t ndesc;
+
+	if (!chain_from_pop(vq, ch))
+		return;
+	ndesc = ch->ndesc;
 
 	if (slot >= ndesc) {
 		vq->packed.last_avail = (uint16_t)(slot - ndesc);
@@ -485,15 +364,17 @@ void packed_dev_unpop(struct vq_dev *vq, uint16_t ndesc)
  * the slots of the chain it returns; the driver skips the same count,
  * which it keeps per buffer id.  The first of a batch keeps its flags
  * back for flush. */
-void packed_dev_push(struct vq_dev *vq, uint16_t id, uint16_t ndesc,
-		     uint32_t written)
+static void packed_dev_push(struct vq_dev *vq, const struct vq_chain *ch,
+			    uint32_t written)
 {
 	uint16_t slot = vq->packed.used_idx;
 	struct virtq_packed_desc *d = &vq->packed.desc[slot];
 	uint16_t flags = used_bits(vq->packed.used_wrap) |
 			 (written ? VIRTQ_DESC_F_WRITE : 0);
 
-	WRITE_ONCE(d->id, id);
+	if (!chain_from_pop(vq, ch))
+		return;
+	WRITE_ONCE(d->id, ch->id);
 	WRITE_ONCE(d->len, written);
 	if (vq->packed.batch_pending) {
 		WRITE_ONCE(d->flags, flags);
@@ -502,10 +383,10 @@ void packed_dev_push(struct vq_dev *vq, uint16_t id, uint16_t ndesc,
 		vq->packed.batch_head = slot;
 		vq->packed.batch_flags = flags;
 	}
-	advance(vq->size, &vq->packed.used_idx, &vq->packed.used_wrap, ndesc);
+	advance(vq->size, &vq->packed.used_idx, &vq->packed.used_wrap, ch->ndesc);
 }
 
-bool packed_dev_flush(struct vq_dev *vq)
+static bool packed_dev_flush(struct vq_dev *vq)
 {
 	bool need;
 
@@ -525,14 +406,10 @@ bool packed_dev_flush(struct vq_dev *vq)
 			   vq->packed.used_idx, vq->packed.used_wrap);
 	vq->packed.signalled_used = vq->packed.used_idx;
 	vq->packed.signalled_wrap = vq->packed.used_wrap;
-	if (need)
-		vq->stats.notify_needed++;
-	else
-		vq->stats.notify_suppressed++;
-	return need;
+	return vq_count_notify(&vq->stats, need);
 }
 
-bool packed_dev_has_avail(struct vq_dev *vq)
+static bool packed_dev_has_avail(struct vq_dev *vq)
 {
 	uint16_t flags = load_acquire(&vq->packed.desc[vq->packed.last_avail].flags);
 
@@ -542,7 +419,7 @@ bool packed_dev_has_avail(struct vq_dev *vq)
 /* 2.8.10, 2.8.14: the device event structure tells the driver whether to
  * send available buffer notifications; with EVENT_IDX, "from the
  * descriptor at last_avail on". */
-bool packed_dev_set_notify(struct vq_dev *vq, bool enable)
+static bool packed_dev_set_notify(struct vq_dev *vq, bool enable)
 {
 	struct virtq_packed_event ev = { 0, VIRTQ_PACKED_EVENT_F_DISABLE };
 
@@ -570,80 +447,73 @@ bool packed_dev_set_notify(struct vq_dev *vq, bool enable)
 	return packed_dev_has_avail(vq);
 }
 
-/* ======================= driver side ================================= */
-
-struct packed_layout {
-	size_t driver;		/* offsets from the start of the block */
-	size_t device;
-	size_t indirect;
-	size_t indirect_bytes;
-	size_t total;
-};
-
-static size_t align_up(size_t v, size_t a)
+/* vhost-user's ring position (vq.h): bits 0-14 the next avail slot, bit
+ * 15 its wrap counter, bits 16-30 the next used slot, bit 31 its wrap
+ * counter; an upper half of 0 means "same as avail". */
+static int packed_dev_set_base(struct vq_dev *vq, uint32_t base)
 {
-	return (v + a - 1) & ~(a - 1);
-}
+	uint16_t avail = base & 0x7fff, used = (base >> 16) & 0x7fff;
+	bool awrap = base & 0x8000, uwrap = base & 0x80000000u;
 
-/* Descriptor ring at 0 (16-aligned), then the driver and the device event
- * structures (4-aligned, 2.8.10.1), then our indirect tables, 16-aligned. */
-static void packed_layout(const struct vq_drv_cfg *cfg, struct packed_layout *l)
-{
-	size_t q = cfg->size;
-	bool indirect = (cfg->flags & VQ_F_INDIRECT) && cfg->indirect_max;
-
-	l->driver = q * sizeof(struct virtq_packed_desc);
-	l->device = l->driver + sizeof(struct virtq_packed_event);
-	l->indirect = align_up(l->device + sizeof(struct virtq_packed_event),
-			       PACKED_DESC_ALIGN);
-	l->indirect_bytes = indirect ?
-		q * cfg->indirect_max * sizeof(struct virtq_packed_desc) : 0;
-	l->total = indirect ? l->indirect + l->indirect_bytes
-			    : l->device + sizeof(struct virtq_packed_event);
-}
-
-size_t packed_drv_mem_size(const struct vq_drv_cfg *cfg)
-{
-	struct packed_layout l;
-
-	packed_layout(cfg, &l);
-	return l.total;
-}
-
-int packed_drv_init(struct vq_drv *vq, uint8_t *mem, uint64_t mem_gpa)
-{
-	struct packed_layout l;
-
-	packed_layout(&vq->cfg, &l);
-	vq->mem = mem;
-	vq->mem_gpa = mem_gpa;
-	vq->addrs.desc = mem_gpa;
-	vq->addrs.driver = mem_gpa + l.driver;
-	vq->addrs.device = mem_gpa + l.device;
-	vq->packed.desc = (struct virtq_packed_desc *)(void *)mem;
-	vq->packed.driver = (struct virtq_packed_event *)(void *)(mem + l.driver);
-	vq->packed.device = (struct virtq_packed_event *)(void *)(mem + l.device);
-	if (l.indirect_bytes) {
-		vq->indirect = mem + l.indirect;
-		vq->indirect_gpa = mem_gpa + l.indirect;
+	if ((base >> 16) == 0) {
+		used = avail;
+		uwrap = awrap;
 	}
-	packed_drv_reset_ring(vq);
+	/* 2.8: slot indices are below the queue size. */
+	if (avail >= vq->size || used >= vq->size)
+		return -EINVAL;
+	vq->packed.last_avail = avail;
+	vq->packed.avail_wrap = awrap;
+	vq->packed.used_idx = used;
+	vq->packed.used_wrap = uwrap;
+	vq->packed.signalled_used = used;
+	vq->packed.signalled_wrap = uwrap;
 	return 0;
 }
 
-void packed_drv_reset_ring(struct vq_drv *vq)
+static uint32_t packed_dev_get_base(const struct vq_dev *vq)
 {
-	uint16_t q = vq->cfg.size;
+	return (uint32_t)vq->packed.last_avail | (vq->packed.avail_wrap ? 0x8000u : 0) |
+	       ((uint32_t)vq->packed.used_idx << 16) | (vq->packed.used_wrap ? 0x80000000u : 0);
+}
 
-	/* 2.8.13: the descriptor ring starts zeroed; so do the event
-	 * structures (flags ENABLE). */
-	memset(vq->mem, 0, packed_drv_mem_size(&vq->cfg));
-	for (uint32_t i = 0; i < q; i++)
-		vq->next_free[i] = (uint16_t)(i + 1 < q ? i + 1 : VQ_FREE_END);
-	memset(vq->extra, 0, q * sizeof(*vq->extra));
-	vq->free_head = 0;
-	vq->num_free = q;
-	vq->detach_pos = 0;
+const struct vq_dev_ops vq_packed_dev_ops = {
+	.refs = &packed_refs,
+	.init = packed_dev_init,
+	.pop = packed_dev_pop,
+	.unpop = packed_dev_unpop,
+	.push = packed_dev_push,
+	.flush = packed_dev_flush,
+	.has_avail = packed_dev_has_avail,
+	.set_notify = packed_dev_set_notify,
+	.set_base = packed_dev_set_base,
+	.get_base = packed_dev_get_base,
+};
+
+/* ======================= driver side ================================= */
+
+/* Descriptor ring at 0 (16-aligned), then the driver and the device event
+ * structures (4-aligned, 2.8.10.1); vq.c puts our indirect tables after
+ * them, 16-aligned. */
+static void packed_drv_place(const struct vq_drv_cfg *cfg, struct vq_drv_place *pl)
+{
+	pl->driver = (size_t)cfg->size * sizeof(struct virtq_packed_desc);
+	pl->device = pl->driver + sizeof(struct virtq_packed_event);
+	pl->end = pl->device + sizeof(struct virtq_packed_event);
+	pl->gpa_align = PACKED_DESC_ALIGN;
+}
+
+static void packed_drv_attach(struct vq_drv *vq, const struct vq_drv_place *pl)
+{
+	vq->packed.desc = (struct virtq_packed_desc *)(void *)vq->mem;
+	vq->packed.driver = (struct virtq_packed_event *)(void *)(vq->mem + pl->driver);
+	vq->packed.device = (struct virtq_packed_event *)(void *)(vq->mem + pl->device);
+}
+
+/* 2.8.13: the descriptor ring starts zeroed (vq.c did); so do the event
+ * structures (flags ENABLE). */
+static void packed_drv_reset(struct vq_drv *vq)
+{
 	vq->packed.next_avail = 0;
 	vq->packed.avail_wrap = true;	/* 2.8.1 */
 	vq->packed.last_used = 0;
@@ -679,36 +549,20 @@ static void put_flags(struct vq_drv *vq, uint16_t slot, uint16_t flags)
  * and USED bits of the wrap counter at its own slot (a list may cross the
  * end of the ring), the buffer id in every one (2.8.6 needs it in the
  * last), and the first one's flags written after the rest. */
-int packed_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
-		   unsigned n_in, void *token)
+static uint16_t packed_drv_add(struct vq_drv *vq, const struct vq_add *a)
 {
+	const struct vq_sg *sg = a->sg;
+	unsigned n = a->n, n_out = a->n_out;
 	uint16_t size = vq->cfg.size;
-	unsigned n = n_out + n_in;
-	uint64_t in_len = 0;
-	uint16_t id, head, head_flags, slot, need;
-	bool indirect, wrap;
-	struct vq_drv_extra *x;
+	uint16_t id, head, head_flags, slot;
+	bool wrap;
 
-	for (unsigned k = 0; k < n; k++) {
-		if (sg[k].gpa + sg[k].len < sg[k].gpa)
-			return -EINVAL;
-		if (k >= n_out)
-			in_len += sg[k].len;
-	}
-	if (in_len > UINT32_MAX)	/* the used length is 32 bits */
-		return -EINVAL;
-	indirect = vq->indirect && n > 1 && n <= vq->cfg.indirect_max;
-	need = (uint16_t)(indirect ? 1 : n);
-	if (vq->num_free < need)
-		return -ENOSPC;
-
-	/* Ids come off their own free list: one per chain, unrelated to
-	 * the slots it takes.  num_free counts slots and every chain takes
-	 * at least one, so an id is always there when slots are. */
+	/* Ids come off their own free list (vq.c's): one per chain,
+	 * unrelated to the slots it takes. */
 	id = vq->free_head;
 	head = slot = vq->packed.next_avail;
 	wrap = vq->packed.avail_wrap;
-	if (indirect) {
+	if (a->indirect) {
 		size_t off = (size_t)id * vq->cfg.indirect_max *
 			     sizeof(struct virtq_packed_desc);
 		struct virtq_packed_desc *table =
@@ -746,19 +600,10 @@ int packed_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
 	put_flags(vq, head, head_flags);
 	vq->packed.next_avail = slot;
 	vq->packed.avail_wrap = wrap;
-
-	vq->free_head = vq->next_free[id];
-	vq->num_free -= need;
-	x = &vq->extra[id];
-	x->token = token;
-	x->ndesc = need;
-	x->last = head;
-	x->indirect = indirect;
-	x->in_len = (uint32_t)in_len;
-	return 0;
+	return id;	/* the free-list entry the chain took */
 }
 
-bool packed_drv_kick_prepare(struct vq_drv *vq)
+static bool packed_drv_kick_prepare(struct vq_drv *vq)
 {
 	bool need;
 
@@ -777,65 +622,39 @@ bool packed_drv_kick_prepare(struct vq_drv *vq)
 			   vq->packed.avail_wrap);
 	vq->packed.kicked_next = vq->packed.next_avail;
 	vq->packed.kicked_wrap = vq->packed.avail_wrap;
-	if (need)
-		vq->stats.notify_needed++;
-	else
-		vq->stats.notify_suppressed++;
-	return need;
-}
-
-void packed_drv_release(struct vq_drv *vq, uint16_t id)
-{
-	struct vq_drv_extra *x = &vq->extra[id];
-
-	vq->next_free[id] = vq->free_head;
-	vq->free_head = id;
-	vq->num_free += x->ndesc;
-	x->token = NULL;
+	return vq_count_notify(&vq->stats, need);
 }
 
 /* 2.8.22: the used descriptor at last_used, checked, then skip the slots
  * of the chain it returns. */
-void *packed_drv_get(struct vq_drv *vq, uint32_t *len)
+static void *packed_drv_get(struct vq_drv *vq, uint32_t *len)
 {
 	uint16_t slot = vq->packed.last_used;
 	struct virtq_packed_desc *d = &vq->packed.desc[slot];
-	bool w = vq->packed.used_wrap;
-	uint16_t flags, id;
+	uint16_t flags, id, ndesc;
 	uint32_t written;
-	struct vq_drv_extra *x;
 	void *token;
 
 	/* 2.8.1, 2.8.22: flags first, with acquire: id and len after. */
 	flags = load_acquire(&d->flags);
-	if (!is_used(flags, w))
+	if (!is_used(flags, vq->packed.used_wrap))
 		return NULL;
 	id = READ_ONCE(d->id);
 	written = READ_ONCE(d->len);
-	if (id >= vq->cfg.size) {
-		vq_drv_set_broken(vq, "used id %u at ring slot %u out of range (queue size %u)",
-				  id, slot, vq->cfg.size);
-		return NULL;
-	}
-	x = &vq->extra[id];
-	if (!x->token) {
-		vq_drv_set_broken(vq, "used id %u at ring slot %u is not in flight", id, slot);
-		return NULL;
-	}
 	/* 2.8.4: the length means something only with WRITE. */
 	if (!(flags & VIRTQ_DESC_F_WRITE))
 		written = 0;
-	if (written > x->in_len) {
-		vq_drv_set_broken(vq, "used len %u for id %u is larger than its %u writable bytes",
-				  written, id, x->in_len);
-		return NULL;
-	}
-	token = x->token;
-	advance(vq->cfg.size, &vq->packed.last_used, &vq->packed.used_wrap, x->ndesc);
-	packed_drv_release(vq, id);
-	if (len)
-		*len = written;
+	token = vq_drv_complete(vq, id, slot, written, len, &ndesc);
+	if (token)
+		advance(vq->cfg.size, &vq->packed.last_used, &vq->packed.used_wrap, ndesc);
 	return token;
+}
+
+static bool packed_drv_has_used(struct vq_drv *vq)
+{
+	uint16_t flags = load_acquire(&vq->packed.desc[vq->packed.last_used].flags);
+
+	return is_used(flags, vq->packed.used_wrap);
 }
 
 static void drv_event(struct vq_drv *vq, struct virtq_packed_event ev)
@@ -849,13 +668,13 @@ static void drv_event(struct vq_drv *vq, struct virtq_packed_event ev)
 }
 
 /* 2.8.10: DISABLE is valid with or without EVENT_IDX. */
-void packed_drv_disable_cb(struct vq_drv *vq)
+static void packed_drv_disable_cb(struct vq_drv *vq)
 {
 	drv_event(vq, (struct virtq_packed_event){
 		vq->packed.event_shadow.off_wrap, VIRTQ_PACKED_EVENT_F_DISABLE });
 }
 
-bool packed_drv_enable_cb(struct vq_drv *vq)
+static bool packed_drv_enable_cb(struct vq_drv *vq)
 {
 	if (vq->cfg.flags & VQ_F_EVENT_IDX)	/* "once slot last_used is used" */
 		drv_event(vq, (struct virtq_packed_event){
@@ -872,9 +691,14 @@ bool packed_drv_enable_cb(struct vq_drv *vq)
 	return !packed_drv_has_used(vq);
 }
 
-bool packed_drv_has_used(struct vq_drv *vq)
-{
-	uint16_t flags = load_acquire(&vq->packed.desc[vq->packed.last_used].flags);
-
-	return is_used(flags, vq->packed.used_wrap);
-}
+const struct vq_drv_ops vq_packed_drv_ops = {
+	.place = packed_drv_place,
+	.attach = packed_drv_attach,
+	.reset = packed_drv_reset,
+	.add = packed_drv_add,
+	.kick_prepare = packed_drv_kick_prepare,
+	.get = packed_drv_get,
+	.disable_cb = packed_drv_disable_cb,
+	.enable_cb = packed_drv_enable_cb,
+	.has_used = packed_drv_has_used,
+};

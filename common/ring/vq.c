@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * vq.c - the public virtqueue API: argument checks, the broken latch, and
- * one dispatch per call on the ring layout.  The ring work itself lives in
- * split.c (2.7) and packed.c (2.8).
+ * one call per operation into the ring layout's operations table (split.c
+ * 2.7, packed.c 2.8).  What both layouts need lives here once: placing
+ * and checking ring parts, reading a chain's buffers, the driver's free
+ * list and per-chain state.
  */
 #include "common/ring/vq.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +18,28 @@
 #include "common/log.h"
 #include "common/ring/vq_priv.h"
 
-/* ======================= device side ================================= */
+/* The one place a layout is selected. */
+static const struct {
+	const struct vq_dev_ops *dev;
+	const struct vq_drv_ops *drv;
+} layouts[] = {
+	[VQ_SPLIT] = { &vq_split_dev_ops, &vq_split_drv_ops },
+	[VQ_PACKED] = { &vq_packed_dev_ops, &vq_packed_drv_ops },
+};
+
+static bool layout_known(enum vq_layout layout)
+{
+	return (unsigned)layout < sizeof(layouts) / sizeof(layouts[0]) &&
+	       layouts[layout].dev;
+}
 
 static void __attribute__((format(printf, 2, 0)))
 set_reason(char *reason, const char *fmt, va_list ap)
 {
 	vsnprintf(reason, VQ_REASON_LEN, fmt, ap);
 }
+
+/* ======================= device side ================================= */
 
 void vq_dev_set_broken(struct vq_dev *vq, const char *fmt, ...)
 {
@@ -37,11 +55,6 @@ void vq_dev_set_broken(struct vq_dev *vq, const char *fmt, ...)
 	vq->broken = true;
 	log_rl(LOG_WARN, "virtqueue (device side, size %u) broken: %s",
 	       vq->size, vq->reason);
-}
-
-static bool is_pow2(uint32_t v)
-{
-	return v && !(v & (v - 1));
 }
 
 int vq_dev_init(struct vq_dev *vq, enum vq_layout layout, uint16_t size,
@@ -69,29 +82,12 @@ int vq_dev_init(struct vq_dev *vq, enum vq_layout layout, uint16_t size,
 		vq_dev_set_broken(vq, "queue setup without ring addresses or guest memory");
 		return -EINVAL;
 	}
-	switch (layout) {
-	case VQ_SPLIT:
-		/* 2.7: Queue Size is a power of 2, at most 32768. */
-		if (!is_pow2(size) || size > VIRTQ_MAX_SIZE) {
-			vq_dev_set_broken(vq, "bad queue size %u (need a power of 2 in 1..%u)",
-					  size, VIRTQ_MAX_SIZE);
-			return -EINVAL;
-		}
-		rc = split_dev_init(vq, a, keep);
-		break;
-	case VQ_PACKED:
-		/* 2.8: up to 2^15 entries, any number (no power of 2). */
-		if (size == 0 || size > VIRTQ_MAX_SIZE) {
-			vq_dev_set_broken(vq, "bad queue size %u (need 1..%u for a packed ring)",
-					  size, VIRTQ_MAX_SIZE);
-			return -EINVAL;
-		}
-		rc = packed_dev_init(vq, a, keep);
-		break;
-	default:
+	if (!layout_known(layout)) {
 		vq_dev_set_broken(vq, "unknown ring layout %d", (int)layout);
 		return -EINVAL;
 	}
+	vq->ops = layouts[layout].dev;
+	rc = vq->ops->init(vq, a, keep);
 	if (rc)
 		return rc;
 	vq->ready = true;
@@ -102,42 +98,13 @@ int vq_dev_set_base(struct vq_dev *vq, uint32_t base)
 {
 	if (!vq->ready)
 		return -EINVAL;
-	if (vq->layout == VQ_SPLIT) {
-		uint16_t idx = (uint16_t)base;
-
-		/* Free-running index (2.7.6); bits 16-31 are reserved. */
-		vq->split.last_avail = idx;
-		vq->split.avail_idx_shadow = idx;
-		vq->split.used_idx = idx;
-		vq->split.signalled_used = idx;
-		return 0;
-	} else {
-		uint16_t avail = base & 0x7fff, used = (base >> 16) & 0x7fff;
-		bool awrap = base & 0x8000, uwrap = base & 0x80000000u;
-
-		if ((base >> 16) == 0) {
-			used = avail;
-			uwrap = awrap;
-		}
-		/* 2.8: slot indices are below the queue size. */
-		if (avail >= vq->size || used >= vq->size)
-			return -EINVAL;
-		vq->packed.last_avail = avail;
-		vq->packed.avail_wrap = awrap;
-		vq->packed.used_idx = used;
-		vq->packed.used_wrap = uwrap;
-		vq->packed.signalled_used = used;
-		vq->packed.signalled_wrap = uwrap;
-		return 0;
-	}
+	return vq->ops->set_base(vq, base);
 }
 
+/* A queue never set up (or reset) is at position 0. */
 uint32_t vq_dev_get_base(const struct vq_dev *vq)
 {
-	if (vq->layout == VQ_SPLIT)
-		return vq->split.last_avail;
-	return (uint32_t)vq->packed.last_avail | (vq->packed.avail_wrap ? 0x8000u : 0) |
-	       ((uint32_t)vq->packed.used_idx << 16) | (vq->packed.used_wrap ? 0x80000000u : 0);
+	return vq->ops ? vq->ops->get_base(vq) : 0;
 }
 
 void vq_dev_reset(struct vq_dev *vq)
@@ -154,64 +121,28 @@ int vq_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 		return 0;	/* a queue not set up has nothing available */
 	if (!ch || (ch->cap && !ch->bufs))
 		return -EINVAL;
-	switch (vq->layout) {
-	case VQ_SPLIT:
-		return split_dev_pop(vq, ch, kind);
-	case VQ_PACKED:
-		return packed_dev_pop(vq, ch, kind);
-	}
-	return -ENOTSUP;
-}
-
-/* A ring position counts slots in a packed ring, so giving a chain back
- * needs its slot count (ch->ndesc); split rings give back one avail
- * entry.  A chain that cannot have come from pop is ignored. */
-static bool chain_from_pop(const struct vq_dev *vq, const struct vq_chain *ch)
-{
-	return ch && ch->ndesc >= 1 && ch->ndesc <= vq->size;
+	return vq->ops->pop(vq, ch, kind);
 }
 
 void vq_dev_unpop(struct vq_dev *vq, const struct vq_chain *ch)
 {
 	if (vq->broken || !vq->ready)
 		return;
-	switch (vq->layout) {
-	case VQ_SPLIT:
-		split_dev_unpop(vq);
-		return;
-	case VQ_PACKED:
-		if (chain_from_pop(vq, ch))
-			packed_dev_unpop(vq, ch->ndesc);
-		return;
-	}
+	vq->ops->unpop(vq, ch);
 }
 
 void vq_dev_push(struct vq_dev *vq, const struct vq_chain *ch, uint32_t written)
 {
 	if (vq->broken || !vq->ready || !ch)
 		return;
-	switch (vq->layout) {
-	case VQ_SPLIT:
-		split_dev_push(vq, ch->id, written);
-		return;
-	case VQ_PACKED:
-		if (chain_from_pop(vq, ch))
-			packed_dev_push(vq, ch->id, ch->ndesc, written);
-		return;
-	}
+	vq->ops->push(vq, ch, written);
 }
 
 bool vq_dev_flush(struct vq_dev *vq)
 {
 	if (vq->broken || !vq->ready)
 		return false;
-	switch (vq->layout) {
-	case VQ_SPLIT:
-		return split_dev_flush(vq);
-	case VQ_PACKED:
-		return packed_dev_flush(vq);
-	}
-	return false;
+	return vq->ops->flush(vq);
 }
 
 /* A broken queue has nothing to offer: callers look at vq->broken. */
@@ -219,26 +150,111 @@ bool vq_dev_has_avail(struct vq_dev *vq)
 {
 	if (vq->broken || !vq->ready)
 		return false;
-	switch (vq->layout) {
-	case VQ_SPLIT:
-		return split_dev_has_avail(vq);
-	case VQ_PACKED:
-		return packed_dev_has_avail(vq);
-	}
-	return false;
+	return vq->ops->has_avail(vq);
 }
 
 bool vq_dev_set_notify(struct vq_dev *vq, bool enable)
 {
 	if (vq->broken || !vq->ready)
 		return false;
-	switch (vq->layout) {
-	case VQ_SPLIT:
-		return split_dev_set_notify(vq, enable);
-	case VQ_PACKED:
-		return packed_dev_set_notify(vq, enable);
+	return vq->ops->set_notify(vq, enable);
+}
+
+/* ---- what both layouts' device sides share -------------------------- */
+
+/* Alignment (split 2.7 table "Virtqueue Part", packed 2.8.10.1) on both
+ * the guest address and the local mapping, then the whole extent inside
+ * guest memory, writable where the device writes. */
+void *vq_dev_ring_part(struct vq_dev *vq, const char *name, uint64_t gpa,
+		       size_t align, size_t bytes, bool write)
+{
+	void *p;
+
+	if (gpa & (align - 1)) {
+		vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " is not %zu-byte aligned (%s)",
+				  name, gpa, align, vq->ops->refs->part_align);
+		return NULL;
 	}
-	return false;
+	p = gmem_translate(vq->gm, gpa, bytes, write);
+	if (!p) {
+		if (write && gmem_translate(vq->gm, gpa, bytes, false))
+			vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " (%zu bytes) is in guest memory the device may not write",
+					  name, gpa, bytes);
+		else
+			vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " (%zu bytes) is outside guest memory",
+					  name, gpa, bytes);
+		return NULL;
+	}
+	if ((uintptr_t)p & (align - 1)) {
+		vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " maps to a misaligned local address",
+				  name, gpa);
+		return NULL;
+	}
+	return p;
+}
+
+const char *vq_walk_name(const struct vq_dev *vq, const struct vq_walk *w,
+			 char *buf, size_t n)
+{
+	const char *slot = vq->ops->refs->slot;
+
+	if (w->indirect)
+		snprintf(buf, n, "indirect entry %u of %s %u", w->entry, slot, w->pos);
+	else
+		snprintf(buf, n, "%s %u", slot, w->pos);
+	return buf;
+}
+
+/* A zero-length buffer still gets a valid pointer, so a caller's
+ * memcpy(ptr, src, 0) is well defined; nothing is ever read or written
+ * through it. */
+uint8_t vq_empty_buffer[1];
+
+/* An indirect descriptor points at a table of 16-byte entries (split
+ * 2.7.5.3, packed 2.8.7); the checks are the same for both layouts, only
+ * the section each reason cites differs (ops->refs). */
+const uint8_t *vq_dev_enter_indirect(struct vq_dev *vq, struct vq_walk *w,
+				     uint64_t addr, uint32_t len, uint16_t flags,
+				     uint32_t *entries)
+{
+	const struct vq_spec_refs *refs = vq->ops->refs;
+	const uint8_t *table;
+
+	if (!(vq->flags & VQ_F_INDIRECT)) {
+		vq_dev_set_broken(vq, "%s %u is INDIRECT but VIRTIO_F_RING_INDIRECT_DESC was not negotiated",
+				  refs->slot, w->pos);
+		return NULL;
+	}
+	if (w->indirect) {
+		vq_dev_set_broken(vq, "nested indirect: entry %u of %s %u's table is INDIRECT (%s)",
+				  w->entry, refs->slot, w->pos, refs->indirect);
+		return NULL;
+	}
+	if (flags & VIRTQ_DESC_F_NEXT) {
+		vq_dev_set_broken(vq, "%s %u has both INDIRECT and NEXT set (%s)",
+				  refs->slot, w->pos, refs->indirect);
+		return NULL;
+	}
+	if (len == 0 || len % sizeof(struct virtq_desc)) {
+		vq_dev_set_broken(vq, "%s %u: indirect table length %u is not a non-zero multiple of 16",
+				  refs->slot, w->pos, len);
+		return NULL;
+	}
+	if (addr + len < addr) {
+		vq_dev_set_broken(vq, "%s %u: indirect table 0x%" PRIx64 " + length %u overflows",
+				  refs->slot, w->pos, addr, len);
+		return NULL;
+	}
+	table = gmem_translate(vq->gm, addr, len, false);
+	if (!table) {
+		vq_dev_set_broken(vq, "%s %u: indirect table 0x%" PRIx64 " (%u bytes) is outside guest memory",
+				  refs->slot, w->pos, addr, len);
+		return NULL;
+	}
+	*entries = len / sizeof(struct virtq_desc);
+	w->indirect = true;
+	w->entry = 0;
+	return table;
 }
 
 /* ======================= driver side ================================= */
@@ -257,70 +273,107 @@ void vq_drv_set_broken(struct vq_drv *vq, const char *fmt, ...)
 	       vq->cfg.size, vq->reason);
 }
 
-/* Split: a power-of-two size (2.7); used_align 4 for 1.x, legacy passes
- * 4096 (2.7.2), and any power of two from 4 to 64 KiB lays out the same
- * way.  Packed: any size up to 2^15 (2.8); used_align does not apply. */
-static bool drv_cfg_ok(const struct vq_drv_cfg *cfg)
+/* The layout's table for cfg, NULL for a configuration no layout takes
+ * (2.7, 2.8: sizes up to 2^15; the layout adds its own rules). */
+static const struct vq_drv_ops *drv_ops_for(const struct vq_drv_cfg *cfg)
 {
-	if (!cfg || cfg->size == 0 || cfg->size > VIRTQ_MAX_SIZE)
-		return false;
-	switch (cfg->layout) {
-	case VQ_SPLIT:
-		return is_pow2(cfg->size) && is_pow2(cfg->used_align) &&
-		       cfg->used_align >= VIRTQ_USED_ALIGN &&
-		       cfg->used_align <= 65536;
-	case VQ_PACKED:
-		return true;
-	}
-	return false;
+	const struct vq_drv_ops *ops;
+
+	if (!cfg || cfg->size == 0 || cfg->size > VIRTQ_MAX_SIZE ||
+	    !layout_known(cfg->layout))
+		return NULL;
+	ops = layouts[cfg->layout].drv;
+	return !ops->cfg_ok || ops->cfg_ok(cfg) ? ops : NULL;
+}
+
+/* Bytes of the indirect tables: indirect_max 16-byte entries per chain. */
+static size_t indirect_bytes(const struct vq_drv_cfg *cfg)
+{
+	if (!(cfg->flags & VQ_F_INDIRECT) || !cfg->indirect_max)
+		return 0;
+	return (size_t)cfg->size * cfg->indirect_max * sizeof(struct virtq_desc);
+}
+
+/* Our indirect tables follow the ring parts, 16-aligned. */
+static size_t indirect_offset(const struct vq_drv_place *pl)
+{
+	return vq_align_up(pl->end, VIRTQ_DESC_ALIGN);
+}
+
+static size_t block_bytes(const struct vq_drv_cfg *cfg, const struct vq_drv_place *pl)
+{
+	size_t ind = indirect_bytes(cfg);
+
+	return ind ? indirect_offset(pl) + ind : pl->end;
 }
 
 size_t vq_drv_mem_size(const struct vq_drv_cfg *cfg)
 {
-	if (!drv_cfg_ok(cfg))
+	const struct vq_drv_ops *ops = drv_ops_for(cfg);
+	struct vq_drv_place pl;
+
+	if (!ops)
 		return 0;
-	switch (cfg->layout) {
-	case VQ_SPLIT:
-		return split_drv_mem_size(cfg);
-	case VQ_PACKED:
-		return packed_drv_mem_size(cfg);
-	}
-	return 0;
+	ops->place(cfg, &pl);
+	return block_bytes(cfg, &pl);
+}
+
+/* Zeroes the block and puts every descriptor (split) / buffer id
+ * (packed) on the free list: the queue as vq_drv_init leaves it. */
+static void drv_reset_ring(struct vq_drv *vq)
+{
+	uint16_t q = vq->cfg.size;
+
+	memset(vq->mem, 0, vq_drv_mem_size(&vq->cfg));
+	for (uint32_t i = 0; i < q; i++)
+		vq->next_free[i] = (uint16_t)(i + 1 < q ? i + 1 : VQ_FREE_END);
+	memset(vq->extra, 0, q * sizeof(*vq->extra));
+	vq->free_head = 0;
+	vq->num_free = q;
+	vq->detach_pos = 0;
+	vq->ops->reset(vq);
 }
 
 int vq_drv_init(struct vq_drv *vq, const struct vq_drv_cfg *cfg, void *mem,
 		uint64_t mem_gpa)
 {
+	const struct vq_drv_ops *ops = drv_ops_for(cfg);
+	struct vq_drv_place pl;
 	size_t bytes;
-	uint32_t gpa_align;
-	int rc;
 
-	if (!vq || !drv_cfg_ok(cfg) || !mem)
+	if (!vq || !ops || !mem)
 		return -EINVAL;
-	bytes = vq_drv_mem_size(cfg);
+	ops->place(cfg, &pl);
+	bytes = block_bytes(cfg, &pl);
 	/* The used ring's alignment is a guest-physical property (legacy
 	 * devices recompute it from the PFN), the descriptor table's 16 too
 	 * (2.7, 2.8.10.1; the packed event structures follow the ring at a
 	 * multiple of 16); locally we need 16 for aligned atomic access. */
-	gpa_align = cfg->layout == VQ_SPLIT && cfg->used_align > VIRTQ_DESC_ALIGN ?
-		    cfg->used_align : VIRTQ_DESC_ALIGN;
-	if ((mem_gpa & (gpa_align - 1)) || ((uintptr_t)mem & (VIRTQ_DESC_ALIGN - 1)) ||
+	if ((mem_gpa & (pl.gpa_align - 1)) || ((uintptr_t)mem & (VIRTQ_DESC_ALIGN - 1)) ||
 	    mem_gpa + bytes < mem_gpa)
 		return -EINVAL;
 
 	memset(vq, 0, sizeof(*vq));
 	vq->cfg = *cfg;
+	vq->ops = ops;
 	vq->next_free = calloc(cfg->size, sizeof(*vq->next_free));
 	vq->extra = calloc(cfg->size, sizeof(*vq->extra));
 	if (!vq->next_free || !vq->extra) {
 		vq_drv_free(vq);
 		return -ENOMEM;
 	}
-	rc = cfg->layout == VQ_PACKED ? packed_drv_init(vq, mem, mem_gpa)
-				      : split_drv_init(vq, mem, mem_gpa);
-	if (rc)
-		vq_drv_free(vq);
-	return rc;
+	vq->mem = mem;
+	vq->mem_gpa = mem_gpa;
+	vq->addrs.desc = mem_gpa;
+	vq->addrs.driver = mem_gpa + pl.driver;
+	vq->addrs.device = mem_gpa + pl.device;
+	if (indirect_bytes(cfg)) {
+		vq->indirect = vq->mem + indirect_offset(&pl);
+		vq->indirect_gpa = mem_gpa + indirect_offset(&pl);
+	}
+	ops->attach(vq, &pl);
+	drv_reset_ring(vq);
+	return 0;
 }
 
 void vq_drv_free(struct vq_drv *vq)
@@ -336,59 +389,106 @@ void vq_drv_free(struct vq_drv *vq)
 int vq_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
 	       unsigned n_in, void *token)
 {
+	struct vq_add a = { .sg = sg, .n_out = n_out, .n = n_out + n_in };
+	uint64_t in_len = 0;
+	uint16_t head, last;
+	struct vq_drv_extra *x;
+
 	if (vq->broken)
 		return -EIO;
 	/* A NULL token could not be told apart from "nothing used". */
 	if (!sg || !token || n_out > vq->cfg.size || n_in > vq->cfg.size ||
-	    n_out + n_in == 0 || n_out + n_in > vq->cfg.size)
+	    a.n == 0 || a.n > vq->cfg.size)
 		return -EINVAL;
-	switch (vq->cfg.layout) {
-	case VQ_SPLIT:
-		return split_drv_add(vq, sg, n_out, n_in, token);
-	case VQ_PACKED:
-		return packed_drv_add(vq, sg, n_out, n_in, token);
+	for (unsigned k = 0; k < a.n; k++) {
+		if (sg[k].gpa + sg[k].len < sg[k].gpa)
+			return -EINVAL;
+		if (k >= n_out)
+			in_len += sg[k].len;
 	}
-	return -ENOTSUP;
+	if (in_len > UINT32_MAX)	/* the used length is 32 bits */
+		return -EINVAL;
+	a.in_len = (uint32_t)in_len;
+	a.indirect = vq->indirect && a.n > 1 && a.n <= vq->cfg.indirect_max;
+	a.need = (uint16_t)(a.indirect ? 1 : a.n);
+	/* Packed takes one buffer id per chain off the free list, and at
+	 * least one slot: an id is always there when slots are. */
+	if (vq->num_free < a.need)
+		return -ENOSPC;
+
+	head = vq->free_head;
+	last = vq->ops->add(vq, &a);
+	vq->free_head = vq->next_free[last];
+	vq->num_free -= a.need;
+	x = &vq->extra[head];
+	x->token = token;
+	x->ndesc = a.need;
+	x->last = last;
+	x->indirect = a.indirect;
+	x->in_len = a.in_len;
+	return 0;
+}
+
+/* Puts in-flight chain id (split head / packed buffer id) back on the
+ * free list, with the descriptors or ring slots it took. */
+static void drv_release(struct vq_drv *vq, uint16_t id)
+{
+	struct vq_drv_extra *x = &vq->extra[id];
+
+	vq->next_free[x->last] = vq->free_head;
+	vq->free_head = id;
+	vq->num_free += x->ndesc;
+	x->token = NULL;
+}
+
+void *vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
+		      uint32_t written, uint32_t *len, uint16_t *ndesc)
+{
+	struct vq_drv_extra *x;
+	void *token;
+
+	if (id >= vq->cfg.size) {
+		vq_drv_set_broken(vq, "used id %u at ring slot %u out of range (queue size %u)",
+				  id, slot, vq->cfg.size);
+		return NULL;
+	}
+	x = &vq->extra[id];
+	if (!x->token) {
+		vq_drv_set_broken(vq, "used id %u at ring slot %u is not in flight", id, slot);
+		return NULL;
+	}
+	if (written > x->in_len) {
+		vq_drv_set_broken(vq, "used len %u for id %u is larger than its %u writable bytes",
+				  written, id, x->in_len);
+		return NULL;
+	}
+	token = x->token;
+	*ndesc = x->ndesc;
+	drv_release(vq, (uint16_t)id);
+	if (len)
+		*len = written;
+	return token;
 }
 
 bool vq_drv_kick_prepare(struct vq_drv *vq)
 {
 	if (vq->broken)
 		return false;
-	switch (vq->cfg.layout) {
-	case VQ_SPLIT:
-		return split_drv_kick_prepare(vq);
-	case VQ_PACKED:
-		return packed_drv_kick_prepare(vq);
-	}
-	return false;
+	return vq->ops->kick_prepare(vq);
 }
 
 void *vq_drv_get(struct vq_drv *vq, uint32_t *len)
 {
 	if (vq->broken)
 		return NULL;
-	switch (vq->cfg.layout) {
-	case VQ_SPLIT:
-		return split_drv_get(vq, len);
-	case VQ_PACKED:
-		return packed_drv_get(vq, len);
-	}
-	return NULL;
+	return vq->ops->get(vq, len);
 }
 
 void vq_drv_disable_cb(struct vq_drv *vq)
 {
 	if (vq->broken)
 		return;
-	switch (vq->cfg.layout) {
-	case VQ_SPLIT:
-		split_drv_disable_cb(vq);
-		return;
-	case VQ_PACKED:
-		packed_drv_disable_cb(vq);
-		return;
-	}
+	vq->ops->disable_cb(vq);
 }
 
 /* A broken queue has nothing pending; callers look at vq->broken. */
@@ -396,26 +496,14 @@ bool vq_drv_enable_cb(struct vq_drv *vq)
 {
 	if (vq->broken)
 		return true;
-	switch (vq->cfg.layout) {
-	case VQ_SPLIT:
-		return split_drv_enable_cb(vq);
-	case VQ_PACKED:
-		return packed_drv_enable_cb(vq);
-	}
-	return true;
+	return vq->ops->enable_cb(vq);
 }
 
 bool vq_drv_has_used(struct vq_drv *vq)
 {
 	if (vq->broken)
 		return false;
-	switch (vq->cfg.layout) {
-	case VQ_SPLIT:
-		return split_drv_has_used(vq);
-	case VQ_PACKED:
-		return packed_drv_has_used(vq);
-	}
-	return false;
+	return vq->ops->has_used(vq);
 }
 
 unsigned vq_drv_num_free(const struct vq_drv *vq)
@@ -427,29 +515,20 @@ unsigned vq_drv_num_free(const struct vq_drv *vq)
  * device and needs its buffers back. */
 void *vq_drv_detach_unused(struct vq_drv *vq)
 {
-	bool packed = vq->cfg.layout == VQ_PACKED;
-
 	if (!vq->extra)
 		return NULL;
 	/* extra[] is indexed by split head / packed buffer id. */
 	for (; vq->detach_pos < vq->cfg.size; vq->detach_pos++) {
-		struct vq_drv_extra *x = &vq->extra[vq->detach_pos];
-		void *token = x->token;
+		void *token = vq->extra[vq->detach_pos].token;
 
 		if (!token)
 			continue;
-		if (packed)
-			packed_drv_release(vq, (uint16_t)vq->detach_pos);
-		else
-			split_drv_release(vq, (uint16_t)vq->detach_pos);
+		drv_release(vq, (uint16_t)vq->detach_pos);
 		vq->detach_pos++;
 		return token;
 	}
 	/* Nothing left in flight: the queue is as vq_drv_init left it, ready
 	 * to be handed to the (reset) device again. */
-	if (packed)
-		packed_drv_reset_ring(vq);
-	else
-		split_drv_reset_ring(vq);
+	drv_reset_ring(vq);
 	return NULL;
 }

@@ -75,8 +75,12 @@ struct vq_chain {
 	uint16_t cap;		/* ... of this many entries */
 };
 
+struct vq_dev_ops;
+struct vq_drv_ops;
+
 struct vq_dev {
 	enum vq_layout layout;
+	const struct vq_dev_ops *ops;	/* the layout's, chosen by vq_dev_init */
 	uint16_t size;
 	uint32_t flags;			/* VQ_F_* */
 	const struct gmem *gm;
@@ -181,13 +185,14 @@ struct vq_drv_extra {		/* private per-head (split) / per-buffer-id
 				 * (packed) state, like Linux's desc_extra */
 	void *token;
 	uint16_t ndesc;		/* descriptors (packed: ring slots) taken */
-	uint16_t last;		/* split: last descriptor of the chain */
+	uint16_t last;		/* last free-list entry the chain took */
 	bool indirect;
 	uint32_t in_len;	/* device-writable bytes: bounds the used len */
 };
 
 struct vq_drv {
 	struct vq_drv_cfg cfg;
+	const struct vq_drv_ops *ops;	/* the layout's, chosen by vq_drv_init */
 	uint8_t *mem;		/* ring memory (local) */
 	uint64_t mem_gpa;
 	struct vq_addrs addrs;

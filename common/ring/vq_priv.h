@@ -1,18 +1,233 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vq_priv.h - what the public vq_* functions (vq.c) and the ring layouts
- * (split.c, packed.c) share.  vq.c checks the arguments and the
- * broken latch, then dispatches on the layout; the layout files only do
- * ring work, on a queue that is known ready, not broken and well formed.
+ * (split.c, packed.c) share.  vq.c checks the arguments and the broken
+ * latch, then calls the layout through one operations table per side,
+ * chosen once at init (as Linux's virtio_ring.c dispatches split and
+ * packed).  The layout files only do ring work, on a queue that is known
+ * ready, not broken and well formed; what both layouts need (placing ring
+ * parts, reading a chain's buffers, the driver's free list, counting
+ * notifications, the broken latch) lives once, in vq.c.
+ *
+ * Adding a ring layout takes one new file defining its two tables
+ * (struct vq_dev_ops and struct vq_drv_ops), one value in enum vq_layout
+ * (vq.h), and one line in vq.c's layouts[] selecting them.
  */
 #ifndef VNET_RING_VQ_PRIV_H
 #define VNET_RING_VQ_PRIV_H
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/ring/vq.h"
+
+/* Where a layout's rules are in the spec, and what it calls a position in
+ * its ring: the reasons a broken queue gives cite them. */
+struct vq_spec_refs {
+	const char *slot;	/* "descriptor" (split) or "ring slot" (packed) */
+	const char *part_align;	/* ring part alignment */
+	const char *chain_order; /* device-readable before device-writable */
+	const char *chain_len;	/* no chain longer than the queue */
+	const char *indirect;	/* what an indirect descriptor may be */
+};
+
+/* ======================= device side ================================= */
+
+struct vq_dev_ops {
+	const struct vq_spec_refs *refs;
+	/* Checks the queue size, translates the ring parts and, unless
+	 * keep, starts the layout's indices afresh. */
+	int (*init)(struct vq_dev *vq, const struct vq_addrs *a, bool keep);
+	int (*pop)(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind);
+	void (*unpop)(struct vq_dev *vq, const struct vq_chain *ch);
+	void (*push)(struct vq_dev *vq, const struct vq_chain *ch, uint32_t written);
+	bool (*flush)(struct vq_dev *vq);
+	bool (*has_avail)(struct vq_dev *vq);
+	bool (*set_notify)(struct vq_dev *vq, bool enable);
+	int (*set_base)(struct vq_dev *vq, uint32_t base);
+	uint32_t (*get_base)(const struct vq_dev *vq);
+};
+
+extern const struct vq_dev_ops vq_split_dev_ops;
+extern const struct vq_dev_ops vq_packed_dev_ops;
+
+/* Translates one ring part after checking its alignment on both the
+ * guest address and the local mapping; NULL (and broken) otherwise. */
+void *vq_dev_ring_part(struct vq_dev *vq, const char *name, uint64_t gpa,
+		       size_t align, size_t bytes, bool write);
+
+/* A chain being read: where the walk is, for the reasons, and the
+ * running totals of the buffers taken so far. */
+struct vq_walk {
+	uint32_t pos;		/* descriptor / ring slot read, or holding the table */
+	uint32_t entry;		/* entry in the indirect table */
+	bool indirect;		/* reading an indirect table */
+	uint16_t head;		/* where the chain starts */
+	uint32_t nbufs;
+	uint64_t out_len, in_len;
+	uint16_t n_out, n_in;
+};
+
+/* "descriptor 3", "indirect entry 1 of ring slot 5". */
+const char *vq_walk_name(const struct vq_dev *vq, const struct vq_walk *w,
+			 char *buf, size_t n);
+
+/* Where a zero-length buffer points (never read or written). */
+extern uint8_t vq_empty_buffer[1];
+
+/* Checks direction (readable before writable, and the caller's chain
+ * kind) and translates one buffer.  Inline, with vq_dev_take_buffer:
+ * both run for every buffer of every chain, as they did when each layout
+ * carried its own copy. */
+static inline int
+vq_translate_buffer(struct vq_dev *vq, const struct vq_walk *w, uint64_t addr,
+		    uint32_t len, bool writable, enum vq_chain_kind kind,
+		    struct vq_buf *out)
+{
+	char name[64];
+	void *p;
+
+	if (!writable && w->n_in) {
+		vq_dev_set_broken(vq, "%s: device-readable buffer after a device-writable one (%s)",
+				  vq_walk_name(vq, w, name, sizeof(name)),
+				  vq->ops->refs->chain_order);
+		return -EIO;
+	}
+	if (writable && kind == VQ_CHAIN_READ_ONLY) {
+		vq_dev_set_broken(vq, "%s is device-writable in a chain the device may only read",
+				  vq_walk_name(vq, w, name, sizeof(name)));
+		return -EIO;
+	}
+	if (!writable && kind == VQ_CHAIN_WRITE_ONLY) {
+		vq_dev_set_broken(vq, "%s is device-readable in a chain the device may only write",
+				  vq_walk_name(vq, w, name, sizeof(name)));
+		return -EIO;
+	}
+	if (len == 0) {
+		out->ptr = vq_empty_buffer;
+		out->len = 0;
+		return 0;
+	}
+	if (addr + len < addr) {
+		vq_dev_set_broken(vq, "%s: address 0x%" PRIx64 " + length %u overflows",
+				  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
+		return -EIO;
+	}
+	p = gmem_translate(vq->gm, addr, len, writable);
+	if (!p) {
+		if (writable && gmem_translate(vq->gm, addr, len, false))
+			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is in guest memory the device may not write",
+					  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
+		else
+			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is outside guest memory",
+					  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
+		return -EIO;
+	}
+	out->ptr = p;
+	out->len = len;
+	return 0;
+}
+
+/* Checks one buffer descriptor (chain length, direction against the
+ * chain so far and the caller's kind), translates it and records it in
+ * ch (when ch has room) and the walk's totals.  0 or -EIO (broken). */
+static inline int
+vq_dev_take_buffer(struct vq_dev *vq, struct vq_walk *w, uint64_t addr,
+		   uint32_t len, bool writable, enum vq_chain_kind kind,
+		   struct vq_chain *ch)
+{
+	struct vq_buf buf;
+	int rc;
+
+	if (++w->nbufs > vq->size) {
+		vq_dev_set_broken(vq, "chain from %s %u is longer than the queue size %u (%s)",
+				  vq->ops->refs->slot, w->head, vq->size,
+				  vq->ops->refs->chain_len);
+		return -EIO;
+	}
+	rc = vq_translate_buffer(vq, w, addr, len, writable, kind, &buf);
+	if (rc)
+		return rc;
+	if (writable) {
+		w->n_in++;
+		w->in_len += len;
+	} else {
+		w->n_out++;
+		w->out_len += len;
+	}
+	if (w->in_len > UINT32_MAX || w->out_len > UINT32_MAX) {
+		vq_dev_set_broken(vq, "chain from %s %u: total length overflows 32 bits",
+				  vq->ops->refs->slot, w->head);
+		return -EIO;
+	}
+	if (w->nbufs <= ch->cap)
+		ch->bufs[w->nbufs - 1] = buf;
+	return 0;
+}
+
+/* Checks the descriptor (addr, len, flags) at the walk's position that
+ * says INDIRECT, and translates the table it points at: *entries
+ * 16-byte entries.  The walk moves into the table (entry 0).  NULL and
+ * broken for a table the spec forbids. */
+const uint8_t *vq_dev_enter_indirect(struct vq_dev *vq, struct vq_walk *w,
+				     uint64_t addr, uint32_t len, uint16_t flags,
+				     uint32_t *entries);
+
+/* The walk's totals into ch, once the chain is known to fit in it. */
+static inline void vq_walk_fill_chain(const struct vq_walk *w, struct vq_chain *ch)
+{
+	ch->n_out = w->n_out;
+	ch->n_in = w->n_in;
+	ch->out_len = (uint32_t)w->out_len;
+	ch->in_len = (uint32_t)w->in_len;
+}
+
+/* ======================= driver side ================================= */
+
+/* Where the ring parts go in the driver's block (offsets from its start). */
+struct vq_drv_place {
+	size_t driver;		/* avail ring / driver event structure */
+	size_t device;		/* used ring / device event structure */
+	size_t end;		/* bytes the ring parts take */
+	uint32_t gpa_align;	/* alignment the block's guest address needs */
+};
+
+/* A chain vq.c checked and found room for, handed to the layout. */
+struct vq_add {
+	const struct vq_sg *sg;
+	unsigned n_out;
+	unsigned n;		/* n_out + n_in */
+	uint32_t in_len;	/* device-writable bytes */
+	bool indirect;		/* one descriptor pointing at a table */
+	uint16_t need;		/* descriptors (split) / ring slots (packed) */
+};
+
+struct vq_drv_ops {
+	/* The layout's own rules on cfg (vq.c checked size 1..32768);
+	 * NULL when it has none. */
+	bool (*cfg_ok)(const struct vq_drv_cfg *cfg);
+	void (*place)(const struct vq_drv_cfg *cfg, struct vq_drv_place *pl);
+	/* Points the layout's ring pointers into vq->mem as placed. */
+	void (*attach)(struct vq_drv *vq, const struct vq_drv_place *pl);
+	/* Forgets the layout's indices (vq.c zeroed the ring and the free
+	 * list). */
+	void (*reset)(struct vq_drv *vq);
+	/* Writes the chain, taking its head / buffer id at vq->free_head,
+	 * and returns the last free-list entry it used (vq.c unlinks them
+	 * and records the chain in vq->extra). */
+	uint16_t (*add)(struct vq_drv *vq, const struct vq_add *a);
+	bool (*kick_prepare)(struct vq_drv *vq);
+	void *(*get)(struct vq_drv *vq, uint32_t *len);
+	void (*disable_cb)(struct vq_drv *vq);
+	bool (*enable_cb)(struct vq_drv *vq);
+	bool (*has_used)(struct vq_drv *vq);
+};
+
+extern const struct vq_drv_ops vq_split_drv_ops;
+extern const struct vq_drv_ops vq_packed_drv_ops;
 
 /* Driver-side counterpart of vq_dev_set_broken (the driver struct has no
  * public one: only vq_drv_get can find the device misbehaving). */
@@ -22,55 +237,28 @@ void vq_drv_set_broken(struct vq_drv *vq, const char *fmt, ...)
 /* Sentinel ending the driver's private free list (sizes are <= 32768). */
 #define VQ_FREE_END 0xffffu
 
-/* ---- split ring, device side (split.c) ---- */
-int split_dev_init(struct vq_dev *vq, const struct vq_addrs *a, bool keep);
-int split_dev_pop(struct vq_dev *vq, struct vq_chain *ch,
-		  enum vq_chain_kind kind);
-void split_dev_unpop(struct vq_dev *vq);
-void split_dev_push(struct vq_dev *vq, uint16_t id, uint32_t written);
-bool split_dev_flush(struct vq_dev *vq);
-bool split_dev_has_avail(struct vq_dev *vq);
-bool split_dev_set_notify(struct vq_dev *vq, bool enable);
+/* A used element read from the ring at `slot`: checks that id is in
+ * range and in flight and that written fits its writable bytes, then
+ * frees it.  Its token, or NULL (and broken).  *ndesc: the descriptors /
+ * ring slots it had taken; *len (if len) = written. */
+void *vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
+		      uint32_t written, uint32_t *len, uint16_t *ndesc);
 
-/* ---- split ring, driver side (split.c) ---- */
-size_t split_drv_mem_size(const struct vq_drv_cfg *cfg);
-int split_drv_init(struct vq_drv *vq, uint8_t *mem, uint64_t mem_gpa);
-/* Zeroes the ring parts and forgets every index (after a device reset). */
-void split_drv_reset_ring(struct vq_drv *vq);
-int split_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
-		  unsigned n_in, void *token);
-bool split_drv_kick_prepare(struct vq_drv *vq);
-void *split_drv_get(struct vq_drv *vq, uint32_t *len);
-void split_drv_disable_cb(struct vq_drv *vq);
-bool split_drv_enable_cb(struct vq_drv *vq);
-bool split_drv_has_used(struct vq_drv *vq);
-/* Puts the descriptors of in-flight chain `head` back on the free list. */
-void split_drv_release(struct vq_drv *vq, uint16_t head);
+/* ======================= both sides ================================== */
 
-/* ---- packed ring, device side (packed.c) ---- */
-int packed_dev_init(struct vq_dev *vq, const struct vq_addrs *a, bool keep);
-int packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch,
-		   enum vq_chain_kind kind);
-/* ndesc: the chain's ring slots, 1..size (checked by vq.c). */
-void packed_dev_unpop(struct vq_dev *vq, uint16_t ndesc);
-void packed_dev_push(struct vq_dev *vq, uint16_t id, uint16_t ndesc,
-		     uint32_t written);
-bool packed_dev_flush(struct vq_dev *vq);
-bool packed_dev_has_avail(struct vq_dev *vq);
-bool packed_dev_set_notify(struct vq_dev *vq, bool enable);
+/* Counts a "signal the other side?" answer into stats, and returns it. */
+static inline bool vq_count_notify(struct vq_stats *s, bool need)
+{
+	if (need)
+		s->notify_needed++;
+	else
+		s->notify_suppressed++;
+	return need;
+}
 
-/* ---- packed ring, driver side (packed.c) ---- */
-size_t packed_drv_mem_size(const struct vq_drv_cfg *cfg);
-int packed_drv_init(struct vq_drv *vq, uint8_t *mem, uint64_t mem_gpa);
-void packed_drv_reset_ring(struct vq_drv *vq);
-int packed_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
-		   unsigned n_in, void *token);
-bool packed_drv_kick_prepare(struct vq_drv *vq);
-void *packed_drv_get(struct vq_drv *vq, uint32_t *len);
-void packed_drv_disable_cb(struct vq_drv *vq);
-bool packed_drv_enable_cb(struct vq_drv *vq);
-bool packed_drv_has_used(struct vq_drv *vq);
-/* Puts in-flight buffer id back on the free list with its ring slots. */
-void packed_drv_release(struct vq_drv *vq, uint16_t id);
+static inline size_t vq_align_up(size_t v, size_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
 
 #endif /* VNET_RING_VQ_PRIV_H */
