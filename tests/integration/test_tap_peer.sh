@@ -34,14 +34,14 @@ else
 	notok "good frames: RX $before -> $(rx_packets): $(cat "$RUN/peer.log"; grep stats "$RUN/host.log")"
 fi
 
-if peer runt 10 && stats "bad frame 10 " && ! grep -q "link down: peer ring broken" "$RUN/host.log"; then
+if peer runt 10 && stats "bad frame 10 " && ! grep -q "link down: peer broke a rule" "$RUN/host.log"; then
 	ok "10 runt frames (10 bytes) a TAP cannot take: dropped, counted, link kept"
 else
 	notok "runt: $(cat "$RUN/peer.log"; grep -i "stats\|link\|dropped" "$RUN/host.log" | tail -n 5)"
 fi
 
 peer bad-flags 1
-if wait_log host "vp: link down: peer ring broken: .*flags 0x80" 5 && kill -0 "$PID_host"; then
+if wait_log host "vp: link down: peer broke a rule: bp/p.s transmit ring: .*flags 0x80" 5 && kill -0 "$PID_host"; then
 	ok "a record no sender may write: link dropped with the reason, vnet-host keeps running"
 else
 	notok "bad-flags: $(cat "$RUN/peer.log"; grep -i "link" "$RUN/host.log" | tail -n 5)"
