@@ -2,7 +2,7 @@
 /*
  * gso.h - software segmentation of a GSO frame (virtio 1.2 5.1.6.2) for
  * a receiver that did not negotiate the matching GUEST_TSO4/TSO6/UFO
- * (design.md "peerfeats": a wrong mask costs speed, never correctness).
+ * (docs/ARCHITECTURE.md "peerfeats": a wrong mask costs speed, never correctness).
  *
  * Every output frame is complete: IP lengths, IPv4 header checksum and a
  * full TCP/UDP checksum are filled in, so it needs no NEEDS_CSUM.  The

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * netlink.h - link configuration over rtnetlink with libnl-3
- * (libnl-route-3), for the TAP endpoints of a vnet link (design.md "Real
+ * (libnl-route-3), for the TAP endpoints of a vnet link (docs/ARCHITECTURE.md "Real
  * peers"): find an interface, set it up or down, its MTU, MAC and
  * addresses, move it into a network namespace, put it in a bridge, and
  * create bridges and VXLAN links.

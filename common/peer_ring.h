@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * peer_ring.h - the single-producer single-consumer frame ring that
- * carries one direction of a peer link (design.md "Peer links").
+ * carries one direction of a peer link (docs/ARCHITECTURE.md "Peer links").
  *
  * The producer creates the ring as a file in /dev/shm and hands its fd to
  * the consumer (host/peer/ does that over the link socket).  The file is:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * peerfeats.c - which offloads may cross a peer link (design.md
+ * peerfeats.c - which offloads may cross a peer link (docs/ARCHITECTURE.md
  * "peerfeats"), the feature dependency rules of virtio 1.2 section
  * 5.1.3.1, and feature bit names for logs and `vnet-guest info`.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * peerfeats.h - the offload features a peer link can carry (design.md
+ * peerfeats.h - the offload features a peer link can carry (docs/ARCHITECTURE.md
  * "peerfeats") and the names of virtio-net feature bits.
  *
  * A peer link has no feature negotiation of its own, so the `peerfeats`

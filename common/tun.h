@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tun.h - a Linux TAP interface as a virtio-net endpoint (design.md "Real
+ * tun.h - a Linux TAP interface as a virtio-net endpoint (docs/ARCHITECTURE.md "Real
  * peers"): the host's TAP vdev (host/tap/tap_vdev.c) and the guest's TAP
  * bridge (guest/tool/tap_bridge.c) both open one here.
  *

@@ -67,7 +67,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 /* A virtio-net feature by its short name: VIRTIO_NET_F(CSUM). */
 #define VIRTIO_NET_F(name) VIRTIO_BIT(VIRTIO_NET_F_##name)
 
-/* The offload bits a peer link can carry (design.md "peerfeats"). */
+/* The offload bits a peer link can carry (docs/ARCHITECTURE.md "peerfeats"). */
 #define VNET_PEERFEATS_MAX UINT64_C(0x7fc3)
 
 /* ---- 5.1.4 Device configuration layout ------------------------------- */

@@ -38,7 +38,7 @@ struct evloop {
 };
 
 /* An eventfd wake-up across cores costs tens of microseconds on small
- * VMs (design.md "Performance"): a host that handled an event is likely
+ * VMs (README "Benchmarks"): a host that handled an event is likely
  * to get the next one soon, so it may spin a bounded time first.  Off by
  * default (spinning costs a core); bench/run.sh sets it in poll mode. */
 #define EV_POLL_MAX_US 1000000u

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * opts.c - vnet-host's command line and --config file (design.md
+ * opts.c - vnet-host's command line and --config file (docs/ARCHITECTURE.md
  * "Command line").
  *
  * Both sources are untrusted text.  Every word is checked before it is

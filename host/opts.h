@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * opts.h - vnet-host's command line and --config file (design.md
+ * opts.h - vnet-host's command line and --config file (docs/ARCHITECTURE.md
  * "Command line").  The device options are the hypervisor's own words:
  *
  *   vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v] \
@@ -9,7 +9,7 @@
  *                             [vhost-user PATH] [vdev ...]
  *
  * and our extension, a vdev that joins its peer link to a TAP interface
- * of the host (design.md "Real peers"; host/tap/tap_vdev.c):
+ * of the host (docs/ARCHITECTURE.md "Real peers"; host/tap/tap_vdev.c):
  *
  *             vdev tap ifname IFNAME [mac MAC] [name NAME] [peer PATH] \
  *                      [peerfeats MASK|auto] [mtu N] [addr A/P]... \

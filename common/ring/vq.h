@@ -3,7 +3,7 @@
  * vq.h - one virtqueue API, driver side and device side, with the ring
  * layouts (split 2.7, packed 2.8) behind it.
  *
- * Rules every implementation keeps (style.md, Linux virtio_ring.c):
+ * Rules every implementation keeps (docs/ARCHITECTURE.md "Folders and the rules", Linux virtio_ring.c):
  *  - Trusted state lives in this struct (private memory).  Whatever the
  *    other side can write (descriptors, indices, ids, lengths, flags) is
  *    read once into a local, checked, and never re-read.

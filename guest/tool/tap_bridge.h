@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tap_bridge.h - `vnet-guest tap`: a Linux network stack on top of the
- * userspace driver (design.md "Real peers").
+ * userspace driver (docs/ARCHITECTURE.md "Real peers").
  *
  * The driver's virtio-net device is handed to a TAP interface opened
  * with IFF_VNET_HDR: what the kernel transmits on the TAP goes out on the

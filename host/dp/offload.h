@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * offload.h - the device's software fallback for offloads a guest did
- * not negotiate (design.md "peerfeats"): a frame from the peer with a
+ * not negotiate (docs/ARCHITECTURE.md "peerfeats"): a frame from the peer with a
  * partial checksum gets its checksum completed, a GSO frame is cut into
  * segments with full checksums, so a wrong peerfeats mask costs speed,
  * never correctness.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * link.h - the peer link of one vdev (design.md "Peer links").
+ * link.h - the peer link of one vdev (docs/ARCHITECTURE.md "Peer links").
  *
  * A vdev with a name listens on its node <run_dir>/<system>/<name>; with
  * `peer PATH` it also connects to PATH, every 200 ms while not linked, so

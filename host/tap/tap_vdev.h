@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tap_vdev.h - `vdev tap`: the host's own network stack as one end of a
- * peer link (design.md "Real peers"; QNX's host peer interface vp0).
+ * peer link (docs/ARCHITECTURE.md "Real peers"; QNX's host peer interface vp0).
  *
  * A tap vdev is a peer-link endpoint exactly like a virtio-net vdev (node
  * <run-dir>/<system>/<name>, `peer`, hello, peerfeats), but instead of a

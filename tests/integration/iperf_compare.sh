@@ -1,6 +1,6 @@
 #!/bin/sh
 # iperf_compare.sh - iperf3 over vnet beside iperf3 over a veth pair, in
-# the same run on the same machine (design.md "Performance": the kernel
+# the same run on the same machine (README "Benchmarks": the kernel
 # veth pair is the anchor a user would otherwise pick).  Not part of
 # `make check` (it takes about 10 x SECS seconds); run as root:
 #
