@@ -63,12 +63,7 @@ static void link_features(void *arg, bool known, uint64_t f)
 int vdev_link_start(struct vdev *vd, const char *run_dir)
 {
 	const struct vdev_opts *o = vd->opts;
-	struct peer_link_cfg cfg = {
-		.run_dir = run_dir,
-		.system = vd->system,
-		.name = vd->name,
-		.peer_path = o->has_peer ? o->peer : NULL,
-	};
+	struct peer_link_cfg cfg;
 	struct peer_link_cbs cbs = {
 		.arg = vd,
 		.up = link_up,
@@ -78,7 +73,8 @@ int vdev_link_start(struct vdev *vd, const char *run_dir)
 	};
 	int rc;
 
-	memcpy(cfg.mac, o->mac, sizeof(cfg.mac));
+	peer_link_cfg_init(&cfg, run_dir, vd->system, vd->name, o->has_peer ? o->peer : NULL,
+			   o->mac);
 	rc = peer_link_start(&vd->link, vd->ev, &cfg, &cbs);
 	if (rc < 0)
 		log_err("%s: cannot start the peer link: %s", vd->name, strerror(-rc));

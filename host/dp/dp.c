@@ -61,22 +61,12 @@ void dp_stop(struct vdev *vd)
 	vd->dp.rx_waiting_buffers = false;
 }
 
-static void rx_later_fn(void *arg)
+bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg))
 {
-	struct vdev *vd = arg;
+	long id = ev_timer(vd->ev, 0, fn, vd);
 
-	vd->dp.rx_resched = -1;
-	dp_rx_process(vd);
-}
-
-void dp_schedule_rx(struct vdev *vd)
-{
-	long id;
-
-	if (vd->dp.rx_resched >= 0)
-		return;
-	id = ev_timer(vd->ev, 0, rx_later_fn, vd);
-	vd->dp.rx_resched = id > 0 ? id : -1;
+	*slot = id > 0 ? id : -1;
+	return id > 0;
 }
 
 void dp_kick(struct vdev *vd, unsigned q)

@@ -16,6 +16,11 @@ void dp_rx_process(struct vdev *vd);
  * RX modes, MAC table, MAC address, announce acknowledgement (5.1.6.5). */
 void dp_ctrl_process(struct vdev *vd);
 
+/* Runs fn(vd) from the event loop soon (a zero timer, its id in *slot):
+ * a pass that used its budget yields to the process's other vdevs.
+ * False when no timer could be armed: the caller goes on in place. */
+bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg));
+
 /* Copies the first len bytes of a chain's readable buffers to dst. */
 void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len);
 /* Copies len bytes from src into the chain's writable buffers starting at

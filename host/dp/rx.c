@@ -30,6 +30,12 @@ static void rx_resched_fn(void *arg)
 	dp_rx_process(vd);
 }
 
+void dp_schedule_rx(struct vdev *vd)
+{
+	if (vd->dp.rx_resched < 0)
+		dp_later(vd, &vd->dp.rx_resched, rx_resched_fn);
+}
+
 enum rx_stop { RX_EMPTY, RX_BUDGET, RX_NO_BUFFER, RX_SHORT, RX_QUEUE_BROKEN,
 	       RX_RING_BROKEN };
 
@@ -287,29 +293,19 @@ void dp_rx_process(struct vdev *vd)
 		case RX_QUEUE_BROKEN:
 			dp_queue_broken(vd, VNET_RXQ);
 			return;
-		case RX_BUDGET: {
-			long id = ev_timer(vd->ev, 0, rx_resched_fn, vd);
-
-			vd->dp.rx_resched = id > 0 ? id : -1;
-			if (id > 0)
+		case RX_BUDGET:
+		case RX_SHORT:
+			/* RX_SHORT: the guest has buffers, too few for this
+			 * frame.  A notification cannot tell us when it adds
+			 * more: with EVENT_IDX the driver kicks only when its
+			 * index crosses avail_event, which the unconsumed
+			 * chains already passed (2.7.10).  So poll from the
+			 * event loop instead of in place, as after a used-up
+			 * budget: the control socket (reset, detach) is still
+			 * served while we wait. */
+			if (dp_later(vd, &vd->dp.rx_resched, rx_resched_fn))
 				return;
 			continue;
-		}
-		case RX_SHORT: {
-			/* The guest has buffers, too few for this frame.  A
-			 * notification cannot tell us when it adds more: with
-			 * EVENT_IDX the driver kicks only when its index
-			 * crosses avail_event, which the unconsumed chains
-			 * already passed (2.7.10).  Poll from the event loop
-			 * instead of in place, so the control socket (reset,
-			 * detach) is still served while we wait. */
-			long id = ev_timer(vd->ev, 0, rx_resched_fn, vd);
-
-			vd->dp.rx_resched = id > 0 ? id : -1;
-			if (id > 0)
-				return;
-			continue;
-		}
 		case RX_NO_BUFFER:
 			/* Ask for a kick when buffers arrive; re-check first. */
 			if (vq_dev_set_notify(&q->vq, true))

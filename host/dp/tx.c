@@ -148,14 +148,10 @@ void dp_tx_process(struct vdev *vd)
 		case TX_BROKEN:
 			dp_queue_broken(vd, VNET_TXQ);
 			return;
-		case TX_BUDGET: {
-			long id = ev_timer(vd->ev, 0, tx_resched_fn, vd);
-
-			vd->dp.tx_resched = id > 0 ? id : -1;
-			if (id > 0)
+		case TX_BUDGET:
+			if (dp_later(vd, &vd->dp.tx_resched, tx_resched_fn))
 				return;
 			continue;	/* no timer slot: keep going */
-		}
 		case TX_RING_FULL:
 			if (!ring)	/* only a ring can be full; never here */
 				return;

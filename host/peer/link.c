@@ -286,6 +286,15 @@ static int check_cfg(const struct peer_link_cfg *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+void peer_link_cfg_init(struct peer_link_cfg *cfg, const char *run_dir, const char *system,
+			const char *name, const char *peer_path, const uint8_t mac[6])
+{
+	*cfg = (struct peer_link_cfg){
+		.run_dir = run_dir, .system = system, .name = name, .peer_path = peer_path,
+	};
+	memcpy(cfg->mac, mac, sizeof(cfg->mac));
+}
+
 int peer_link_start(struct peer_link **out, struct evloop *ev,
 		    const struct peer_link_cfg *cfg,
 		    const struct peer_link_cbs *cbs)

@@ -107,6 +107,11 @@ struct peer_link_stats {
 	uint64_t drops_broken;		/* links dropped: a ring or message broke a rule */
 };
 
+/* The usual cfg of a vdev's link: its node <run_dir>/<system>/<name>,
+ * the peer's node (NULL: only accept) and its MAC; defaults elsewhere. */
+void peer_link_cfg_init(struct peer_link_cfg *cfg, const char *run_dir, const char *system,
+			const char *name, const char *peer_path, const uint8_t mac[6]);
+
 /* Validates cfg, creates the node (replacing a stale one and the dead
  * owner's ring files), and starts connecting to peer_path.  -EINVAL bad
  * names or geometry, -ENAMETOOLONG, -EADDRINUSE node in use by a live

@@ -210,12 +210,7 @@ int tap_vdev_create(struct tap_vdev **out, struct evloop *ev, const char *run_di
 	if (rc < 0)
 		goto fail;
 	{
-		struct peer_link_cfg cfg = {
-			.run_dir = run_dir,
-			.system = system,
-			.name = t->name,
-			.peer_path = opts->has_peer ? opts->peer : NULL,
-		};
+		struct peer_link_cfg cfg;
 		struct peer_link_cbs cbs = {
 			.arg = t,
 			.up = link_up,
@@ -224,7 +219,8 @@ int tap_vdev_create(struct tap_vdev **out, struct evloop *ev, const char *run_di
 			.features = link_features,
 		};
 
-		memcpy(cfg.mac, opts->mac, sizeof(cfg.mac));
+		peer_link_cfg_init(&cfg, run_dir, system, t->name,
+				   opts->has_peer ? opts->peer : NULL, opts->mac);
 		rc = peer_link_start(&t->link, ev, &cfg, &cbs);
 		if (rc < 0) {
 			fprintf(stderr, "vnet-host: vdev %s (%s): cannot start the peer link: %s\n",

@@ -72,6 +72,12 @@ wait_log() {
 	grep -q -- "$2" "$RUN/$1.log" 2>/dev/null
 }
 
+# counter FILE GROUP NAME: one counter from `vnet-host stats --json`
+# output saved in FILE (the first vdev's).
+counter() {
+	sed -n "s/.*\"$2\": {[^}]*\"$3\": \([0-9]*\).*/\1/p" "$1" | head -n 1
+}
+
 # field FILE KEY: value of "KEY: value" (first match).
 field() { sed -n "s/^$2: *//p" "$1" | head -n 1; }
 

@@ -11,10 +11,6 @@ BAD="$BUILD/tests/bad_guest"
 MAC_A=52:54:00:00:0b:0a
 MAC_B=52:54:00:00:0b:0b
 
-# counter FILE GROUP NAME: one counter from `vnet-host stats --json`.
-counter() {
-	sed -n "s/.*\"$2\": {[^}]*\"$3\": \([0-9]*\).*/\1/p" "$1" | head -n 1
-}
 
 for mask in 0x7fc3 0x19c3 auto; do
 	start_host hv1 a mac $MAC_A peer "$(node hv2 b)" peerfeats $mask

@@ -13,9 +13,6 @@ MAC_A=52:54:00:00:0c:0a
 MAC_B=52:54:00:00:0c:0b
 ROUNDS=5
 
-counter() { # FILE GROUP NAME
-	sed -n "s/.*\"$2\": {[^}]*\"$3\": \([0-9]*\).*/\1/p" "$1" | head -n 1
-}
 
 start_host vm1 a mac $MAC_A || notok "victim did not start"
 "$BAD" --run-dir "$VNET_RUN_DIR" --system bad --name p --peer "$(node vm1 a)" \
