@@ -102,6 +102,14 @@ bool vhost_user_raise(void *ctx, int q)
 
 static void conn_close(struct vhost_user *vu, const char *why);
 
+void vhost_user_mem_fault(void *ctx, const char *why)
+{
+	struct vhost_user *vu = ctx;
+
+	if (vu->conn_fd >= 0)
+		conn_close(vu, why);
+}
+
 void vhost_user_destroy(void *ctx)
 {
 	struct vhost_user *vu = ctx;
