@@ -44,8 +44,19 @@ for c in ram-to-zero tx-buffer rx-buffers; do
 		notok "$c: bad_guest exit $rc: $(tr '\n' ' ' <"$RUN/bad"); host: $(tail -3 "$RUN/host_vm1.log")"
 	fi
 done
+# The window unmapped (DMA_UNMAP) under queues enabled before DRIVER_OK,
+# and under a running device: the device drops every pointer into it.
+for c in unmap-live unmap-running; do
+	"$BAD" --socket "$(sock vm1 victim)" --shrink $c --after-reset >"$RUN/bad" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q "after_reset: works" "$RUN/bad" && kill -0 "$PID_host_vm1"; then
+		ok "$c: NEEDS_RESET ($(grep -o 'needs reset: queue [0-9]: guest memory changed[^:]*' "$RUN/host_vm1.log" | tail -1)), works again after a reset with the memory mapped again"
+	else
+		notok "$c: bad_guest exit $rc: $(tr '\n' ' ' <"$RUN/bad"); host: $(tail -3 "$RUN/host_vm1.log")"
+	fi
+done
 mf=$(mem_faults)
-check "each fault counted in device.mem_faults ($mf of $n)" [ "$mf" = $n ]
+check "each truncation counted in device.mem_faults ($mf of $n)" [ "$mf" = $n ]
 if grep -q "victim: guest memory at 0x0 .* lost its file: it was truncated under the device" "$RUN/host_vm1.log"; then
 	ok "the reason is logged ($(grep -m1 'lost its file' "$RUN/host_vm1.log" | sed 's/.*warning: //'))"
 else

@@ -30,6 +30,10 @@
  *   tx-buffer    the page under a posted TX buffer, then a kick
  *   rx-buffers   the pages under posted RX buffers (the test makes the
  *                peer send meanwhile)
+ *   unmap-live   DMA_UNMAP of the RAM under enabled queues, then
+ *                DRIVER_OK and a kick (the device must not use the
+ *                pointers it translated at queue enable)
+ *   unmap-running DMA_UNMAP of the RAM under a running device, then a kick
  * The device must latch NEEDS_RESET within 3 s and vnet-host live on.
  * With --after-reset the guest puts its memory back, resets the device,
  * sets it up again and sends a frame: "after_reset: works" when the
@@ -66,6 +70,7 @@ struct bad {
 	struct vfc_device dev;
 	uint8_t *ram;
 	int ram_fd;
+	bool unmapped;		/* --shrink unmap-*: the DMA window is gone */
 };
 
 static int set_status(struct bad *b, uint8_t s)
@@ -81,7 +86,15 @@ static uint8_t get_status(struct bad *b)
 	return s;
 }
 
+static int bring_up_to(struct bad *b, uint64_t feats, bool driver_ok);
+
 static int bring_up(struct bad *b, uint64_t feats)
+{
+	return bring_up_to(b, feats, true);
+}
+
+/* 3.1.1 up to queue enable, and DRIVER_OK when driver_ok. */
+static int bring_up_to(struct bad *b, uint64_t feats, bool driver_ok)
 {
 	uint8_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 
@@ -110,6 +123,8 @@ static int bring_up(struct bad *b, uint64_t feats)
 		}
 		vfc_write16(&b->dev, BAR0, COMMON(queue_enable), 1);
 	}
+	if (!driver_ok)
+		return 0;
 	st |= VIRTIO_STATUS_DRIVER_OK;
 	return set_status(b, st);
 }
@@ -300,8 +315,26 @@ static int kick_tx(struct bad *b)
 }
 
 /* Prepares the case in memory we still own, then cuts the file. */
-static int shrink(struct bad *b, const char *c)
+static int shrink(struct bad *b, const char *c, uint64_t feats)
 {
+	if (!strcmp(c, "unmap-live") || !strcmp(c, "unmap-running")) {
+		bool running = !strcmp(c, "unmap-running");
+		int rc;
+
+		/* The device is set up again: bring_up ran already. */
+		if (set_status(b, 0) < 0 || bring_up_to(b, feats, running) < 0)
+			return -EIO;
+		*desc(b, 0) = (struct virtq_desc){ .addr = BUF_GPA, .len = 80 };
+		publish(b, 0, 1);
+		rc = vfc_dma_unmap(&b->dev, 0, RAM_SIZE);
+		if (rc < 0)
+			return rc;
+		b->unmapped = true;
+		if (!running)
+			set_status(b, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+					      VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+		return kick_tx(b);
+	}
 	if (!strcmp(c, "ram-to-zero")) {
 		*desc(b, 0) = (struct virtq_desc){ .addr = BUF_GPA, .len = 80 };
 		publish(b, 0, 1);
@@ -331,8 +364,12 @@ static int shrink(struct bad *b, const char *c)
  * the device use it? */
 static int works_again(struct bad *b, uint64_t feats)
 {
-	if (ftruncate(b->ram_fd, RAM_SIZE) < 0 || set_status(b, 0) < 0 || get_status(b) != 0 ||
-	    bring_up(b, feats) < 0)
+	if (ftruncate(b->ram_fd, RAM_SIZE) < 0 || set_status(b, 0) < 0 || get_status(b) != 0)
+		return -EIO;
+	/* After an unmap case the memory is mapped again, as a guest would. */
+	if (b->unmapped && vfc_dma_map(&b->dev, 0, RAM_SIZE, b->ram_fd, 0, true) < 0)
+		return -EIO;
+	if (bring_up(b, feats) < 0)
 		return -EIO;
 	*desc(b, 0) = (struct virtq_desc){ .addr = BUF_GPA, .len = 80 };
 	publish(b, 0, 1);
@@ -427,7 +464,7 @@ int main(int argc, char **argv)
 		return rc == 0 ? 0 : 1;
 	}
 	if (cut) {
-		if (shrink(&b, cut) < 0)
+		if (shrink(&b, cut, feats) < 0)
 			return 2;
 		rc = wait_needs_reset(&b);
 		printf("case: shrink %s\nneeds_reset: %s\n", cut, rc == 0 ? "yes" : "no");
