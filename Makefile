@@ -9,6 +9,9 @@
 #   make lint       clang-tidy and cppcheck over the sources
 #   make bench      every benchmark scenario beside its anchors (DPDK testpmd,
 #                   a veth pair); results in bench/results/ (see README)
+#   make fuzz       build the libFuzzer targets (tests/fuzz/) into build-fuzz/
+#                   and run each for FUZZ_SECONDS (default 60)
+#   make fuzz-smoke replay every committed corpus, then 15 s per target (CI)
 
 SANITIZE ?= 0
 TRANSPORT ?= modern
@@ -67,7 +70,8 @@ BENCH_BIN := $(BUILD)/vnet-bench
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TESTPROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(TESTPROG_SRC))
 
-.PHONY: all deps demo check test lint lint-deps clean bench bench-deps
+.PHONY: all deps demo check test lint lint-deps clean bench bench-deps \
+	fuzz fuzz-smoke fuzz-build fuzz-deps
 all: $(HOST_BIN) $(GUEST_BIN) $(BENCH_BIN) $(UNIT_BINS) $(TESTPROG_BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -136,7 +140,52 @@ lint: lint-deps
 	clang-tidy --quiet --warnings-as-errors='*' $(COMMON_SRC) $(HOST_SRC) $(GUEST_SRC) $(BENCH_SRC) host/main.c $(GUEST_TOOL_SRC) -- $(filter-out -Werror $(SANFLAGS),$(CFLAGS))
 	cppcheck --quiet --error-exitcode=1 --inline-suppr -I. -D_GNU_SOURCE -D__BYTE_ORDER__=1234 -D__ORDER_LITTLE_ENDIAN__=1234 common host guest bench
 
+# ---- Fuzzing (README "Fuzzing") ---------------------------------------
+# clang + libFuzzer with ASan and UBSan (any UB is a crash).  The project's
+# sources are compiled again with the same sanitizers plus the fuzzer's
+# coverage into build-fuzz/, so the gcc builds are untouched.  Each
+# tests/fuzz/fuzz_<name>.c is one target; its seeds are in
+# tests/fuzz/corpus/<name>/, and what a run finds goes to
+# build-fuzz/corpus/<name>/ (crashes to build-fuzz/crashes/<name>/).
+FUZZ_CC ?= clang-14
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	    -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+	       -fno-strict-aliasing -D_GNU_SOURCE -I. $(NL_CFLAGS) $(FUZZ_SAN)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# make fuzz FUZZ_TARGETS="vq offload" runs only those.
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_BINS := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_LIB := $(FUZZ_BUILD)/libvnetfuzz.a
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(COMMON_SRC) $(HOST_SRC) $(GUEST_SRC))
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c -o $@ $<
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+# clang calls libatomic for common/ring/packed.c's 4-byte event-structure
+# atomics (gcc inlines them).
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/harness.h $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS_BASE) -latomic
+
+# libFuzzer's runtime is in libclang-rt-14-dev.
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="clang-14 libclang-rt-14-dev"
+
+fuzz-build: fuzz-deps
+	$(MAKE) $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh fuzz $(FUZZ_BINS)
+
+fuzz-smoke: fuzz-build
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=15 sh tests/fuzz/run.sh smoke $(FUZZ_BINS)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""gen_corpus.py - writes the hand-made seeds of tests/fuzz/corpus/<target>/.
+
+Each seed is a small, valid input that reaches deep into its target (a
+config line that parses, a ring with a chain on it, a hello that passes,
+a GSO frame that segments); the fuzzer mutates from there.  Seeds named
+crash-* or regress-* are regression inputs from findings and are kept
+as they are (this script never deletes anything).
+
+    python3 tests/fuzz/gen_corpus.py      # from the repository's root
+"""
+import os
+import struct
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def put(target, name, data):
+    d = os.path.join(ROOT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+# ---- opts_config, opts_cmdline (host/opts.c) -----------------------------
+CONFIG = {
+    "peer": b"vdev virtio-net name a mac 52:54:00:12:34:56 peer /run/vnet/vm2/b peerfeats 0x3\n",
+    "mmio": b"# mmio device\nvdev virtio-net legacy loc 0x10000000 intr gic:40 name m0\n\n",
+    "vhost": b"vdev virtio-net vhost-user /tmp/vu.sock peerfeats auto peer ../b  # vhost\n",
+    "tap": (b"vdev tap ifname vp0 name side mac 02:00:00:00:00:05 peer /run/vnet/vm1/a "
+            b"peerfeats auto mtu 9000 addr 198.18.0.1/24 addr fd00::1/64 netns ns-1\n"),
+    "vxlan": b"vdev tap ifname vp0 bridge br0 vxlan 42@192.0.2.7\nvdev virtio-net name x\n",
+}
+for k, v in CONFIG.items():
+    put("opts_config", k, v)
+
+CMDLINE = {
+    "globals": "vnet-host --system vm1 --run-dir /tmp/r -v vdev virtio-net intr gic:40 name a peer /tmp/r/vm2/b",
+    "config": "vnet-host --config /tmp/vnet-fuzz-opts/vnet.conf vdev virtio-net name c mac 02-AB-cd-EF-00-01",
+    "inline": "vnet-host --system=vm2 --run-dir=rel/dir -vv vdev virtio-net peerfeats 0X7FC3 loc 0XFFFFFFFFF000 intr 5",
+    "tap": "vnet-host vdev virtio-net name a peer /r/s/b vdev tap ifname t0 name b peer /r/s/a mtu 1500",
+    "help": "vnet-host -v --help",
+}
+for k, v in CMDLINE.items():
+    put("opts_cmdline", k, v.replace(" ", "\0").encode())
+
+# ---- vq (common/ring/): see fuzz_vq.c for the input layout ---------------
+RAM_OFF = 0x100       # pick_addr(v) = RAM_GPA - 0x100 + v
+RAM_GPA = 0x10000
+BUF_OUT, BUF_IN, TABLE = 0x1000, 0x2000, 0x800
+OPS = bytes([0, 63, 1, 255, 3, 0, 4, 1, 5, 0, 0, 63, 2, 0, 0, 63, 1, 10, 3, 0])
+
+
+def vq_seed(mode, size_log2, desc, drv, dev, ram):
+    hdr = struct.pack("<BBHHH", mode, size_log2, desc + RAM_OFF, drv + RAM_OFF, dev + RAM_OFF)
+    return hdr + bytes([len(OPS) // 2]) + OPS + bytes(ram)
+
+
+def split_desc(addr, ln, flags, nxt):
+    return struct.pack("<QIHH", addr, ln, flags, nxt)
+
+
+def ram_with(parts, size=0x900):
+    ram = bytearray(size)
+    for off, b in parts:
+        ram[off:off + len(b)] = b
+    return ram
+
+
+# split, 8 entries: desc at 0, avail at 0x80, used at 0x100
+chain = split_desc(RAM_GPA + BUF_OUT, 64, 1, 1) + split_desc(RAM_GPA + BUF_IN, 128, 2, 0)
+avail = struct.pack("<HH", 0, 1) + struct.pack("<8H", 0, 0, 0, 0, 0, 0, 0, 0) + struct.pack("<H", 0)
+for mode, name in ((0, "split"), (2, "split-event-idx")):
+    put("vq", name, vq_seed(mode, 3, 0, 0x80, 0x100, ram_with([(0, chain), (0x80, avail)])))
+ind = split_desc(RAM_GPA + TABLE, 32, 4, 0)
+put("vq", "split-indirect", vq_seed(2 | 4, 3, 0, 0x80, 0x100,
+                                    ram_with([(0, ind), (0x80, avail), (TABLE, chain)])))
+
+
+def packed_desc(addr, ln, bid, flags):
+    return struct.pack("<QIHH", addr, ln, bid, flags)
+
+
+AVAIL, NEXT, WRITE, INDIRECT = 1 << 7, 1, 2, 4
+pchain = packed_desc(RAM_GPA + BUF_OUT, 64, 0, NEXT | AVAIL) + packed_desc(RAM_GPA + BUF_IN, 128, 0, WRITE | AVAIL)
+for mode, name in ((1, "packed"), (3, "packed-event-idx")):
+    put("vq", name, vq_seed(mode, 3, 0, 0x80, 0xc0, ram_with([(0, pchain)])))
+pind = packed_desc(RAM_GPA + TABLE, 32, 0, INDIRECT | AVAIL)
+itable = packed_desc(RAM_GPA + BUF_OUT, 64, 0, 0) + packed_desc(RAM_GPA + BUF_IN, 128, 0, WRITE)
+put("vq", "packed-indirect", vq_seed(1 | 2 | 4, 3, 0, 0x80, 0xc0, ram_with([(0, pind), (TABLE, itable)])))
+
+# ---- peer_ring (common/peer_ring.c): see fuzz_peer_ring.c ----------------
+ETH_IPV4 = bytes.fromhex("525400000002525400000001") + b"\x08\x00"
+
+
+def ipv4(proto, payload_len, src=b"\xc0\x00\x02\x01", dst=b"\xc0\x00\x02\x02"):
+    total = 20 + payload_len
+    h = bytearray(struct.pack(">BBHHHBBH4s4s", 0x45, 0, total, 1, 0, 64, proto, 0, src, dst))
+    s = sum(struct.unpack(">10H", bytes(h)))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    h[10:12] = struct.pack(">H", ~s & 0xffff)
+    return bytes(h)
+
+
+def tcp(payload_len, flags=0x18):
+    return struct.pack(">HHIIBBHHH", 1234, 80, 1000, 0, 5 << 4, flags, 65535, 0, 0) + bytes(payload_len)
+
+
+def vnet_hdr(flags=0, gso=0, hdr_len=0, gso_size=0, cstart=0, coff=0):
+    return struct.pack("<BBHHHHH", flags, gso, hdr_len, gso_size, cstart, coff, 0)
+
+
+frame = ETH_IPV4 + ipv4(6, 20 + 26) + tcp(26)          # 80 bytes
+rec = vnet_hdr() + frame
+
+
+def ring_ops(ops, args, mode=0, start=None):
+    b = bytes([mode])
+    if start is not None:
+        b += struct.pack("<I", start)
+    return b + bytes([len(ops)]) + bytes(ops) + args
+
+
+def rec_args(slot, off, r):
+    return (struct.pack("<BII", slot, off, len(r)) +       # op 6: descriptor
+            struct.pack("<IB", off, len(r)) + r)           # op 7: record bytes
+
+
+put("peer_ring", "one-record", ring_ops([6, 7, 5, 0, 1, 2, 3, 4, 0], rec_args(0, 0, rec) + b"\x01"))
+two = rec_args(15, 0, rec) + rec_args(0, 128, vnet_hdr(1, 0, 0, 0, 34, 16) + frame) + b"\x02"
+put("peer_ring", "wrap", ring_ops([6, 7, 6, 7, 5, 0, 1, 0, 1, 2, 0], two, mode=1, start=0xffffffff))
+put("peer_ring", "sleep", ring_ops([3, 6, 7, 5, 4, 0, 0, 1, 2, 3], rec_args(0, 0, rec) + b"\x01"))
+
+# ---- peer_hello (host/peer/hello.c): see fuzz_peer_hello.c ---------------
+MSG_MAGIC = 0x4c504e56
+DESC, DATA = 8, 320 * 1024
+DESC_AREA = 4096
+FILE_SIZE = 4096 + DESC_AREA + DATA
+
+
+def msg_hdr(mtype, size):
+    return struct.pack("<IHHII", MSG_MAGIC, 1, mtype, size, 0)
+
+
+def cstr(s, n):
+    return s.encode().ljust(n, b"\0")
+
+
+hello = (msg_hdr(1, 256) + struct.pack("<III", 1, DESC, DATA) + bytes.fromhex("525400000001") + bytes(6) +
+         struct.pack("<Q", 0) + cstr("vm1", 48) + cstr("a", 48) + cstr("/run/vnet/vm1/a", 108) + bytes(4))
+assert len(hello) == 256
+geom = struct.pack("<IIIIIIQII", 0x52504e56, 1, DESC, DATA, 4096, 4096 + DESC_AREA, FILE_SIZE, 0, 0)
+RING_BELL = 0 | (1 << 3)   # fd kinds: the ring memfd, an eventfd
+
+
+def hello_seed(nfds, kinds, head, mode, arg, msg):
+    return struct.pack("<BHB", nfds, kinds, len(head)) + head + bytes([mode]) + struct.pack("<I", arg) + msg
+
+
+put("peer_hello", "hello", hello_seed(2, RING_BELL, geom, 0, 0, hello))
+put("peer_hello", "hello-short-ring", hello_seed(2, RING_BELL, geom, 1, 0xff, hello))
+put("peer_hello", "hello-swapped-fds", hello_seed(2, 1 | (0 << 3), geom, 0, 0, hello))
+put("peer_hello", "features", hello_seed(0, 0, b"", 0, 0, msg_hdr(2, 32) + struct.pack("<IIQ", 1, 0, 0x3)))
+put("peer_hello", "bye", hello_seed(0, 0, b"", 0, 0, msg_hdr(3, 128) + cstr("shutting down", 112)))
+put("peer_hello", "ready", hello_seed(0, 0, b"", 0, 0, msg_hdr(4, 16)))
+
+# ---- offload (host/dp/offload.c, common/gso.c, common/csum.c) ------------
+NEEDS_CSUM = 1
+ETH_IPV6 = bytes.fromhex("525400000002525400000001") + b"\x86\xdd"
+
+
+def ipv6(nh, payload_len):
+    return struct.pack(">IHBB16s16s", 6 << 28, payload_len, nh, 64, b"\xfd" + bytes(14) + b"\x01",
+                       b"\xfd" + bytes(14) + b"\x02")
+
+
+def udp(payload_len):
+    return struct.pack(">HHHH", 1234, 53, 8 + payload_len, 0) + bytes(payload_len)
+
+
+put("offload", "tso4", b"\x00" + vnet_hdr(NEEDS_CSUM, 1, 54, 100, 34, 16) + ETH_IPV4 + ipv4(6, 20 + 300) + tcp(300))
+put("offload", "tso4-ecn", b"\x00" + vnet_hdr(NEEDS_CSUM, 0x81, 54, 128, 34, 16) + ETH_IPV4 + ipv4(6, 20 + 300) + tcp(300, 0x18 | 0x80))
+put("offload", "tso6", b"\x00" + vnet_hdr(NEEDS_CSUM, 4, 74, 100, 54, 16) + ETH_IPV6 + ipv6(6, 20 + 300) + tcp(300))
+put("offload", "ufo", b"\x00" + vnet_hdr(NEEDS_CSUM, 3, 42, 200, 34, 6) + ETH_IPV4 + ipv4(17, 8 + 600) + udp(600))
+put("offload", "csum-tcp", b"\x00" + vnet_hdr(NEEDS_CSUM, 0, 0, 0, 34, 16) + ETH_IPV4 + ipv4(6, 20 + 30) + tcp(30))
+put("offload", "csum-udp6", b"\x00" + vnet_hdr(NEEDS_CSUM, 0, 0, 0, 54, 6) + ETH_IPV6 + ipv6(17, 8 + 30) + udp(30))

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * harness.h - what the libFuzzer targets in tests/fuzz/ share: a reader
+ * that takes typed values from the input (zeros once it runs out, so every
+ * input is a complete run), memfds holding input bytes, a guest-memory
+ * window, and a quiet log.  Header-only: each target is one program.
+ *
+ * A harness calls the project's real entry points with exactly the setup
+ * their real callers guarantee; whatever a guest, peer or frontend could
+ * write comes from the input.  An invariant a harness checks on its own
+ * fails with FUZZ_CHECK, which aborts (a crash libFuzzer saves).
+ */
+#ifndef VNET_TESTS_FUZZ_HARNESS_H
+#define VNET_TESTS_FUZZ_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+#define FUZZ_CHECK(cond)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n",  \
+				__FILE__, __LINE__, #cond);                    \
+			abort();                                               \
+		}                                                              \
+	} while (0)
+
+struct fuzz_in {
+	const uint8_t *p;
+	size_t left;
+};
+
+static inline void fin_init(struct fuzz_in *in, const uint8_t *data, size_t size)
+{
+	in->p = data;
+	in->left = size;
+}
+
+/* Up to n bytes into out, zero-filled past the end of the input. */
+static inline void fin_bytes(struct fuzz_in *in, void *out, size_t n)
+{
+	size_t k = n < in->left ? n : in->left;
+
+	if (k)
+		memcpy(out, in->p, k);
+	if (k < n)
+		memset((uint8_t *)out + k, 0, n - k);
+	in->p += k;
+	in->left -= k;
+}
+
+static inline uint8_t fin_u8(struct fuzz_in *in)
+{
+	uint8_t v;
+
+	fin_bytes(in, &v, 1);
+	return v;
+}
+
+static inline uint16_t fin_u16(struct fuzz_in *in)
+{
+	uint16_t v;
+
+	fin_bytes(in, &v, 2);
+	return v;
+}
+
+static inline uint32_t fin_u32(struct fuzz_in *in)
+{
+	uint32_t v;
+
+	fin_bytes(in, &v, 4);
+	return v;
+}
+
+static inline uint64_t fin_u64(struct fuzz_in *in)
+{
+	uint64_t v;
+
+	fin_bytes(in, &v, 8);
+	return v;
+}
+
+/* A memfd of size bytes (sparse) whose start holds data[0, len). -1 on
+ * failure (the harness then skips the input: the machine, not the code
+ * under test, failed). */
+static inline int fuzz_memfd(const char *name, uint64_t size, const void *data,
+			     size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size) != 0 ||
+	    (len && pwrite(fd, data, len < size ? len : size, 0) < 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Page-aligned, zeroed memory standing for a guest's RAM. */
+static inline uint8_t *fuzz_guest_ram(size_t size)
+{
+	uint8_t *p = aligned_alloc(4096, size);
+
+	if (!p)
+		abort();
+	memset(p, 0, size);
+	return p;
+}
+
+static bool fuzz_verbose;
+
+/* Errors the code under test logs are expected (the input is hostile);
+ * keep them off the fuzzer's output unless FUZZ_VERBOSE is set, which
+ * also turns on FUZZ_TRACE (to see where a seed goes:
+ * FUZZ_VERBOSE=1 build-fuzz/fuzz_vq tests/fuzz/corpus/vq/seed-split). */
+static inline void fuzz_quiet(void)
+{
+	fuzz_verbose = getenv("FUZZ_VERBOSE") != NULL;
+	if (!fuzz_verbose)
+		log_set_level(LOG_ERR);
+}
+
+#define FUZZ_TRACE(...)                                                        \
+	do {                                                                   \
+		if (fuzz_verbose)                                              \
+			fprintf(stderr, __VA_ARGS__);                          \
+	} while (0)
+
+#endif /* VNET_TESTS_FUZZ_HARNESS_H */
