@@ -186,3 +186,110 @@ put("offload", "tso6", b"\x00" + vnet_hdr(NEEDS_CSUM, 4, 74, 100, 54, 16) + ETH_
 put("offload", "ufo", b"\x00" + vnet_hdr(NEEDS_CSUM, 3, 42, 200, 34, 6) + ETH_IPV4 + ipv4(17, 8 + 600) + udp(600))
 put("offload", "csum-tcp", b"\x00" + vnet_hdr(NEEDS_CSUM, 0, 0, 0, 34, 16) + ETH_IPV4 + ipv4(6, 20 + 30) + tcp(30))
 put("offload", "csum-udp6", b"\x00" + vnet_hdr(NEEDS_CSUM, 0, 0, 0, 54, 6) + ETH_IPV6 + ipv6(17, 8 + 30) + udp(30))
+
+# ---- vhost_user (host/face/vhost_user.c): see fuzz_vhost_user.c ----------
+VHU = dict(GET_FEATURES=1, SET_FEATURES=2, SET_OWNER=3, SET_MEM_TABLE=5, SET_VRING_NUM=8,
+           SET_VRING_ADDR=9, SET_VRING_BASE=10, GET_VRING_BASE=11, SET_VRING_KICK=12,
+           SET_VRING_CALL=13, GET_PROTOCOL_FEATURES=15, SET_PROTOCOL_FEATURES=16,
+           GET_QUEUE_NUM=17, SET_VRING_ENABLE=18, NET_SET_MTU=20, GET_CONFIG=24,
+           RESET_DEVICE=34, SET_STATUS=39, GET_STATUS=40)
+NEED_REPLY = 0x04
+
+
+def vhu(req, payload=b"", ctl=NEED_REPLY, extra=b""):
+    return bytes([ctl, VHU[req]]) + struct.pack("<H", len(payload)) + payload + extra
+
+
+def vhu_split_ram():
+    """Guest RAM: the transmitq (ring 1) at 0 with one 72-byte frame
+    available at 0x800, the receiveq (ring 0) at 0x400 with one 1518-byte
+    buffer at 0xa00."""
+    tx = split_desc(0x800, 12 + 60, 0, 0)
+    rx = split_desc(0xa00, 1518, 2, 0)
+    avail1 = struct.pack("<HH8H", 0, 1, 0, 0, 0, 0, 0, 0, 0, 0)
+    frame = vnet_hdr() + ETH_IPV4 + ipv4(17, 8 + 18) + udp(18)
+    return ram_with([(0, tx), (0x80, avail1), (0x400, rx), (0x480, avail1), (0x800, frame)], 0x800 + len(frame))
+
+
+UADDR = 0x7f0000000000
+VERSION_1 = 1 << 32
+PROTOCOL_FEATURES = 1 << 30
+
+
+def vhu_start(features):
+    ram = vhu_split_ram()
+    region = struct.pack("<QQQQ", 0, 0x100000, UADDR, 0)
+    b = vhu("GET_FEATURES") + vhu("SET_FEATURES", struct.pack("<Q", features)) + vhu("SET_OWNER")
+    b += vhu("SET_MEM_TABLE", struct.pack("<II", 1, 0) + region, extra=struct.pack("<H", len(ram)) + bytes(ram))
+    for q, base in ((0, 0x400), (1, 0)):
+        b += vhu("SET_VRING_NUM", struct.pack("<II", q, 8))
+        b += vhu("SET_VRING_BASE", struct.pack("<II", q, 0))
+        b += vhu("SET_VRING_ADDR", struct.pack("<IIQQQQ", q, 0, UADDR + base, UADDR + base + 0x100,
+                                              UADDR + base + 0x80, 0))
+        b += vhu("SET_VRING_KICK", struct.pack("<Q", q))
+        b += vhu("SET_VRING_CALL", struct.pack("<Q", q))
+    return b
+
+
+put("vhost_user", "start-kick", vhu_start(VERSION_1) + b"\x81" + b"\x80" +
+    vhu("GET_VRING_BASE", struct.pack("<II", 1, 0)))
+proto = (vhu_start(VERSION_1 | PROTOCOL_FEATURES) +
+         vhu("GET_PROTOCOL_FEATURES") +
+         vhu("SET_PROTOCOL_FEATURES", struct.pack("<Q", (1 << 3) | (1 << 4) | (1 << 9) | (1 << 16))) +
+         vhu("SET_VRING_ENABLE", struct.pack("<II", 0, 1)) + vhu("SET_VRING_ENABLE", struct.pack("<II", 1, 1)) +
+         b"\x81" + vhu("GET_QUEUE_NUM") + vhu("NET_SET_MTU", struct.pack("<Q", 1500)) +
+         vhu("GET_CONFIG", struct.pack("<III", 0, 6, 0) + bytes(6)) +
+         vhu("SET_STATUS", struct.pack("<Q", 0xf)) + vhu("GET_STATUS") + vhu("RESET_DEVICE"))
+put("vhost_user", "protocol", proto)
+put("vhost_user", "bad-region", vhu("SET_MEM_TABLE", struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, 0x200000, UADDR, 0),
+                                    extra=b"\x00\x00") + vhu("GET_FEATURES"))
+
+# ---- vfio_user (host/face/vfio_server.c, vfio_cmds.c): see fuzz_vfio_user.c
+VFU = dict(VERSION=1, DMA_MAP=2, DMA_UNMAP=3, DEVICE_GET_INFO=4, GET_REGION_INFO=5,
+           GET_REGION_IO_FDS=6, GET_IRQ_INFO=7, SET_IRQS=8, REGION_READ=9, REGION_WRITE=10,
+           DEVICE_RESET=13)
+
+
+def vfu(cmd, payload=b"", ctl=0, extra=b""):
+    return bytes([ctl, VFU[cmd]]) + struct.pack("<H", len(payload)) + payload + extra
+
+
+caps = b'{"capabilities":{"max_msg_fds":16,"max_data_xfer_size":1048576}}\0'
+hello_v = vfu("VERSION", struct.pack("<HH", 0, 1) + caps)
+info = vfu("DEVICE_GET_INFO", struct.pack("<IIII", 16, 0, 0, 0))
+for i in range(9):
+    info += vfu("GET_REGION_INFO", struct.pack("<IIIIQQ", 32, 0, i, 0, 0, 0))
+for i in range(5):
+    info += vfu("GET_IRQ_INFO", struct.pack("<IIII", 16, 0, i, 0))
+put("vfio_user", "version-info", hello_v + info)
+ram = vhu_split_ram()
+dma = vfu("DMA_MAP", struct.pack("<IIQQQ", 32, 3, 0, 0x100000, 0x10000),
+          extra=struct.pack("<H", len(ram)) + bytes(ram))
+cfg = (vfu("REGION_READ", struct.pack("<QII", 0, 7, 64)) +
+       vfu("REGION_WRITE", struct.pack("<QII", 4, 7, 2) + struct.pack("<H", 6)) +
+       vfu("REGION_READ", struct.pack("<QII", 0, 0, 64)) +
+       vfu("GET_REGION_IO_FDS", struct.pack("<IIII", 16, 0, 0, 0)) +
+       vfu("SET_IRQS", struct.pack("<IIIII", 20, 0x4 | 0x20, 2, 0, 4)) +
+       vfu("REGION_WRITE", struct.pack("<QII", 0x14, 0, 1) + b"\x0f"))
+put("vfio_user", "dma-config", hello_v + dma + cfg +
+    vfu("DMA_UNMAP", struct.pack("<IIQQ", 24, 0, 0x100000, 0x10000)) + vfu("DEVICE_RESET"))
+put("vfio_user", "no-version", info[:40] + vfu("REGION_READ", struct.pack("<QII", 0, 7, 4)))
+
+
+def bar0(off, data):
+    return vfu("REGION_WRITE", struct.pack("<QII", off, 0, len(data)) + data)
+
+
+ram = vhu_split_ram()
+up = hello_v + vfu("DMA_MAP", struct.pack("<IIQQQ", 32, 3, 0, 0, 0x10000),
+                   extra=struct.pack("<H", len(ram)) + bytes(ram))
+up += vfu("SET_IRQS", struct.pack("<IIIII", 20, 0x4 | 0x20, 2, 0, 4))
+up += bar0(0x14, b"\x00") + bar0(0x14, b"\x03") + bar0(0x08, struct.pack("<I", 1)) + bar0(0x0c, struct.pack("<I", 1))
+up += bar0(0x14, b"\x0b")
+for q, base in ((0, 0x400), (1, 0)):
+    up += bar0(0x16, struct.pack("<H", q)) + bar0(0x18, struct.pack("<H", 8))
+    up += bar0(0x20, struct.pack("<Q", base)) + bar0(0x28, struct.pack("<Q", base + 0x80))
+    up += bar0(0x30, struct.pack("<Q", base + 0x100)) + bar0(0x1c, struct.pack("<H", 1))
+up += bar0(0x14, b"\x0f") + bar0(0x3000 + 4, struct.pack("<H", 1))
+up += vfu("REGION_READ", struct.pack("<QII", 0x14, 0, 1))
+put("vfio_user", "bring-up-kick", up)

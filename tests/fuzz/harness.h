@@ -19,10 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "host/evloop.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -139,5 +143,84 @@ static inline void fuzz_quiet(void)
 		if (fuzz_verbose)                                              \
 			fprintf(stderr, __VA_ARGS__);                          \
 	} while (0)
+
+static inline void fuzz_pump_stop(void *arg)
+{
+	evloop_stop(arg);
+}
+
+/* One pass of the event loop in this thread: whatever is ready now is
+ * dispatched (and the timers due run), then evloop_run returns.  Times
+ * passes, for a message and what it triggers. */
+static inline void fuzz_pump(struct evloop *ev, unsigned times)
+{
+	for (unsigned i = 0; i < times; i++) {
+		if (ev_timer(ev, 0, fuzz_pump_stop, ev) < 0 || evloop_run(ev) < 0)
+			abort();
+	}
+}
+
+/* ---- a client of one of the host's sockets (vhost-user, vfio-user) ---- */
+
+/* Connects to the UNIX stream socket at path and pumps ev once, so the
+ * server accepts. */
+static inline int fuzz_connect(struct evloop *ev, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0 || strlen(path) >= sizeof(sa.sun_path))
+		abort();
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		abort();
+	fuzz_pump(ev, 1);
+	return s;
+}
+
+/* Reads (and drops) whatever the server answered; false once it hung up. */
+static inline bool fuzz_drain(int s)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n > 0)
+			continue;
+		return !(n == 0 || (errno != EAGAIN && errno != EINTR));
+	}
+}
+
+#define FUZZ_MAX_SEND_FDS 16
+
+/* One message with nfds fds (SCM_RIGHTS on its first byte), as clients
+ * send them: whole, in one sendmsg.  Never blocks. */
+static inline void fuzz_send(int s, const void *msg, size_t len, const int *fds,
+			     unsigned nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * FUZZ_MAX_SEND_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds > FUZZ_MAX_SEND_FDS)
+		nfds = FUZZ_MAX_SEND_FDS;
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	(void)sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
 
 #endif /* VNET_TESTS_FUZZ_HARNESS_H */
