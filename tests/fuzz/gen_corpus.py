@@ -293,3 +293,29 @@ for q, base in ((0, 0x400), (1, 0)):
 up += bar0(0x14, b"\x0f") + bar0(0x3000 + 4, struct.pack("<H", 1))
 up += vfu("REGION_READ", struct.pack("<QII", 0x14, 0, 1))
 put("vfio_user", "bring-up-kick", up)
+
+# ---- vq_drv (common/ring/, driver side): see fuzz_vq_drv.c ---------------
+
+
+def drv_seed(mode, size_log2, ops, args):
+    return bytes([mode, size_log2, len(ops) // 2]) + bytes(ops) + args
+
+
+def w16(off, v):
+    return struct.pack("<HH", off, v)
+
+
+def w32(off, v):
+    return struct.pack("<HI", off, v)
+
+
+# split, 8 entries: desc 0..128, avail 128..150, used at 152 (4-aligned)
+ops = [0, 5, 1, 0, 7, 0, 7, 0, 6, 0, 2, 0, 3, 0, 0, 5, 0, 1, 1, 0, 5, 0, 2, 0, 4, 0]
+put("vq_drv", "split", drv_seed(0, 3, ops, w32(156, 0) + w32(160, 100) + w16(154, 1)))
+put("vq_drv", "split-event-idx", drv_seed(2, 3, ops, w32(156, 0) + w32(160, 100) + w16(154, 1)))
+put("vq_drv", "split-indirect", drv_seed(6, 3, ops, w32(156, 0) + w32(160, 100) + w16(154, 1)))
+# packed, 8 entries: the device marks slot 0 used (id 0, len 100, AVAIL|USED)
+pops = [0, 5, 1, 0, 7, 0, 6, 0, 6, 0, 2, 0, 3, 0, 0, 5, 1, 0, 5, 0, 2, 0]
+pargs = w32(8, 100) + w16(12, 0) + w16(14, 0x8080)
+put("vq_drv", "packed", drv_seed(1, 3, pops, pargs))
+put("vq_drv", "packed-event-idx-indirect", drv_seed(7, 3, pops, pargs))
