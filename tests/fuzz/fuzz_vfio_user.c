@@ -21,12 +21,8 @@
  */
 #include <errno.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 
 #include "common/vfio_user/proto.h"
-#include "host/dev/vdev.h"
-#include "host/evloop.h"
-#include "host/face/attach.h"
 #include "tests/fuzz/harness.h"
 
 #define MAX_MSGS	64
@@ -35,27 +31,11 @@
 
 static struct evloop *ev;
 static struct vdev *vd;
-static struct vdev_opts vo;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/vnet-fuzz-vfio.XXXXXX";
-	char sys[64];
-
 	fuzz_quiet();
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(sys, sizeof(sys), "%s/s", dir);
-	if (mkdir(sys, 0700))
-		abort();
-	snprintf(vo.origin, sizeof(vo.origin), "fuzz");
-	vo.has_name = true;
-	snprintf(vo.name, sizeof(vo.name), "f");
-	vo.has_mac = true;
-	memcpy(vo.mac, "\x52\x54\x00\x00\x07\x02", 6);
-	ev = evloop_new();
-	if (!ev || attach_vdev(&vd, ev, dir, "s", &vo) != 0)
-		abort();
+	vd = fuzz_live_vdev("vfio", false, &ev);
 	return 0;
 }
 

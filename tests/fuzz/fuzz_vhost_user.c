@@ -22,11 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 
-#include "host/dev/vdev.h"
-#include "host/evloop.h"
-#include "host/face/attach.h"
 #include "host/face/vhost_user_msg.h"
 #include "tests/fuzz/harness.h"
 
@@ -36,32 +32,12 @@
 
 static struct evloop *ev;
 static struct vdev *vd;
-static struct vdev_opts vo;
-static char sock_path[OPTS_PATH_MAX];
 static int kick[NKICK] = { -1, -1 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/vnet-fuzz-vhu.XXXXXX";
-	char sys[64];
-
 	fuzz_quiet();
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(sys, sizeof(sys), "%s/s", dir);
-	if (mkdir(sys, 0700))
-		abort();
-	snprintf(sock_path, sizeof(sock_path), "%s/vu.sock", dir);
-	snprintf(vo.origin, sizeof(vo.origin), "fuzz");
-	vo.has_name = true;
-	snprintf(vo.name, sizeof(vo.name), "f");
-	vo.has_mac = true;
-	memcpy(vo.mac, "\x52\x54\x00\x00\x07\x01", 6);
-	vo.has_vhost_user = true;
-	snprintf(vo.vhost_user, sizeof(vo.vhost_user), "%s", sock_path);
-	ev = evloop_new();
-	if (!ev || attach_vdev(&vd, ev, dir, "s", &vo) != 0)
-		abort();
+	vd = fuzz_live_vdev("vhu", true, &ev);
 	return 0;
 }
 
@@ -122,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 16384)
 		return -1;
 	fin_init(&in, data, size);
-	s = fuzz_connect(ev, sock_path);
+	s = fuzz_connect(ev, vd->socket_path);
 	for (unsigned i = 0; i < MAX_MSGS && in.left; i++) {
 		int fds[FUZZ_MAX_SEND_FDS];
 		unsigned nfds;
@@ -159,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!fuzz_drain(s)) {	/* the backend dropped us: a new frontend */
 			close(s);
 			fuzz_pump(ev, 1);
-			s = fuzz_connect(ev, sock_path);
+			s = fuzz_connect(ev, vd->socket_path);
 		}
 	}
 	close(s);

@@ -20,13 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <ftw.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "host/dev/vdev.h"
 #include "host/evloop.h"
+#include "host/face/attach.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -158,6 +162,59 @@ static inline void fuzz_pump(struct evloop *ev, unsigned times)
 		if (ev_timer(ev, 0, fuzz_pump_stop, ev) < 0 || evloop_run(ev) < 0)
 			abort();
 	}
+}
+
+/* ---- a live vdev and a client of its socket (vhost-user, vfio-user) ---- */
+
+static char fuzz_run_dir[64];
+
+static inline int fuzz_rm_one(const char *path, const struct stat *st, int flag,
+			      struct FTW *ftw)
+{
+	return remove(path) != 0 && errno != ENOENT;
+}
+
+/* At exit (the end of a timed run): the run directory goes. */
+static inline void fuzz_rm_run_dir(void)
+{
+	if (fuzz_run_dir[0])
+		(void)nftw(fuzz_run_dir, fuzz_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A virtio-net vdev as vnet-host makes it (attach_vdev), system "s",
+ * name "f", in a fresh run directory /tmp/vnet-fuzz-<tag>.XXXXXX (removed
+ * at exit), on its own event loop (*ev_out): served over vfio-user at
+ * vd->socket_path or, with vhost_user, a vhost-user backend listening
+ * there.  The options must outlive the vdev, so they are static: one vdev
+ * per process. */
+static inline struct vdev *fuzz_live_vdev(const char *tag, bool vhost_user,
+					  struct evloop **ev_out)
+{
+	static struct vdev_opts vo;
+	char *dir = fuzz_run_dir;
+	char sys[80];
+	struct vdev *vd;
+
+	snprintf(dir, sizeof(fuzz_run_dir), "/tmp/vnet-fuzz-%s.XXXXXX", tag);
+	if (!mkdtemp(dir))
+		abort();
+	atexit(fuzz_rm_run_dir);
+	snprintf(sys, sizeof(sys), "%s/s", dir);
+	if (mkdir(sys, 0700))
+		abort();
+	snprintf(vo.origin, sizeof(vo.origin), "fuzz");
+	vo.has_name = true;
+	snprintf(vo.name, sizeof(vo.name), "f");
+	vo.has_mac = true;
+	memcpy(vo.mac, "\x52\x54\x00\x00\x07\x01", 6);
+	if (vhost_user) {
+		vo.has_vhost_user = true;
+		snprintf(vo.vhost_user, sizeof(vo.vhost_user), "%s/vu.sock", dir);
+	}
+	*ev_out = evloop_new();
+	if (!*ev_out || attach_vdev(&vd, *ev_out, dir, "s", &vo) != 0)
+		abort();
+	return vd;
 }
 
 /* ---- a client of one of the host's sockets (vhost-user, vfio-user) ---- */
