@@ -152,8 +152,9 @@ FUZZ_BUILD := build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	    -fno-omit-frame-pointer
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-atomic-alignment \
-	       -fno-strict-aliasing -D_GNU_SOURCE -I. $(NL_CFLAGS) $(FUZZ_SAN)
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+	       -Wno-atomic-alignment -fno-strict-aliasing -D_GNU_SOURCE -I. \
+	       $(NL_CFLAGS) $(FUZZ_SAN)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # make fuzz FUZZ_TARGETS="vq offload" runs only those.
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
