@@ -104,20 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 VFIO_USER_HDR_SIZE + len;
 		memcpy(wire, &h, sizeof(h));
 		nfds = (ctl & 0x3) == 1 ? 0 : natural_fds(&in, h.command, p, len, fds);
-		if ((ctl & 0x3) >= 2 && nfds < FUZZ_MAX_SEND_FDS) {	/* one more */
-			fds[nfds] = eventfd(0, EFD_CLOEXEC);
-			if (fds[nfds] >= 0)
-				nfds++;
-		}
-		fuzz_send(s, wire, VFIO_USER_HDR_SIZE + len, fds, nfds);
-		for (unsigned k = 0; k < nfds; k++)
-			close(fds[k]);
-		fuzz_pump(ev, 2);
-		if (!fuzz_drain(s)) {	/* the server dropped us: a new client */
-			close(s);
-			fuzz_pump(ev, 1);
-			s = fuzz_connect(ev, vd->socket_path);
-		}
+		fuzz_exchange(ev, &s, vd->socket_path, wire, VFIO_USER_HDR_SIZE + len, fds,
+			      nfds, (ctl & 0x3) >= 2);
 	}
 	close(s);
 	fuzz_pump(ev, 2);	/* the server sees the hang-up and resets */

@@ -121,22 +121,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = msg.h.size < sizeof(msg.p) ? msg.h.size : 0;
 		fin_bytes(&in, &msg.p, len);
 		nfds = (ctl & 0x3) == 1 ? 0 : natural_fds(&in, &msg.h, &msg.p, fds);
-		if ((ctl & 0x3) >= 2 && nfds < FUZZ_MAX_SEND_FDS) {	/* one more */
-			fds[nfds] = eventfd(0, EFD_CLOEXEC);
-			if (fds[nfds] >= 0)
-				nfds++;
-		}
 		memcpy(wire, &msg.h, sizeof(msg.h));
 		memcpy(wire + sizeof(msg.h), &msg.p, len);
-		fuzz_send(s, wire, sizeof(msg.h) + len, fds, nfds);
-		for (unsigned k = 0; k < nfds; k++)
-			close(fds[k]);
-		fuzz_pump(ev, 2);
-		if (!fuzz_drain(s)) {	/* the backend dropped us: a new frontend */
-			close(s);
-			fuzz_pump(ev, 1);
-			s = fuzz_connect(ev, vd->socket_path);
-		}
+		fuzz_exchange(ev, &s, vd->socket_path, wire, sizeof(msg.h) + len, fds, nfds,
+			      (ctl & 0x3) >= 2);
 	}
 	close(s);
 	fuzz_pump(ev, 2);	/* the backend sees the hang-up and resets */

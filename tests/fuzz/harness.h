@@ -21,6 +21,7 @@
 #include <string.h>
 #include <errno.h>
 #include <ftw.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -278,6 +279,31 @@ static inline void fuzz_send(int s, const void *msg, size_t len, const int *fds,
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
 	}
 	(void)sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* What a client does with one message: adds a stray eventfd when asked
+ * (an fd the message should not carry), sends the message with its fds
+ * (fds has room for FUZZ_MAX_SEND_FDS; our copies are closed after), lets
+ * the server handle it and reads the reply.  If the server hung up, *s
+ * connects again, as a new client. */
+static inline void fuzz_exchange(struct evloop *ev, int *s, const char *path,
+				 const void *msg, size_t len, int *fds,
+				 unsigned nfds, bool stray_fd)
+{
+	if (stray_fd && nfds < FUZZ_MAX_SEND_FDS) {
+		fds[nfds] = eventfd(0, EFD_CLOEXEC);
+		if (fds[nfds] >= 0)
+			nfds++;
+	}
+	fuzz_send(*s, msg, len, fds, nfds);
+	for (unsigned k = 0; k < nfds; k++)
+		close(fds[k]);
+	fuzz_pump(ev, 2);
+	if (!fuzz_drain(*s)) {
+		close(*s);
+		fuzz_pump(ev, 1);
+		*s = fuzz_connect(ev, path);
+	}
 }
 
 #endif /* VNET_TESTS_FUZZ_HARNESS_H */
