@@ -314,8 +314,9 @@ ops = [0, 5, 1, 0, 7, 0, 7, 0, 6, 0, 2, 0, 3, 0, 0, 5, 0, 1, 1, 0, 5, 0, 2, 0, 4
 put("vq_drv", "split", drv_seed(0, 3, ops, w32(156, 0) + w32(160, 100) + w16(154, 1)))
 put("vq_drv", "split-event-idx", drv_seed(2, 3, ops, w32(156, 0) + w32(160, 100) + w16(154, 1)))
 put("vq_drv", "split-indirect", drv_seed(6, 3, ops, w32(156, 0) + w32(160, 100) + w16(154, 1)))
-# packed, 8 entries: the device marks slot 0 used (id 0, len 100, AVAIL|USED)
+# packed, 8 entries: the device marks slot 0 used (id 0, 100 bytes written:
+# AVAIL|USED|WRITE; 2.8.4: the length counts only with WRITE)
 pops = [0, 5, 1, 0, 7, 0, 6, 0, 6, 0, 2, 0, 3, 0, 0, 5, 1, 0, 5, 0, 2, 0]
-pargs = w32(8, 100) + w16(12, 0) + w16(14, 0x8080)
+pargs = w32(8, 100) + w16(12, 0) + w16(14, 0x8082)
 put("vq_drv", "packed", drv_seed(1, 3, pops, pargs))
 put("vq_drv", "packed-event-idx-indirect", drv_seed(7, 3, pops, pargs))
