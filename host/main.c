@@ -319,10 +319,12 @@ int main(int argc, char **argv)
 	rc = setup_signals(h);
 	if (rc == 0)
 		rc = make_run_dirs(h);
-	for (unsigned i = 0; rc == 0 && i < opts.n_vdevs; i++)
-		rc = create_one(h, &opts, &opts.vdevs[i]);
+	/* The control socket first: it claims the system, so a second
+	 * process with the same --system stops before making anything. */
 	if (rc == 0)
 		rc = control_start(&h->ctl, h->ev, h->sys_dir, stats_reply, h);
+	for (unsigned i = 0; rc == 0 && i < opts.n_vdevs; i++)
+		rc = create_one(h, &opts, &opts.vdevs[i]);
 	if (rc < 0) {
 		teardown(h);
 		return 1;

@@ -284,9 +284,14 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		return bad_usage("unknown command '%s'", c->cmd);
 	c->command = cmd;
 	if (cmd->needs_mac) {
+		char why[160];
+
 		if (optind >= argc)
 			return bad_usage("%s needs the destination MAC", c->cmd);
 		c->mac_arg = argv[optind++];
+		/* A usage error is told before the device is even reached. */
+		if (mac_parse(c->mac_arg, c->dst, why, sizeof(why)) < 0)
+			return bad_usage("%s: '%s' %s", c->cmd, c->mac_arg, why);
 	}
 	if (cmd->needs_ifname) {
 		if (optind >= argc)
