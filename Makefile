@@ -20,6 +20,13 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
+# The version every tool prints (--version) and the library and packages
+# carry: `git describe` of a v* tag when there is one, else VERSION.
+VERSION := $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//')
+ifeq ($(VERSION),)
+VERSION := $(shell cat VERSION)
+endif
+
 CC ?= gcc
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
@@ -67,7 +74,7 @@ BENCH_BIN := $(BUILD)/vnet-bench
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TESTPROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(TESTPROG_SRC))
 
-.PHONY: all deps demo check test lint lint-deps clean bench bench-deps
+.PHONY: FORCE all deps demo check test lint lint-deps clean bench bench-deps
 all: $(HOST_BIN) $(GUEST_BIN) $(BENCH_BIN) $(UNIT_BINS) $(TESTPROG_BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -86,6 +93,16 @@ $(LIB_GUEST): $(call obj,$(GUEST_SRC))
 $(LIB_TEST_SUPPORT): $(call obj,$(TEST_SUPPORT_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+# Only the files that print it get -DVNET_VERSION; they are rebuilt when it
+# changes (the stamp is rewritten only then).
+VERSION_OBJS := $(call obj,host/main.c guest/tool/main.c bench/main.c)
+$(VERSION_OBJS): CFLAGS += -DVNET_VERSION='"$(VERSION)"'
+$(VERSION_OBJS): $(BUILD)/version.stamp
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+FORCE:
 
 $(HOST_BIN): $(call obj,host/main.c) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)

@@ -28,6 +28,7 @@
 
 #include "common/log.h"
 #include "common/mac.h"
+#include "common/version.h"
 #include "host/opts.h"
 #include "host/control.h"
 #include "host/evloop.h"
@@ -293,6 +294,8 @@ int main(int argc, char **argv)
 	char err[1024], prefix[OPTS_NAME_MAX + 16];
 	int rc;
 
+	if (vnet_print_version(argc, argv, "vnet-host"))
+		return 0;
 	if (argc >= 2 && strcmp(argv[1], "stats") == 0)
 		return stats_main(argc, argv);
 	rc = opts_parse_cmdline(&opts, argc, argv, err, sizeof(err));

@@ -37,6 +37,13 @@ refused "intr without loc" "intr without loc" vdev virtio-net intr 41
 "$HOST" --help >"$RUN/help" 2>&1
 check "--help prints usage and exits 0" grep -q "peerfeats" "$RUN/help"
 
+# --version: every tool prints the one version the build carries.
+want=$(cat "$BUILD/version.stamp" 2>/dev/null || cat VERSION)
+for tool in vnet-host vnet-guest vnet-bench; do
+	got=$("$BUILD/$tool" --version 2>&1)
+	check "$tool --version prints '$tool $want'" [ "$got" = "$tool $want" ]
+done
+
 # A good config file starts.
 printf 'vdev virtio-net name c1 # first\nvdev virtio-net name c2 mac 52:54:00:aa:bb:cc\n' >"$RUN/good.cfg"
 it_bg cfg "$HOST" --system cfg --config "$RUN/good.cfg"
