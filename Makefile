@@ -7,6 +7,9 @@
 #   make check      the whole test suite (unit + integration)
 #   make check SANITIZE=1   the same, built with ASan + UBSan into build-san/
 #   make lint       clang-tidy and cppcheck over the sources
+#   make install    PREFIX=/usr/local DESTDIR=...; make uninstall undoes it
+#   make deb        the Debian packages into build-deb/ (make deb-deps first
+#                   installs what that needs)
 #   make bench      every benchmark scenario beside its anchors (DPDK testpmd,
 #                   a veth pair); results in bench/results/ (see README)
 
@@ -114,7 +117,7 @@ BENCH_BIN := $(BUILD)/vnet-bench
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TESTPROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(TESTPROG_SRC))
 
-.PHONY: FORCE install uninstall check-exports all deps demo check test lint lint-deps clean bench bench-deps
+.PHONY: FORCE installable install uninstall deb deb-deps check-exports all deps demo check test lint lint-deps clean bench bench-deps
 all: $(HOST_BIN) $(GUEST_BIN) $(BENCH_BIN) $(UNIT_BINS) $(TESTPROG_BINS) $(LIBGUEST_DIST) \
      $(MAN_PAGES) $(UNIT)
 
@@ -239,7 +242,8 @@ lint: lint-deps $(LINT_INCLUDE)/vnet/virtio_net.h $(LINT_INCLUDE)/vnet/common/vi
 # make install [PREFIX=/usr/local] [DESTDIR=...]; make uninstall removes
 # exactly those files again (and the directories only vnet uses).
 INSTALLED_HEADERS := guest/virtio_net.h common/virtio.h
-install: $(HOST_BIN) $(GUEST_BIN) $(BENCH_BIN) $(LIBGUEST_DIST) $(MAN_PAGES) $(UNIT)
+installable: $(HOST_BIN) $(GUEST_BIN) $(BENCH_BIN) $(LIBGUEST_DIST) $(MAN_PAGES) $(UNIT)
+install: installable
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR)/vnet/common $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR)
@@ -270,7 +274,25 @@ uninstall:
 check-exports: $(SHLIB_GUEST)
 	sh tools/check_exports.sh $(SHLIB_GUEST)
 
+# The Debian packages (vnet, libvnetguest0, libvnetguest-dev) into
+# build-deb/: built from a copy of the tree in build-deb/src, because
+# dpkg-buildpackage writes its output into the parent directory.  deb-deps
+# also installs what .ci/deb-check uses (systemd-analyze, man).
+DEB_BUILD_PACKAGES := debhelper dpkg-dev fakeroot systemd man-db pkg-config liburing-dev libnl-3-dev \
+		      libnl-route-3-dev libsystemd-dev scdoc
+deb-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(DEB_BUILD_PACKAGES)"
+
+deb: deb-deps
+	rm -rf build-deb
+	mkdir -p build-deb/src
+	tar --exclude=./build --exclude=./build-san --exclude=./build-deb --exclude=./.git \
+	    -cf - . | tar -C build-deb/src -xf -
+	cd build-deb/src && dpkg-buildpackage -us -uc -b
+	rm -rf build-deb/src
+	ls -l build-deb/*.deb
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-deb
 
 -include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)
