@@ -135,9 +135,15 @@ $(SHLIB_GUEST): $(call pic,$(LIBGUEST_SRC)) $(LIBGUEST_MAP)
 		$(if $(SANFLAGS),,-Wl,--no-undefined) -o $@ $(call pic,$(LIBGUEST_SRC))
 	ln -sf $(notdir $@) $(dir $@)$(SO_NAME)
 	ln -sf $(SO_NAME) $(dir $@)libvnetguest.so
-$(STLIB_GUEST): $(call pic,$(LIBGUEST_SRC))
+# The archive is one object whose only global symbols are the public
+# functions (the version script's list), so a program linking it
+# statically cannot clash with the library's insides (log_msg, vq_*, ...).
+$(STLIB_GUEST): $(call pic,$(LIBGUEST_SRC)) $(LIBGUEST_MAP) Makefile
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	grep -o 'vnet_[a-z0-9_]*;' $(LIBGUEST_MAP) | tr -d ';' >$(BUILD)/lib/public.syms
+	$(LD) -r -o $(BUILD)/lib/libvnetguest.o $(call pic,$(LIBGUEST_SRC))
+	objcopy --keep-global-symbols=$(BUILD)/lib/public.syms $(BUILD)/lib/libvnetguest.o
+	rm -f $@ && ar rcs $@ $(BUILD)/lib/libvnetguest.o
 $(PC_GUEST): guest/vnet-guest.pc.in $(BUILD)/paths.stamp
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \

@@ -42,6 +42,15 @@ else
 	notok "exports: $(cat "$RUN/exports")"
 fi
 
+# The static archive: only the same functions are global in it.
+nm -D --defined-only "$LIB/$so" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort >"$RUN/so.syms"
+nm -g --defined-only "$LIB/libvnetguest.a" | awk 'NF == 3 { print $3 }' | sort >"$RUN/a.syms"
+if [ -s "$RUN/a.syms" ] && cmp -s "$RUN/so.syms" "$RUN/a.syms"; then
+	ok "libvnetguest.a's only global symbols are the same $(wc -l <"$RUN/a.syms") functions"
+else
+	notok "libvnetguest.a globals differ from the .so's: $(diff "$RUN/so.syms" "$RUN/a.syms" | head -20)"
+fi
+
 # pkg-config from the DESTDIR tree: the sysroot puts $DEST before its paths.
 export PKG_CONFIG_PATH="$LIB/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$DEST"
 PC=$(pkg-config --cflags --libs vnet-guest 2>&1)
@@ -65,6 +74,13 @@ if cc -std=c11 -Wall -Wextra -Werror $san -o "$RUN/send_count" examples/send_cou
 	ok "examples/send_count.c builds against the installed library"
 else
 	notok "example: $(cat "$RUN/cc.log")"
+fi
+
+if cc -std=c11 -Wall -Wextra -Werror $san -o "$RUN/send_count_static" examples/send_count.c \
+      $(pkg-config --cflags vnet-guest) "$LIB/libvnetguest.a" >"$RUN/cc.log" 2>&1; then
+	ok "examples/send_count.c links against the installed libvnetguest.a"
+else
+	notok "example, static: $(cat "$RUN/cc.log")"
 fi
 
 for m in man1/vnet-guest.1 man1/vnet-bench.1 man8/vnet-host.8; do
