@@ -25,9 +25,11 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #include "common/log.h"
 #include "common/mac.h"
+#include "common/version.h"
 #include "host/opts.h"
 #include "host/control.h"
 #include "host/evloop.h"
@@ -293,6 +295,8 @@ int main(int argc, char **argv)
 	char err[1024], prefix[OPTS_NAME_MAX + 16];
 	int rc;
 
+	if (vnet_print_version(argc, argv, "vnet-host"))
+		return 0;
 	if (argc >= 2 && strcmp(argv[1], "stats") == 0)
 		return stats_main(argc, argv);
 	rc = opts_parse_cmdline(&opts, argc, argv, err, sizeof(err));
@@ -335,7 +339,11 @@ int main(int argc, char **argv)
 		print_tap(&opts, h->taps[i]);
 	printf("vnet-host: system %s ready with %u vdev%s (pid %d)\n", opts.system,
 	       h->n + h->n_taps, h->n + h->n_taps == 1 ? "" : "s", (int)getpid());
+	/* Under systemd (Type=notify, vnet-host@.service): every vdev is
+	 * serving; without $NOTIFY_SOCKET these do nothing. */
+	sd_notify(0, "READY=1");
 	rc = evloop_run(h->ev);
+	sd_notify(0, "STOPPING=1");
 	if (rc < 0)
 		log_err("event loop failed: %s", strerror(-rc));
 	log_all_stats(h);

@@ -1201,6 +1201,7 @@ void opts_usage(FILE *f)
 	      "                   '#' starts a comment; they come before the command line's\n"
 	      "  -v, -vv          more log output (repeatable)\n"
 	      "  -h, --help       this text\n"
+	      "  --version        print \"vnet-host VERSION\" (alone on the line)\n"
 	      "\n"
 	      "Device options (after 'vdev virtio-net', each at most once):\n"
 	      "  intr INTR        interrupt the guest sees (like 41 or gic:40); for MMIO,\n"

@@ -66,6 +66,7 @@ static void usage(FILE *f)
 		"  --busy-poll US     spin this long before sleeping on interrupts\n"
 		"  --json             print one JSON object\n"
 		"  -v                 debug logging\n"
+		"  --version          print \"vnet-guest VERSION\" (alone on the line)\n"
 		"\n"
 		"exit status: 0 ok, 1 test failed (loss, corruption, link down),\n"
 		"             2 usage or setup error\n");

@@ -65,6 +65,30 @@ fi
 "$HOST" --help >"$RUN/help" 2>&1
 check "--help prints usage and exits 0" grep -q "peerfeats" "$RUN/help"
 
+# --version: every tool prints the one version the build carries.
+want=$(cat "$BUILD/version.stamp" 2>/dev/null || cat VERSION)
+for tool in vnet-host vnet-guest vnet-bench; do
+	got=$("$BUILD/$tool" --version 2>&1)
+	check "$tool --version prints '$tool $want'" [ "$got" = "$tool $want" ]
+done
+
+# Readiness for systemd (Type=notify): READY=1 once the vdevs serve,
+# STOPPING=1 at shutdown, on the socket NOTIFY_SOCKET names.
+it_bg notify "$BUILD/tests/notify_listen" "$RUN/notify.sock" 20
+wait_for "$RUN/notify.sock" 5
+it_bg nfy env NOTIFY_SOCKET="$RUN/notify.sock" "$HOST" --system nfy vdev virtio-net name n1
+if wait_log notify "READY=1" 5 && [ -S "$(sock nfy n1)" ]; then
+	ok "sd_notify READY=1 once the vdev's socket is there"
+else
+	notok "READY=1: notify: $(cat "$RUN/notify.log"); host: $(cat "$RUN/nfy.log")"
+fi
+it_stop_pid "$PID_nfy"
+if wait_log notify "STOPPING=1" 5; then
+	ok "sd_notify STOPPING=1 at shutdown"
+else
+	notok "STOPPING=1: notify: $(cat "$RUN/notify.log")"
+fi
+
 # A good config file starts.
 printf 'vdev virtio-net name c1 # first\nvdev virtio-net name c2 mac 52:54:00:aa:bb:cc\n' >"$RUN/good.cfg"
 it_bg cfg "$HOST" --system cfg --config "$RUN/good.cfg"
