@@ -104,6 +104,7 @@ static int cmd_info(struct cli *c, struct vnet_dev *d)
 	out_u64(&o, "net_header_bytes", in.hdr_len);
 	out_bool(&o, "control_queue", in.has_ctrl);
 	out_u64(&o, "ram_bytes", in.ram_size);
+	out_str(&o, "ram_pages", in.ram_huge ? "huge" : "4k");
 	out_u64(&o, "ram_used", in.ram_used);
 	out_bool(&o, "needs_reset", in.needs_reset);
 	out_end(&o);
