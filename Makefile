@@ -29,14 +29,17 @@ DEPFLAGS = -MMD -MP
 LDFLAGS += $(SANFLAGS)
 NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null)
-CFLAGS += $(NL_CFLAGS)
-LDLIBS_BASE := -luring $(NL_LIBS) -lpthread -lm
+JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
+JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+CFLAGS += $(NL_CFLAGS) $(JSON_CFLAGS)
+LDLIBS_BASE := -luring $(NL_LIBS) -lpcap $(JSON_LIBS) -lpthread -lm
 CMOCKA_LIBS := -lcmocka
 
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PACKAGES := build-essential pkg-config liburing-dev libcmocka-dev \
 		libnl-3-dev libnl-route-3-dev iproute2 procps psmisc iperf3 \
-		iputils-ping dpdk-dev qemu-system-x86 busybox-static cpio
+		iputils-ping dpdk-dev qemu-system-x86 busybox-static cpio \
+		libpcap-dev libjson-c-dev tcpdump
 
 # What `make bench` needs on top (not installed by `make check`): DPDK's
 # testpmd (dpdk-dev ships dpdk-testpmd), the plot, the veth anchor's tools,

@@ -454,6 +454,18 @@ static int apply_vhost_user(const struct parser *p, int idx, struct vdev_opts *v
 	return 0;
 }
 
+static int apply_capture(const struct parser *p, int idx, struct vdev_opts *v,
+			 const char *val)
+{
+	char why[160];
+
+	if (!check_path(val, OPTS_CAPTURE_MAX, why, sizeof(why)))
+		return perr(p, idx, "capture '%s' %s (a file for the pcap)", Q(val), why);
+	memcpy(v->capture, val, strlen(val) + 1);
+	v->has_capture = true;
+	return 0;
+}
+
 static int apply_ifname(const struct parser *p, int idx, struct vdev_opts *v,
 			const char *val)
 {
@@ -551,7 +563,7 @@ static int apply_vxlan(const struct parser *p, int idx, struct vdev_opts *v,
 }
 
 enum dev_opt { D_INTR, D_LEGACY, D_LOC, D_MAC, D_NAME, D_PEER, D_PEERFEATS,
-	       D_VHOST_USER, D_IFNAME, D_MTU, D_ADDR, D_NETNS, D_BRIDGE, D_VXLAN,
+	       D_VHOST_USER, D_CAPTURE, D_IFNAME, D_MTU, D_ADDR, D_NETNS, D_BRIDGE, D_VXLAN,
 	       D_COUNT };
 
 #define T_NET (1u << VDEV_VIRTIO_NET)
@@ -576,6 +588,8 @@ static const struct dev_option {
 			  apply_peerfeats, T_NET | T_TAP, false },
 	[D_VHOST_USER] = { "vhost-user", "socket path for the VMM", apply_vhost_user, T_NET,
 			   false },
+	[D_CAPTURE] = { "capture", "file to record every frame into (pcap)", apply_capture,
+			T_NET, false },
 	[D_IFNAME] = { "ifname", "interface name like vp0", apply_ifname, T_TAP, false },
 	[D_MTU] = { "mtu", "bytes like 1500", apply_mtu, T_TAP, false },
 	[D_ADDR] = { "addr", "address with prefix like 198.18.0.1/24 or fd00::1/64",
@@ -652,7 +666,7 @@ static int unknown_dev_option(const struct parser *p, int idx, const char *w,
 	if (t == VDEV_TAP)
 		return perr(p, idx, "unknown option '%s' for vdev tap; expected ifname, mac, name, peer, peerfeats, mtu, addr, netns, bridge or vxlan%s",
 			    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
-	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats or vhost-user%s",
+	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats, vhost-user or capture%s",
 		    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
 }
 
@@ -809,6 +823,10 @@ static int check_unique(const struct host_opts *o, bool final, char *err, size_t
 				return fail(err, errlen,
 					    "ifname '%s' used by two tap vdevs: %s and %s (vdevs #%u and #%u)",
 					    a->ifname, a->origin, b->origin, i + 1, j + 1);
+			if (a->has_capture && b->has_capture && strcmp(a->capture, b->capture) == 0)
+				return fail(err, errlen,
+					    "capture '%s' used by two vdevs: %s and %s (vdevs #%u and #%u)",
+					    a->capture, a->origin, b->origin, i + 1, j + 1);
 			if (a->name[0] && strcmp(a->name, b->name) == 0)
 				return fail(err, errlen,
 					    "name '%s' used by two vdevs: %s and %s (vdevs #%u and #%u)",
@@ -1147,8 +1165,11 @@ void opts_usage(FILE *f)
 {
 	fputs("Usage: vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v]\n"
 	      "                 vdev virtio-net|tap [OPTION...] [vdev ...]...\n"
-	      "       vnet-host stats [--system NAME] [--run-dir DIR] [--json]\n"
-	      "                 a running system's counters (its .control socket)\n"
+	      "       vnet-host stats [--system NAME] [--run-dir DIR] [--json] [--interval S]\n"
+	      "                 a running system's counters (its .control socket);\n"
+	      "                 with --interval, rates every S seconds until ^C\n"
+	      "       vnet-host capture [--system NAME] [--run-dir DIR] NAME [-w FILE|-]\n"
+	      "                 records vdev NAME's frames (pcap) until ^C; '-' is stdout\n"
 	      "\n"
 	      "Serves virtio-net devices (vdevs) to guests over vfio-user and links\n"
 	      "them to peer vdevs, in this or another vnet-host.\n"
@@ -1180,6 +1201,8 @@ void opts_usage(FILE *f)
 	      "                   uses what the peer's guest negotiated\n"
 	      "  vhost-user PATH  serve the vdev to a VMM as a vhost-user backend on PATH\n"
 	      "                   instead of over vfio-user (not with loc, intr or legacy)\n"
+	      "  capture FILE     our extension: record every frame the vdev passes, both\n"
+	      "                   directions, into FILE (pcap), from start to exit\n"
 	      "\n"
 	      "vdev tap: the host's own network stack as a peer (a TAP interface with\n"
 	      "virtio-net headers; its offloads follow the peer's features, its carrier\n"

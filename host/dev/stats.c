@@ -29,7 +29,7 @@ struct group {
 	struct counter c[MAX_COUNTERS];
 };
 
-enum { G_TX, G_RX, G_DROPS, G_OFFLOAD, G_LINK, G_DEVICE, N_GROUPS };
+enum { G_TX, G_RX, G_DROPS, G_OFFLOAD, G_LINK, G_DEVICE, G_CAPTURE, N_GROUPS };
 
 static void queue_group(struct group *g, const char *name,
 			const struct vdev_queue_stats *q)
@@ -65,6 +65,8 @@ static void collect(const struct vdev *vd, struct group g[N_GROUPS])
 		{ "dropped_stalled", l->drops_stalled }, { "dropped_flood", l->drops_flood },
 		{ "dropped_broken", l->drops_broken } } };
 	g[G_DEVICE] = (struct group){ "device", 1, { { "needs_reset", s->needs_reset } } };
+	g[G_CAPTURE] = (struct group){ "capture", 2, {
+		{ "frames", s->capture_frames }, { "dropped", s->capture_dropped } } };
 }
 
 /* snprintf into buf at *off, never past len. */
