@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/jsonout.h"
 #include "common/log.h"
 #include "common/mac.h"
 #include "host/opts.h"
@@ -148,23 +149,20 @@ static size_t stats_reply(void *arg, bool json, char *buf, size_t len)
 	int n;
 
 	if (json) {
-		n = snprintf(buf, len, "{\"system\": \"%s\", \"pid\": %d, \"vdevs\": [",
-			     h->opts->system, (int)getpid());
-		off = n > 0 ? (size_t)n : 0;
+		json_object *root = json_object_new_object(), *vdevs = json_object_new_array();
+
+		json_object_object_add(root, "system", json_object_new_string(h->opts->system));
+		json_object_object_add(root, "pid", json_object_new_int(getpid()));
+		for (unsigned i = 0; i < h->n; i++)
+			json_object_array_add(vdevs, vdev_stats_json(h->vdevs[i]));
+		json_object_object_add(root, "vdevs", vdevs);
+		n = snprintf(buf, len, "%s\n", json_object_to_json_string_ext(root, JSONOUT_SPACED));
+		json_object_put(root);
+		return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 	}
 	for (unsigned i = 0; i < h->n && off + VDEV_STATS_MAX + 8 < len; i++) {
-		if (json) {
-			if (i)
-				buf[off++] = ',';
-			off += vdev_stats_json(h->vdevs[i], buf + off, len - off);
-		} else {
-			off += vdev_stats_format(h->vdevs[i], buf + off, len - off);
-			buf[off++] = '\n';
-		}
-	}
-	if (json && off + 4 < len) {
-		memcpy(buf + off, "]}\n", 3);
-		off += 3;
+		off += vdev_stats_format(h->vdevs[i], buf + off, len - off);
+		buf[off++] = '\n';
 	}
 	buf[off < len ? off : len - 1] = 0;
 	return off < len ? off : len - 1;
