@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "host/dev/capture.h"
 #include "host/opts.h"
 #include "host/peer/node.h"
 
@@ -336,7 +337,7 @@ int control_capture(const char *dir, const char *name, int out)
 	fd = client_connect(who, dir, path, sizeof(path));
 	if (fd < 0)
 		return fd;
-	buf = malloc(CONTROL_CAPTURE_MSG + 1);
+	buf = malloc(CAPTURE_MSG_MAX + 1);
 	if (!buf) {
 		close(fd);
 		return -ENOMEM;
@@ -347,7 +348,7 @@ int control_capture(const char *dir, const char *name, int out)
 		goto out;
 	}
 	/* The first message is the pcap file header, or an error. */
-	n = client_recv(fd, buf, CONTROL_CAPTURE_MSG + 1, CONTROL_TIMEOUT_MS * 2);
+	n = client_recv(fd, buf, CAPTURE_MSG_MAX + 1, CONTROL_TIMEOUT_MS * 2);
 	if (n < 0) {
 		rc = (int)n;
 		fprintf(stderr, "%s: %s: %s\n", who, path, strerror(-rc));
@@ -380,7 +381,7 @@ int control_capture(const char *dir, const char *name, int out)
 			n = 0;
 			continue;
 		}
-		n = recv(fd, buf, CONTROL_CAPTURE_MSG, 0);
+		n = recv(fd, buf, CAPTURE_MSG_MAX, 0);
 		if (n < 0 && errno == EINTR) {
 			n = 0;
 			continue;

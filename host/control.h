@@ -11,7 +11,7 @@
  *   "stats", "stats json"  one reply, then the server closes;
  *   "capture NAME"         the connection becomes vdev NAME's live
  *                          capture: pcap (the file header first) in
- *                          messages of at most CONTROL_CAPTURE_MSG bytes,
+ *                          messages of at most CAPTURE_MSG_MAX bytes,
  *                          until the client closes it
  *                          (host/dev/capture.h).
  *
@@ -31,8 +31,6 @@
 #define CONTROL_TIMEOUT_MS 1000
 #define CONTROL_MAX_CONNS  4
 #define CONTROL_REPLY_MAX  (64 * 1024)
-
-#define CONTROL_CAPTURE_MSG (64 * 1024)
 
 struct control;
 

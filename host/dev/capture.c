@@ -29,8 +29,6 @@
 
 /* More than libpcap's per-record header (16 bytes in the file). */
 #define CAP_REC_SLACK 64
-/* At most this much per message on the (SOCK_SEQPACKET) connection. */
-#define CAP_CHUNK     (64u * 1024)
 
 struct cap_live {
 	struct vdev_capture *cap;
@@ -178,8 +176,8 @@ static void live_flush(struct cap_live *l)
 
 		if (n > l->len)
 			n = l->len;
-		if (n > CAP_CHUNK)
-			n = CAP_CHUNK;
+		if (n > CAPTURE_MSG_MAX)
+			n = CAPTURE_MSG_MAX;
 		r = send(l->h.fd, l->buf + l->head, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (r < 0 && errno == EINTR)
 			continue;

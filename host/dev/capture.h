@@ -30,6 +30,9 @@ struct vdev;
 
 #define CAPTURE_SNAPLEN	 262144		/* above the largest GSO frame */
 #define CAPTURE_LIVE_BUF (4u << 20)	/* a live reader's backlog, bytes */
+/* The live stream's messages (SOCK_SEQPACKET) are at most this long: the
+ * client's receive buffer must hold one. */
+#define CAPTURE_MSG_MAX	 (64u * 1024)
 
 /* Starts the `capture FILE` sink (created 0600, truncated; a symlink is
  * refused).  0 or -errno; err says why. */

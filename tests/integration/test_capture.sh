@@ -4,7 +4,8 @@
 #      and its frames per direction (by source MAC) are the device's tx and
 #      rx frame counters;
 #  (b) a live `vnet-host capture NAME -w -` read by tcpdump shows the
-#      traffic, and one whose reader never reads neither slows nor stalls
+#      traffic, one whose reader goes away stops, and one whose reader
+#      never reads neither slows nor stalls
 #      the link: a 3-second stream arrives whole, vnet-host answers stats,
 #      and the capture's dropped counter grows instead;
 #  (c) `vnet-host stats --interval 1` prints a line of rates per second;
@@ -96,6 +97,22 @@ else
 fi
 check "live: the capture ends when its client stops" wait_n host_vm1 "live capture ended" 1
 
+# A reader that goes away: head takes 2000 bytes and exits; the capture
+# client sees EPIPE and stops, and vnet-host ends the capture.
+timeout 10 sh -c "'$HOST' capture --system vm1 a -w - | head -c 2000 >'$RUN/head.out'" &
+HPIPE=$!
+IT_PIDS="$IT_PIDS $HPIPE"
+wait_n host_vm1 "live capture started" 2
+ping_b 100 || notok "reader gone: ping: $(cat "$RUN/ping")"
+wait $HPIPE
+hrc=$?
+if [ $hrc -eq 0 ] && [ "$(wc -c <"$RUN/head.out")" = 2000 ] &&
+   wait_n host_vm1 "live capture ended" 2; then
+	ok "live: when the reader goes away (| head -c 2000) the capture stops and vnet-host ends it"
+else
+	notok "live: reader gone: exit $hrc, $(wc -c <"$RUN/head.out") bytes: $(tail -3 "$RUN/host_vm1.log")"
+fi
+
 stream() { # label: a 3-second stream vm1 -> vm2; its rate in $rate
 	it_bg recv "$GUEST" --socket "$(sock vm2 b)" recv --timeout 3
 	sleep 0.3
@@ -130,7 +147,7 @@ mkfifo "$RUN/stall.fifo"
 it_bg holder sh -c "exec sleep 60 <>'$RUN/stall.fifo'"
 sleep 0.2
 it_bg stallcap "$HOST" capture --system vm1 a -w "$RUN/stall.fifo"
-wait_n host_vm1 "live capture started" 2
+wait_n host_vm1 "live capture started" 3
 if stream; then
 	ok "live: with a reader that never reads, 3 s of frames still arrive whole ($rate Mframes/s, $base without)"
 else
@@ -170,7 +187,7 @@ check "capture FILE with a control character is refused at start" grep -q "captu
 
 it_stop_pid "$PID_stallcap"
 it_stop_pid "$PID_holder"
-check "live: the stalled capture ends when its client is stopped" wait_n host_vm1 "live capture ended" 2
+check "live: the stalled capture ends when its client is stopped" wait_n host_vm1 "live capture ended" 3
 stop_pair
 rm -f "$RUN/live.fifo" "$RUN/stall.fifo"
 it_check_clean "after the live captures"
