@@ -411,16 +411,25 @@ static int apply_name(const struct parser *p, int idx, struct vdev_opts *v,
 	return 0;
 }
 
-static int apply_peer(const struct parser *p, int idx, struct vdev_opts *v,
-		      const char *val)
+/* A path option's value, checked, into dst (max bytes with the NUL);
+ * what says what the path is for. */
+static int take_path(const struct parser *p, int idx, const char *word, const char *what,
+		     const char *val, char *dst, size_t max, bool *has)
 {
 	char why[160];
 
-	if (!check_path(val, OPTS_PATH_MAX, why, sizeof(why)))
-		return perr(p, idx, "peer '%s' %s (a UNIX socket path)", Q(val), why);
-	memcpy(v->peer, val, strlen(val) + 1);
-	v->has_peer = true;
+	if (!check_path(val, max, why, sizeof(why)))
+		return perr(p, idx, "%s '%s' %s (%s)", word, Q(val), why, what);
+	memcpy(dst, val, strlen(val) + 1);
+	*has = true;
 	return 0;
+}
+
+static int apply_peer(const struct parser *p, int idx, struct vdev_opts *v,
+		      const char *val)
+{
+	return take_path(p, idx, "peer", "a UNIX socket path", val, v->peer, OPTS_PATH_MAX,
+			 &v->has_peer);
 }
 
 static int apply_peerfeats(const struct parser *p, int idx, struct vdev_opts *v,
@@ -445,25 +454,15 @@ static int apply_peerfeats(const struct parser *p, int idx, struct vdev_opts *v,
 static int apply_vhost_user(const struct parser *p, int idx, struct vdev_opts *v,
 			    const char *val)
 {
-	char why[160];
-
-	if (!check_path(val, OPTS_PATH_MAX, why, sizeof(why)))
-		return perr(p, idx, "vhost-user '%s' %s (a UNIX socket path)", Q(val), why);
-	memcpy(v->vhost_user, val, strlen(val) + 1);
-	v->has_vhost_user = true;
-	return 0;
+	return take_path(p, idx, "vhost-user", "a UNIX socket path", val, v->vhost_user,
+			 OPTS_PATH_MAX, &v->has_vhost_user);
 }
 
 static int apply_capture(const struct parser *p, int idx, struct vdev_opts *v,
 			 const char *val)
 {
-	char why[160];
-
-	if (!check_path(val, OPTS_CAPTURE_MAX, why, sizeof(why)))
-		return perr(p, idx, "capture '%s' %s (a file for the pcap)", Q(val), why);
-	memcpy(v->capture, val, strlen(val) + 1);
-	v->has_capture = true;
-	return 0;
+	return take_path(p, idx, "capture", "a file for the pcap", val, v->capture,
+			 OPTS_CAPTURE_MAX, &v->has_capture);
 }
 
 static int apply_ifname(const struct parser *p, int idx, struct vdev_opts *v,
