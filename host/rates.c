@@ -109,17 +109,20 @@ int stats_rates(const char *who, const char *dir, unsigned interval)
 {
 	static struct sample prev[OPTS_MAX_VDEVS], cur[OPTS_MAX_VDEVS];
 	char *buf = malloc(CONTROL_REPLY_MAX + 1);
-	int np, nc, rc = 0;
+	struct timespec due;
+	int np, nc, rc;
 	double t0, t1;
 
 	if (!buf)
 		return -ENOMEM;
+	/* Samples on a fixed beat from the start (line k after k*S seconds,
+	 * however long a request takes); rates over the time really passed. */
+	clock_gettime(CLOCK_MONOTONIC, &due);
 	np = take_sample(who, dir, buf, prev);
 	t0 = now_s();
 	while (np >= 0) {
-		struct timespec ts = { .tv_sec = interval };
-
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		due.tv_sec += interval;
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
 			;
 		nc = take_sample(who, dir, buf, cur);
 		t1 = now_s();
