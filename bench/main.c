@@ -32,13 +32,15 @@
 #include "common/jsonout.h"
 #include "common/log.h"
 #include "common/mac.h"
+#include "common/version.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: vnet-bench ring|tx|rx|send|recv|ping|pong [--socket PATH]\n"
 	      "       [--peer-node DIR SYSTEM NAME] [--dst MAC] [--size BYTES]\n"
 	      "       [--seconds S] [--poll] [--poll-us N] [--tso] [--packed]\n"
-	      "       [--count N] [--label NAME] [--cpu-pid PID]... [--pin] [--epoll]\n", f);
+	      "       [--count N] [--label NAME] [--cpu-pid PID]... [--pin] [--epoll]\n"
+	      "       vnet-bench --version\n", f);
 }
 
 void bench_cpu_self(double *user, double *sys)
@@ -157,6 +159,8 @@ int main(int argc, char **argv)
 	struct bench_opts o = { .size = 64, .seconds = 3, .poll_us = 50 };
 	unsigned long long v;
 
+	if (vnet_print_version(argc, argv, "vnet-bench"))
+		return 0;
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

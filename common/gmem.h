@@ -24,6 +24,11 @@ struct gmem_window {
 	uint8_t *hva;	/* local address of gpa */
 	bool owned;	/* hva is an mmap gmem must munmap */
 	bool writable;	/* DMA_MAP gave WRITE */
+	/* Owned windows: the file they map (a dup, for repairs), its offset,
+	 * and their SIGBUS guard slot (common/sigbus_guard.h). */
+	int fd;
+	uint64_t off;
+	int guard;
 };
 
 struct gmem {
@@ -31,9 +36,14 @@ struct gmem {
 	unsigned n;
 	/* Bumped on every change, so cached translations can be revalidated. */
 	uint32_t generation;
+	/* Written (an eventfd) when a window's file shrank under it. */
+	int fault_fd;
 };
 
+/* An empty map; fault_fd (-1: none) is the eventfd the SIGBUS guard
+ * writes when a window's file shrinks under it. */
 void gmem_init(struct gmem *gm);
+void gmem_set_fault_fd(struct gmem *gm, int fault_fd);
 /* Drops (and munmaps the owned) windows. */
 void gmem_clear(struct gmem *gm);
 
@@ -41,10 +51,20 @@ void gmem_clear(struct gmem *gm);
  * gpa overflow, -EEXIST on overlap, -ENOSPC when full. */
 int gmem_add(struct gmem *gm, uint64_t gpa, uint64_t size, void *hva,
 	     bool writable);
-/* mmaps fd at file offset off (MAP_SHARED) and adds it as an owned window.
- * prot_write selects PROT_WRITE. -errno on failure; nothing is left mapped. */
+/* mmaps fd at file offset off (MAP_SHARED) and adds it as an owned window,
+ * guarded against the file shrinking (SIGBUS: zero pages, fault_fd
+ * written).  fd is duplicated, not taken.  prot_write selects PROT_WRITE.
+ * -errno on failure; nothing is left mapped. */
 int gmem_map_fd(struct gmem *gm, uint64_t gpa, uint64_t size, int fd,
 		uint64_t off, bool prot_write);
+/* The first window whose file shrank under it (its gpa and size), or
+ * false when none did. */
+bool gmem_faulted(const struct gmem *gm, uint64_t *gpa, uint64_t *size);
+/* Maps every faulted window's file again where it was, when the file is
+ * long enough again (the guest put its memory back); a window whose file
+ * is still too short is removed, so nothing translates into it.  Returns
+ * the number of windows removed. */
+unsigned gmem_repair(struct gmem *gm);
 /* Removes the window exactly matching [gpa, gpa+size); -ENOENT if none. */
 int gmem_remove(struct gmem *gm, uint64_t gpa, uint64_t size);
 

@@ -19,6 +19,7 @@
 
 #include "common/barrier.h"
 #include "common/net_hdr.h"
+#include "common/sigbus_guard.h"
 #include "common/log.h"
 
 static uint32_t align_up(uint32_t v, uint32_t a)
@@ -92,110 +93,6 @@ set_broken(bool *broken, char reason[PEER_RING_REASON_LEN], const char *fmt, ...
 	log_rl(LOG_WARN, "peer ring broken: %s", reason);
 }
 
-/* ---- truncation guard ---------------------------------------------------- */
-
-/* One slot per live mapping.  The SIGBUS handler reads the table without
- * a lock: a slot's range is written before `start` is published (release)
- * and `start` is cleared before the range is unmapped. */
-#define GUARD_SLOTS 256
-
-struct ring_guard {
-	uintptr_t start;	/* 0: free */
-	size_t len;
-	volatile sig_atomic_t hit;
-};
-
-static struct ring_guard guards[GUARD_SLOTS];
-static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct sigaction guard_old;
-
-static void guard_sigbus(int sig, siginfo_t *si, void *uctx)
-{
-	uintptr_t a = (uintptr_t)si->si_addr;
-
-	for (unsigned i = 0; i < GUARD_SLOTS; i++) {
-		uintptr_t start = __atomic_load_n(&guards[i].start, __ATOMIC_ACQUIRE);
-
-		if (!start || a < start || a - start >= guards[i].len)
-			continue;
-		/* The file shrank under this mapping: put zero pages in its
-		 * place, so the access completes; the ring is latched broken
-		 * at its next check.  (mmap is a plain syscall here.) */
-		if (mmap((void *)start, guards[i].len, PROT_READ | PROT_WRITE,
-			 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			 -1, 0) != MAP_FAILED) {
-			guards[i].hit = 1;
-			return;
-		}
-		break;
-	}
-	/* Not ours: whatever was there before decides. */
-	if (guard_old.sa_flags & SA_SIGINFO) {
-		guard_old.sa_sigaction(sig, si, uctx);
-		return;
-	}
-	if (guard_old.sa_handler != SIG_DFL && guard_old.sa_handler != SIG_IGN) {
-		guard_old.sa_handler(sig);
-		return;
-	}
-	/* Default: returning re-runs the access, which now kills us with
-	 * SIGBUS as it would have without the guard. */
-	signal(SIGBUS, SIG_DFL);
-}
-
-/* Registers [map, map + len); returns the slot + 1, or 0 when the table
- * is full or the handler cannot be installed (then a truncation would
- * still crash us, as without the guard: logged once). */
-static int guard_add(void *map, size_t len)
-{
-	int slot = 0;
-
-	struct sigaction cur;
-	bool installed;
-
-	pthread_mutex_lock(&guard_lock);
-	/* Checked every time: somebody (a test harness) may have replaced
-	 * our handler since; we then chain to theirs. */
-	installed = sigaction(SIGBUS, NULL, &cur) == 0 &&
-		    (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == guard_sigbus;
-	if (!installed) {
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = guard_sigbus;
-		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-		sigemptyset(&sa.sa_mask);
-		installed = sigaction(SIGBUS, &sa, &guard_old) == 0;
-	}
-	for (unsigned i = 0; installed && i < GUARD_SLOTS; i++) {
-		if (guards[i].start)
-			continue;
-		guards[i].len = len;
-		guards[i].hit = 0;
-		__atomic_store_n(&guards[i].start, (uintptr_t)map, __ATOMIC_RELEASE);
-		slot = (int)i + 1;
-		break;
-	}
-	pthread_mutex_unlock(&guard_lock);
-	if (!slot)
-		log_rl(LOG_WARN, "peer ring: no truncation guard for a mapping (%s)",
-		       installed ? "table full" : "cannot install the SIGBUS handler");
-	return slot;
-}
-
-static void guard_del(int *slot)
-{
-	if (*slot <= 0 || *slot > GUARD_SLOTS)
-		return;
-	__atomic_store_n(&guards[*slot - 1].start, 0, __ATOMIC_RELEASE);
-	*slot = 0;
-}
-
-static bool guard_hit(int slot)
-{
-	return slot > 0 && slot <= GUARD_SLOTS && guards[slot - 1].hit;
-}
-
 /* ---- producer ----------------------------------------------------------- */
 
 int peer_ring_create(struct peer_ring_prod *p, const char *shm_name,
@@ -247,7 +144,7 @@ int peer_ring_create_at(struct peer_ring_prod *p, const char *shm_name,
 
 	p->hdr = map;
 	p->map_size = size;
-	p->guard = guard_add(map, size);
+	p->guard = sigbus_guard_add(map, size, -1);
 	p->desc = (struct peer_ring_desc *)((uint8_t *)map + g.desc_off);
 	p->data = (uint8_t *)map + g.data_off;
 	p->desc_count = desc_count;
@@ -279,7 +176,7 @@ err_free:
 
 void peer_ring_prod_destroy(struct peer_ring_prod *p, bool unlink)
 {
-	guard_del(&p->guard);
+	sigbus_guard_del(&p->guard);
 	if (p->hdr)
 		munmap(p->hdr, p->map_size);
 	p->hdr = NULL;
@@ -395,7 +292,7 @@ void peer_ring_cancel(struct peer_ring_prod *p)
 
 bool peer_ring_prod_check_truncated(struct peer_ring_prod *p)
 {
-	if (!guard_hit(p->guard))
+	if (!sigbus_guard_hit(p->guard))
 		return false;
 	set_broken(&p->broken, p->reason, "ring file truncated by the consumer");
 	return true;
@@ -520,10 +417,10 @@ int peer_ring_cons_attach(struct peer_ring_cons *c, int fd,
 	c->map_size = (size_t)want.file_size;
 	/* Before the first access: the file may already be shorter than
 	 * fstat said. */
-	c->guard = guard_add(map, c->map_size);
+	c->guard = sigbus_guard_add(map, c->map_size, -1);
 
 	read_geom(c->hdr, &got);
-	if (guard_hit(c->guard)) {
+	if (sigbus_guard_hit(c->guard)) {
 		attach_fail(c, "ring file truncated while attaching");
 		goto err;
 	}
@@ -553,7 +450,7 @@ int peer_ring_cons_attach(struct peer_ring_cons *c, int fd,
 	c->sleeping = true;
 	return 0;
 err:
-	guard_del(&c->guard);
+	sigbus_guard_del(&c->guard);
 	munmap(map, c->map_size);
 	c->hdr = NULL;
 	return -EINVAL;
@@ -561,7 +458,7 @@ err:
 
 bool peer_ring_cons_check_truncated(struct peer_ring_cons *c)
 {
-	if (!guard_hit(c->guard))
+	if (!sigbus_guard_hit(c->guard))
 		return false;
 	set_broken(&c->broken, c->reason, "ring file truncated by the producer");
 	return true;
@@ -569,7 +466,7 @@ bool peer_ring_cons_check_truncated(struct peer_ring_cons *c)
 
 void peer_ring_cons_detach(struct peer_ring_cons *c)
 {
-	guard_del(&c->guard);
+	sigbus_guard_del(&c->guard);
 	if (c->hdr)
 		munmap(c->hdr, c->map_size);
 	c->hdr = NULL;

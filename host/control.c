@@ -193,8 +193,12 @@ int control_start(struct control **out, struct evloop *ev, const char *dir,
 		return -ENAMETOOLONG;
 	}
 	rc = peer_node_listen(&c->node, path, &stale, err, sizeof(err));
-	if (rc < 0) {
+	if (rc == -EADDRINUSE && c->node.holder_pid > 0)
+		log_err("system %s is held by a running vnet-host (pid %ld); choose another --system or stop that one",
+			dir, c->node.holder_pid);
+	else if (rc < 0)
 		log_err("control socket %s: %s", path, err);
+	if (rc < 0) {
 		free(c);
 		return rc;
 	}

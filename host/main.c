@@ -29,10 +29,12 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #include "common/jsonout.h"
 #include "common/log.h"
 #include "common/mac.h"
+#include "common/version.h"
 #include "host/opts.h"
 #include "host/control.h"
 #include "host/evloop.h"
@@ -436,6 +438,8 @@ int main(int argc, char **argv)
 	char err[1024], prefix[OPTS_NAME_MAX + 16];
 	int rc;
 
+	if (vnet_print_version(argc, argv, "vnet-host"))
+		return 0;
 	if (argc >= 2 && strcmp(argv[1], "stats") == 0)
 		return stats_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "capture") == 0)
@@ -464,11 +468,13 @@ int main(int argc, char **argv)
 	rc = setup_signals(h);
 	if (rc == 0)
 		rc = make_run_dirs(h);
-	for (unsigned i = 0; rc == 0 && i < opts.n_vdevs; i++)
-		rc = create_one(h, &opts, &opts.vdevs[i]);
+	/* The control socket first: it claims the system, so a second
+	 * process with the same --system stops before making anything. */
 	if (rc == 0)
 		rc = control_start(&h->ctl, h->ev, h->sys_dir,
 				   &(struct control_ops){ stats_reply, capture_start }, h);
+	for (unsigned i = 0; rc == 0 && i < opts.n_vdevs; i++)
+		rc = create_one(h, &opts, &opts.vdevs[i]);
 	if (rc < 0) {
 		teardown(h);
 		return 1;
@@ -479,7 +485,11 @@ int main(int argc, char **argv)
 		print_tap(&opts, h->taps[i]);
 	printf("vnet-host: system %s ready with %u vdev%s (pid %d)\n", opts.system,
 	       h->n + h->n_taps, h->n + h->n_taps == 1 ? "" : "s", (int)getpid());
+	/* Under systemd (Type=notify, vnet-host@.service): every vdev is
+	 * serving; without $NOTIFY_SOCKET these do nothing. */
+	sd_notify(0, "READY=1");
 	rc = evloop_run(h->ev);
+	sd_notify(0, "STOPPING=1");
 	if (rc < 0)
 		log_err("event loop failed: %s", strerror(-rc));
 	log_all_stats(h);

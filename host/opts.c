@@ -763,7 +763,9 @@ static int parse_vdev(const struct parser *p, char **words, int n, int at, int *
 		return perr(p, i, "vdev type '%s' not supported; expected virtio-net or tap",
 			    Q(words[i]));
 	if (o->n_vdevs >= OPTS_MAX_VDEVS)
-		return perr(p, at, "too many vdevs (at most %d)", OPTS_MAX_VDEVS);
+		return perr(p, at,
+			    "too many vdevs: one vnet-host serves at most %d (OPTS_MAX_VDEVS); run another vnet-host with another --system for more",
+			    OPTS_MAX_VDEVS);
 	v = &o->vdevs[o->n_vdevs];
 	memset(v, 0, sizeof(*v));
 	v->type = type;
@@ -873,6 +875,16 @@ static void default_names(struct host_opts *o)
 
 /* Every node and socket is a UNIX socket path, and sun_path is short:
  * refuse here rather than fail at bind() after other devices started. */
+/* Is v's peer path its own node, <run_dir>/<system>/<name>?  (A link
+ * with itself would be refused at every retry, forever.) */
+static bool peer_is_own_node(const struct host_opts *o, const struct vdev_opts *v)
+{
+	char node[PATH_MAX + 2 * OPTS_NAME_MAX];
+
+	snprintf(node, sizeof(node), "%s/%s/%s", o->run_dir, o->system, v->name);
+	return strcmp(node, v->peer) == 0;
+}
+
 static int check_socket_paths(const struct host_opts *o, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < o->n_vdevs; i++) {
@@ -885,6 +897,10 @@ static int check_socket_paths(const struct host_opts *o, char *err, size_t errle
 				    "socket path %s/%s/%s%s of vdev '%s' (%s) would be %zu bytes; a UNIX socket path holds at most %d (use a shorter --run-dir, --system or name)",
 				    Q(o->run_dir), o->system, v->name, VFIO_SUFFIX, v->name,
 				    v->origin, len, OPTS_PATH_MAX - 1);
+		if (v->has_peer && peer_is_own_node(o, v))
+			return fail(err, errlen,
+				    "vdev '%s' (%s): peer %s is its own node; name the other side's node (<run-dir>/<system>/<name>)",
+				    v->name, v->origin, Q(v->peer));
 	}
 	return 0;
 }
@@ -995,18 +1011,40 @@ int opts_parse_config_text(struct host_opts *o, const char *text,
 	return check_unique(o, false, err, errlen);
 }
 
-/* Reads the whole file (bounded: a FIFO or /dev/zero cannot make us read
- * forever) and refuses what is not a small text file. */
+/* What a path is, for an error that names it. */
+static const char *file_kind(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return "a directory";
+	if (S_ISFIFO(st->st_mode))
+		return "a FIFO";
+	if (S_ISSOCK(st->st_mode))
+		return "a socket";
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return "a device";
+	return "not a regular file";
+}
+
+/* Reads the whole file (bounded: /dev/zero cannot make us read forever)
+ * and refuses what is not a small regular text file. */
 static int read_config(struct parser *p, int idx, const char *path)
 {
 	char *buf;
 	size_t len = 0;
 	const char *nul;
+	struct stat st = { 0 };
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO with no writer must not wait; only a
+	 * regular file is read at all. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return perr(p, idx, "cannot open config '%s': %s", Q(path), strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return perr(p, idx, "config '%s' is %s; expected a regular file", Q(path),
+			    file_kind(&st));
+	}
 	buf = malloc(CONFIG_MAX_BYTES + 1);
 	if (!buf) {
 		close(fd);
@@ -1171,8 +1209,10 @@ void opts_usage(FILE *f)
 	      "                 records vdev NAME's frames (pcap) until ^C; '-' is stdout\n"
 	      "\n"
 	      "Serves virtio-net devices (vdevs) to guests over vfio-user and links\n"
-	      "them to peer vdevs, in this or another vnet-host.\n"
-	      "\n"
+	      "them to peer vdevs, in this or another vnet-host.\n", f);
+	fprintf(f, "One process serves at most %d vdevs (virtio-net and tap together).\n",
+		OPTS_MAX_VDEVS);
+	fputs("\n"
 	      "Global options (before the first vdev):\n"
 	      "  --system NAME    this virtual machine's name (default \"default\")\n"
 	      "  --run-dir DIR    where nodes and sockets live (default $VNET_RUN_DIR,\n"
@@ -1181,6 +1221,7 @@ void opts_usage(FILE *f)
 	      "                   '#' starts a comment; they come before the command line's\n"
 	      "  -v, -vv          more log output (repeatable)\n"
 	      "  -h, --help       this text\n"
+	      "  --version        print \"vnet-host VERSION\" (alone on the line)\n"
 	      "\n"
 	      "Device options (after 'vdev virtio-net', each at most once):\n"
 	      "  intr INTR        interrupt the guest sees (like 41 or gic:40); for MMIO,\n"

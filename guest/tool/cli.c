@@ -66,6 +66,7 @@ static void usage(FILE *f)
 		"  --busy-poll US     spin this long before sleeping on interrupts\n"
 		"  --json             print one JSON object\n"
 		"  -v                 debug logging\n"
+		"  --version          print \"vnet-guest VERSION\" (alone on the line)\n"
 		"\n"
 		"exit status: 0 ok, 1 test failed (loss, corruption, link down),\n"
 		"             2 usage or setup error\n");
@@ -284,9 +285,14 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		return bad_usage("unknown command '%s'", c->cmd);
 	c->command = cmd;
 	if (cmd->needs_mac) {
+		char why[160];
+
 		if (optind >= argc)
 			return bad_usage("%s needs the destination MAC", c->cmd);
 		c->mac_arg = argv[optind++];
+		/* A usage error is told before the device is even reached. */
+		if (mac_parse(c->mac_arg, c->dst, why, sizeof(why)) < 0)
+			return bad_usage("%s: '%s' %s", c->cmd, c->mac_arg, why);
 	}
 	if (cmd->needs_ifname) {
 		if (optind >= argc)

@@ -120,10 +120,9 @@ static int cmd_ping(struct cli *c, struct vnet_dev *d)
 
 	if (size < FRAME_MIN_LEN)
 		size = FRAME_MIN_LEN;
-	if (!s || mac_parse(c->mac_arg, dst, NULL, 0) < 0) {
-		free(s);
-		return bad_usage("ping: '%s' is not a unicast MAC address", c->mac_arg);
-	}
+	if (!s)
+		return device_error("ping", -ENOMEM);
+	memcpy(dst, c->dst, sizeof(dst));
 	if (size > vnet_max_tx_frame(d)) {
 		free(s);
 		return bad_usage("--size %u exceeds the link's largest frame (%u bytes)",

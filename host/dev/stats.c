@@ -64,7 +64,8 @@ static void collect(const struct vdev *vd, struct group g[N_GROUPS])
 		{ "refused", l->refused }, { "features_updates", l->features_updates },
 		{ "dropped_stalled", l->drops_stalled }, { "dropped_flood", l->drops_flood },
 		{ "dropped_broken", l->drops_broken } } };
-	g[G_DEVICE] = (struct group){ "device", 1, { { "needs_reset", s->needs_reset } } };
+	g[G_DEVICE] = (struct group){ "device", 2, { { "needs_reset", s->needs_reset },
+						      { "mem_faults", s->mem_faults } } };
 	g[G_CAPTURE] = (struct group){ "capture", 2, {
 		{ "frames", s->capture_frames }, { "dropped", s->capture_dropped } } };
 }

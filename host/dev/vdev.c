@@ -21,7 +21,11 @@ void vdev_reset(struct vdev *vd)
 	dp_stop(vd);
 	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++)
 		vdev_queue_stop(&vd->q[i]);
+	/* Memory whose file shrank is mapped again if the guest put it
+	 * back, so a reset with good memory works again. */
+	vdev_mem_repair(vd);
 	vd->driver_features = 0;
+	vd->features_frozen = false;
 	vd->status = 0;
 	net_filter_reset(&vd->filter);
 	memcpy(vd->cfg.mac, vd->perm_mac, sizeof(vd->cfg.mac));
@@ -101,7 +105,10 @@ void vdev_set_status(struct vdev *vd, uint8_t status)
 				vdev_set_needs_reset(vd, why);
 				return;
 			}
-			vd->status |= VIRTIO_STATUS_FEATURES_OK;
+			/* Frozen without the FEATURES_OK bit: 0.9.5's status
+			 * has no such bit, and a legacy driver must not see
+			 * one it never wrote. */
+			vd->features_frozen = true;
 		} else if (!(status & VIRTIO_STATUS_FEATURES_OK)) {
 			vdev_set_needs_reset(vd, "DRIVER_OK without FEATURES_OK");
 			return;
@@ -131,13 +138,17 @@ int vdev_new(struct vdev **out, struct evloop *ev, const char *system,
 	snprintf(vd->system, sizeof(vd->system), "%s", system);
 	snprintf(vd->name, sizeof(vd->name), "%s", opts->name);
 	gmem_init(&vd->gm);
+	vd->mem_fault_fd = -1;
 	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
 		vd->q[i].vd = vd;
 		vd->q[i].kick_fd = -1;
 		vdev_queue_stop(&vd->q[i]);
 	}
 	rc = dp_init(vd);
+	if (rc == 0)
+		rc = vdev_mem_guard_start(vd);
 	if (rc < 0) {
+		dp_free(vd);
 		free(vd);
 		return rc;
 	}
@@ -188,6 +199,7 @@ void vdev_free(struct vdev *vd)
 		vdev_queue_set_kick_fd(vd, i, -1);
 	gmem_clear(&vd->gm);
 	vdev_capture_stop(vd);
+	vdev_mem_guard_stop(vd);
 	dp_free(vd);
 	free(vd);
 }

@@ -76,6 +76,7 @@ struct vdev_stats {
 	uint64_t frames_segmented;	/* GSO frames cut in software for the guest */
 	uint64_t segments_made;
 	uint64_t needs_reset;		/* times the device latched NEEDS_RESET */
+	uint64_t mem_faults;		/* guest memory files that shrank under us */
 	uint64_t capture_frames;	/* frames recorded (host/dev/capture.c) */
 	uint64_t capture_dropped;	/* frames a live capture's reader lost */
 };
@@ -109,6 +110,10 @@ struct vdev_irq {
 struct vdev_face {
 	const char *name;		/* "pci-modern", "mmio-v2", "vhost-user", ... */
 	void (*destroy)(void *ctx);	/* stops serving; first thing vdev_free does */
+	/* Guest memory the face handed over faulted (its file shrank).
+	 * NULL: the model latches NEEDS_RESET, which a vfio-user guest
+	 * sees and answers with a reset; vhost-user drops its frontend. */
+	void (*mem_fault)(void *ctx, const char *why);
 	void *ctx;
 };
 
@@ -121,6 +126,9 @@ struct vdev {
 	char socket_path[PATH_MAX];
 	struct evloop *ev;
 	struct gmem gm;
+	int mem_fault_fd;		/* eventfd the SIGBUS guard writes (mem.c) */
+	bool mem_fault_noted;		/* counted; cleared when repaired */
+	struct ev_handler mem_fault_h;
 	struct vdev_irq irq;
 	struct vdev_face face;
 	struct peer_link *link;
@@ -130,6 +138,7 @@ struct vdev {
 	uint32_t hdr_len;		/* net header the guest uses: 12, or 10 (5.1.6.1) */
 	uint64_t device_features;	/* offered; see vdev_update_offer */
 	uint64_t driver_features;
+	bool features_frozen;		/* legacy: accepted at DRIVER_OK (3.1.2) */
 	bool peer_features_known;	/* peerfeats auto: the peer's guest negotiated */
 	uint64_t peer_features;
 	uint8_t status;
@@ -217,7 +226,9 @@ int vdev_queue_kick_fd(const struct vdev *vd, unsigned q);
 /* A driver notification arrived by register write (not the ioeventfd). */
 void vdev_kick(struct vdev *vd, unsigned q);
 /* mem.c: guest memory from the fds a face was handed (windows checked
- * against their files by gmem_map_fd). */
+ * against their files by gmem_map_fd, and guarded: a file that shrinks
+ * under the device latches NEEDS_RESET, or drops a vhost-user frontend,
+ * instead of killing the process; counted in mem_faults). */
 int vdev_mem_map_fd(struct vdev *vd, uint64_t gpa, uint64_t size, int fd,
 		    uint64_t offset, bool writable);
 void vdev_mem_clear(struct vdev *vd);

@@ -13,6 +13,11 @@
 /* Is the accepted feature set one the device can run (3.1.1 step 5,
  * 5.1.3.1 dependencies)?  If not, why says so. */
 bool vdev_features_acceptable(struct vdev *vd, char *why, size_t len);
+/* mem.c: the SIGBUS guard's eventfd on the event loop (0 or -errno), its
+ * end, and the repair of faulted windows at reset. */
+int vdev_mem_guard_start(struct vdev *vd);
+void vdev_mem_guard_stop(struct vdev *vd);
+void vdev_mem_repair(struct vdev *vd);
 /* Back to the power-on state of one queue (reset). */
 void vdev_queue_stop(struct vdev_queue *vq);
 

@@ -118,7 +118,9 @@ static int attach_vfio_user(struct vdev *vd, const char *run_dir, const char *sy
 		free(f);
 		return rc;
 	}
-	vdev_attach(vd, &f->t->irq, &(struct vdev_face){ f->t->ops->name, vfio_face_destroy, f });
+	vdev_attach(vd, &f->t->irq,
+		    &(struct vdev_face){ .name = f->t->ops->name, .destroy = vfio_face_destroy,
+					 .ctx = f });
 	rc = make_kick_fds(vd);
 	if (rc < 0)
 		return rc;
@@ -147,8 +149,9 @@ static int attach_vhost_user(struct vdev *vd)
 	if (rc < 0)
 		return rc;
 	/* The frontend brings the kick and call fds; no vfio-user server. */
-	vdev_attach(vd, &(struct vdev_irq){ vhost_user_raise, vu },
-		    &(struct vdev_face){ "vhost-user", vhost_user_destroy, vu });
+	vdev_attach(vd, &(struct vdev_irq){ .raise = vhost_user_raise, .ctx = vu },
+		    &(struct vdev_face){ .name = "vhost-user", .destroy = vhost_user_destroy,
+					 .mem_fault = vhost_user_mem_fault, .ctx = vu });
 	snprintf(vd->socket_path, sizeof(vd->socket_path), "%s", vd->opts->vhost_user);
 	return 0;
 }

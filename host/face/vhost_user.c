@@ -102,6 +102,14 @@ bool vhost_user_raise(void *ctx, int q)
 
 static void conn_close(struct vhost_user *vu, const char *why);
 
+void vhost_user_mem_fault(void *ctx, const char *why)
+{
+	struct vhost_user *vu = ctx;
+
+	if (vu->conn_fd >= 0)
+		conn_close(vu, why);
+}
+
 void vhost_user_destroy(void *ctx)
 {
 	struct vhost_user *vu = ctx;
@@ -657,6 +665,12 @@ static void conn_close(struct vhost_user *vu, const char *why)
 	conn_reset_state(vu);
 }
 
+static const char *reply_failure(int rc)
+{
+	return rc == -ETIMEDOUT ? "it took none of our replies for a second (socket buffer full)"
+				: "a reply could not be sent";
+}
+
 static void conn_event(struct ev_handler *h, uint32_t events)
 {
 	struct vhost_user *vu = container_of(h, struct vhost_user, conn_h);
@@ -670,11 +684,16 @@ static void conn_event(struct ev_handler *h, uint32_t events)
 		return;
 	c.m = m;
 	rc = vhu_msg_recv(vu->conn_fd, m, why, sizeof(why));
+	if (rc == -EAGAIN) {
+		free(m);
+		return;
+	}
 	if (rc <= 0) {
 		if (rc < 0)
-			log_rl(LOG_WARN, "%s: vhost-user: bad message from the frontend: %s",
-			       vu->vd->name, why);
-		conn_close(vu, rc == 0 ? "socket closed" : "protocol error");
+			log_rl(LOG_WARN, "%s: vhost-user: %s from the frontend: %s", vu->vd->name,
+			       rc == -ETIMEDOUT ? "a stalled message" : "a bad message", why);
+		conn_close(vu, rc == 0 ? "socket closed" :
+			       rc == -ETIMEDOUT ? "stalled mid-message" : "protocol error");
 		free(m);
 		return;
 	}
@@ -703,8 +722,9 @@ static void conn_event(struct ev_handler *h, uint32_t events)
 		c.has_reply = true;
 	}
 	if (c.has_reply) {
-		if (vhu_msg_reply(vu->conn_fd, m, &c.out, c.out_len) < 0) {
-			conn_close(vu, "reply failed");
+		rc = vhu_msg_reply(vu->conn_fd, m, &c.out, c.out_len);
+		if (rc < 0) {
+			conn_close(vu, reply_failure(rc));
 			free(m);
 			return;
 		}
@@ -713,8 +733,9 @@ static void conn_event(struct ev_handler *h, uint32_t events)
 		    rc < 0) && !has_own_reply(m->hdr.request)) {
 		uint64_t status = rc < 0 ? 1 : 0;
 
-		if (vhu_msg_reply(vu->conn_fd, m, &status, sizeof(status)) < 0)
-			conn_close(vu, "reply failed");
+		rc = vhu_msg_reply(vu->conn_fd, m, &status, sizeof(status));
+		if (rc < 0)
+			conn_close(vu, reply_failure(rc));
 	}
 	free(m);
 }
@@ -722,7 +743,9 @@ static void conn_event(struct ev_handler *h, uint32_t events)
 static void listen_event(struct ev_handler *h, uint32_t events)
 {
 	struct vhost_user *vu = container_of(h, struct vhost_user, listen_h);
-	int fd = accept4(vu->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	/* Non-blocking: a frontend that stalls mid-message or stops reading
+	 * replies costs the loop at most VHU_REST_MS / VHU_SEND_MS. */
+	int fd = accept4(vu->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
 		return;

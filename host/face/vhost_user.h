@@ -28,6 +28,9 @@ int vhost_user_create(struct vhost_user **out, struct vdev *vd);
  * struct vhost_user). */
 bool vhost_user_raise(void *ctx, int q);
 void vhost_user_destroy(void *ctx);
+/* struct vdev_face's mem_fault: the frontend's memory file shrank under
+ * us, so it is dropped (logged with why); the socket takes the next. */
+void vhost_user_mem_fault(void *ctx, const char *why);
 
 /* The virtio feature bits offered to a vhost-user frontend: the vdev's
  * offer without what the frontend emulates itself (the control queue and

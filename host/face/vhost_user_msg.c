@@ -9,12 +9,15 @@
 #include "host/face/vhost_user_msg.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "common/log.h"
 
 static const char *const req_names[VHU_REQUEST_MAX] = {
 	[VHU_GET_FEATURES] = "GET_FEATURES",
@@ -94,23 +97,65 @@ static bool take_fds(struct msghdr *mh, struct vhu_msg *m)
 	return ok;
 }
 
-static ssize_t read_full(int sock, void *buf, size_t len)
+/* Waits until sock is ready for events or deadline (now_ms) passes:
+ * 1 ready, 0 timed out, -errno. */
+static int wait_ready(int sock, short events, uint64_t deadline)
 {
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = events };
+		uint64_t now = now_ms();
+		int rc;
+
+		if (now >= deadline)
+			return 0;
+		rc = poll(&p, 1, (int)(deadline - now));
+		if (rc >= 0)
+			return rc > 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Reads exactly len bytes of a message already started: the frontend
+ * sends a message whole, so the rest must come within VHU_REST_MS, or
+ * it stalled mid-message (-ETIMEDOUT) and the loop must not wait on it.
+ * Returns the bytes read (fewer at EOF) or -errno. */
+static ssize_t read_rest(int sock, void *buf, size_t len)
+{
+	uint64_t deadline = now_ms() + VHU_REST_MS;
 	size_t done = 0;
 
 	while (done < len) {
 		ssize_t n = recv(sock, (char *)buf + done, len - done, 0);
+		int w;
 
 		if (n == 0)
 			return (ssize_t)done;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
 		}
-		done += (size_t)n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		w = wait_ready(sock, POLLIN, deadline);
+		if (w < 0)
+			return w;
+		if (w == 0)
+			return -ETIMEDOUT;
 	}
 	return (ssize_t)done;
+}
+
+static void stalled(char *why, size_t why_len, const struct vhu_msg *m, const char *part,
+		    ssize_t rc)
+{
+	if (rc == -ETIMEDOUT)
+		snprintf(why, why_len, "%s: the frontend sent part of the %s and stalled for %d ms",
+			 vhu_request_name(m->hdr.request), part, VHU_REST_MS);
+	else
+		snprintf(why, why_len, "%s: truncated %s", vhu_request_name(m->hdr.request), part);
 }
 
 int vhu_msg_recv(int sock, struct vhu_msg *m, char *why, size_t why_len)
@@ -134,6 +179,8 @@ int vhu_msg_recv(int sock, struct vhu_msg *m, char *why, size_t why_len)
 	do {
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -EAGAIN;		/* nothing yet: not an error */
 	if (n < 0) {
 		snprintf(why, why_len, "read: %s", strerror(errno));
 		return -errno;
@@ -153,12 +200,14 @@ int vhu_msg_recv(int sock, struct vhu_msg *m, char *why, size_t why_len)
 		return -EPROTO;
 	}
 	if ((size_t)n < VHU_HDR_SIZE) {
-		ssize_t r = read_full(sock, (char *)&m->hdr + n, VHU_HDR_SIZE - (size_t)n);
+		ssize_t r = read_rest(sock, (char *)&m->hdr + n, VHU_HDR_SIZE - (size_t)n);
 
 		if (r < 0 || (size_t)r != VHU_HDR_SIZE - (size_t)n) {
 			vhu_msg_close_fds(m);
-			snprintf(why, why_len, "truncated header");
-			return -EPROTO;
+			snprintf(why, why_len, r == -ETIMEDOUT ?
+				 "the frontend sent part of a message header and stalled" :
+				 "truncated header");
+			return r == -ETIMEDOUT ? -ETIMEDOUT : -EPROTO;
 		}
 	}
 	if ((m->hdr.flags & VHU_VERSION_MASK) != VHU_VERSION) {
@@ -174,12 +223,11 @@ int vhu_msg_recv(int sock, struct vhu_msg *m, char *why, size_t why_len)
 		return -EPROTO;
 	}
 	if (m->hdr.size) {
-		n = read_full(sock, &m->p, m->hdr.size);
+		n = read_rest(sock, &m->p, m->hdr.size);
 		if (n < 0 || (size_t)n != m->hdr.size) {
 			vhu_msg_close_fds(m);
-			snprintf(why, why_len, "%s: truncated payload",
-				 vhu_request_name(m->hdr.request));
-			return -EPROTO;
+			stalled(why, why_len, m, "payload", n);
+			return n == -ETIMEDOUT ? -ETIMEDOUT : -EPROTO;
 		}
 	}
 	return 1;
@@ -291,12 +339,40 @@ int vhu_msg_reply(int sock, const struct vhu_msg *m, const void *payload,
 		{ .iov_base = (void *)(uintptr_t)payload, .iov_len = len },
 	};
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	ssize_t n;
+	uint64_t deadline = now_ms() + VHU_SEND_MS;
+	size_t left = sizeof(h) + len;
 
-	do {
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == sizeof(h) + len ? 0 : -EIO;
+	/* A frontend that does not read its replies fills the socket
+	 * buffer: wait for room at most VHU_SEND_MS, then give it up. */
+	while (left) {
+		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		int w;
+
+		if (n > 0) {
+			left -= (size_t)n;
+			while (n > 0 && mh.msg_iovlen) {
+				size_t k = (size_t)n < mh.msg_iov->iov_len ? (size_t)n
+									   : mh.msg_iov->iov_len;
+
+				mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + k;
+				mh.msg_iov->iov_len -= k;
+				n -= (ssize_t)k;
+				if (mh.msg_iov->iov_len == 0) {
+					mh.msg_iov++;
+					mh.msg_iovlen--;
+				}
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		w = wait_ready(sock, POLLOUT, deadline);
+		if (w < 0)
+			return w;
+		if (w == 0)
+			return -ETIMEDOUT;
+	}
+	return 0;
 }

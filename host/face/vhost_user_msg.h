@@ -137,17 +137,27 @@ struct vhu_msg {
 
 #define VHU_HDR_SIZE sizeof(struct vhu_hdr)
 
-/* Reads one message from a blocking-or-ready socket.  1: *m filled (the
- * caller owns m->fds; vhu_msg_close_fds); 0: the peer closed; -errno:
- * a read error or a malformed header (version, size > payload, more fds
- * than VHU_MAX_FDS, truncation); no fd is left open then.  why gets a
+/* A frontend sends a message whole and reads each reply: once a message
+ * has started, the rest must arrive within VHU_REST_MS; a reply must find
+ * room within VHU_SEND_MS.  A frontend that stalls longer is dropped, so
+ * one client blocks the event loop for at most that long. */
+#define VHU_REST_MS 1000
+#define VHU_SEND_MS 1000
+
+/* Reads one message from a non-blocking socket that polled readable.
+ * 1: *m filled (the caller owns m->fds; vhu_msg_close_fds); 0: the peer
+ * closed; -EAGAIN: nothing to read after all (not an error);
+ * -ETIMEDOUT: the frontend stalled mid-message; other -errno: a read
+ * error or a malformed header (version, size > payload, more fds than
+ * VHU_MAX_FDS, truncation).  No fd is left open unless 1.  why gets a
  * reason for the log. */
 int vhu_msg_recv(int sock, struct vhu_msg *m, char *why, size_t why_len);
 /* Checks the payload size and fd count against the request.  0, or
  * -EINVAL with why filled.  Unknown requests are -ENOTSUP. */
 int vhu_msg_check(const struct vhu_msg *m, char *why, size_t why_len);
 /* Sends a reply to m (flags VERSION|REPLY, m's request) with len payload
- * bytes from payload.  0 or -errno. */
+ * bytes from payload.  0, -ETIMEDOUT when the frontend left no room for
+ * it within VHU_SEND_MS, or -errno. */
 int vhu_msg_reply(int sock, const struct vhu_msg *m, const void *payload,
 		  uint32_t len);
 void vhu_msg_close_fds(struct vhu_msg *m);

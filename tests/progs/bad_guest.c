@@ -9,6 +9,7 @@
  *
  *   bad_guest --socket PATH --case NAME [--after-reset]
  *   bad_guest --socket PATH --bad-headers --dst MAC
+ *   bad_guest --socket PATH --shrink CASE [--after-reset]
  *
  * Exit 0 when the device latched NEEDS_RESET within 3 s (and, with
  * --after-reset, came back to a clean status 0 after reset), 1 when it
@@ -22,6 +23,21 @@
  * Offloads are accepted where offered, so the headers are refused for
  * their structure, not for a missing feature.  Prints good and bad
  * counts; exit 0 when the device used every chain and stayed healthy.
+ *
+ * --shrink CASE: the guest truncates its own RAM file (the fd it gave
+ * with DMA_MAP) under the running device, as a hostile guest can:
+ *   ram-to-zero  to 0 bytes after DRIVER_OK, then a kick
+ *   tx-buffer    the page under a posted TX buffer, then a kick
+ *   rx-buffers   the pages under posted RX buffers (the test makes the
+ *                peer send meanwhile)
+ *   unmap-live   DMA_UNMAP of the RAM under enabled queues, then
+ *                DRIVER_OK and a kick (the device must not use the
+ *                pointers it translated at queue enable)
+ *   unmap-running DMA_UNMAP of the RAM under a running device, then a kick
+ * The device must latch NEEDS_RESET within 3 s and vnet-host live on.
+ * With --after-reset the guest puts its memory back, resets the device,
+ * sets it up again and sends a frame: "after_reset: works" when the
+ * device used it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -54,6 +70,7 @@ struct bad {
 	struct vfc_device dev;
 	uint8_t *ram;
 	int ram_fd;
+	bool unmapped;		/* --shrink unmap-*: the DMA window is gone */
 };
 
 static int set_status(struct bad *b, uint8_t s)
@@ -69,7 +86,15 @@ static uint8_t get_status(struct bad *b)
 	return s;
 }
 
+static int bring_up_to(struct bad *b, uint64_t feats, bool driver_ok);
+
 static int bring_up(struct bad *b, uint64_t feats)
+{
+	return bring_up_to(b, feats, true);
+}
+
+/* 3.1.1 up to queue enable, and DRIVER_OK when driver_ok. */
+static int bring_up_to(struct bad *b, uint64_t feats, bool driver_ok)
 {
 	uint8_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 
@@ -98,6 +123,8 @@ static int bring_up(struct bad *b, uint64_t feats)
 		}
 		vfc_write16(&b->dev, BAR0, COMMON(queue_enable), 1);
 	}
+	if (!driver_ok)
+		return 0;
 	st |= VIRTIO_STATUS_DRIVER_OK;
 	return set_status(b, st);
 }
@@ -263,6 +290,98 @@ static int run_bad_headers(struct bad *b, const uint8_t dst[6])
 	return 0;
 }
 
+/* ---- --shrink ------------------------------------------------------------ */
+
+#define CUT_AT	  0x100000u	/* rings and BUF_GPA below, buffers above */
+#define HIGH_BUF  0x200000u
+
+static void post_rx_high(struct bad *b)
+{
+	struct virtq_desc *d = (struct virtq_desc *)(b->ram + ring_gpa[VNET_RXQ][0]);
+	struct virtq_avail *av = (struct virtq_avail *)(b->ram + ring_gpa[VNET_RXQ][1]);
+
+	for (uint16_t i = 0; i < QSIZE; i++) {
+		d[i] = (struct virtq_desc){ .addr = HIGH_BUF + 2048u * i, .len = 2048,
+					    .flags = VIRTQ_DESC_F_WRITE };
+		av->ring[i] = i;
+	}
+	__atomic_store_n(&av->idx, (uint16_t)QSIZE, __ATOMIC_RELEASE);
+}
+
+static int kick_tx(struct bad *b)
+{
+	return vfc_write16(&b->dev, BAR0, PCI_MODERN_NOTIFY_OFF + VNET_TXQ * PCI_MODERN_NOTIFY_MULT,
+			   VNET_TXQ);
+}
+
+/* Prepares the case in memory we still own, then cuts the file. */
+static int shrink(struct bad *b, const char *c, uint64_t feats)
+{
+	if (!strcmp(c, "unmap-live") || !strcmp(c, "unmap-running")) {
+		bool running = !strcmp(c, "unmap-running");
+		int rc;
+
+		/* The device is set up again: bring_up ran already. */
+		if (set_status(b, 0) < 0 || bring_up_to(b, feats, running) < 0)
+			return -EIO;
+		*desc(b, 0) = (struct virtq_desc){ .addr = BUF_GPA, .len = 80 };
+		publish(b, 0, 1);
+		rc = vfc_dma_unmap(&b->dev, 0, RAM_SIZE);
+		if (rc < 0)
+			return rc;
+		b->unmapped = true;
+		if (!running)
+			set_status(b, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+					      VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+		return kick_tx(b);
+	}
+	if (!strcmp(c, "ram-to-zero")) {
+		*desc(b, 0) = (struct virtq_desc){ .addr = BUF_GPA, .len = 80 };
+		publish(b, 0, 1);
+		if (ftruncate(b->ram_fd, 0) < 0)
+			return -errno;
+		return kick_tx(b);
+	}
+	if (!strcmp(c, "tx-buffer")) {
+		*desc(b, 0) = (struct virtq_desc){ .addr = HIGH_BUF, .len = 80 };
+		publish(b, 0, 1);
+		if (ftruncate(b->ram_fd, CUT_AT) < 0)
+			return -errno;
+		return kick_tx(b);
+	}
+	if (!strcmp(c, "rx-buffers")) {
+		post_rx_high(b);
+		if (ftruncate(b->ram_fd, CUT_AT) < 0)
+			return -errno;
+		return vfc_write16(&b->dev, BAR0,
+				   PCI_MODERN_NOTIFY_OFF + VNET_RXQ * PCI_MODERN_NOTIFY_MULT, VNET_RXQ);
+	}
+	fprintf(stderr, "bad_guest: unknown --shrink case '%s'\n", c);
+	return -EINVAL;
+}
+
+/* Memory back, device reset and set up again, one good frame sent: does
+ * the device use it? */
+static int works_again(struct bad *b, uint64_t feats)
+{
+	if (ftruncate(b->ram_fd, RAM_SIZE) < 0 || set_status(b, 0) < 0 || get_status(b) != 0)
+		return -EIO;
+	/* After an unmap case the memory is mapped again, as a guest would. */
+	if (b->unmapped && vfc_dma_map(&b->dev, 0, RAM_SIZE, b->ram_fd, 0, true) < 0)
+		return -EIO;
+	if (bring_up(b, feats) < 0)
+		return -EIO;
+	*desc(b, 0) = (struct virtq_desc){ .addr = BUF_GPA, .len = 80 };
+	publish(b, 0, 1);
+	kick_tx(b);
+	for (int t = 0; t < 300; t++) {
+		if (used_idx(b) == 1 && !(get_status(b) & VIRTIO_STATUS_DEVICE_NEEDS_RESET))
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
 static int wait_needs_reset(struct bad *b)
 {
 	for (int i = 0; i < 300; i++) {
@@ -283,9 +402,10 @@ int main(int argc, char **argv)
 		{ "after-reset", no_argument, NULL, 'r' },
 		{ "bad-headers", no_argument, NULL, 'h' },
 		{ "dst", required_argument, NULL, 'd' },
+		{ "shrink", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sock = NULL, *cs = NULL;
+	const char *sock = NULL, *cs = NULL, *cut = NULL;
 	bool after_reset = false, bad_headers = false;
 	uint8_t dst[6] = { 0 };
 	struct bad b = { .ram_fd = -1 };
@@ -301,15 +421,18 @@ int main(int argc, char **argv)
 			after_reset = true;
 		else if (opt == 'h')
 			bad_headers = true;
+		else if (opt == 'S')
+			cut = optarg;
 		else if (opt == 'd' && mac_parse(optarg, dst, NULL, 0) < 0) {
 			fprintf(stderr, "bad_guest: --dst '%s': not a MAC address\n", optarg);
 			return 2;
 		} else if (opt != 'd')
 			return 2;
 	}
-	if (!sock || (!cs && !bad_headers)) {
+	if (!sock || (!cs && !bad_headers && !cut)) {
 		fprintf(stderr, "usage: bad_guest --socket PATH --case NAME [--after-reset]\n"
-				"       bad_guest --socket PATH --bad-headers --dst MAC\n");
+				"       bad_guest --socket PATH --bad-headers --dst MAC\n"
+				"       bad_guest --socket PATH --shrink CASE [--after-reset]\n");
 		return 2;
 	}
 	rc = vfc_open(&b.dev, sock);
@@ -337,6 +460,18 @@ int main(int argc, char **argv)
 			rc = -EIO;
 		}
 		printf("features: 0x%llx\n", (unsigned long long)feats);
+		vfc_close(&b.dev);
+		return rc == 0 ? 0 : 1;
+	}
+	if (cut) {
+		if (shrink(&b, cut, feats) < 0)
+			return 2;
+		rc = wait_needs_reset(&b);
+		printf("case: shrink %s\nneeds_reset: %s\n", cut, rc == 0 ? "yes" : "no");
+		if (rc == 0 && after_reset) {
+			rc = works_again(&b, feats);
+			printf("after_reset: %s\n", rc == 0 ? "works" : "still broken");
+		}
 		vfc_close(&b.dev);
 		return rc == 0 ? 0 : 1;
 	}

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -240,6 +241,7 @@ struct be {
 	int fe;			/* the frontend's connection */
 	int memfd;
 	void *ram;
+	int kick[2];		/* the rings' kick eventfds (start_rings) */
 };
 
 #define RAM_SIZE  (1u << 20)
@@ -308,6 +310,7 @@ static int be_setup(void **state)
 	assert_true(b->ram != MAP_FAILED);
 	assert_int_equal(pthread_create(&b->thr, NULL, loop_thread, b), 0);
 	b->fe = fe_connect(b->sock);
+	b->kick[0] = b->kick[1] = -1;
 	*state = b;
 	return 0;
 }
@@ -326,6 +329,9 @@ static int be_teardown(void **state)
 	close(b->stop_fd);
 	vdev_free(b->vd);
 	close(b->fe);
+	for (int i = 0; i < 2; i++)
+		if (b->kick[i] >= 0)
+			close(b->kick[i]);
 	evloop_free(b->ev);
 	munmap(b->ram, RAM_SIZE);
 	close(b->memfd);
@@ -464,7 +470,7 @@ static void start_rings(struct be *b, uint64_t ring_uaddr_shift, bool expect_run
 	}
 	assert_int_equal(vdev_running(b->vd), expect_running);
 	for (int i = 0; i < 2; i++) {
-		close(kick[i]);
+		b->kick[i] = kick[i];	/* the test may kick; teardown closes */
 		close(call[i]);
 	}
 }
@@ -532,6 +538,82 @@ static void test_backend_protocol_error_then_reconnect(void **state)
 	assert_true(fe_get_u64(b->fe, VHU_GET_FEATURES) & VIRTIO_BIT(VIRTIO_F_VERSION_1));
 }
 
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A header that promises more payload than is sent: the backend waits
+ * at most VHU_REST_MS for the rest, then drops this frontend, and serves
+ * the next one. */
+static void test_backend_drops_stalled_message(void **state)
+{
+	struct be *b = *state;
+	uint8_t half[4] = { 0 };
+	struct timespec t0;
+	char c;
+
+	negotiate(b, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	send_raw(b->fe, VHU_SET_VRING_NUM, VHU_VERSION, 8, half, sizeof(half), NULL, 0);
+	assert_int_equal(recv(b->fe, &c, 1, 0), 0);	/* hung up on us */
+	assert_true(secs_since(&t0) < 3.0);
+	close(b->fe);
+	b->fe = fe_connect(b->sock);
+	assert_true(fe_get_u64(b->fe, VHU_GET_FEATURES) & VIRTIO_BIT(VIRTIO_F_VERSION_1));
+}
+
+/* A frontend that sends requests and never reads the replies: once the
+ * socket buffer is full, the backend waits at most VHU_SEND_MS for room,
+ * then drops it (the loop is not blocked for good), and serves the next. */
+static void test_backend_drops_frontend_that_never_reads(void **state)
+{
+	struct be *b = *state;
+	struct vhu_hdr h = { .request = VHU_GET_FEATURES, .flags = VHU_VERSION };
+	struct timespec t0;
+	bool dropped = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!dropped && secs_since(&t0) < 20.0) {
+		ssize_t n = send(b->fe, &h, sizeof(h), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			dropped = true;
+		else if (n < 0)
+			usleep(1000);	/* our own buffer is full: the backend is stuck or slow */
+	}
+	assert_true(dropped);
+	close(b->fe);
+	b->fe = fe_connect(b->sock);
+	assert_true(fe_get_u64(b->fe, VHU_GET_FEATURES) & VIRTIO_BIT(VIRTIO_F_VERSION_1));
+}
+
+/* The frontend shrinks its memory file under running rings and kicks:
+ * the SIGBUS guard swaps zero pages in, the fault is counted, and the
+ * frontend is dropped; the backend serves the next one. */
+static void test_backend_memory_file_shrinks(void **state)
+{
+	struct be *b = *state;
+	uint64_t one = 1;
+	char c;
+
+	negotiate(b, 0);
+	start_rings(b, 0, true);
+	assert_int_equal(ftruncate(b->memfd, 0), 0);
+	assert_int_equal(write(b->kick[1], &one, sizeof(one)), sizeof(one));
+	assert_int_equal(recv(b->fe, &c, 1, 0), 0);	/* dropped */
+	assert_int_equal(b->vd->stats.mem_faults, 1);
+	assert_false(vdev_running(b->vd));
+	close(b->fe);
+	assert_int_equal(ftruncate(b->memfd, RAM_SIZE), 0);
+	b->fe = fe_connect(b->sock);
+	negotiate(b, 0);
+	start_rings(b, 0, true);	/* good memory again: runs again */
+}
+
 static void test_offer_strips_frontend_features(void **state)
 {
 	uint64_t f = vhost_user_offer(VIRTIO_BIT(VIRTIO_F_VERSION_1) |
@@ -596,6 +678,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backend_ring_outside_memory_table, be_setup,
 						be_teardown),
 		cmocka_unit_test_setup_teardown(test_backend_protocol_error_then_reconnect, be_setup,
+						be_teardown),
+		cmocka_unit_test_setup_teardown(test_backend_drops_stalled_message, be_setup,
+						be_teardown),
+		cmocka_unit_test_setup_teardown(test_backend_drops_frontend_that_never_reads,
+						be_setup, be_teardown),
+		cmocka_unit_test_setup_teardown(test_backend_memory_file_shrinks, be_setup,
 						be_teardown),
 	};
 
