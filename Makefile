@@ -287,7 +287,7 @@ check-exports: $(SHLIB_GUEST)
 # dpkg-buildpackage writes its output into the parent directory.  deb-deps
 # also installs what .ci/deb-check uses (systemd-analyze, man).
 DEB_BUILD_PACKAGES := debhelper dpkg-dev fakeroot systemd man-db pkg-config liburing-dev libnl-3-dev \
-		      libnl-route-3-dev libsystemd-dev scdoc
+		      libnl-route-3-dev libsystemd-dev scdoc libjson-c-dev libpcap-dev
 deb-deps:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(DEB_BUILD_PACKAGES)"
 
