@@ -77,7 +77,8 @@ else
 fi
 
 if cc -std=c11 -Wall -Wextra -Werror $san -o "$RUN/send_count_static" examples/send_count.c \
-      $(pkg-config --cflags vnet-guest) "$LIB/libvnetguest.a" >"$RUN/cc.log" 2>&1; then
+      $(pkg-config --cflags vnet-guest) "$LIB/libvnetguest.a" \
+      $(pkg-config --libs-only-l json-c) >"$RUN/cc.log" 2>&1; then	# Requires.private
 	ok "examples/send_count.c links against the installed libvnetguest.a"
 else
 	notok "example, static: $(cat "$RUN/cc.log")"

@@ -233,6 +233,26 @@ static void test_vhost_user_and_auto(void **state)
 	assert_string_equal(v->peer, "../b");
 }
 
+static void test_capture(void **state)
+{
+	char path[OPTS_CAPTURE_MAX + 1];
+
+	(void)state;
+	assert_ok(run("vdev virtio-net name a capture /tmp/a.pcap vdev virtio-net name b"));
+	assert_true(opts.vdevs[0].has_capture);
+	assert_string_equal(opts.vdevs[0].capture, "/tmp/a.pcap");
+	assert_false(opts.vdevs[1].has_capture);
+	assert_refused(run("vdev virtio-net capture /tmp/x.pcap vdev virtio-net capture /tmp/x.pcap"),
+		       "capture '/tmp/x.pcap' used by two vdevs");
+	assert_refused(run("vdev virtio-net capture /tmp/x capture /tmp/y"), "capture");
+	assert_refused(run("vdev tap ifname vp0 capture /tmp/x.pcap"), "option 'capture' is for vdev virtio-net, not vdev tap");
+	memset(path, 'p', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	assert_refused(run_value("capture", path), "capture '", "longer than 255 bytes");
+	assert_refused(run_value("capture", ""), "capture ''", "is empty");
+	assert_refused(run_value("capture", "/tmp/a\tb"), "control character \\x09");
+}
+
 static void test_numbers_decimal_and_hex(void **state)
 {
 	(void)state;
@@ -1153,6 +1173,7 @@ int main(void)
 		T(test_bad_name),
 		T(test_bad_system),
 		T(test_bad_paths),
+		T(test_capture),
 		T(test_bad_run_dir),
 		T(test_socket_path_too_long),
 		T(test_loc_needs_intr),
