@@ -29,15 +29,18 @@
 #include <sys/resource.h>
 
 #include "bench/bench.h"
+#include "common/jsonout.h"
 #include "common/log.h"
 #include "common/mac.h"
+#include "common/version.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: vnet-bench ring|tx|rx|send|recv|ping|pong [--socket PATH]\n"
 	      "       [--peer-node DIR SYSTEM NAME] [--dst MAC] [--size BYTES]\n"
 	      "       [--seconds S] [--poll] [--poll-us N] [--tso] [--packed]\n"
-	      "       [--count N] [--label NAME] [--cpu-pid PID]... [--pin] [--epoll]\n", f);
+	      "       [--count N] [--label NAME] [--cpu-pid PID]... [--pin] [--epoll]\n"
+	      "       vnet-bench --version\n", f);
 }
 
 void bench_cpu_self(double *user, double *sys)
@@ -91,36 +94,54 @@ void bench_print(const struct bench_opts *o, const struct bench_result *r)
 	double pps = r->seconds > 0 ? (double)r->frames / r->seconds : 0;
 	double gbps = r->seconds > 0 ? (double)r->bytes * 8 / r->seconds / 1e9 : 0;
 
-	printf("{\"scenario\":\"%s\",\"side\":\"%s\",\"mode\":\"%s\",\"wait\":\"%s\",\"size\":%u,"
-	       "\"tso\":%s,\"ring\":\"%s\",\"seconds\":%.3f,\"frames\":%llu,\"bytes\":%llu,"
-	       "\"pps\":%.0f,\"gbps\":%.3f,\"lost\":%llu,\"reordered\":%llu,"
-	       "\"kicks\":%llu,\"irqs\":%llu,\"bells_sent\":%llu,\"bells_recv\":%llu,"
-	       "\"sleeps\":%llu,\"wakeups\":%llu,\"submits\":%llu,"
-	       "\"notifications_per_frame\":%.4f,\"wakeups_per_frame\":%.4f,"
-	       "\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f",
-	       r->scenario, r->side, o->poll ? "poll" : "event",
-	       o->epoll ? "epoll" : "io_uring", o->size,
-	       o->tso ? "true" : "false", o->packed ? "packed" : "split", r->seconds,
-	       (unsigned long long)r->frames, (unsigned long long)r->bytes, pps, gbps,
-	       (unsigned long long)r->lost, (unsigned long long)r->reordered,
-	       (unsigned long long)r->kicks, (unsigned long long)r->irqs,
-	       (unsigned long long)r->bells_sent, (unsigned long long)r->bells_recv,
-	       (unsigned long long)r->sleeps, (unsigned long long)r->wakeups,
-	       (unsigned long long)r->submits,
-	       per(r->kicks + r->irqs + r->bells_sent + r->bells_recv, r->frames),
-	       per(r->wakeups, r->frames), r->cpu_user, r->cpu_sys);
+	json_object *j = json_object_new_object();
+
+#define PUT(key, v) json_object_object_add(j, key, v)
+	PUT("scenario", json_object_new_string(r->scenario));
+	PUT("side", json_object_new_string(r->side));
+	PUT("mode", json_object_new_string(o->poll ? "poll" : "event"));
+	PUT("wait", json_object_new_string(o->epoll ? "epoll" : "io_uring"));
+	PUT("size", json_object_new_uint64(o->size));
+	PUT("tso", json_object_new_boolean(o->tso));
+	PUT("ring", json_object_new_string(o->packed ? "packed" : "split"));
+	PUT("seconds", jsonout_double(r->seconds, 3));
+	PUT("frames", json_object_new_uint64(r->frames));
+	PUT("bytes", json_object_new_uint64(r->bytes));
+	PUT("pps", jsonout_double(pps, 0));
+	PUT("gbps", jsonout_double(gbps, 3));
+	PUT("lost", json_object_new_uint64(r->lost));
+	PUT("reordered", json_object_new_uint64(r->reordered));
+	PUT("kicks", json_object_new_uint64(r->kicks));
+	PUT("irqs", json_object_new_uint64(r->irqs));
+	PUT("bells_sent", json_object_new_uint64(r->bells_sent));
+	PUT("bells_recv", json_object_new_uint64(r->bells_recv));
+	PUT("sleeps", json_object_new_uint64(r->sleeps));
+	PUT("wakeups", json_object_new_uint64(r->wakeups));
+	PUT("submits", json_object_new_uint64(r->submits));
+	PUT("notifications_per_frame",
+	    jsonout_double(per(r->kicks + r->irqs + r->bells_sent + r->bells_recv, r->frames), 4));
+	PUT("wakeups_per_frame", jsonout_double(per(r->wakeups, r->frames), 4));
+	PUT("cpu_user_s", jsonout_double(r->cpu_user, 3));
+	PUT("cpu_sys_s", jsonout_double(r->cpu_sys, 3));
 	if (r->n_other) {
-		printf(",\"other_cpu_s\":[");
+		json_object *a = json_object_new_array();
+
 		for (unsigned i = 0; i < r->n_other; i++)
-			printf("%s%.3f", i ? "," : "", r->other_cpu[i]);
-		printf("]");
+			json_object_array_add(a, jsonout_double(r->other_cpu[i], 3));
+		PUT("other_cpu_s", a);
 	}
-	if (r->samples)
-		printf(",\"samples\":%llu,\"rtt_min_us\":%.2f,\"rtt_p50_us\":%.2f,"
-		       "\"rtt_p99_us\":%.2f,\"rtt_p999_us\":%.2f,\"rtt_max_us\":%.2f",
-		       (unsigned long long)r->samples, r->rtt_min_us, r->rtt_p50_us,
-		       r->rtt_p99_us, r->rtt_p999_us, r->rtt_max_us);
-	printf("}\n");
+	if (r->samples) {
+		PUT("samples", json_object_new_uint64(r->samples));
+		PUT("rtt_min_us", jsonout_double(r->rtt_min_us, 2));
+		PUT("rtt_p50_us", jsonout_double(r->rtt_p50_us, 2));
+		PUT("rtt_p99_us", jsonout_double(r->rtt_p99_us, 2));
+		PUT("rtt_p999_us", jsonout_double(r->rtt_p999_us, 2));
+		PUT("rtt_max_us", jsonout_double(r->rtt_max_us, 2));
+	}
+#undef PUT
+	/* One compact line, as bench/run.sh and test_bench.sh read it. */
+	puts(json_object_to_json_string_ext(j, JSONOUT_PLAIN));
+	json_object_put(j);
 	fflush(stdout);
 }
 
@@ -138,6 +159,8 @@ int main(int argc, char **argv)
 	struct bench_opts o = { .size = 64, .seconds = 3, .poll_us = 50 };
 	unsigned long long v;
 
+	if (vnet_print_version(argc, argv, "vnet-bench"))
+		return 0;
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -51,16 +51,44 @@ static int create_unlinked_shm(void)
 	return -EEXIST;
 }
 
-int guest_mem_create(struct guest_mem *m, uint64_t size)
+/* Sizes, maps and windows a fresh RAM file (m->fd). */
+static int map_ram(struct guest_mem *m, uint64_t size, const char *what)
 {
 	void *p;
+	int rc;
+
+	if (ftruncate(m->fd, (off_t)size) < 0) {
+		rc = -errno;
+		log_err("guest RAM: cannot size the %s to %llu bytes: %s", what,
+			(unsigned long long)size, strerror(-rc));
+		return rc;
+	}
+	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		if (!m->huge || rc != -ENOMEM)
+			log_err("guest RAM: cannot map %llu bytes: %s",
+				(unsigned long long)size, strerror(-rc));
+		return rc;
+	}
+	m->base = p;
+	m->size = size;
+	return gmem_add(&m->gm, 0, size, m->base, true);
+}
+
+static bool size_ok(uint64_t size)
+{
+	return size >= GUEST_MEM_MIN_SIZE && size <= GUEST_MEM_MAX_SIZE && !(size & 4095);
+}
+
+int guest_mem_create(struct guest_mem *m, uint64_t size)
+{
 	int rc;
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	gmem_init(&m->gm);
-	if (size < GUEST_MEM_MIN_SIZE || size > GUEST_MEM_MAX_SIZE ||
-	    (size & 4095))
+	if (!size_ok(size))
 		return -EINVAL;
 	rc = create_unlinked_shm();
 	if (rc < 0) {
@@ -69,27 +97,63 @@ int guest_mem_create(struct guest_mem *m, uint64_t size)
 		return rc;
 	}
 	m->fd = rc;
-	if (ftruncate(m->fd, (off_t)size) < 0) {
-		rc = -errno;
-		log_err("guest RAM: cannot size the /dev/shm file to %llu bytes: %s",
-			(unsigned long long)size, strerror(-rc));
-		goto fail;
-	}
-	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
-	if (p == MAP_FAILED) {
-		rc = -errno;
-		log_err("guest RAM: cannot map %llu bytes: %s",
-			(unsigned long long)size, strerror(-rc));
-		goto fail;
-	}
-	m->base = p;
-	m->size = size;
-	rc = gmem_add(&m->gm, 0, size, m->base, true);
+	rc = map_ram(m, size, "/dev/shm file");
 	if (rc < 0)
-		goto fail;
-	return 0;
-fail:
-	guest_mem_destroy(m);
+		guest_mem_destroy(m);
+	return rc;
+}
+
+/* The system's default huge page size and how many are free, from
+ * /proc/meminfo (0 when it says nothing). */
+static void huge_pages(uint64_t *page_size, uint64_t *free_pages)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	unsigned long long v;
+
+	*page_size = 0;
+	*free_pages = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Hugepagesize: %llu kB", &v) == 1)
+			*page_size = (uint64_t)v << 10;
+		else if (sscanf(line, "HugePages_Free: %llu", &v) == 1)
+			*free_pages = v;
+	}
+	fclose(f);
+}
+
+int guest_mem_create_huge(struct guest_mem *m, uint64_t size)
+{
+	uint64_t page, free_pages;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	m->huge = true;
+	gmem_init(&m->gm);
+	huge_pages(&page, &free_pages);
+	if (!size_ok(size) || !page || size % page) {
+		log_err("guest RAM on huge pages: %llu bytes is not a whole number of %llu-byte huge pages",
+			(unsigned long long)size, (unsigned long long)page);
+		return -EINVAL;
+	}
+	/* Unnamed: nothing is left behind, in /dev/shm or in hugetlbfs. */
+	m->fd = memfd_create("vnet-guest-ram", MFD_CLOEXEC | MFD_HUGETLB);
+	if (m->fd < 0) {
+		rc = -errno;
+		log_err("guest RAM on huge pages: memfd_create(MFD_HUGETLB): %s", strerror(-rc));
+		return rc;
+	}
+	/* The mapping reserves the pages: ENOMEM when too few are free. */
+	rc = map_ram(m, size, "huge page file");
+	if (rc == -ENOMEM)
+		log_err("guest RAM on huge pages: %llu needed, %llu free (of %llu kB); reserve more with /proc/sys/vm/nr_hugepages",
+			(unsigned long long)(size / page), (unsigned long long)free_pages,
+			(unsigned long long)(page >> 10));
+	if (rc < 0)
+		guest_mem_destroy(m);
 	return rc;
 }
 
@@ -104,6 +168,7 @@ void guest_mem_destroy(struct guest_mem *m)
 	m->size = 0;
 	m->used = 0;
 	m->fd = -1;
+	m->huge = false;
 }
 
 int guest_mem_alloc(struct guest_mem *m, size_t size, size_t align, void **va,

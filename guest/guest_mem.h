@@ -11,6 +11,7 @@
 #define VNET_GUEST_MEM_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/gmem.h"
@@ -21,6 +22,7 @@
 
 struct guest_mem {
 	int fd;			/* the RAM file; passed to vfc_dma_map */
+	bool huge;		/* on huge pages (guest_mem_create_huge) */
 	uint8_t *base;		/* local address of gpa 0 */
 	uint64_t size;
 	uint64_t used;		/* bump pointer (bytes from base) */
@@ -31,6 +33,10 @@ struct guest_mem {
  * GUEST_MEM_MIN_SIZE..GUEST_MEM_MAX_SIZE).  -errno on failure, with
  * nothing left behind. */
 int guest_mem_create(struct guest_mem *m, uint64_t size);
+/* The same on huge pages (a memfd with MFD_HUGETLB, the system's default
+ * huge page size): size must be a whole number of them, and -ENOMEM with
+ * a logged reason naming the free count when too few are free. */
+int guest_mem_create_huge(struct guest_mem *m, uint64_t size);
 /* Unmaps and closes.  Safe on a zeroed or already destroyed struct. */
 void guest_mem_destroy(struct guest_mem *m);
 

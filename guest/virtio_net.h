@@ -64,6 +64,8 @@ struct vnet_dev;
 struct vnet_dev_params {
 	const char *socket_path;	/* vfio-user socket of the vdev */
 	uint64_t ram_size;		/* guest RAM bytes; 0 = 64 MiB */
+	bool hugepages;			/* guest RAM on huge pages (whole
+					 * ones; fails when too few are free) */
 	uint64_t decline_features;	/* feature bits never to accept */
 	bool want_offloads;		/* also accept VNET_OFFLOAD_FEATURES */
 	bool want_packed;		/* accept RING_PACKED if offered */
@@ -152,6 +154,7 @@ struct vnet_info {
 	bool needs_reset;		/* DEVICE_NEEDS_RESET seen */
 	bool broken;			/* a queue latched broken */
 	uint64_t ram_size, ram_used;
+	bool ram_huge;			/* guest RAM is on huge pages */
 	struct vnet_stats stats;
 };
 

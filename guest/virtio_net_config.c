@@ -165,5 +165,6 @@ void vnet_dev_info(struct vnet_dev *d, struct vnet_info *out)
 		      (d->ctrl.vq_ready && d->ctrl.vq.broken);
 	out->ram_size = d->ram.size;
 	out->ram_used = d->ram.used;
+	out->ram_huge = d->ram.huge;
 	out->stats = d->st;
 }

@@ -525,7 +525,7 @@ int vnet_dev_open(struct vnet_dev **out, const struct vnet_dev_params *p)
 	d->ctrl.index = VNET_CTRLQ;
 	vn_ctrl_state_init(&d->cs);
 
-	rc = guest_mem_create(&d->ram, ram);
+	rc = p->hugepages ? guest_mem_create_huge(&d->ram, ram) : guest_mem_create(&d->ram, ram);
 	if (rc < 0) {
 		log_err("cannot create %llu bytes of guest RAM: %s",
 			(unsigned long long)ram, strerror(-rc));

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "host/dev/capture.h"
+#include "host/opts.h"
 #include "host/peer/node.h"
 
 struct control_conn {
@@ -28,7 +31,7 @@ struct control {
 	struct evloop *ev;
 	struct peer_node node;
 	struct ev_handler listen_h;
-	control_stats_fn fn;
+	struct control_ops ops;
 	void *arg;
 	struct control_conn conns[CONTROL_MAX_CONNS];
 	char reply[CONTROL_REPLY_MAX];
@@ -59,6 +62,37 @@ static void reply(struct control_conn *cc, const char *msg, size_t len)
 		log_rl(LOG_WARN, "control: reply failed: %s", strerror(errno));
 }
 
+/* "capture NAME": on success the connection leaves our slots and is the
+ * vdev's live capture; otherwise the error is the reply. */
+static int conn_capture(struct control_conn *cc, const char *name)
+{
+	struct control *c = cc->c;
+	char err[160];
+	int fd = cc->h.fd, rc;
+
+	if (!opts_valid_name(name)) {
+		snprintf(c->reply, sizeof(c->reply),
+			 "error: capture: not a vdev name (1-%d characters of A-Z a-z 0-9 _ . -)\n",
+			 OPTS_NAME_MAX - 1);
+		log_rl(LOG_WARN, "control: capture of a malformed name refused");
+		reply(cc, c->reply, strlen(c->reply));
+		return -EINVAL;
+	}
+	ev_del(c->ev, &cc->h);
+	ev_timer_cancel(c->ev, cc->timer);
+	cc->timer = 0;
+	rc = c->ops.capture(c->arg, name, fd, err, sizeof(err));
+	if (rc == 0) {
+		cc->h.fd = -1;	/* the slot is free again */
+		return 0;
+	}
+	snprintf(c->reply, sizeof(c->reply), "error: capture: %s\n", err);
+	log_rl(LOG_WARN, "control: capture of '%s' refused: %s", name, err);
+	reply(cc, c->reply, strlen(c->reply));
+	/* conn_close: h is off the loop already; ev_del again is harmless */
+	return rc;
+}
+
 static void conn_event(struct ev_handler *h, uint32_t events)
 {
 	struct control_conn *cc = container_of(h, struct control_conn, h);
@@ -87,10 +121,13 @@ static void conn_event(struct ev_handler *h, uint32_t events)
 	if (n > 0 && req[n - 1] == '\n')
 		req[--n] = 0;
 	if (strcmp(req, "stats") == 0 || strcmp(req, "stats json") == 0) {
-		len = c->fn(c->arg, req[5] != 0, c->reply, sizeof(c->reply));
+		len = c->ops.stats(c->arg, req[5] != 0, c->reply, sizeof(c->reply));
 		reply(cc, c->reply, len);
+	} else if (strncmp(req, "capture ", 8) == 0) {
+		if (conn_capture(cc, req + 8) == 0)
+			return;		/* the connection is the capture's now */
 	} else {
-		static const char e[] = "error: unknown request; expected 'stats' or 'stats json'\n";
+		static const char e[] = "error: unknown request; expected 'stats', 'stats json' or 'capture NAME'\n";
 
 		log_rl(LOG_WARN, "control: unknown request refused");
 		reply(cc, e, sizeof(e) - 1);
@@ -134,7 +171,7 @@ static void listen_event(struct ev_handler *h, uint32_t events)
 }
 
 int control_start(struct control **out, struct evloop *ev, const char *dir,
-		  control_stats_fn fn, void *arg)
+		  const struct control_ops *ops, void *arg)
 {
 	struct control *c = calloc(1, sizeof(*c));
 	char path[sizeof(c->node.path)], err[256];
@@ -145,7 +182,7 @@ int control_start(struct control **out, struct evloop *ev, const char *dir,
 	if (!c)
 		return -ENOMEM;
 	c->ev = ev;
-	c->fn = fn;
+	c->ops = *ops;
 	c->arg = arg;
 	c->node.fd = -1;
 	for (unsigned i = 0; i < CONTROL_MAX_CONNS; i++)
@@ -156,8 +193,12 @@ int control_start(struct control **out, struct evloop *ev, const char *dir,
 		return -ENAMETOOLONG;
 	}
 	rc = peer_node_listen(&c->node, path, &stale, err, sizeof(err));
-	if (rc < 0) {
+	if (rc == -EADDRINUSE && c->node.holder_pid > 0)
+		log_err("system %s is held by a running vnet-host (pid %ld); choose another --system or stop that one",
+			dir, c->node.holder_pid);
+	else if (rc < 0)
 		log_err("control socket %s: %s", path, err);
+	if (rc < 0) {
 		free(c);
 		return rc;
 	}
@@ -182,46 +223,181 @@ void control_stop(struct control *c)
 	free(c);
 }
 
-int control_query(const char *dir, const char *request)
+/* Connects to dir/.control; the fd, or -errno with a message. */
+static int client_connect(const char *who, const char *dir, char *path, size_t plen)
 {
-	char path[108];
-	struct pollfd pfd;
-	char *buf;
-	ssize_t n;
-	int fd, rc;
+	int fd, rc = snprintf(path, plen, "%s/%s", dir, CONTROL_NAME);
 
-	rc = snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_NAME);
-	if (rc < 0 || (size_t)rc >= sizeof(path))
+	if (rc < 0 || (size_t)rc >= plen) {
+		fprintf(stderr, "%s: %s/%s: path too long\n", who, dir, CONTROL_NAME);
 		return -ENAMETOOLONG;
+	}
 	rc = peer_node_connect(path, &fd);
 	if (rc < 0) {
-		fprintf(stderr, "vnet-host stats: %s: %s%s\n", path, strerror(-rc),
+		fprintf(stderr, "%s: %s: %s%s\n", who, path, strerror(-rc),
 			rc == -ENOENT || rc == -ECONNREFUSED ?
 			" (is a vnet-host of that system running?)" : "");
 		return rc;
 	}
-	buf = malloc(CONTROL_REPLY_MAX);
+	return fd;
+}
+
+/* Waits up to ms for one message into buf (NUL-terminated); its length
+ * or -errno. */
+static ssize_t client_recv(int fd, char *buf, size_t cap, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int n = poll(&pfd, 1, ms);
+	ssize_t r;
+
+	if (n <= 0)
+		return n == 0 ? -ETIMEDOUT : -errno;
+	r = recv(fd, buf, cap - 1, 0);
+	if (r <= 0)
+		return r == 0 ? -ECONNRESET : -errno;
+	buf[r] = 0;
+	return r;
+}
+
+ssize_t control_request(const char *who, const char *dir, const char *request,
+			char *buf, size_t cap)
+{
+	char path[108];
+	ssize_t n;
+	int fd = client_connect(who, dir, path, sizeof(path));
+
+	if (fd < 0)
+		return fd;
+	if (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0)
+		n = -errno;
+	else
+		n = client_recv(fd, buf, cap, CONTROL_TIMEOUT_MS * 2);
+	if (n < 0)
+		fprintf(stderr, "%s: %s: %s\n", who, path, strerror((int)-n));
+	close(fd);
+	return n;
+}
+
+int control_query(const char *dir, const char *request)
+{
+	char *buf = malloc(CONTROL_REPLY_MAX + 1);
+	ssize_t n;
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	n = control_request("vnet-host stats", dir, request, buf, CONTROL_REPLY_MAX + 1);
+	if (n < 0)
+		rc = (int)n;
+	else if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+		rc = -EIO;
+	else if (n >= 6 && memcmp(buf, "error:", 6) == 0)
+		rc = -EINVAL;
+	free(buf);
+	return rc;
+}
+
+static volatile sig_atomic_t capture_stop;
+
+static void capture_signal(int sig)
+{
+	(void)sig;
+	capture_stop = 1;
+}
+
+/* Writes all of buf to out; false when the reader went away or a signal
+ * asked us to stop. */
+static bool write_all(int out, const char *buf, size_t n)
+{
+	while (n && !capture_stop) {
+		ssize_t w = write(out, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return !capture_stop;
+}
+
+int control_capture(const char *dir, const char *name, int out)
+{
+	static const char who[] = "vnet-host capture";
+	struct sigaction sa = { .sa_handler = capture_signal };	/* no SA_RESTART */
+	char path[108], req[CONTROL_REQ_MAX + 1];
+	unsigned long long total = 0;
+	const char *end = "stopped";
+	char *buf;
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((size_t)snprintf(req, sizeof(req), "capture %s", name) >= sizeof(req))
+		return -ENAMETOOLONG;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a reader that went away is EPIPE */
+	fd = client_connect(who, dir, path, sizeof(path));
+	if (fd < 0)
+		return fd;
+	buf = malloc(CAPTURE_MSG_MAX + 1);
 	if (!buf) {
 		close(fd);
 		return -ENOMEM;
 	}
-	rc = 0;
-	if (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0) {
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
 		rc = -errno;
-	} else {
-		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-		n = poll(&pfd, 1, CONTROL_TIMEOUT_MS * 2);
-		if (n <= 0)
-			rc = n == 0 ? -ETIMEDOUT : -errno;
-		else if ((n = recv(fd, buf, CONTROL_REPLY_MAX, 0)) <= 0)
-			rc = n == 0 ? -ECONNRESET : -errno;
-		else if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-			rc = -EIO;
-		else if (n >= 6 && memcmp(buf, "error:", 6) == 0)
-			rc = -EINVAL;
+		fprintf(stderr, "%s: %s: %s\n", who, path, strerror(-rc));
+		goto out;
 	}
-	if (rc < 0 && rc != -EINVAL)
-		fprintf(stderr, "vnet-host stats: %s: %s\n", path, strerror(-rc));
+	/* The first message is the pcap file header, or an error. */
+	n = client_recv(fd, buf, CAPTURE_MSG_MAX + 1, CONTROL_TIMEOUT_MS * 2);
+	if (n < 0) {
+		rc = (int)n;
+		fprintf(stderr, "%s: %s: %s\n", who, path, strerror(-rc));
+		goto out;
+	}
+	if (n >= 6 && memcmp(buf, "error:", 6) == 0) {
+		fprintf(stderr, "%s: %s", who, buf);
+		rc = -EINVAL;
+		goto out;
+	}
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = out } };
+
+		if (!write_all(out, buf, (size_t)n)) {
+			end = capture_stop ? "stopped" : "the reader went away";
+			break;
+		}
+		total += (unsigned long long)n;
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+		if (capture_stop)
+			break;
+		if (pfd[1].revents & (POLLERR | POLLHUP)) {
+			end = "the reader went away";
+			break;
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			n = 0;
+			continue;
+		}
+		n = recv(fd, buf, CAPTURE_MSG_MAX, 0);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0) {
+			end = "vnet-host ended the capture";
+			break;
+		}
+	}
+	fprintf(stderr, "%s: %s; %llu bytes written (vnet-host stats counts the frames and drops)\n",
+		who, end, total);
+out:
 	free(buf);
 	close(fd);
 	return rc;

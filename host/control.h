@@ -2,18 +2,27 @@
 /*
  * control.h - the process's control socket, <run-dir>/<system>/.control:
  * `vnet-host stats` reads every vdev's counters through it while the
- * process runs.
+ * process runs, and `vnet-host capture` records a vdev's frames.
  *
- * A UNIX stream socket, mode 0600, and a client of another uid is
- * refused (SO_PEERCRED), like the peer nodes.  One request line per
- * connection ("stats" or "stats json", at most CONTROL_REQ_MAX bytes,
- * within CONTROL_TIMEOUT_MS), one reply, then the server closes.
- * Anything else gets "error: ..." and is logged (rate-limited).
+ * A UNIX socket (SOCK_SEQPACKET), mode 0600, and a client of another uid
+ * is refused (SO_PEERCRED), like the peer nodes.  One request line per
+ * connection, at most CONTROL_REQ_MAX bytes, within CONTROL_TIMEOUT_MS:
+ *
+ *   "stats", "stats json"  one reply, then the server closes;
+ *   "capture NAME"         the connection becomes vdev NAME's live
+ *                          capture: pcap (the file header first) in
+ *                          messages of at most CAPTURE_MSG_MAX bytes,
+ *                          until the client closes it
+ *                          (host/dev/capture.h).
+ *
+ * Anything else, or a capture that cannot start, gets "error: ..." and is
+ * logged (rate-limited).
  */
 #ifndef VNET_HOST_CONTROL_H
 #define VNET_HOST_CONTROL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "host/evloop.h"
 
@@ -25,19 +34,35 @@
 
 struct control;
 
-/* Writes the reply to a request (json or text) into buf; returns its
- * length (at most len - 1, NUL-terminated). */
-typedef size_t (*control_stats_fn)(void *arg, bool json, char *buf, size_t len);
+struct control_ops {
+	/* Writes the reply to a stats request (json or text) into buf;
+	 * returns its length (at most len - 1, NUL-terminated). */
+	size_t (*stats)(void *arg, bool json, char *buf, size_t len);
+	/* Starts a live capture of vdev name (a valid name) streamed to fd:
+	 * 0 and fd is the capture's, or -errno with err filled and fd still
+	 * the caller's. */
+	int (*capture)(void *arg, const char *name, int fd, char *err, size_t errlen);
+};
 
 /* Listens on dir/.control (a stale socket of a dead process is replaced,
  * a live one is -EADDRINUSE). */
 int control_start(struct control **out, struct evloop *ev, const char *dir,
-		  control_stats_fn fn, void *arg);
+		  const struct control_ops *ops, void *arg);
 /* Closes every connection and removes the socket.  NULL is ok. */
 void control_stop(struct control *c);
 
-/* The client side: connects to dir/.control, asks, copies the reply to
- * stdout.  0, or -errno with a message on stderr. */
+/* The client side.  who names the command in messages ("vnet-host
+ * stats").  control_request connects to dir/.control, sends request and
+ * reads one reply into buf (NUL-terminated): its length, or -errno with a
+ * message on stderr. */
+ssize_t control_request(const char *who, const char *dir, const char *request,
+			char *buf, size_t cap);
+/* Asks and copies the reply to stdout.  0, or -errno (a reply that says
+ * "error: ..." is -EINVAL). */
 int control_query(const char *dir, const char *request);
+/* `vnet-host capture`: asks for vdev name's capture and copies the pcap
+ * stream to fd out until SIGINT/SIGTERM, the reader of out goes away or
+ * vnet-host ends.  0, or -errno with a message on stderr. */
+int control_capture(const char *dir, const char *name, int out);
 
 #endif /* VNET_HOST_CONTROL_H */

@@ -11,13 +11,17 @@
  * A `vdev tap` joins its peer link to a TAP interface of the host, so the
  * host's own network stack is the peer (host/tap_vdev.h).
  *
- *   vnet-host stats [--system NAME] [--run-dir DIR] [--json]
- *             prints a running system's counters (host/control.h)
+ *   vnet-host stats [--system NAME] [--run-dir DIR] [--json] [--interval S]
+ *             prints a running system's counters (host/control.h), or
+ *             with --interval their rates every S seconds (host/rates.c)
+ *   vnet-host capture [--system NAME] [--run-dir DIR] NAME [-w FILE|-]
+ *             records vdev NAME's frames as pcap (host/dev/capture.h)
  *
  * SIGTERM/SIGINT stop it cleanly (sockets and shared-memory files are
  * removed); SIGUSR1 logs every vdev's counters.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +29,12 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 
+#include "common/jsonout.h"
 #include "common/log.h"
 #include "common/mac.h"
+#include "common/version.h"
 #include "host/opts.h"
 #include "host/control.h"
 #include "host/evloop.h"
@@ -35,6 +42,8 @@
 #include "host/dev/vdev.h"
 #include "host/face/attach.h"
 #include "host/dev/stats.h"
+#include "host/dev/capture.h"
+#include "host/rates.h"
 
 struct host {
 	struct host_opts *opts;
@@ -142,66 +151,202 @@ static size_t stats_reply(void *arg, bool json, char *buf, size_t len)
 	int n;
 
 	if (json) {
-		n = snprintf(buf, len, "{\"system\": \"%s\", \"pid\": %d, \"vdevs\": [",
-			     h->opts->system, (int)getpid());
-		off = n > 0 ? (size_t)n : 0;
+		json_object *root = json_object_new_object(), *vdevs = json_object_new_array();
+
+		json_object_object_add(root, "system", json_object_new_string(h->opts->system));
+		json_object_object_add(root, "pid", json_object_new_int(getpid()));
+		for (unsigned i = 0; i < h->n; i++)
+			json_object_array_add(vdevs, vdev_stats_json(h->vdevs[i]));
+		json_object_object_add(root, "vdevs", vdevs);
+		n = snprintf(buf, len, "%s\n", json_object_to_json_string_ext(root, JSONOUT_SPACED));
+		json_object_put(root);
+		return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 	}
 	for (unsigned i = 0; i < h->n && off + VDEV_STATS_MAX + 8 < len; i++) {
-		if (json) {
-			if (i)
-				buf[off++] = ',';
-			off += vdev_stats_json(h->vdevs[i], buf + off, len - off);
-		} else {
-			off += vdev_stats_format(h->vdevs[i], buf + off, len - off);
-			buf[off++] = '\n';
-		}
-	}
-	if (json && off + 4 < len) {
-		memcpy(buf + off, "]}\n", 3);
-		off += 3;
+		off += vdev_stats_format(h->vdevs[i], buf + off, len - off);
+		buf[off++] = '\n';
 	}
 	buf[off < len ? off : len - 1] = 0;
 	return off < len ? off : len - 1;
 }
 
-/* vnet-host stats [--system NAME] [--run-dir DIR] [--json] */
+/* A live capture of vdev name for the control socket (host/dev/capture.h). */
+static int capture_start(void *arg, const char *name, int fd, char *err, size_t errlen)
+{
+	struct host *h = arg;
+
+	for (unsigned i = 0; i < h->n; i++)
+		if (strcmp(h->vdevs[i]->name, name) == 0)
+			return vdev_capture_live(h->vdevs[i], fd, err, errlen);
+	for (unsigned i = 0; i < h->n_taps; i++)
+		if (strcmp(h->taps[i]->name, name) == 0) {
+			snprintf(err, errlen, "vdev %s is a tap vdev; capture records virtio-net vdevs (tcpdump -i %s sees its frames)",
+				 name, h->taps[i]->ifname);
+			return -ENOTSUP;
+		}
+	snprintf(err, errlen, "no vdev '%s' in system %s", name, h->opts->system);
+	return -ENOENT;
+}
+
+/* What the client subcommands (stats, capture) share: --system and
+ * --run-dir, and the system's directory they name. */
+struct client_args {
+	const char *who;		/* "vnet-host stats" */
+	const char *system, *run_dir;
+	char dir[PATH_MAX];
+};
+
+/* Takes argv[*i] (and its value) if it is --system or --run-dir. */
+static bool client_option(struct client_args *c, int argc, char **argv, int *i)
+{
+	if (strcmp(argv[*i], "--system") == 0 && *i + 1 < argc) {
+		c->system = argv[++*i];
+		return true;
+	}
+	if (strcmp(argv[*i], "--run-dir") == 0 && *i + 1 < argc) {
+		c->run_dir = argv[++*i];
+		return true;
+	}
+	return false;
+}
+
+/* Checks --system and fills c->dir; 0, or 2 (usage) with a message. */
+static int client_dir(struct client_args *c)
+{
+	char def[PATH_MAX];
+	int rc;
+
+	if (!opts_valid_name(c->system)) {
+		fprintf(stderr, "%s: --system '%s' is not a valid name\n", c->who, c->system);
+		return 2;
+	}
+	if (!c->run_dir) {
+		if (opts_default_run_dir(def, sizeof(def)) < 0) {
+			fprintf(stderr, "%s: no run directory (give --run-dir)\n", c->who);
+			return 2;
+		}
+		c->run_dir = def;
+	}
+	rc = snprintf(c->dir, sizeof(c->dir), "%s/%s", c->run_dir, c->system);
+	c->run_dir = NULL;	/* def goes out of scope */
+	if (rc < 0 || (size_t)rc >= sizeof(c->dir)) {
+		fprintf(stderr, "%s: run directory too long\n", c->who);
+		return 2;
+	}
+	return 0;
+}
+
+/* "--interval S": whole seconds, 1..3600. */
+static bool parse_interval(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '1' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 3600)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+/* vnet-host stats [--system NAME] [--run-dir DIR] [--json] [--interval S] */
 static int stats_main(int argc, char **argv)
 {
-	const char *system = "default", *run_dir = NULL;
-	char dir[PATH_MAX], def[PATH_MAX];
+	struct client_args c = { .who = "vnet-host stats", .system = "default" };
+	unsigned interval = 0;
 	bool json = false;
 	int rc;
 
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
-		} else if (strcmp(argv[i], "--system") == 0 && i + 1 < argc) {
-			system = argv[++i];
-		} else if (strcmp(argv[i], "--run-dir") == 0 && i + 1 < argc) {
-			run_dir = argv[++i];
-		} else {
-			fprintf(stderr, "vnet-host stats: unexpected '%s'; usage: vnet-host stats [--system NAME] [--run-dir DIR] [--json]\n",
+		} else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+			if (!parse_interval(argv[++i], &interval)) {
+				fprintf(stderr, "vnet-host stats: --interval '%s': expected whole seconds, 1 to 3600\n",
+					argv[i]);
+				return 2;
+			}
+		} else if (!client_option(&c, argc, argv, &i)) {
+			fprintf(stderr, "vnet-host stats: unexpected '%s'; usage: vnet-host stats [--system NAME] [--run-dir DIR] [--json] [--interval S]\n",
 				argv[i]);
 			return 2;
 		}
 	}
-	if (!opts_valid_name(system)) {
-		fprintf(stderr, "vnet-host stats: --system '%s' is not a valid name\n", system);
+	if (json && interval) {
+		fprintf(stderr, "vnet-host stats: --interval prints rates as text; not with --json\n");
 		return 2;
 	}
-	if (!run_dir) {
-		if (opts_default_run_dir(def, sizeof(def)) < 0) {
-			fprintf(stderr, "vnet-host stats: no run directory (give --run-dir)\n");
+	rc = client_dir(&c);
+	if (rc)
+		return rc;
+	if (interval)
+		return stats_rates(c.who, c.dir, interval) < 0 ? 1 : 0;
+	return control_query(c.dir, json ? "stats json" : "stats") < 0 ? 1 : 0;
+}
+
+/* vnet-host capture [--system NAME] [--run-dir DIR] NAME [-w FILE|-] */
+static int capture_main(int argc, char **argv)
+{
+	static const char usage[] = "usage: vnet-host capture [--system NAME] [--run-dir DIR] NAME [-w FILE|-]";
+	struct client_args c = { .who = "vnet-host capture", .system = "default" };
+	const char *name = NULL, *file = "-";
+	int out = STDOUT_FILENO, rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-w") == 0 && i + 1 < argc) {
+			file = argv[++i];
+		} else if (client_option(&c, argc, argv, &i)) {
+			continue;
+		} else if (!name && argv[i][0] != '-') {
+			name = argv[i];
+		} else {
+			fprintf(stderr, "vnet-host capture: unexpected '%s'; %s\n", argv[i], usage);
 			return 2;
 		}
-		run_dir = def;
 	}
-	rc = snprintf(dir, sizeof(dir), "%s/%s", run_dir, system);
-	if (rc < 0 || (size_t)rc >= sizeof(dir)) {
-		fprintf(stderr, "vnet-host stats: run directory too long\n");
+	if (!name) {
+		fprintf(stderr, "vnet-host capture: which vdev? %s\n", usage);
 		return 2;
 	}
-	return control_query(dir, json ? "stats json" : "stats") < 0 ? 1 : 0;
+	if (!opts_valid_name(name)) {
+		fprintf(stderr, "vnet-host capture: '%s' is not a vdev name (1-%d characters of A-Z a-z 0-9 _ . -, not starting with . or -)\n",
+			name, OPTS_NAME_MAX - 1);
+		return 2;
+	}
+	rc = client_dir(&c);
+	if (rc)
+		return rc;
+	if (strcmp(file, "-") == 0) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "vnet-host capture: not writing pcap to a terminal; pipe it (| tcpdump -n -r -) or give -w FILE\n");
+			return 2;
+		}
+	} else {
+		for (const char *p = file; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				fprintf(stderr, "vnet-host capture: -w: the file name contains control character \\x%02x\n",
+					(unsigned char)*p);
+				return 2;
+			}
+		if (!file[0] || strlen(file) >= PATH_MAX) {
+			fprintf(stderr, "vnet-host capture: -w: expected a file name (or - for stdout)\n");
+			return 2;
+		}
+		out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (out < 0) {
+			fprintf(stderr, "vnet-host capture: -w %s: %s\n", file, strerror(errno));
+			return 1;
+		}
+	}
+	rc = control_capture(c.dir, name, out);
+	if (out != STDOUT_FILENO && close(out) < 0 && rc == 0) {
+		fprintf(stderr, "vnet-host capture: -w %s: %s\n", file, strerror(errno));
+		rc = -EIO;
+	}
+	return rc < 0 ? 1 : 0;
 }
 
 static void teardown(struct host *h)
@@ -293,8 +438,12 @@ int main(int argc, char **argv)
 	char err[1024], prefix[OPTS_NAME_MAX + 16];
 	int rc;
 
+	if (vnet_print_version(argc, argv, "vnet-host"))
+		return 0;
 	if (argc >= 2 && strcmp(argv[1], "stats") == 0)
 		return stats_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "capture") == 0)
+		return capture_main(argc, argv);
 	rc = opts_parse_cmdline(&opts, argc, argv, err, sizeof(err));
 	if (rc == 1) {
 		opts_usage(stdout);
@@ -319,10 +468,13 @@ int main(int argc, char **argv)
 	rc = setup_signals(h);
 	if (rc == 0)
 		rc = make_run_dirs(h);
+	/* The control socket first: it claims the system, so a second
+	 * process with the same --system stops before making anything. */
+	if (rc == 0)
+		rc = control_start(&h->ctl, h->ev, h->sys_dir,
+				   &(struct control_ops){ stats_reply, capture_start }, h);
 	for (unsigned i = 0; rc == 0 && i < opts.n_vdevs; i++)
 		rc = create_one(h, &opts, &opts.vdevs[i]);
-	if (rc == 0)
-		rc = control_start(&h->ctl, h->ev, h->sys_dir, stats_reply, h);
 	if (rc < 0) {
 		teardown(h);
 		return 1;
@@ -333,7 +485,11 @@ int main(int argc, char **argv)
 		print_tap(&opts, h->taps[i]);
 	printf("vnet-host: system %s ready with %u vdev%s (pid %d)\n", opts.system,
 	       h->n + h->n_taps, h->n + h->n_taps == 1 ? "" : "s", (int)getpid());
+	/* Under systemd (Type=notify, vnet-host@.service): every vdev is
+	 * serving; without $NOTIFY_SOCKET these do nothing. */
+	sd_notify(0, "READY=1");
 	rc = evloop_run(h->ev);
+	sd_notify(0, "STOPPING=1");
 	if (rc < 0)
 		log_err("event loop failed: %s", strerror(-rc));
 	log_all_stats(h);

@@ -411,16 +411,25 @@ static int apply_name(const struct parser *p, int idx, struct vdev_opts *v,
 	return 0;
 }
 
-static int apply_peer(const struct parser *p, int idx, struct vdev_opts *v,
-		      const char *val)
+/* A path option's value, checked, into dst (max bytes with the NUL);
+ * what says what the path is for. */
+static int take_path(const struct parser *p, int idx, const char *word, const char *what,
+		     const char *val, char *dst, size_t max, bool *has)
 {
 	char why[160];
 
-	if (!check_path(val, OPTS_PATH_MAX, why, sizeof(why)))
-		return perr(p, idx, "peer '%s' %s (a UNIX socket path)", Q(val), why);
-	memcpy(v->peer, val, strlen(val) + 1);
-	v->has_peer = true;
+	if (!check_path(val, max, why, sizeof(why)))
+		return perr(p, idx, "%s '%s' %s (%s)", word, Q(val), why, what);
+	memcpy(dst, val, strlen(val) + 1);
+	*has = true;
 	return 0;
+}
+
+static int apply_peer(const struct parser *p, int idx, struct vdev_opts *v,
+		      const char *val)
+{
+	return take_path(p, idx, "peer", "a UNIX socket path", val, v->peer, OPTS_PATH_MAX,
+			 &v->has_peer);
 }
 
 static int apply_peerfeats(const struct parser *p, int idx, struct vdev_opts *v,
@@ -445,13 +454,15 @@ static int apply_peerfeats(const struct parser *p, int idx, struct vdev_opts *v,
 static int apply_vhost_user(const struct parser *p, int idx, struct vdev_opts *v,
 			    const char *val)
 {
-	char why[160];
+	return take_path(p, idx, "vhost-user", "a UNIX socket path", val, v->vhost_user,
+			 OPTS_PATH_MAX, &v->has_vhost_user);
+}
 
-	if (!check_path(val, OPTS_PATH_MAX, why, sizeof(why)))
-		return perr(p, idx, "vhost-user '%s' %s (a UNIX socket path)", Q(val), why);
-	memcpy(v->vhost_user, val, strlen(val) + 1);
-	v->has_vhost_user = true;
-	return 0;
+static int apply_capture(const struct parser *p, int idx, struct vdev_opts *v,
+			 const char *val)
+{
+	return take_path(p, idx, "capture", "a file for the pcap", val, v->capture,
+			 OPTS_CAPTURE_MAX, &v->has_capture);
 }
 
 static int apply_ifname(const struct parser *p, int idx, struct vdev_opts *v,
@@ -551,7 +562,7 @@ static int apply_vxlan(const struct parser *p, int idx, struct vdev_opts *v,
 }
 
 enum dev_opt { D_INTR, D_LEGACY, D_LOC, D_MAC, D_NAME, D_PEER, D_PEERFEATS,
-	       D_VHOST_USER, D_IFNAME, D_MTU, D_ADDR, D_NETNS, D_BRIDGE, D_VXLAN,
+	       D_VHOST_USER, D_CAPTURE, D_IFNAME, D_MTU, D_ADDR, D_NETNS, D_BRIDGE, D_VXLAN,
 	       D_COUNT };
 
 #define T_NET (1u << VDEV_VIRTIO_NET)
@@ -576,6 +587,8 @@ static const struct dev_option {
 			  apply_peerfeats, T_NET | T_TAP, false },
 	[D_VHOST_USER] = { "vhost-user", "socket path for the VMM", apply_vhost_user, T_NET,
 			   false },
+	[D_CAPTURE] = { "capture", "file to record every frame into (pcap)", apply_capture,
+			T_NET, false },
 	[D_IFNAME] = { "ifname", "interface name like vp0", apply_ifname, T_TAP, false },
 	[D_MTU] = { "mtu", "bytes like 1500", apply_mtu, T_TAP, false },
 	[D_ADDR] = { "addr", "address with prefix like 198.18.0.1/24 or fd00::1/64",
@@ -652,7 +665,7 @@ static int unknown_dev_option(const struct parser *p, int idx, const char *w,
 	if (t == VDEV_TAP)
 		return perr(p, idx, "unknown option '%s' for vdev tap; expected ifname, mac, name, peer, peerfeats, mtu, addr, netns, bridge or vxlan%s",
 			    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
-	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats or vhost-user%s",
+	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats, vhost-user or capture%s",
 		    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
 }
 
@@ -750,7 +763,9 @@ static int parse_vdev(const struct parser *p, char **words, int n, int at, int *
 		return perr(p, i, "vdev type '%s' not supported; expected virtio-net or tap",
 			    Q(words[i]));
 	if (o->n_vdevs >= OPTS_MAX_VDEVS)
-		return perr(p, at, "too many vdevs (at most %d)", OPTS_MAX_VDEVS);
+		return perr(p, at,
+			    "too many vdevs: one vnet-host serves at most %d (OPTS_MAX_VDEVS); run another vnet-host with another --system for more",
+			    OPTS_MAX_VDEVS);
 	v = &o->vdevs[o->n_vdevs];
 	memset(v, 0, sizeof(*v));
 	v->type = type;
@@ -809,6 +824,10 @@ static int check_unique(const struct host_opts *o, bool final, char *err, size_t
 				return fail(err, errlen,
 					    "ifname '%s' used by two tap vdevs: %s and %s (vdevs #%u and #%u)",
 					    a->ifname, a->origin, b->origin, i + 1, j + 1);
+			if (a->has_capture && b->has_capture && strcmp(a->capture, b->capture) == 0)
+				return fail(err, errlen,
+					    "capture '%s' used by two vdevs: %s and %s (vdevs #%u and #%u)",
+					    a->capture, a->origin, b->origin, i + 1, j + 1);
 			if (a->name[0] && strcmp(a->name, b->name) == 0)
 				return fail(err, errlen,
 					    "name '%s' used by two vdevs: %s and %s (vdevs #%u and #%u)",
@@ -856,6 +875,16 @@ static void default_names(struct host_opts *o)
 
 /* Every node and socket is a UNIX socket path, and sun_path is short:
  * refuse here rather than fail at bind() after other devices started. */
+/* Is v's peer path its own node, <run_dir>/<system>/<name>?  (A link
+ * with itself would be refused at every retry, forever.) */
+static bool peer_is_own_node(const struct host_opts *o, const struct vdev_opts *v)
+{
+	char node[PATH_MAX + 2 * OPTS_NAME_MAX];
+
+	snprintf(node, sizeof(node), "%s/%s/%s", o->run_dir, o->system, v->name);
+	return strcmp(node, v->peer) == 0;
+}
+
 static int check_socket_paths(const struct host_opts *o, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < o->n_vdevs; i++) {
@@ -868,6 +897,10 @@ static int check_socket_paths(const struct host_opts *o, char *err, size_t errle
 				    "socket path %s/%s/%s%s of vdev '%s' (%s) would be %zu bytes; a UNIX socket path holds at most %d (use a shorter --run-dir, --system or name)",
 				    Q(o->run_dir), o->system, v->name, VFIO_SUFFIX, v->name,
 				    v->origin, len, OPTS_PATH_MAX - 1);
+		if (v->has_peer && peer_is_own_node(o, v))
+			return fail(err, errlen,
+				    "vdev '%s' (%s): peer %s is its own node; name the other side's node (<run-dir>/<system>/<name>)",
+				    v->name, v->origin, Q(v->peer));
 	}
 	return 0;
 }
@@ -978,18 +1011,40 @@ int opts_parse_config_text(struct host_opts *o, const char *text,
 	return check_unique(o, false, err, errlen);
 }
 
-/* Reads the whole file (bounded: a FIFO or /dev/zero cannot make us read
- * forever) and refuses what is not a small text file. */
+/* What a path is, for an error that names it. */
+static const char *file_kind(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return "a directory";
+	if (S_ISFIFO(st->st_mode))
+		return "a FIFO";
+	if (S_ISSOCK(st->st_mode))
+		return "a socket";
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return "a device";
+	return "not a regular file";
+}
+
+/* Reads the whole file (bounded: /dev/zero cannot make us read forever)
+ * and refuses what is not a small regular text file. */
 static int read_config(struct parser *p, int idx, const char *path)
 {
 	char *buf;
 	size_t len = 0;
 	const char *nul;
+	struct stat st = { 0 };
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO with no writer must not wait; only a
+	 * regular file is read at all. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return perr(p, idx, "cannot open config '%s': %s", Q(path), strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return perr(p, idx, "config '%s' is %s; expected a regular file", Q(path),
+			    file_kind(&st));
+	}
 	buf = malloc(CONFIG_MAX_BYTES + 1);
 	if (!buf) {
 		close(fd);
@@ -1147,12 +1202,17 @@ void opts_usage(FILE *f)
 {
 	fputs("Usage: vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v]\n"
 	      "                 vdev virtio-net|tap [OPTION...] [vdev ...]...\n"
-	      "       vnet-host stats [--system NAME] [--run-dir DIR] [--json]\n"
-	      "                 a running system's counters (its .control socket)\n"
+	      "       vnet-host stats [--system NAME] [--run-dir DIR] [--json] [--interval S]\n"
+	      "                 a running system's counters (its .control socket);\n"
+	      "                 with --interval, rates every S seconds until ^C\n"
+	      "       vnet-host capture [--system NAME] [--run-dir DIR] NAME [-w FILE|-]\n"
+	      "                 records vdev NAME's frames (pcap) until ^C; '-' is stdout\n"
 	      "\n"
 	      "Serves virtio-net devices (vdevs) to guests over vfio-user and links\n"
-	      "them to peer vdevs, in this or another vnet-host.\n"
-	      "\n"
+	      "them to peer vdevs, in this or another vnet-host.\n", f);
+	fprintf(f, "One process serves at most %d vdevs (virtio-net and tap together).\n",
+		OPTS_MAX_VDEVS);
+	fputs("\n"
 	      "Global options (before the first vdev):\n"
 	      "  --system NAME    this virtual machine's name (default \"default\")\n"
 	      "  --run-dir DIR    where nodes and sockets live (default $VNET_RUN_DIR,\n"
@@ -1161,6 +1221,7 @@ void opts_usage(FILE *f)
 	      "                   '#' starts a comment; they come before the command line's\n"
 	      "  -v, -vv          more log output (repeatable)\n"
 	      "  -h, --help       this text\n"
+	      "  --version        print \"vnet-host VERSION\" (alone on the line)\n"
 	      "\n"
 	      "Device options (after 'vdev virtio-net', each at most once):\n"
 	      "  intr INTR        interrupt the guest sees (like 41 or gic:40); for MMIO,\n"
@@ -1180,6 +1241,8 @@ void opts_usage(FILE *f)
 	      "                   uses what the peer's guest negotiated\n"
 	      "  vhost-user PATH  serve the vdev to a VMM as a vhost-user backend on PATH\n"
 	      "                   instead of over vfio-user (not with loc, intr or legacy)\n"
+	      "  capture FILE     our extension: record every frame the vdev passes, both\n"
+	      "                   directions, into FILE (pcap), from start to exit\n"
 	      "\n"
 	      "vdev tap: the host's own network stack as a peer (a TAP interface with\n"
 	      "virtio-net headers; its offloads follow the peer's features, its carrier\n"

@@ -6,7 +6,7 @@
  *   vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v] \
  *             vdev virtio-net [intr INTR] [legacy] [loc ADDR] [mac MAC] \
  *                             [name NAME] [peer PATH] [peerfeats MASK] \
- *                             [vhost-user PATH] [vdev ...]
+ *                             [vhost-user PATH] [capture FILE] [vdev ...]
  *
  * and our extension, a vdev that joins its peer link to a TAP interface
  * of the host (docs/ARCHITECTURE.md "Real peers"; host/tap/tap_vdev.c):
@@ -40,6 +40,7 @@
 #define OPTS_MTU_MIN	 68	/* RFC 791 */
 #define OPTS_MTU_MAX	 65535
 #define OPTS_MTU_MIN_V6	 1280	/* RFC 8200 */
+#define OPTS_CAPTURE_MAX 256	/* capture FILE, incl. NUL */
 
 enum vdev_type {
 	VDEV_VIRTIO_NET = 0,	/* a virtio-net device served to a guest */
@@ -63,6 +64,8 @@ struct vdev_opts {
 	bool peerfeats_auto;
 	bool has_vhost_user;
 	char vhost_user[OPTS_PATH_MAX];
+	bool has_capture;		/* our extension: a pcap of every frame */
+	char capture[OPTS_CAPTURE_MAX];
 
 	enum vdev_type type;
 	/* vdev tap only */

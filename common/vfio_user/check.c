@@ -218,6 +218,21 @@ static int check_region_access(const struct vfio_user_msg *m, bool write,
 	return 0;
 }
 
+/* DEVICE_FEATURE: { u32 argsz; u32 flags; u8 data[] } (the layout of
+ * Linux's struct vfio_device_feature): the feature index is flags' low 16
+ * bits, GET/SET/PROBE the bits above it. */
+static int check_device_feature(const struct vfio_user_msg *m, const char **why)
+{
+	uint32_t f[2];
+
+	if (m->len < sizeof(f))
+		return bad(why, "payload shorter than argsz and flags");
+	if (m->nfds)
+		return bad(why, "command carries no file descriptors");
+	memcpy(f, m->payload, sizeof(f));
+	return check_argsz(f[0], sizeof(f), why);
+}
+
 int vfio_user_check_request(const struct vfio_user_msg *m, uint32_t max_xfer,
 			    const char **why)
 {
@@ -255,6 +270,8 @@ int vfio_user_check_request(const struct vfio_user_msg *m, uint32_t max_xfer,
 		return check_region_access(m, true, max_xfer, why);
 	case VFIO_USER_DEVICE_RESET:
 		return check_fixed(m, 0, why);
+	case VFIO_USER_DEVICE_FEATURE:
+		return check_device_feature(m, why);
 	default:
 		*why = "unsupported command";
 		return -ENOSYS;

@@ -1,347 +1,152 @@
 // SPDX-License-Identifier: MIT
 /*
  * json.c - the VERSION message's capabilities object (vfio-user.rst
- * "VFIO_USER_VERSION"): a small strict JSON reader that knows the few keys
- * we use and skips the rest, and the writer for our own capabilities.
+ * "VFIO_USER_VERSION"), read and written with json-c.
  *
- * The reader follows RFC 8259's grammar but is deliberately limited: the
- * text is bounded (VFIO_USER_JSON_MAX), nesting is bounded (JSON_MAX_DEPTH)
- * so a hostile peer cannot recurse us off the stack, and keys are compared
- * byte for byte (a key written with \u escapes counts as unknown).
+ * The text comes from the other side and is not trusted: it is bounded
+ * (VFIO_USER_JSON_MAX), its nesting is bounded (JSON_MAX_DEPTH, json-c's
+ * tokener refuses deeper text), json-c parses it in strict mode, and the
+ * few keys we use must have the right type and range; every other key is
+ * skipped.  json-c's strict mode still takes a few things RFC 8259 does
+ * not (raw control characters in strings, "1.", NaN and Infinity);
+ * rfc8259_extra() refuses those first.
  */
 #include "common/vfio_user/codec.h"
 
 #include <errno.h>
-#include <inttypes.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
 #define JSON_MAX_DEPTH 8
 
-struct json {
-	const char *p;
-	const char *end;
-	unsigned depth;
-	const char *why;
-};
-
-static int json_fail(struct json *j, const char *why)
+static bool is_digit(char c)
 {
-	if (!j->why)
-		j->why = why;
-	return -EINVAL;
+	return c >= '0' && c <= '9';
 }
 
-static void skip_ws(struct json *j)
+static bool is_alpha(char c)
 {
-	while (j->p < j->end &&
-	       (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-		j->p++;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Consumes c (after whitespace) if it is next. */
-static bool take(struct json *j, char c)
+/* What json-c's strict mode lets through and RFC 8259 does not; NULL when
+ * none of it is in the text. */
+static const char *rfc8259_extra(const char *s, size_t n)
 {
-	skip_ws(j);
-	if (j->p < j->end && *j->p == c) {
-		j->p++;
-		return true;
-	}
-	return false;
-}
+	static const char *const words[] = { "true", "false", "null" };
+	bool in_string = false;
 
-static bool is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
-}
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool word_ok = false;
 
-/* A string; [*s, *s + *n) is its raw text between the quotes. */
-static int parse_string(struct json *j, const char **s, size_t *n)
-{
-	if (!take(j, '"'))
-		return json_fail(j, "expected a string");
-	*s = j->p;
-	while (j->p < j->end) {
-		unsigned char c = (unsigned char)*j->p;
-
+		if (in_string) {
+			if ((unsigned char)c < 0x20)
+				return "control character in a string";
+			if (c == '\\')
+				i++;	/* json-c judges the escape itself */
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
 		if (c == '"') {
-			*n = (size_t)(j->p - *s);
-			j->p++;
-			return 0;
-		}
-		if (c < 0x20)
-			return json_fail(j, "control character in a string");
-		if (c == '\\') {
-			if (j->end - j->p < 2)
-				break;
-			j->p++;
-			switch (*j->p) {
-			case '"': case '\\': case '/': case 'b':
-			case 'f': case 'n': case 'r': case 't':
-				j->p++;
-				break;
-			case 'u':
-				if (j->end - j->p < 5 || !is_hex(j->p[1]) ||
-				    !is_hex(j->p[2]) || !is_hex(j->p[3]) ||
-				    !is_hex(j->p[4]))
-					return json_fail(j, "bad \\u escape");
-				j->p += 5;
-				break;
-			default:
-				return json_fail(j, "bad escape in a string");
+			in_string = true;
+		} else if (c == '.' && (i + 1 == n || !is_digit(s[i + 1]))) {
+			return "bad number fraction";
+		} else if (is_alpha(c) && (i == 0 || (!is_digit(s[i - 1]) && !is_alpha(s[i - 1])))) {
+			/* a bare word (an exponent's e follows a digit) */
+			for (size_t k = 0; k < 3 && !word_ok; k++) {
+				size_t wl = strlen(words[k]);
+
+				word_ok = n - i >= wl && memcmp(s + i, words[k], wl) == 0 &&
+					  (n - i == wl || !is_alpha(s[i + wl]));
 			}
-			continue;
-		}
-		j->p++;
-	}
-	return json_fail(j, "unterminated string");
-}
-
-/*
- * A number per the JSON grammar.  *is_uint is set when it is a plain
- * non-negative integer that fits 64 bits; its value is then in *val.
- */
-static int parse_number(struct json *j, bool *is_uint, uint64_t *val)
-{
-	bool overflow = false, neg = false, frac = false;
-	uint64_t v = 0;
-
-	skip_ws(j);
-	if (j->p < j->end && *j->p == '-') {
-		neg = true;
-		j->p++;
-	}
-	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-		return json_fail(j, "bad number");
-	if (*j->p == '0') {
-		j->p++;
-	} else {
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
-			unsigned d = (unsigned)(*j->p - '0');
-
-			if (v > (UINT64_MAX - d) / 10)
-				overflow = true;
-			else
-				v = v * 10 + d;
-			j->p++;
+			if (!word_ok)
+				return "bad literal";
 		}
 	}
-	if (j->p < j->end && *j->p == '.') {
-		frac = true;
-		j->p++;
-		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-			return json_fail(j, "bad number fraction");
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-			j->p++;
+	return NULL;
+}
+
+/* A plain non-negative integer of at most max.  json-c saturates
+ * integers beyond 64 bits at UINT64_MAX, so that value is refused too:
+ * it cannot be told from an overflow. */
+static const char *get_uint(json_object *v, uint64_t max, uint64_t *out)
+{
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+		return "capability value is not an integer in range";
+	*out = json_object_get_uint64(v);
+	if (*out > max || *out == UINT64_MAX)
+		return "capability value is not an integer in range";
+	return NULL;
+}
+
+static const char *get_u32(json_object *v, uint32_t *out)
+{
+	uint64_t x;
+	const char *why = get_uint(v, UINT32_MAX, &x);
+
+	if (!why)
+		*out = (uint32_t)x;
+	return why;
+}
+
+static const char *get_bool(json_object *v, bool *out)
+{
+	if (!json_object_is_type(v, json_type_boolean))
+		return "expected true or false";
+	*out = json_object_get_boolean(v);
+	return NULL;
+}
+
+static const char *twin_socket(json_object *o, struct vfio_user_caps *c)
+{
+	const char *why = NULL;
+
+	if (!json_object_is_type(o, json_type_object))
+		return "twin_socket is not an object";
+	json_object_object_foreach(o, key, v) {
+		if (strcmp(key, "supported") == 0) {
+			why = get_bool(v, &c->twin_socket);
+		} else if (strcmp(key, "fd_index") == 0) {
+			c->has_twin_fd_index = true;
+			why = get_u32(v, &c->twin_fd_index);
+		}
+		if (why)
+			return why;
 	}
-	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-		frac = true;
-		j->p++;
-		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
-			j->p++;
-		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-			return json_fail(j, "bad number exponent");
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-			j->p++;
+	return NULL;
+}
+
+static const char *capabilities(json_object *o, struct vfio_user_caps *c)
+{
+	const char *why = NULL;
+	uint64_t pgsizes;
+
+	if (!json_object_is_type(o, json_type_object))
+		return "capabilities is not an object";
+	json_object_object_foreach(o, key, v) {
+		if (strcmp(key, "max_msg_fds") == 0) {
+			why = get_u32(v, &c->max_msg_fds);
+		} else if (strcmp(key, "max_data_xfer_size") == 0) {
+			why = get_u32(v, &c->max_data_xfer_size);
+		} else if (strcmp(key, "max_dma_maps") == 0) {
+			why = get_u32(v, &c->max_dma_maps);
+		} else if (strcmp(key, "pgsizes") == 0) {
+			why = get_uint(v, UINT64_MAX, &pgsizes);
+			if (!why)
+				c->pgsizes = pgsizes;
+		} else if (strcmp(key, "write_multiple") == 0) {
+			why = get_bool(v, &c->write_multiple);
+		} else if (strcmp(key, "twin_socket") == 0) {
+			why = twin_socket(v, c);
+		}
+		/* "migration" and anything newer: not ours to interpret. */
+		if (why)
+			return why;
 	}
-	*is_uint = !neg && !frac && !overflow;
-	*val = v;
-	return 0;
-}
-
-static int parse_literal(struct json *j, const char *word)
-{
-	size_t n = strlen(word);
-
-	skip_ws(j);
-	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
-		return json_fail(j, "bad literal");
-	j->p += n;
-	return 0;
-}
-
-static int parse_bool(struct json *j, bool *out)
-{
-	skip_ws(j);
-	if (j->p < j->end && *j->p == 't') {
-		*out = true;
-		return parse_literal(j, "true");
-	}
-	if (j->p < j->end && *j->p == 'f') {
-		*out = false;
-		return parse_literal(j, "false");
-	}
-	return json_fail(j, "expected true or false");
-}
-
-typedef int (*member_fn)(struct json *j, const char *key, size_t klen,
-			 void *ctx);
-
-static int skip_value(struct json *j);
-
-/* An object; member() is called after each "key": and must consume the
- * value. */
-static int parse_object(struct json *j, member_fn member, void *ctx)
-{
-	int rc;
-
-	if (!take(j, '{'))
-		return json_fail(j, "expected an object");
-	if (++j->depth > JSON_MAX_DEPTH)
-		return json_fail(j, "nested too deeply");
-	if (take(j, '}')) {
-		j->depth--;
-		return 0;
-	}
-	for (;;) {
-		const char *key;
-		size_t klen;
-
-		rc = parse_string(j, &key, &klen);
-		if (rc)
-			return rc;
-		if (!take(j, ':'))
-			return json_fail(j, "expected ':' after a key");
-		rc = member(j, key, klen, ctx);
-		if (rc)
-			return rc;
-		if (take(j, ','))
-			continue;
-		if (take(j, '}'))
-			break;
-		return json_fail(j, "expected ',' or '}' in an object");
-	}
-	j->depth--;
-	return 0;
-}
-
-static int skip_member(struct json *j, const char *key, size_t klen, void *ctx)
-{
-	(void)key;
-	(void)klen;
-	(void)ctx;
-	return skip_value(j);
-}
-
-static int skip_array(struct json *j)
-{
-	int rc;
-
-	if (!take(j, '['))
-		return json_fail(j, "expected an array");
-	if (++j->depth > JSON_MAX_DEPTH)
-		return json_fail(j, "nested too deeply");
-	if (take(j, ']')) {
-		j->depth--;
-		return 0;
-	}
-	for (;;) {
-		rc = skip_value(j);
-		if (rc)
-			return rc;
-		if (take(j, ','))
-			continue;
-		if (take(j, ']'))
-			break;
-		return json_fail(j, "expected ',' or ']' in an array");
-	}
-	j->depth--;
-	return 0;
-}
-
-static int skip_value(struct json *j)
-{
-	const char *s;
-	size_t n;
-	bool b;
-	uint64_t v;
-
-	skip_ws(j);
-	if (j->p >= j->end)
-		return json_fail(j, "value missing");
-	switch (*j->p) {
-	case '{':
-		return parse_object(j, skip_member, NULL);
-	case '[':
-		return skip_array(j);
-	case '"':
-		return parse_string(j, &s, &n);
-	case 't':
-	case 'f':
-		return parse_bool(j, &b);
-	case 'n':
-		return parse_literal(j, "null");
-	default:
-		return parse_number(j, &b, &v);
-	}
-}
-
-static bool key_is(const char *key, size_t klen, const char *name)
-{
-	return strlen(name) == klen && memcmp(key, name, klen) == 0;
-}
-
-static int parse_uint(struct json *j, uint64_t max, uint64_t *out)
-{
-	bool is_uint;
-	int rc = parse_number(j, &is_uint, out);
-
-	if (rc)
-		return rc;
-	if (!is_uint || *out > max)
-		return json_fail(j, "capability value is not an integer in range");
-	return 0;
-}
-
-static int parse_u32(struct json *j, uint32_t *out)
-{
-	uint64_t v;
-	int rc = parse_uint(j, UINT32_MAX, &v);
-
-	if (!rc)
-		*out = (uint32_t)v;
-	return rc;
-}
-
-static int twin_member(struct json *j, const char *key, size_t klen, void *ctx)
-{
-	struct vfio_user_caps *c = ctx;
-
-	if (key_is(key, klen, "supported"))
-		return parse_bool(j, &c->twin_socket);
-	if (key_is(key, klen, "fd_index")) {
-		c->has_twin_fd_index = true;
-		return parse_u32(j, &c->twin_fd_index);
-	}
-	return skip_value(j);
-}
-
-static int caps_member(struct json *j, const char *key, size_t klen, void *ctx)
-{
-	struct vfio_user_caps *c = ctx;
-
-	if (key_is(key, klen, "max_msg_fds"))
-		return parse_u32(j, &c->max_msg_fds);
-	if (key_is(key, klen, "max_data_xfer_size"))
-		return parse_u32(j, &c->max_data_xfer_size);
-	if (key_is(key, klen, "max_dma_maps"))
-		return parse_u32(j, &c->max_dma_maps);
-	if (key_is(key, klen, "pgsizes"))
-		return parse_uint(j, UINT64_MAX, &c->pgsizes);
-	if (key_is(key, klen, "write_multiple"))
-		return parse_bool(j, &c->write_multiple);
-	if (key_is(key, klen, "twin_socket"))
-		return parse_object(j, twin_member, c);
-	/* "migration" and anything newer: not ours to interpret. */
-	return skip_value(j);
-}
-
-static int top_member(struct json *j, const char *key, size_t klen, void *ctx)
-{
-	if (key_is(key, klen, "capabilities"))
-		return parse_object(j, caps_member, ctx);
-	return skip_value(j);
+	return NULL;
 }
 
 void vfio_user_caps_default(struct vfio_user_caps *c)
@@ -353,36 +158,73 @@ void vfio_user_caps_default(struct vfio_user_caps *c)
 	c->pgsizes = VFIO_USER_DEFAULT_PGSIZES;
 }
 
+/* Parses the whole text into *root; the reason when it is not JSON. */
+static const char *parse_text(const char *json, size_t len, json_object **root)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error e;
+	const char *why;
+
+	*root = NULL;
+	if (len > VFIO_USER_JSON_MAX)
+		return "capabilities text too long";
+	why = rfc8259_extra(json, len);
+	if (why)
+		return why;
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (!tok)
+		return "out of memory";
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	*root = json_tokener_parse_ex(tok, json, (int)len);
+	e = json_tokener_get_error(tok);
+	if (!*root)
+		why = e == json_tokener_continue ? "unterminated JSON text" :
+		      e == json_tokener_success ? "not a JSON object" : json_tokener_error_desc(e);
+	else if (json_tokener_get_parse_end(tok) != len)
+		why = "text after the JSON object";
+	else if (!json_object_is_type(*root, json_type_object))
+		why = "expected an object";
+	json_tokener_free(tok);
+	return why;
+}
+
 int vfio_user_caps_parse(const char *json, size_t len,
 			 struct vfio_user_caps *c, const char **why)
 {
-	struct json j = { .p = json, .end = json + len };
-	int rc;
+	json_object *root, *caps;
+	const char *w = parse_text(json, len, &root);
 
-	if (len > VFIO_USER_JSON_MAX) {
-		rc = json_fail(&j, "capabilities text too long");
-	} else {
-		rc = parse_object(&j, top_member, c);
-		skip_ws(&j);
-		if (!rc && j.p != j.end)
-			rc = json_fail(&j, "text after the JSON object");
-	}
+	if (!w && json_object_object_get_ex(root, "capabilities", &caps))
+		w = capabilities(caps, c);
+	json_object_put(root);
 	if (why)
-		*why = rc ? j.why : NULL;
-	return rc;
+		*why = w;
+	return w ? -EINVAL : 0;
 }
 
 int vfio_user_caps_format(const struct vfio_user_caps *c, char *buf,
 			  size_t size)
 {
-	int n = snprintf(buf, size,
-			 "{\"capabilities\":{\"max_msg_fds\":%" PRIu32
-			 ",\"max_data_xfer_size\":%" PRIu32
-			 ",\"max_dma_maps\":%" PRIu32 ",\"pgsizes\":%" PRIu64 "}}",
-			 c->max_msg_fds, c->max_data_xfer_size,
-			 c->max_dma_maps, c->pgsizes);
+	json_object *root = json_object_new_object(), *caps = json_object_new_object();
+	const char *text;
+	int n = -ENOMEM;
 
-	if (n < 0 || (size_t)n >= size)
-		return -ENOSPC;
+	if (root && caps) {
+		json_object_object_add(caps, "max_msg_fds", json_object_new_int64(c->max_msg_fds));
+		json_object_object_add(caps, "max_data_xfer_size",
+				       json_object_new_int64(c->max_data_xfer_size));
+		json_object_object_add(caps, "max_dma_maps", json_object_new_int64(c->max_dma_maps));
+		json_object_object_add(caps, "pgsizes", json_object_new_uint64(c->pgsizes));
+		json_object_object_add(root, "capabilities", caps);
+		caps = NULL;
+		text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+		n = text ? (int)strlen(text) : -ENOMEM;
+		if (n >= 0 && (size_t)n >= size)
+			n = -ENOSPC;
+		else if (n >= 0)
+			memcpy(buf, text, (size_t)n + 1);
+	}
+	json_object_put(caps);
+	json_object_put(root);
 	return n;
 }

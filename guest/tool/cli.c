@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		"global options:\n"
 		"  --socket PATH      the vdev's vfio-user socket (<run-dir>/<system>/<name>.vfio)\n"
 		"  --ram SIZE         guest RAM (default 64M; K/M/G suffixes)\n"
+		"  --hugepages        guest RAM on huge pages (whole ones; refused when\n"
+		"                     too few are free: see /proc/sys/vm/nr_hugepages)\n"
 		"  --queue-size N     ring size (power of two; default device max, at most 256)\n"
 		"  --offloads         accept checksum/TSO offloads the device offers\n"
 		"  --no-packed        decline packed rings (accepted by default)\n"
@@ -66,6 +68,7 @@ static void usage(FILE *f)
 		"  --busy-poll US     spin this long before sleeping on interrupts\n"
 		"  --json             print one JSON object\n"
 		"  -v                 debug logging\n"
+		"  --version          print \"vnet-guest VERSION\" (alone on the line)\n"
 		"\n"
 		"exit status: 0 ok, 1 test failed (loss, corruption, link down),\n"
 		"             2 usage or setup error\n");
@@ -110,10 +113,11 @@ int parse_cli(struct cli *c, int argc, char **argv)
 	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
 	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT,
 	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_RESET,
-	       L_FIRSTSEQ, L_NETNS, L_ADDR };
+	       L_FIRSTSEQ, L_NETNS, L_ADDR, L_HUGE };
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, L_SOCKET },
 		{ "ram", required_argument, NULL, L_RAM },
+		{ "hugepages", no_argument, NULL, L_HUGE },
 		{ "queue-size", required_argument, NULL, L_QSIZE },
 		{ "count", required_argument, NULL, L_COUNT },
 		{ "size", required_argument, NULL, L_SIZE },
@@ -162,6 +166,7 @@ int parse_cli(struct cli *c, int argc, char **argv)
 				return bad_usage("--ram %s: expected a size such as 64M (1M..64G, whole pages)",
 						 optarg);
 			break;
+		case L_HUGE: c->dp.hugepages = true; break;
 		case L_QSIZE:
 			if (!parse_u64(optarg, &v, 10) || v == 0 || v > 32768)
 				return bad_usage("--queue-size %s: expected 1..32768", optarg);
@@ -284,9 +289,14 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		return bad_usage("unknown command '%s'", c->cmd);
 	c->command = cmd;
 	if (cmd->needs_mac) {
+		char why[160];
+
 		if (optind >= argc)
 			return bad_usage("%s needs the destination MAC", c->cmd);
 		c->mac_arg = argv[optind++];
+		/* A usage error is told before the device is even reached. */
+		if (mac_parse(c->mac_arg, c->dst, why, sizeof(why)) < 0)
+			return bad_usage("%s: '%s' %s", c->cmd, c->mac_arg, why);
 	}
 	if (cmd->needs_ifname) {
 		if (optind >= argc)

@@ -12,11 +12,10 @@
 
 static void out_feature_names(struct out *o, const char *key, uint64_t f)
 {
+	json_object *names = o->json ? json_object_new_array() : NULL;
 	bool first = true;
 
 	out_key(o, key);
-	if (o->json)
-		putchar('[');
 	for (unsigned bit = 0; bit < 64; bit++) {
 		const char *name = virtio_net_feature_name(bit);
 		char unnamed[8];
@@ -28,30 +27,35 @@ static void out_feature_names(struct out *o, const char *key, uint64_t f)
 			name = unnamed;
 		}
 		if (o->json)
-			printf("%s\"%s\"", first ? "" : ", ", name);
+			json_object_array_add(names, json_object_new_string(name));
 		else
 			printf("%s%s", first ? "" : " ", name);
 		first = false;
 	}
-	if (o->json)
-		putchar(']');
+	out_json(o, key, names);
 	out_eol(o);
 }
 
 static void out_queues(struct out *o, const struct vnet_info *in)
 {
 	if (o->json) {
-		out_key(o, "queues");
-		putchar('[');
+		json_object *qs = json_object_new_array();
+
 		for (unsigned i = 0; i < in->nqueues; i++) {
 			const struct vnet_queue_info *q = &in->queues[i];
+			json_object *j = json_object_new_object();
 
-			printf("%s{\"name\": \"%s\", \"index\": %u, \"size\": %u, \"max_size\": %u, "
-			       "\"msix_vector\": %d, \"kick\": \"%s\", \"buffer_size\": %u}",
-			       i ? ", " : "", q->name, q->index, q->size, q->max_size,
-			       q->vector == 0xffff ? -1 : (int)q->vector, q->kick, q->buf_size);
+			json_object_object_add(j, "name", json_object_new_string(q->name));
+			json_object_object_add(j, "index", json_object_new_int64(q->index));
+			json_object_object_add(j, "size", json_object_new_int64(q->size));
+			json_object_object_add(j, "max_size", json_object_new_int64(q->max_size));
+			json_object_object_add(j, "msix_vector",
+					       json_object_new_int64(q->vector == 0xffff ? -1 : q->vector));
+			json_object_object_add(j, "kick", json_object_new_string(q->kick));
+			json_object_object_add(j, "buffer_size", json_object_new_int64(q->buf_size));
+			json_object_array_add(qs, j);
 		}
-		putchar(']');
+		out_json(o, "queues", qs);
 		return;
 	}
 	out_u64(o, "queues", in->nqueues);
@@ -104,6 +108,7 @@ static int cmd_info(struct cli *c, struct vnet_dev *d)
 	out_u64(&o, "net_header_bytes", in.hdr_len);
 	out_bool(&o, "control_queue", in.has_ctrl);
 	out_u64(&o, "ram_bytes", in.ram_size);
+	out_str(&o, "ram_pages", in.ram_huge ? "huge" : "4k");
 	out_u64(&o, "ram_used", in.ram_used);
 	out_bool(&o, "needs_reset", in.needs_reset);
 	out_end(&o);

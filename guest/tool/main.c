@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/version.h"
 #include "guest/tool/tool.h"
 
 volatile sig_atomic_t stop_requested;
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
 	struct cli c = { 0 };
 	int rc;
 
+	if (vnet_print_version(argc, argv, "vnet-guest"))
+		return 0;
 	log_set_prefix("vnet-guest");
 	rc = parse_cli(&c, argc, argv);
 	if (rc || !c.command)

@@ -1,29 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
  * out.c - vnet-guest's results as "key: value" lines or one JSON object
- * (out.h).
+ * built with json-c (out.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "common/jsonout.h"
 #include "guest/tool/out.h"
 #include "guest/virtio_net.h"
 
 void out_begin(struct out *o, bool json)
 {
 	o->json = json;
-	o->first = true;
-	if (json)
-		fputs("{", stdout);
+	o->root = json ? json_object_new_object() : NULL;
 }
 
 void out_key(struct out *o, const char *key)
 {
-	if (o->json)
-		printf("%s\"%s\": ", o->first ? "" : ", ", key);
-	else
+	if (!o->json)
 		printf("%s: ", key);
-	o->first = false;
 }
 
 void out_eol(const struct out *o)
@@ -32,39 +28,53 @@ void out_eol(const struct out *o)
 		putchar('\n');
 }
 
+void out_json(struct out *o, const char *key, json_object *v)
+{
+	if (o->root)
+		json_object_object_add(o->root, key, v);
+	else
+		json_object_put(v);
+}
+
 void out_u64(struct out *o, const char *key, uint64_t v)
 {
-	out_key(o, key);
-	printf("%" PRIu64, v);
-	out_eol(o);
+	if (o->json)
+		out_json(o, key, json_object_new_uint64(v));
+	else
+		printf("%s: %" PRIu64 "\n", key, v);
 }
 
 void out_str(struct out *o, const char *key, const char *s)
 {
-	out_key(o, key);
-	/* Our strings never need escaping: names, hex, MACs. */
-	printf(o->json ? "\"%s\"" : "%s", s);
-	out_eol(o);
+	if (o->json)
+		out_json(o, key, json_object_new_string(s));
+	else
+		printf("%s: %s\n", key, s);
 }
 
 void out_bool(struct out *o, const char *key, bool v)
 {
-	out_key(o, key);
-	fputs(v ? "true" : "false", stdout);
-	out_eol(o);
+	if (o->json)
+		out_json(o, key, json_object_new_boolean(v));
+	else
+		printf("%s: %s\n", key, v ? "true" : "false");
 }
 
 void out_f(struct out *o, const char *key, double v, int prec)
 {
-	out_key(o, key);
-	printf("%.*f", prec, v);
-	out_eol(o);
+	if (o->json)
+		out_json(o, key, jsonout_double(v, prec));
+	else
+		printf("%s: %.*f\n", key, prec, v);
 }
 
 void out_end(struct out *o)
 {
-	if (o->json)
-		puts("}");
+	if (o->root) {
+		puts(json_object_to_json_string_ext(o->root, JSONOUT_SPACED));
+		json_object_put(o->root);
+		o->root = NULL;
+	}
 	fflush(stdout);
 }
 

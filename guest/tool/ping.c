@@ -10,6 +10,7 @@
 #include "common/mac.h"
 #include "guest/frame.h"
 #include "guest/tool/hist.h"
+#include "common/jsonout.h"
 #include "guest/tool/out.h"
 #include "guest/tool/tool.h"
 
@@ -78,24 +79,30 @@ static void ping_reply(struct ping_state *s, const struct vnet_frame *f,
 
 static void out_rtt(struct out *o, const struct hist *h)
 {
+	json_object *j;
 	double us[4];
 
-	out_key(o, "rtt_us");
 	if (h->n == 0) {
-		fputs(o->json ? "null" : "none", stdout);
-		out_eol(o);
+		if (o->json)
+			out_json(o, "rtt_us", NULL);
+		else
+			printf("rtt_us: none\n");
 		return;
 	}
 	us[0] = (double)h->min / 1e3;
 	us[1] = (double)hist_pct(h, 0.50) / 1e3;
 	us[2] = (double)hist_pct(h, 0.99) / 1e3;
 	us[3] = (double)h->max / 1e3;
-	if (o->json)
-		printf("{\"min\": %.1f, \"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f}",
-		       us[0], us[1], us[2], us[3]);
-	else
-		printf("min %.1f p50 %.1f p99 %.1f max %.1f", us[0], us[1], us[2], us[3]);
-	out_eol(o);
+	if (!o->json) {
+		printf("rtt_us: min %.1f p50 %.1f p99 %.1f max %.1f\n", us[0], us[1], us[2], us[3]);
+		return;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "min", jsonout_double(us[0], 1));
+	json_object_object_add(j, "p50", jsonout_double(us[1], 1));
+	json_object_object_add(j, "p99", jsonout_double(us[2], 1));
+	json_object_object_add(j, "max", jsonout_double(us[3], 1));
+	out_json(o, "rtt_us", j);
 }
 
 static int cmd_ping(struct cli *c, struct vnet_dev *d)
@@ -113,10 +120,9 @@ static int cmd_ping(struct cli *c, struct vnet_dev *d)
 
 	if (size < FRAME_MIN_LEN)
 		size = FRAME_MIN_LEN;
-	if (!s || mac_parse(c->mac_arg, dst, NULL, 0) < 0) {
-		free(s);
-		return bad_usage("ping: '%s' is not a unicast MAC address", c->mac_arg);
-	}
+	if (!s)
+		return device_error("ping", -ENOMEM);
+	memcpy(dst, c->dst, sizeof(dst));
 	if (size > vnet_max_tx_frame(d)) {
 		free(s);
 		return bad_usage("--size %u exceeds the link's largest frame (%u bytes)",

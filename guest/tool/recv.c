@@ -144,8 +144,9 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	 * lost): success is the stream coming back, intact. */
 	if (c->reset_after)
 		return resets > 0 && after_reset > 0 ? EXIT_OK : EXIT_FAIL;
+	/* Loss is a failure (README: exit 1), with or without --count. */
 	if (want_count)
-		return frames >= c->count ? EXIT_OK : EXIT_FAIL;
+		return frames >= c->count && lost == 0 ? EXIT_OK : EXIT_FAIL;
 	return frames > 0 && lost == 0 ? EXIT_OK : EXIT_FAIL;
 }
 

@@ -29,8 +29,7 @@ static int cmd_send(struct cli *c, struct vnet_dev *d)
 
 	if (size < FRAME_MIN_LEN)
 		size = FRAME_MIN_LEN;
-	if (mac_parse(c->mac_arg, dst, NULL, 0) < 0)
-		return bad_usage("send: '%s' is not a unicast MAC address", c->mac_arg);
+	memcpy(dst, c->dst, sizeof(dst));
 	if (size > vnet_max_tx_frame(d))
 		return bad_usage("--size %u exceeds the link's largest frame (%u bytes)",
 				 size, vnet_max_tx_frame(d));

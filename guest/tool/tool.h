@@ -52,6 +52,7 @@ struct cli {
 	const char *cmd;
 	const struct command *command;
 	const char *mac_arg;
+	uint8_t dst[6];			/* mac_arg, checked before connecting */
 	const char *ifname;		/* tap */
 	struct tap_bridge_cfg tap;
 	bool json;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * stats.c - a vdev's counters as one text line (logs, SIGUSR1, the
- * demo) or one JSON object (`vnet-host stats --json`).
+ * demo) or one JSON object (`vnet-host stats --json`, built with json-c).
  *
  * Both come from the same table, so a counter added here shows in both
  * with the same name: groups of (name, value) pairs, text "group: name N
@@ -29,7 +29,7 @@ struct group {
 	struct counter c[MAX_COUNTERS];
 };
 
-enum { G_TX, G_RX, G_DROPS, G_OFFLOAD, G_LINK, G_DEVICE, N_GROUPS };
+enum { G_TX, G_RX, G_DROPS, G_OFFLOAD, G_LINK, G_DEVICE, G_CAPTURE, N_GROUPS };
 
 static void queue_group(struct group *g, const char *name,
 			const struct vdev_queue_stats *q)
@@ -66,6 +66,8 @@ static void collect(const struct vdev *vd, struct group g[N_GROUPS])
 		{ "dropped_broken", l->drops_broken } } };
 	g[G_DEVICE] = (struct group){ "device", 2, { { "needs_reset", s->needs_reset },
 						      { "mem_faults", s->mem_faults } } };
+	g[G_CAPTURE] = (struct group){ "capture", 2, {
+		{ "frames", s->capture_frames }, { "dropped", s->capture_dropped } } };
 }
 
 /* snprintf into buf at *off, never past len. */
@@ -110,28 +112,29 @@ size_t vdev_stats_format(const struct vdev *vd, char *buf, size_t len)
 	return finish(buf, len, off);
 }
 
-size_t vdev_stats_json(const struct vdev *vd, char *buf, size_t len)
+json_object *vdev_stats_json(const struct vdev *vd)
 {
+	json_object *o = json_object_new_object();
 	struct group g[N_GROUPS];
-	size_t off = 0;
+	char feat[24];
 
-	if (len)
-		buf[0] = 0;
 	collect(vd, g);
-	/* Names are [a-z0-9_.-] (opts.c checks them): nothing to escape. */
-	put(buf, len, &off, "{\"name\": \"%s\", \"transport\": \"%s\", \"link_up\": %s, "
-	    "\"driver_features\": \"0x%llx\"", vd->name, vd->face.name ? vd->face.name : "none",
-	    (vd->cfg.status & VIRTIO_NET_S_LINK_UP) ? "true" : "false",
-	    (unsigned long long)vd->driver_features);
+	snprintf(feat, sizeof(feat), "0x%llx", (unsigned long long)vd->driver_features);
+	json_object_object_add(o, "name", json_object_new_string(vd->name));
+	json_object_object_add(o, "transport",
+			       json_object_new_string(vd->face.name ? vd->face.name : "none"));
+	json_object_object_add(o, "link_up",
+			       json_object_new_boolean(vd->cfg.status & VIRTIO_NET_S_LINK_UP));
+	json_object_object_add(o, "driver_features", json_object_new_string(feat));
 	for (unsigned i = 0; i < N_GROUPS; i++) {
-		put(buf, len, &off, ", \"%s\": {", g[i].name);
+		json_object *grp = json_object_new_object();
+
 		for (unsigned k = 0; k < g[i].n; k++)
-			put(buf, len, &off, "%s\"%s\": %llu", k ? ", " : "", g[i].c[k].name,
-			    (unsigned long long)g[i].c[k].v);
-		put(buf, len, &off, "}");
+			json_object_object_add(grp, g[i].c[k].name,
+					       json_object_new_uint64(g[i].c[k].v));
+		json_object_object_add(o, g[i].name, grp);
 	}
-	put(buf, len, &off, "}");
-	return finish(buf, len, off);
+	return o;
 }
 
 void vdev_stats_log(const struct vdev *vd)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "host/dev/capture.h"
 #include "host/dp/dp.h"
 
 void vdev_reset(struct vdev *vd)
@@ -24,6 +25,7 @@ void vdev_reset(struct vdev *vd)
 	 * back, so a reset with good memory works again. */
 	vdev_mem_repair(vd);
 	vd->driver_features = 0;
+	vd->features_frozen = false;
 	vd->status = 0;
 	net_filter_reset(&vd->filter);
 	memcpy(vd->cfg.mac, vd->perm_mac, sizeof(vd->cfg.mac));
@@ -103,7 +105,10 @@ void vdev_set_status(struct vdev *vd, uint8_t status)
 				vdev_set_needs_reset(vd, why);
 				return;
 			}
-			vd->status |= VIRTIO_STATUS_FEATURES_OK;
+			/* Frozen without the FEATURES_OK bit: 0.9.5's status
+			 * has no such bit, and a legacy driver must not see
+			 * one it never wrote. */
+			vd->features_frozen = true;
 		} else if (!(status & VIRTIO_STATUS_FEATURES_OK)) {
 			vdev_set_needs_reset(vd, "DRIVER_OK without FEATURES_OK");
 			return;
@@ -147,6 +152,17 @@ int vdev_new(struct vdev **out, struct evloop *ev, const char *system,
 		free(vd);
 		return rc;
 	}
+	if (opts->has_capture) {
+		char err[OPTS_CAPTURE_MAX + 64];
+
+		rc = vdev_capture_file(vd, opts->capture, err, sizeof(err));
+		if (rc < 0) {
+			log_err("vdev %s: %s: %s", vd->name, err, strerror(-rc));
+			dp_free(vd);
+			free(vd);
+			return rc;
+		}
+	}
 	memcpy(vd->cfg.mac, opts->mac, 6);
 	memcpy(vd->perm_mac, opts->mac, 6);
 	net_filter_reset(&vd->filter);
@@ -182,6 +198,7 @@ void vdev_free(struct vdev *vd)
 	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++)
 		vdev_queue_set_kick_fd(vd, i, -1);
 	gmem_clear(&vd->gm);
+	vdev_capture_stop(vd);
 	vdev_mem_guard_stop(vd);
 	dp_free(vd);
 	free(vd);

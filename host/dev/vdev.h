@@ -16,7 +16,8 @@
  * The model includes no face or transport header.
  *
  * The files: vdev.c (life and status), features.c, queue.c, config.c,
- * link.c (the peer link as the model sees it), stats.c, filter.c.
+ * link.c (the peer link as the model sees it), stats.c, filter.c,
+ * capture.c (pcap of every frame).
  */
 #ifndef VNET_HOST_VDEV_H
 #define VNET_HOST_VDEV_H
@@ -36,6 +37,7 @@ struct peer_link;
 struct net_offload_buf;
 struct peer_ring_prod;
 struct peer_ring_cons;
+struct vdev_capture;
 
 #define VDEV_NUM_QUEUES	  3	/* receiveq1, transmitq1, controlq (5.1.2) */
 /* Largest queue size offered (QEMU's maximum; drivers pick up to it).
@@ -75,6 +77,8 @@ struct vdev_stats {
 	uint64_t segments_made;
 	uint64_t needs_reset;		/* times the device latched NEEDS_RESET */
 	uint64_t mem_faults;		/* guest memory files that shrank under us */
+	uint64_t capture_frames;	/* frames recorded (host/dev/capture.c) */
+	uint64_t capture_dropped;	/* frames a live capture's reader lost */
 };
 
 struct vdev_queue {
@@ -134,6 +138,7 @@ struct vdev {
 	uint32_t hdr_len;		/* net header the guest uses: 12, or 10 (5.1.6.1) */
 	uint64_t device_features;	/* offered; see vdev_update_offer */
 	uint64_t driver_features;
+	bool features_frozen;		/* legacy: accepted at DRIVER_OK (3.1.2) */
 	bool peer_features_known;	/* peerfeats auto: the peer's guest negotiated */
 	uint64_t peer_features;
 	uint8_t status;
@@ -159,6 +164,9 @@ struct vdev {
 		long tx_resched;		/* timer id for budget-exhausted passes */
 		long rx_resched;
 	} dp;
+	/* Packet capture (capture.c): NULL while none is on, so the data path
+	 * pays one branch per frame for it. */
+	struct vdev_capture *capture;
 	struct vdev_stats stats;
 };
 

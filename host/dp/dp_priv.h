@@ -9,6 +9,9 @@
 
 #include "host/dp/dp.h"
 
+/* For the branches a frame almost never takes (a capture is on). */
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
 /* One pass over a queue (budgeted; reschedules itself). */
 void dp_tx_process(struct vdev *vd);
 void dp_rx_process(struct vdev *vd);

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/net_hdr.h"
 #include "common/peer_ring.h"
+#include "host/dev/capture.h"
 #include "host/dp/dp_priv.h"
 #include "host/dp/offload.h"
 #include "host/peer/link.h"
@@ -182,6 +183,7 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, const struct virtio_net_hd
 	const uint8_t *base;
 	struct virtio_net_hdr_v1 fixed = *h;
 	int n = net_offload_fixup(vd, vd->dp.offload, &fixed, frame, flen, &base);
+	bool some = false;
 
 	if (n < 0) {
 		vd->stats.drop_bad_frame++;
@@ -200,11 +202,16 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, const struct virtio_net_hd
 			vd->stats.drop_no_rx_buffer += (uint64_t)(n - i);
 			break;
 		}
-		if (d == RX_DELIVERED)
+		if (d == RX_DELIVERED) {
 			count_rx(vd, sg->len);
+			some = true;
+		}
 		if (d != RX_DROPPED)
 			(*pushed)++;
 	}
+	/* Captured as it crossed the link, before the fix (capture.h). */
+	if (unlikely(vd->capture) && some)
+		vdev_capture_frame(vd, frame, flen);
 	return RX_DROPPED;	/* consumed; counted and pushed above */
 }
 
@@ -247,6 +254,10 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 				d = deliver(vd, &h, rec + link_hdr, flen);
 				if (d == RX_DELIVERED)
 					count_rx(vd, flen);
+				/* The frame as the guest got it, an offloaded
+				 * one whole (capture.h). */
+				if (unlikely(vd->capture) && d == RX_DELIVERED)
+					vdev_capture_frame(vd, rec + link_hdr, flen);
 			}
 		}
 		if (d == RX_BROKEN)

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/net_hdr.h"
 #include "common/peer_ring.h"
+#include "host/dev/capture.h"
 #include "host/dp/dp_priv.h"
 #include "host/dp/offload.h"
 #include "host/peer/link.h"
@@ -112,6 +113,10 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 			chain_gather(&ch, rec + pad, ch.out_len);
 			gh.num_buffers = 0;
 			memcpy(rec, &gh, sizeof(gh));
+			/* Recorded as it crosses: an offloaded frame is one
+			 * large frame, its checksum partial (capture.h). */
+			if (unlikely(vd->capture))
+				vdev_capture_frame(vd, rec + sizeof(gh), ch.out_len - hdr_len);
 			peer_ring_commit(ring, ch.out_len + pad);
 			(*committed)++;
 			q->stats.frames++;

@@ -12,7 +12,9 @@
  *  - A major other than 0 gets an EINVAL error reply, then the connection
  *    is closed (the spec only says "closes"; the reply tells the user why).
  *    The minor we answer is min(client's, 2), as libvfio-user does.
- *  - An unknown or unsupported command gets EINVAL, as libvfio-user does.
+ *  - An unknown or unsupported command gets EINVAL, as libvfio-user does;
+ *    DEVICE_FEATURE for a feature we do not serve gets ENOTSUP, the
+ *    spec's answer (migration and dirty-page logging are not served yet).
  *  - DMA_MAP without an fd gets ENOTSUP: we do not do message DMA.
  *  - DMA_MAP over an existing window gets EEXIST (the spec's word).
  */
@@ -522,6 +524,20 @@ static int do_reset(struct vfio_server *s, struct vfio_user_msg *m,
 typedef int (*cmd_fn)(struct vfio_server *s, struct vfio_user_msg *m,
 		      struct reply *r);
 
+/* No device feature is served yet (migration, dirty-page logging): a
+ * probe, GET or SET of any of them is answered ENOTSUP. */
+static int do_device_feature(struct vfio_server *s, struct vfio_user_msg *m,
+			     struct reply *r)
+{
+	uint32_t flags;
+
+	(void)r;
+	memcpy(&flags, m->payload + 4, sizeof(flags));
+	log_debug("vfio-user %s: DEVICE_FEATURE %u (flags 0x%x) is not served", s->path,
+		  flags & 0xffffu, flags >> 16);
+	return -ENOTSUP;
+}
+
 static cmd_fn handler_for(uint16_t command)
 {
 	switch (command) {
@@ -535,6 +551,7 @@ static cmd_fn handler_for(uint16_t command)
 	case VFIO_USER_REGION_READ: return do_region_read;
 	case VFIO_USER_REGION_WRITE: return do_region_write;
 	case VFIO_USER_DEVICE_RESET: return do_reset;
+	case VFIO_USER_DEVICE_FEATURE: return do_device_feature;
 	default: return NULL;
 	}
 }

@@ -652,7 +652,6 @@ static void conn_close(struct vhost_user *vu, const char *why)
 		log_info("%s: vhost-user frontend gone (%s); device reset, listening again",
 			 vd->name, why);
 	ev_del(vu->ev, &vu->conn_h);
-	close_fd(&vu->conn_fd);
 	rings_stop(vu);
 	vdev_reset(vd);
 	vdev_set_legacy(vd, false);
@@ -662,6 +661,9 @@ static void conn_close(struct vhost_user *vu, const char *why)
 		close_fd(&vu->ring[q].err_fd);
 	}
 	vdev_mem_clear(vd);
+	/* Last: once the frontend sees the hang-up, the device has let go of
+	 * its memory and fds, so it may unmap or reuse them at once. */
+	close_fd(&vu->conn_fd);
 	conn_reset_state(vu);
 }
 

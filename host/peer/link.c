@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -256,6 +257,7 @@ static void watch_fire(void *arg)
 
 static int check_cfg(const struct peer_link_cfg *cfg, char *err, size_t errlen)
 {
+	struct stat st;
 	uint32_t dc = cfg->desc_count ? cfg->desc_count : PEER_RING_DEF_DESC;
 	uint32_t ds = cfg->data_size ? cfg->data_size : PEER_RING_DEF_DATA;
 	char geom[128];
@@ -278,6 +280,14 @@ static int check_cfg(const struct peer_link_cfg *cfg, char *err, size_t errlen)
 	if (cfg->mac[0] & 1) {
 		snprintf(err, errlen, "MAC is multicast");
 		return -EINVAL;
+	}
+	/* A peer that is not running yet has no node: fine, we retry.  A
+	 * path that is something else will never be a node. */
+	if (cfg->peer_path && stat(cfg->peer_path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "peer \"%s\" exists and is %s, not a vdev's node (a socket)",
+			 cfg->peer_path, S_ISDIR(st.st_mode) ? "a directory" :
+					 S_ISREG(st.st_mode) ? "a regular file" : "no socket");
+		return -ENOTSOCK;
 	}
 	if (peer_ring_geom_check(dc, ds, geom, sizeof(geom))) {
 		snprintf(err, errlen, "ring geometry: %s", geom);

@@ -87,11 +87,19 @@ int peer_node_connect(const char *path, int *fd_out)
 
 /* Is somebody listening on the node at path?  1 live, 0 stale, -errno
  * when we cannot tell (and so must not touch it). */
-static int node_alive(const char *path)
+/* 1 when a process listens on path (*pid: its pid, from SO_PEERCRED, or
+ * 0 when unknown), 0 when the node is stale, -errno when unsure. */
+static int node_alive(const char *path, long *pid)
 {
 	int fd = -1, ret = peer_node_connect(path, &fd);
 
+	*pid = 0;
 	if (ret == 0) {
+		struct ucred cr;
+		socklen_t len = sizeof(cr);
+
+		if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
+			*pid = cr.pid;
 		if (fd >= 0)
 			close(fd);
 		return 1;
@@ -136,10 +144,14 @@ int peer_node_listen(struct peer_node *n, const char *path, bool *was_stale,
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			return fail(err, errlen, -EEXIST, "%s exists and is not a socket", path);
-		ret = node_alive(path);
+		ret = node_alive(path, &n->holder_pid);
+		if (ret > 0 && n->holder_pid > 0)
+			return fail(err, errlen, -EADDRINUSE,
+				    "%s is in use by a running process (pid %ld): name taken",
+				    path, n->holder_pid);
 		if (ret > 0)
 			return fail(err, errlen, -EADDRINUSE,
-				    "%s is in use by a running vdev (name taken)", path);
+				    "%s is in use by a running process: name taken", path);
 		if (ret < 0)
 			return fail(err, errlen, ret, "cannot probe existing node %s: %s",
 				    path, strerror(-ret));

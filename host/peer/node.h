@@ -20,6 +20,7 @@ struct peer_node {
 	char path[108];
 	dev_t dev;	/* identity of the socket file we bound, so that */
 	ino_t ino;	/* we never unlink somebody else's */
+	long holder_pid;	/* -EADDRINUSE: who holds the path (0: unknown) */
 };
 
 /* mkdir -p for dir, creating missing components with mode (0700 here). */

@@ -78,6 +78,19 @@ counter() {
 	sed -n "s/.*\"$2\": {[^}]*\"$3\": \([0-9]*\).*/\1/p" "$1" | head -n 1
 }
 
+# still_serving SYS_A A SYS_B B MAC_B VICTIM: after an attack on vdev
+# VICTIM of SYS_A, the same process's vdev A still passes 50 pings to B
+# (MAC_B, in SYS_B), and a normal guest drives the victim again.
+still_serving() {
+	it_bg pong "$GUEST" --socket "$(sock "$3" "$4")" pong --count 50 --timeout 20
+	sleep 0.3
+	"$GUEST" --socket "$(sock "$1" "$2")" ping --count 50 --timeout 20 "$5" >"$RUN/ping" 2>&1
+	check "the other vdev of the same process still passes 50 pings" [ $? -eq 0 ]
+	wait "$PID_pong"
+	"$GUEST" --socket "$(sock "$1" "$6")" info >"$RUN/info" 2>&1
+	check "a normal guest drives the attacked device afterwards" [ $? -eq 0 ]
+}
+
 # field FILE KEY: value of "KEY: value" (first match).
 field() { sed -n "s/^$2: *//p" "$1" | head -n 1; }
 

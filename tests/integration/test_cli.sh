@@ -34,8 +34,60 @@ refused "bad config line names file:line and word" "bad.cfg:4.*mac|mac.*bad.cfg:
 refused "missing config file" "nope.cfg" --config "$RUN/nope.cfg"
 refused "intr without loc" "intr without loc" vdev virtio-net intr 41
 
+# Things a new user tries (each once refused with a clear word, never a
+# hang or a silent retry forever).
+mkfifo "$RUN/fifo.cfg"
+timeout 5 "$HOST" --config "$RUN/fifo.cfg" >"$RUN/out" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "is a FIFO; expected a regular file" "$RUN/out"; then
+	ok "--config naming a FIFO is refused at once ($(head -n 1 "$RUN/out"))"
+else
+	notok "--config FIFO: exit $rc: $(cat "$RUN/out")"
+fi
+refused "--config naming a directory" "is a directory" --config "$RUN"
+refused "a vdev whose peer is its own node" "its own node" --system self vdev virtio-net name a peer "$(node self a)"
+: >"$RUN/plain"
+refused "a peer that is a regular file" "is a regular file, not a vdev's node" --system pf vdev virtio-net name a peer "$RUN/plain"
+refused "a peer that is a directory" "is a directory, not a vdev's node" --system pd vdev virtio-net name a peer "$RUN"
+args=""
+i=0
+while [ $i -lt 33 ]; do args="$args vdev virtio-net name n$i"; i=$((i + 1)); done
+# shellcheck disable=SC2086
+refused "33 vdevs: the error names the limit" "at most 32" --system many $args
+"$GUEST" --socket "$RUN/none.vfio" ping 52:54:00:zz:00:01 >"$RUN/out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "is not a MAC address" "$RUN/out" && ! grep -q "connect" "$RUN/out"; then
+	ok "vnet-guest refuses a bad MAC before connecting (exit 2: $(head -n 1 "$RUN/out"))"
+else
+	notok "vnet-guest bad MAC: exit $rc: $(cat "$RUN/out")"
+fi
+
 "$HOST" --help >"$RUN/help" 2>&1
 check "--help prints usage and exits 0" grep -q "peerfeats" "$RUN/help"
+
+# --version: every tool prints the one version the build carries.
+want=$(cat "$BUILD/version.stamp" 2>/dev/null || cat VERSION)
+for tool in vnet-host vnet-guest vnet-bench; do
+	got=$("$BUILD/$tool" --version 2>&1)
+	check "$tool --version prints '$tool $want'" [ "$got" = "$tool $want" ]
+done
+
+# Readiness for systemd (Type=notify): READY=1 once the vdevs serve,
+# STOPPING=1 at shutdown, on the socket NOTIFY_SOCKET names.
+it_bg notify "$BUILD/tests/notify_listen" "$RUN/notify.sock" 20
+wait_for "$RUN/notify.sock" 5
+it_bg nfy env NOTIFY_SOCKET="$RUN/notify.sock" "$HOST" --system nfy vdev virtio-net name n1
+if wait_log notify "READY=1" 5 && [ -S "$(sock nfy n1)" ]; then
+	ok "sd_notify READY=1 once the vdev's socket is there"
+else
+	notok "READY=1: notify: $(cat "$RUN/notify.log"); host: $(cat "$RUN/nfy.log")"
+fi
+it_stop_pid "$PID_nfy"
+if wait_log notify "STOPPING=1" 5; then
+	ok "sd_notify STOPPING=1 at shutdown"
+else
+	notok "STOPPING=1: notify: $(cat "$RUN/notify.log")"
+fi
 
 # A good config file starts.
 printf 'vdev virtio-net name c1 # first\nvdev virtio-net name c2 mac 52:54:00:aa:bb:cc\n' >"$RUN/good.cfg"
@@ -63,8 +115,9 @@ refused "stats with a bad system name" "not a valid name" stats --system ../x
 # keeps serving.
 "$HOST" --system cfg vdev virtio-net name c1 >"$RUN/dup" 2>&1
 rc=$?
-if [ $rc -ne 0 ] && grep -qiE "in use|busy|running" "$RUN/dup" && kill -0 "$PID_cfg" 2>/dev/null; then
-	ok "a second process cannot take a live vdev's name"
+if [ $rc -ne 0 ] && grep -q "held by a running vnet-host (pid $PID_cfg)" "$RUN/dup" &&
+   kill -0 "$PID_cfg" 2>/dev/null; then
+	ok "a second process with the same system is told which pid holds it ($(grep -o 'system.*' "$RUN/dup" | head -n 1))"
 else
 	notok "duplicate live name: exit $rc: $(cat "$RUN/dup")"
 fi

@@ -99,12 +99,7 @@ else
 	notok "could not find or truncate the running guest's RAM file (fd '$ram')"
 fi
 
-it_bg pong "$GUEST" --socket "$(sock vm2 b)" pong --count 50 --timeout 20
-sleep 0.3
-"$GUEST" --socket "$(sock vm1 a)" ping --count 50 --timeout 20 $MAC_B >"$RUN/ping" 2>&1
-check "the other vdev of the same process still passes 50 pings" [ $? -eq 0 ]
-"$GUEST" --socket "$(sock vm1 victim)" info >"$RUN/info" 2>&1
-check "a normal guest drives the victim device afterwards" [ $? -eq 0 ]
+still_serving vm1 a vm2 b $MAC_B victim
 it_stop_pid "$PID_host_vm1"
 it_stop_pid "$PID_host_vm2"
 it_check_clean "after the shrinking guests"

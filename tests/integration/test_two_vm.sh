@@ -70,6 +70,19 @@ run_ping "vm1 -> vm2" 1000 128
 run_ping "vm1 -> vm2 full-size" 200 1514
 run_stream "stream vm1 -> vm2" vm1 a vm2 b $MAC_B 50000 1514
 run_stream "stream vm2 -> vm1" vm2 b vm1 a $MAC_A 50000 64
+
+# recv --count N counts loss as a failure (exit 1): seqs 0-4, then 10-14.
+it_bg recv "$GUEST" --socket "$(sock vm2 b)" recv --count 10 --timeout 10
+sleep 0.3
+"$GUEST" --socket "$(sock vm1 a)" send --count 5 $MAC_B >/dev/null 2>&1
+"$GUEST" --socket "$(sock vm1 a)" send --count 5 --first-seq 10 $MAC_B >/dev/null 2>&1
+wait "$PID_recv"
+rrc=$?
+if [ $rrc -eq 1 ] && [ "$(field "$RUN/recv.log" frames)" = 10 ] && [ "$(field "$RUN/recv.log" lost)" = 5 ]; then
+	ok "recv --count 10 with 5 frames lost in the middle exits 1 (lost 5)"
+else
+	notok "recv with loss: exit $rrc: $(tr '\n' ' ' <"$RUN/recv.log")"
+fi
 stop_pair
 it_check_clean "after the first pair stopped"
 

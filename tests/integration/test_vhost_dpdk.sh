@@ -40,9 +40,18 @@ fi
 
 # testpmd ARGS MODE SECONDS: runs testpmd for SECONDS (it exits when its
 # stdin closes), killed by timeout on any path; output in $RUN/tp.log.
+# SECONDS "stop": until the file $RUN/tp.stop appears (at most 60 s), so
+# a testpmd slow to start on a loaded machine still gets its whole run.
 testpmd() {
 	args=$1 mode=$2 secs=$3
-	(sleep "$secs") | timeout -k 2 $((secs + 25)) stdbuf -oL "$TESTPMD" --no-huge -m 1024 --no-pci \
+	if [ "$secs" = stop ]; then
+		rm -f "$RUN/tp.stop"
+		secs=60
+		hold() { i=0; while [ ! -e "$RUN/tp.stop" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; }
+	else
+		hold() { sleep "$secs"; }
+	fi
+	hold | timeout -k 2 $((secs + 25)) stdbuf -oL "$TESTPMD" --no-huge -m 1024 --no-pci \
 		--single-file-segments -l 0-1 --file-prefix "$PREFIX" --log-level=lib.eal:4 \
 		--vdev "net_virtio_user0,path=$VU,queues=1,mac=$MAC_VU$args" -- \
 		--forward-mode="$mode" --nb-cores=1 --eth-peer=0,$MAC_G >"$RUN/tp.log" 2>&1
@@ -63,20 +72,43 @@ vdev_tx() {
 	grep "stats a:" "$RUN/host_vm1.log" | tail -n 1 | sed -n 's/.*; tx: frames \([0-9]*\) .*/\1/p'
 }
 TX_BEFORE=0
+# ... and delivered to testpmd's RX ring.
+vdev_rx() {
+	"$HOST" stats --system vm1 | sed -n 's/^a: .*; rx: frames \([0-9]*\) .*/\1/p'
+}
+
+# Frames vdev b has delivered to its guest so far (vnet-host stats).
+guest_rx() {
+	"$HOST" stats --system vm2 | sed -n 's/^b: .*; rx: frames \([0-9]*\) .*/\1/p'
+}
+RX_BEFORE=0
 
 run_txonly() { # label args
-	it_bg recv "$GUEST" --socket "$(sock vm2 b)" recv --timeout 6
+	# The receiver runs until stopped (--timeout 0): testpmd may take
+	# long to start on a loaded machine, and an idle timeout would end
+	# the receiver before the first frame.
+	it_bg recv "$GUEST" --socket "$(sock vm2 b)" recv --timeout 0
 	sleep 0.3
 	testpmd "$2" txonly 3
 	trc=$?
 	STARTS=$(grep -c "rings started" "$RUN/host_vm1.log")
+	tx_now=$(vdev_tx)
+	fwd=$(( ${tx_now:-0} - TX_BEFORE ))
+	TX_BEFORE=${tx_now:-0}
+	# Stop the receiver once its device delivered all the vdev forwarded
+	# (bounded), and a moment more for it to take the last ones.
+	i=0
+	while [ "$(( $(guest_rx) - RX_BEFORE ))" -lt "$fwd" ] && [ $i -lt 150 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 0.5
+	RX_BEFORE=$(guest_rx)
+	kill -TERM "$PID_recv" 2>/dev/null
 	wait "$PID_recv"
 	sent=$(tp_stat TX-packets)
 	got=$(field "$RUN/recv.log" other_frames)
 	bad=$(field "$RUN/recv.log" content_errors)
-	tx_now=$(vdev_tx)
-	fwd=$(( ${tx_now:-0} - TX_BEFORE ))
-	TX_BEFORE=${tx_now:-0}
 	# testpmd counts a frame as sent once it is in the ring; what is still
 	# there when it stops the ring (at most a ring's worth, 256) the
 	# device never took.  Everything the device took must arrive, once.
@@ -91,7 +123,7 @@ run_txonly() { # label args
 run_rxonly() { # label args
 	n=100000
 	: >"$RUN/tp.log"
-	testpmd "$2" rxonly 6 &
+	testpmd "$2" rxonly stop &
 	tp=$!
 	# Wait until this testpmd forwards: its port is up (one more ring
 	# start) and it has flushed its RX queues (testpmd drops what
@@ -102,8 +134,15 @@ run_rxonly() { # label args
 		! grep -aq "Press enter to exit" "$RUN/tp.log" 2>/dev/null; } && [ $i -lt 150 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
+	rx0=$(vdev_rx)
 	"$GUEST" --socket "$(sock vm2 b)" send --count $n --size 256 $MAC_VU >"$RUN/send" 2>&1
 	src=$?
+	# Stop testpmd once the vdev put every frame in its RX ring (bounded),
+	# and a moment more for it to take the last ones.
+	i=0
+	while [ "$(( $(vdev_rx) - rx0 ))" -lt $n ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	sleep 0.5
+	: >"$RUN/tp.stop"
 	wait $tp
 	trc=$?
 	STARTS=$(grep -c "rings started" "$RUN/host_vm1.log")

@@ -24,6 +24,7 @@
 #include "host/evloop.h"
 #include "host/transport/mmio.h"
 #include "host/dev/vdev.h"
+#include "tests/unit/support/fake_vdev.h"
 
 #define RAM_GPA	 0x100000u
 #define RAM_SIZE 0x40000u	/* 256 KiB */
@@ -31,42 +32,24 @@
 
 struct fixture {
 	struct evloop *ev;
-	struct vdev *vd;
+	struct fake_vdev fake;
+	struct vdev *vd;		/* fake.vd */
 	struct transport *t;
-	struct vdev_opts opts;
 	int line;		/* the irq eventfd */
 };
 
 static int setup(void **state, bool legacy)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	int mfd = memfd_create("ram", MFD_CLOEXEC);
+	uint64_t feats = VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
+			 VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
 
-	assert_true(mfd >= 0);
-	assert_int_equal(ftruncate(mfd, RAM_SIZE), 0);
 	f->ev = evloop_new();
-	f->vd = calloc(1, sizeof(*f->vd));
-	f->vd->ev = f->ev;
-	f->vd->opts = &f->opts;
-	strcpy(f->vd->name, "t");
-	f->vd->legacy = legacy;
-	f->vd->device_features = VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
-				 VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
 	if (!legacy)
-		f->vd->device_features |= VIRTIO_BIT(VIRTIO_F_VERSION_1);
-	memcpy(f->vd->cfg.mac, "\x52\x54\x00\x01\x02\x03", 6);
-	f->vd->cfg.mtu = 1500;
-	f->vd->cfg.status = 1;
-	f->vd->dp.chain_bufs = calloc(VDEV_QUEUE_LIMIT * 2u, sizeof(*f->vd->dp.chain_bufs));
-	gmem_init(&f->vd->gm);
-	assert_int_equal(gmem_map_fd(&f->vd->gm, RAM_GPA, RAM_SIZE, mfd, 0, true), 0);
-	close(mfd);
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
-		f->vd->q[i].vd = f->vd;
-		f->vd->q[i].size = VDEV_QUEUE_MAX;
-		f->vd->q[i].kick_fd = 100 + (int)i;	/* never used: only handed out */
-	}
-	f->vd->dp.tx_resched = f->vd->dp.rx_resched = -1;
+		feats |= VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	fake_vdev_init(&f->fake, f->ev, legacy, feats, RAM_GPA, RAM_SIZE);
+	f->vd = f->fake.vd;
+	f->vd->cfg.status = 1;	/* link up */
 	assert_int_equal(mmio_create(&f->t, f->vd), 0);
 	f->vd->irq = f->t->irq;
 	f->line = eventfd(0, EFD_NONBLOCK);
@@ -83,14 +66,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	for (unsigned i = 0; i < TRANSPORT_MAX_IRQ_INDEX; i++)
-		for (unsigned v = 0; v < TRANSPORT_MAX_VECTORS; v++)
-			if (f->t->irqs.fd[i][v] >= 0)
-				close(f->t->irqs.fd[i][v]);
-	f->t->ops->destroy(f->t);
-	gmem_clear(&f->vd->gm);
-	free(f->vd->dp.chain_bufs);
-	free(f->vd);
+	fake_transport_free(f->t);
+	fake_vdev_fini(&f->fake);
 	evloop_free(f->ev);
 	free(f);
 	return 0;

@@ -19,6 +19,7 @@
 #include "host/evloop.h"
 #include "host/transport/pci_modern.h"
 #include "host/dev/vdev.h"
+#include "tests/unit/support/fake_vdev.h"
 
 #define CFG 7
 #define BAR0 0
@@ -26,9 +27,9 @@
 
 struct fixture {
 	struct evloop *ev;
-	struct vdev *vd;
+	struct fake_vdev fake;
+	struct vdev *vd;		/* fake.vd */
 	struct transport *t;
-	struct vdev_opts opts;
 };
 
 static int setup(void **state)
@@ -36,21 +37,11 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	f->ev = evloop_new();
-	f->vd = calloc(1, sizeof(*f->vd));
-	f->vd->ev = f->ev;
-	f->vd->opts = &f->opts;
-	strcpy(f->vd->name, "t");
-	f->vd->device_features = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC) |
-				 VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
-	memcpy(f->vd->cfg.mac, "\x52\x54\x00\x01\x02\x03", 6);
-	f->vd->cfg.mtu = 1500;
-	gmem_init(&f->vd->gm);
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
-		f->vd->q[i].vd = f->vd;
-		f->vd->q[i].size = VDEV_QUEUE_MAX;
-		f->vd->q[i].kick_fd = -1;
-	}
-	f->vd->dp.tx_resched = f->vd->dp.rx_resched = -1;
+	fake_vdev_init(&f->fake, f->ev, false,
+		       VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC) |
+			       VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX),
+		       0, 0);
+	f->vd = f->fake.vd;
 	assert_int_equal(pci_modern_create(&f->t, f->vd), 0);
 	f->vd->irq = f->t->irq;
 	*state = f;
@@ -61,13 +52,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	for (unsigned i = 0; i < TRANSPORT_MAX_IRQ_INDEX; i++)
-		for (unsigned v = 0; v < TRANSPORT_MAX_VECTORS; v++)
-			if (f->t->irqs.fd[i][v] >= 0)
-				close(f->t->irqs.fd[i][v]);
-	f->t->ops->destroy(f->t);
-	gmem_clear(&f->vd->gm);
-	free(f->vd);
+	fake_transport_free(f->t);
+	fake_vdev_fini(&f->fake);
 	evloop_free(f->ev);
 	free(f);
 	return 0;

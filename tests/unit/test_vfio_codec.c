@@ -740,6 +740,17 @@ static void test_caps_malformed(void **state)
 		"{\"a\":[1 2]}",
 		"{\"a\":\"tab\there\"}",
 		"{\"a\":1}x",
+		/* what json-c's strict mode alone would take */
+		"{\"a\":NaN}",
+		"{\"a\":nan}",
+		"{\"a\":Infinity}",
+		"{\"a\":-Infinity}",
+		"{\"a\":[1.]}",
+		"{\"a\":\"new\nline\"}",
+		"{\"a\":truex}",
+		"{\"a\":1}\n\"b\"",
+		"{\"a\":'x'}",
+		"{\"a\":1}/*comment*/",
 	};
 	struct vfio_user_caps c;
 
@@ -761,9 +772,15 @@ static void test_caps_huge_numbers(void **state)
 	assert_int_equal(parse("{\"capabilities\":{\"max_msg_fds\":4294967296}}", &c), -EINVAL);
 	assert_int_equal(parse("{\"capabilities\":{\"max_data_xfer_size\":99999999999999999999999}}",
 			       &c), -EINVAL);
-	assert_int_equal(parse("{\"capabilities\":{\"pgsizes\":18446744073709551615}}", &c), 0);
-	assert_true(c.pgsizes == UINT64_MAX);
+	assert_int_equal(parse("{\"capabilities\":{\"pgsizes\":18446744073709551614}}", &c), 0);
+	assert_true(c.pgsizes == UINT64_MAX - 1);
+	/* json-c saturates at UINT64_MAX whatever came beyond it, so
+	 * UINT64_MAX itself (an all-ones page-size bitmap, meaningless) is
+	 * refused with every larger number. */
+	assert_int_equal(parse("{\"capabilities\":{\"pgsizes\":18446744073709551615}}", &c), -EINVAL);
 	assert_int_equal(parse("{\"capabilities\":{\"pgsizes\":18446744073709551616}}", &c), -EINVAL);
+	assert_int_equal(parse("{\"capabilities\":{\"pgsizes\":99999999999999999999999999}}", &c),
+			 -EINVAL);
 
 	/* longer than the bound, even if well formed */
 	big = malloc(VFIO_USER_JSON_MAX + 64);

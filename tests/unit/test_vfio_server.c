@@ -727,6 +727,16 @@ static void test_garbage_then_new_client(void **state)
 	raw_expect_error(sock, 2, VFIO_USER_DMA_MAP, EINVAL);
 	raw_send(sock, 3, 99, 0, NULL, 0);				/* unknown */
 	raw_expect_error(sock, 3, 99, EINVAL);
+	{
+		/* DEVICE_FEATURE of a feature we do not serve (DMA_LOGGING_START
+		 * is 6): the spec's ENOTSUP; a malformed one is EINVAL. */
+		uint32_t feat[2] = { 8, 6 | (1u << 17) };
+
+		raw_send(sock, 30, VFIO_USER_DEVICE_FEATURE, 0, feat, sizeof(feat));
+		raw_expect_error(sock, 30, VFIO_USER_DEVICE_FEATURE, ENOTSUP);
+		raw_send(sock, 31, VFIO_USER_DEVICE_FEATURE, 0, feat, 4);
+		raw_expect_error(sock, 31, VFIO_USER_DEVICE_FEATURE, EINVAL);
+	}
 	raw_send(sock, 4, VFIO_USER_VERSION, 0, junk, 4);		/* again */
 	raw_expect_error(sock, 4, VFIO_USER_VERSION, EINVAL);
 	raw_send(sock, 5, VFIO_USER_DEVICE_GET_INFO, 0, buf, 40);	/* long */
