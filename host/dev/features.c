@@ -62,7 +62,9 @@ void vdev_set_driver_features_window(struct vdev *vd, uint32_t sel, uint32_t v)
 	uint64_t mask;
 
 	/* 3.1.1: features are written before FEATURES_OK and frozen after. */
-	if ((vd->status & VIRTIO_STATUS_FEATURES_OK) || vd->features_frozen) {
+	/* 3.1.2: a legacy driver's features freeze at DRIVER_OK. */
+	if ((vd->status & VIRTIO_STATUS_FEATURES_OK) ||
+	    (vd->legacy && (vd->status & VIRTIO_STATUS_DRIVER_OK))) {
 		log_rl(LOG_WARN, "%s: driver wrote features after FEATURES_OK; ignored",
 		       vd->name);
 		return;

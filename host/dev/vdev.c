@@ -25,7 +25,6 @@ void vdev_reset(struct vdev *vd)
 	 * back, so a reset with good memory works again. */
 	vdev_mem_repair(vd);
 	vd->driver_features = 0;
-	vd->features_frozen = false;
 	vd->status = 0;
 	net_filter_reset(&vd->filter);
 	memcpy(vd->cfg.mac, vd->perm_mac, sizeof(vd->cfg.mac));
@@ -105,10 +104,9 @@ void vdev_set_status(struct vdev *vd, uint8_t status)
 				vdev_set_needs_reset(vd, why);
 				return;
 			}
-			/* Frozen without the FEATURES_OK bit: 0.9.5's status
-			 * has no such bit, and a legacy driver must not see
-			 * one it never wrote. */
-			vd->features_frozen = true;
+			/* Frozen from here (features.c), without a
+			 * FEATURES_OK bit: 0.9.5's status has none, and a
+			 * legacy driver must not see one it never wrote. */
 		} else if (!(status & VIRTIO_STATUS_FEATURES_OK)) {
 			vdev_set_needs_reset(vd, "DRIVER_OK without FEATURES_OK");
 			return;

@@ -138,7 +138,6 @@ struct vdev {
 	uint32_t hdr_len;		/* net header the guest uses: 12, or 10 (5.1.6.1) */
 	uint64_t device_features;	/* offered; see vdev_update_offer */
 	uint64_t driver_features;
-	bool features_frozen;		/* legacy: accepted at DRIVER_OK (3.1.2) */
 	bool peer_features_known;	/* peerfeats auto: the peer's guest negotiated */
 	uint64_t peer_features;
 	uint8_t status;
