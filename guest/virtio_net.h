@@ -45,6 +45,7 @@ struct vnet_dev;
 	 VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_MTU) |  \
 	 VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX) |                             \
 	 VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC) |                         \
+	 VIRTIO_BIT(VIRTIO_F_IN_ORDER) |                                   \
 	 VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT) |                                 \
 	 VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |                              \
 	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | \

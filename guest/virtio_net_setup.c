@@ -277,7 +277,8 @@ static int alloc_queue(struct vnet_dev *d, struct vnet_queue *q, unsigned want,
 	cfg->layout = d->layout;
 	cfg->size = q->size;
 	cfg->flags = (vn_has(d, VIRTIO_F_RING_EVENT_IDX) ? VQ_F_EVENT_IDX : 0) |
-		     (vn_has(d, VIRTIO_F_RING_INDIRECT_DESC) ? VQ_F_INDIRECT : 0);
+		     (vn_has(d, VIRTIO_F_RING_INDIRECT_DESC) ? VQ_F_INDIRECT : 0) |
+		     (vn_has(d, VIRTIO_F_IN_ORDER) ? VQ_F_IN_ORDER : 0);
 	cfg->used_align = d->t->used_align;
 	cfg->indirect_max = (cfg->flags & VQ_F_INDIRECT) ? (uint16_t)indirect_max : 0;
 	rc = guest_mem_alloc(&d->ram, vq_drv_mem_size(cfg), VQ_DRV_MEM_ALIGN,

@@ -374,14 +374,27 @@ static void packed_dev_push(struct vq_dev *vq, const struct vq_chain *ch,
 
 	if (!chain_from_pop(vq, ch))
 		return;
+	/* 2.8.8: with IN_ORDER, chains used without a length (a transmit
+	 * pass) share one used descriptor, the batch's first, which carries
+	 * the last chain's id; the driver frees every chain up to it and
+	 * skips their slots.  Only while that first descriptor is still
+	 * unpublished (its flags wait for flush) may its id change. */
+	if ((vq->flags & VQ_F_IN_ORDER) && !written && vq->packed.batch_pending &&
+	    vq->packed.batch_collapsed) {
+		WRITE_ONCE(vq->packed.desc[vq->packed.batch_head].id, ch->id);
+		advance(vq->size, &vq->packed.used_idx, &vq->packed.used_wrap, ch->ndesc);
+		return;
+	}
 	WRITE_ONCE(d->id, ch->id);
 	WRITE_ONCE(d->len, written);
 	if (vq->packed.batch_pending) {
 		WRITE_ONCE(d->flags, flags);
+		vq->packed.batch_collapsed = false;
 	} else {
 		vq->packed.batch_pending = true;
 		vq->packed.batch_head = slot;
 		vq->packed.batch_flags = flags;
+		vq->packed.batch_collapsed = !written;
 	}
 	advance(vq->size, &vq->packed.used_idx, &vq->packed.used_wrap, ch->ndesc);
 }
@@ -635,6 +648,13 @@ static void *packed_drv_get(struct vq_drv *vq, uint32_t *len)
 	uint32_t written;
 	void *token;
 
+	/* An IN_ORDER batch's other chains have no used descriptor of their
+	 * own: the device skipped their slots (2.8.8). */
+	if (vq->batch) {
+		token = vq_drv_batch_next(vq, len, &ndesc);
+		advance(vq->cfg.size, &vq->packed.last_used, &vq->packed.used_wrap, ndesc);
+		return token;
+	}
 	/* 2.8.1, 2.8.22: flags first, with acquire: id and len after. */
 	flags = load_acquire(&d->flags);
 	if (!is_used(flags, vq->packed.used_wrap))
@@ -644,7 +664,8 @@ static void *packed_drv_get(struct vq_drv *vq, uint32_t *len)
 	/* 2.8.4: the length means something only with WRITE. */
 	if (!(flags & VIRTQ_DESC_F_WRITE))
 		written = 0;
-	token = vq_drv_complete(vq, id, slot, written, len, &ndesc);
+	/* One used descriptor may stand for every chain in flight. */
+	token = vq_drv_complete(vq, id, slot, written, len, &ndesc, vq->cfg.size);
 	if (token)
 		advance(vq->cfg.size, &vq->packed.last_used, &vq->packed.used_wrap, ndesc);
 	return token;

@@ -473,12 +473,20 @@ static void *split_drv_get(struct vq_drv *vq, uint32_t *len)
 				  vq->split.last_used, used_idx, size);
 		return NULL;
 	}
+	/* An IN_ORDER batch's other buffers have no used element of their
+	 * own; the device moved the used index past them all (2.7.9). */
+	if (vq->batch) {
+		token = vq_drv_batch_next(vq, len, &ndesc);
+		vq->split.last_used++;
+		return token;
+	}
 	if (used_idx == vq->split.last_used)
 		return NULL;
 	e = &vq->split.used->ring[slot];
 	id = READ_ONCE(e->id);
 	written = READ_ONCE(e->len);
-	token = vq_drv_complete(vq, id, slot, written, len, &ndesc);
+	token = vq_drv_complete(vq, id, slot, written, len, &ndesc,
+				(uint16_t)(used_idx - vq->split.last_used));
 	if (token)
 		vq->split.last_used++;
 	return token;

@@ -329,8 +329,11 @@ static void drv_reset_ring(struct vq_drv *vq)
 		vq->next_free[i] = (uint16_t)(i + 1 < q ? i + 1 : VQ_FREE_END);
 	memset(vq->extra, 0, q * sizeof(*vq->extra));
 	vq->free_head = 0;
+	vq->free_tail = (uint16_t)(q - 1);
 	vq->num_free = q;
 	vq->detach_pos = 0;
+	vq->in_order_oldest = 0;
+	vq->batch = false;
 	vq->ops->reset(vq);
 }
 
@@ -429,23 +432,92 @@ int vq_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
 	return 0;
 }
 
+static bool in_order(const struct vq_drv *vq)
+{
+	return vq->cfg.flags & VQ_F_IN_ORDER;
+}
+
+/* The free-list entry after i in ring order (sizes need not be powers of
+ * two: packed). */
+static uint16_t ring_next(const struct vq_drv *vq, uint16_t i)
+{
+	return (uint16_t)(i + 1u == vq->cfg.size ? 0 : i + 1u);
+}
+
 /* Puts in-flight chain id (split head / packed buffer id) back on the
- * free list, with the descriptors or ring slots it took. */
+ * free list, with the descriptors or ring slots it took.  Without
+ * IN_ORDER at the head (the entries just used are the warmest); with it
+ * at the tail, so the list stays in ring order: IN_ORDER chains are only
+ * ever freed oldest first, so the entries freed are always the ones right
+ * after the tail (2.7.9: descriptors in ring order, next = x + 1). */
 static void drv_release(struct vq_drv *vq, uint16_t id)
 {
 	struct vq_drv_extra *x = &vq->extra[id];
 
-	vq->next_free[x->last] = vq->free_head;
-	vq->free_head = id;
+	if (in_order(vq)) {
+		vq->next_free[x->last] = VQ_FREE_END;
+		if (vq->free_head == VQ_FREE_END)
+			vq->free_head = id;
+		else
+			vq->next_free[vq->free_tail] = id;
+		vq->free_tail = x->last;
+		vq->in_order_oldest = ring_next(vq, x->last);
+	} else {
+		vq->next_free[x->last] = vq->free_head;
+		vq->free_head = id;
+	}
 	vq->num_free += x->ndesc;
 	x->token = NULL;
 }
 
+/* Frees chain id and hands back its token, *ndesc and *len. */
+static void *drv_take(struct vq_drv *vq, uint16_t id, uint32_t written,
+		      uint32_t *len, uint16_t *ndesc)
+{
+	void *token = vq->extra[id].token;
+
+	*ndesc = vq->extra[id].ndesc;
+	drv_release(vq, id);
+	if (len)
+		*len = written;
+	return token;
+}
+
+/* IN_ORDER: how many chains, oldest first, up to and including id (which
+ * is in flight); 0 if the walk does not reach it within max. */
+static uint32_t in_order_batch_size(const struct vq_drv *vq, uint16_t id, uint32_t max)
+{
+	uint16_t cur = vq->in_order_oldest;
+	uint32_t n = 1;
+
+	/* In flight chains sit one after another in ring order: each
+	 * starts right after the last entry of the one before. */
+	while (cur != id) {
+		if (n >= max || n >= vq->cfg.size || !vq->extra[cur].token)
+			return 0;
+		cur = ring_next(vq, vq->extra[cur].last);
+		n++;
+	}
+	return n;
+}
+
+void *vq_drv_batch_next(struct vq_drv *vq, uint32_t *len, uint16_t *ndesc)
+{
+	uint16_t id = vq->in_order_oldest;
+	bool last = id == vq->batch_end;
+
+	if (last)
+		vq->batch = false;
+	/* 2.7.9: only the batch's last buffer has a used element, and with
+	 * it a length; the others were used without one. */
+	return drv_take(vq, id, last ? vq->batch_len : 0, len, ndesc);
+}
+
 void *vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
-		      uint32_t written, uint32_t *len, uint16_t *ndesc)
+		      uint32_t written, uint32_t *len, uint16_t *ndesc,
+		      uint32_t max_batch)
 {
 	struct vq_drv_extra *x;
-	void *token;
 
 	if (id >= vq->cfg.size) {
 		vq_drv_set_broken(vq, "used id %u at ring slot %u out of range (queue size %u)",
@@ -462,12 +534,21 @@ void *vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
 				  written, id, x->in_len);
 		return NULL;
 	}
-	token = x->token;
-	*ndesc = x->ndesc;
-	drv_release(vq, (uint16_t)id);
-	if (len)
-		*len = written;
-	return token;
+	if (in_order(vq) && id != vq->in_order_oldest) {
+		/* A used element further on than the oldest chain: a batch
+		 * (2.7.9, 2.8.8), which may not claim more buffers than the
+		 * device said it used. */
+		if (!in_order_batch_size(vq, (uint16_t)id, max_batch)) {
+			vq_drv_set_broken(vq, "used id %u at ring slot %u: an in-order batch from id %u longer than the %u buffers the device used",
+					  id, slot, vq->in_order_oldest, max_batch);
+			return NULL;
+		}
+		vq->batch = true;
+		vq->batch_end = (uint16_t)id;
+		vq->batch_len = written;
+		return vq_drv_batch_next(vq, len, ndesc);
+	}
+	return drv_take(vq, (uint16_t)id, written, len, ndesc);
 }
 
 bool vq_drv_kick_prepare(struct vq_drv *vq)
@@ -496,14 +577,15 @@ bool vq_drv_enable_cb(struct vq_drv *vq)
 {
 	if (vq->broken)
 		return true;
-	return vq->ops->enable_cb(vq);
+	/* The rest of an IN_ORDER batch is pending too. */
+	return vq->ops->enable_cb(vq) && !vq->batch;
 }
 
 bool vq_drv_has_used(struct vq_drv *vq)
 {
 	if (vq->broken)
 		return false;
-	return vq->ops->has_used(vq);
+	return vq->batch || vq->ops->has_used(vq);
 }
 
 unsigned vq_drv_num_free(const struct vq_drv *vq)

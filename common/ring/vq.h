@@ -29,6 +29,9 @@ enum vq_layout { VQ_SPLIT = 0, VQ_PACKED = 1 };
 /* Negotiated ring features (subset of the virtio feature bits). */
 #define VQ_F_EVENT_IDX	0x1u	/* VIRTIO_F_RING_EVENT_IDX */
 #define VQ_F_INDIRECT	0x2u	/* VIRTIO_F_RING_INDIRECT_DESC */
+#define VQ_F_IN_ORDER	0x4u	/* VIRTIO_F_IN_ORDER: buffers are used in
+				 * the order they were made available
+				 * (2.7.9 split, 2.8.8 packed) */
 
 #define VQ_REASON_LEN 160
 
@@ -118,6 +121,10 @@ struct vq_dev {
 			uint16_t batch_head;
 			uint16_t batch_flags;
 			uint16_t event_flags_shadow; /* last device->flags written */
+			/* IN_ORDER: every chain pushed since batch_head was
+			 * used with length 0, so the batch is one used
+			 * descriptor at batch_head carrying the last id. */
+			bool batch_collapsed;
 		} packed;
 	};
 };
@@ -206,6 +213,18 @@ struct vq_drv {
 	uint8_t *indirect;	/* size * indirect_max descriptors */
 	uint64_t indirect_gpa;
 	uint32_t detach_pos;	/* vq_drv_detach_unused's scan position */
+	/* IN_ORDER (VQ_F_IN_ORDER): chains are made available in ring order
+	 * (the free list is a FIFO: freed entries go to its tail) and used
+	 * in that order, so one used element may stand for a batch of the
+	 * oldest chains (2.7.9, 2.8.8).  in_order_oldest is the oldest
+	 * chain in flight; while batch is set, the chains up to batch_end
+	 * are used and come out of vq_drv_get one per call, the last with
+	 * batch_len. */
+	uint16_t free_tail;
+	uint16_t in_order_oldest;
+	bool batch;
+	uint16_t batch_end;
+	uint32_t batch_len;
 	union {
 		struct {
 			struct virtq_desc *desc;
@@ -258,7 +277,10 @@ int vq_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
 bool vq_drv_kick_prepare(struct vq_drv *vq);
 /* Next used buffer: its token, and *len the length the device wrote.
  * NULL when none.  A used id that is out of range or not in flight, or a
- * length larger than the chain's writable size, latches broken. */
+ * length larger than the chain's writable size, latches broken.  With
+ * IN_ORDER a used id further on than the oldest chain in flight stands
+ * for a batch (2.7.9, 2.8.8): the chains before it come out first, one
+ * per call, with length 0. */
 void *vq_drv_get(struct vq_drv *vq, uint32_t *len);
 /* Ask for / stop asking for used-buffer interrupts (2.7.7).
  * vq_drv_enable_cb returns false if used buffers are already pending

@@ -240,9 +240,19 @@ void vq_drv_set_broken(struct vq_drv *vq, const char *fmt, ...)
 /* A used element read from the ring at `slot`: checks that id is in
  * range and in flight and that written fits its writable bytes, then
  * frees it.  Its token, or NULL (and broken).  *ndesc: the descriptors /
- * ring slots it had taken; *len (if len) = written. */
+ * ring slots it had taken; *len (if len) = written.
+ *
+ * With IN_ORDER, an id other than the oldest in flight starts a batch
+ * that ends at id: the oldest chain is freed and returned instead (length
+ * 0), and the layout takes the rest from vq_drv_batch_next without
+ * reading its ring.  max_batch bounds the chains one element may stand
+ * for (split: how far the device's used index moved, 2.7.9). */
 void *vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
-		      uint32_t written, uint32_t *len, uint16_t *ndesc);
+		      uint32_t written, uint32_t *len, uint16_t *ndesc,
+		      uint32_t max_batch);
+/* The next chain of a pending IN_ORDER batch (vq->batch): freed, its
+ * token returned; the batch ends with its last chain. */
+void *vq_drv_batch_next(struct vq_drv *vq, uint32_t *len, uint16_t *ndesc);
 
 /* ======================= both sides ================================== */
 

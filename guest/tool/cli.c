@@ -52,6 +52,7 @@ static void usage(FILE *f)
 		"  --no-packed        decline packed rings (accepted by default)\n"
 		"  --no-event-idx     decline VIRTIO_F_RING_EVENT_IDX\n"
 		"  --no-indirect      decline VIRTIO_F_RING_INDIRECT_DESC\n"
+		"  --no-in-order      decline VIRTIO_F_IN_ORDER\n"
 		"  --no-mrg-rxbuf     decline VIRTIO_NET_F_MRG_RXBUF\n"
 		"  --decline MASK     never accept these feature bits (hex)\n"
 		"  --intx             the interrupt line (PCI INTx) instead of MSI-X\n"
@@ -111,7 +112,7 @@ int parse_cli(struct cli *c, int argc, char **argv)
 {
 	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_COUNT, L_SIZE, L_TIMEOUT,
 	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
-	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT,
+	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT, L_NOINORDER,
 	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_RESET,
 	       L_FIRSTSEQ, L_NETNS, L_ADDR, L_HUGE };
 	static const struct option lopts[] = {
@@ -133,6 +134,7 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		{ "no-packed", no_argument, NULL, L_NOPACKED },
 		{ "no-event-idx", no_argument, NULL, L_NOEVIDX },
 		{ "no-indirect", no_argument, NULL, L_NOINDIRECT },
+		{ "no-in-order", no_argument, NULL, L_NOINORDER },
 		{ "no-mrg-rxbuf", no_argument, NULL, L_NOMRG },
 		{ "intx", no_argument, NULL, L_INTX },
 		{ "loc", required_argument, NULL, L_LOC },
@@ -223,6 +225,9 @@ int parse_cli(struct cli *c, int argc, char **argv)
 			break;
 		case L_NOINDIRECT:
 			c->dp.decline_features |= VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC);
+			break;
+		case L_NOINORDER:
+			c->dp.decline_features |= VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 			break;
 		case L_NOMRG:
 			c->dp.decline_features |= VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);

@@ -51,6 +51,8 @@ static uint32_t ring_flags(const struct vdev *vd)
 		f |= VQ_F_EVENT_IDX;
 	if (vd->driver_features & VIRTIO_BIT(VIRTIO_F_RING_INDIRECT_DESC))
 		f |= VQ_F_INDIRECT;
+	if (vd->driver_features & VIRTIO_BIT(VIRTIO_F_IN_ORDER))
+		f |= VQ_F_IN_ORDER;
 	return f;
 }
 

@@ -244,8 +244,9 @@ static void rings_try_start(struct vhost_user *vu)
 		vu->running = false;
 		goto refused;
 	}
-	log_info("%s: vhost-user rings started (%s, %u/%u entries)", vd->name,
+	log_info("%s: vhost-user rings started (%s%s, %u/%u entries)", vd->name,
 		 (f & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) ? "packed" : "split",
+		 (f & VIRTIO_BIT(VIRTIO_F_IN_ORDER)) ? ", in order" : "",
 		 vu->ring[0].num, vu->ring[1].num);
 	return;
 refused:

@@ -120,6 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		flags |= VQ_F_INDIRECT;
 	kind = (enum vq_chain_kind)((mode >> 3) % 3);
 	set_base = mode & 0x20;
+	if (mode & 0x40)	/* packed: length-0 pushes share a descriptor */
+		flags |= VQ_F_IN_ORDER;
 	qsize = pick_size(&in);
 	a.desc = pick_addr(&in);
 	a.driver = pick_addr(&in);

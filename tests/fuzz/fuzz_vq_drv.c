@@ -5,7 +5,7 @@
  * that writes anything into the shared ring memory.
  *
  * Input: the queue's configuration (layout, size, EVENT_IDX, INDIRECT,
- * legacy used-ring alignment), then an op script: vq_drv_add (chains of
+ * IN_ORDER, legacy used-ring alignment), then an op script: vq_drv_add (chains of
  * 1..6 buffers, readable then writable), kick_prepare, get, enable_cb,
  * disable_cb, has_used, and the device's 16- and 32-bit writes anywhere
  * in the ring memory; at the end vq_drv_detach_unused (as after a device
@@ -67,6 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.indirect_max = 4;
 	}
 	cfg.used_align = (mode & 8) ? 4096 : 4;
+	if (mode & 0x10)	/* a used id further on stands for a batch */
+		cfg.flags |= VQ_F_IN_ORDER;
 	cfg.size = (uint16_t)(1u << (fin_u8(&in) % 9));	/* 1 .. 256 */
 	n_ops = fin_u8(&in) * 2u;
 	fin_bytes(&in, ops, n_ops);

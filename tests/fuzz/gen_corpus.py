@@ -89,6 +89,10 @@ for mode, name in ((1, "packed"), (3, "packed-event-idx")):
 pind = packed_desc(RAM_GPA + TABLE, 32, 0, INDIRECT | AVAIL)
 itable = packed_desc(RAM_GPA + BUF_OUT, 64, 0, 0) + packed_desc(RAM_GPA + BUF_IN, 128, 0, WRITE)
 put("vq", "packed-indirect", vq_seed(1 | 2 | 4, 3, 0, 0x80, 0xc0, ram_with([(0, pind), (TABLE, itable)])))
+# IN_ORDER (0x40; 0x08 keeps the chain kind ANY): two read-only chains,
+# whose length-0 uses share one used descriptor (2.8.8)
+pro = packed_desc(RAM_GPA + BUF_OUT, 64, 0, AVAIL) + packed_desc(RAM_GPA + BUF_OUT, 64, 1, AVAIL)
+put("vq", "packed-in-order", vq_seed(0x40 | 0x08 | 1, 3, 0, 0x80, 0xc0, ram_with([(0, pro)])))
 
 # ---- peer_ring (common/peer_ring.c): see fuzz_peer_ring.c ----------------
 ETH_IPV4 = bytes.fromhex("525400000002525400000001") + b"\x08\x00"
@@ -320,3 +324,6 @@ pops = [0, 5, 1, 0, 7, 0, 6, 0, 6, 0, 2, 0, 3, 0, 0, 5, 1, 0, 5, 0, 2, 0]
 pargs = w32(8, 100) + w16(12, 0) + w16(14, 0x8082)
 put("vq_drv", "packed", drv_seed(1, 3, pops, pargs))
 put("vq_drv", "packed-event-idx-indirect", drv_seed(7, 3, pops, pargs))
+# IN_ORDER (0x10): the same scripts; a used id past the oldest is a batch
+put("vq_drv", "split-in-order", drv_seed(0x10, 3, ops, w32(156, 0) + w32(160, 100) + w16(154, 1)))
+put("vq_drv", "packed-in-order", drv_seed(0x11, 3, pops, pargs))

@@ -3,7 +3,8 @@
 # stream each way over {pci-modern, pci-legacy, mmio-v2, mmio-v1} x
 # {split, packed where the transport allows} x {EVENT_IDX on, off} x
 # {MSI-X, INTx where PCI; the line for MMIO}, then mixed pairs (the two
-# sides in different shapes), each side's shape checked in info --json.
+# sides in different shapes), each side's shape checked in info --json
+# (IN_ORDER included: negotiated on 1.x transports unless declined).
 set -u
 . "$(dirname "$0")/lib.sh"
 it_setup
@@ -49,7 +50,16 @@ expect_info() {
 	   grep -q "\"ring\": \"$5\"" "$RUN/info.json" &&
 	   grep -q "\"interrupts\": \"$6\"" "$RUN/info.json" &&
 	   grep -q '"link_up": true' "$RUN/info.json"; then
-		return 0
+		# IN_ORDER (bit 35) is for 1.x transports, unless declined.
+		drv=$(sed -n 's/.*"driver_feature_names": \[\([^]]*\)\].*/\1/p' "$RUN/info.json")
+		case "$4 $3" in
+		pci-legacy*|mmio-v1*|*--no-in-order*) want=no ;;
+		*) want=yes ;;
+		esac
+		case "$drv" in *'"IN_ORDER"'*) got=yes ;; *) got=no ;; esac
+		[ "$want" = "$got" ] && return 0
+		notok "$1: IN_ORDER negotiated: $got, expected $want: $drv"
+		return 1
 	fi
 	notok "$1: info --json does not say $4 / $5 / $6: $(cat "$RUN/info.json")"
 	return 1
@@ -147,6 +157,8 @@ mixed "pci-legacy split msix <-> mmio-v2 packed" pci-legacy "" split msix mmio-v
 mixed "mmio-v1 split <-> pci-modern packed intx" mmio-v1 "" split line pci-modern "--intx" packed intx
 mixed "pci-modern split no-event-idx <-> pci-legacy intx" pci-modern "--no-packed --no-event-idx" split msix pci-legacy "--intx" split intx
 mixed "mmio-v2 split no-mrg-rxbuf <-> mmio-v1 no-indirect" mmio-v2 "--no-packed --no-mrg-rxbuf" split line mmio-v1 "--no-indirect" split line
+mixed "pci-modern packed no-in-order <-> mmio-v2 packed in-order" pci-modern "--no-in-order" packed msix mmio-v2 "" packed line
+mixed "pci-modern split in-order <-> pci-modern split no-in-order" pci-modern "--no-packed" split msix pci-modern "--no-packed --no-in-order" split msix
 it_check_clean "after the mixed pairs"
 echo "# matrix: $CELLS cells run"
 exit $IT_FAILED

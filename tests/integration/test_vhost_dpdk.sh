@@ -5,9 +5,9 @@
 #           (every frame testpmd counted as sent arrives, once)
 #   rxonly: vnet-guest send -> peer link -> vhost-user vdev -> testpmd
 #           (testpmd receives every frame)
-# for split and packed rings and with MRG_RXBUF off; all variants run
-# against the same vnet-host, so each new testpmd is a frontend
-# reconnect.
+# for split and packed rings, with IN_ORDER (virtio-user's default) and
+# without, and with MRG_RXBUF off; all variants run against the same
+# vnet-host, so each new testpmd is a frontend reconnect.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -155,24 +155,30 @@ run_rxonly() { # label args
 }
 
 STARTS=0
-for v in "split:" "packed:,packed_vq=1" "split-nomrg:,mrg_rxbuf=0" "packed-nomrg:,packed_vq=1,mrg_rxbuf=0"; do
+RUNS=0
+for v in "split-in-order:,in_order=1" "split:,in_order=0" \
+	 "packed-in-order:,packed_vq=1,in_order=1" "packed:,packed_vq=1,in_order=0" \
+	 "split-nomrg:,mrg_rxbuf=0" "packed-nomrg:,packed_vq=1,mrg_rxbuf=0"; do
 	label=${v%%:*}
 	args=${v#*:}
 	run_txonly "$label" "$args"
 	run_rxonly "$label" "$args"
+	RUNS=$((RUNS + 2))
 done
 
 starts=$(grep -c "rings started" "$RUN/host_vm1.log")
 gone=$(grep -c "vhost-user frontend gone" "$RUN/host_vm1.log")
-if [ "$starts" -ge 8 ] && [ "$gone" -ge 8 ] && kill -0 "$PID_host_vm1" 2>/dev/null; then
-	ok "one vnet-host served 8 testpmd runs in turn: each frontend's leaving reset the device, the next reconnected"
+if [ "$starts" -ge $RUNS ] && [ "$gone" -ge $RUNS ] && kill -0 "$PID_host_vm1" 2>/dev/null; then
+	ok "one vnet-host served $RUNS testpmd runs in turn: each frontend's leaving reset the device, the next reconnected"
 else
 	notok "reconnect: $starts ring starts, $gone disconnects: $(grep -v debug "$RUN/host_vm1.log" | tail -20)"
 fi
-if grep -q "packed" "$RUN/host_vm1.log" && grep -q "(split" "$RUN/host_vm1.log"; then
-	ok "both ring layouts were negotiated (split and packed)"
+started=$(grep "rings started" "$RUN/host_vm1.log")
+if echo "$started" | grep -q "(packed, in order" && echo "$started" | grep -q "(packed, [0-9]" &&
+   echo "$started" | grep -q "(split, in order" && echo "$started" | grep -q "(split, [0-9]"; then
+	ok "both ring layouts were negotiated, each with and without IN_ORDER"
 else
-	notok "ring layouts: $(grep 'rings started' "$RUN/host_vm1.log")"
+	notok "ring layouts: $started"
 fi
 
 it_stop_pid "$PID_host_vm1"

@@ -49,6 +49,12 @@ static const struct ring_cfg configs[] = {
 	{ "packed+EVENT_IDX", VQ_PACKED, VQ_F_EVENT_IDX },
 	{ "packed+INDIRECT", VQ_PACKED, VQ_F_INDIRECT },
 	{ "packed+EVENT_IDX+INDIRECT", VQ_PACKED, VQ_F_EVENT_IDX | VQ_F_INDIRECT },
+	{ "split+IN_ORDER", VQ_SPLIT, VQ_F_IN_ORDER },
+	{ "split+EVENT_IDX+INDIRECT+IN_ORDER", VQ_SPLIT,
+	  VQ_F_EVENT_IDX | VQ_F_INDIRECT | VQ_F_IN_ORDER },
+	{ "packed+IN_ORDER", VQ_PACKED, VQ_F_IN_ORDER },
+	{ "packed+EVENT_IDX+INDIRECT+IN_ORDER", VQ_PACKED,
+	  VQ_F_EVENT_IDX | VQ_F_INDIRECT | VQ_F_IN_ORDER },
 };
 
 /* Indirect tables when a case names no size of its own. */
@@ -1570,6 +1576,180 @@ static void test_packed_unpop_crosses_ring_end(void **state)
 	pair_close(&p);
 }
 
+/* ==== IN_ORDER (2.7.9, 2.8.8) =========================================== */
+
+/* Many laps of chains of 1-4 buffers, used in order with or without a
+ * length, flushed at random points: the driver gets every token back in
+ * the order it added them, each with its length, and the chains sit in
+ * ring order: split heads one after another (2.7.9: descriptors in ring
+ * order, next = x + 1), packed buffer ids one after another. */
+static void test_in_order_many_laps(void **state)
+{
+	enum { MAXC = 64 };
+	struct pair p;
+	struct vq_chain ch[MAXC];
+	struct vq_buf bufs[MAXC][4];
+	unsigned nlen[MAXC];
+	uint64_t seed = 11, done = 0;
+	uint32_t next_id = 0;
+
+	pair_open(&p, state, 255, 2);
+	while (done < 40000) {
+		unsigned c = 0;
+
+		for (; c < MAXC; c++) {
+			unsigned n = 1 + rng(&seed) % 4;
+			struct vq_sg sg[4];
+
+			for (unsigned j = 0; j < n; j++) {
+				sg[j].gpa = slot_gpa(&p, c) + 32 * j;
+				sg[j].len = 32;
+			}
+			if (vq_drv_add(&p.drv, sg, n - 1, 1, tok(c)) == -ENOSPC)
+				break;
+			/* Half the chains used without a length, as a
+			 * transmit queue's are. */
+			nlen[c] = rng(&seed) % 2 ? 0 : 1 + rng(&seed) % 32;
+		}
+		assert_true(c > 0);
+		vq_drv_kick_prepare(&p.drv);
+		for (unsigned i = 0; i < c; i++) {
+			ch[i] = (struct vq_chain){ .bufs = bufs[i], .cap = 4 };
+			assert_int_equal(vq_dev_pop(&p.dev, &ch[i], VQ_CHAIN_ANY), 1);
+			assert_int_equal(ch[i].id, next_id);
+			next_id = (next_id + (is_packed(&p) ? 1 : ch[i].ndesc)) % p.size;
+		}
+		for (unsigned i = 0, r = 0; i < c; i++) {
+			vq_dev_push(&p.dev, &ch[i], nlen[i]);
+			if (rng(&seed) % 5 && i + 1 < c)
+				continue;
+			vq_dev_flush(&p.dev);
+			for (; r <= i; r++, done++) {
+				uint32_t len = 99;
+
+				assert_ptr_equal(vq_drv_get(&p.drv, &len), tok(r));
+				assert_int_equal(len, nlen[r]);
+			}
+			assert_null(vq_drv_get(&p.drv, NULL));
+		}
+		assert_int_equal(vq_drv_num_free(&p.drv), p.size);
+	}
+	pair_close(&p);
+}
+
+/* Adds n single-buffer device-writable chains (tokens 0..n-1). */
+static void add_n(struct pair *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct vq_sg sg = { slot_gpa(p, i), 64 };
+
+		assert_int_equal(vq_drv_add(&p->drv, &sg, 0, 1, tok(i)), 0);
+	}
+	vq_drv_kick_prepare(&p->drv);
+}
+
+/* 2.8.8: a transmit pass (chains used without a length) is one used
+ * descriptor, at the pass's first slot with the last chain's id; the
+ * driver frees all of them and skips their slots.  A chain used with a
+ * length ends the shared descriptor and gets its own. */
+static void test_packed_in_order_collapses_unwritten_chains(void **state)
+{
+	struct pair p;
+	uint32_t len;
+
+	pair_open(&p, state, 8, 0);
+	add_n(&p, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(vq_dev_pop(&p.dev, &p.ch, VQ_CHAIN_ANY), 1);
+		vq_dev_push(&p.dev, &p.ch, 0);
+	}
+	assert_false(vq_drv_has_used(&p.drv));
+	vq_dev_flush(&p.dev);
+	assert_int_equal(p.drv.packed.desc[0].flags & (F_AVAIL | F_USED), F_AVAIL | F_USED);
+	assert_int_equal(p.drv.packed.desc[0].id, 3);
+	for (unsigned s = 1; s < 4; s++)	/* still as the driver left them */
+		assert_int_equal(p.drv.packed.desc[s].flags & (F_AVAIL | F_USED), F_AVAIL);
+	for (unsigned i = 0; i < 4; i++) {
+		len = 99;
+		assert_ptr_equal(vq_drv_get(&p.drv, &len), tok(i));
+		assert_int_equal(len, 0);
+	}
+	assert_null(vq_drv_get(&p.drv, NULL));
+	assert_int_equal(p.drv.packed.last_used, 4);
+
+	/* Two without a length, then one with: two descriptors. */
+	add_n(&p, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(vq_dev_pop(&p.dev, &p.ch, VQ_CHAIN_ANY), 1);
+		vq_dev_push(&p.dev, &p.ch, i == 2 ? 5 : 0);
+	}
+	vq_dev_flush(&p.dev);
+	assert_int_equal(p.drv.packed.desc[4].id, 5);	/* ids 4, 5 in one */
+	assert_int_equal(p.drv.packed.desc[6].id, 6);
+	assert_int_equal(p.drv.packed.desc[6].len, 5);
+	for (unsigned i = 0; i < 3; i++) {
+		len = 99;
+		assert_ptr_equal(vq_drv_get(&p.drv, &len), tok(i));
+		assert_int_equal(len, i == 2 ? 5 : 0);
+	}
+	assert_null(vq_drv_get(&p.drv, NULL));
+	assert_int_equal(vq_drv_num_free(&p.drv), 8);
+	pair_close(&p);
+}
+
+/* 2.7.9: a split device may write one used element for a batch, with
+ * the last buffer's head, and move the used index past them all.  Ours
+ * writes every element (DPDK's in-order driver reads each one), so the
+ * device's part is played here by hand. */
+static void test_split_in_order_batch_from_device(void **state)
+{
+	struct pair p;
+	uint32_t len;
+
+	pair_open(&p, state, 8, 0);
+	add_n(&p, 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(vq_dev_pop(&p.dev, &p.ch, VQ_CHAIN_ANY), 1);
+	p.drv.split.used->ring[0].id = 2;
+	p.drv.split.used->ring[0].len = 7;
+	p.drv.split.used->ring[1].id = 0xdead;	/* skipped: never read */
+	__atomic_store_n(&p.drv.split.used->idx, 3, __ATOMIC_RELEASE);
+	assert_true(vq_drv_has_used(&p.drv));
+	for (unsigned i = 0; i < 3; i++) {
+		len = 99;
+		assert_ptr_equal(vq_drv_get(&p.drv, &len), tok(i));
+		assert_int_equal(len, i == 2 ? 7 : 0);
+		assert_int_equal(vq_drv_has_used(&p.drv), i < 2);
+	}
+	assert_null(vq_drv_get(&p.drv, NULL));
+	assert_int_equal(vq_drv_num_free(&p.drv), 8);
+	/* The next chains continue in ring order, after the batch. */
+	add_n(&p, 1);
+	assert_int_equal(p.drv.split.avail->ring[3], 3);
+	assert_false(p.drv.broken);
+	vq_drv_free(&p.drv);
+	gmem_clear(&p.gm);
+	free(p.mem);
+}
+
+/* A batch may not claim buffers beyond the used index the device
+ * published: the driver latches broken instead of freeing them. */
+static void test_split_in_order_batch_beyond_used_index_breaks(void **state)
+{
+	struct pair p;
+
+	pair_open(&p, state, 8, 0);
+	add_n(&p, 3);
+	p.drv.split.used->ring[0].id = 2;
+	__atomic_store_n(&p.drv.split.used->idx, 2, __ATOMIC_RELEASE);
+	assert_null(vq_drv_get(&p.drv, NULL));
+	assert_true(p.drv.broken);
+	assert_non_null(strstr(p.drv.reason, "in-order batch"));
+	vq_drv_free(&p.drv);
+	gmem_clear(&p.gm);
+	free(p.mem);
+}
+
 /* ==== which case runs in which configuration ============================ */
 
 #define SPLIT	RING_SPLIT
@@ -1577,6 +1757,7 @@ static void test_packed_unpop_crosses_ring_end(void **state)
 #define ALL	RING_ALL
 #define EV	VQ_F_EVENT_IDX
 #define IND	VQ_F_INDIRECT
+#define INO	VQ_F_IN_ORDER
 #define CASE	RING_CASE
 
 /* need / forbid: features whose ring words a case's assertions count. */
@@ -1588,7 +1769,8 @@ static const struct ring_case cases[] = {
 	CASE(test_chain_kinds_accept_matching_chains, ALL, 0, 0),
 	CASE(test_zero_length_descriptor_counted, ALL, 0, 0),
 	CASE(test_guest_address_zero_is_valid, ALL, 0, 0),
-	CASE(test_out_of_order_many_laps, ALL, 0, 0),
+	CASE(test_out_of_order_many_laps, ALL, 0, INO),
+	CASE(test_in_order_many_laps, ALL, INO, 0),
 	CASE(test_device_disable_suppresses_kicks, ALL, 0, EV),
 	CASE(test_driver_disable_suppresses_interrupts, ALL, 0, EV),
 	CASE(test_enabled_notifies_every_time, ALL, 0, EV),
@@ -1602,7 +1784,7 @@ static const struct ring_case cases[] = {
 	CASE(test_indirect_many_round_trips, ALL, IND, 0),
 	CASE(test_add_rejects_bad_arguments, ALL, 0, 0),
 	CASE(test_pop_enobufs_keeps_chain, ALL, 0, 0),
-	CASE(test_unpop_gives_chains_back, ALL, 0, 0),
+	CASE(test_unpop_gives_chains_back, ALL, 0, INO),	/* completes out of order */
 	CASE(test_detach_unused_returns_in_flight, ALL, 0, 0),
 	CASE(test_dev_reinit_keeps_state, ALL, 0, 0),
 
@@ -1614,6 +1796,8 @@ static const struct ring_case cases[] = {
 	CASE(test_split_event_idx_kicks_suppressed_without_rearm, SPLIT, EV, 0),
 	CASE(test_split_event_idx_kick_after_rearm, SPLIT, EV, 0),
 	CASE(test_split_ring_full_enospc, SPLIT, 0, IND),
+	CASE(test_split_in_order_batch_from_device, SPLIT, INO, IND),
+	CASE(test_split_in_order_batch_beyond_used_index_breaks, SPLIT, INO, IND),
 
 	CASE(test_packed_layout, PACKED, 0, EV | IND),
 	CASE(test_packed_layout_indirect_tables_counted, PACKED, 0, EV | IND),
@@ -1624,12 +1808,13 @@ static const struct ring_case cases[] = {
 	CASE(test_packed_wrap_many_laps_size_255, PACKED, 0, 0),
 	CASE(test_packed_wrap_many_laps_size_32, PACKED, EV, 0),
 	CASE(test_packed_wrap_many_laps_size_7_indirect_3, PACKED, EV | IND, 0),
-	CASE(test_packed_out_of_order_completion, PACKED, 0, IND),
+	CASE(test_packed_out_of_order_completion, PACKED, 0, IND | INO),
+	CASE(test_packed_in_order_collapses_unwritten_chains, PACKED, INO, IND),
 	CASE(test_packed_event_idx_device_desc_mode, PACKED, EV, 0),
 	CASE(test_packed_event_idx_event_in_next_lap, PACKED, EV, IND),
 	CASE(test_packed_event_idx_kick_event_in_next_lap, PACKED, EV, IND),
 	CASE(test_packed_desc_without_event_idx_notifies, PACKED, 0, EV),
-	CASE(test_packed_ring_full_enospc, PACKED, 0, IND),
+	CASE(test_packed_ring_full_enospc, PACKED, 0, IND | INO),	/* out of order */
 	CASE(test_packed_unpop_crosses_ring_end, PACKED, 0, IND),
 };
 
