@@ -11,6 +11,8 @@
 # "<dir> <size> B: <Ir> instructions / <frames> frames = <N> per frame".
 # The whole process is counted (start-up and the link handshake included:
 # a few million instructions, under 1% at the frame counts reached).
+# INSNS_KEEP=FILE keeps callgrind's output there, for
+# `callgrind_annotate --inclusive=yes FILE`: where the instructions go.
 set -eu
 BUILD=${BUILD:-build}
 DIR=${1:-tx}
@@ -50,6 +52,7 @@ kill "$HPID"
 wait "$HPID" 2>/dev/null || true
 HPID=""
 ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$WORK/cg.out")
+[ -n "${INSNS_KEEP:-}" ] && cp "$WORK/cg.out" "$INSNS_KEEP"
 [ -n "$frames" ] && [ "$frames" -gt 0 ] && [ -n "$ir" ] || {
 	echo "insns: no result (frames '$frames', Ir '$ir')" >&2
 	printf '%s\n' "$out" >&2

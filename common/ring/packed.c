@@ -261,8 +261,9 @@ static int pwalk_indirect(struct vq_dev *vq, struct vq_walk *w,
 
 /* Reads the chain at last_avail (2.8.6, 2.8.7).  1: *ch filled and
  * consumed; 0: the slot is not available; -ENOBUFS; -EIO. */
-static int packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch,
-			  enum vq_chain_kind kind)
+/* Inlined into the burst loop (packed_dev_pop_burst). */
+static inline __attribute__((always_inline)) int
+packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 {
 	uint16_t slot = vq->packed.last_avail;
 	bool wrap = vq->packed.avail_wrap;
@@ -490,12 +491,27 @@ static uint32_t packed_dev_get_base(const struct vq_dev *vq)
 	       ((uint32_t)vq->packed.used_idx << 16) | (vq->packed.used_wrap ? 0x80000000u : 0);
 }
 
+static int packed_dev_pop_burst(struct vq_dev *vq, struct vq_chain *ch, unsigned n,
+			       struct vq_buf *pool, unsigned pool_cap,
+			       enum vq_chain_kind kind)
+{
+	return vq_pop_burst_with(packed_dev_pop, vq, ch, n, pool, pool_cap, kind);
+}
+
+static void packed_dev_push_burst(struct vq_dev *vq, const struct vq_chain *ch,
+				unsigned n, const uint32_t *written)
+{
+	vq_push_burst_with(packed_dev_push, vq, ch, n, written);
+}
+
 const struct vq_dev_ops vq_packed_dev_ops = {
 	.refs = &packed_refs,
 	.init = packed_dev_init,
 	.pop = packed_dev_pop,
+	.pop_burst = packed_dev_pop_burst,
 	.unpop = packed_dev_unpop,
 	.push = packed_dev_push,
+	.push_burst = packed_dev_push_burst,
 	.flush = packed_dev_flush,
 	.has_avail = packed_dev_has_avail,
 	.set_notify = packed_dev_set_notify,

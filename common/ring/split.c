@@ -186,8 +186,9 @@ static int refresh_avail_idx(struct vq_dev *vq)
 	return 0;
 }
 
-static int split_dev_pop(struct vq_dev *vq, struct vq_chain *ch,
-			 enum vq_chain_kind kind)
+/* Inlined into the burst loop (split_dev_pop_burst). */
+static inline __attribute__((always_inline)) int
+split_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 {
 	uint16_t slot, head;
 	int rc;
@@ -306,12 +307,27 @@ static uint32_t split_dev_get_base(const struct vq_dev *vq)
 	return vq->split.last_avail;
 }
 
+static int split_dev_pop_burst(struct vq_dev *vq, struct vq_chain *ch, unsigned n,
+			       struct vq_buf *pool, unsigned pool_cap,
+			       enum vq_chain_kind kind)
+{
+	return vq_pop_burst_with(split_dev_pop, vq, ch, n, pool, pool_cap, kind);
+}
+
+static void split_dev_push_burst(struct vq_dev *vq, const struct vq_chain *ch,
+				unsigned n, const uint32_t *written)
+{
+	vq_push_burst_with(split_dev_push, vq, ch, n, written);
+}
+
 const struct vq_dev_ops vq_split_dev_ops = {
 	.refs = &split_refs,
 	.init = split_dev_init,
 	.pop = split_dev_pop,
+	.pop_burst = split_dev_pop_burst,
 	.unpop = split_dev_unpop,
 	.push = split_dev_push,
+	.push_burst = split_dev_push_burst,
 	.flush = split_dev_flush,
 	.has_avail = split_dev_has_avail,
 	.set_notify = split_dev_set_notify,

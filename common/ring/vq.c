@@ -124,6 +124,26 @@ int vq_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 	return vq->ops->pop(vq, ch, kind);
 }
 
+int vq_dev_pop_burst(struct vq_dev *vq, struct vq_chain *ch, unsigned n,
+		     struct vq_buf *pool, unsigned pool_cap, enum vq_chain_kind kind)
+{
+	if (vq->broken)
+		return -EIO;
+	if (!vq->ready || n == 0)
+		return 0;
+	if (!ch || !pool || pool_cap == 0)
+		return -EINVAL;
+	return vq->ops->pop_burst(vq, ch, n, pool, pool_cap, kind);
+}
+
+void vq_dev_push_burst(struct vq_dev *vq, const struct vq_chain *ch, unsigned n,
+		       const uint32_t *written)
+{
+	if (vq->broken || !vq->ready || !ch)
+		return;
+	vq->ops->push_burst(vq, ch, n, written);
+}
+
 void vq_dev_unpop(struct vq_dev *vq, const struct vq_chain *ch)
 {
 	if (vq->broken || !vq->ready)

@@ -143,6 +143,21 @@ void vq_dev_reset(struct vq_dev *vq);
  * with more buffers than ch->cap is malformed only if it is also longer
  * than the queue; otherwise -ENOBUFS and the chain stays available. */
 int vq_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind);
+/* Takes up to n available chains into ch[0..n) with one call into the
+ * ring layout; their buffers are laid out one chain after another in
+ * pool (pool_cap entries).  Returns how many chains were taken: 0 when
+ * none was available; -EIO when the ring is malformed (now or before);
+ * -ENOBUFS when the first chain alone does not fit the pool (as
+ * vq_dev_pop).  A later chain that is malformed or does not fit what is
+ * left of the pool ends the burst there: a malformed one latches the
+ * queue broken (the next call says -EIO), one that does not fit stays
+ * available.  ch[k].bufs and ch[k].cap are set here. */
+int vq_dev_pop_burst(struct vq_dev *vq, struct vq_chain *ch, unsigned n,
+		     struct vq_buf *pool, unsigned pool_cap, enum vq_chain_kind kind);
+/* vq_dev_push of ch[0..n) in order, with written[k] bytes each (all 0
+ * when written is NULL), in one call into the ring layout. */
+void vq_dev_push_burst(struct vq_dev *vq, const struct vq_chain *ch, unsigned n,
+		       const uint32_t *written);
 /* Gives back the most recently popped chains (in reverse pop order), e.g.
  * when a frame did not fit; they will be popped again. */
 void vq_dev_unpop(struct vq_dev *vq, const struct vq_chain *ch);

@@ -42,8 +42,13 @@ struct vq_dev_ops {
 	 * keep, starts the layout's indices afresh. */
 	int (*init)(struct vq_dev *vq, const struct vq_addrs *a, bool keep);
 	int (*pop)(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind);
+	int (*pop_burst)(struct vq_dev *vq, struct vq_chain *ch, unsigned n,
+			 struct vq_buf *pool, unsigned pool_cap,
+			 enum vq_chain_kind kind);
 	void (*unpop)(struct vq_dev *vq, const struct vq_chain *ch);
 	void (*push)(struct vq_dev *vq, const struct vq_chain *ch, uint32_t written);
+	void (*push_burst)(struct vq_dev *vq, const struct vq_chain *ch, unsigned n,
+			   const uint32_t *written);
 	bool (*flush)(struct vq_dev *vq);
 	bool (*has_avail)(struct vq_dev *vq);
 	bool (*set_notify)(struct vq_dev *vq, bool enable);
@@ -77,6 +82,43 @@ const char *vq_walk_name(const struct vq_dev *vq, const struct vq_walk *w,
 
 /* Where a zero-length buffer points (never read or written). */
 extern uint8_t vq_empty_buffer[1];
+
+/* The burst loops, once for both layouts: each layout instantiates them
+ * with its own pop and push (a constant the compiler inlines), so a
+ * burst costs one call through the operations table. */
+typedef int vq_pop_fn(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind);
+typedef void vq_push_fn(struct vq_dev *vq, const struct vq_chain *ch, uint32_t written);
+
+static inline __attribute__((always_inline)) int
+vq_pop_burst_with(vq_pop_fn *pop, struct vq_dev *vq, struct vq_chain *ch,
+		  unsigned n, struct vq_buf *pool, unsigned pool_cap,
+		  enum vq_chain_kind kind)
+{
+	uint16_t cap = pool_cap > UINT16_MAX ? UINT16_MAX : (uint16_t)pool_cap;
+	unsigned k = 0;
+
+	for (; k < n; k++) {
+		int rc;
+
+		ch[k].bufs = pool;
+		ch[k].cap = cap;
+		rc = pop(vq, &ch[k], kind);
+		if (rc <= 0)
+			return k ? (int)k : rc;
+		/* A popped chain fit: n_out + n_in <= cap. */
+		pool += ch[k].n_out + ch[k].n_in;
+		cap = (uint16_t)(cap - ch[k].n_out - ch[k].n_in);
+	}
+	return (int)k;
+}
+
+static inline __attribute__((always_inline)) void
+vq_push_burst_with(vq_push_fn *push, struct vq_dev *vq, const struct vq_chain *ch,
+		   unsigned n, const uint32_t *written)
+{
+	for (unsigned k = 0; k < n; k++)
+		push(vq, &ch[k], written ? written[k] : 0);
+}
 
 /* Checks direction (readable before writable, and the caller's chain
  * kind) and translates one buffer.  Inline, with vq_dev_take_buffer:

@@ -71,59 +71,86 @@ static void tx_resched_fn(void *arg)
 /* Outcome of one pass over the transmitq. */
 enum tx_stop { TX_EMPTY, TX_BUDGET, TX_RING_FULL, TX_BROKEN };
 
-static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
-			    unsigned *pushed, unsigned *committed, uint32_t *need)
+/* Chains taken from the transmitq per call into the ring: one call
+ * through the ring's operations table, and one push call, per burst. */
+#define TX_BURST 32u
+
+/* One chain onto the link ring.  False when the ring has no room for it
+ * (*need: the bytes it wants); the chain is then not used. */
+static bool tx_one(struct vdev *vd, struct peer_ring_prod *ring,
+		   const struct vq_chain *ch, unsigned *committed, uint32_t *need)
 {
 	struct vdev_queue *q = &vd->q[VNET_TXQ];
 	const uint32_t hdr_len = vd->hdr_len;
 	const uint32_t pad = sizeof(struct virtio_net_hdr_v1) - hdr_len;
-	struct vq_chain ch;
+	struct virtio_net_hdr_v1 gh = { 0 };
+	uint8_t *rec;
 
-	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
-		struct virtio_net_hdr_v1 gh = { 0 };
-		uint8_t *rec;
-		int r;
+	if (!ring) {
+		vd->stats.drop_link_down++;
+		return true;
+	}
+	if (!tx_frame_ok(vd, ch, hdr_len)) {
+		vd->stats.drop_bad_frame++;
+		return true;
+	}
+	chain_gather(ch, (uint8_t *)&gh, hdr_len);
+	if (!tx_hdr_ok(vd, &gh, ch->out_len - hdr_len)) {
+		vd->stats.drop_bad_frame++;
+		return true;
+	}
+	rec = peer_ring_reserve(ring, ch->out_len + pad);
+	if (!rec) {
+		*need = ch->out_len + pad;
+		return false;
+	}
+	/* The link carries the 12-byte header: the frame lands after it,
+	 * and the header we checked (a legacy guest's 10 bytes,
+	 * zero-extended) replaces whatever the guest may have changed
+	 * since.  num_buffers is receive-only: 0 on the link (5.1.6.2). */
+	chain_gather(ch, rec + pad, ch->out_len);
+	gh.num_buffers = 0;
+	memcpy(rec, &gh, sizeof(gh));
+	/* Recorded as it crosses: an offloaded frame is one large frame,
+	 * its checksum partial (capture.h). */
+	if (unlikely(vd->capture))
+		vdev_capture_frame(vd, rec + sizeof(gh), ch->out_len - hdr_len);
+	peer_ring_commit(ring, ch->out_len + pad);
+	(*committed)++;
+	q->stats.frames++;
+	q->stats.bytes += ch->out_len - hdr_len;
+	return true;
+}
 
-		ch.bufs = vd->dp.chain_bufs;
-		ch.cap = VDEV_QUEUE_LIMIT * 2u;
-		r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_READ_ONLY);
+static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
+			    unsigned *pushed, unsigned *committed, uint32_t *need)
+{
+	struct vdev_queue *q = &vd->q[VNET_TXQ];
+	struct vq_chain ch[TX_BURST];
+
+	for (unsigned n = 0; n < VDEV_BUDGET;) {
+		unsigned want = VDEV_BUDGET - n < TX_BURST ? VDEV_BUDGET - n : TX_BURST;
+		int r = vq_dev_pop_burst(&q->vq, ch, want, vd->dp.chain_bufs,
+					 VDEV_QUEUE_LIMIT * 2u, VQ_CHAIN_READ_ONLY);
+		unsigned k = 0;
+
 		if (r == 0)
 			return TX_EMPTY;
 		if (r < 0)
 			return TX_BROKEN;
-		if (!ring) {
-			vd->stats.drop_link_down++;
-		} else if (!tx_frame_ok(vd, &ch, hdr_len)) {
-			vd->stats.drop_bad_frame++;
-		} else if (chain_gather(&ch, (uint8_t *)&gh, hdr_len),
-			   !tx_hdr_ok(vd, &gh, ch.out_len - hdr_len)) {
-			vd->stats.drop_bad_frame++;
-		} else {
-			rec = peer_ring_reserve(ring, ch.out_len + pad);
-			if (!rec) {
-				*need = ch.out_len + pad;
-				vq_dev_unpop(&q->vq, &ch);
-				return TX_RING_FULL;
-			}
-			/* The link carries the 12-byte header: the frame lands
-			 * after it, and the header we checked (a legacy guest's
-			 * 10 bytes, zero-extended) replaces whatever the guest
-			 * may have changed since.  num_buffers is receive-only:
-			 * 0 on the link (5.1.6.2). */
-			chain_gather(&ch, rec + pad, ch.out_len);
-			gh.num_buffers = 0;
-			memcpy(rec, &gh, sizeof(gh));
-			/* Recorded as it crosses: an offloaded frame is one
-			 * large frame, its checksum partial (capture.h). */
-			if (unlikely(vd->capture))
-				vdev_capture_frame(vd, rec + sizeof(gh), ch.out_len - hdr_len);
-			peer_ring_commit(ring, ch.out_len + pad);
-			(*committed)++;
-			q->stats.frames++;
-			q->stats.bytes += ch.out_len - hdr_len;
+		/* Every chain is used, sent or dropped (a transmit chain's
+		 * used length is 0), except those left when the link ring
+		 * fills: they go back to the guest's ring, newest first. */
+		while (k < (unsigned)r && tx_one(vd, ring, &ch[k], committed, need))
+			k++;
+		vq_dev_push_burst(&q->vq, ch, k, NULL);
+		*pushed += k;
+		n += k;
+		if (k < (unsigned)r) {
+			for (unsigned i = (unsigned)r; i > k; i--)
+				vq_dev_unpop(&q->vq, &ch[i - 1]);
+			return TX_RING_FULL;
 		}
-		vq_dev_push(&q->vq, &ch, 0);
-		(*pushed)++;
 	}
 	return TX_BUDGET;
 }

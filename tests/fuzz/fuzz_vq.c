@@ -199,8 +199,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			(void)vq_dev_set_notify(&vq, arg & 1);
 			break;
-		case 5:
-			(void)vq_dev_has_avail(&vq);
+		case 5:	/* arg bit 7: a burst of (arg & 7) + 1 pops, else has_avail */
+			if (!(arg & 0x80)) {
+				(void)vq_dev_has_avail(&vq);
+				break;
+			}
+			{
+				/* Up to (arg & 7) + 1 chains in one call, their
+				 * buffers sharing a pool of (arg >> 3 & 15) * 4 + 1
+				 * entries; each taken chain is then held as a
+				 * single pop's would be. */
+				struct vq_chain bch[8];
+				struct vq_buf pool[BUF_CAP];
+				unsigned want = (arg & 7u) + 1u, pcap = (arg >> 3 & 15u) * 4u + 1u;
+
+				if (want > MAX_HELD - n_held)
+					want = MAX_HELD - n_held;
+				if (!want)
+					break;
+				r = vq_dev_pop_burst(&vq, bch, want, pool, pcap, kind);
+				FUZZ_TRACE("pop burst of %u: %d\n", want, r);
+				FUZZ_CHECK(r == -EIO || r == -ENOBUFS || (r >= 0 && (unsigned)r <= want));
+				FUZZ_CHECK(r != -EIO || vq.broken);
+				for (int k = 0; k < r; k++) {
+					struct vq_chain *ch = &bch[k];
+					unsigned nb = ch->n_out + ch->n_in;
+
+					FUZZ_CHECK(ch->bufs >= pool && ch->bufs + nb <= pool + pcap);
+					FUZZ_CHECK(kind != VQ_CHAIN_READ_ONLY || ch->n_in == 0);
+					FUZZ_CHECK(kind != VQ_CHAIN_WRITE_ONLY || ch->n_out == 0);
+					touch(ch);
+					held[n_held].ch = *ch;
+					memcpy(held[n_held].bufs, ch->bufs, nb * sizeof(*ch->bufs));
+					held[n_held].ch.bufs = held[n_held].bufs;
+					n_held++;
+					since_push++;
+				}
+			}
 			break;
 		case 6:	/* the driver rewrites a 16-bit word of its RAM */
 		case 7: {

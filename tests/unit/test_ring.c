@@ -784,6 +784,94 @@ static void test_pop_enobufs_keeps_chain(void **state)
 	pair_close(&p);
 }
 
+/* ---- bursts ------------------------------------------------------------ */
+
+/* A burst takes what is available (up to n) in one call, lays the
+ * chains' buffers out one after another in the pool, and a push burst
+ * uses them in order with their lengths. */
+static void test_pop_burst_takes_chains_in_order(void **state)
+{
+	struct pair p;
+	struct vq_chain ch[8];
+	struct vq_buf pool[16];
+	static const uint32_t lens[5] = { 3, 0, 8, 1, 5 };
+	uint32_t len;
+
+	pair_open(&p, state, 16, 0);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(add_seq(&p, i, 100 + i), 0);
+	vq_drv_kick_prepare(&p.drv);
+	assert_int_equal(vq_dev_pop_burst(&p.dev, ch, 8, pool, 16, VQ_CHAIN_ANY), 5);
+	for (unsigned i = 0; i < 5; i++) {
+		uint64_t seq;
+
+		assert_ptr_equal(ch[i].bufs, pool + 2 * i);
+		assert_int_equal(ch[i].n_out, 1);
+		assert_int_equal(ch[i].n_in, 1);
+		memcpy(&seq, ch[i].bufs[0].ptr, 8);
+		assert_int_equal(seq, 100 + i);
+	}
+	assert_int_equal(vq_dev_pop_burst(&p.dev, ch, 8, pool, 16, VQ_CHAIN_ANY), 0);
+	vq_dev_push_burst(&p.dev, ch, 5, lens);
+	vq_dev_flush(&p.dev);
+	for (unsigned i = 0; i < 5; i++) {
+		assert_ptr_equal(vq_drv_get(&p.drv, &len), tok(i));
+		assert_int_equal(len, lens[i]);
+	}
+	assert_null(vq_drv_get(&p.drv, NULL));
+	pair_close(&p);
+}
+
+/* The pool bounds the burst: a chain that does not fit what is left
+ * ends it and stays available; one that does not fit an empty pool is
+ * -ENOBUFS, as for vq_dev_pop. */
+static void test_pop_burst_stops_at_full_pool(void **state)
+{
+	struct pair p;
+	struct vq_chain ch[4];
+	struct vq_buf pool[3];
+
+	pair_open(&p, state, 16, 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(add_seq(&p, i, i), 0);
+	vq_drv_kick_prepare(&p.drv);
+	/* Two buffers each (or one descriptor each, indirect): three fit
+	 * only when the pool has six entries. */
+	assert_int_equal(vq_dev_pop_burst(&p.dev, ch, 4, pool, 3, VQ_CHAIN_ANY), 1);
+	assert_int_equal(vq_dev_pop_burst(&p.dev, ch + 1, 3, pool, 1, VQ_CHAIN_ANY), -ENOBUFS);
+	assert_false(p.dev.broken);
+	assert_int_equal(vq_dev_pop_burst(&p.dev, ch + 1, 3, pool, 3, VQ_CHAIN_ANY), 1);
+	assert_int_equal(vq_dev_pop_burst(&p.dev, ch + 2, 2, pool, 3, VQ_CHAIN_ANY), 1);
+	assert_int_equal(vq_dev_pop_burst(&p.dev, ch + 3, 1, pool, 3, VQ_CHAIN_ANY), 0);
+	vq_dev_push_burst(&p.dev, ch, 3, NULL);
+	vq_dev_flush(&p.dev);
+	for (unsigned i = 0; i < 3; i++)
+		assert_ptr_equal(vq_drv_get(&p.drv, NULL), tok(i));
+	pair_close(&p);
+}
+
+/* A malformed chain inside a burst ends it with the chains before it;
+ * the queue is then broken and the next burst says so. */
+static void test_pop_burst_malformed_chain_ends_burst(void **state)
+{
+	struct pair p;
+	struct vq_chain ch[4];
+	struct vq_buf pool[16];
+	struct vq_sg bad = { 0x10, 64 };	/* outside guest memory */
+
+	pair_open(&p, state, 16, 0);
+	assert_int_equal(add_seq(&p, 0, 1), 0);
+	assert_int_equal(vq_drv_add(&p.drv, &bad, 1, 0, tok(1)), 0);
+	vq_drv_kick_prepare(&p.drv);
+	assert_int_equal(vq_dev_pop_burst(&p.dev, ch, 4, pool, 16, VQ_CHAIN_ANY), 1);
+	assert_true(p.dev.broken);
+	assert_non_null(strstr(p.dev.reason, "outside guest memory"));
+	assert_int_equal(vq_dev_pop_burst(&p.dev, ch, 4, pool, 16, VQ_CHAIN_ANY), -EIO);
+	vq_drv_free(&p.drv);
+	gmem_clear(&p.gm);
+	free(p.mem);
+}
+
 static void test_unpop_gives_chains_back(void **state)
 {
 	struct pair p;
@@ -1784,6 +1872,9 @@ static const struct ring_case cases[] = {
 	CASE(test_indirect_many_round_trips, ALL, IND, 0),
 	CASE(test_add_rejects_bad_arguments, ALL, 0, 0),
 	CASE(test_pop_enobufs_keeps_chain, ALL, 0, 0),
+	CASE(test_pop_burst_takes_chains_in_order, ALL, 0, 0),
+	CASE(test_pop_burst_stops_at_full_pool, ALL, 0, IND),
+	CASE(test_pop_burst_malformed_chain_ends_burst, ALL, 0, 0),
 	CASE(test_unpop_gives_chains_back, ALL, 0, INO),	/* completes out of order */
 	CASE(test_detach_unused_returns_in_flight, ALL, 0, 0),
 	CASE(test_dev_reinit_keeps_state, ALL, 0, 0),
