@@ -62,6 +62,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define VIRTIO_NET_F_GUEST_ANNOUNCE	21
 #define VIRTIO_NET_F_MQ			22
 #define VIRTIO_NET_F_CTRL_MAC_ADDR	23
+#define VIRTIO_NET_F_SPEED_DUPLEX	63
 
 #define VIRTIO_BIT(b) (UINT64_C(1) << (b))
 /* A virtio-net feature by its short name: VIRTIO_NET_F(CSUM). */
@@ -73,16 +74,27 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 /* ---- 5.1.4 Device configuration layout ------------------------------- */
 #define VIRTIO_NET_S_LINK_UP	1
 #define VIRTIO_NET_S_ANNOUNCE	2
+/* speed and duplex (with SPEED_DUPLEX): Mbit/s up to 0x7fffffff, or
+ * unknown; duplex half, full, or unknown. */
+#define VIRTIO_NET_SPEED_UNKNOWN	0xffffffffu
+#define VIRTIO_NET_SPEED_MAX		0x7fffffffu
+#define VIRTIO_NET_DUPLEX_HALF		0x00
+#define VIRTIO_NET_DUPLEX_FULL		0x01
+#define VIRTIO_NET_DUPLEX_UNKNOWN	0xff
 
 struct virtio_net_config {
 	uint8_t mac[6];
 	uint16_t status;
 	uint16_t max_virtqueue_pairs;
 	uint16_t mtu;
+	uint32_t speed;
+	uint8_t duplex;
 } __attribute__((packed));
-static_assert(sizeof(struct virtio_net_config) == 12, "net config");
+static_assert(sizeof(struct virtio_net_config) == 17, "net config");
 static_assert(offsetof(struct virtio_net_config, status) == 6, "status");
 static_assert(offsetof(struct virtio_net_config, mtu) == 10, "mtu");
+static_assert(offsetof(struct virtio_net_config, speed) == 12, "speed");
+static_assert(offsetof(struct virtio_net_config, duplex) == 16, "duplex");
 
 /* ---- 5.1.6 Network device header ------------------------------------- */
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM	1

@@ -51,7 +51,8 @@ struct vnet_dev;
 	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | \
 	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |                          \
 	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |                          \
-	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
+	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |                         \
+	 VIRTIO_BIT(VIRTIO_NET_F_SPEED_DUPLEX))
 #define VNET_OFFLOAD_FEATURES                                              \
 	(VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
 	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |                             \
@@ -229,6 +230,12 @@ void vnet_dev_info(struct vnet_dev *dev, struct vnet_info *out);
 bool vnet_link_up(const struct vnet_dev *dev);
 void vnet_mac(const struct vnet_dev *dev, uint8_t mac[6]);
 uint32_t vnet_max_tx_frame(const struct vnet_dev *dev);
+/* The link speed in Mbit/s and the duplex (VIRTIO_NET_DUPLEX_FULL, _HALF)
+ * the device reports with SPEED_DUPLEX (5.1.4), as last read (they may
+ * change with a configuration change).  False when it reports none, or
+ * an unknown or invalid value: *mbps is then VIRTIO_NET_SPEED_UNKNOWN and
+ * *duplex VIRTIO_NET_DUPLEX_UNKNOWN.  Since VNET_0.2. */
+bool vnet_link_speed(const struct vnet_dev *dev, uint32_t *mbps, uint8_t *duplex);
 
 /* True when the device set DEVICE_NEEDS_RESET (2.1.2), a queue latched
  * broken, or a control command went unanswered: the calls above fail

@@ -43,9 +43,16 @@ int vn_read_net_config(struct vnet_dev *d, bool initial)
 {
 	uint8_t mac[6];
 	uint16_t status = VIRTIO_NET_S_LINK_UP, mtu = 0;
-	struct vt_cfg_field f[9];
+	uint32_t speed = VIRTIO_NET_SPEED_UNKNOWN;
+	uint8_t duplex = VIRTIO_NET_DUPLEX_UNKNOWN;
+	struct vt_cfg_field f[11];
 	unsigned n = 0;
 	int rc;
+
+	if (initial) {
+		d->speed = VIRTIO_NET_SPEED_UNKNOWN;
+		d->duplex = VIRTIO_NET_DUPLEX_UNKNOWN;
+	}
 
 	if (initial && vn_has(d, VIRTIO_NET_F_MAC))
 		for (unsigned i = 0; i < 6; i++)
@@ -56,11 +63,23 @@ int vn_read_net_config(struct vnet_dev *d, bool initial)
 	if (initial && vn_has(d, VIRTIO_NET_F_MTU))
 		f[n++] = (struct vt_cfg_field){
 			offsetof(struct virtio_net_config, mtu), 2, &mtu };
+	/* 5.1.4.2: speed and duplex may change, with a config change. */
+	if (vn_has(d, VIRTIO_NET_F_SPEED_DUPLEX)) {
+		f[n++] = (struct vt_cfg_field){
+			offsetof(struct virtio_net_config, speed), 4, &speed };
+		f[n++] = (struct vt_cfg_field){
+			offsetof(struct virtio_net_config, duplex), 1, &duplex };
+	}
 	if (n == 0)
 		return 0;
 	rc = vt_config_read(d->t, f, n);
 	if (rc < 0)
 		return rc;
+	/* 5.1.4: anything but 0..0x7fffffff Mbit/s and half or full is
+	 * unknown, whatever the device wrote. */
+	d->speed = speed <= VIRTIO_NET_SPEED_MAX ? speed : VIRTIO_NET_SPEED_UNKNOWN;
+	d->duplex = duplex == VIRTIO_NET_DUPLEX_FULL || duplex == VIRTIO_NET_DUPLEX_HALF
+			    ? duplex : VIRTIO_NET_DUPLEX_UNKNOWN;
 	/* 5.1.6.5.4: the device asks to be announced (a new network). */
 	if (vn_has(d, VIRTIO_NET_F_GUEST_ANNOUNCE) && (status & VIRTIO_NET_S_ANNOUNCE))
 		d->announce_pending = true;
@@ -97,7 +116,8 @@ void vn_config_changed(struct vnet_dev *d)
 		log_err("device set DEVICE_NEEDS_RESET (status 0x%02x): it stopped working and must be reset",
 			s);
 	}
-	if (d->has_status && vn_read_net_config(d, false) < 0)
+	if ((d->has_status || vn_has(d, VIRTIO_NET_F_SPEED_DUPLEX)) &&
+	    vn_read_net_config(d, false) < 0)
 		log_rl(LOG_WARN, "cannot read device configuration");
 }
 
@@ -106,6 +126,13 @@ void vn_config_changed(struct vnet_dev *d)
 bool vnet_link_up(const struct vnet_dev *d) { return d->link_up; }
 void vnet_mac(const struct vnet_dev *d, uint8_t mac[6]) { memcpy(mac, d->mac, 6); }
 uint32_t vnet_max_tx_frame(const struct vnet_dev *d) { return d->max_tx_frame; }
+
+bool vnet_link_speed(const struct vnet_dev *d, uint32_t *mbps, uint8_t *duplex)
+{
+	*mbps = d->speed;
+	*duplex = d->duplex;
+	return d->speed != VIRTIO_NET_SPEED_UNKNOWN || d->duplex != VIRTIO_NET_DUPLEX_UNKNOWN;
+}
 
 static void queue_info(struct vnet_dev *d, const struct vnet_queue *q,
 		       struct vnet_queue_info *qi)

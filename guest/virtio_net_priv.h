@@ -101,6 +101,8 @@ struct vnet_dev {
 	bool announce_pending;
 	uint16_t mtu;
 	bool mtu_from_device;
+	uint32_t speed;		/* SPEED_DUPLEX, checked: Mbit/s or unknown */
+	uint8_t duplex;
 	uint16_t device_queues;
 	uint32_t max_tx_frame;	/* without GSO */
 	uint32_t max_rx_frame;

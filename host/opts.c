@@ -11,6 +11,7 @@
  * start on any error.
  */
 #include "common/mac.h"
+#include "common/virtio.h"
 #include "host/opts.h"
 
 #include <errno.h>
@@ -475,6 +476,35 @@ static int apply_ifname(const struct parser *p, int idx, struct vdev_opts *v,
 	return 0;
 }
 
+static int apply_speed(const struct parser *p, int idx, struct vdev_opts *v,
+		       const char *val)
+{
+	char why[160];
+	uint64_t mbps = 0;
+
+	if (!parse_number(val, &mbps, why, sizeof(why)))
+		return perr(p, idx, "speed '%s' %s", Q(val), why);
+	if (mbps < 1 || mbps > VIRTIO_NET_SPEED_MAX)
+		return perr(p, idx, "speed '%s' is out of range; expected 1..%u Mbit/s (5.1.4)",
+			    Q(val), VIRTIO_NET_SPEED_MAX);
+	v->speed = (uint32_t)mbps;
+	v->has_speed = true;
+	return 0;
+}
+
+static int apply_duplex(const struct parser *p, int idx, struct vdev_opts *v,
+			const char *val)
+{
+	if (strcmp(val, "full") == 0)
+		v->duplex = VIRTIO_NET_DUPLEX_FULL;
+	else if (strcmp(val, "half") == 0)
+		v->duplex = VIRTIO_NET_DUPLEX_HALF;
+	else
+		return perr(p, idx, "duplex '%s' is neither 'full' nor 'half'", Q(val));
+	v->has_duplex = true;
+	return 0;
+}
+
 static int apply_mtu(const struct parser *p, int idx, struct vdev_opts *v,
 		     const char *val)
 {
@@ -562,8 +592,8 @@ static int apply_vxlan(const struct parser *p, int idx, struct vdev_opts *v,
 }
 
 enum dev_opt { D_INTR, D_LEGACY, D_LOC, D_MAC, D_NAME, D_PEER, D_PEERFEATS,
-	       D_VHOST_USER, D_CAPTURE, D_IFNAME, D_MTU, D_ADDR, D_NETNS, D_BRIDGE, D_VXLAN,
-	       D_COUNT };
+	       D_VHOST_USER, D_CAPTURE, D_SPEED, D_DUPLEX, D_IFNAME, D_MTU, D_ADDR, D_NETNS,
+	       D_BRIDGE, D_VXLAN, D_COUNT };
 
 #define T_NET (1u << VDEV_VIRTIO_NET)
 #define T_TAP (1u << VDEV_TAP)
@@ -589,6 +619,8 @@ static const struct dev_option {
 			   false },
 	[D_CAPTURE] = { "capture", "file to record every frame into (pcap)", apply_capture,
 			T_NET, false },
+	[D_SPEED] = { "speed", "Mbit/s like 10000", apply_speed, T_NET, false },
+	[D_DUPLEX] = { "duplex", "full or half", apply_duplex, T_NET, false },
 	[D_IFNAME] = { "ifname", "interface name like vp0", apply_ifname, T_TAP, false },
 	[D_MTU] = { "mtu", "bytes like 1500", apply_mtu, T_TAP, false },
 	[D_ADDR] = { "addr", "address with prefix like 198.18.0.1/24 or fd00::1/64",
@@ -665,7 +697,7 @@ static int unknown_dev_option(const struct parser *p, int idx, const char *w,
 	if (t == VDEV_TAP)
 		return perr(p, idx, "unknown option '%s' for vdev tap; expected ifname, mac, name, peer, peerfeats, mtu, addr, netns, bridge or vxlan%s",
 			    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
-	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats, vhost-user or capture%s",
+	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats, vhost-user, capture, speed or duplex%s",
 		    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
 }
 
@@ -1243,6 +1275,9 @@ void opts_usage(FILE *f)
 	      "                   instead of over vfio-user (not with loc, intr or legacy)\n"
 	      "  capture FILE     our extension: record every frame the vdev passes, both\n"
 	      "                   directions, into FILE (pcap), from start to exit\n"
+	      "  speed MBPS       the link speed the device reports (SPEED_DUPLEX), in\n"
+	      "                   Mbit/s (1..2147483647; default unknown)\n"
+	      "  duplex full|half the duplex it reports (default unknown)\n"
 	      "\n"
 	      "vdev tap: the host's own network stack as a peer (a TAP interface with\n"
 	      "virtio-net headers; its offloads follow the peer's features, its carrier\n"

@@ -6,7 +6,8 @@
  *   vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v] \
  *             vdev virtio-net [intr INTR] [legacy] [loc ADDR] [mac MAC] \
  *                             [name NAME] [peer PATH] [peerfeats MASK] \
- *                             [vhost-user PATH] [capture FILE] [vdev ...]
+ *                             [vhost-user PATH] [capture FILE] \
+ *                             [speed MBPS] [duplex full|half] [vdev ...]
  *
  * and our extension, a vdev that joins its peer link to a TAP interface
  * of the host (docs/ARCHITECTURE.md "Real peers"; host/tap/tap_vdev.c):
@@ -66,6 +67,10 @@ struct vdev_opts {
 	char vhost_user[OPTS_PATH_MAX];
 	bool has_capture;		/* our extension: a pcap of every frame */
 	char capture[OPTS_CAPTURE_MAX];
+	bool has_speed;			/* SPEED_DUPLEX (5.1.4): what the */
+	uint32_t speed;			/* device reports, Mbit/s 1..0x7fffffff */
+	bool has_duplex;
+	uint8_t duplex;			/* VIRTIO_NET_DUPLEX_HALF / _FULL */
 
 	enum vdev_type type;
 	/* vdev tap only */

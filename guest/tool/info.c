@@ -77,6 +77,8 @@ static int cmd_info(struct cli *c, struct vnet_dev *d)
 	struct vnet_info in;
 	struct out o;
 	char mac[18];
+	uint32_t speed;
+	uint8_t duplex;
 
 	vnet_dev_info(d, &in);
 	out_begin(&o, c->json);
@@ -102,6 +104,12 @@ static int cmd_info(struct cli *c, struct vnet_dev *d)
 	out_str(&o, "link_source", in.link_reported ? "device" : "assumed");
 	out_u64(&o, "mtu", in.mtu);
 	out_str(&o, "mtu_source", in.mtu_from_device ? "device" : "default");
+	if (vnet_link_speed(d, &speed, &duplex) && speed != VIRTIO_NET_SPEED_UNKNOWN)
+		out_u64(&o, "speed_mbps", speed);
+	else
+		out_str(&o, "speed_mbps", "unknown");
+	out_str(&o, "duplex", duplex == VIRTIO_NET_DUPLEX_FULL ? "full" :
+			      duplex == VIRTIO_NET_DUPLEX_HALF ? "half" : "unknown");
 	out_u64(&o, "max_frame", in.max_tx_frame);
 	out_str(&o, "interrupts", in.interrupts);
 	out_u64(&o, "msix_vectors", in.msix_vectors);

@@ -30,7 +30,8 @@ static uint64_t base_features(void)
 	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |
 	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |
 	       VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
-	       VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE);
+	       VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
+	       VIRTIO_BIT(VIRTIO_NET_F_SPEED_DUPLEX);
 }
 
 void vdev_update_offer(struct vdev *vd)

@@ -167,6 +167,10 @@ int vdev_new(struct vdev **out, struct evloop *ev, const char *system,
 	vd->cfg.mtu = VDEV_DEFAULT_MTU;
 	vd->cfg.status = 0;	/* link comes up with the peer */
 	vd->cfg.max_virtqueue_pairs = 1;
+	/* 5.1.4: what the device reports with SPEED_DUPLEX; a peer link has
+	 * no speed of its own, so it is the user's to say. */
+	vd->cfg.speed = opts->has_speed ? opts->speed : VIRTIO_NET_SPEED_UNKNOWN;
+	vd->cfg.duplex = opts->has_duplex ? opts->duplex : VIRTIO_NET_DUPLEX_UNKNOWN;
 	vd->legacy = opts->legacy;
 	vd->hdr_len = sizeof(struct virtio_net_hdr_v1);
 	/* A legacy device has only 32 feature bits (4.1.4.10, 4.2.4): no

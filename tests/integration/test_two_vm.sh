@@ -10,7 +10,7 @@ MAC_B=52:54:00:00:01:0b
 start_pair() { # first second
 	for vm in "$@"; do
 		if [ "$vm" = vm1 ]; then
-			start_host vm1 a mac $MAC_A peer "$(node vm2 b)"
+			start_host vm1 a mac $MAC_A peer "$(node vm2 b)" speed 25000 duplex full
 		else
 			start_host vm2 b mac $MAC_B peer "$(node vm1 a)"
 		fi
@@ -65,6 +65,13 @@ else
 fi
 "$GUEST" --socket "$(sock vm2 b)" info >"$RUN/info.txt" 2>&1
 check "info names negotiated features" grep -q "VERSION_1" "$RUN/info.txt"
+# SPEED_DUPLEX (5.1.4): vm1's vdev was given speed and duplex, vm2's not.
+if grep -q '"speed_mbps": *25000' "$RUN/info.json" && grep -q '"duplex": *"full"' "$RUN/info.json" &&
+   grep -q "^speed_mbps: unknown" "$RUN/info.txt" && grep -q "^duplex: unknown" "$RUN/info.txt"; then
+	ok "info reports the speed and duplex a vdev was given (25000 Mbit/s full), and unknown for one without"
+else
+	notok "speed/duplex: $(grep -h 'speed\|duplex' "$RUN/info.json" "$RUN/info.txt")"
+fi
 
 run_ping "vm1 -> vm2" 1000 128
 run_ping "vm1 -> vm2 full-size" 200 1514

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "common/mac.h"
+#include "common/virtio.h"
 #include "host/opts.h"
 
 #define MAX_ARGS 256
@@ -253,6 +254,26 @@ static void test_capture(void **state)
 	assert_refused(run_value("capture", "/tmp/a\tb"), "control character \\x09");
 }
 
+/* SPEED_DUPLEX (5.1.4): what the device reports; unknown unless given. */
+static void test_speed_duplex(void **state)
+{
+	(void)state;
+	assert_ok(run("vdev virtio-net name a speed 25000 duplex full vdev virtio-net name b duplex half"));
+	assert_true(opts.vdevs[0].has_speed);
+	assert_int_equal(opts.vdevs[0].speed, 25000);
+	assert_true(opts.vdevs[0].has_duplex);
+	assert_int_equal(opts.vdevs[0].duplex, VIRTIO_NET_DUPLEX_FULL);
+	assert_false(opts.vdevs[1].has_speed);
+	assert_int_equal(opts.vdevs[1].duplex, VIRTIO_NET_DUPLEX_HALF);
+	assert_ok(run("vdev virtio-net speed 0x7fffffff"));
+	assert_int_equal(opts.vdevs[0].speed, 0x7fffffffu);
+	assert_refused(run("vdev virtio-net speed 0"), "speed '0' is out of range", "1..2147483647");
+	assert_refused(run("vdev virtio-net speed 4294967295"), "out of range");
+	assert_refused(run("vdev virtio-net speed fast"), "speed 'fast'");
+	assert_refused(run("vdev virtio-net duplex both"), "duplex 'both' is neither 'full' nor 'half'");
+	assert_refused(run("vdev virtio-net speed 10 speed 100"), "given twice");
+}
+
 static void test_numbers_decimal_and_hex(void **state)
 {
 	(void)state;
@@ -353,8 +374,8 @@ static void test_no_vdev(void **state)
 static void test_unknown_device_option(void **state)
 {
 	(void)state;
-	assert_refused(run("vdev virtio-net name a speed 10"), "argument 5",
-		       "unknown option 'speed'", "expected intr, legacy");
+	assert_refused(run("vdev virtio-net name a rate 10"), "argument 5",
+		       "unknown option 'rate'", "expected intr, legacy");
 }
 
 static void test_unknown_global_option(void **state)
@@ -874,8 +895,10 @@ static void test_tap_refused(void **state)
 		       "beyond 24 bits");
 	assert_refused(run("vdev tap ifname vp0 bridge br0 vxlan 5@nowhere"),
 		       "vxlan remote 'nowhere' is not an IPv4 or IPv6 address");
-	assert_refused(run("vdev tap ifname vp0 speed 10"), "unknown option 'speed' for vdev tap",
+	assert_refused(run("vdev tap ifname vp0 rate 10"), "unknown option 'rate' for vdev tap",
 		       "expected ifname");
+	assert_refused(run("vdev tap ifname vp0 speed 10"),
+		       "option 'speed' is for vdev virtio-net, not vdev tap");
 	assert_refused(run("vdev tap ifname vp0 mtu 1500 mtu 1500"), "given twice");
 	assert_refused(run("vdev tap ifname vp0 name a vdev tap ifname vp0 name b"),
 		       "ifname 'vp0' used by two tap vdevs");
@@ -1158,6 +1181,7 @@ int main(void)
 		T(test_max_vdevs_accepted),
 		T(test_no_vdev),
 		T(test_unknown_device_option),
+		T(test_speed_duplex),
 		T(test_unknown_global_option),
 		T(test_global_option_after_vdev),
 		T(test_global_option_twice),
