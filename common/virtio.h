@@ -62,6 +62,8 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define VIRTIO_NET_F_GUEST_ANNOUNCE	21
 #define VIRTIO_NET_F_MQ			22
 #define VIRTIO_NET_F_CTRL_MAC_ADDR	23
+#define VIRTIO_NET_F_VQ_NOTF_COAL	52
+#define VIRTIO_NET_F_NOTF_COAL		53
 #define VIRTIO_NET_F_SPEED_DUPLEX	63
 
 #define VIRTIO_BIT(b) (UINT64_C(1) << (b))
@@ -151,6 +153,27 @@ static_assert(offsetof(struct virtio_net_hdr_v1, num_buffers) == 10, "num_buffer
 #define VIRTIO_NET_CTRL_MAC_ADDR_SET	1
 #define VIRTIO_NET_CTRL_ANNOUNCE	3	/* 5.1.6.5.4 */
 #define VIRTIO_NET_CTRL_ANNOUNCE_ACK	0
+/* 5.1.6.5.6 Notifications coalescing: a command may have a
+ * device-writable result after the ack (VQ_GET). */
+#define VIRTIO_NET_CTRL_NOTF_COAL	6
+#define VIRTIO_NET_CTRL_NOTF_COAL_TX_SET 0	/* NOTF_COAL */
+#define VIRTIO_NET_CTRL_NOTF_COAL_RX_SET 1
+#define VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET 2	/* VQ_NOTF_COAL */
+#define VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET 3
+
+struct virtio_net_ctrl_coal {		/* TX_SET, RX_SET data; VQ_GET result */
+	uint32_t max_packets;
+	uint32_t max_usecs;
+};
+static_assert(sizeof(struct virtio_net_ctrl_coal) == 8, "ctrl coal");
+
+struct virtio_net_ctrl_coal_vq {	/* VQ_SET data (VQ_GET: vqn, reserved) */
+	uint16_t vqn;
+	uint16_t reserved;
+	struct virtio_net_ctrl_coal coal;
+};
+static_assert(sizeof(struct virtio_net_ctrl_coal_vq) == 12, "ctrl coal vq");
+static_assert(offsetof(struct virtio_net_ctrl_coal_vq, coal) == 4, "ctrl coal vq");
 
 /* ---- 2.7 Split virtqueues -------------------------------------------- */
 #define VIRTQ_DESC_F_NEXT	1

@@ -52,6 +52,8 @@ struct vnet_dev;
 	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |                          \
 	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |                          \
 	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |                         \
+	 VIRTIO_BIT(VIRTIO_NET_F_NOTF_COAL) |                              \
+	 VIRTIO_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) |                           \
 	 VIRTIO_BIT(VIRTIO_NET_F_SPEED_DUPLEX))
 #define VNET_OFFLOAD_FEATURES                                              \
 	(VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
@@ -275,5 +277,18 @@ int vnet_ctrl_mac_table(struct vnet_dev *dev, const uint8_t uni[][6],
 /* VIRTIO_NET_CTRL_MAC_ADDR_SET (CTRL_MAC_ADDR): the device's address;
  * vnet_mac() returns it afterwards. */
 int vnet_ctrl_mac_addr(struct vnet_dev *dev, const uint8_t mac[6]);
+
+enum vnet_queue_dir { VNET_RX = 0, VNET_TX = 1 };
+/* Interrupt coalescing of the receive or transmit queue (NOTF_COAL,
+ * 5.1.6.5.6): the device holds a used-buffer interrupt until max_packets
+ * buffers were used or max_usecs passed, whichever is first; either 0
+ * turns it off.  Replayed after vnet_dev_reset.  -ENOTSUP when the
+ * device does not offer it.  Since VNET_0.2. */
+int vnet_ctrl_coalesce(struct vnet_dev *dev, enum vnet_queue_dir dir, uint32_t max_packets,
+		       uint32_t max_usecs);
+/* The setting the device reports for that queue (VQ_NOTF_COAL's VQ_GET).
+ * Since VNET_0.2. */
+int vnet_ctrl_coalesce_get(struct vnet_dev *dev, enum vnet_queue_dir dir,
+			   uint32_t *max_packets, uint32_t *max_usecs);
 
 #endif /* VNET_GUEST_VIRTIO_NET_H */

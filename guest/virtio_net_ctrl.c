@@ -6,7 +6,8 @@
  *
  * One command at a time, synchronously, in the command area of guest
  * RAM: {class, command} | data (each MAC table its own descriptor, as
- * 5.1.6.5.2 frames them) | ack byte.  What was set is remembered and
+ * 5.1.6.5.2 frames them) | ack byte | result (a command that answers,
+ * NOTF_COAL_VQ_GET, 5.1.6.5.6).  What was set is remembered and
  * replayed after a reset (a reset returns the device to promiscuous with
  * no table, as QEMU's does).
  */
@@ -21,6 +22,8 @@
 #define AREA_HDR   0u
 #define AREA_DATA  64u
 #define AREA_ACK   (CTRL_AREA_SIZE - 64u)
+#define AREA_RESULT (AREA_ACK + 8u)
+#define RESULT_MAX  32u
 #define TABLE_BYTES(n) (4u + 6u * (n))
 static_assert(AREA_DATA + 2 * TABLE_BYTES(VNET_MAC_TABLE_MAX) <= AREA_ACK,
 	      "command area holds two full MAC tables");
@@ -36,12 +39,14 @@ void vn_ctrl_state_init(struct vn_ctrl_state *cs)
 }
 
 /* Sends one command made of nseg readable pieces of the area and waits
- * (bounded) for the device's ack. */
-static int ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd,
-		    const struct vq_sg *data, unsigned ndata)
+ * (bounded) for the device's ack, and for its result of result_len bytes
+ * (copied to result) when the command has one. */
+static int ctrl_cmd_result(struct vnet_dev *d, uint8_t cls, uint8_t cmd,
+			   const struct vq_sg *data, unsigned ndata,
+			   void *result, uint32_t result_len)
 {
 	struct vnet_queue *q = &d->ctrl;
-	struct vq_sg sg[4];
+	struct vq_sg sg[5];
 	uint64_t start, deadline;
 	uint32_t len = 0;
 	uint8_t ack;
@@ -58,7 +63,9 @@ static int ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd,
 	for (unsigned i = 0; i < ndata; i++)
 		sg[1 + i] = data[i];
 	sg[1 + ndata] = (struct vq_sg){ d->ctrl_gpa + AREA_ACK, 1 };
-	rc = vq_drv_add(&q->vq, sg, 1 + ndata, 1, vn_token(0));
+	if (result_len)
+		sg[2 + ndata] = (struct vq_sg){ d->ctrl_gpa + AREA_RESULT, result_len };
+	rc = vq_drv_add(&q->vq, sg, 1 + ndata, result_len ? 2 : 1, vn_token(0));
 	if (rc < 0)
 		return vn_queue_broken(q) ? -EIO : rc;
 	d->st.ctrl_cmds++;
@@ -99,7 +106,24 @@ static int ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd,
 		       cls, cmd);
 		return -EREMOTEIO;
 	}
+	if (result_len) {
+		/* The used length counts the ack and what of the result the
+		 * device wrote: a short answer is no answer. */
+		if (len < 1 + result_len) {
+			d->st.ctrl_errors++;
+			log_rl(LOG_WARN, "controlq: command %u.%u answered %u of %u result bytes",
+			       cls, cmd, len - 1, result_len);
+			return -EREMOTEIO;
+		}
+		memcpy(result, d->ctrl_buf + AREA_RESULT, result_len);
+	}
 	return 0;
+}
+
+static int ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd,
+		    const struct vq_sg *data, unsigned ndata)
+{
+	return ctrl_cmd_result(d, cls, cmd, data, ndata, NULL, 0);
 }
 
 static int send_rx_mode(struct vnet_dev *d, enum vnet_rx_mode m, bool on)
@@ -205,6 +229,62 @@ int vnet_ctrl_mac_addr(struct vnet_dev *d, const uint8_t mac[6])
 	return rc;
 }
 
+/* ---- notifications coalescing (5.1.6.5.6) ---------------------------- */
+
+static int send_coalesce(struct vnet_dev *d, enum vnet_queue_dir dir, uint32_t max_packets,
+			 uint32_t max_usecs)
+{
+	struct virtio_net_ctrl_coal c = { max_packets, max_usecs };
+	struct vq_sg sg = { d->ctrl_gpa + AREA_DATA, sizeof(c) };
+
+	memcpy(d->ctrl_buf + AREA_DATA, &c, sizeof(c));	/* le32 (little-endian host) */
+	return ctrl_cmd(d, VIRTIO_NET_CTRL_NOTF_COAL,
+			dir == VNET_TX ? VIRTIO_NET_CTRL_NOTF_COAL_TX_SET
+				       : VIRTIO_NET_CTRL_NOTF_COAL_RX_SET, &sg, 1);
+}
+
+int vnet_ctrl_coalesce(struct vnet_dev *d, enum vnet_queue_dir dir, uint32_t max_packets,
+		       uint32_t max_usecs)
+{
+	int rc;
+
+	if (dir != VNET_RX && dir != VNET_TX)
+		return -EINVAL;
+	if (!vn_has(d, VIRTIO_NET_F_NOTF_COAL))
+		return -ENOTSUP;
+	rc = send_coalesce(d, dir, max_packets, max_usecs);
+	if (rc == 0) {
+		d->cs.coal[dir].set = true;
+		d->cs.coal[dir].max_packets = max_packets;
+		d->cs.coal[dir].max_usecs = max_usecs;
+	}
+	return rc;
+}
+
+int vnet_ctrl_coalesce_get(struct vnet_dev *d, enum vnet_queue_dir dir,
+			   uint32_t *max_packets, uint32_t *max_usecs)
+{
+	struct virtio_net_ctrl_coal c;
+	struct vq_sg sg = { d->ctrl_gpa + AREA_DATA, 4 };
+	uint16_t vqn;
+	int rc;
+
+	if (dir != VNET_RX && dir != VNET_TX)
+		return -EINVAL;
+	if (!vn_has(d, VIRTIO_NET_F_VQ_NOTF_COAL))
+		return -ENOTSUP;
+	vqn = dir == VNET_TX ? d->tx.index : d->rx.index;
+	memset(d->ctrl_buf + AREA_DATA, 0, 4);	/* vqn, reserved */
+	memcpy(d->ctrl_buf + AREA_DATA, &vqn, 2);
+	rc = ctrl_cmd_result(d, VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET,
+			     &sg, 1, &c, sizeof(c));
+	if (rc == 0) {
+		*max_packets = c.max_packets;
+		*max_usecs = c.max_usecs;
+	}
+	return rc;
+}
+
 int vn_ctrl_replay(struct vnet_dev *d)
 {
 	const struct vn_ctrl_state *cs = &d->cs;
@@ -219,6 +299,11 @@ int vn_ctrl_replay(struct vnet_dev *d)
 		rc = send_mac_table(d);
 	if (rc == 0 && cs->mac_set)
 		rc = send_mac_addr(d, cs->mac);
+	/* 5.1.6.5.6: a reset set coalescing back to none. */
+	for (unsigned dir = VNET_RX; dir <= VNET_TX && rc == 0; dir++)
+		if (cs->coal[dir].set)
+			rc = send_coalesce(d, (enum vnet_queue_dir)dir, cs->coal[dir].max_packets,
+					   cs->coal[dir].max_usecs);
 	return rc;
 }
 

@@ -66,6 +66,10 @@ struct vn_ctrl_state {
 	unsigned n_uni, n_multi;
 	bool mac_set;
 	uint8_t mac[6];
+	struct {
+		bool set;
+		uint32_t max_packets, max_usecs;
+	} coal[2];		/* [VNET_RX], [VNET_TX] */
 };
 
 struct vnet_dev {

@@ -16,7 +16,7 @@
 
 struct ev_timer_slot {
 	long id;		/* 0 = free */
-	uint64_t due_ms;
+	uint64_t due_ns;
 	ev_timer_fn fn;
 	void *arg;
 };
@@ -118,7 +118,7 @@ void ev_del(struct evloop *l, struct ev_handler *h)
 		l->removed[l->n_removed++] = h;
 }
 
-long ev_timer(struct evloop *l, unsigned ms, ev_timer_fn fn, void *arg)
+long ev_timer_us(struct evloop *l, uint64_t us, ev_timer_fn fn, void *arg)
 {
 	for (unsigned i = 0; i < EV_MAX_TIMERS; i++) {
 		struct ev_timer_slot *t = &l->timers[i];
@@ -126,12 +126,17 @@ long ev_timer(struct evloop *l, unsigned ms, ev_timer_fn fn, void *arg)
 		if (t->id)
 			continue;
 		t->id = l->next_timer_id++;
-		t->due_ms = now_ms() + ms;
+		t->due_ns = now_ns() + us * 1000u;
 		t->fn = fn;
 		t->arg = arg;
 		return t->id;
 	}
 	return -ENOSPC;
+}
+
+long ev_timer(struct evloop *l, unsigned ms, ev_timer_fn fn, void *arg)
+{
+	return ev_timer_us(l, (uint64_t)ms * 1000u, fn, arg);
 }
 
 void ev_timer_cancel(struct evloop *l, long id)
@@ -145,27 +150,49 @@ void ev_timer_cancel(struct evloop *l, long id)
 
 void evloop_stop(struct evloop *l) { l->stop = true; }
 
-/* Milliseconds until the next timer (-1: none). */
-static int next_timeout(struct evloop *l)
+/* Nanoseconds until the next timer (-1: none), at most a minute. */
+static int64_t next_timeout_ns(struct evloop *l)
 {
-	uint64_t now = now_ms(), best = UINT64_MAX;
+	uint64_t now = now_ns(), best = UINT64_MAX;
 
 	for (unsigned i = 0; i < EV_MAX_TIMERS; i++)
-		if (l->timers[i].id && l->timers[i].due_ms < best)
-			best = l->timers[i].due_ms;
+		if (l->timers[i].id && l->timers[i].due_ns < best)
+			best = l->timers[i].due_ns;
 	if (best == UINT64_MAX)
 		return -1;
-	return best <= now ? 0 : (int)(best - now > 60000 ? 60000 : best - now);
+	if (best <= now)
+		return 0;
+	return best - now > UINT64_C(60000000000) ? INT64_C(60000000000) : (int64_t)(best - now);
+}
+
+/* epoll_wait with a timeout to the microsecond (epoll_pwait2, Linux
+ * 5.11), so a timer of some microseconds (interrupt coalescing) is not
+ * rounded up to a millisecond; where the kernel lacks it, milliseconds,
+ * rounded up. */
+static int wait_events(struct evloop *l, struct epoll_event *evs, int max, int64_t ns)
+{
+	static bool no_pwait2;
+
+	if (ns > 0 && ns % 1000000 && !no_pwait2) {
+		struct timespec ts = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
+		int n = epoll_pwait2(l->epfd, evs, max, &ts, NULL);
+
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		no_pwait2 = true;
+	}
+	return epoll_wait(l->epfd, evs, max,
+			  ns < 0 ? -1 : (int)((ns + 999999) / 1000000));
 }
 
 static void run_timers(struct evloop *l)
 {
-	uint64_t now = now_ms();
+	uint64_t now = now_ns();
 
 	for (unsigned i = 0; i < EV_MAX_TIMERS; i++) {
 		struct ev_timer_slot *t = &l->timers[i];
 
-		if (t->id && t->due_ms <= now) {
+		if (t->id && t->due_ns <= now) {
 			ev_timer_fn fn = t->fn;
 			void *arg = t->arg;
 
@@ -191,12 +218,14 @@ int evloop_run(struct evloop *l)
 
 	l->stop = false;
 	while (!l->stop) {
-		int timeout = next_timeout(l), n = 0;
+		int64_t timeout = next_timeout_ns(l);
+		int n = 0;
 
 		if (busy && l->poll_ns && timeout != 0) {
-			/* Bounded spin; a timer due meanwhile waits at most
-			 * poll_ns, far below the timers' millisecond grain. */
-			uint64_t until = now_ns() + l->poll_ns;
+			/* Bounded spin, and never past the next timer. */
+			uint64_t until = now_ns() +
+					 (timeout > 0 && (uint64_t)timeout < l->poll_ns
+						  ? (uint64_t)timeout : l->poll_ns);
 
 			do {
 				n = epoll_wait(l->epfd, evs, EV_BATCH, 0);
@@ -206,7 +235,7 @@ int evloop_run(struct evloop *l)
 				l->spin_hits++;
 		}
 		if (n == 0)
-			n = epoll_wait(l->epfd, evs, EV_BATCH, timeout);
+			n = wait_events(l, evs, EV_BATCH, timeout);
 		busy = n > 0;
 
 		if (n < 0) {

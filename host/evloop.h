@@ -2,7 +2,7 @@
 /*
  * evloop.h - the host process's event loop: epoll over every fd the
  * process serves (vfio-user sockets, kick eventfds, peer sockets and
- * doorbells, signals via signalfd) plus millisecond timers.  Handlers run
+ * doorbells, signals via signalfd) plus timers (to the microsecond).  Handlers run
  * one at a time on the loop's thread.
  */
 #ifndef VNET_HOST_EVLOOP_H
@@ -41,6 +41,8 @@ void ev_del(struct evloop *l, struct ev_handler *h);
 /* A one-shot timer after ms milliseconds; returns an id > 0, or -errno.
  * Cancelling an id that already fired is harmless. */
 long ev_timer(struct evloop *l, unsigned ms, ev_timer_fn fn, void *arg);
+/* The same after us microseconds. */
+long ev_timer_us(struct evloop *l, uint64_t us, ev_timer_fn fn, void *arg);
 void ev_timer_cancel(struct evloop *l, long id);
 
 /* Runs until evloop_stop; returns 0, or -errno on an epoll failure. */

@@ -65,6 +65,9 @@ static void usage(FILE *f)
 		"                     set the device's RX mode through the control queue\n"
 		"                     (--no-promisc: only frames for our MAC, broadcast and\n"
 		"                     multicast are delivered)\n"
+		"  --coalesce-rx FRAMES,USECS, --coalesce-tx FRAMES,USECS\n"
+		"                     the device holds a receive / transmit interrupt until\n"
+		"                     FRAMES were used or USECS passed (NOTF_COAL; 0 = off)\n"
 		"  --reset-after N    send/recv: reset the device after N frames and go on\n"
 		"  --busy-poll US     spin this long before sleeping on interrupts\n"
 		"  --json             print one JSON object\n"
@@ -84,6 +87,25 @@ static bool parse_u64(const char *s, uint64_t *v, int base)
 	errno = 0;
 	*v = strtoull(s, &end, base);
 	return errno == 0 && *end == '\0';
+}
+
+/* "FRAMES,USECS", each a 32-bit count. */
+static bool parse_coalesce(const char *s, uint32_t *frames, uint32_t *usecs)
+{
+	const char *comma = strchr(s, ',');
+	char first[24];
+	uint64_t f, u;
+
+	if (!comma || (size_t)(comma - s) >= sizeof(first))
+		return false;
+	memcpy(first, s, (size_t)(comma - s));
+	first[comma - s] = '\0';
+	if (!parse_u64(first, &f, 10) || !parse_u64(comma + 1, &u, 10) ||
+	    f > UINT32_MAX || u > UINT32_MAX)
+		return false;
+	*frames = (uint32_t)f;
+	*usecs = (uint32_t)u;
+	return true;
 }
 
 static bool parse_secs(const char *s, double *v)
@@ -113,7 +135,8 @@ int parse_cli(struct cli *c, int argc, char **argv)
 	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_COUNT, L_SIZE, L_TIMEOUT,
 	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
 	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT, L_NOINORDER,
-	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_RESET,
+	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_COAL_RX, L_COAL_TX,
+	       L_RESET,
 	       L_FIRSTSEQ, L_NETNS, L_ADDR, L_HUGE };
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, L_SOCKET },
@@ -141,6 +164,8 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		{ "intr", required_argument, NULL, L_INTR },
 		{ "promisc", no_argument, NULL, L_PROMISC },
 		{ "no-promisc", no_argument, NULL, L_NOPROMISC },
+		{ "coalesce-rx", required_argument, NULL, L_COAL_RX },
+		{ "coalesce-tx", required_argument, NULL, L_COAL_TX },
 		{ "reset-after", required_argument, NULL, L_RESET },
 		{ "first-seq", required_argument, NULL, L_FIRSTSEQ },
 		{ "json", no_argument, NULL, L_JSON },
@@ -250,6 +275,17 @@ int parse_cli(struct cli *c, int argc, char **argv)
 			break;
 		case L_PROMISC: c->rx_mode = RXM_PROMISC; break;
 		case L_NOPROMISC: c->rx_mode = RXM_FILTER; break;
+		case L_COAL_RX:
+		case L_COAL_TX: {
+			unsigned dir = o == L_COAL_TX ? VNET_TX : VNET_RX;
+
+			if (!parse_coalesce(optarg, &c->coal[dir].max_packets,
+					    &c->coal[dir].max_usecs))
+				return bad_usage("--coalesce-%s %s: expected FRAMES,USECS (like 32,50)",
+						 dir == VNET_TX ? "tx" : "rx", optarg);
+			c->coal[dir].given = true;
+			break;
+		}
 		case L_RESET:
 			if (!parse_u64(optarg, &c->reset_after, 10) || c->reset_after == 0)
 				return bad_usage("--reset-after %s: expected a positive frame count",

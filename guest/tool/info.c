@@ -110,6 +110,15 @@ static int cmd_info(struct cli *c, struct vnet_dev *d)
 		out_str(&o, "speed_mbps", "unknown");
 	out_str(&o, "duplex", duplex == VIRTIO_NET_DUPLEX_FULL ? "full" :
 			      duplex == VIRTIO_NET_DUPLEX_HALF ? "half" : "unknown");
+	/* The device's own word on interrupt coalescing (VQ_NOTF_COAL). */
+	for (unsigned dir = VNET_RX; dir <= VNET_TX; dir++) {
+		uint32_t frames, usecs;
+
+		if (vnet_ctrl_coalesce_get(d, (enum vnet_queue_dir)dir, &frames, &usecs) < 0)
+			continue;
+		out_u64(&o, dir == VNET_RX ? "coalesce_rx_frames" : "coalesce_tx_frames", frames);
+		out_u64(&o, dir == VNET_RX ? "coalesce_rx_usecs" : "coalesce_tx_usecs", usecs);
+	}
 	out_u64(&o, "max_frame", in.max_tx_frame);
 	out_str(&o, "interrupts", in.interrupts);
 	out_u64(&o, "msix_vectors", in.msix_vectors);

@@ -67,6 +67,19 @@ int main(int argc, char **argv)
 			return EXIT_SETUP;
 		}
 	}
+	for (unsigned dir = VNET_RX; dir <= VNET_TX; dir++) {
+		if (!c.coal[dir].given)
+			continue;
+		rc = vnet_ctrl_coalesce(d, (enum vnet_queue_dir)dir, c.coal[dir].max_packets,
+					c.coal[dir].max_usecs);
+		if (rc < 0) {
+			fprintf(stderr, "vnet-guest: cannot set %s interrupt coalescing: %s%s\n",
+				dir == VNET_TX ? "transmit" : "receive", strerror(-rc),
+				rc == -ENOTSUP ? " (the device offers no NOTF_COAL)" : "");
+			vnet_dev_close(d);
+			return EXIT_SETUP;
+		}
+	}
 	rc = c.command->run(&c, d);
 	vnet_dev_close(d);	/* resets the device: the vdev is free again */
 	return rc;

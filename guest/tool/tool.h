@@ -66,6 +66,10 @@ struct cli {
 	uint64_t reset_after;		/* send/recv: reset the device after N frames */
 	uint64_t first_seq;		/* send: sequence number of the first frame */
 	enum rx_mode_req rx_mode;
+	struct {
+		bool given;
+		uint32_t max_packets, max_usecs;
+	} coal[2];			/* --coalesce-rx / --coalesce-tx */
 	struct vnet_dev_params dp;
 };
 

@@ -34,10 +34,11 @@ enum { G_TX, G_RX, G_DROPS, G_OFFLOAD, G_LINK, G_DEVICE, G_CAPTURE, N_GROUPS };
 static void queue_group(struct group *g, const char *name,
 			const struct vdev_queue_stats *q)
 {
-	*g = (struct group){ name, 5, {
+	*g = (struct group){ name, 6, {
 		{ "frames", q->frames }, { "bytes", q->bytes },
 		{ "kicks", q->kicks }, { "irqs", q->irqs },
-		{ "irqs_suppressed", q->irqs_suppressed } } };
+		{ "irqs_suppressed", q->irqs_suppressed },
+		{ "irqs_coalesced", q->irqs_coalesced } } };
 }
 
 static void collect(const struct vdev *vd, struct group g[N_GROUPS])

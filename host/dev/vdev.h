@@ -63,6 +63,7 @@ struct vdev_queue_stats {
 	uint64_t kicks;			/* driver notifications received */
 	uint64_t irqs;			/* interrupts delivered */
 	uint64_t irqs_suppressed;	/* flushes the driver did not want signalled */
+	uint64_t irqs_coalesced;	/* flushes whose interrupt was held (NOTF_COAL) */
 };
 
 struct vdev_stats {
@@ -162,6 +163,14 @@ struct vdev {
 		bool rx_waiting_buffers;	/* guest had no RX buffer */
 		long tx_resched;		/* timer id for budget-exhausted passes */
 		long rx_resched;
+		/* Interrupt coalescing of the receiveq ([VNET_RXQ]) and the
+		 * transmitq ([VNET_TXQ]), host/dp/notify.c. */
+		struct dp_coal {
+			uint32_t max_packets, max_usecs; /* either 0: none */
+			uint32_t pending;	/* used since the last interrupt */
+			bool owed;		/* asked for, not yet sent */
+			long timer;		/* -1: none armed */
+		} coal[2];
 	} dp;
 	/* Packet capture (capture.c): NULL while none is on, so the data path
 	 * pays one branch per frame for it. */

@@ -56,18 +56,6 @@ uint32_t chain_scatter(const struct vq_chain *ch, uint32_t off,
 	return done;
 }
 
-void dp_flush_used(struct vdev *vd, unsigned q)
-{
-	struct vdev_queue *vq = &vd->q[q];
-
-	if (vq_dev_flush(&vq->vq)) {
-		if (vdev_raise(vd, (int)q))
-			vq->stats.irqs++;
-	} else {
-		vq->stats.irqs_suppressed++;
-	}
-}
-
 void dp_queue_broken(struct vdev *vd, unsigned q)
 {
 	char why[VQ_REASON_LEN + 32];

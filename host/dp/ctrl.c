@@ -4,7 +4,8 @@
  *
  * Each command is a chain: device-readable {u8 class, u8 command} and
  * command data, then a device-writable byte for the ack (VIRTIO_NET_OK or
- * VIRTIO_NET_ERR).  The readable part is gathered into private memory
+ * VIRTIO_NET_ERR) and, for a command that answers (NOTF_COAL_VQ_GET), its
+ * result.  The readable part is gathered into private memory
  * first, so a driver changing it under us changes nothing.  Commands of a
  * feature the driver did not negotiate are answered ERR.
  */
@@ -104,7 +105,57 @@ static uint8_t do_mac(struct vdev *vd, uint8_t cmd, const uint8_t *d, uint32_t n
 	return VIRTIO_NET_OK;
 }
 
-static uint8_t do_command(struct vdev *vd, const uint8_t *cmd, uint32_t len)
+/* The queue a VQ_SET / VQ_GET names: a receiveq or transmitq (5.1.6.5.6.3;
+ * with one pair, 0 and 1), anything else is refused. */
+static bool coal_queue(uint16_t vqn)
+{
+	return vqn == VNET_RXQ || vqn == VNET_TXQ;
+}
+
+/* 5.1.6.5.6: TX_SET / RX_SET (NOTF_COAL) for all transmit / receive
+ * queues, VQ_SET / VQ_GET (VQ_NOTF_COAL) for one; VQ_GET's answer goes
+ * after the ack (*result, *result_len). */
+static uint8_t do_notf_coal(struct vdev *vd, uint8_t cmd, const uint8_t *d, uint32_t n,
+			    uint8_t *result, uint32_t *result_len)
+{
+	struct virtio_net_ctrl_coal_vq vq;
+	struct virtio_net_ctrl_coal c;
+
+	switch (cmd) {
+	case VIRTIO_NET_CTRL_NOTF_COAL_TX_SET:
+	case VIRTIO_NET_CTRL_NOTF_COAL_RX_SET:
+		if (!has(vd, VIRTIO_NET_F_NOTF_COAL) || n != sizeof(c))
+			return VIRTIO_NET_ERR;
+		memcpy(&c, d, sizeof(c));
+		dp_coal_set(vd, cmd == VIRTIO_NET_CTRL_NOTF_COAL_TX_SET ? VNET_TXQ : VNET_RXQ,
+			    c.max_packets, c.max_usecs);
+		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET:
+		if (!has(vd, VIRTIO_NET_F_VQ_NOTF_COAL) || n != sizeof(vq))
+			return VIRTIO_NET_ERR;
+		memcpy(&vq, d, sizeof(vq));
+		if (!coal_queue(vq.vqn))
+			return VIRTIO_NET_ERR;
+		dp_coal_set(vd, vq.vqn, vq.coal.max_packets, vq.coal.max_usecs);
+		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET:
+		/* The driver sends vqn and reserved (4 bytes) only. */
+		if (!has(vd, VIRTIO_NET_F_VQ_NOTF_COAL) || n != 4)
+			return VIRTIO_NET_ERR;
+		memcpy(&vq.vqn, d, 2);
+		if (!coal_queue(vq.vqn))
+			return VIRTIO_NET_ERR;
+		dp_coal_get(vd, vq.vqn, &c.max_packets, &c.max_usecs);
+		memcpy(result, &c, sizeof(c));
+		*result_len = sizeof(c);
+		return VIRTIO_NET_OK;
+	default:
+		return VIRTIO_NET_ERR;
+	}
+}
+
+static uint8_t do_command(struct vdev *vd, const uint8_t *cmd, uint32_t len,
+			  uint8_t *result, uint32_t *result_len)
 {
 	const uint8_t *data = cmd + 2;
 	uint32_t n = len - 2;
@@ -120,6 +171,8 @@ static uint8_t do_command(struct vdev *vd, const uint8_t *cmd, uint32_t len)
 		vd->cfg.status &= (uint16_t)~VIRTIO_NET_S_ANNOUNCE;
 		vd->config_generation++;
 		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_NOTF_COAL:
+		return do_notf_coal(vd, cmd[1], data, n, result, result_len);
 	default:
 		/* VLAN, MQ, GUEST_OFFLOADS, ...: not offered. */
 		return VIRTIO_NET_ERR;
@@ -136,7 +189,8 @@ void dp_ctrl_process(struct vdev *vd)
 	if (!vdev_running(vd) || !q->enabled)
 		return;
 	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
-		uint8_t ack;
+		uint8_t reply[1 + sizeof(struct virtio_net_ctrl_coal)];
+		uint32_t result_len = 0;
 		int r;
 
 		ch.bufs = vd->dp.chain_bufs;
@@ -157,18 +211,19 @@ void dp_ctrl_process(struct vdev *vd)
 		if (ch.out_len > sizeof(cmd)) {
 			log_rl(LOG_WARN, "%s: control command of %u bytes is longer than %zu; refused",
 			       vd->name, ch.out_len, sizeof(cmd));
-			ack = VIRTIO_NET_ERR;
+			reply[0] = VIRTIO_NET_ERR;
 		} else {
 			chain_gather(&ch, cmd, ch.out_len);
-			ack = do_command(vd, cmd, ch.out_len);
-			if (ack != VIRTIO_NET_OK)
+			reply[0] = do_command(vd, cmd, ch.out_len, reply + 1, &result_len);
+			if (reply[0] != VIRTIO_NET_OK)
 				log_rl(LOG_INFO, "%s: control command class %u cmd %u refused",
 				       vd->name, cmd[0], cmd[1]);
 		}
-		chain_scatter(&ch, 0, &ack, 1);
-		vq_dev_push(&q->vq, &ch, 1);
+		/* The ack, then a result if the command has one and the
+		 * driver left room for it (a short chain gets what fits). */
+		vq_dev_push(&q->vq, &ch, chain_scatter(&ch, 0, reply, 1 + result_len));
 		pushed++;
 	}
 	if (pushed)
-		dp_flush_used(vd, VNET_CTRLQ);
+		dp_flush_used(vd, VNET_CTRLQ, pushed);
 }

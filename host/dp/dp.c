@@ -17,6 +17,7 @@ int dp_init(struct vdev *vd)
 
 	dp->tx_resched = -1;
 	dp->rx_resched = -1;
+	dp->coal[VNET_RXQ].timer = dp->coal[VNET_TXQ].timer = -1;
 	dp->chain_bufs = calloc(VDEV_QUEUE_LIMIT * 2u, sizeof(*dp->chain_bufs));
 	dp->mrg_chains = calloc(VDEV_QUEUE_LIMIT, sizeof(*dp->mrg_chains));
 	dp->offload = calloc(1, sizeof(*dp->offload));
@@ -59,6 +60,8 @@ void dp_stop(struct vdev *vd)
 	vd->dp.tx_resched = vd->dp.rx_resched = -1;
 	vd->dp.tx_waiting_space = false;
 	vd->dp.rx_waiting_buffers = false;
+	/* 5.1.6.5.6: a reset sets every queue's coalescing back to none. */
+	dp_coal_reset(vd);
 }
 
 bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg))

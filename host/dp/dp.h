@@ -26,6 +26,8 @@ void dp_free(struct vdev *vd);
 void dp_start(struct vdev *vd);
 /* Reset, failure or teardown: cancel scheduled passes. */
 void dp_stop(struct vdev *vd);
+/* Every queue's interrupt coalescing back to none (device reset). */
+void dp_coal_reset(struct vdev *vd);
 /* The driver notified queue q. */
 void dp_kick(struct vdev *vd, unsigned q);
 /* The peer rang our doorbell: frames to receive, or ring space freed. */

@@ -30,9 +30,17 @@ void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len);
  * byte offset off; returns bytes written (less when the chain is short). */
 uint32_t chain_scatter(const struct vq_chain *ch, uint32_t off,
 		       const uint8_t *src, uint32_t len);
-/* Publishes used elements of queue q and interrupts the driver if it
- * asked; counts delivered and suppressed interrupts. */
-void dp_flush_used(struct vdev *vd, unsigned q);
+/* Publishes the used elements of queue q (used: how many since the last
+ * flush) and interrupts the driver if it asked, at once or when its
+ * coalescing says (notify.c); counts delivered, suppressed and held
+ * interrupts. */
+void dp_flush_used(struct vdev *vd, unsigned q, unsigned used);
+/* Interrupt coalescing of the receiveq or transmitq (5.1.6.5.6): 0, or
+ * -EINVAL for another queue.  An interrupt held under the old setting is
+ * sent. */
+int dp_coal_set(struct vdev *vd, unsigned q, uint32_t max_packets, uint32_t max_usecs);
+void dp_coal_get(const struct vdev *vd, unsigned q, uint32_t *max_packets,
+		 uint32_t *max_usecs);
 /* A queue's ring turned out malformed: NEEDS_RESET with its reason. */
 void dp_queue_broken(struct vdev *vd, unsigned q);
 

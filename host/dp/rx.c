@@ -296,7 +296,7 @@ void dp_rx_process(struct vdev *vd)
 		if (consumed)
 			peer_link_rx_publish(vd->link);
 		if (pushed)
-			dp_flush_used(vd, VNET_RXQ);
+			dp_flush_used(vd, VNET_RXQ, pushed);
 		switch (why) {
 		case RX_RING_BROKEN:
 			peer_link_ring_broken(vd->link);

@@ -175,7 +175,7 @@ void dp_tx_process(struct vdev *vd)
 		if (committed)
 			peer_link_tx_publish(vd->link);
 		if (pushed)
-			dp_flush_used(vd, VNET_TXQ);
+			dp_flush_used(vd, VNET_TXQ, pushed);
 		switch (why) {
 		case TX_BROKEN:
 			dp_queue_broken(vd, VNET_TXQ);

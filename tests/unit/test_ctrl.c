@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_ctrl.c - the device's control queue (host/dp/ctrl.c, 5.1.6.5) and
+ * interrupt coalescing (host/dp/notify.c, 5.1.6.5.6), driven the way a
+ * driver drives them: a vdev made by the real vdev_new over guest RAM
+ * from a memfd, brought up through the model's API (features, queues,
+ * DRIVER_OK), with the driver side of common/ring laying out the rings in
+ * that RAM.  Commands are chains on the controlq; the device answers when
+ * kicked (dp_kick).  Interrupts are counted by the model's irq hook.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "common/ring/vq.h"
+#include "host/dev/vdev.h"
+#include "host/dp/dp.h"
+#include "host/evloop.h"
+#include "tests/unit/support/fake_vdev.h"
+
+#define RAM_GPA	  0x100000ull
+#define RAM_SIZE  (1u << 20)
+#define QSIZE	  16u
+#define RING_AT(q) (RAM_GPA + (uint64_t)(q) * 0x4000u)	/* one block per queue */
+#define BUF_AT	  (RAM_GPA + 0x10000u)			/* command buffers */
+
+#define COAL_FEATURES (VIRTIO_BIT(VIRTIO_NET_F_NOTF_COAL) | VIRTIO_BIT(VIRTIO_NET_F_VQ_NOTF_COAL))
+#define BASE_FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ))
+
+struct rig {
+	struct evloop *ev;
+	struct fake_vdev f;
+	struct vdev *vd;
+	uint8_t *ram;		/* the guest RAM, as the device maps it */
+	struct vq_drv q[VDEV_NUM_QUEUES];
+	unsigned irqs[VDEV_NUM_QUEUES];
+};
+
+static bool count_irq(void *ctx, int q)
+{
+	struct rig *r = ctx;
+
+	if (q >= 0 && q < VDEV_NUM_QUEUES)
+		r->irqs[q]++;
+	return true;
+}
+
+static uint8_t *ram_at(struct rig *r, uint64_t gpa)
+{
+	return r->ram + (gpa - RAM_GPA);
+}
+
+/* 3.1.1: features, FEATURES_OK, queues, DRIVER_OK. */
+static void rig_up(struct rig *r, uint64_t features)
+{
+	memset(r, 0, sizeof(*r));
+	r->ev = evloop_new();
+	assert_non_null(r->ev);
+	fake_vdev_init(&r->f, r->ev, false, BASE_FEATURES | COAL_FEATURES, RAM_GPA, RAM_SIZE);
+	r->vd = r->f.vd;
+	r->vd->irq = (struct vdev_irq){ count_irq, r };
+	r->ram = gmem_translate(&r->vd->gm, RAM_GPA, RAM_SIZE, true);
+	assert_non_null(r->ram);
+	vdev_set_status(r->vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	vdev_set_driver_features_window(r->vd, 0, (uint32_t)features);
+	vdev_set_driver_features_window(r->vd, 1, (uint32_t)(features >> 32));
+	vdev_set_status(r->vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				       VIRTIO_STATUS_FEATURES_OK);
+	assert_true(r->vd->status & VIRTIO_STATUS_FEATURES_OK);
+	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++) {
+		struct vq_drv_cfg cfg = { .layout = VQ_SPLIT, .size = QSIZE, .used_align = 4 };
+
+		assert_int_equal(vq_drv_init(&r->q[q], &cfg, ram_at(r, RING_AT(q)), RING_AT(q)), 0);
+		vdev_queue_set_size(r->vd, q, QSIZE);
+		vdev_queue_set_addr(r->vd, q, 0, r->q[q].addrs.desc);
+		vdev_queue_set_addr(r->vd, q, 1, r->q[q].addrs.driver);
+		vdev_queue_set_addr(r->vd, q, 2, r->q[q].addrs.device);
+		vdev_queue_enable(r->vd, q);
+	}
+	vdev_set_status(r->vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				       VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	assert_true(vdev_running(r->vd));
+}
+
+static void rig_down(struct rig *r)
+{
+	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++)
+		vq_drv_free(&r->q[q]);
+	fake_vdev_fini(&r->f);
+	evloop_free(r->ev);
+}
+
+/* One command: {class, command} and data readable, then an ack byte and
+ * result_room bytes writable.  Returns the ack; *used: the used length. */
+static uint8_t command(struct rig *r, uint8_t cls, uint8_t cmd, const void *data,
+		       uint32_t n, void *result, uint32_t result_room, uint32_t *used)
+{
+	uint8_t *hdr = ram_at(r, BUF_AT), *d = hdr + 64, *ack = hdr + 512;
+	struct vq_sg sg[4] = {
+		{ BUF_AT, 2 },
+		{ BUF_AT + 64, n },
+		{ BUF_AT + 512, 1 },
+		{ BUF_AT + 520, result_room },
+	};
+	unsigned n_out = n ? 2 : 1;
+	uint32_t len = 0;
+
+	hdr[0] = cls;
+	hdr[1] = cmd;
+	if (n)
+		memcpy(d, data, n);
+	*ack = 0xee;
+	memset(ack + 8, 0xee, 32);
+	if (!n)
+		sg[1] = sg[2], sg[2] = sg[3];
+	assert_int_equal(vq_drv_add(&r->q[VNET_CTRLQ], sg, n_out, result_room ? 2 : 1,
+				    (void *)1), 0);
+	vq_drv_kick_prepare(&r->q[VNET_CTRLQ]);
+	dp_kick(r->vd, VNET_CTRLQ);
+	assert_ptr_equal(vq_drv_get(&r->q[VNET_CTRLQ], &len), (void *)1);
+	if (used)
+		*used = len;
+	if (result && result_room)
+		memcpy(result, ack + 8, result_room);
+	return *ack;
+}
+
+static uint8_t coal_set(struct rig *r, uint8_t cmd, uint32_t frames, uint32_t usecs)
+{
+	struct virtio_net_ctrl_coal c = { frames, usecs };
+
+	return command(r, VIRTIO_NET_CTRL_NOTF_COAL, cmd, &c, sizeof(c), NULL, 0, NULL);
+}
+
+static uint8_t coal_vq(struct rig *r, uint8_t cmd, uint16_t vqn, uint32_t frames,
+		       uint32_t usecs)
+{
+	struct virtio_net_ctrl_coal_vq v = { vqn, 0, { frames, usecs } };
+
+	return command(r, VIRTIO_NET_CTRL_NOTF_COAL, cmd, &v, sizeof(v), NULL, 0, NULL);
+}
+
+/* VQ_GET: the ack, and what the device said. */
+static uint8_t coal_get(struct rig *r, uint16_t vqn, struct virtio_net_ctrl_coal *out,
+			uint32_t *used)
+{
+	uint8_t q[4] = { (uint8_t)vqn, (uint8_t)(vqn >> 8), 0, 0 };
+
+	return command(r, VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET,
+		       q, sizeof(q), out, sizeof(*out), used);
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static void test_coal_set_and_get(void **state)
+{
+	struct virtio_net_ctrl_coal c;
+	struct rig r;
+	uint32_t used;
+
+	(void)state;
+	rig_up(&r, BASE_FEATURES | COAL_FEATURES);
+	assert_int_equal(coal_set(&r, VIRTIO_NET_CTRL_NOTF_COAL_RX_SET, 16, 300), VIRTIO_NET_OK);
+	assert_int_equal(coal_set(&r, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 32, 50), VIRTIO_NET_OK);
+	assert_int_equal(coal_get(&r, VNET_RXQ, &c, &used), VIRTIO_NET_OK);
+	assert_int_equal(used, 1 + sizeof(c));
+	assert_int_equal(c.max_packets, 16);
+	assert_int_equal(c.max_usecs, 300);
+	assert_int_equal(coal_vq(&r, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, VNET_TXQ, 7, 9),
+			 VIRTIO_NET_OK);
+	assert_int_equal(coal_get(&r, VNET_TXQ, &c, NULL), VIRTIO_NET_OK);
+	assert_int_equal(c.max_packets, 7);
+	assert_int_equal(c.max_usecs, 9);
+	rig_down(&r);
+}
+
+/* 5.1.6.5.6: only transmit and receive queues; exact lengths; the
+ * feature each command needs. */
+static void test_coal_refusals(void **state)
+{
+	struct virtio_net_ctrl_coal c;
+	struct rig r;
+	uint8_t shortdata[4] = { 0 };
+	uint32_t used;
+
+	(void)state;
+	rig_up(&r, BASE_FEATURES | COAL_FEATURES);
+	assert_int_equal(coal_vq(&r, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, VNET_CTRLQ, 1, 1),
+			 VIRTIO_NET_ERR);
+	assert_int_equal(coal_vq(&r, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, 100, 1, 1), VIRTIO_NET_ERR);
+	assert_int_equal(coal_get(&r, VNET_CTRLQ, &c, NULL), VIRTIO_NET_ERR);
+	assert_int_equal(command(&r, VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_RX_SET,
+				 shortdata, sizeof(shortdata), NULL, 0, NULL), VIRTIO_NET_ERR);
+	assert_int_equal(command(&r, VIRTIO_NET_CTRL_NOTF_COAL, 9, NULL, 0, NULL, 0, NULL),
+			 VIRTIO_NET_ERR);
+	/* A VQ_GET without room for the result: the ack, and nothing more. */
+	assert_int_equal(command(&r, VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET,
+				 shortdata, sizeof(shortdata), NULL, 0, &used), VIRTIO_NET_OK);
+	assert_int_equal(used, 1);
+	rig_down(&r);
+
+	rig_up(&r, BASE_FEATURES | VIRTIO_BIT(VIRTIO_NET_F_NOTF_COAL));
+	assert_int_equal(coal_set(&r, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 4, 4), VIRTIO_NET_OK);
+	assert_int_equal(coal_vq(&r, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, VNET_TXQ, 1, 1),
+			 VIRTIO_NET_ERR);
+	assert_int_equal(coal_get(&r, VNET_TXQ, &c, NULL), VIRTIO_NET_ERR);
+	rig_down(&r);
+
+	rig_up(&r, BASE_FEATURES);
+	assert_int_equal(coal_set(&r, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 4, 4), VIRTIO_NET_ERR);
+	rig_down(&r);
+}
+
+/* ---- coalescing -------------------------------------------------------- */
+
+/* The guest transmits n frames (no link: the device drops them, counted,
+ * and uses the chains all the same). */
+static void transmit(struct rig *r, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct vq_sg sg = { BUF_AT + 0x1000 + 128u * i, 12 + 60 };
+
+		memset(ram_at(r, sg.gpa), 0, sg.len);
+		assert_int_equal(vq_drv_add(&r->q[VNET_TXQ], &sg, 1, 0, (void *)(uintptr_t)(i + 1)), 0);
+	}
+	vq_drv_kick_prepare(&r->q[VNET_TXQ]);
+	dp_kick(r->vd, VNET_TXQ);
+	while (vq_drv_get(&r->q[VNET_TXQ], NULL))
+		;
+}
+
+/* Both limits non-zero: the interrupt waits for max_packets frames... */
+static void test_coal_holds_until_max_packets(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_up(&r, BASE_FEATURES | COAL_FEATURES);
+	transmit(&r, 1);
+	assert_int_equal(r.irqs[VNET_TXQ], 1);		/* not coalescing: at once */
+	assert_int_equal(coal_set(&r, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 4, 1000000),
+			 VIRTIO_NET_OK);
+	transmit(&r, 1);
+	transmit(&r, 2);
+	assert_int_equal(r.irqs[VNET_TXQ], 1);
+	assert_int_equal(r.vd->q[VNET_TXQ].stats.irqs_coalesced, 2);
+	transmit(&r, 1);				/* the fourth frame */
+	assert_int_equal(r.irqs[VNET_TXQ], 2);
+	transmit(&r, 5);				/* a burst past the limit */
+	assert_int_equal(r.irqs[VNET_TXQ], 3);
+	rig_down(&r);
+}
+
+/* ... or for max_usecs, whichever comes first; a reset forgets the
+ * setting and what was held. */
+static void test_coal_timer_sends_held_interrupt(void **state)
+{
+	struct rig r;
+	uint64_t until;
+
+	(void)state;
+	rig_up(&r, BASE_FEATURES | COAL_FEATURES);
+	assert_int_equal(coal_set(&r, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 64, 2000), VIRTIO_NET_OK);
+	transmit(&r, 1);
+	assert_int_equal(r.irqs[VNET_TXQ], 0);
+	until = now_ms() + 2000;
+	while (r.irqs[VNET_TXQ] == 0 && now_ms() < until) {
+		long id = ev_timer(r.ev, 1, (ev_timer_fn)evloop_stop, r.ev);
+
+		assert_true(id > 0);
+		assert_int_equal(evloop_run(r.ev), 0);
+	}
+	assert_int_equal(r.irqs[VNET_TXQ], 1);
+	/* Held again, then a reset: nothing is sent for it, and the
+	 * setting is gone (5.1.6.5.6). */
+	transmit(&r, 1);
+	vdev_set_status(r.vd, 0);
+	for (int i = 0; i < 5; i++) {
+		assert_true(ev_timer(r.ev, 1, (ev_timer_fn)evloop_stop, r.ev) > 0);
+		assert_int_equal(evloop_run(r.ev), 0);
+	}
+	assert_int_equal(r.irqs[VNET_TXQ], 1);
+	assert_int_equal(r.vd->dp.coal[VNET_TXQ].max_packets, 0);
+	rig_down(&r);
+}
+
+/* Either limit 0: every interrupt goes at once (5.1.6.5.6.2). */
+static void test_coal_zero_means_off(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_up(&r, BASE_FEATURES | COAL_FEATURES);
+	assert_int_equal(coal_set(&r, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 0, 5000), VIRTIO_NET_OK);
+	transmit(&r, 1);
+	assert_int_equal(coal_set(&r, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 8, 0), VIRTIO_NET_OK);
+	transmit(&r, 1);
+	assert_int_equal(r.irqs[VNET_TXQ], 2);
+	assert_int_equal(r.vd->q[VNET_TXQ].stats.irqs_coalesced, 0);
+	rig_down(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_coal_set_and_get),
+		cmocka_unit_test(test_coal_refusals),
+		cmocka_unit_test(test_coal_holds_until_max_packets),
+		cmocka_unit_test(test_coal_timer_sends_held_interrupt),
+		cmocka_unit_test(test_coal_zero_means_off),
+	};
+
+	log_set_level(LOG_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
