@@ -34,6 +34,7 @@ static void window_release(struct gmem_window *w)
 
 void gmem_clear(struct gmem *gm)
 {
+	gmem_log_stop(gm);
 	for (unsigned i = 0; i < gm->n; i++)
 		window_release(&gm->win[i]);
 	gm->n = 0;

@@ -38,13 +38,16 @@ struct gmem {
 	uint32_t generation;
 	/* Written (an eventfd) when a window's file shrank under it. */
 	int fault_fd;
+	/* The dirty-page log while one runs (gmem_log.c), else NULL: the
+	 * device's write paths pay one branch for it. */
+	struct gmem_log *log;
 };
 
 /* An empty map; fault_fd (-1: none) is the eventfd the SIGBUS guard
  * writes when a window's file shrinks under it. */
 void gmem_init(struct gmem *gm);
 void gmem_set_fault_fd(struct gmem *gm, int fault_fd);
-/* Drops (and munmaps the owned) windows. */
+/* Drops (and munmaps the owned) windows, and stops a dirty-page log. */
 void gmem_clear(struct gmem *gm);
 
 /* Adds a window with memory the caller keeps alive. -EINVAL on size 0 or
@@ -76,5 +79,47 @@ void *gmem_translate(const struct gmem *gm, uint64_t gpa, uint64_t len,
 
 /* Driver-side inverse: gpa of a local pointer range, or UINT64_MAX. */
 uint64_t gmem_gpa_of(const struct gmem *gm, const void *p, uint64_t len);
+
+/* ---- the dirty-page log (gmem_log.c) ------------------------------------
+ * For migration (vfio-user DMA_LOGGING_START/STOP/REPORT): while a log
+ * runs, every byte the device writes into guest memory marks its page in
+ * a bitmap per logged range, and a report hands the bits over and clears
+ * them. */
+
+#define GMEM_LOG_MAX_RANGES	16
+#define GMEM_LOG_MAX_BYTES	(64u << 20)	/* all bitmaps together */
+
+struct gmem_log_range {
+	uint64_t iova;
+	uint64_t length;
+};
+
+/* Starts a log of the ranges (none: every window mapped now) at
+ * *page_size, a hint: a power of two of at least 4096 is taken, anything
+ * else becomes 4096, and *page_size says which.  Ranges aligned to it,
+ * not empty, not overlapping, at most GMEM_LOG_MAX_RANGES, bitmaps
+ * within GMEM_LOG_MAX_BYTES.  -EBUSY while one runs, -EINVAL (why
+ * filled) for bad arguments, -ENOMEM. */
+int gmem_log_start(struct gmem *gm, uint64_t *page_size, const struct gmem_log_range *r,
+		   unsigned n, char *why, size_t whylen);
+/* Stops and frees the log (harmless when none runs). */
+void gmem_log_stop(struct gmem *gm);
+/* Marks every logged page of [p, p+len) dirty; p is a local address
+ * inside a window.  Use gmem_log_write. */
+void gmem_log_mark(const struct gmem *gm, const void *p, uint64_t len);
+/* The bits of [iova, iova+length) at page_size (a power of two; bit i of
+ * out, i / 64 and i % 64, stands for the i-th page_size unit from iova,
+ * set when any of it was written; ceil(length / page_size / 64) words),
+ * then clears them.  The range must lie inside one logged range, aligned
+ * to page_size and to the log's page size.  -EINVAL (why filled),
+ * -ENOENT when no log runs. */
+int gmem_log_report(struct gmem *gm, uint64_t iova, uint64_t length, uint64_t page_size,
+		    uint64_t *out, size_t out_words, char *why, size_t whylen);
+
+static inline void gmem_log_write(const struct gmem *gm, const void *p, uint64_t len)
+{
+	if (__builtin_expect(gm->log != NULL, 0) && len)
+		gmem_log_mark(gm, p, len);
+}
 
 #endif /* VNET_GMEM_H */

@@ -198,6 +198,10 @@ static int packed_dev_init(struct vq_dev *vq, const struct vq_addrs *a, bool kee
 	vq->packed.desc = desc;
 	vq->packed.driver = drv_ev;
 	vq->packed.device = dev_ev;
+	vq->dev_part[0] = desc;
+	vq->dev_part_len[0] = (uint32_t)((size_t)vq->size * sizeof(*desc));
+	vq->dev_part[1] = dev_ev;
+	vq->dev_part_len[1] = sizeof(*dev_ev);
 	if (!keep) {
 		/* 2.8.1: both wrap counters start at 1; the driver zeroes
 		 * the ring (2.8.13) and the event structures, so ENABLE. */

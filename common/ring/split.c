@@ -78,6 +78,8 @@ static int split_dev_init(struct vq_dev *vq, const struct vq_addrs *a, bool keep
 	vq->split.desc = desc;
 	vq->split.avail = avail;
 	vq->split.used = used;
+	vq->dev_part[0] = used;
+	vq->dev_part_len[0] = (uint32_t)(sizeof(*used) + sizeof(struct virtq_used_elem) * q + extra);
 	vq->split.used_event = ev ? &avail->ring[q] : NULL;
 	vq->split.avail_event = ev ? (uint16_t *)(void *)&used->ring[q] : NULL;
 	if (!keep) {

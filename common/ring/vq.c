@@ -158,11 +158,24 @@ void vq_dev_push(struct vq_dev *vq, const struct vq_chain *ch, uint32_t written)
 	vq->ops->push(vq, ch, written);
 }
 
+/* A dirty-page log learns every ring part the device writes; coarse (the
+ * whole part), and only while a log runs. */
+static void log_dev_parts(const struct vq_dev *vq)
+{
+	if (__builtin_expect(vq->gm->log != NULL, 0))
+		for (unsigned i = 0; i < 2; i++)
+			gmem_log_write(vq->gm, vq->dev_part[i], vq->dev_part_len[i]);
+}
+
 bool vq_dev_flush(struct vq_dev *vq)
 {
+	bool need;
+
 	if (vq->broken || !vq->ready)
 		return false;
-	return vq->ops->flush(vq);
+	need = vq->ops->flush(vq);
+	log_dev_parts(vq);
+	return need;
 }
 
 /* A broken queue has nothing to offer: callers look at vq->broken. */
@@ -175,9 +188,13 @@ bool vq_dev_has_avail(struct vq_dev *vq)
 
 bool vq_dev_set_notify(struct vq_dev *vq, bool enable)
 {
+	bool late;
+
 	if (vq->broken || !vq->ready)
 		return false;
-	return vq->ops->set_notify(vq, enable);
+	late = vq->ops->set_notify(vq, enable);
+	log_dev_parts(vq);
+	return late;
 }
 
 /* ---- what both layouts' device sides share -------------------------- */

@@ -91,6 +91,11 @@ struct vq_dev {
 	bool broken;
 	char reason[VQ_REASON_LEN];
 	struct vq_stats stats;
+	/* The ring parts the device writes (split: the used ring; packed:
+	 * the descriptor ring and the device event structure), for a dirty-
+	 * page log (gmem_log_write) on flush and set_notify. */
+	void *dev_part[2];
+	uint32_t dev_part_len[2];
 	union {
 		struct {
 			struct virtq_desc *desc;

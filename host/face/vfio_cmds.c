@@ -14,13 +14,14 @@
  *    The minor we answer is min(client's, 2), as libvfio-user does.
  *  - An unknown or unsupported command gets EINVAL, as libvfio-user does;
  *    DEVICE_FEATURE for a feature we do not serve gets ENOTSUP, the
- *    spec's answer (migration and dirty-page logging are not served yet).
+ *    spec's answer (migration is not served yet; dirty-page logging is).
  *  - DMA_MAP without an fd gets ENOTSUP: we do not do message DMA.
  *  - DMA_MAP over an existing window gets EEXIST (the spec's word).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -524,18 +525,146 @@ static int do_reset(struct vfio_server *s, struct vfio_user_msg *m,
 typedef int (*cmd_fn)(struct vfio_server *s, struct vfio_user_msg *m,
 		      struct reply *r);
 
-/* No device feature is served yet (migration, dirty-page logging): a
- * probe, GET or SET of any of them is answered ENOTSUP. */
+/* ---- DEVICE_FEATURE: dirty-page logging --------------------------------
+ * DMA_LOGGING_START / STOP (SET) and REPORT (GET), as vfio-user.rst
+ * defines them after Linux's VFIO_DEVICE_FEATURE: the device marks every
+ * guest page it writes (common/gmem_log.c).  Migration itself (MIGRATION,
+ * MIG_DEVICE_STATE) is not served yet: ENOTSUP, the spec's answer. */
+
+#define FEATURE_DMA_LOGGING_START  6u
+#define FEATURE_DMA_LOGGING_STOP   7u
+#define FEATURE_DMA_LOGGING_REPORT 8u
+#define FEATURE_GET		   (1u << 16)
+#define FEATURE_SET		   (1u << 17)
+#define FEATURE_PROBE		   (1u << 18)
+#define FEATURE_HDR		   8u	/* argsz, flags */
+
+/* The whole payload back (SET and PROBE replies are the request). */
+static void reply_payload(struct vfio_user_msg *m, struct reply *r, uint32_t len)
+{
+	r->iov[0].iov_base = m->payload;
+	r->iov[0].iov_len = len;
+	r->iovcnt = 1;
+}
+
+static int logging_start(struct vfio_server *s, struct vfio_user_msg *m, struct reply *r)
+{
+	const uint8_t *d = m->payload + FEATURE_HDR;
+	struct gmem_log_range ranges[GMEM_LOG_MAX_RANGES];
+	uint32_t n, len = m->len - FEATURE_HDR;
+	uint64_t page_size;
+	char why[200];
+	int rc;
+
+	if (len < 16)
+		return -EINVAL;
+	memcpy(&page_size, d, 8);
+	memcpy(&n, d + 8, 4);
+	if (n > GMEM_LOG_MAX_RANGES) {
+		log_rl(LOG_WARN, "vfio-user %s: DMA_LOGGING_START with %u ranges; at most %u",
+		       s->path, n, GMEM_LOG_MAX_RANGES);
+		return -E2BIG;
+	}
+	if (len != 16 + 16 * n)
+		return -EINVAL;
+	memcpy(ranges, d + 16, 16 * n);
+	rc = gmem_log_start(s->gm, &page_size, ranges, n, why, sizeof(why));
+	if (rc < 0) {
+		log_rl(LOG_WARN, "vfio-user %s: DMA_LOGGING_START refused: %s", s->path, why);
+		return rc;
+	}
+	log_info("vfio-user %s: dirty-page log started (%u ranges, %llu-byte pages)", s->path,
+		 n, (unsigned long long)page_size);
+	/* "The same as the request, unless the page size was changed." */
+	memcpy(m->payload + FEATURE_HDR, &page_size, 8);
+	reply_payload(m, r, m->len);
+	return 0;
+}
+
+static int logging_report(struct vfio_server *s, struct vfio_user_msg *m, struct reply *r,
+			  uint32_t argsz)
+{
+	uint8_t *d = m->payload + FEATURE_HDR;
+	uint64_t q[3], units, words, size, *bits;
+	uint32_t out;
+	char why[200];
+	int rc;
+
+	if (m->len != FEATURE_HDR + sizeof(q))
+		return -EINVAL;
+	memcpy(q, d, sizeof(q));	/* iova, length, page_size */
+	if (q[2] == 0 || (q[2] & (q[2] - 1)))
+		return -EINVAL;
+	units = q[1] / q[2];
+	words = (units + 63) / 64;
+	size = FEATURE_HDR + sizeof(q) + words * 8;
+	if (size > SERVER_BUF_SIZE || size > argsz) {
+		log_rl(LOG_WARN, "vfio-user %s: DMA_LOGGING_REPORT of %llu bytes does not fit (argsz %u)",
+		       s->path, (unsigned long long)size, argsz);
+		return -E2BIG;
+	}
+	/* The bitmap goes right after the request's data, as the reply
+	 * wants it (copied in: the message buffer is bytes, unaligned). */
+	bits = calloc(words ? words : 1, sizeof(*bits));
+	if (!bits)
+		return -ENOMEM;
+	rc = gmem_log_report(s->gm, q[0], q[1], q[2], bits, words, why, sizeof(why));
+	if (rc == 0)
+		memcpy(d + sizeof(q), bits, words * 8);
+	free(bits);
+	if (rc < 0) {
+		log_rl(LOG_WARN, "vfio-user %s: DMA_LOGGING_REPORT refused: %s", s->path, why);
+		return rc;
+	}
+	out = (uint32_t)size;
+	memcpy(m->payload, &out, 4);	/* argsz: what the reply holds */
+	reply_payload(m, r, (uint32_t)size);
+	return 0;
+}
+
 static int do_device_feature(struct vfio_server *s, struct vfio_user_msg *m,
 			     struct reply *r)
 {
-	uint32_t flags;
+	uint32_t argsz, flags, feat;
+	bool get, set, can_get, can_set;
 
-	(void)r;
-	memcpy(&flags, m->payload + 4, sizeof(flags));
-	log_debug("vfio-user %s: DEVICE_FEATURE %u (flags 0x%x) is not served", s->path,
-		  flags & 0xffffu, flags >> 16);
-	return -ENOTSUP;
+	memcpy(&argsz, m->payload, 4);
+	memcpy(&flags, m->payload + 4, 4);
+	feat = flags & 0xffffu;
+	get = flags & FEATURE_GET;
+	set = flags & FEATURE_SET;
+	can_set = feat == FEATURE_DMA_LOGGING_START || feat == FEATURE_DMA_LOGGING_STOP;
+	can_get = feat == FEATURE_DMA_LOGGING_REPORT;
+	if (flags & ~(0xffffu | FEATURE_GET | FEATURE_SET | FEATURE_PROBE))
+		return -EINVAL;
+	if (!can_get && !can_set) {
+		log_debug("vfio-user %s: DEVICE_FEATURE %u (flags 0x%x) is not served", s->path,
+			  feat, flags >> 16);
+		return -ENOTSUP;
+	}
+	if (flags & FEATURE_PROBE) {
+		if ((get && !can_get) || (set && !can_set))
+			return -ENOTSUP;
+		reply_payload(m, r, m->len);
+		return 0;
+	}
+	if (get == set)		/* exactly one of them */
+		return -EINVAL;
+	if ((get && !can_get) || (set && !can_set))
+		return -ENOTSUP;
+	switch (feat) {
+	case FEATURE_DMA_LOGGING_START:
+		return logging_start(s, m, r);
+	case FEATURE_DMA_LOGGING_STOP:
+		if (!s->gm->log)
+			return -EINVAL;
+		gmem_log_stop(s->gm);
+		log_info("vfio-user %s: dirty-page log stopped", s->path);
+		reply_payload(m, r, m->len);
+		return 0;
+	default:
+		return logging_report(s, m, r, argsz);
+	}
 }
 
 static cmd_fn handler_for(uint16_t command)

@@ -307,6 +307,52 @@ static void test_coal_zero_means_off(void **state)
 	rig_down(&r);
 }
 
+/* ---- dirty-page log ----------------------------------------------------- */
+
+/* Which of the first 64 pages of guest RAM the log holds dirty (cleared). */
+static uint64_t dirty_pages(struct rig *r)
+{
+	uint64_t bits[4] = { 0 };
+	char why[160];
+
+	assert_int_equal(gmem_log_report(&r->vd->gm, RAM_GPA, 64 * 4096, 4096, bits, 4, why,
+					 sizeof(why)), 0);
+	return bits[0];
+}
+
+#define PAGES_OF(q) (UINT64_C(0xf) << ((q) * 4))	/* a queue's ring block */
+#define PAGE_CMD    (UINT64_C(1) << 16)			/* BUF_AT: header, ack */
+#define PAGE_TXBUF  (UINT64_C(1) << 17)			/* BUF_AT + 0x1000 */
+
+/* Every guest page the device writes is in the log: used rings and the
+ * control queue's ack; what it only reads (a frame to transmit) is not. */
+static void test_dirty_log_marks_device_writes(void **state)
+{
+	struct gmem_log_range all = { RAM_GPA, RAM_SIZE };
+	uint64_t ps = 4096, d;
+	struct rig r;
+	char why[160];
+
+	(void)state;
+	rig_up(&r, BASE_FEATURES | COAL_FEATURES);
+	assert_int_equal(gmem_log_start(&r.vd->gm, &ps, &all, 1, why, sizeof(why)), 0);
+	assert_int_equal(dirty_pages(&r), 0);
+	transmit(&r, 3);
+	d = dirty_pages(&r);
+	assert_true(d & PAGES_OF(VNET_TXQ));		/* its used ring */
+	assert_int_equal(d & ~PAGES_OF(VNET_TXQ), 0);	/* nothing else */
+	assert_int_equal(coal_set(&r, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 0, 0), VIRTIO_NET_OK);
+	d = dirty_pages(&r);
+	assert_true(d & PAGE_CMD);			/* the ack */
+	assert_true(d & PAGES_OF(VNET_CTRLQ));
+	assert_int_equal(d & (PAGE_TXBUF | PAGES_OF(VNET_RXQ) | PAGES_OF(VNET_TXQ)), 0);
+	/* A reset of the device does not stop the log; the guest's
+	 * memory going away does. */
+	vdev_set_status(r.vd, 0);
+	assert_non_null(r.vd->gm.log);
+	rig_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_coal_holds_until_max_packets),
 		cmocka_unit_test(test_coal_timer_sends_held_interrupt),
 		cmocka_unit_test(test_coal_zero_means_off),
+		cmocka_unit_test(test_dirty_log_marks_device_writes),
 	};
 
 	log_set_level(LOG_ERR);

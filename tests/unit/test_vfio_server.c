@@ -547,6 +547,147 @@ static void test_dma_map_raw_cases(void **state)
 	wait_reset(e);
 }
 
+/* ---- dirty-page logging (DEVICE_FEATURE DMA_LOGGING_*) ------------------ */
+
+#define F_GET	(1u << 16)
+#define F_SET	(1u << 17)
+#define F_PROBE (1u << 18)
+
+/* A DEVICE_FEATURE request: argsz, flags, then data. */
+static void feature_send(int sock, uint16_t id, uint32_t argsz, uint32_t flags,
+			 const void *data, uint32_t len)
+{
+	uint8_t buf[256];
+
+	memcpy(buf, &argsz, 4);
+	memcpy(buf + 4, &flags, 4);
+	memcpy(buf + 8, data, len);
+	raw_send(sock, id, VFIO_USER_DEVICE_FEATURE, 0, buf, 8 + len);
+}
+
+/* REPORT of [iova, iova+length) at page size ps: the bitmap's first
+ * word, after checking the reply's framing. */
+static uint64_t report(int sock, uint16_t id, uint64_t iova, uint64_t length, uint64_t ps)
+{
+	uint64_t q[3] = { iova, length, ps }, bits;
+	uint8_t buf[256];
+	struct vfio_user_msg m;
+	uint32_t argsz, words = (uint32_t)((length / ps + 63) / 64);
+
+	feature_send(sock, id, 256, 8 | F_GET, q, sizeof(q));
+	assert_int_equal(raw_recv(sock, &m, buf, sizeof(buf)), 8 + 24 + 8 * words);
+	assert_int_equal(m.hdr.flags, VFIO_USER_F_TYPE_REPLY);
+	memcpy(&argsz, buf, 4);
+	assert_int_equal(argsz, 8 + 24 + 8 * words);
+	assert_memory_equal(buf + 8, q, sizeof(q));
+	memcpy(&bits, buf + 32, 8);
+	return bits;
+}
+
+static void test_dma_logging(void **state)
+{
+	struct env *e = *state;
+	struct vfio_user_dma_map dm = {
+		.argsz = 32, .flags = VFIO_USER_DMA_MAP_F_READ | VFIO_USER_DMA_MAP_F_WRITE,
+		.address = 0x10000, .size = 0x4000,
+	};
+	struct vfio_user_header h = { .msg_id = 2, .command = VFIO_USER_DMA_MAP };
+	struct iovec iov = { &dm, sizeof(dm) };
+	struct { uint64_t page_size; uint32_t n, reserved; uint64_t iova, length; } start = {
+		3000, 1, 0, 0x10000, 0x4000,	/* 3000: a hint we cannot take */
+	};
+	struct vfio_user_msg m;
+	uint8_t buf[256], *hva;
+	int sock = raw_connect(e->path), memfd = make_memfd(0x4000);
+	uint64_t q[3] = { 0x10000, 0x4000, 4096 };
+
+	raw_version(sock, 0, NULL);
+	assert_int_equal(vfio_user_send(sock, &h, &iov, 1, &memfd, 1, 1000), 0);
+	raw_recv(sock, &m, buf, sizeof(buf));
+	assert_int_equal(m.hdr.flags, VFIO_USER_F_TYPE_REPLY);
+	/* Probes: START and STOP are SET features, REPORT a GET one. */
+	feature_send(sock, 3, 8, 6 | F_PROBE | F_SET, NULL, 0);
+	assert_int_equal(raw_recv(sock, &m, buf, sizeof(buf)), 8);
+	feature_send(sock, 4, 8, 8 | F_PROBE | F_SET, NULL, 0);
+	raw_expect_error(sock, 4, VFIO_USER_DEVICE_FEATURE, ENOTSUP);
+	/* Nothing to report before a start. */
+	feature_send(sock, 5, 256, 8 | F_GET, q, sizeof(q));
+	raw_expect_error(sock, 5, VFIO_USER_DEVICE_FEATURE, ENOENT);
+	/* Ranges the log refuses: overlapping, unaligned, too many, a
+	 * length field that disagrees with the message. */
+	{
+		struct { uint64_t page_size; uint32_t n, reserved; uint64_t r[4]; } bad = {
+			4096, 2, 0, { 0x10000, 0x2000, 0x11000, 0x1000 },
+		};
+
+		feature_send(sock, 20, 64, 6 | F_SET, &bad, sizeof(bad));
+		raw_expect_error(sock, 20, VFIO_USER_DEVICE_FEATURE, EINVAL);	/* overlap */
+		bad.r[2] = 0x12000;
+		bad.r[3] = 0x800;
+		feature_send(sock, 21, 64, 6 | F_SET, &bad, sizeof(bad));
+		raw_expect_error(sock, 21, VFIO_USER_DEVICE_FEATURE, EINVAL);	/* unaligned */
+		bad.n = 17;
+		feature_send(sock, 22, 64, 6 | F_SET, &bad, sizeof(bad));
+		raw_expect_error(sock, 22, VFIO_USER_DEVICE_FEATURE, E2BIG);
+		bad.n = 1;
+		feature_send(sock, 23, 64, 6 | F_SET, &bad, sizeof(bad));	/* 2 sent */
+		raw_expect_error(sock, 23, VFIO_USER_DEVICE_FEATURE, EINVAL);
+		assert_null(e->gm.log);
+	}
+	/* START: the page size we took comes back in the reply. */
+	feature_send(sock, 6, 8 + sizeof(start), 6 | F_SET, &start, sizeof(start));
+	assert_int_equal(raw_recv(sock, &m, buf, sizeof(buf)), 8 + sizeof(start));
+	memcpy(&start.page_size, buf + 8, 8);
+	assert_int_equal(start.page_size, 4096);
+	feature_send(sock, 7, 8 + sizeof(start), 6 | F_SET, &start, sizeof(start));
+	raw_expect_error(sock, 7, VFIO_USER_DEVICE_FEATURE, EBUSY);
+	/* What the device writes (as its write paths do: gmem_log_write)
+	 * shows, once: pages 1, 2 and 3. */
+	hva = gmem_translate(&e->gm, 0x10000, 0x4000, true);
+	assert_non_null(hva);
+	gmem_log_write(&e->gm, hva + 0x1005, 10);
+	gmem_log_write(&e->gm, hva + 0x2ff0, 0x20);
+	assert_int_equal(report(sock, 8, 0x10000, 0x4000, 4096), 0xe);
+	assert_int_equal(report(sock, 9, 0x10000, 0x4000, 4096), 0);
+	/* Other report page sizes: 8 KiB units aggregate, 2 KiB repeat. */
+	gmem_log_write(&e->gm, hva, 1);
+	assert_int_equal(report(sock, 10, 0x10000, 0x4000, 8192), 0x1);
+	gmem_log_write(&e->gm, hva + 0x1000, 1);
+	assert_int_equal(report(sock, 11, 0x10000, 0x4000, 2048), 0xc);
+	/* A part of the range; refusals that name their reason in the log. */
+	gmem_log_write(&e->gm, hva + 0x3000, 1);
+	assert_int_equal(report(sock, 12, 0x13000, 0x1000, 4096), 0x1);
+	q[0] = 0x13000;
+	q[1] = 0x2000;	/* past the logged range */
+	feature_send(sock, 13, 256, 8 | F_GET, q, sizeof(q));
+	raw_expect_error(sock, 13, VFIO_USER_DEVICE_FEATURE, EINVAL);
+	q[0] = 0x10000;
+	q[1] = 0x4000;
+	q[2] = 3000;
+	feature_send(sock, 14, 256, 8 | F_GET, q, sizeof(q));
+	raw_expect_error(sock, 14, VFIO_USER_DEVICE_FEATURE, EINVAL);
+	q[2] = 4096;
+	feature_send(sock, 15, 16, 8 | F_GET, q, sizeof(q));	/* argsz too small */
+	raw_expect_error(sock, 15, VFIO_USER_DEVICE_FEATURE, E2BIG);
+	feature_send(sock, 16, 256, 8 | F_GET | F_SET, q, sizeof(q));
+	raw_expect_error(sock, 16, VFIO_USER_DEVICE_FEATURE, EINVAL);
+	/* STOP, and it is gone. */
+	feature_send(sock, 17, 8, 7 | F_SET, NULL, 0);
+	assert_int_equal(raw_recv(sock, &m, buf, sizeof(buf)), 8);
+	assert_null(e->gm.log);
+	feature_send(sock, 18, 8, 7 | F_SET, NULL, 0);
+	raw_expect_error(sock, 18, VFIO_USER_DEVICE_FEATURE, EINVAL);
+	/* No ranges: every mapped window; a client that leaves ends it. */
+	start.n = 0;
+	feature_send(sock, 19, 24, 6 | F_SET, &start, 16);
+	assert_int_equal(raw_recv(sock, &m, buf, sizeof(buf)), 24);
+	assert_non_null(e->gm.log);
+	close(memfd);
+	close(sock);
+	wait_reset(e);
+	assert_null(e->gm.log);
+}
+
 static void test_set_irqs_and_fire(void **state)
 {
 	struct env *e = *state;
@@ -728,9 +869,9 @@ static void test_garbage_then_new_client(void **state)
 	raw_send(sock, 3, 99, 0, NULL, 0);				/* unknown */
 	raw_expect_error(sock, 3, 99, EINVAL);
 	{
-		/* DEVICE_FEATURE of a feature we do not serve (DMA_LOGGING_START
-		 * is 6): the spec's ENOTSUP; a malformed one is EINVAL. */
-		uint32_t feat[2] = { 8, 6 | (1u << 17) };
+		/* DEVICE_FEATURE of a feature we do not serve (MIGRATION is
+		 * 1): the spec's ENOTSUP; a malformed one is EINVAL. */
+		uint32_t feat[2] = { 8, 1 | (1u << 16) };
 
 		raw_send(sock, 30, VFIO_USER_DEVICE_FEATURE, 0, feat, sizeof(feat));
 		raw_expect_error(sock, 30, VFIO_USER_DEVICE_FEATURE, ENOTSUP);
@@ -1025,6 +1166,7 @@ int main(void)
 		ST(test_region_rw),
 		ST(test_dma_map_unmap),
 		ST(test_dma_map_raw_cases),
+		ST(test_dma_logging),
 		ST(test_set_irqs_and_fire),
 		ST(test_region_io_fds),
 		ST(test_region_io_fds_small_argsz),
