@@ -123,8 +123,7 @@ static int parse_ipv4(const uint8_t *frame, uint32_t len, struct frame_l34 *l)
 	if (ihl < IPV4_HDR_MIN || tot < ihl || tot > len - l->l3_off)
 		return -EINVAL;
 	/* A fragment has no complete L4 header or payload to checksum. */
-	if (net_get_be16(ip + IPV4_OFF_FRAG) & (IPV4_FRAG_MF | IPV4_FRAG_OFF_MASK))
-		return -EPROTONOSUPPORT;
+	l->fragment = net_get_be16(ip + IPV4_OFF_FRAG) & (IPV4_FRAG_MF | IPV4_FRAG_OFF_MASK);
 	l->l4_off = l->l3_off + ihl;
 	l->ip_end = l->l3_off + tot;
 	l->l4_proto = ip[IPV4_OFF_PROTO];
@@ -185,7 +184,7 @@ static int parse_l4(const uint8_t *frame, struct frame_l34 *l)
 	return 0;
 }
 
-int frame_parse(const uint8_t *frame, uint32_t len, struct frame_l34 *out)
+int frame_parse_l3(const uint8_t *frame, uint32_t len, struct frame_l34 *out)
 {
 	struct frame_l34 l = { .l3_off = VNET_ETH_HLEN };
 	uint16_t type;
@@ -212,6 +211,19 @@ int frame_parse(const uint8_t *frame, uint32_t len, struct frame_l34 *out)
 	}
 	if (r < 0)
 		return r;
+	*out = l;
+	return 0;
+}
+
+int frame_parse(const uint8_t *frame, uint32_t len, struct frame_l34 *out)
+{
+	struct frame_l34 l;
+	int r = frame_parse_l3(frame, len, &l);
+
+	if (r < 0)
+		return r;
+	if (l.fragment)
+		return -EPROTONOSUPPORT;
 	r = parse_l4(frame, &l);
 	if (r < 0)
 		return r;

@@ -145,6 +145,7 @@ struct frame_l34 {
 	uint8_t ip_version;	/* 4 or 6 */
 	uint8_t l4_proto;	/* NET_PROTO_TCP or NET_PROTO_UDP */
 	bool vlan;		/* one 802.1Q tag precedes the EtherType */
+	bool fragment;		/* an IPv4 fragment (frame_parse_l3 only) */
 };
 
 /* Parses Ethernet (with at most one 802.1Q tag), IPv4 (options allowed)
@@ -156,6 +157,11 @@ struct frame_l34 {
  * extension header (including Jumbo payloads, RFC 2675) or an IPv4
  * fragment (its L4 header is absent or incomplete). */
 int frame_parse(const uint8_t *frame, uint32_t len, struct frame_l34 *out);
+/* Its first half: Ethernet and IP only, with the same checks.  Fills
+ * l3_off, l4_off, ip_end, ip_version, vlan, fragment and l4_proto (the
+ * next protocol, any); a fragment or an L4 protocol frame_parse refuses
+ * is fine here. */
+int frame_parse_l3(const uint8_t *frame, uint32_t len, struct frame_l34 *out);
 
 /* Verifies the IPv4 header checksum and the TCP/UDP checksum with its
  * pseudo-header.  A UDP checksum of 0 means "none" over IPv4 (RFC 768)

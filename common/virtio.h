@@ -175,6 +175,23 @@ struct virtio_net_ctrl_coal_vq {	/* VQ_SET data (VQ_GET: vqn, reserved) */
 static_assert(sizeof(struct virtio_net_ctrl_coal_vq) == 12, "ctrl coal vq");
 static_assert(offsetof(struct virtio_net_ctrl_coal_vq, coal) == 4, "ctrl coal vq");
 
+/* ---- 5.1.6.4.3 Hash calculation for incoming packets ------------------ */
+/* Hash types (VIRTIO_NET_F_RSS, HASH_REPORT), bits of hash_types. */
+#define VIRTIO_NET_RSS_HASH_TYPE_IPv4	(1u << 0)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCPv4	(1u << 1)
+#define VIRTIO_NET_RSS_HASH_TYPE_UDPv4	(1u << 2)
+#define VIRTIO_NET_RSS_HASH_TYPE_IPv6	(1u << 3)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCPv6	(1u << 4)
+#define VIRTIO_NET_RSS_HASH_TYPE_UDPv6	(1u << 5)
+/* What a receive header's hash_report says the hash covered. */
+#define VIRTIO_NET_HASH_REPORT_NONE	0
+#define VIRTIO_NET_HASH_REPORT_IPv4	1
+#define VIRTIO_NET_HASH_REPORT_TCPv4	2
+#define VIRTIO_NET_HASH_REPORT_UDPv4	3
+#define VIRTIO_NET_HASH_REPORT_IPv6	4
+#define VIRTIO_NET_HASH_REPORT_TCPv6	5
+#define VIRTIO_NET_HASH_REPORT_UDPv6	6
+
 /* ---- 2.7 Split virtqueues -------------------------------------------- */
 #define VIRTQ_DESC_F_NEXT	1
 #define VIRTQ_DESC_F_WRITE	2

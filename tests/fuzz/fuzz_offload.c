@@ -12,12 +12,15 @@
  * header, the frame.  Checks: every output frame lies inside the
  * offload buffers and is read in full (as deliver copies it), the header
  * is cleared, and a TCP segment that frame_parse understands carries
- * correct checksums (gso.h: "every output frame is complete").
+ * correct checksums (gso.h: "every output frame is complete").  Every
+ * frame is also hashed for RSS (common/rss.c) under the types the
+ * header's hdr_len bits stand for.
  */
 #include <errno.h>
 
 #include "common/csum.h"
 #include "common/net_hdr.h"
+#include "common/rss.h"
 #include "host/dev/vdev.h"
 #include "host/dp/offload.h"
 #include "tests/fuzz/harness.h"
@@ -60,6 +63,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fin_bytes(&in, &h, sizeof(h));
 	frame = in.p;
 	flen = (uint32_t)in.left;
+	{
+		/* The RSS hash reads the same frames a sender would steer:
+		 * under every hash type, never outside the frame, and a
+		 * report only with a type it was asked for. */
+		static const uint8_t key[RSS_KEY_MAX] = { 0x6d, 0x5a, 0x56, 0xda };
+		uint8_t report;
+		uint32_t hash = rss_hash_frame(key, sizeof(key), h.hdr_len, frame, flen, &report);
+
+		FUZZ_CHECK(report <= VIRTIO_NET_HASH_REPORT_UDPv6);
+		FUZZ_CHECK(report != VIRTIO_NET_HASH_REPORT_NONE || hash == 0);
+		FUZZ_CHECK(report == VIRTIO_NET_HASH_REPORT_NONE ||
+			   (h.hdr_len & (1u << (report - 1))));
+	}
 	if (flen < VNET_ETH_HLEN || net_hdr_check(&h, flen, NULL, 0) ||
 	    !net_hdr_needs_fixup(&vd, &h)) {
 		FUZZ_TRACE("not for the fixup\n");

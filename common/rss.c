@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rss.c - the RSS hash (rss.h).  The frame is read through csum.c's
+ * parser (frame_parse_l3 / frame_parse): one rule for where headers are.
+ */
+#include "common/rss.h"
+
+#include <string.h>
+
+#include "common/csum.h"
+#include "common/virtio.h"
+
+uint32_t rss_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *in, size_t n)
+{
+	uint32_t result = 0, window;
+	size_t next = 4;	/* the key byte that feeds the window next */
+
+	if (key_len < 4)
+		return 0;
+	/* window: the key's 32 bits at the current input bit; it slides
+	 * one bit per input bit, taking the key's next bits from the right. */
+	window = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 | (uint32_t)key[2] << 8 | key[3];
+	for (size_t i = 0; i < n; i++) {
+		uint8_t feed = next < key_len ? key[next] : 0;
+
+		for (int b = 7; b >= 0; b--) {
+			if (in[i] & (1u << b))
+				result ^= window;
+			window = window << 1 | ((feed >> b) & 1u);
+		}
+		next++;
+	}
+	return result;
+}
+
+uint32_t rss_hash_frame(const uint8_t *key, size_t key_len, uint32_t types,
+			const uint8_t *frame, uint32_t len, uint8_t *report)
+{
+	const uint32_t tcp = types & (VIRTIO_NET_RSS_HASH_TYPE_TCPv4 | VIRTIO_NET_RSS_HASH_TYPE_TCPv6);
+	const uint32_t udp = types & (VIRTIO_NET_RSS_HASH_TYPE_UDPv4 | VIRTIO_NET_RSS_HASH_TYPE_UDPv6);
+	struct frame_l34 l3, l4;
+	uint8_t in[36];		/* IPv6 addresses and ports */
+	uint32_t alen, want_tcp, want_udp, want_ip;
+	bool v4, ports = false;
+	size_t n;
+
+	*report = VIRTIO_NET_HASH_REPORT_NONE;
+	if (frame_parse_l3(frame, len, &l3) < 0)
+		return 0;
+	v4 = l3.ip_version == 4;
+	want_tcp = tcp & (v4 ? VIRTIO_NET_RSS_HASH_TYPE_TCPv4 : VIRTIO_NET_RSS_HASH_TYPE_TCPv6);
+	want_udp = udp & (v4 ? VIRTIO_NET_RSS_HASH_TYPE_UDPv4 : VIRTIO_NET_RSS_HASH_TYPE_UDPv6);
+	want_ip = types & (v4 ? VIRTIO_NET_RSS_HASH_TYPE_IPv4 : VIRTIO_NET_RSS_HASH_TYPE_IPv6);
+	/* Source then destination address (IPv4 at 12, IPv6 at 8). */
+	alen = v4 ? 8 : 32;
+	memcpy(in, frame + l3.l3_off + (v4 ? 12 : 8), alen);
+	/* 5.1.6.4.3.1: TCP or UDP when asked for and whole, then the IP
+	 * addresses alone when asked for. */
+	if (frame_parse(frame, len, &l4) == 0 &&
+	    ((l4.l4_proto == NET_PROTO_TCP && want_tcp) ||
+	     (l4.l4_proto == NET_PROTO_UDP && want_udp))) {
+		memcpy(in + alen, frame + l4.l4_off, 4);	/* source, destination port */
+		ports = true;
+		*report = l4.l4_proto == NET_PROTO_TCP
+				  ? (v4 ? VIRTIO_NET_HASH_REPORT_TCPv4 : VIRTIO_NET_HASH_REPORT_TCPv6)
+				  : (v4 ? VIRTIO_NET_HASH_REPORT_UDPv4 : VIRTIO_NET_HASH_REPORT_UDPv6);
+	} else if (want_ip) {
+		*report = v4 ? VIRTIO_NET_HASH_REPORT_IPv4 : VIRTIO_NET_HASH_REPORT_IPv6;
+	} else {
+		return 0;
+	}
+	n = alen + (ports ? 4 : 0);
+	return rss_toeplitz(key, key_len, in, n);
+}

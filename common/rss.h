@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rss.h - the receive-side-scaling hash of virtio-net (5.1.6.4.3): the
+ * Toeplitz function over a frame's addresses and ports, chosen by the
+ * driver's hash types.  A sending device computes it to put each frame
+ * on the ring of the receive queue it belongs to (issue "Multiqueue"),
+ * and HASH_REPORT hands it to the driver.
+ */
+#ifndef VNET_RSS_H
+#define VNET_RSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RSS_KEY_MAX 40	/* VIRTIO_NET_RSS_MAX_KEY_SIZE */
+
+/* The Toeplitz hash of in[0, n) under key (key_len >= n + 4 bytes; the
+ * bits beyond the key are zeros): for each input bit from the left, a 1
+ * XORs the key's 32 bits at that position into the result. */
+uint32_t rss_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *in, size_t n);
+
+/* The hash of an Ethernet frame (at most one 802.1Q tag) under the hash
+ * types (VIRTIO_NET_RSS_HASH_TYPE_*), as 5.1.6.4.3.1 chooses its input:
+ * addresses and ports of TCP or UDP when that type is on and the frame
+ * has a whole L4 header (not an IPv4 fragment), else the addresses when
+ * the IP type is on.  *report: the VIRTIO_NET_HASH_REPORT_* type; NONE
+ * (and hash 0) when no type applies or the frame is not IP.  IPv6
+ * extension headers are not walked: such a frame hashes on addresses. */
+uint32_t rss_hash_frame(const uint8_t *key, size_t key_len, uint32_t types,
+			const uint8_t *frame, uint32_t len, uint8_t *report);
+
+#endif /* VNET_RSS_H */
