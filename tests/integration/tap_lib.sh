@@ -124,9 +124,12 @@ iperf_server() {
 
 # tap_tcp WHAT CLIENT_NS SERVER_NS SERVER_ADDR [-R]: iperf3 TCP for 1 s.
 # The server can only have received what the client sent, and all of it
-# but what was still in flight when the timer ended (socket buffers and
-# queues; iperf3 stops counting at the end of the interval, so the two
-# rarely match exactly): at least 90 % and more than 1 MB.
+# but what was still in flight when the timer ended: socket buffers and
+# queues, a few MB whatever the speed (iperf3 stops counting at the end
+# of the interval, so the two rarely match).  So: more than 1 MB, and
+# at most 16 MiB short.  (A share of what was sent made this a speed
+# test: a run slowed down by a loaded machine sends less in its second,
+# and the same bytes in flight became more than 10 % of it.)
 tap_tcp() {
 	what=$1; cns=$2; sns=$3; sad=$4; shift 4
 	iperf_server "$sns" "$sad"
@@ -138,7 +141,7 @@ tap_tcp() {
 	bps=$(iperf_field "$RUN/iperf.json" sum_received bits_per_second)
 	TCP_RECV=${recv:-0}
 	if [ $rc -eq 0 ] && [ -n "$sent" ] && [ -n "$recv" ] && [ "$recv" -gt 1000000 ] &&
-	   [ "$recv" -le "$sent" ] && [ $((recv * 10)) -ge $((sent * 9)) ]; then
+	   [ "$recv" -le "$sent" ] && [ $((sent - recv)) -le 16777216 ]; then
 		ok "$what: iperf3 TCP $sent bytes sent, $recv received ($(echo "$bps" | awk '{printf "%.2f", $1 / 1e9}') Gbit/s)"
 	else
 		notok "$what: iperf3 TCP exit $rc, sent '$sent' received '$recv': $(tail -n 5 "$RUN/iperf.json")"

@@ -61,9 +61,11 @@ tap_guest g1 "$(sock m1 a)" "vg1x$TAP_ID" "$G1" 192.168.77.1/24 --offloads &&
 tap_ping "guest on machine 1 to guest on machine 2" "$G1" 192.168.77.2
 tap_tcp "guest 1 to guest 2 over VXLAN" "$G1" "$G2" 192.168.77.2
 tap_tcp "guest 2 to guest 1 over VXLAN" "$G1" "$G2" 192.168.77.2 -R
-# The frames really crossed the underlay inside VXLAN.
+# The frames really crossed the underlay inside VXLAN: at least the 20
+# pings (how many TCP adds depends on the speed and on GSO, which sends
+# up to 64 KiB as one packet).
 vx=$(ip -n "$M1" -s link show "vxlan$VNI" | awk '/TX:/ { getline; print $2; exit }')
-if [ -n "$vx" ] && [ "$vx" -gt 1000 ]; then
+if [ -n "$vx" ] && [ "$vx" -ge 20 ]; then
 	ok "vxlan$VNI on machine 1 sent $vx packets"
 else
 	notok "vxlan$VNI counters: $(ip -n "$M1" -s link show "vxlan$VNI")"
