@@ -40,6 +40,7 @@ struct bench_opts {
 	unsigned poll_us;	/* spin this long before sleeping */
 	bool tso;		/* 64 KiB frames as TCPv4 TSO */
 	bool packed;
+	bool hugepages;		/* guest RAM on huge pages */
 	unsigned cpu_pids[4];	/* other processes whose CPU time to report */
 	unsigned n_cpu_pids;
 	const char *label;	/* scenario name in the JSON */

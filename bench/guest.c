@@ -167,6 +167,7 @@ static int open_dev(struct gctx *g)
 	struct vnet_dev_params p = {
 		.socket_path = o->socket,
 		.ram_size = o->tso ? 512ull << 20 : 64ull << 20,
+		.hugepages = o->hugepages,
 		.want_packed = o->packed,
 		.want_offloads = o->tso,
 		/* 64 KiB frames: whole-frame receive buffers ("big packets",

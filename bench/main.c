@@ -17,7 +17,8 @@
  * --epoll (ring: wait in epoll_wait + read, kick with write: the host's
  * way, to compare with io_uring),
  * --cpu-pid PID (report another process's CPU time over the run; up to
- * 4).  bench/run.sh drives all of it (make bench).
+ * 4), --hugepages (the guest's RAM on huge pages).  bench/run.sh drives
+ * all of it (make bench).
  *
  * Output: one JSON object per measured side on stdout.  Exit 0 on a
  * completed measurement, 1 when it failed, 2 on a usage error.
@@ -39,7 +40,8 @@ static void usage(FILE *f)
 	fputs("usage: vnet-bench ring|tx|rx|send|recv|ping|pong [--socket PATH]\n"
 	      "       [--peer-node DIR SYSTEM NAME] [--dst MAC] [--size BYTES]\n"
 	      "       [--seconds S] [--poll] [--poll-us N] [--tso] [--packed]\n"
-	      "       [--count N] [--label NAME] [--cpu-pid PID]... [--pin] [--epoll]\n"
+	      "       [--hugepages] [--count N] [--label NAME] [--cpu-pid PID]...\n"
+	      "       [--pin] [--epoll]\n"
 	      "       vnet-bench --version\n", f);
 }
 
@@ -104,6 +106,7 @@ void bench_print(const struct bench_opts *o, const struct bench_result *r)
 	PUT("size", json_object_new_uint64(o->size));
 	PUT("tso", json_object_new_boolean(o->tso));
 	PUT("ring", json_object_new_string(o->packed ? "packed" : "split"));
+	PUT("hugepages", json_object_new_boolean(o->hugepages));
 	PUT("seconds", jsonout_double(r->seconds, 3));
 	PUT("frames", json_object_new_uint64(r->frames));
 	PUT("bytes", json_object_new_uint64(r->bytes));
@@ -204,6 +207,8 @@ int main(int argc, char **argv)
 			o.pin = true;
 		} else if (!strcmp(a, "--packed")) {
 			o.packed = true;
+		} else if (!strcmp(a, "--hugepages")) {
+			o.hugepages = true;
 		} else if (!strcmp(a, "--count") && more && num(argv[i + 1], 100000000, &v)) {
 			o.count = v;
 			i++;
