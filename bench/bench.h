@@ -10,6 +10,7 @@
  *   guest.c   scenarios on a vnet-host vdev: tx/rx one hop (the bench is
  *             also the vdev's peer: a sink or a source), send/recv end to
  *             end, ping/pong
+ *   limits.c  the machine's limits: eventfd wake-up, cache-line transfer
  *
  * Each run prints one JSON object on stdout (the counters of one side of
  * one scenario); bench/run.sh gathers them with the anchors' figures.
@@ -135,5 +136,7 @@ int bench_ring(const struct bench_opts *o);
 /* Pins the calling thread to one CPU (best effort, logged). */
 void bench_pin(unsigned cpu);
 int bench_guest(const struct bench_opts *o);
+/* `vnet-bench limits`: one JSON line per measurement (limits.c). */
+int bench_limits(const struct bench_opts *o);
 
 #endif /* VNET_BENCH_H */
