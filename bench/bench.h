@@ -9,7 +9,8 @@
  *   ring.c    scenario "ring": the peer ring alone, two processes
  *   guest.c   scenarios on a vnet-host vdev: tx/rx one hop (the bench is
  *             also the vdev's peer: a sink or a source), send/recv end to
- *             end, ping/pong
+ *             end, ping/pong; sink/source: only the peer, of a vdev that
+ *             another frontend drives (DPDK's virtio-user, vhost-user)
  *   limits.c  the machine's limits: eventfd wake-up, cache-line transfer
  *
  * Each run prints one JSON object on stdout (the counters of one side of

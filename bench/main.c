@@ -9,6 +9,8 @@
  *   vnet-bench recv  --socket PATH [...]
  *   vnet-bench ping  --socket PATH --dst MAC [--count N] [...]
  *   vnet-bench pong  --socket PATH [...]
+ *   vnet-bench sink   --peer-node DIR SYSTEM NAME [...]
+ *   vnet-bench source --peer-node DIR SYSTEM NAME --dst MAC [...]
  *   vnet-bench limits [--seconds S]
  *
  * Common: --size BYTES (frame, default 64), --seconds S (default 3),
@@ -18,8 +20,10 @@
  * --epoll (ring: wait in epoll_wait + read, kick with write: the host's
  * way, to compare with io_uring),
  * --cpu-pid PID (report another process's CPU time over the run; up to
- * 4), --hugepages (the guest's RAM on huge pages).  limits measures the
- * machine (limits.c).  bench/run.sh drives all of it (make bench).
+ * 4), --hugepages (the guest's RAM on huge pages).  sink and source are
+ * only the peer of a vdev that another frontend drives (DPDK's
+ * virtio-user through the vhost-user face); limits measures the machine
+ * (limits.c).  bench/run.sh drives all of it (make bench).
  *
  * Output: one JSON object per measured side on stdout.  Exit 0 on a
  * completed measurement, 1 when it failed, 2 on a usage error.
@@ -38,11 +42,11 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: vnet-bench ring|tx|rx|send|recv|ping|pong|limits [--socket PATH]\n"
-	      "       [--peer-node DIR SYSTEM NAME] [--dst MAC] [--size BYTES]\n"
-	      "       [--seconds S] [--poll] [--poll-us N] [--tso] [--packed]\n"
-	      "       [--hugepages] [--count N] [--label NAME] [--cpu-pid PID]...\n"
-	      "       [--pin] [--epoll]\n"
+	fputs("usage: vnet-bench ring|tx|rx|send|recv|ping|pong|sink|source|limits\n"
+	      "       [--socket PATH] [--peer-node DIR SYSTEM NAME] [--dst MAC]\n"
+	      "       [--size BYTES] [--seconds S] [--poll] [--poll-us N] [--tso]\n"
+	      "       [--packed] [--hugepages] [--count N] [--label NAME]\n"
+	      "       [--cpu-pid PID]... [--pin] [--epoll]\n"
 	      "       vnet-bench --version\n", f);
 }
 
@@ -233,6 +237,8 @@ int main(int argc, char **argv)
 		return bench_ring(&o);
 	if (!strcmp(o.cmd, "limits"))
 		return bench_limits(&o);
+	if (!strcmp(o.cmd, "sink") || !strcmp(o.cmd, "source"))
+		return bench_guest(&o);
 	if (strcmp(o.cmd, "tx") && strcmp(o.cmd, "rx") && strcmp(o.cmd, "send") &&
 	    strcmp(o.cmd, "recv") && strcmp(o.cmd, "ping") && strcmp(o.cmd, "pong")) {
 		usage(stderr);
