@@ -5,7 +5,8 @@
 def row($p; $name; $s; $k; $kind): "\($p)\t\($name)\t\($s.median / $k)\t\($s.min / $k)\t\($s.max / $k)\t\($kind)";
 def short: sub("dpdk-"; "dpdk ") | sub("-to-"; "->");
 .figures as $f
-| ( [ ["ring", "consumer"], ["onehop-tx", "tx"], ["onehop-rx", "rx"], ["e2e", "recv"] ][] as [$s, $side]
+| ( [ ["ring", "consumer"], ["onehop-tx", "tx"], ["onehop-rx", "rx"], ["vhost-face-tx", "frontend"],
+      ["vhost-face-rx", "frontend"], ["e2e", "recv"] ][] as [$s, $side]
     | ("event", "poll") as $m
     | $f[] | select(.scenario == $s and .side == $side and .mode == $m and .size == 64 and .pps != null)
     | row(1; "\($s) \($m)"; .pps; 1e6; "vnet") ),

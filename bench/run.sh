@@ -7,6 +7,8 @@
 #               (the bench is also the vdev's peer: sink / source)
 #   dpdk        DPDK 22.11 testpmd: virtio-user -> vhost and vhost ->
 #               virtio-user (txonly / rxonly)
+#   face        the same virtio-user frontend driving OUR vhost-user face
+#               (a vnet-host vdev; vnet-bench is its peer: sink / source)
 #   e2e         guest A -> host A -> host B -> guest B
 #   ping        round trips end to end
 #   limits      the machine: eventfd wake-up (same core, across cores),
@@ -28,7 +30,7 @@
 #   BUILD           build dir (build)
 #   BENCH_TRIALS    trials (5)
 #   BENCH_SECONDS   whole seconds per measurement and trial (3)
-#   BENCH_ONLY      a subset of: ring onehop dpdk e2e ping limits veth
+#   BENCH_ONLY      a subset of: ring onehop dpdk face e2e ping limits veth
 #   BENCH_SIZES     frame sizes of the vnet scenarios (64 1514 65535)
 #   BENCH_POLL_US   spin bound in poll mode, guests and hosts (50)
 #   BENCH_PIN       0: let ring, one hop and the DPDK runs float instead
@@ -43,7 +45,7 @@ BUILD=${BUILD:-build}
 SECS=${BENCH_SECONDS:-3}
 TRIALS=${BENCH_TRIALS:-5}
 OUT=${BENCH_OUT:-bench/results}
-ONLY=${BENCH_ONLY:-ring onehop dpdk e2e ping limits veth}
+ONLY=${BENCH_ONLY:-ring onehop dpdk face e2e ping limits veth}
 SIZES=${BENCH_SIZES:-64 1514 65535}
 POLL_US=${BENCH_POLL_US:-50}
 BENCH=$BUILD/vnet-bench
@@ -138,8 +140,9 @@ stop_hosts() {
 vfio() { echo "$VNET_RUN_DIR/$1/$2.vfio"; }
 
 # Where each side gets a core of its own, pin it as testpmd pins its
-# forwarding lcores (the guest side on CPU 0, the device on CPU 1): ring
-# and one hop.  End to end has four processes for two CPUs and floats.
+# forwarding lcores (the guest side on CPU 0, the device on CPU 1): ring,
+# one hop and the face.  End to end has four processes for two CPUs and
+# floats.
 PIN0=""
 PIN1=""
 PIN=""
@@ -248,10 +251,17 @@ tp_pps() {
 	grep "$2:" "$1" 2>/dev/null | awk '$2 > 0 { n++; if (n > 1) print $2 }' | sort -n |
 		awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'
 }
+# tp_total FILE WHAT: TX-packets / RX-packets of testpmd's final totals.
+tp_total() {
+	grep -a -A3 "Forward statistics for port 0" "$1" 2>/dev/null |
+		sed -n "s/.*$2: *\([0-9]*\).*/\1/p" | head -n 1
+}
 gbps() { awk "BEGIN { printf \"%.3f\", ${1:-0} * $2 * 8 / 1e9 }"; }
 
 # dpdk_pair LABEL RX_SIDE(vhost|virtio) SIZE [packed]: DPDK's frontend
-# and DPDK's backend; pps is the receiver's count.
+# and DPDK's backend.  pps is the receiver's count (the one hop anchor);
+# frontend_pps is virtio-user's own count, the figure the face is
+# compared on (same frontend, same counter).
 dpdk_pair() {
 	lbl=$1
 	rxs=$2
@@ -259,7 +269,7 @@ dpdk_pair() {
 	pk=${4:-}
 	sock=$WORK/dpdk.sock
 	rm -f "$sock"
-	if [ "$rxs" = vhost ]; then vm=rxonly; um=txonly; else vm=txonly; um=rxonly; fi
+	if [ "$rxs" = vhost ]; then vm=rxonly; um=txonly; fc=Tx-pps; else vm=txonly; um=rxonly; fc=Rx-pps; fi
 	uargs=""
 	ring=split
 	[ -n "$pk" ] && uargs=",packed_vq=1" && ring=packed
@@ -275,8 +285,9 @@ dpdk_pair() {
 	testpmd_stop $up
 	testpmd_stop $vp
 	pps=$(tp_pps "$f" Rx-pps)
+	fpps=$(tp_pps "$WORK/dpdk-virtio.out" $fc)
 	[ "$pps" -gt 0 ] 2>/dev/null || log "$lbl $sz: no Rx-pps from testpmd (see $f)"
-	add "{\"scenario\":\"$lbl\",\"anchor\":true,\"tool\":\"dpdk-testpmd\",\"size\":$sz,\"ring\":\"$ring\",\"pps\":${pps:-0},\"gbps\":$(gbps "$pps" "$sz")}"
+	add "{\"scenario\":\"$lbl\",\"anchor\":true,\"tool\":\"dpdk-testpmd\",\"size\":$sz,\"ring\":\"$ring\",\"pps\":${pps:-0},\"gbps\":$(gbps "$pps" "$sz"),\"frontend_pps\":${fpps:-0}}"
 	rm -rf /var/run/dpdk/vnb-dpdk-vhost-$$ /var/run/dpdk/vnb-dpdk-virtio-$$
 }
 pass_dpdk() {
@@ -291,6 +302,83 @@ pass_dpdk() {
 		log "DPDK virtio-user -> vhost 64 B, packed ring"
 		dpdk_pair dpdk-virtio-to-vhost vhost 64 packed
 	fi
+}
+
+# ---- our vhost-user face under DPDK's virtio-user ---------------------------
+# face_run DIR(tx|rx) SIZE MODE: testpmd's virtio-user, as in dpdk_pair
+# (same EAL arguments, forwarding on CPU 0), drives a vnet-host vdev's
+# vhost-user face; the device runs on CPU 1, where DPDK's vhost forwards.
+# Where DPDK's vhost hands frames to its own rxonly / txonly, our device
+# hands them to its peer link, whose far end is vnet-bench sink / source
+# (event-driven, on CPU 1 too: it must not spin where the device runs).
+# The figure is virtio-user's own count, as dpdk_pair's frontend_pps.
+# The source starts once testpmd's rings are up: before, the device drops
+# what it gets (no driver), and a source and device busy doing that on
+# CPU 1 would slow the start of testpmd, whose main lcore is there too.
+FACE_MAC=52:54:00:00:00:0c
+host_log_wait() { # SYSTEM PATTERN: until the host logged it (at most 40 s)
+	i=0
+	while ! grep -q "$2" "$WORK/host-$1.log" 2>/dev/null && [ $i -lt 400 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+face_peer() { # sink|source ARGS...: the vdev's peer, pid in $pp
+	$PIN1 timeout $((SECS + 80)) "$BENCH" "$@" --peer-node "$VNET_RUN_DIR" bench peer \
+		--seconds $((SECS + 70)) --label "vhost-face-$dir" >"$WORK/face-peer.out" 2>>"$WORK/bench.err" &
+	pp=$!
+	bg_add $pp
+}
+face_run() {
+	dir=$1
+	sz=$2
+	m=$3
+	sock=$WORK/face.sock
+	rm -f "$sock"
+	export $(host_env $m)
+	HOST_PIN=$PIN1
+	start_host "$sock" hf v mac $FACE_MAC peer "$VNET_RUN_DIR/bench/peer" peerfeats 0x7fc3 \
+		vhost-user "$sock"
+	HOST_PIN=""
+	if [ "$dir" = tx ]; then
+		# Linked before testpmd sends: a device without a link drops.
+		face_peer sink
+		host_log_wait hf "peer link up"
+		testpmd_start face 1 txonly "$sz" "net_virtio_user0,path=$sock,queues=1" --single-file-segments
+		fc=Tx-pps
+		tot=TX-packets
+	else
+		testpmd_start face 1 rxonly "$sz" "net_virtio_user0,path=$sock,queues=1" --single-file-segments
+		host_log_wait hf "rings started"
+		face_peer source --dst $FACE_MAC --size "$sz"
+		fc=Rx-pps
+		tot=RX-packets
+	fi
+	up=$TP
+	tp_wait "$WORK/face.out" $fc
+	sleep $((SECS + 1))
+	testpmd_stop $up
+	# The peer prints its count when told to stop.
+	kill -TERM $pp 2>/dev/null
+	wait $pp || log "vhost-face-$dir: vnet-bench's peer failed: $(tail -2 "$WORK/bench.err" | tr '\n' ' ')"
+	bg_done $pp
+	stop_hosts
+	pps=$(tp_pps "$WORK/face.out" $fc)
+	[ "$pps" -gt 0 ] 2>/dev/null || log "vhost-face-$dir $sz $m: no $fc from testpmd (see $WORK/face.out)"
+	pf=$(sed -n 's/.*"frames":\([0-9]*\).*/\1/p' "$WORK/face-peer.out" | head -n 1)
+	# What virtio-user and the device agreed on (vnet-host logs it).
+	io=false
+	grep -q "rings started (split, in order" "$WORK/host-hf.log" && io=true
+	add "{\"scenario\":\"vhost-face-$dir\",\"side\":\"frontend\",\"mode\":\"$m\",\"tool\":\"dpdk-testpmd\",\"size\":$sz,\"ring\":\"split\",\"in_order\":$io,\"pps\":${pps:-0},\"gbps\":$(gbps "$pps" "$sz"),\"frontend_frames\":$(tp_total "$WORK/face.out" $tot | grep . || echo 0),\"peer_frames\":${pf:-0}}"
+	rm -rf /var/run/dpdk/vnb-face-$$
+}
+pass_face() {
+	for m in $modes; do
+		log "DPDK virtio-user -> our vhost-user face 64 B, host $m"
+		face_run tx 64 $m
+		log "our vhost-user face -> DPDK virtio-user 64 B, host $m"
+		face_run rx 64 $m
+	done
 }
 
 # ---- scenarios end to end: two hosts, two guests --------------------------
@@ -408,9 +496,13 @@ pass_veth() {
 }
 
 # ---- the run: every trial runs everything, ours and the anchors ---------------
-if want dpdk && ! command -v dpdk-testpmd >/dev/null; then
-	note "DPDK anchor: no dpdk-testpmd (Debian's dpdk-dev)"
-	ONLY=$(printf ' %s ' $ONLY | sed 's/ dpdk / /')
+if { want dpdk || want face; } && ! command -v dpdk-testpmd >/dev/null; then
+	note "DPDK anchor and the vhost-user face: no dpdk-testpmd (Debian's dpdk-dev)"
+	ONLY=$(printf ' %s ' $ONLY | sed 's/ dpdk / /; s/ face / /')
+fi
+if want face && ! has_size 64; then
+	note "vhost-user face: measured at 64 B only, not in BENCH_SIZES"
+	ONLY=$(printf ' %s ' $ONLY | sed 's/ face / /')
 fi
 if want veth && ! veth_up; then
 	note "veth anchor: needs root and network namespaces"
@@ -424,6 +516,7 @@ while [ $TRIAL -le "$TRIALS" ]; do
 	want ring && pass_ring
 	want onehop && pass_onehop
 	want dpdk && pass_dpdk
+	want face && pass_face
 	if want e2e || want ping; then pass_e2e; fi
 	want limits && pass_limits
 	want veth && pass_veth

@@ -29,7 +29,7 @@ def median: sort | if length == 0 then null
 # mean must not print as 34.266000000000005)
 def spread: map(select(. != null) | r(4)) | if length == 0 then null
             else {median: (median | r(4)), min: min, max: max, trials: .} end;
-def metrics: ["pps", "gbps", "sent_pps", "rtt_p50_us", "rtt_p99_us",
+def metrics: ["pps", "gbps", "frontend_pps", "sent_pps", "rtt_p50_us", "rtt_p99_us",
               "rtt_p999_us", "min_us", "p50_us", "p99_us", "notifications_per_frame",
               "wakeups_per_frame", "cpu_s"];
 def figkey: [.scenario, .side // "", .mode // "", .size // 0, .tso // false, .ring // "",
@@ -47,7 +47,7 @@ def WAKEUPS: 6;
 # Figures in the order of the tables: ours from the ring outwards, then
 # the limits and the anchors; event before poll, small frames first.
 def order: .scenario as $s
-  | [(["ring", "ring-epoll", "onehop-tx", "onehop-rx",
+  | [(["ring", "ring-epoll", "onehop-tx", "onehop-rx", "vhost-face-tx", "vhost-face-rx",
        "e2e", "e2e-guestpoll", "e2e-sender", "pingpong", "pingpong-guestpoll",
        "limit-eventfd", "limit-cacheline", "dpdk-virtio-to-vhost", "dpdk-vhost-to-virtio",
        "veth-tcp", "veth-udp", "veth-ping"] | index($s)) // 99,
@@ -58,7 +58,7 @@ def figures:
   | map(sort_by(.trial) as $runs | $runs[0] as $f
         | ({scenario: $f.scenario, side: $f.side, mode: $f.mode, size: $f.size, tso: $f.tso,
             ring: $f.ring, wait: $f.wait, tool: $f.tool, anchor: ($f.anchor // false),
-            hugepages: $f.hugepages} | with_entries(select(.value != null)))
+            in_order: $f.in_order, hugepages: $f.hugepages} | with_entries(select(.value != null)))
         + {trials: ($runs | length)}
         + (reduce metrics[] as $m ({}; ($runs | map(.[$m]) | spread) as $s
                                       | if $s == null then . else .[$m] = $s end))
@@ -147,6 +147,12 @@ def of($f; $m): {figure: ($f | if . == null then null else name end), s: ($f[$m]
            of(fig($figs; "onehop-tx"; "tx"; $m; 64); "pps"); of($d_v2h; "pps"); 1; "higher"; "pps"),
       goal("one hop guest RX 64 B \($m) >= 1.0 x DPDK vhost -> virtio-user 64 B";
            of(fig($figs; "onehop-rx"; "rx"; $m; 64); "pps"); of($d_h2v; "pps"); 1; "higher"; "pps"),
+      goal("our vhost-user face, host \($m): virtio-user TX 64 B >= 1.0 x into DPDK's vhost";
+           of(fig($figs; "vhost-face-tx"; "frontend"; $m; 64); "pps"); of($d_v2h; "frontend_pps");
+           1; "higher"; "pps"),
+      goal("our vhost-user face, host \($m): virtio-user RX 64 B >= 1.0 x from DPDK's vhost";
+           of(fig($figs; "vhost-face-rx"; "frontend"; $m; 64); "pps"); of($d_h2v; "frontend_pps");
+           1; "higher"; "pps"),
       goal("one hop guest TX 1514 B \($m) >= 1.0 x DPDK virtio-user -> vhost 1514 B";
            of(fig($figs; "onehop-tx"; "tx"; $m; 1514); "pps");
            of(anc($figs; "dpdk-virtio-to-vhost"; 1514); "pps"); 1; "higher"; "pps"),

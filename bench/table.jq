@@ -7,7 +7,7 @@ def sp($s; $k; $d): if $s == null then "-"
   elif $s.min == $s.max then f($s.median / $k; $d)
   else "\(f($s.median / $k; $d)) (\(f($s.min / $k; $d))–\(f($s.max / $k; $d)))" end;
 def med($s; $d): if $s == null then "-" else f($s.median; $d) end;
-def frame: "\(.size)\(if .tso then " TSO" else "" end)\(if .ring == "packed" then " packed" else "" end)";
+def frame: "\(.size)\(if .tso then " TSO" else "" end)\(if .ring == "packed" then " packed" else "" end)\(if .in_order then " in order" else "" end)";
 def n($all): if .trials == $all then "\(.trials)" else "\(.trials) of \($all)" end;
 def val($x; $unit): if $x == null then "-" elif $unit == "pps" then f($x / 1e6; 2) + " Mpps"
                     else f($x; 2) + " " + $unit end;
@@ -40,10 +40,10 @@ def val($x; $unit): if $x == null then "-" elif $unit == "pps" then f($x / 1e6; 
 "| round trip end to end: \($lim.wakeups_per_round_trip) wake-ups (the cheaper kind) | \(sp($lim.round_trip_us; 1; 1)) | | |",
 "| the same, all on one core / all across cores | \(med($lim.round_trip_same_core_us; 1)) / \(med($lim.round_trip_cross_core_us; 1)) | | |",
 "",
-"| anchor | frame | Mpps | Gbit/s | trials |",
-"|---|---|---:|---:|---:|",
+"| anchor | frame | Mpps | Gbit/s | virtio-user's own Mpps | trials |",
+"|---|---|---:|---:|---:|---:|",
 (.figures[] | select(.anchor == true and .scenario != "veth-ping")
-  | "| \(.scenario) (\(.tool)) | \(frame) | \(sp(.pps; 1e6; 2)) | \(sp(.gbps; 1; 2)) | \(n($all)) |"),
+  | "| \(.scenario) (\(.tool)) | \(frame) | \(sp(.pps; 1e6; 2)) | \(sp(.gbps; 1; 2)) | \(sp(.frontend_pps; 1e6; 2)) | \(n($all)) |"),
 "",
 "A ratio is ours / the anchor's, medians; in brackets min(ours) / max(anchor) – max(ours) / min(anchor). Unsettled: that range holds the target, so these trials cannot tell which side of the goal we are on.",
 "",
