@@ -35,11 +35,15 @@
 #   BENCH_POLL_US   spin bound in poll mode, guests and hosts (50)
 #   BENCH_PIN       0: let ring, one hop and the DPDK runs float instead
 #                   of pinning them to CPUs 0 and 1
+#   BENCH_HUGEPAGES auto: as root, reserve huge pages for the run (guest
+#                   RAM and DPDK's) and give them back at the end; 0: 4 KiB
+#                   pages throughout
 #   BENCH_OUT       results dir (bench/results)
 #
-# Needs root for the veth anchor (namespaces); without it that is skipped
-# and the JSON says so.  Everything it starts is stopped and everything it
-# creates removed, also on failure or ^C.
+# Needs root for the veth anchor (namespaces) and the huge pages; without
+# it those are skipped and the JSON says so.  Everything it starts is
+# stopped and everything it creates removed (the huge page pool set back),
+# also on failure or ^C.
 set -u
 BUILD=${BUILD:-build}
 SECS=${BENCH_SECONDS:-3}
@@ -48,6 +52,7 @@ OUT=${BENCH_OUT:-bench/results}
 ONLY=${BENCH_ONLY:-ring onehop dpdk face e2e ping limits veth}
 SIZES=${BENCH_SIZES:-64 1514 65535}
 POLL_US=${BENCH_POLL_US:-50}
+HUGE_WANT=${BENCH_HUGEPAGES:-auto}
 BENCH=$BUILD/vnet-bench
 HOST=$BUILD/vnet-host
 [ -x "$BENCH" ] && [ -x "$HOST" ] || { echo "bench: build first (make)"; exit 2; }
@@ -71,6 +76,9 @@ NS_B=vnb-b-$$
 PIDS=""
 HOST_PIN=""
 TRIAL=0
+NR=/proc/sys/vm/nr_hugepages
+HUGE_ORIG=""	# set while the pool holds pages of ours
+HUGE_ADDED=0
 
 log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # note: what did not run, and why (the JSON's not_run).
@@ -96,11 +104,22 @@ stop_pid() { # pid: SIGTERM, then SIGKILL after 3 s
 	return 0
 }
 
+# Gives back the pages this run added: the pool shrinks by as many (not
+# to the size it had: someone else may have changed it meanwhile).
+huge_give_back() {
+	[ -n "$HUGE_ORIG" ] || return 0
+	back=$(($(cat "$NR") - HUGE_ADDED))
+	[ $back -ge 0 ] || back=0
+	echo $back >"$NR" 2>/dev/null || log "cannot give back $HUGE_ADDED huge pages ($NR)"
+	HUGE_ORIG=""
+}
+
 cleanup() {
 	for p in $PIDS; do stop_pid "$p"; done
 	PIDS=""
 	ip netns del "$NS_A" 2>/dev/null
 	ip netns del "$NS_B" 2>/dev/null
+	huge_give_back
 	rm -f /dev/shm/vnet-bench* 2>/dev/null
 	rm -rf /var/run/dpdk/vnb-*-$$ 2>/dev/null
 	rm -rf "$WORK"
@@ -113,6 +132,62 @@ trap 'exit 130' INT TERM HUP
 add() {
 	[ -n "$1" ] || return 0
 	printf '%s\n' "$1" | sed "s/^{/{\"trial\":$TRIAL,/" >>"$JL"
+}
+
+# ---- huge pages -------------------------------------------------------------
+# The most guest RAM alive at once: one hop has one guest, end to end two;
+# a guest has 64 MiB, 512 MiB with 64 KiB TSO frames (vnet-bench's
+# open_dev).  DPDK's runs are two testpmd of 512 MiB each (-m 512: with
+# its default pools testpmd took about 370 MiB), the face one.  The runs
+# follow each other, so the reservation is the largest of these.
+HUGE_USED=false
+HUGE_PAGES=0
+HUGE_KB=$(sed -n 's/^Hugepagesize: *\([0-9]*\) kB$/\1/p' /proc/meminfo)
+HUGE_NOTE=""
+GUEST_HUGE=""
+huge_need_mb() {
+	n=128
+	if has_size 65535; then
+		want onehop && n=512
+		want e2e && n=1024
+	fi
+	if { want dpdk || want face; } && [ $n -lt 1024 ]; then n=1024; fi
+	echo $n
+}
+huge_setup() {
+	HUGE_BEFORE=$(cat "$NR" 2>/dev/null || echo 0)
+	if [ "$HUGE_WANT" = 0 ]; then
+		HUGE_NOTE="BENCH_HUGEPAGES=0: 4 KiB pages"
+		return
+	fi
+	if [ "$(id -u)" != 0 ] || [ ! -w "$NR" ]; then
+		HUGE_NOTE="not root: 4 KiB pages (huge pages need $NR)"
+		return
+	fi
+	# Guest RAM is whole huge pages: 64 MiB must be a multiple of them.
+	if [ -z "$HUGE_KB" ] || [ "$HUGE_KB" -gt 65536 ] || [ $((65536 % HUGE_KB)) != 0 ]; then
+		HUGE_NOTE="huge page size '${HUGE_KB:-none}' kB does not divide 64 MiB: 4 KiB pages"
+		return
+	fi
+	need=$(($(huge_need_mb) * 1024 / HUGE_KB))
+	# HUGE_ADDED first: a ^C right after the write still gives them back.
+	HUGE_ADDED=$need
+	HUGE_ORIG=$HUGE_BEFORE
+	echo $((HUGE_ORIG + need)) >"$NR" 2>/dev/null
+	got=$(($(cat "$NR") - HUGE_ORIG))
+	[ $got -ge 0 ] || got=0
+	HUGE_ADDED=$got
+	free=$(sed -n 's/^HugePages_Free: *//p' /proc/meminfo)
+	if [ "$got" -ge "$need" ] && [ "${free:-0}" -ge "$need" ]; then
+		HUGE_USED=true
+		HUGE_PAGES=$got
+		GUEST_HUGE=--hugepages
+		log "reserved $got huge pages of $HUGE_KB kB for the run (pool $HUGE_ORIG -> $(cat "$NR"))"
+	else
+		huge_give_back
+		HUGE_NOTE="the kernel gave $got of $need huge pages (memory fragmented?): 4 KiB pages"
+	fi
+	[ -z "$HUGE_NOTE" ] || note "huge pages: $HUGE_NOTE"
 }
 
 # ---- vnet-host ------------------------------------------------------------
@@ -202,7 +277,7 @@ pass_onehop() {
 				log "one hop guest $dir $s B $m"
 				RUN_PIN=$PIN0 run_bench "onehop-$dir" $((SECS + 20)) "$dir" --socket "$(vfio h1 a)" \
 					--peer-node "$VNET_RUN_DIR" bench peer --seconds "$SECS" \
-					--cpu-pid "$H1" $(size_args "$s") $(mode_args $m)
+					--cpu-pid "$H1" $(size_args "$s") $(mode_args $m) $GUEST_HUGE
 			done
 		done
 		stop_hosts
@@ -213,6 +288,11 @@ pass_onehop() {
 # testpmd's main lcore only prints; the other of CPUs 0 and 1 forwards.
 # --stats-period 1 prints "Rx-pps:" and "Tx-pps:" once a second; a figure
 # is the median of the non-zero seconds, the first (the ramp) left out.
+# Memory: huge pages when this run reserved them (--in-memory: no
+# hugetlbfs mount needed, nothing left behind), plain pages otherwise.
+dpdk_mem() {
+	if [ "$HUGE_USED" = true ]; then echo "--in-memory -m 512"; else echo "--no-huge -m 1024"; fi
+}
 # testpmd_start NAME MAIN_LCORE MODE SIZE VDEV [EAL ARGS]: pid in $TP,
 # output in $WORK/NAME.out; timeout ends it whatever happens.
 testpmd_start() {
@@ -222,7 +302,7 @@ testpmd_start() {
 	tz=$4
 	tv=$5
 	shift 5
-	timeout -s INT $((SECS + 60)) dpdk-testpmd -l 0,1 --main-lcore "$tm" --no-huge -m 1024 --no-pci \
+	timeout -s INT $((SECS + 60)) dpdk-testpmd -l 0,1 --main-lcore "$tm" $(dpdk_mem) --no-pci \
 		--file-prefix "vnb-$tn-$$" "$@" --vdev "$tv" -- \
 		--forward-mode="$tf" --txpkts="$tz" --stats-period 1 --nb-cores=1 \
 		>"$WORK/$tn.out" 2>&1 &
@@ -287,7 +367,7 @@ dpdk_pair() {
 	pps=$(tp_pps "$f" Rx-pps)
 	fpps=$(tp_pps "$WORK/dpdk-virtio.out" $fc)
 	[ "$pps" -gt 0 ] 2>/dev/null || log "$lbl $sz: no Rx-pps from testpmd (see $f)"
-	add "{\"scenario\":\"$lbl\",\"anchor\":true,\"tool\":\"dpdk-testpmd\",\"size\":$sz,\"ring\":\"$ring\",\"pps\":${pps:-0},\"gbps\":$(gbps "$pps" "$sz"),\"frontend_pps\":${fpps:-0}}"
+	add "{\"scenario\":\"$lbl\",\"anchor\":true,\"tool\":\"dpdk-testpmd\",\"size\":$sz,\"ring\":\"$ring\",\"hugepages\":$HUGE_USED,\"pps\":${pps:-0},\"gbps\":$(gbps "$pps" "$sz"),\"frontend_pps\":${fpps:-0}}"
 	rm -rf /var/run/dpdk/vnb-dpdk-vhost-$$ /var/run/dpdk/vnb-dpdk-virtio-$$
 }
 pass_dpdk() {
@@ -369,7 +449,7 @@ face_run() {
 	# What virtio-user and the device agreed on (vnet-host logs it).
 	io=false
 	grep -q "rings started (split, in order" "$WORK/host-hf.log" && io=true
-	add "{\"scenario\":\"vhost-face-$dir\",\"side\":\"frontend\",\"mode\":\"$m\",\"tool\":\"dpdk-testpmd\",\"size\":$sz,\"ring\":\"split\",\"in_order\":$io,\"pps\":${pps:-0},\"gbps\":$(gbps "$pps" "$sz"),\"frontend_frames\":$(tp_total "$WORK/face.out" $tot | grep . || echo 0),\"peer_frames\":${pf:-0}}"
+	add "{\"scenario\":\"vhost-face-$dir\",\"side\":\"frontend\",\"mode\":\"$m\",\"tool\":\"dpdk-testpmd\",\"size\":$sz,\"ring\":\"split\",\"in_order\":$io,\"hugepages\":$HUGE_USED,\"pps\":${pps:-0},\"gbps\":$(gbps "$pps" "$sz"),\"frontend_frames\":$(tp_total "$WORK/face.out" $tot | grep . || echo 0),\"peer_frames\":${pf:-0}}"
 	rm -rf /var/run/dpdk/vnb-face-$$
 }
 pass_face() {
@@ -384,25 +464,25 @@ pass_face() {
 # ---- scenarios end to end: two hosts, two guests --------------------------
 e2e_one() { # label size mode: one receiver, one sender
 	timeout $((SECS + 25)) "$BENCH" recv --socket "$(vfio h2 b)" --seconds "$SECS" \
-		--cpu-pid "$H1" --cpu-pid "$H2" --label "$1" \
+		--cpu-pid "$H1" --cpu-pid "$H2" --label "$1" $GUEST_HUGE \
 		$(size_args "$2") $(mode_args $3) >"$WORK/recv.out" 2>>"$WORK/bench.err" &
 	RP=$!
 	bg_add $RP
 	sleep 0.3
 	run_bench e2e-sender $((SECS + 20)) send --socket "$(vfio h1 a)" --dst 52:54:00:00:00:0b \
-		--seconds "$SECS" $(size_args "$2") $(mode_args $3)
+		--seconds "$SECS" $(size_args "$2") $(mode_args $3) $GUEST_HUGE
 	wait $RP || log "$1 receiver $2 $3 failed"
 	bg_done $RP
 	while read -r l; do add "$l"; done <"$WORK/recv.out"
 }
 ping_one() { # label mode
 	timeout $((SECS + 25)) "$BENCH" pong --socket "$(vfio h2 b)" --seconds $((SECS + 15)) \
-		$(mode_args $2) >/dev/null 2>>"$WORK/bench.err" &
+		$(mode_args $2) $GUEST_HUGE >/dev/null 2>>"$WORK/bench.err" &
 	RP=$!
 	bg_add $RP
 	sleep 0.3
 	run_bench "$1" $((SECS + 20)) ping --socket "$(vfio h1 a)" --dst 52:54:00:00:00:0b \
-		--seconds "$SECS" --cpu-pid "$H1" --cpu-pid "$H2" $(mode_args $2)
+		--seconds "$SECS" --cpu-pid "$H1" --cpu-pid "$H2" $(mode_args $2) $GUEST_HUGE
 	wait $RP
 	bg_done $RP
 }
@@ -496,6 +576,7 @@ pass_veth() {
 }
 
 # ---- the run: every trial runs everything, ours and the anchors ---------------
+huge_setup
 if { want dpdk || want face; } && ! command -v dpdk-testpmd >/dev/null; then
 	note "DPDK anchor and the vhost-user face: no dpdk-testpmd (Debian's dpdk-dev)"
 	ONLY=$(printf ' %s ' $ONLY | sed 's/ dpdk / /; s/ face / /')
@@ -527,15 +608,23 @@ done
 ip netns del "$NS_A" 2>/dev/null
 ip netns del "$NS_B" 2>/dev/null
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+huge_give_back
+HUGE_AFTER=$(cat "$NR" 2>/dev/null || echo 0)
 
 # ---- results ---------------------------------------------------------------
 BASE=$OUT/$STAMP-$HOSTNAME_S
 ELAPSED=$(($(date +%s) - START))
+HUGE_JSON=$(jq -n --argjson used "$HUGE_USED" --argjson pages "$HUGE_PAGES" \
+	--argjson kb "${HUGE_KB:-0}" --argjson before "$HUGE_BEFORE" --argjson after "$HUGE_AFTER" \
+	--arg note "$HUGE_NOTE" \
+	'{used: $used, page_kb: $kb, pages_reserved: $pages, pool_before: $before,
+	  pool_after: $after, given_back: ($after == $before)}
+	 + (if $note == "" then {} else {note: $note} end)')
 jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg host "$HOSTNAME_S" \
 	--arg load0 "$LOAD0" --arg load1 "$LOAD1" --arg kernel "$(uname -r)" \
 	--arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
 	--argjson cpus "$(nproc)" --argjson secs "$SECS" --argjson trials "$TRIALS" \
-	--argjson elapsed "$ELAPSED" --arg only "$ONLY" \
+	--argjson elapsed "$ELAPSED" --arg only "$ONLY" --argjson huge "$HUGE_JSON" \
 	--rawfile notes "$NOTES" --slurpfile tinfo "$WORK/trials.jsonl" \
 	-f bench/summary.jq "$JL" >"$BASE.json" || { log "cannot assemble $BASE.json"; exit 1; }
 jq -r -f bench/table.jq "$BASE.json" >"$BASE.md" || log "cannot write the table $BASE.md"

@@ -18,7 +18,7 @@
 # "missed".
 #
 # Inputs (--arg / --argjson): date host load0 load1 kernel cpu cpus secs
-# trials elapsed only, notes (--rawfile: what
+# trials elapsed only huge (the huge page report), notes (--rawfile: what
 # did not run, a line each), tinfo (--slurpfile: per trial load and time).
 
 def r($d): if . == null then null else (. * pow(10; $d) | round / pow(10; $d)) end;
@@ -137,6 +137,7 @@ def of($f; $m): {figure: ($f | if . == null then null else name end), s: ($f[$m]
     trials: $trials, seconds_per_measurement: $secs, elapsed_s: $elapsed,
     per_trial: $tinfo,
     only: ($only | split(" ") | map(select(. != ""))),
+    hugepages: $huge,
     not_run: ($notes | split("\n") | map(select(. != ""))),
     limits: $lim,
     pingpong_vs_limit: $pp,

@@ -15,7 +15,7 @@ def val($x; $unit): if $x == null then "-" elif $unit == "pps" then f($x / 1e6; 
 | .limits as $lim
 | "### vnet-bench \(.date) on \(.host)",
 "",
-"\(.cpu_model), \(.cpus) CPUs, kernel \(.kernel); load \(.load.at_start) at the start, \(.load.at_end) at the end; \(.trials) trials of \(.seconds_per_measurement) s per measurement, \(.elapsed_s) s in all.",
+"\(.cpu_model), \(.cpus) CPUs, kernel \(.kernel); load \(.load.at_start) at the start, \(.load.at_end) at the end; \(.trials) trials of \(.seconds_per_measurement) s per measurement, \(.elapsed_s) s in all; huge pages: \(if .hugepages.used then "\(.hugepages.pages_reserved) of \(.hugepages.page_kb) kB reserved for the run\(if .hugepages.given_back then " and given back" else ", NOT given back" end)" else "no (\(.hugepages.note // "not asked"))" end).",
 "",
 "Every figure is the median of its trials, the spread (min–max) in brackets.",
 "",
@@ -40,10 +40,10 @@ def val($x; $unit): if $x == null then "-" elif $unit == "pps" then f($x / 1e6; 
 "| round trip end to end: \($lim.wakeups_per_round_trip) wake-ups (the cheaper kind) | \(sp($lim.round_trip_us; 1; 1)) | | |",
 "| the same, all on one core / all across cores | \(med($lim.round_trip_same_core_us; 1)) / \(med($lim.round_trip_cross_core_us; 1)) | | |",
 "",
-"| anchor | frame | Mpps | Gbit/s | virtio-user's own Mpps | trials |",
-"|---|---|---:|---:|---:|---:|",
+"| anchor | frame | Mpps | Gbit/s | virtio-user's own Mpps | huge pages | trials |",
+"|---|---|---:|---:|---:|---|---:|",
 (.figures[] | select(.anchor == true and .scenario != "veth-ping")
-  | "| \(.scenario) (\(.tool)) | \(frame) | \(sp(.pps; 1e6; 2)) | \(sp(.gbps; 1; 2)) | \(sp(.frontend_pps; 1e6; 2)) | \(n($all)) |"),
+  | "| \(.scenario) (\(.tool)) | \(frame) | \(sp(.pps; 1e6; 2)) | \(sp(.gbps; 1; 2)) | \(sp(.frontend_pps; 1e6; 2)) | \(if .hugepages == null then "-" elif .hugepages then "yes" else "no" end) | \(n($all)) |"),
 "",
 "A ratio is ours / the anchor's, medians; in brackets min(ours) / max(anchor) – max(ours) / min(anchor). Unsettled: that range holds the target, so these trials cannot tell which side of the goal we are on.",
 "",
