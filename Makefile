@@ -11,7 +11,9 @@
 #   make deb        the Debian packages into build-deb/ (make deb-deps first
 #                   installs what that needs)
 #   make bench      every benchmark scenario beside its anchors (DPDK testpmd,
-#                   a veth pair); results in bench/results/ (see README)
+#                   DPDK virtio-user on our vhost-user face, a veth pair), 5
+#                   trials, medians and spreads; results in bench/results/
+#                   (see README)
 #   make fuzz       build the libFuzzer targets (tests/fuzz/) into build-fuzz/
 #                   and run each for FUZZ_SECONDS (default 60)
 #   make fuzz-smoke replay every committed corpus, then 15 s per target (CI)
@@ -222,7 +224,8 @@ demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) TRANSPORT=$(TRANSPORT) sh tests/integration/demo.sh
 
-# BENCH_SECONDS: seconds per measurement (run.sh has the default).
+# BENCH_TRIALS, BENCH_SECONDS, BENCH_ONLY, ...: see bench/run.sh (and the
+# README's Benchmarks section) for them and their defaults.
 bench: bench-deps
 	$(MAKE) $(HOST_BIN) $(GUEST_BIN) $(BENCH_BIN) OPT=-O2
 	BUILD=$(BUILD) sh bench/run.sh

@@ -9,7 +9,9 @@
  *   ring.c    scenario "ring": the peer ring alone, two processes
  *   guest.c   scenarios on a vnet-host vdev: tx/rx one hop (the bench is
  *             also the vdev's peer: a sink or a source), send/recv end to
- *             end, ping/pong
+ *             end, ping/pong; sink/source: only the peer, of a vdev that
+ *             another frontend drives (DPDK's virtio-user, vhost-user)
+ *   limits.c  the machine's limits: eventfd wake-up, cache-line transfer
  *
  * Each run prints one JSON object on stdout (the counters of one side of
  * one scenario); bench/run.sh gathers them with the anchors' figures.
@@ -40,6 +42,7 @@ struct bench_opts {
 	unsigned poll_us;	/* spin this long before sleeping */
 	bool tso;		/* 64 KiB frames as TCPv4 TSO */
 	bool packed;
+	bool hugepages;		/* guest RAM on huge pages */
 	unsigned cpu_pids[4];	/* other processes whose CPU time to report */
 	unsigned n_cpu_pids;
 	const char *label;	/* scenario name in the JSON */
@@ -134,5 +137,7 @@ int bench_ring(const struct bench_opts *o);
 /* Pins the calling thread to one CPU (best effort, logged). */
 void bench_pin(unsigned cpu);
 int bench_guest(const struct bench_opts *o);
+/* `vnet-bench limits`: one JSON line per measurement (limits.c). */
+int bench_limits(const struct bench_opts *o);
 
 #endif /* VNET_BENCH_H */

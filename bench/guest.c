@@ -11,7 +11,12 @@
  *         as the peer, the device copies them into the bench's RX buffers;
  *   send / recv   end to end: guest A -> host A -> host B -> guest B
  *         (two bench processes, two vnet-host processes);
- *   ping / pong   round trips end to end, one frame in flight.
+ *   ping / pong   round trips end to end, one frame in flight;
+ *   sink / source only the peer (no guest driver): the far end of a vdev
+ *         that another frontend drives, DPDK's virtio-user through the
+ *         vhost-user face; it counts what the vdev puts on the link, or
+ *         keeps the link full of frames for the vdev to deliver.  It runs
+ *         until --seconds pass or SIGTERM / SIGINT, then prints.
  *
  * One thread does the guest side and the peer side of tx/rx, like DPDK's
  * testpmd pair (two processes, one per side of the device): the bench
@@ -21,6 +26,7 @@
  * sleeps.  --poll spins up to poll_us first.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,6 +173,7 @@ static int open_dev(struct gctx *g)
 	struct vnet_dev_params p = {
 		.socket_path = o->socket,
 		.ram_size = o->tso ? 512ull << 20 : 64ull << 20,
+		.hugepages = o->hugepages,
 		.want_packed = o->packed,
 		.want_offloads = o->tso,
 		/* 64 KiB frames: whole-frame receive buffers ("big packets",
@@ -550,11 +557,124 @@ static int run_pong(struct gctx *g)
 	return 0;
 }
 
+/* ---- only the peer: sink / source ---------------------------------------- */
+
+static volatile sig_atomic_t g_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static bool peer_ready(struct gctx *g, bool sink)
+{
+	const uint8_t *rec;
+	uint32_t len;
+
+	if (sink) {
+		struct peer_ring_cons *c = peer_link_rx(g->pl);
+
+		return c && peer_ring_peek(c, &rec, &len) == 1;
+	} else {
+		struct peer_ring_prod *p = peer_link_tx(g->pl);
+
+		return p && bench_ring_room(p, g_rec_len);
+	}
+}
+
+/* Nothing to do: spin (--poll), then ask the device for a doorbell and
+ * sleep on it; the clock is looked at again after SLEEP_US at most, so a
+ * signal or the end of the run is seen in time. */
+static void peer_idle(struct gctx *g, bool sink)
+{
+	bool armed;
+
+	if (g->o->poll) {
+		uint64_t until = now_ns() + g->o->poll_us * 1000ull;
+
+		do {
+			if (peer_ready(g, sink))
+				return;
+			cpu_relax();
+		} while (now_ns() < until);
+	}
+	armed = sink ? sink_prep(g) : source_prep(g);
+	if (!armed && peer_ready(g, sink))
+		return;		/* work came in while arming */
+	bu_sleep(&g->u, SLEEP_US, fired, g);
+	if (!armed)
+		return;
+	if (sink)
+		sink_awake(g);
+	else
+		source_awake(g);
+}
+
+/* The rate is taken from the first frame to the last: the frontend
+ * starts and stops on its own time (seconds for testpmd), which must not
+ * count. */
+static int run_peer(struct gctx *g, bool sink)
+{
+	struct virtio_net_hdr_v1 hdr;
+	uint8_t *frame = NULL;
+	uint64_t seq = 0, first = 0, last = 0, made = 0;
+	uint64_t deadline = now_ns() + (uint64_t)(g->o->seconds * 1e9);
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	/* No SA_RESTART: a sleep in io_uring_enter ends with EINTR. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (!sink) {
+		frame = malloc(g->o->size);
+		if (!frame || bench_frame(frame, g->o->size, g->o->dst,
+					  (const uint8_t[6]){ 2, 0x42, 0, 0, 0, 0x99 },
+					  g->o->tso, &hdr) < 0) {
+			free(frame);
+			return -EINVAL;
+		}
+		g_rec_len = g->o->size + (uint32_t)sizeof(hdr);
+	}
+	while (!g_stop && now_ns() < deadline) {
+		unsigned n = sink ? sink_pass(g) : source_pass(g, frame, g->o->size, &hdr, &seq);
+
+		bu_reap(&g->u, fired, g);
+		if (n) {
+			last = now_ns();
+			if (!first)
+				first = last;
+			made += n;
+			continue;
+		}
+		peer_idle(g, sink);
+	}
+	g->r.seconds = last > first ? (double)(last - first) / 1e9 : 0;
+	if (!sink) {
+		struct peer_ring_prod *p = peer_link_tx(g->pl);
+		uint64_t give_up = now_ns() + 1000000000ull;
+
+		g->r.frames = made;
+		g->r.bytes = made * g->o->size;
+		/* What is still on the link when we leave is lost with it: let
+		 * the device take it first (at most a second), so that every
+		 * frame counted here reached it. */
+		while (p && now_ns() < give_up) {
+			(void)peer_ring_free_slots(p);	/* rereads the device's index */
+			if (!peer_ring_in_flight(p))
+				break;
+			usleep(1000);
+		}
+	}
+	free(frame);
+	return 0;
+}
+
 int bench_guest(const struct bench_opts *o)
 {
 	static struct gctx g;
 	const char *c = o->cmd;
 	bool one_hop = !strcmp(c, "tx") || !strcmp(c, "rx");
+	bool sink = !strcmp(c, "sink"), peer_only = sink || !strcmp(c, "source");
 	double u0, s0, u1, s1, other0[4] = { 0 };
 	struct vnet_info info;
 	int rc;
@@ -567,13 +687,17 @@ int bench_guest(const struct bench_opts *o)
 		fprintf(stderr, "vnet-bench: io_uring: %s\n", strerror(-rc));
 		return 1;
 	}
-	if (one_hop && (!o->peer_dir || !o->peer_system || !o->peer_name)) {
+	if ((one_hop || peer_only) && (!o->peer_dir || !o->peer_system || !o->peer_name)) {
 		fprintf(stderr, "vnet-bench: %s needs --peer-node DIR SYSTEM NAME\n", c);
 		return 2;
 	}
-	if (one_hop && peer_start(&g) < 0)
+	if (!sink && peer_only && !o->have_dst) {
+		fprintf(stderr, "vnet-bench: source needs --dst MAC (the vdev's)\n");
+		return 2;
+	}
+	if ((one_hop || peer_only) && peer_start(&g) < 0)
 		return 1;
-	if ((rc = open_dev(&g)) < 0) {
+	if (!peer_only && (rc = open_dev(&g)) < 0) {
 		fprintf(stderr, "vnet-bench: cannot use the device at %s: %s\n", o->socket,
 			strerror(-rc));
 		return 1;
@@ -589,7 +713,9 @@ int bench_guest(const struct bench_opts *o)
 	for (unsigned i = 0; i < o->n_cpu_pids; i++)
 		other0[i] = bench_cpu_pid(o->cpu_pids[i]);
 	bench_cpu_self(&u0, &s0);
-	if (!strcmp(c, "tx") || !strcmp(c, "send"))
+	if (peer_only)
+		rc = run_peer(&g, sink);
+	else if (!strcmp(c, "tx") || !strcmp(c, "send"))
 		rc = run_tx(&g, one_hop);
 	else if (!strcmp(c, "rx") || !strcmp(c, "recv"))
 		rc = run_rx(&g, one_hop);
@@ -603,16 +729,19 @@ int bench_guest(const struct bench_opts *o)
 	g.r.n_other = o->n_cpu_pids;
 	for (unsigned i = 0; i < o->n_cpu_pids; i++)
 		g.r.other_cpu[i] = bench_cpu_pid(o->cpu_pids[i]) - other0[i];
-	vnet_dev_info(g.dev, &info);
-	g.r.kicks = info.stats.kicks_sent;
-	g.r.irqs = info.stats.irqs_rx + info.stats.irqs_tx + info.stats.irqs_line;
+	if (g.dev) {
+		vnet_dev_info(g.dev, &info);
+		g.r.kicks = info.stats.kicks_sent;
+		g.r.irqs = info.stats.irqs_rx + info.stats.irqs_tx + info.stats.irqs_line;
+	}
 	g.r.bells_recv = g.bells_recv;
 	g.r.sleeps = g.u.sleeps;
 	g.r.wakeups = g.u.wakeups;
 	g.r.submits = g.u.submits;
 	if (rc == 0 && strcmp(c, "pong"))
 		bench_print(o, &g.r);
-	vnet_dev_close(g.dev);
+	if (g.dev)
+		vnet_dev_close(g.dev);
 	if (g.pl)
 		peer_link_stop(g.pl);
 	evloop_free(g.ev);

@@ -9,6 +9,9 @@
  *   vnet-bench recv  --socket PATH [...]
  *   vnet-bench ping  --socket PATH --dst MAC [--count N] [...]
  *   vnet-bench pong  --socket PATH [...]
+ *   vnet-bench sink   --peer-node DIR SYSTEM NAME [...]
+ *   vnet-bench source --peer-node DIR SYSTEM NAME --dst MAC [...]
+ *   vnet-bench limits [--seconds S]
  *
  * Common: --size BYTES (frame, default 64), --seconds S (default 3),
  * --poll (busy-poll mode), --poll-us N (spin bound, default 50),
@@ -17,7 +20,10 @@
  * --epoll (ring: wait in epoll_wait + read, kick with write: the host's
  * way, to compare with io_uring),
  * --cpu-pid PID (report another process's CPU time over the run; up to
- * 4).  bench/run.sh drives all of it (make bench).
+ * 4), --hugepages (the guest's RAM on huge pages).  sink and source are
+ * only the peer of a vdev that another frontend drives (DPDK's
+ * virtio-user through the vhost-user face); limits measures the machine
+ * (limits.c).  bench/run.sh drives all of it (make bench).
  *
  * Output: one JSON object per measured side on stdout.  Exit 0 on a
  * completed measurement, 1 when it failed, 2 on a usage error.
@@ -36,10 +42,11 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: vnet-bench ring|tx|rx|send|recv|ping|pong [--socket PATH]\n"
-	      "       [--peer-node DIR SYSTEM NAME] [--dst MAC] [--size BYTES]\n"
-	      "       [--seconds S] [--poll] [--poll-us N] [--tso] [--packed]\n"
-	      "       [--count N] [--label NAME] [--cpu-pid PID]... [--pin] [--epoll]\n"
+	fputs("usage: vnet-bench ring|tx|rx|send|recv|ping|pong|sink|source|limits\n"
+	      "       [--socket PATH] [--peer-node DIR SYSTEM NAME] [--dst MAC]\n"
+	      "       [--size BYTES] [--seconds S] [--poll] [--poll-us N] [--tso]\n"
+	      "       [--packed] [--hugepages] [--count N] [--label NAME]\n"
+	      "       [--cpu-pid PID]... [--pin] [--epoll]\n"
 	      "       vnet-bench --version\n", f);
 }
 
@@ -104,6 +111,7 @@ void bench_print(const struct bench_opts *o, const struct bench_result *r)
 	PUT("size", json_object_new_uint64(o->size));
 	PUT("tso", json_object_new_boolean(o->tso));
 	PUT("ring", json_object_new_string(o->packed ? "packed" : "split"));
+	PUT("hugepages", json_object_new_boolean(o->hugepages));
 	PUT("seconds", jsonout_double(r->seconds, 3));
 	PUT("frames", json_object_new_uint64(r->frames));
 	PUT("bytes", json_object_new_uint64(r->bytes));
@@ -204,6 +212,8 @@ int main(int argc, char **argv)
 			o.pin = true;
 		} else if (!strcmp(a, "--packed")) {
 			o.packed = true;
+		} else if (!strcmp(a, "--hugepages")) {
+			o.hugepages = true;
 		} else if (!strcmp(a, "--count") && more && num(argv[i + 1], 100000000, &v)) {
 			o.count = v;
 			i++;
@@ -225,6 +235,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(o.cmd, "ring"))
 		return bench_ring(&o);
+	if (!strcmp(o.cmd, "limits"))
+		return bench_limits(&o);
+	if (!strcmp(o.cmd, "sink") || !strcmp(o.cmd, "source"))
+		return bench_guest(&o);
 	if (strcmp(o.cmd, "tx") && strcmp(o.cmd, "rx") && strcmp(o.cmd, "send") &&
 	    strcmp(o.cmd, "recv") && strcmp(o.cmd, "ping") && strcmp(o.cmd, "pong")) {
 		usage(stderr);
