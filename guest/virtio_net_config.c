@@ -56,11 +56,13 @@ int vn_read_net_config(struct vnet_dev *d, bool initial)
 	if (initial && vn_has(d, VIRTIO_NET_F_MTU))
 		f[n++] = (struct vt_cfg_field){
 			offsetof(struct virtio_net_config, mtu), 2, &mtu };
-	if (n == 0)
-		return 0;
-	rc = vt_config_read(d->t, f, n);
-	if (rc < 0)
-		return rc;
+	/* Nothing to read (no MAC, STATUS or MTU negotiated) still
+	 * leaves the link up below: 5.1.4.2. */
+	if (n > 0) {
+		rc = vt_config_read(d->t, f, n);
+		if (rc < 0)
+			return rc;
+	}
 	/* 5.1.6.5.4: the device asks to be announced (a new network). */
 	if (vn_has(d, VIRTIO_NET_F_GUEST_ANNOUNCE) && (status & VIRTIO_NET_S_ANNOUNCE))
 		d->announce_pending = true;
