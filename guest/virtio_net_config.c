@@ -37,13 +37,15 @@ static void set_link(struct vnet_dev *d, bool up)
 	log_info("link %s", up ? "up" : "down");
 }
 
-/* Reads MAC, link status and MTU as one snapshot (2.5 generation).  Not
- * initial: only the status (link, ANNOUNCE). */
+/* Reads MAC and link status as one snapshot (2.5 generation).  Not
+ * initial: only the status (link, ANNOUNCE).  The MTU is not here: it was
+ * read once, and checked, while negotiating (5.1.4.1), and a second read
+ * could only bring a value that was never checked. */
 int vn_read_net_config(struct vnet_dev *d, bool initial)
 {
 	uint8_t mac[6];
-	uint16_t status = VIRTIO_NET_S_LINK_UP, mtu = 0;
-	struct vt_cfg_field f[9];
+	uint16_t status = VIRTIO_NET_S_LINK_UP;
+	struct vt_cfg_field f[8];
 	unsigned n = 0;
 	int rc;
 
@@ -53,10 +55,7 @@ int vn_read_net_config(struct vnet_dev *d, bool initial)
 	if (vn_has(d, VIRTIO_NET_F_STATUS))
 		f[n++] = (struct vt_cfg_field){
 			offsetof(struct virtio_net_config, status), 2, &status };
-	if (initial && vn_has(d, VIRTIO_NET_F_MTU))
-		f[n++] = (struct vt_cfg_field){
-			offsetof(struct virtio_net_config, mtu), 2, &mtu };
-	/* Nothing to read (no MAC, STATUS or MTU negotiated) still
+	/* Nothing to read (neither MAC nor STATUS negotiated) still
 	 * leaves the link up below: 5.1.4.2. */
 	if (n > 0) {
 		rc = vt_config_read(d->t, f, n);
@@ -72,10 +71,6 @@ int vn_read_net_config(struct vnet_dev *d, bool initial)
 			d->mac_from_device = true;
 			if (mac[0] & 1)
 				log_warn("device MAC is a multicast address");
-		}
-		if (vn_has(d, VIRTIO_NET_F_MTU)) {
-			d->mtu = mtu;
-			d->mtu_from_device = true;
 		}
 		/* 5.1.4.2: without STATUS the link is assumed up. */
 		d->link_up = (status & VIRTIO_NET_S_LINK_UP) != 0;
