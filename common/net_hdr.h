@@ -8,7 +8,8 @@
  *   - the peer-ring consumer (common/peer_ring.c): a peer's header, the
  *     defence against a hostile peer process;
  *   - the TAP endpoints (common/tun.c): before the kernel sees it;
- *   - the guest driver's transmit check (guest/virtio_net_tx.c).
+ *   - the guest driver's transmit check (guest/virtio_net_tx.c) and
+ *     its receive path (guest/virtio_net_rx.c): a device's header.
  *
  * net_hdr_check() is about structure, whatever was negotiated;
  * net_hdr_allowed() about the features that allow an offload in one

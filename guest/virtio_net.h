@@ -94,7 +94,10 @@ struct vnet_dev_params {
  * 5.1.6.2).  RX: data/len/hdr point into the device's receive buffer (or
  * a reassembly buffer for a frame spanning several, MRG_RXBUF) and stay
  * valid until the next vnet_rx_burst() or vnet_dev_close(); the caller
- * may modify the bytes in place (e.g. to turn a request into a reply). */
+ * may modify the bytes in place (e.g. to turn a request into a reply).
+ * An RX header has passed the header rule (common/net_hdr.h) for the
+ * frame and the negotiated features; flag bits the rule does not know
+ * are cleared (5.1.6.4.2). */
 struct vnet_frame {
 	uint8_t *data;
 	uint32_t len;
@@ -104,7 +107,7 @@ struct vnet_frame {
 struct vnet_stats {
 	uint64_t rx_frames, rx_bytes;
 	uint64_t tx_frames, tx_bytes;
-	uint64_t rx_errors;		/* frames dropped: bad length/num_buffers */
+	uint64_t rx_errors;		/* frames dropped: bad length/num_buffers/header */
 	uint64_t tx_ring_full;		/* burst stopped on a full TX ring */
 	uint64_t kicks_sent;		/* doorbells rung (both queues) */
 	uint64_t kicks_suppressed;	/* ...and not needed (EVENT_IDX/NO_NOTIFY) */

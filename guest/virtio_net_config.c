@@ -37,22 +37,19 @@ static void set_link(struct vnet_dev *d, bool up)
 	log_info("link %s", up ? "up" : "down");
 }
 
-/* Reads MAC, link status and MTU as one snapshot (2.5 generation).  Not
- * initial: only the status (link, ANNOUNCE). */
+/* Reads MAC, link status, speed and duplex as one snapshot (2.5
+ * generation).  Not initial: all but the MAC.  The MTU is not here: it was
+ * read once, and checked, while negotiating (5.1.4.1), and a second read
+ * could only bring a value that was never checked. */
 int vn_read_net_config(struct vnet_dev *d, bool initial)
 {
 	uint8_t mac[6];
-	uint16_t status = VIRTIO_NET_S_LINK_UP, mtu = 0;
+	uint16_t status = VIRTIO_NET_S_LINK_UP;
 	uint32_t speed = VIRTIO_NET_SPEED_UNKNOWN;
 	uint8_t duplex = VIRTIO_NET_DUPLEX_UNKNOWN;
-	struct vt_cfg_field f[11];
+	struct vt_cfg_field f[10];
 	unsigned n = 0;
 	int rc;
-
-	if (initial) {
-		d->speed = VIRTIO_NET_SPEED_UNKNOWN;
-		d->duplex = VIRTIO_NET_DUPLEX_UNKNOWN;
-	}
 
 	if (initial && vn_has(d, VIRTIO_NET_F_MAC))
 		for (unsigned i = 0; i < 6; i++)
@@ -60,9 +57,6 @@ int vn_read_net_config(struct vnet_dev *d, bool initial)
 	if (vn_has(d, VIRTIO_NET_F_STATUS))
 		f[n++] = (struct vt_cfg_field){
 			offsetof(struct virtio_net_config, status), 2, &status };
-	if (initial && vn_has(d, VIRTIO_NET_F_MTU))
-		f[n++] = (struct vt_cfg_field){
-			offsetof(struct virtio_net_config, mtu), 2, &mtu };
 	/* 5.1.4.2: speed and duplex may change, with a config change. */
 	if (vn_has(d, VIRTIO_NET_F_SPEED_DUPLEX)) {
 		f[n++] = (struct vt_cfg_field){
@@ -70,11 +64,13 @@ int vn_read_net_config(struct vnet_dev *d, bool initial)
 		f[n++] = (struct vt_cfg_field){
 			offsetof(struct virtio_net_config, duplex), 1, &duplex };
 	}
-	if (n == 0)
-		return 0;
-	rc = vt_config_read(d->t, f, n);
-	if (rc < 0)
-		return rc;
+	/* Nothing to read (neither MAC nor STATUS negotiated) still
+	 * leaves the link up below: 5.1.4.2. */
+	if (n > 0) {
+		rc = vt_config_read(d->t, f, n);
+		if (rc < 0)
+			return rc;
+	}
 	/* 5.1.4: anything but 0..0x7fffffff Mbit/s and half or full is
 	 * unknown, whatever the device wrote. */
 	d->speed = speed <= VIRTIO_NET_SPEED_MAX ? speed : VIRTIO_NET_SPEED_UNKNOWN;
@@ -89,10 +85,6 @@ int vn_read_net_config(struct vnet_dev *d, bool initial)
 			d->mac_from_device = true;
 			if (mac[0] & 1)
 				log_warn("device MAC is a multicast address");
-		}
-		if (vn_has(d, VIRTIO_NET_F_MTU)) {
-			d->mtu = mtu;
-			d->mtu_from_device = true;
 		}
 		/* 5.1.4.2: without STATUS the link is assumed up. */
 		d->link_up = (status & VIRTIO_NET_S_LINK_UP) != 0;

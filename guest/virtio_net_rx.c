@@ -5,12 +5,14 @@
  * Each RX buffer is one descriptor holding header then frame, or two
  * (header, frame) for a legacy driver without ANY_LAYOUT (5.1.6.6.1).
  * The header the device wrote is copied once into private memory and
- * checked there; the caller gets that copy, in the 1.x layout whatever
- * the device used (a 10-byte legacy header gains num_buffers = 1).
+ * checked there (num_buffers, then the header rule of common/net_hdr.h);
+ * the caller gets that copy, in the 1.x layout whatever the device used
+ * (a 10-byte legacy header gains num_buffers = 1).
  */
 #include <string.h>
 
 #include "common/log.h"
+#include "common/net_hdr.h"
 #include "guest/virtio_net_priv.h"
 
 /* Posts the RX buffers in q->idx (all at start, the ones handed out by
@@ -113,6 +115,7 @@ int vnet_rx_burst(struct vnet_dev *d, struct vnet_frame *frames, unsigned max)
 		max = VNET_RX_BURST_MAX;
 	while (n < max && (!d->mrg_rxbuf || slots < REASM_SLOTS)) {
 		struct virtio_net_hdr_v1 *hdr = &d->rx_hdr[n];
+		char why[192];
 		uint32_t len, flen;
 		uint8_t *buf = rx_take(d, &len), *data;
 
@@ -144,6 +147,19 @@ int vnet_rx_burst(struct vnet_dev *d, struct vnet_frame *frames, unsigned max)
 		}
 		if (flen < VNET_ETH_HLEN || flen > d->max_rx_frame) {
 			rx_error(d, "bad frame length", flen);
+			continue;
+		}
+		/* 5.1.6.4.2: flag bits we do not know are ignored, so they
+		 * go from our copy; what is left must pass the header rule
+		 * for this frame and the features we took (5.1.6.4.1: no
+		 * offload that was not negotiated, the checksum inside the
+		 * frame), so the caller can act on the header as it is. */
+		hdr->flags &= VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID;
+		if (net_hdr_check(hdr, flen, why, sizeof(why)) < 0 ||
+		    net_hdr_allowed(hdr, d->drv_features, NET_HDR_TO_DRIVER, why,
+				    sizeof(why)) < 0) {
+			d->st.rx_errors++;
+			log_rl(LOG_WARN, "receiveq: dropped a frame: %s", why);
 			continue;
 		}
 		frames[n].data = data;

@@ -118,6 +118,10 @@ static int negotiate(struct vnet_dev *d)
 	if (rc < 0)
 		return rc;
 	d->drv_features = f;
+	/* The MTU as read and checked above, once (never read again). */
+	d->mtu_from_device = (f & VIRTIO_BIT(VIRTIO_NET_F_MTU)) != 0;
+	if (d->mtu_from_device)
+		d->mtu = mtu;
 	d->layout = (f & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) ? VQ_PACKED : VQ_SPLIT;
 	d->mrg_rxbuf = (f & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	d->has_status = (f & VIRTIO_BIT(VIRTIO_NET_F_STATUS)) != 0;

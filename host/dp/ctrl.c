@@ -196,8 +196,16 @@ void dp_ctrl_process(struct vdev *vd)
 		ch.bufs = vd->dp.chain_bufs;
 		ch.cap = VDEV_QUEUE_LIMIT * 2u;
 		r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_ANY);
-		if (r == 0)
+		if (r == 0) {
+			/* 2.7.10: with EVENT_IDX the driver kicks only when its
+			 * index passes avail_event, which must follow what we
+			 * took: left at 0, every command after the first would
+			 * go unkicked (and unanswered).  A command published
+			 * meanwhile is taken now. */
+			if (vq_dev_set_notify(&q->vq, true))
+				continue;
 			break;
+		}
 		if (r < 0) {
 			dp_queue_broken(vd, VNET_CTRLQ);
 			return;

@@ -327,3 +327,116 @@ put("vq_drv", "packed-event-idx-indirect", drv_seed(7, 3, pops, pargs))
 # IN_ORDER (0x10): the same scripts; a used id past the oldest is a batch
 put("vq_drv", "split-in-order", drv_seed(0x10, 3, ops, w32(156, 0) + w32(160, 100) + w16(154, 1)))
 put("vq_drv", "packed-in-order", drv_seed(0x11, 3, pops, pargs))
+
+# ---- guest_dev (guest/: the driver library against a lying device): see
+# fuzz_guest_dev.c for the input layout.  The reply numbers the tampered
+# seeds name are those of a pci-modern bring-up with these parameters (see
+# them with FUZZ_VERBOSE=1 build-fuzz/fuzz_guest_dev FILE).
+GD_OP = dict(tx=0, rx=1, drain=2, wait=3, wait_fd=4, ctrl_rx=5, ctrl_table=6, ctrl_mac=7,
+             reset=8, info=9, misc=10, arm=11, kicks=12, device=13)
+ACT_RX, ACT_RAM, ACT_IRQ, ACT_LINK, ACT_NEEDS_RESET = range(5)
+TAMP_XOR, TAMP_ERROR, TAMP_HDR, TAMP_LEN, TAMP_FDS, TAMP_SRV_CMD, TAMP_ACT = range(7)
+NO_IOFDS = 4                                    # sel: kicks are region writes
+PACKED, OFFLOADS, POLL, INTX, DEFER = 1, 2, 4, 8, 0x10
+RAM8 = 0x40
+QS32 = 6                                        # qs n: queue size 1 << (n - 1)
+
+
+def gd(sel=0, pf=0, qs=QS32, tampers=(), ops=b"", decline=None):
+    b = bytes([sel, pf | (0x20 if decline is not None else 0), qs])
+    if decline is not None:
+        b += struct.pack("<Q", decline)
+    return b + bytes([len(tampers)]) + b"".join(tampers) + ops
+
+
+def op(name, args=b""):
+    return bytes([GD_OP[name]]) + args
+
+
+def gd_tx(*frames):
+    """frames: (length, 12-byte header or None, first up to 64 bytes)."""
+    b = bytes([GD_OP["tx"], len(frames) - 1])
+    for ln, hdr, head in frames:
+        big = ln >= 1600
+        b += bytes([(1 if hdr else 0) | (0x80 if big else 0)])
+        b += struct.pack("<H", ln - 32 if big else ln) + head[:64].ljust(min(ln, 64), b"\0")
+        if hdr:
+            b += hdr
+    return b
+
+
+def act_rx(ln, hdr=None, flags=0, used_len=None, nbufs=None):
+    b = bytes([GD_OP["device"], ACT_RX, flags]) + struct.pack("<H", ln) + (hdr or vnet_hdr())
+    if flags & 1:
+        b += struct.pack("<I", used_len)
+    if flags & 2:
+        b += struct.pack("<H", nbufs)
+    return b
+
+
+def ram_write(area, idx, off, data):
+    return bytes([ACT_RAM, len(data) - 1, area]) + struct.pack("<HI", idx, off) + data
+
+
+def act(code, flags=0):
+    return bytes([GD_OP["device"], code, flags])
+
+
+def tamper(kind, k, body):
+    return bytes([kind]) + struct.pack("<H", k) + body
+
+
+def xor(k, off, data):
+    return tamper(TAMP_XOR, k, struct.pack("<HB", off, len(data) - 1) + data)
+
+
+udp_frame = ETH_IPV4 + ipv4(17, 8 + 18) + udp(18)                   # 60 bytes
+tso_frame = ETH_IPV4 + ipv4(6, 20 + 3000) + tcp(3000)
+rx_ops = op("rx", struct.pack("<H", 32))
+data_path = (gd_tx((60, None, udp_frame), (60, None, udp_frame)) + act_rx(60) + act_rx(200) + rx_ops +
+             op("drain") + op("wait"))
+ctrl = (op("ctrl_rx", b"\x80") + op("ctrl_rx", b"\x01") + op("ctrl_table", bytes([2 | 1 << 3])) +
+        bytes.fromhex("525400000101" "525400000102" "01005e000001") + op("ctrl_mac", bytes.fromhex("525400000777")))
+info = op("info") + op("misc", b"\x04")
+put("guest_dev", "modern", gd(ops=data_path + ctrl + info))
+put("guest_dev", "packed", gd(pf=PACKED, ops=data_path + ctrl + info))
+put("guest_dev", "no-iofds", gd(sel=NO_IOFDS, ops=data_path + ctrl + info))
+put("guest_dev", "poll", gd(pf=POLL, ops=data_path + op("arm", b"\x01") + op("wait_fd", b"\x01") + info))
+put("guest_dev", "intx", gd(pf=INTX, ops=data_path + act(ACT_IRQ, 1) + op("wait") + act(ACT_IRQ, 0) + op("wait") + info))
+put("guest_dev", "caller-loop", gd(pf=DEFER, ops=gd_tx((60, None, udp_frame)) + op("kicks", b"\x03") + act_rx(60) +
+                                    op("arm", b"\x01") + op("arm", b"\x00") + rx_ops + op("kicks", b"\x03") + info))
+put("guest_dev", "legacy", gd(sel=1, qs=0, ops=data_path + ctrl + info))
+put("guest_dev", "mmio-v2", gd(sel=2, ops=data_path + ctrl + info))
+put("guest_dev", "mmio-v1", gd(sel=3, ops=data_path + ctrl + info))
+put("guest_dev", "reset-replay", gd(ops=ctrl + data_path + op("reset") + data_path + info))
+put("guest_dev", "link-announce", gd(ops=act(ACT_LINK, 3) + op("wait") + op("drain") + act(ACT_LINK, 0) +
+                                      op("wait") + info))
+# Offloads: a TSO frame and a partial checksum out; in, a checksummed
+# frame and a 3000-byte GSO frame over two 2 KiB buffers (MRG_RXBUF).
+tso_hdr = vnet_hdr(NEEDS_CSUM, 1, 54, 1448, 34, 16)
+csum_hdr = vnet_hdr(NEEDS_CSUM, 0, 0, 0, 34, 6)
+put("guest_dev", "offloads", gd(pf=OFFLOADS | RAM8, ops=gd_tx((len(tso_frame), tso_hdr, tso_frame), (60, csum_hdr, udp_frame)) +
+                                act_rx(60, csum_hdr) + act_rx(3054, tso_hdr) + rx_ops + op("drain") + info))
+put("guest_dev", "offloads-packed", gd(pf=OFFLOADS | PACKED | RAM8, ops=act_rx(3054, tso_hdr) + rx_ops +
+                                       gd_tx((len(tso_frame), tso_hdr, tso_frame)) + info))
+# A device that lies.  RX used ring (queue 0's device area): element 0's id.
+put("guest_dev", "tamper-used-id", gd(ops=act_rx(60) + bytes([GD_OP["device"]]) + ram_write(0x03, 0, 4, b"\x77\x77") +
+                                      rx_ops + op("info") + op("reset") + act_rx(60) + rx_ops + info))
+# Its used length larger than the buffer, and num_buffers 0.
+put("guest_dev", "tamper-rx-len", gd(ops=act_rx(60, flags=1, used_len=0x10000) + rx_ops + op("reset") +
+                                     act_rx(60, flags=2, nbufs=0) + rx_ops + info))
+# FEATURES_OK read back cleared (reply 36): the features were refused.
+put("guest_dev", "tamper-features-ok", gd(tampers=[xor(36, 16, b"\x08")], ops=info))
+# The MTU read while negotiating (reply 29) is 16: the feature goes.
+put("guest_dev", "tamper-mtu", gd(tampers=[xor(29, 16, b"\xcc\x05")], ops=data_path + info))
+# The controlq ack (queue 2, indirect entry 2 of descriptor 0) turned ERR
+# right after the device answered the kick (reply 96, a region write).
+put("guest_dev", "tamper-ctrl-ack", gd(sel=NO_IOFDS, tampers=[tamper(TAMP_ACT, 96, ram_write(0x24, 0x200, 0, b"\x01"))],
+                                       ops=ctrl + info))
+# PCI config space read refused (reply 17): read again dword by dword.
+put("guest_dev", "tamper-config-error", gd(tampers=[tamper(TAMP_ERROR, 17, b"\x05")], ops=data_path + info))
+# A DMA_READ from the "server" before reply 20, and GET_REGION_IO_FDS's
+# fds gone (reply 19): kicks become region writes.
+put("guest_dev", "tamper-server-cmd", gd(tampers=[tamper(TAMP_SRV_CMD, 20, b"\x08"), tamper(TAMP_FDS, 19, b"\x01")],
+                                         ops=data_path + info))
+put("guest_dev", "needs-reset", gd(ops=act(ACT_NEEDS_RESET) + op("wait") + data_path + op("reset") + data_path + info))

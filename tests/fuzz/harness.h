@@ -182,6 +182,37 @@ static inline void fuzz_rm_run_dir(void)
 		(void)nftw(fuzz_run_dir, fuzz_rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The run directory /tmp/vnet-fuzz-<tag>.XXXXXX with the system
+ * directory "s" in it, made on the first call (the tag of later calls is
+ * not used) and removed at exit. */
+static inline const char *fuzz_make_run_dir(const char *tag)
+{
+	char *dir = fuzz_run_dir;
+	char sys[80];
+
+	if (dir[0])
+		return dir;
+	snprintf(dir, sizeof(fuzz_run_dir), "/tmp/vnet-fuzz-%s.XXXXXX", tag);
+	if (!mkdtemp(dir))
+		abort();
+	atexit(fuzz_rm_run_dir);
+	snprintf(sys, sizeof(sys), "%s/s", dir);
+	if (mkdir(sys, 0700))
+		abort();
+	return dir;
+}
+
+/* A vdev as vnet-host makes it (attach_vdev) from the options vo, which
+ * must outlive it, in system "s" of the run directory, on ev. */
+static inline struct vdev *fuzz_attach_vdev(struct evloop *ev, const struct vdev_opts *vo)
+{
+	struct vdev *vd;
+
+	if (!fuzz_run_dir[0] || attach_vdev(&vd, ev, fuzz_run_dir, "s", vo) != 0)
+		abort();
+	return vd;
+}
+
 /* A virtio-net vdev as vnet-host makes it (attach_vdev), system "s",
  * name "f", in a fresh run directory /tmp/vnet-fuzz-<tag>.XXXXXX (removed
  * at exit), on its own event loop (*ev_out): served over vfio-user at
@@ -192,17 +223,8 @@ static inline struct vdev *fuzz_live_vdev(const char *tag, bool vhost_user,
 					  struct evloop **ev_out)
 {
 	static struct vdev_opts vo;
-	char *dir = fuzz_run_dir;
-	char sys[80];
-	struct vdev *vd;
+	const char *dir = fuzz_make_run_dir(tag);
 
-	snprintf(dir, sizeof(fuzz_run_dir), "/tmp/vnet-fuzz-%s.XXXXXX", tag);
-	if (!mkdtemp(dir))
-		abort();
-	atexit(fuzz_rm_run_dir);
-	snprintf(sys, sizeof(sys), "%s/s", dir);
-	if (mkdir(sys, 0700))
-		abort();
 	snprintf(vo.origin, sizeof(vo.origin), "fuzz");
 	vo.has_name = true;
 	snprintf(vo.name, sizeof(vo.name), "f");
@@ -213,9 +235,9 @@ static inline struct vdev *fuzz_live_vdev(const char *tag, bool vhost_user,
 		snprintf(vo.vhost_user, sizeof(vo.vhost_user), "%s/vu.sock", dir);
 	}
 	*ev_out = evloop_new();
-	if (!*ev_out || attach_vdev(&vd, *ev_out, dir, "s", &vo) != 0)
+	if (!*ev_out)
 		abort();
-	return vd;
+	return fuzz_attach_vdev(*ev_out, &vo);
 }
 
 /* ---- a client of one of the host's sockets (vhost-user, vfio-user) ---- */
