@@ -36,11 +36,16 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
+static inline void fuzz_rm_run_dir(void);
+
+/* The run directory goes first: libFuzzer's SIGABRT handler ends the
+ * process with _Exit, past the atexit that would remove it. */
 #define FUZZ_CHECK(cond)                                                       \
 	do {                                                                   \
 		if (!(cond)) {                                                 \
 			fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n",  \
 				__FILE__, __LINE__, #cond);                    \
+			fuzz_rm_run_dir();                                     \
 			abort();                                               \
 		}                                                              \
 	} while (0)
@@ -212,6 +217,15 @@ static inline struct vdev *fuzz_attach_vdev(struct evloop *ev, const struct vdev
 		abort();
 	return vd;
 }
+
+/* A sanitizer's report (ASan, and UBSan, which is fatal here) ends the
+ * process without atexit too, and libFuzzer keeps the one death callback
+ * for itself; these hooks, which the runtimes call on every report,
+ * remove the run directory first.  (A timeout's _Exit still leaves it.) */
+void __asan_on_error(void);
+void __ubsan_on_report(void);
+void __asan_on_error(void) { fuzz_rm_run_dir(); }
+void __ubsan_on_report(void) { fuzz_rm_run_dir(); }
 
 /* A virtio-net vdev as vnet-host makes it (attach_vdev), system "s",
  * name "f", in a fresh run directory /tmp/vnet-fuzz-<tag>.XXXXXX (removed
