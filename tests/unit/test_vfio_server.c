@@ -561,7 +561,8 @@ static void feature_send(int sock, uint16_t id, uint32_t argsz, uint32_t flags,
 
 	memcpy(buf, &argsz, 4);
 	memcpy(buf + 4, &flags, 4);
-	memcpy(buf + 8, data, len);
+	if (len)
+		memcpy(buf + 8, data, len);
 	raw_send(sock, id, VFIO_USER_DEVICE_FEATURE, 0, buf, 8 + len);
 }
 
