@@ -19,6 +19,14 @@
 
 static struct host_opts opts;
 
+/* At exit (the end of a timed run) the directory goes, file and all:
+ * its path is fixed, since seeds name the file. */
+static void remove_dir(void)
+{
+	(void)unlink(CONF);
+	(void)rmdir(DIR);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char conf[] =
@@ -30,6 +38,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_quiet();
 	if (mkdir(DIR, 0700) != 0 && errno != EEXIST)
 		abort();
+	atexit(remove_dir);
 	f = fopen(CONF, "w");
 	if (!f || fputs(conf, f) < 0 || fclose(f) != 0)
 		abort();
