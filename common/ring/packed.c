@@ -265,9 +265,7 @@ static int pwalk_indirect(struct vq_dev *vq, struct vq_walk *w,
 
 /* Reads the chain at last_avail (2.8.6, 2.8.7).  1: *ch filled and
  * consumed; 0: the slot is not available; -ENOBUFS; -EIO. */
-/* Inlined into the burst loop (packed_dev_pop_burst). */
-static inline __attribute__((always_inline)) int
-packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
+static int packed_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 {
 	uint16_t slot = vq->packed.last_avail;
 	bool wrap = vq->packed.avail_wrap;

@@ -188,9 +188,7 @@ static int refresh_avail_idx(struct vq_dev *vq)
 	return 0;
 }
 
-/* Inlined into the burst loop (split_dev_pop_burst). */
-static inline __attribute__((always_inline)) int
-split_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
+static int split_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 {
 	uint16_t slot, head;
 	int rc;
