@@ -646,12 +646,24 @@ static void device_request(int req, const struct dev_act *a)
 {
 	uint64_t one = 1, v;
 
+	ssize_t n;
+
 	P.req = req;
 	if (a)
 		P.act = *a;
-	if (write(P.req_fd, &one, sizeof(one)) != sizeof(one))
+	/* libFuzzer's once-a-second timer signal interrupts these (EINTR):
+	 * that is no failure, ask again. */
+	do
+		n = write(P.req_fd, &one, sizeof(one));
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(one))
 		abort();
-	if (req != REQ_QUIT && read(P.done_fd, &v, sizeof(v)) != sizeof(v))
+	if (req == REQ_QUIT)
+		return;
+	do
+		n = read(P.done_fd, &v, sizeof(v));
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(v))
 		abort();
 }
 
