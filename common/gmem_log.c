@@ -137,19 +137,12 @@ static void mark_gpa(struct gmem_log *l, uint64_t gpa, uint64_t len)
 
 void gmem_log_mark(const struct gmem *gm, const void *p, uint64_t len)
 {
-	uintptr_t a = (uintptr_t)p;
+	/* The device writes only through translated pointers, so the
+	 * range lies in one window: gmem's own inverse finds its gpa. */
+	uint64_t gpa = gmem_gpa_of(gm, p, len);
 
-	for (unsigned i = 0; i < gm->n; i++) {
-		const struct gmem_window *w = &gm->win[i];
-		uintptr_t base = (uintptr_t)w->hva;
-
-		if (a < base || a - base >= w->size)
-			continue;
-		if (len > w->size - (a - base))
-			len = w->size - (a - base);
-		mark_gpa(gm->log, w->gpa + (a - base), len);
-		return;
-	}
+	if (gpa != UINT64_MAX)
+		mark_gpa(gm->log, gpa, len);
 }
 
 static bool test_bit(const uint64_t *bits, uint64_t p)
