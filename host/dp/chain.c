@@ -27,8 +27,8 @@ void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len)
 	}
 }
 
-uint32_t chain_scatter(const struct gmem *gm, const struct vq_chain *ch, uint32_t off,
-		       const uint8_t *src, uint32_t len)
+uint32_t chain_scatter(const struct vq_chain *ch, uint32_t off, const uint8_t *src,
+		       uint32_t len)
 {
 	uint32_t done = 0;
 
@@ -36,7 +36,6 @@ uint32_t chain_scatter(const struct gmem *gm, const struct vq_chain *ch, uint32_
 	if (ch->n_in > 0 && off <= ch->bufs[ch->n_out].len &&
 	    len <= ch->bufs[ch->n_out].len - off) {
 		memcpy(ch->bufs[ch->n_out].ptr + off, src, len);
-		gmem_log_write(gm, ch->bufs[ch->n_out].ptr + off, len);
 		return len;
 	}
 	for (unsigned i = ch->n_out; i < (unsigned)ch->n_out + ch->n_in && done < len; i++) {
@@ -51,7 +50,6 @@ uint32_t chain_scatter(const struct gmem *gm, const struct vq_chain *ch, uint32_
 		if (n > len - done)
 			n = len - done;
 		memcpy(b->ptr + off, src + done, n);
-		gmem_log_write(gm, b->ptr + off, n);
 		done += n;
 		off = 0;
 	}

@@ -229,7 +229,7 @@ void dp_ctrl_process(struct vdev *vd)
 		}
 		/* The ack, then a result if the command has one and the
 		 * driver left room for it (a short chain gets what fits). */
-		vq_dev_push(&q->vq, &ch, chain_scatter(&vd->gm, &ch, 0, reply, 1 + result_len));
+		vq_dev_push(&q->vq, &ch, chain_scatter(&ch, 0, reply, 1 + result_len));
 		pushed++;
 	}
 	if (pushed)

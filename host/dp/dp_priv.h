@@ -28,9 +28,10 @@ bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg));
 void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len);
 /* Copies len bytes from src into the chain's writable buffers starting at
  * byte offset off; returns bytes written (less when the chain is short).
- * A running dirty-page log (gm) learns the pages written. */
-uint32_t chain_scatter(const struct gmem *gm, const struct vq_chain *ch, uint32_t off,
-		       const uint8_t *src, uint32_t len);
+ * A running dirty-page log learns the pages when the chain is pushed with
+ * its written length (vq_dev_push). */
+uint32_t chain_scatter(const struct vq_chain *ch, uint32_t off, const uint8_t *src,
+		       uint32_t len);
 /* Publishes the used elements of queue q (used: how many since the last
  * flush) and interrupts the driver if it asked, at once or when its
  * coalescing says (notify.c); counts delivered, suppressed and held

@@ -95,8 +95,8 @@ static enum rx_deliver deliver_one(struct vdev *vd, struct virtio_net_hdr_v1 *h,
 	/* 5.1.6.4: num_buffers is 1 without MRG_RXBUF; a legacy guest's
 	 * 10-byte header simply ends before it. */
 	h->num_buffers = 1;
-	chain_scatter(&vd->gm, &ch, 0, (const uint8_t *)h, hdr_len);
-	chain_scatter(&vd->gm, &ch, hdr_len, frame, flen);
+	chain_scatter(&ch, 0, (const uint8_t *)h, hdr_len);
+	chain_scatter(&ch, hdr_len, frame, flen);
 	vq_dev_push(&q->vq, &ch, need);
 	return RX_DELIVERED;
 }
@@ -149,12 +149,12 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 
 		room = ch->in_len - off;
 		if (room > flen - done)
 			room = flen - done;
-		chain_scatter(&vd->gm, ch, off, frame + done, room);
+		chain_scatter(ch, off, frame + done, room);
 		written[n++] = off + room;
 		done += room;
 	}
 	h->num_buffers = (uint16_t)n;
-	chain_scatter(&vd->gm, &chains[0], 0, (const uint8_t *)h, hdr_len);
+	chain_scatter(&chains[0], 0, (const uint8_t *)h, hdr_len);
 	for (unsigned i = 0; i < n; i++)
 		vq_dev_push(&q->vq, &chains[i], written[i]);
 	return RX_DELIVERED;

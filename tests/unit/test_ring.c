@@ -345,6 +345,42 @@ static void test_multi_buffer_chain(void **state)
 	pair_close(&p);
 }
 
+/* A running dirty-page log learns exactly the bytes a push says were
+ * written (2.7.8.2), in the chain's writable buffers only, whoever
+ * filled them. */
+static void test_push_logs_written_bytes(void **state)
+{
+	struct gmem_log_range all;
+	struct pair p;
+	struct vq_sg sg[3];
+	uint64_t ps = 4096, bits[1];
+	char why[160];
+
+	pair_open(&p, state, 16, 0);
+	all = (struct gmem_log_range){ p.gpa, MEM_BYTES };
+	assert_int_equal(gmem_log_start(&p.gm, &ps, &all, 1, why, sizeof(why)), 0);
+	/* Slot k is at RING_AREA + 2 KiB k: page k / 2 of the buffer area. */
+	sg[0] = (struct vq_sg){ slot_gpa(&p, 0), 100 };		/* page 0, read */
+	sg[1] = (struct vq_sg){ slot_gpa(&p, 4), SLOT_BYTES };	/* page 2 */
+	sg[2] = (struct vq_sg){ slot_gpa(&p, 6), SLOT_BYTES };	/* page 3 */
+	for (unsigned round = 0; round < 2; round++) {
+		/* Round 0 writes into both writable buffers, round 1 none. */
+		uint32_t written = round == 0 ? SLOT_BYTES + 1 : 0;
+
+		assert_int_equal(vq_drv_add(&p.drv, sg, 1, 2, tok(round)), 0);
+		vq_drv_kick_prepare(&p.drv);
+		assert_int_equal(vq_dev_pop(&p.dev, &p.ch, VQ_CHAIN_ANY), 1);
+		vq_dev_push(&p.dev, &p.ch, written);
+		vq_dev_flush(&p.dev);
+		assert_ptr_equal(vq_drv_get(&p.drv, NULL), tok(round));
+		assert_int_equal(gmem_log_report(&p.gm, p.gpa + RING_AREA, 64 * 4096, 4096,
+						 bits, 1, why, sizeof(why)), 0);
+		assert_int_equal(bits[0], round == 0 ? 0xcu : 0);
+	}
+	gmem_log_stop(&p.gm);
+	pair_close(&p);
+}
+
 /* A read-only chain comes back with length 0 (packed: no WRITE flag,
  * 2.8.4). */
 static void test_read_only_chain_used_len_zero(void **state)
@@ -1853,6 +1889,7 @@ static const struct ring_case cases[] = {
 	CASE(test_round_trip_request_reply, ALL, 0, 0),
 	CASE(test_pop_on_empty_ring_returns_zero, ALL, 0, 0),
 	CASE(test_multi_buffer_chain, ALL, 0, 0),
+	CASE(test_push_logs_written_bytes, ALL, 0, 0),
 	CASE(test_read_only_chain_used_len_zero, ALL, 0, 0),
 	CASE(test_chain_kinds_accept_matching_chains, ALL, 0, 0),
 	CASE(test_zero_length_descriptor_counted, ALL, 0, 0),
