@@ -14,6 +14,10 @@
 
 #define RSS_KEY_MAX 40	/* VIRTIO_NET_RSS_MAX_KEY_SIZE */
 
+/* The key a device steers with until its driver sets one: the widely used
+ * 40-byte key of Microsoft's RSS verification suite. */
+extern const uint8_t rss_default_key[RSS_KEY_MAX];
+
 /* The Toeplitz hash of in[0, n) under key (key_len >= n + 4 bytes; the
  * bits beyond the key are zeros): for each input bit from the left, a 1
  * XORs the key's 32 bits at that position into the result. */

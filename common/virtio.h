@@ -13,6 +13,7 @@
 #define VNET_VIRTIO_H
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -133,9 +134,20 @@ static_assert(offsetof(struct virtio_net_hdr_v1, num_buffers) == 10, "num_buffer
 #define VNET_MAX_GSO_FRAME	(65535 + VNET_ETH_HLEN)
 
 /* ---- 5.1.2 Virtqueues ------------------------------------------------ */
+/* One pair (no VIRTIO_NET_F_MQ): receiveq1, transmitq1, controlq. */
 #define VNET_RXQ 0
 #define VNET_TXQ 1
 #define VNET_CTRLQ 2
+
+/* With MQ: receiveqK is 2(K-1), transmitqK 2(K-1)+1 (pairs counted from
+ * 0 here), and the controlq comes after max_virtqueue_pairs pairs; without
+ * MQ it is queue 2 whatever the device could offer. */
+static inline unsigned vnet_rxq(unsigned pair) { return 2u * pair; }
+static inline unsigned vnet_txq(unsigned pair) { return 2u * pair + 1u; }
+static inline unsigned vnet_ctrlq(unsigned max_pairs, bool mq)
+{
+	return mq ? 2u * max_pairs : VNET_CTRLQ;
+}
 
 /* ---- 5.1.6.5 Control virtqueue --------------------------------------- */
 /* A command: {u8 class, u8 command}, data, then one device-writable ack. */
@@ -153,6 +165,12 @@ static_assert(offsetof(struct virtio_net_hdr_v1, num_buffers) == 10, "num_buffer
 #define VIRTIO_NET_CTRL_MAC_ADDR_SET	1
 #define VIRTIO_NET_CTRL_ANNOUNCE	3	/* 5.1.6.5.4 */
 #define VIRTIO_NET_CTRL_ANNOUNCE_ACK	0
+/* 5.1.6.5.5 Automatic receive steering in multiqueue mode (MQ): le16
+ * virtqueue_pairs, 1..max_virtqueue_pairs. */
+#define VIRTIO_NET_CTRL_MQ		4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET	0
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN	1
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX	0x8000
 /* 5.1.6.5.6 Notifications coalescing: a command may have a
  * device-writable result after the ack (VQ_GET). */
 #define VIRTIO_NET_CTRL_NOTF_COAL	6

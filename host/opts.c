@@ -492,6 +492,22 @@ static int apply_speed(const struct parser *p, int idx, struct vdev_opts *v,
 	return 0;
 }
 
+/* Our extension: max_virtqueue_pairs (VIRTIO_NET_F_MQ, 5.1.4). */
+static int apply_queues(const struct parser *p, int idx, struct vdev_opts *v,
+			const char *val)
+{
+	char why[160];
+	uint64_t n = 0;
+
+	if (!parse_number(val, &n, why, sizeof(why)))
+		return perr(p, idx, "queues '%s' %s", Q(val), why);
+	if (n < 1 || n > OPTS_MAX_QUEUE_PAIRS)
+		return perr(p, idx, "queues '%s' is out of range; expected 1..%u queue pairs",
+			    Q(val), OPTS_MAX_QUEUE_PAIRS);
+	v->queues = (unsigned)n;
+	return 0;
+}
+
 static int apply_duplex(const struct parser *p, int idx, struct vdev_opts *v,
 			const char *val)
 {
@@ -592,7 +608,7 @@ static int apply_vxlan(const struct parser *p, int idx, struct vdev_opts *v,
 }
 
 enum dev_opt { D_INTR, D_LEGACY, D_LOC, D_MAC, D_NAME, D_PEER, D_PEERFEATS,
-	       D_VHOST_USER, D_CAPTURE, D_SPEED, D_DUPLEX, D_IFNAME, D_MTU, D_ADDR, D_NETNS,
+	       D_VHOST_USER, D_CAPTURE, D_SPEED, D_DUPLEX, D_QUEUES, D_IFNAME, D_MTU, D_ADDR, D_NETNS,
 	       D_BRIDGE, D_VXLAN, D_COUNT };
 
 #define T_NET (1u << VDEV_VIRTIO_NET)
@@ -621,6 +637,7 @@ static const struct dev_option {
 			T_NET, false },
 	[D_SPEED] = { "speed", "Mbit/s like 10000", apply_speed, T_NET, false },
 	[D_DUPLEX] = { "duplex", "full or half", apply_duplex, T_NET, false },
+	[D_QUEUES] = { "queues", "queue pairs like 4", apply_queues, T_NET, false },
 	[D_IFNAME] = { "ifname", "interface name like vp0", apply_ifname, T_TAP, false },
 	[D_MTU] = { "mtu", "bytes like 1500", apply_mtu, T_TAP, false },
 	[D_ADDR] = { "addr", "address with prefix like 198.18.0.1/24 or fd00::1/64",
@@ -697,7 +714,7 @@ static int unknown_dev_option(const struct parser *p, int idx, const char *w,
 	if (t == VDEV_TAP)
 		return perr(p, idx, "unknown option '%s' for vdev tap; expected ifname, mac, name, peer, peerfeats, mtu, addr, netns, bridge or vxlan%s",
 			    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
-	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats, vhost-user, capture, speed or duplex%s",
+	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats, vhost-user, capture, speed, duplex or queues%s",
 		    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
 }
 
@@ -752,6 +769,10 @@ static int check_vdev(const struct parser *p, int at_type, const struct vdev_opt
 					    dev_options[d].word);
 		}
 	}
+	if (v->has_vhost_user && v->queues > 1)
+		return perr(p, at[D_QUEUES] - 1,
+			    "queues %u with vhost-user: the vhost-user face serves one queue pair so far (VHOST_USER_PROTOCOL_F_MQ is not offered)",
+			    v->queues);
 	if (v->has_loc && !v->has_intr)
 		return perr(p, at[D_LOC] - 1, "loc needs intr (virtio-mmio needs both)");
 	if (v->has_intr && !v->has_loc)
@@ -801,6 +822,7 @@ static int parse_vdev(const struct parser *p, char **words, int n, int at, int *
 	v = &o->vdevs[o->n_vdevs];
 	memset(v, 0, sizeof(*v));
 	v->type = type;
+	v->queues = 1;
 	set_origin(p, v);
 
 	for (i++; i < n && strcmp(words[i], "vdev") != 0; i++) {
@@ -1278,6 +1300,8 @@ void opts_usage(FILE *f)
 	      "  speed MBPS       the link speed the device reports (SPEED_DUPLEX), in\n"
 	      "                   Mbit/s (1..2147483647; default unknown)\n"
 	      "  duplex full|half the duplex it reports (default unknown)\n"
+	      "  queues N         our extension: N receive/transmit queue pairs\n"
+	      "                   (VIRTIO_NET_F_MQ; 1..8, default 1)\n"
 	      "\n"
 	      "vdev tap: the host's own network stack as a peer (a TAP interface with\n"
 	      "virtio-net headers; its offloads follow the peer's features, its carrier\n"

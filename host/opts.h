@@ -7,7 +7,8 @@
  *             vdev virtio-net [intr INTR] [legacy] [loc ADDR] [mac MAC] \
  *                             [name NAME] [peer PATH] [peerfeats MASK] \
  *                             [vhost-user PATH] [capture FILE] \
- *                             [speed MBPS] [duplex full|half] [vdev ...]
+ *                             [speed MBPS] [duplex full|half] [queues N] \
+ *                             [vdev ...]
  *
  * and our extension, a vdev that joins its peer link to a TAP interface
  * of the host (docs/ARCHITECTURE.md "Real peers"; host/tap/tap_vdev.c):
@@ -42,6 +43,7 @@
 #define OPTS_MTU_MAX	 65535
 #define OPTS_MTU_MIN_V6	 1280	/* RFC 8200 */
 #define OPTS_CAPTURE_MAX 256	/* capture FILE, incl. NUL */
+#define OPTS_MAX_QUEUE_PAIRS 8	/* queues N (VDEV_MAX_PAIRS) */
 
 enum vdev_type {
 	VDEV_VIRTIO_NET = 0,	/* a virtio-net device served to a guest */
@@ -71,6 +73,7 @@ struct vdev_opts {
 	uint32_t speed;			/* device reports, Mbit/s 1..0x7fffffff */
 	bool has_duplex;
 	uint8_t duplex;			/* VIRTIO_NET_DUPLEX_HALF / _FULL */
+	unsigned queues;		/* queue pairs, 1..OPTS_MAX_QUEUE_PAIRS */
 
 	enum vdev_type type;
 	/* vdev tap only */

@@ -50,6 +50,10 @@ void vdev_update_offer(struct vdev *vd)
 		 * peer's guest cannot take are fixed by its device. */
 		peer = vd->peer_features_known ? vd->peer_features : VNET_PEERFEATS_MAX;
 	vd->device_features = base_features() | peerfeats_offer(peer);
+	/* Multiqueue only when asked for (`queues N`, N > 1): one pair is
+	 * the same device with or without the bit. */
+	if (vd->max_pairs > 1)
+		vd->device_features |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
 	if (vd->legacy)
 		vd->device_features &= UINT64_C(0xffffffff);
 }
@@ -97,6 +101,11 @@ bool vdev_features_acceptable(struct vdev *vd, char *why, size_t len)
 	}
 	if (!vd->legacy && !(f & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
 		snprintf(why, len, "VERSION_1 not accepted by a modern driver");
+		return false;
+	}
+	/* 5.1.3.1: MQ requires CTRL_VQ (pairs are set with a command). */
+	if ((f & VIRTIO_BIT(VIRTIO_NET_F_MQ)) && !(f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ))) {
+		snprintf(why, len, "MQ accepted without CTRL_VQ, which it requires (5.1.3.1)");
 		return false;
 	}
 	if (peerfeats_validate(f & VNET_PEERFEATS_MAX, err, sizeof(err)) < 0) {

@@ -106,7 +106,7 @@ int vdev_mem_changed(struct vdev *vd)
 {
 	int rc = 0;
 
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
+	for (unsigned i = 0; i < vd->num_queues; i++) {
 		struct vdev_queue *vq = &vd->q[i];
 		char why[VQ_REASON_LEN + 64];
 

@@ -41,14 +41,34 @@ static void queue_group(struct group *g, const char *name,
 		{ "irqs_coalesced", q->irqs_coalesced } } };
 }
 
+/* The transmitqs' (odd) or receiveqs' (even) counters, summed over the
+ * pairs. */
+static struct vdev_queue_stats sum_queues(const struct vdev *vd, unsigned first)
+{
+	struct vdev_queue_stats t = { 0 };
+
+	for (unsigned q = first; q < 2 * vd->max_pairs; q += 2) {
+		const struct vdev_queue_stats *s = &vd->q[q].stats;
+
+		t.frames += s->frames;
+		t.bytes += s->bytes;
+		t.kicks += s->kicks;
+		t.irqs += s->irqs;
+		t.irqs_suppressed += s->irqs_suppressed;
+		t.irqs_coalesced += s->irqs_coalesced;
+	}
+	return t;
+}
+
 static void collect(const struct vdev *vd, struct group g[N_GROUPS])
 {
 	const struct vdev_stats *s = &vd->stats;
 	static const struct peer_link_stats none;
 	const struct peer_link_stats *l = vd->link ? peer_link_stats(vd->link) : &none;
+	struct vdev_queue_stats tx = sum_queues(vd, VNET_TXQ), rx = sum_queues(vd, VNET_RXQ);
 
-	queue_group(&g[G_TX], "tx", &vd->q[VNET_TXQ].stats);
-	queue_group(&g[G_RX], "rx", &vd->q[VNET_RXQ].stats);
+	queue_group(&g[G_TX], "tx", &tx);
+	queue_group(&g[G_RX], "rx", &rx);
 	g[G_DROPS] = (struct group){ "drops", 6, {
 		{ "link_down", s->drop_link_down }, { "bad_frame", s->drop_bad_frame },
 		{ "no_driver", s->drop_no_driver }, { "rx_too_small", s->drop_rx_too_small },
@@ -113,6 +133,26 @@ size_t vdev_stats_format(const struct vdev *vd, char *buf, size_t len)
 	return finish(buf, len, off);
 }
 
+/* Each pair's frames and interrupts, as the "tx" and "rx" groups sum
+ * them: how the flows spread. */
+static json_object *pairs_json(const struct vdev *vd)
+{
+	json_object *a = json_object_new_array();
+
+	for (unsigned k = 0; k < vd->max_pairs; k++) {
+		const struct vdev_queue_stats *rx = &vd->q[vnet_rxq(k)].stats;
+		const struct vdev_queue_stats *tx = &vd->q[vnet_txq(k)].stats;
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "rx_frames", json_object_new_uint64(rx->frames));
+		json_object_object_add(p, "rx_irqs", json_object_new_uint64(rx->irqs));
+		json_object_object_add(p, "tx_frames", json_object_new_uint64(tx->frames));
+		json_object_object_add(p, "tx_irqs", json_object_new_uint64(tx->irqs));
+		json_object_array_add(a, p);
+	}
+	return a;
+}
+
 json_object *vdev_stats_json(const struct vdev *vd)
 {
 	json_object *o = json_object_new_object();
@@ -127,6 +167,9 @@ json_object *vdev_stats_json(const struct vdev *vd)
 	json_object_object_add(o, "link_up",
 			       json_object_new_boolean(vd->cfg.status & VIRTIO_NET_S_LINK_UP));
 	json_object_object_add(o, "driver_features", json_object_new_string(feat));
+	json_object_object_add(o, "queue_pairs", json_object_new_int((int)vd->max_pairs));
+	json_object_object_add(o, "queue_pairs_in_use", json_object_new_int((int)vd->curr_pairs));
+	json_object_object_add(o, "pairs", pairs_json(vd));
 	for (unsigned i = 0; i < N_GROUPS; i++) {
 		json_object *grp = json_object_new_object();
 

@@ -19,13 +19,14 @@
 void vdev_reset(struct vdev *vd)
 {
 	dp_stop(vd);
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++)
+	for (unsigned i = 0; i < vd->num_queues; i++)
 		vdev_queue_stop(&vd->q[i]);
 	/* Memory whose file shrank is mapped again if the guest put it
 	 * back, so a reset with good memory works again. */
 	vdev_mem_repair(vd);
 	vd->driver_features = 0;
 	vd->status = 0;
+	vd->curr_pairs = 1;	/* 5.1.6.5.5: one pair until the driver says more */
 	net_filter_reset(&vd->filter);
 	memcpy(vd->cfg.mac, vd->perm_mac, sizeof(vd->cfg.mac));
 	vd->cfg.status &= (uint16_t)~VIRTIO_NET_S_ANNOUNCE;
@@ -47,14 +48,17 @@ static uint32_t guest_hdr_len(const struct vdev *vd)
 
 static void activate(struct vdev *vd)
 {
-	unsigned nq = (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) ?
-			      VDEV_NUM_QUEUES : VDEV_NUM_QUEUES - 1;
+	/* The first pair, and the controlq when negotiated, must be there;
+	 * further pairs may stay disabled until the driver asks for them
+	 * (5.1.6.5.5: it configures them before VQ_PAIRS_SET). */
+	unsigned need[3] = { vnet_rxq(0), vnet_txq(0), vdev_ctrlq(vd) };
+	unsigned n = (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) ? 3 : 2;
 
-	for (unsigned i = 0; i < nq; i++) {
-		if (!vd->q[i].enabled) {
+	for (unsigned i = 0; i < n; i++) {
+		if (!vd->q[need[i]].enabled) {
 			char why[64];
 
-			snprintf(why, sizeof(why), "queue %u not enabled at DRIVER_OK", i);
+			snprintf(why, sizeof(why), "queue %u not enabled at DRIVER_OK", need[i]);
 			vdev_set_needs_reset(vd, why);
 			return;
 		}
@@ -137,7 +141,10 @@ int vdev_new(struct vdev **out, struct evloop *ev, const char *system,
 	snprintf(vd->name, sizeof(vd->name), "%s", opts->name);
 	gmem_init(&vd->gm);
 	vd->mem_fault_fd = -1;
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
+	vd->max_pairs = opts->queues ? opts->queues : 1;
+	vd->num_queues = 2 * vd->max_pairs + 1;
+	vd->curr_pairs = 1;
+	for (unsigned i = 0; i < vd->num_queues; i++) {
 		vd->q[i].vd = vd;
 		vd->q[i].kick_fd = -1;
 		vdev_queue_stop(&vd->q[i]);
@@ -166,7 +173,7 @@ int vdev_new(struct vdev **out, struct evloop *ev, const char *system,
 	net_filter_reset(&vd->filter);
 	vd->cfg.mtu = VDEV_DEFAULT_MTU;
 	vd->cfg.status = 0;	/* link comes up with the peer */
-	vd->cfg.max_virtqueue_pairs = 1;
+	vd->cfg.max_virtqueue_pairs = (uint16_t)vd->max_pairs;
 	/* 5.1.4: what the device reports with SPEED_DUPLEX; a peer link has
 	 * no speed of its own, so it is the user's to say. */
 	vd->cfg.speed = opts->has_speed ? opts->speed : VIRTIO_NET_SPEED_UNKNOWN;
@@ -197,7 +204,7 @@ void vdev_free(struct vdev *vd)
 	vd->irq = (struct vdev_irq){ 0 };
 	dp_stop(vd);
 	vdev_link_stop(vd);
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++)
+	for (unsigned i = 0; i < vd->num_queues; i++)
 		vdev_queue_set_kick_fd(vd, i, -1);
 	gmem_clear(&vd->gm);
 	vdev_capture_stop(vd);

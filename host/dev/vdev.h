@@ -39,7 +39,10 @@ struct peer_ring_prod;
 struct peer_ring_cons;
 struct vdev_capture;
 
-#define VDEV_NUM_QUEUES	  3	/* receiveq1, transmitq1, controlq (5.1.2) */
+/* Queue pairs a vdev may have (`queues N`, VIRTIO_NET_F_MQ), and so its
+ * queues: N receiveq/transmitq pairs, then the controlq (5.1.2). */
+#define VDEV_MAX_PAIRS	  OPTS_MAX_QUEUE_PAIRS
+#define VDEV_MAX_QUEUES	  (2 * VDEV_MAX_PAIRS + 1)
 /* Largest queue size offered (QEMU's maximum; drivers pick up to it).
  * 1024, not QEMU's default 256: here a 256-entry ring holds about 25 us of
  * work, less than one cross-core eventfd wake-up (about 32 us), so with
@@ -147,7 +150,11 @@ struct vdev {
 	uint8_t perm_mac[6];		/* the configured MAC, restored at reset */
 	struct net_filter filter;	/* programmed through the control queue */
 	char needs_reset_reason[VQ_REASON_LEN];
-	struct vdev_queue q[VDEV_NUM_QUEUES];
+	/* Queues: max_pairs pairs and the controlq (num_queues, what the
+	 * transports report); pairs in use: 1 until the driver sets more
+	 * with VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (5.1.6.5.5). */
+	unsigned max_pairs, num_queues, curr_pairs;
+	struct vdev_queue q[VDEV_MAX_QUEUES];
 
 	/* The data path's state (host/dp/): the model allocates it, only
 	 * dp/ reads or writes it. */
@@ -159,18 +166,22 @@ struct vdev {
 		 * down: our transmit ring, the peer's ring we consume. */
 		struct peer_ring_prod *tx_ring;
 		struct peer_ring_cons *rx_ring;
-		bool tx_waiting_space;		/* peer ring was full */
-		bool rx_waiting_buffers;	/* guest had no RX buffer */
-		long tx_resched;		/* timer id for budget-exhausted passes */
-		long rx_resched;
-		/* Interrupt coalescing of the receiveq ([VNET_RXQ]) and the
-		 * transmitq ([VNET_TXQ]), host/dp/notify.c. */
+		bool rx_waiting_buffers;	/* guest had no RX buffer ... */
+		unsigned rx_wait_pair;		/* ... in this pair's receiveq */
+		long rx_resched;		/* timer id for budget-exhausted passes */
+		/* Per transmitq (pair). */
+		struct dp_txq {
+			bool waiting_space;	/* peer ring was full */
+			long resched;		/* timer id for budget-exhausted passes */
+		} txq[VDEV_MAX_PAIRS];
+		/* Interrupt coalescing of each receiveq and transmitq, by
+		 * queue index (host/dp/notify.c). */
 		struct dp_coal {
 			uint32_t max_packets, max_usecs; /* either 0: none */
 			uint32_t pending;	/* used since the last interrupt */
 			bool owed;		/* asked for, not yet sent */
 			long timer;		/* -1: none armed */
-		} coal[2];
+		} coal[2 * VDEV_MAX_PAIRS];
 	} dp;
 	/* Packet capture (capture.c): NULL while none is on, so the data path
 	 * pays one branch per frame for it. */
@@ -214,8 +225,20 @@ void vdev_set_status(struct vdev *vd, uint8_t status);
 void vdev_reset(struct vdev *vd);
 /* Is the driver live and the device usable (DRIVER_OK, no NEEDS_RESET)? */
 bool vdev_running(const struct vdev *vd);
+/* The controlq's index: after every pair with MQ negotiated, else 2
+ * (5.1.2). */
+static inline unsigned vdev_ctrlq(const struct vdev *vd)
+{
+	return vnet_ctrlq(vd->max_pairs,
+			  vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MQ));
+}
+/* Pairs the driver may use: max_pairs with MQ negotiated, else 1. */
+static inline unsigned vdev_pairs_negotiated(const struct vdev *vd)
+{
+	return (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MQ)) ? vd->max_pairs : 1;
+}
 
-/* queue.c: queue configuration; q must be < VDEV_NUM_QUEUES (callers
+/* queue.c: queue configuration; q must be < vd->num_queues (callers
  * check). */
 void vdev_queue_set_size(struct vdev *vd, unsigned q, uint16_t size);
 void vdev_queue_set_addr(struct vdev *vd, unsigned q, unsigned which,

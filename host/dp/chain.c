@@ -60,8 +60,11 @@ void dp_queue_broken(struct vdev *vd, unsigned q)
 {
 	char why[VQ_REASON_LEN + 32];
 
-	snprintf(why, sizeof(why), "%s: %s",
-		 q == VNET_RXQ ? "receiveq" : q == VNET_TXQ ? "transmitq" : "controlq",
-		 vd->q[q].vq.reason);
+	/* 5.1.2's names, counted from 1. */
+	if (q == vdev_ctrlq(vd))
+		snprintf(why, sizeof(why), "controlq: %s", vd->q[q].vq.reason);
+	else
+		snprintf(why, sizeof(why), "%s%u: %s", q % 2 ? "transmitq" : "receiveq",
+			 q / 2 + 1, vd->q[q].vq.reason);
 	vdev_set_needs_reset(vd, why);
 }

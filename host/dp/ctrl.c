@@ -105,11 +105,41 @@ static uint8_t do_mac(struct vdev *vd, uint8_t cmd, const uint8_t *d, uint32_t n
 	return VIRTIO_NET_OK;
 }
 
-/* The queue a VQ_SET / VQ_GET names: a receiveq or transmitq (5.1.6.5.6.3;
- * with one pair, 0 and 1), anything else is refused. */
-static bool coal_queue(uint16_t vqn)
+/* The queue a VQ_SET / VQ_GET names: a receiveq or transmitq of the
+ * negotiated layout (5.1.6.5.6.3; with one pair, 0 and 1), anything else
+ * is refused. */
+static bool coal_queue(const struct vdev *vd, uint16_t vqn)
 {
-	return vqn == VNET_RXQ || vqn == VNET_TXQ;
+	return vqn < 2 * vdev_pairs_negotiated(vd);
+}
+
+/* 5.1.6.5.5: how many pairs the driver uses, 1..max_virtqueue_pairs.  Every
+ * queue of those pairs must be configured first; a frame goes only to a
+ * receiveq in use from the moment the command is answered. */
+static uint8_t do_mq(struct vdev *vd, uint8_t cmd, const uint8_t *d, uint32_t n)
+{
+	uint16_t pairs;
+
+	if (!has(vd, VIRTIO_NET_F_MQ) || cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || n != 2)
+		return VIRTIO_NET_ERR;
+	memcpy(&pairs, d, 2);
+	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > vd->max_pairs) {
+		log_rl(LOG_WARN, "%s: driver asked for %u queue pairs; the device has 1..%u",
+		       vd->name, pairs, vd->max_pairs);
+		return VIRTIO_NET_ERR;
+	}
+	for (unsigned k = 0; k < pairs; k++) {
+		if (!vd->q[vnet_rxq(k)].enabled || !vd->q[vnet_txq(k)].enabled) {
+			log_rl(LOG_WARN, "%s: driver asked for %u queue pairs, but pair %u is not enabled",
+			       vd->name, pairs, k + 1);
+			return VIRTIO_NET_ERR;
+		}
+	}
+	vd->curr_pairs = pairs;
+	log_info("%s: %u queue pairs in use", vd->name, pairs);
+	/* Frames waiting for one receiveq may now belong to another. */
+	dp_schedule_rx(vd);
+	return VIRTIO_NET_OK;
 }
 
 /* 5.1.6.5.6: TX_SET / RX_SET (NOTF_COAL) for all transmit / receive
@@ -127,14 +157,17 @@ static uint8_t do_notf_coal(struct vdev *vd, uint8_t cmd, const uint8_t *d, uint
 		if (!has(vd, VIRTIO_NET_F_NOTF_COAL) || n != sizeof(c))
 			return VIRTIO_NET_ERR;
 		memcpy(&c, d, sizeof(c));
-		dp_coal_set(vd, cmd == VIRTIO_NET_CTRL_NOTF_COAL_TX_SET ? VNET_TXQ : VNET_RXQ,
-			    c.max_packets, c.max_usecs);
+		/* Every transmitq, or every receiveq, of the layout. */
+		for (unsigned k = 0; k < vdev_pairs_negotiated(vd); k++)
+			dp_coal_set(vd, cmd == VIRTIO_NET_CTRL_NOTF_COAL_TX_SET ? vnet_txq(k)
+										: vnet_rxq(k),
+				    c.max_packets, c.max_usecs);
 		return VIRTIO_NET_OK;
 	case VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET:
 		if (!has(vd, VIRTIO_NET_F_VQ_NOTF_COAL) || n != sizeof(vq))
 			return VIRTIO_NET_ERR;
 		memcpy(&vq, d, sizeof(vq));
-		if (!coal_queue(vq.vqn))
+		if (!coal_queue(vd, vq.vqn))
 			return VIRTIO_NET_ERR;
 		dp_coal_set(vd, vq.vqn, vq.coal.max_packets, vq.coal.max_usecs);
 		return VIRTIO_NET_OK;
@@ -143,7 +176,7 @@ static uint8_t do_notf_coal(struct vdev *vd, uint8_t cmd, const uint8_t *d, uint
 		if (!has(vd, VIRTIO_NET_F_VQ_NOTF_COAL) || n != 4)
 			return VIRTIO_NET_ERR;
 		memcpy(&vq.vqn, d, 2);
-		if (!coal_queue(vq.vqn))
+		if (!coal_queue(vd, vq.vqn))
 			return VIRTIO_NET_ERR;
 		dp_coal_get(vd, vq.vqn, &c.max_packets, &c.max_usecs);
 		memcpy(result, &c, sizeof(c));
@@ -171,17 +204,20 @@ static uint8_t do_command(struct vdev *vd, const uint8_t *cmd, uint32_t len,
 		vd->cfg.status &= (uint16_t)~VIRTIO_NET_S_ANNOUNCE;
 		vd->config_generation++;
 		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_MQ:
+		return do_mq(vd, cmd[1], data, n);
 	case VIRTIO_NET_CTRL_NOTF_COAL:
 		return do_notf_coal(vd, cmd[1], data, n, result, result_len);
 	default:
-		/* VLAN, MQ, GUEST_OFFLOADS, ...: not offered. */
+		/* VLAN, GUEST_OFFLOADS, ...: not offered. */
 		return VIRTIO_NET_ERR;
 	}
 }
 
 void dp_ctrl_process(struct vdev *vd)
 {
-	struct vdev_queue *q = &vd->q[VNET_CTRLQ];
+	const unsigned qi = vdev_ctrlq(vd);
+	struct vdev_queue *q = &vd->q[qi];
 	uint8_t cmd[CTRL_MAX_CMD];
 	unsigned pushed = 0;
 	struct vq_chain ch;
@@ -207,13 +243,13 @@ void dp_ctrl_process(struct vdev *vd)
 			break;
 		}
 		if (r < 0) {
-			dp_queue_broken(vd, VNET_CTRLQ);
+			dp_queue_broken(vd, qi);
 			return;
 		}
 		if (ch.n_in == 0 || ch.in_len < 1 || ch.out_len < 2) {
 			vq_dev_set_broken(&q->vq, "control command of %u readable / %u writable bytes: needs a 2-byte header and a 1-byte ack",
 					  ch.out_len, ch.in_len);
-			dp_queue_broken(vd, VNET_CTRLQ);
+			dp_queue_broken(vd, qi);
 			return;
 		}
 		if (ch.out_len > sizeof(cmd)) {
@@ -233,5 +269,5 @@ void dp_ctrl_process(struct vdev *vd)
 		pushed++;
 	}
 	if (pushed)
-		dp_flush_used(vd, VNET_CTRLQ, pushed);
+		dp_flush_used(vd, qi, pushed);
 }

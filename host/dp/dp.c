@@ -15,9 +15,11 @@ int dp_init(struct vdev *vd)
 {
 	struct vdev_dp *dp = &vd->dp;
 
-	dp->tx_resched = -1;
 	dp->rx_resched = -1;
-	dp->coal[VNET_RXQ].timer = dp->coal[VNET_TXQ].timer = -1;
+	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
+		dp->txq[k].resched = -1;
+	for (unsigned q = 0; q < 2 * VDEV_MAX_PAIRS; q++)
+		dp->coal[q].timer = -1;
 	dp->chain_bufs = calloc(VDEV_QUEUE_LIMIT * 2u, sizeof(*dp->chain_bufs));
 	dp->mrg_chains = calloc(VDEV_QUEUE_LIMIT, sizeof(*dp->mrg_chains));
 	dp->offload = calloc(1, sizeof(*dp->offload));
@@ -43,30 +45,45 @@ void dp_free(struct vdev *vd)
 	dp->offload = NULL;
 }
 
+/* Every transmitq of a negotiated pair (MQ: the driver may use any
+ * enabled one). */
+static void tx_all(struct vdev *vd, bool only_waiting)
+{
+	for (unsigned k = 0; k < vdev_pairs_negotiated(vd); k++)
+		if (!only_waiting || vd->dp.txq[k].waiting_space)
+			dp_tx_process(vd, k);
+}
+
 void dp_start(struct vdev *vd)
 {
-	vd->dp.tx_waiting_space = false;
+	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
+		vd->dp.txq[k].waiting_space = false;
 	vd->dp.rx_waiting_buffers = false;
 	/* Receive kicks are wanted only while we wait for buffers. */
-	vq_dev_set_notify(&vd->q[VNET_RXQ].vq, false);
+	for (unsigned k = 0; k < vdev_pairs_negotiated(vd); k++)
+		if (vd->q[vnet_rxq(k)].enabled)
+			vq_dev_set_notify(&vd->q[vnet_rxq(k)].vq, false);
 	dp_rx_process(vd);
-	dp_tx_process(vd);
+	tx_all(vd, false);
 }
 
 void dp_stop(struct vdev *vd)
 {
-	ev_timer_cancel(vd->ev, vd->dp.tx_resched);
+	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++) {
+		ev_timer_cancel(vd->ev, vd->dp.txq[k].resched);
+		vd->dp.txq[k].resched = -1;
+		vd->dp.txq[k].waiting_space = false;
+	}
 	ev_timer_cancel(vd->ev, vd->dp.rx_resched);
-	vd->dp.tx_resched = vd->dp.rx_resched = -1;
-	vd->dp.tx_waiting_space = false;
+	vd->dp.rx_resched = -1;
 	vd->dp.rx_waiting_buffers = false;
 	/* 5.1.6.5.6: a reset sets every queue's coalescing back to none. */
 	dp_coal_reset(vd);
 }
 
-bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg))
+bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg), void *arg)
 {
-	long id = ev_timer(vd->ev, 0, fn, vd);
+	long id = ev_timer(vd->ev, 0, fn, arg);
 
 	*slot = id > 0 ? id : -1;
 	return id > 0;
@@ -74,19 +91,20 @@ bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg))
 
 void dp_kick(struct vdev *vd, unsigned q)
 {
-	if (q == VNET_TXQ)
-		dp_tx_process(vd);
-	else if (q == VNET_RXQ)
-		dp_rx_process(vd);
-	else if (q == VNET_CTRLQ)
+	if (q == vdev_ctrlq(vd))
 		dp_ctrl_process(vd);
+	else if (q >= 2 * vdev_pairs_negotiated(vd))
+		return;		/* a queue of a layout not negotiated */
+	else if (q % 2)
+		dp_tx_process(vd, q / 2);
+	else
+		dp_rx_process(vd);
 }
 
 void dp_peer_event(struct vdev *vd)
 {
 	dp_rx_process(vd);
-	if (vd->dp.tx_waiting_space)
-		dp_tx_process(vd);
+	tx_all(vd, true);
 }
 
 void dp_link_up(struct vdev *vd, struct peer_link *link)
@@ -94,13 +112,14 @@ void dp_link_up(struct vdev *vd, struct peer_link *link)
 	vd->dp.tx_ring = peer_link_tx(link);
 	vd->dp.rx_ring = peer_link_rx(link);
 	dp_rx_process(vd);
-	dp_tx_process(vd);
+	tx_all(vd, false);
 }
 
 void dp_link_down(struct vdev *vd)
 {
 	vd->dp.tx_ring = NULL;
 	vd->dp.rx_ring = NULL;
-	vd->dp.tx_waiting_space = false;
-	dp_tx_process(vd);
+	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
+		vd->dp.txq[k].waiting_space = false;
+	tx_all(vd, false);
 }

@@ -12,17 +12,18 @@
 /* For the branches a frame almost never takes (a capture is on). */
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* One pass over a queue (budgeted; reschedules itself). */
-void dp_tx_process(struct vdev *vd);
+/* One pass over a queue (budgeted; reschedules itself): a pair's
+ * transmitq, or every receiveq in use. */
+void dp_tx_process(struct vdev *vd, unsigned pair);
 void dp_rx_process(struct vdev *vd);
 /* Answers every command the driver made available on the control queue:
  * RX modes, MAC table, MAC address, announce acknowledgement (5.1.6.5). */
 void dp_ctrl_process(struct vdev *vd);
 
-/* Runs fn(vd) from the event loop soon (a zero timer, its id in *slot):
+/* Runs fn(arg) from the event loop soon (a zero timer, its id in *slot):
  * a pass that used its budget yields to the process's other vdevs.
  * False when no timer could be armed: the caller goes on in place. */
-bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg));
+bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg), void *arg);
 
 /* Copies the first len bytes of a chain's readable buffers to dst. */
 void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len);
@@ -37,7 +38,7 @@ uint32_t chain_scatter(const struct vq_chain *ch, uint32_t off, const uint8_t *s
  * coalescing says (notify.c); counts delivered, suppressed and held
  * interrupts. */
 void dp_flush_used(struct vdev *vd, unsigned q, unsigned used);
-/* Interrupt coalescing of the receiveq or transmitq (5.1.6.5.6): 0, or
+/* Interrupt coalescing of a receiveq or transmitq (5.1.6.5.6): 0, or
  * -EINVAL for another queue.  An interrupt held under the old setting is
  * sent. */
 int dp_coal_set(struct vdev *vd, unsigned q, uint32_t max_packets, uint32_t max_usecs);

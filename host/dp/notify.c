@@ -39,15 +39,22 @@ static void coal_send(struct vdev *vd, unsigned q)
 	raise_irq(vd, q);
 }
 
-static void coal_expired(struct vdev *vd, unsigned q)
+/* A receiveq or transmitq of the negotiated layout: those coalesce. */
+static bool data_queue(const struct vdev *vd, unsigned q)
 {
+	return q < 2 * vdev_pairs_negotiated(vd);
+}
+
+static void coal_expired(void *arg)
+{
+	struct vdev_queue *vq = arg;
+	struct vdev *vd = vq->vd;
+	unsigned q = (unsigned)(vq - vd->q);
+
 	vd->dp.coal[q].timer = -1;
 	if (vd->dp.coal[q].owed && vdev_running(vd))
 		coal_send(vd, q);
 }
-
-static void coal_expired_rx(void *arg) { coal_expired(arg, VNET_RXQ); }
-static void coal_expired_tx(void *arg) { coal_expired(arg, VNET_TXQ); }
 
 void dp_flush_used(struct vdev *vd, unsigned q, unsigned used)
 {
@@ -55,7 +62,7 @@ void dp_flush_used(struct vdev *vd, unsigned q, unsigned used)
 	struct dp_coal *c;
 	bool need = vq_dev_flush(&vq->vq);
 
-	if (q > VNET_TXQ || !coalescing(&vd->dp.coal[q])) {
+	if (!data_queue(vd, q) || !coalescing(&vd->dp.coal[q])) {
 		if (need)
 			raise_irq(vd, q);
 		else
@@ -76,8 +83,7 @@ void dp_flush_used(struct vdev *vd, unsigned q, unsigned used)
 	}
 	vq->stats.irqs_coalesced++;
 	if (c->timer < 0) {
-		long id = ev_timer_us(vd->ev, c->max_usecs,
-				      q == VNET_RXQ ? coal_expired_rx : coal_expired_tx, vd);
+		long id = ev_timer_us(vd->ev, c->max_usecs, coal_expired, vq);
 
 		if (id > 0)
 			c->timer = id;
@@ -90,7 +96,7 @@ int dp_coal_set(struct vdev *vd, unsigned q, uint32_t max_packets, uint32_t max_
 {
 	struct dp_coal *c;
 
-	if (q > VNET_TXQ)
+	if (!data_queue(vd, q))
 		return -EINVAL;
 	c = &vd->dp.coal[q];
 	c->max_packets = max_packets;
@@ -99,8 +105,8 @@ int dp_coal_set(struct vdev *vd, unsigned q, uint32_t max_packets, uint32_t max_
 	if (c->owed)
 		coal_send(vd, q);
 	c->pending = 0;
-	log_debug("%s: %s coalescing %u frames / %u us", vd->name,
-		  q == VNET_RXQ ? "receiveq" : "transmitq", max_packets, max_usecs);
+	log_debug("%s: %s%u coalescing %u frames / %u us", vd->name,
+		  q % 2 ? "transmitq" : "receiveq", q / 2 + 1, max_packets, max_usecs);
 	return 0;
 }
 
@@ -113,7 +119,7 @@ void dp_coal_get(const struct vdev *vd, unsigned q, uint32_t *max_packets,
 
 void dp_coal_reset(struct vdev *vd)
 {
-	for (unsigned q = VNET_RXQ; q <= VNET_TXQ; q++) {
+	for (unsigned q = 0; q < 2 * VDEV_MAX_PAIRS; q++) {
 		struct dp_coal *c = &vd->dp.coal[q];
 
 		ev_timer_cancel(vd->ev, c->timer);

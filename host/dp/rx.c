@@ -12,12 +12,18 @@
  * transmit path then waits) and we ask the guest to notify us when it
  * adds buffers.  Frames that reach a device whose driver is not live are
  * dropped and counted, so a stopped guest never blocks its peer.
+ *
+ * With more than one pair in use (MQ, 5.1.6.5.5) each frame goes to the
+ * receiveq its flow hashes to (Toeplitz over addresses and ports with the
+ * default key, common/rss.c); a frame without a flow (not IP) to the
+ * first.  The link's one ring feeds them all, in order.
  */
 #include <string.h>
 
 #include "common/log.h"
 #include "common/net_hdr.h"
 #include "common/peer_ring.h"
+#include "common/rss.h"
 #include "host/dev/capture.h"
 #include "host/dp/dp_priv.h"
 #include "host/dp/offload.h"
@@ -34,7 +40,7 @@ static void rx_resched_fn(void *arg)
 void dp_schedule_rx(struct vdev *vd)
 {
 	if (vd->dp.rx_resched < 0)
-		dp_later(vd, &vd->dp.rx_resched, rx_resched_fn);
+		dp_later(vd, &vd->dp.rx_resched, rx_resched_fn, vd);
 }
 
 enum rx_stop { RX_EMPTY, RX_BUDGET, RX_NO_BUFFER, RX_SHORT, RX_QUEUE_BROKEN,
@@ -72,10 +78,10 @@ enum rx_deliver {
 };
 
 /* Without MRG_RXBUF: one chain holds the whole frame (5.1.6.3). */
-static enum rx_deliver deliver_one(struct vdev *vd, struct virtio_net_hdr_v1 *h,
-				   const uint8_t *frame, uint32_t flen)
+static enum rx_deliver deliver_one(struct vdev *vd, struct vdev_queue *q,
+				   struct virtio_net_hdr_v1 *h, const uint8_t *frame,
+				   uint32_t flen)
 {
-	struct vdev_queue *q = &vd->q[VNET_RXQ];
 	const uint32_t hdr_len = vd->hdr_len;	/* what the guest sees */
 	uint32_t need = hdr_len + flen;
 	struct vq_chain ch = { .bufs = vd->dp.chain_bufs, .cap = VDEV_QUEUE_LIMIT };
@@ -104,10 +110,10 @@ static enum rx_deliver deliver_one(struct vdev *vd, struct virtio_net_hdr_v1 *h,
 /* With MRG_RXBUF: the frame fills as many chains as it needs and the
  * first header's num_buffers says how many (5.1.6.4).  If the guest has
  * too few buffers right now, every chain taken is given back and we wait. */
-static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 *h,
-				      const uint8_t *frame, uint32_t flen)
+static enum rx_deliver deliver_merged(struct vdev *vd, struct vdev_queue *q,
+				      struct virtio_net_hdr_v1 *h, const uint8_t *frame,
+				      uint32_t flen)
 {
-	struct vdev_queue *q = &vd->q[VNET_RXQ];
 	const uint32_t hdr_len = sizeof(*h);
 	struct vq_chain *chains = vd->dp.mrg_chains;
 	uint32_t written[VDEV_QUEUE_LIMIT];
@@ -160,25 +166,45 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct virtio_net_hdr_v1 
 	return RX_DELIVERED;
 }
 
-static enum rx_deliver deliver(struct vdev *vd, struct virtio_net_hdr_v1 *h,
-			       const uint8_t *frame, uint32_t flen)
+static enum rx_deliver deliver(struct vdev *vd, struct vdev_queue *q,
+			       struct virtio_net_hdr_v1 *h, const uint8_t *frame, uint32_t flen)
 {
 	if (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))
-		return deliver_merged(vd, h, frame, flen);
-	return deliver_one(vd, h, frame, flen);
+		return deliver_merged(vd, q, h, frame, flen);
+	return deliver_one(vd, q, h, frame, flen);
 }
 
-static void count_rx(struct vdev *vd, uint32_t flen)
+static void count_rx(struct vdev_queue *q, uint32_t flen)
 {
-	vd->q[VNET_RXQ].stats.frames++;
-	vd->q[VNET_RXQ].stats.bytes += flen;
+	q->stats.frames++;
+	q->stats.bytes += flen;
+}
+
+/* Hash types the automatic steering uses: every IP flow kind. */
+#define RX_STEER_TYPES                                                              \
+	(VIRTIO_NET_RSS_HASH_TYPE_IPv4 | VIRTIO_NET_RSS_HASH_TYPE_TCPv4 |           \
+	 VIRTIO_NET_RSS_HASH_TYPE_UDPv4 | VIRTIO_NET_RSS_HASH_TYPE_IPv6 |           \
+	 VIRTIO_NET_RSS_HASH_TYPE_TCPv6 | VIRTIO_NET_RSS_HASH_TYPE_UDPv6)
+
+/* The pair whose receiveq takes a frame (5.1.6.5.5: only pairs in use). */
+static unsigned rx_pair_of(const struct vdev *vd, const uint8_t *frame, uint32_t flen)
+{
+	uint8_t report;
+	uint32_t hash;
+
+	if (vd->curr_pairs <= 1)
+		return 0;
+	hash = rss_hash_frame(rss_default_key, RSS_KEY_MAX, RX_STEER_TYPES, frame, flen,
+			      &report);
+	return report == VIRTIO_NET_HASH_REPORT_NONE ? 0 : hash % vd->curr_pairs;
 }
 
 /* A frame our guest cannot take as it is: fixed in software, then its
  * frames delivered one by one.  If buffers run out after the first one,
  * the rest is dropped (counted): lost, never duplicated. */
-static enum rx_deliver deliver_fixed(struct vdev *vd, const struct virtio_net_hdr_v1 *h,
-				     const uint8_t *frame, uint32_t flen, unsigned *pushed)
+static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q,
+				     const struct virtio_net_hdr_v1 *h, const uint8_t *frame,
+				     uint32_t flen, unsigned *pushed)
 {
 	const uint8_t *base;
 	struct virtio_net_hdr_v1 fixed = *h;
@@ -192,7 +218,7 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, const struct virtio_net_hd
 	for (int i = 0; i < n; i++) {
 		const struct gso_seg *sg = &vd->dp.offload->segs[i];
 		struct virtio_net_hdr_v1 sh = fixed;
-		enum rx_deliver d = deliver(vd, &sh, base + sg->offset, sg->len);
+		enum rx_deliver d = deliver(vd, q, &sh, base + sg->offset, sg->len);
 
 		if (d == RX_BROKEN)
 			return d;
@@ -203,7 +229,7 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, const struct virtio_net_hd
 			break;
 		}
 		if (d == RX_DELIVERED) {
-			count_rx(vd, sg->len);
+			count_rx(q, sg->len);
 			some = true;
 		}
 		if (d != RX_DROPPED)
@@ -215,13 +241,22 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, const struct virtio_net_hd
 	return RX_DROPPED;	/* consumed; counted and pushed above */
 }
 
-static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
-			    unsigned *consumed, unsigned *pushed)
+/* Where a pass stopped and what it did: records consumed, chains
+ * pushed per pair, and the pair a stop for want of buffers (or a broken
+ * queue) refers to. */
+struct rx_pass {
+	unsigned consumed;
+	unsigned pushed[VDEV_MAX_PAIRS];
+	unsigned at;
+};
+
+static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct rx_pass *ps)
 {
 	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
 
 	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
 		struct virtio_net_hdr_v1 h;
+		struct vdev_queue *q;
 		const uint8_t *rec;
 		char why[200];
 		uint8_t dst[6];
@@ -236,6 +271,7 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 		/* The ring guarantees len >= 12; copy what we decide on once. */
 		memcpy(&h, rec, sizeof(h));
 		flen = len - link_hdr;
+		ps->at = 0;
 		/* The ring's consumer checked the header (net_hdr_check) on
 		 * its copy; this copy is what we act on. */
 		if (flen < VNET_ETH_HLEN || net_hdr_check(&h, flen, why, sizeof(why))) {
@@ -245,15 +281,18 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 			d = RX_DROPPED;
 		} else {
 			memcpy(dst, rec + link_hdr, sizeof(dst));
+			ps->at = rx_pair_of(vd, rec + link_hdr, flen);
+			q = &vd->q[vnet_rxq(ps->at)];
 			if (!net_filter_accept(&vd->filter, vd->cfg.mac, dst)) {
 				vd->stats.drop_filtered++;
 				d = RX_DROPPED;
 			} else if (net_hdr_needs_fixup(vd, &h)) {
-				d = deliver_fixed(vd, &h, rec + link_hdr, flen, pushed);
+				d = deliver_fixed(vd, q, &h, rec + link_hdr, flen,
+						  &ps->pushed[ps->at]);
 			} else {
-				d = deliver(vd, &h, rec + link_hdr, flen);
+				d = deliver(vd, q, &h, rec + link_hdr, flen);
 				if (d == RX_DELIVERED)
-					count_rx(vd, flen);
+					count_rx(q, flen);
 				/* The frame as the guest got it, an offloaded
 				 * one whole (capture.h). */
 				if (unlikely(vd->capture) && d == RX_DELIVERED)
@@ -267,42 +306,53 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring,
 		if (d == RX_WAIT_MORE)
 			return RX_SHORT;
 		if (d == RX_DELIVERED || d == RX_DROPPED_PUSHED)
-			(*pushed)++;
+			ps->pushed[ps->at]++;
 		peer_ring_consume(ring);
-		(*consumed)++;
+		ps->consumed++;
 	}
 	return RX_BUDGET;
 }
 
+/* Every receiveq in use, enabled: a frame may go to any of them. */
+static bool rx_queues_live(const struct vdev *vd)
+{
+	if (!vdev_running(vd))
+		return false;
+	for (unsigned k = 0; k < vd->curr_pairs; k++)
+		if (!vd->q[vnet_rxq(k)].enabled)
+			return false;
+	return true;
+}
+
 void dp_rx_process(struct vdev *vd)
 {
-	struct vdev_queue *q = &vd->q[VNET_RXQ];
 	struct peer_ring_cons *ring = vd->dp.rx_ring;
 	bool live;
 
 	if (!ring || vd->dp.rx_resched >= 0)
 		return;
-	live = vdev_running(vd) && q->enabled;
+	live = rx_queues_live(vd);
 	peer_ring_cons_awake(ring);
 	if (live && vd->dp.rx_waiting_buffers) {
 		vd->dp.rx_waiting_buffers = false;
-		vq_dev_set_notify(&q->vq, false);
+		vq_dev_set_notify(&vd->q[vnet_rxq(vd->dp.rx_wait_pair)].vq, false);
 	}
 	for (;;) {
-		unsigned consumed = 0, pushed = 0;
-		enum rx_stop why = live ? rx_pass(vd, ring, &consumed, &pushed)
-					: rx_drain(vd, ring, &consumed);
+		struct rx_pass ps = { 0 };
+		enum rx_stop why = live ? rx_pass(vd, ring, &ps) : rx_drain(vd, ring, &ps.consumed);
+		struct vdev_queue *q = &vd->q[vnet_rxq(ps.at)];
 
-		if (consumed)
+		if (ps.consumed)
 			peer_link_rx_publish(vd->link);
-		if (pushed)
-			dp_flush_used(vd, VNET_RXQ, pushed);
+		for (unsigned k = 0; k < vd->curr_pairs; k++)
+			if (ps.pushed[k])
+				dp_flush_used(vd, vnet_rxq(k), ps.pushed[k]);
 		switch (why) {
 		case RX_RING_BROKEN:
 			peer_link_ring_broken(vd->link);
 			return;
 		case RX_QUEUE_BROKEN:
-			dp_queue_broken(vd, VNET_RXQ);
+			dp_queue_broken(vd, vnet_rxq(ps.at));
 			return;
 		case RX_BUDGET:
 		case RX_SHORT:
@@ -314,7 +364,7 @@ void dp_rx_process(struct vdev *vd)
 			 * event loop instead of in place, as after a used-up
 			 * budget: the control socket (reset, detach) is still
 			 * served while we wait. */
-			if (dp_later(vd, &vd->dp.rx_resched, rx_resched_fn))
+			if (dp_later(vd, &vd->dp.rx_resched, rx_resched_fn, vd))
 				return;
 			continue;
 		case RX_NO_BUFFER:
@@ -322,6 +372,7 @@ void dp_rx_process(struct vdev *vd)
 			if (vq_dev_set_notify(&q->vq, true))
 				continue;
 			vd->dp.rx_waiting_buffers = true;
+			vd->dp.rx_wait_pair = ps.at;
 			return;
 		case RX_EMPTY:
 			if (peer_ring_cons_sleep_prepare(ring))

@@ -13,6 +13,9 @@
  * a re-check) only when the queue is empty (2.7.10).  When the peer ring
  * is full the chain stays in the guest's ring and we wait for the peer's
  * doorbell: flow control instead of loss.
+ *
+ * With multiqueue (MQ) each transmitq has its own pass and its own
+ * waiting state; they share the link's one transmit ring.
  */
 #include <string.h>
 
@@ -62,10 +65,12 @@ static bool tx_hdr_ok(struct vdev *vd, const struct virtio_net_hdr_v1 *h, uint32
 
 static void tx_resched_fn(void *arg)
 {
-	struct vdev *vd = arg;
+	struct vdev_queue *q = arg;
+	struct vdev *vd = q->vd;
+	unsigned pair = (unsigned)(q - vd->q) / 2;
 
-	vd->dp.tx_resched = -1;
-	dp_tx_process(vd);
+	vd->dp.txq[pair].resched = -1;
+	dp_tx_process(vd, pair);
 }
 
 /* Outcome of one pass over the transmitq. */
@@ -77,10 +82,9 @@ enum tx_stop { TX_EMPTY, TX_BUDGET, TX_RING_FULL, TX_BROKEN };
 
 /* One chain onto the link ring.  False when the ring has no room for it
  * (*need: the bytes it wants); the chain is then not used. */
-static bool tx_one(struct vdev *vd, struct peer_ring_prod *ring,
+static bool tx_one(struct vdev *vd, struct vdev_queue *q, struct peer_ring_prod *ring,
 		   const struct vq_chain *ch, unsigned *committed, uint32_t *need)
 {
-	struct vdev_queue *q = &vd->q[VNET_TXQ];
 	const uint32_t hdr_len = vd->hdr_len;
 	const uint32_t pad = sizeof(struct virtio_net_hdr_v1) - hdr_len;
 	struct virtio_net_hdr_v1 gh = { 0 };
@@ -122,10 +126,9 @@ static bool tx_one(struct vdev *vd, struct peer_ring_prod *ring,
 	return true;
 }
 
-static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
+static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, struct peer_ring_prod *ring,
 			    unsigned *pushed, unsigned *committed, uint32_t *need)
 {
-	struct vdev_queue *q = &vd->q[VNET_TXQ];
 	struct vq_chain ch[TX_BURST];
 
 	for (unsigned n = 0; n < VDEV_BUDGET;) {
@@ -141,7 +144,7 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 		/* Every chain is used, sent or dropped (a transmit chain's
 		 * used length is 0), except those left when the link ring
 		 * fills: they go back to the guest's ring, newest first. */
-		while (k < (unsigned)r && tx_one(vd, ring, &ch[k], committed, need))
+		while (k < (unsigned)r && tx_one(vd, q, ring, &ch[k], committed, need))
 			k++;
 		vq_dev_push_burst(&q->vq, ch, k, NULL);
 		*pushed += k;
@@ -155,33 +158,35 @@ static enum tx_stop tx_pass(struct vdev *vd, struct peer_ring_prod *ring,
 	return TX_BUDGET;
 }
 
-void dp_tx_process(struct vdev *vd)
+void dp_tx_process(struct vdev *vd, unsigned pair)
 {
-	struct vdev_queue *q = &vd->q[VNET_TXQ];
+	const unsigned qi = vnet_txq(pair);
+	struct vdev_queue *q = &vd->q[qi];
+	struct dp_txq *t = &vd->dp.txq[pair];
 	struct peer_ring_prod *ring;
 
-	if (!vdev_running(vd) || !q->enabled || vd->dp.tx_resched >= 0)
+	if (!vdev_running(vd) || !q->enabled || t->resched >= 0)
 		return;
 	ring = vd->dp.tx_ring;
-	if (ring && vd->dp.tx_waiting_space)
+	if (ring && t->waiting_space)
 		peer_ring_prod_awake(ring);
-	vd->dp.tx_waiting_space = false;
+	t->waiting_space = false;
 	vq_dev_set_notify(&q->vq, false);
 	for (;;) {
 		unsigned pushed = 0, committed = 0;
 		uint32_t need = 0;
-		enum tx_stop why = tx_pass(vd, ring, &pushed, &committed, &need);
+		enum tx_stop why = tx_pass(vd, q, ring, &pushed, &committed, &need);
 
 		if (committed)
 			peer_link_tx_publish(vd->link);
 		if (pushed)
-			dp_flush_used(vd, VNET_TXQ, pushed);
+			dp_flush_used(vd, qi, pushed);
 		switch (why) {
 		case TX_BROKEN:
-			dp_queue_broken(vd, VNET_TXQ);
+			dp_queue_broken(vd, qi);
 			return;
 		case TX_BUDGET:
-			if (dp_later(vd, &vd->dp.tx_resched, tx_resched_fn))
+			if (dp_later(vd, &t->resched, tx_resched_fn, q))
 				return;
 			continue;	/* no timer slot: keep going */
 		case TX_RING_FULL:
@@ -194,7 +199,7 @@ void dp_tx_process(struct vdev *vd)
 			/* Sleep until the peer frees space, unless it already did
 			 * (the re-check inside closes the race). */
 			if (peer_ring_prod_wait_prepare(ring, need)) {
-				vd->dp.tx_waiting_space = true;
+				t->waiting_space = true;
 				return;
 			}
 			continue;

@@ -87,7 +87,7 @@ static int transport_create(struct transport **t, struct vdev *vd)
  * (GET_REGION_IO_FDS): a kick is one eventfd write. */
 static int make_kick_fds(struct vdev *vd)
 {
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
+	for (unsigned i = 0; i < vd->num_queues; i++) {
 		int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		int rc;
 

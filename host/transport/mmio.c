@@ -31,8 +31,8 @@ struct mmio {
 	uint32_t int_status;		/* InterruptStatus (4.2.2.1) */
 	/* version 1 only (4.2.4) */
 	uint32_t guest_page_size;
-	uint32_t queue_align[VDEV_NUM_QUEUES];
-	uint32_t queue_pfn[VDEV_NUM_QUEUES];
+	uint32_t queue_align[VDEV_MAX_QUEUES];
+	uint32_t queue_pfn[VDEV_MAX_QUEUES];
 };
 
 static struct mmio *to_mmio(struct transport *t)
@@ -116,7 +116,7 @@ static const struct mmio_reg *mmio_reg_at(uint64_t off)
 
 static bool queue_selected(const struct mmio *m)
 {
-	return m->queue_sel < VDEV_NUM_QUEUES;
+	return m->queue_sel < m->t.vdev->num_queues;
 }
 
 /* Driver-visible state a reset clears (4.2.2.1: InterruptStatus and the
@@ -128,7 +128,7 @@ static void transport_reset_state(struct mmio *m)
 	m->driver_features_sel = 0;
 	m->queue_sel = 0;
 	m->int_status = 0;
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
+	for (unsigned i = 0; i < VDEV_MAX_QUEUES; i++) {
 		m->queue_align[i] = DEFAULT_PAGE;
 		m->queue_pfn[i] = 0;
 	}
@@ -252,7 +252,7 @@ static int reg_write(struct mmio *m, uint16_t off, uint32_t v)
 	case MMIO_QUEUE_NOTIFY:
 		/* 4.2.3.3 / 2.9: the value is the queue index
 		 * (NOTIFICATION_DATA is not offered). */
-		if (v >= VDEV_NUM_QUEUES) {
+		if (v >= vd->num_queues) {
 			log_rl(LOG_WARN, "%s: QueueNotify of queue %u: no such queue", vd->name, v);
 			return -EINVAL;
 		}
@@ -429,7 +429,7 @@ static unsigned mmio_notify_areas(struct transport *t, uint32_t region,
 
 	if (region != 0)
 		return 0;
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES && n < max; q++, n++) {
+	for (unsigned q = 0; q < t->vdev->num_queues && n < max; q++, n++) {
 		out[n].region = 0;
 		out[n].offset = MMIO_QUEUE_NOTIFY;
 		out[n].size = 4;
@@ -463,7 +463,7 @@ static bool mmio_raise(void *ctx, int q)
 
 	if (q == VDEV_CONFIG_IRQ)
 		m->int_status |= MMIO_INT_CONFIG;
-	else if (q >= 0 && q < VDEV_NUM_QUEUES)
+	else if (q >= 0 && (unsigned)q < m->t.vdev->num_queues)
 		m->int_status |= MMIO_INT_VRING;
 	else
 		return false;

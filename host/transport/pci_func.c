@@ -12,6 +12,11 @@
 
 #include "common/log.h"
 
+/* Every queue's vector and the config vector fit the vfio-user irq table
+ * and the MSI-X table below the PBA (16 bytes an entry, PCI 3.0 6.8.2). */
+static_assert(VDEV_MAX_QUEUES + 1 <= TRANSPORT_MAX_VECTORS, "MSI-X vectors");
+static_assert((VDEV_MAX_QUEUES + 1) * 16 <= PCI_FUNC_MSIX_PBA_OFF, "MSI-X table");
+
 void pci_func_init(struct pci_func *f, const struct transport_ops *ops,
 		   const struct pci_func_ops *fops, struct vdev *vd,
 		   uint64_t bar0_size)
@@ -21,6 +26,8 @@ void pci_func_init(struct pci_func *f, const struct transport_ops *ops,
 	f->t.vdev = vd;
 	f->fops = fops;
 	f->bar0_size = bar0_size;
+	f->msix_vectors = vd->num_queues + 1 > PCI_FUNC_MSIX_MIN_VECTORS ? vd->num_queues + 1
+									: PCI_FUNC_MSIX_MIN_VECTORS;
 	transport_irqs_init(&f->t.irqs);
 	pci_func_reset_regs(f);
 }
@@ -32,7 +39,7 @@ void pci_func_add_msix(struct pci_func *f)
 	/* PCI 3.0 6.8.2: table size N-1, table in BAR1 at 0, PBA at
 	 * PCI_FUNC_MSIX_PBA_OFF; enable and function-mask bits are the
 	 * driver's. */
-	msix[PCI_MSIX_FLAGS] = PCI_FUNC_MSIX_VECTORS - 1;
+	msix[PCI_MSIX_FLAGS] = (uint8_t)(f->msix_vectors - 1);
 	msix[PCI_MSIX_TABLE] = PCI_FUNC_REGION_BAR1;
 	msix[PCI_MSIX_PBA] = (uint8_t)(PCI_FUNC_MSIX_PBA_OFF | PCI_FUNC_REGION_BAR1);
 	msix[PCI_MSIX_PBA + 1] = (uint8_t)(PCI_FUNC_MSIX_PBA_OFF >> 8);
@@ -46,7 +53,7 @@ bool pci_func_msix_active(const struct pci_func *f)
 	if (pci_cfg_get16(&f->cfg, f->msix_cap + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_ENABLE)
 		return true;
 	/* VFIO semantics: binding MSI-X eventfds enables MSI-X. */
-	for (unsigned i = 0; i < PCI_FUNC_MSIX_VECTORS; i++)
+	for (unsigned i = 0; i < f->msix_vectors; i++)
 		if (f->t.irqs.fd[TRANSPORT_IRQ_MSIX][i] >= 0)
 			return true;
 	return false;
@@ -63,15 +70,15 @@ bool pci_func_intx_update(struct pci_func *f)
 	return true;
 }
 
-uint16_t pci_func_checked_vector(uint16_t v)
+uint16_t pci_func_checked_vector(const struct pci_func *f, uint16_t v)
 {
-	return v < PCI_FUNC_MSIX_VECTORS ? v : VIRTIO_MSI_NO_VECTOR;
+	return v < f->msix_vectors ? v : VIRTIO_MSI_NO_VECTOR;
 }
 
 void pci_func_reset_regs(struct pci_func *f)
 {
 	f->config_vector = VIRTIO_MSI_NO_VECTOR;
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++)
+	for (unsigned i = 0; i < VDEV_MAX_QUEUES; i++)
 		f->queue_vector[i] = VIRTIO_MSI_NO_VECTOR;
 	f->isr = 0;
 	if (f->fops->reset_regs)
@@ -188,7 +195,6 @@ int pci_func_region_write(struct transport *t, uint32_t index, uint64_t off,
 int pci_func_irq_info(struct transport *t, uint32_t index, uint32_t *count,
 		      uint32_t *flags)
 {
-	(void)t;
 	if (index >= PCI_FUNC_NUM_IRQS)
 		return -EINVAL;
 	*flags = TRANSPORT_IRQ_EVENTFD;
@@ -198,7 +204,7 @@ int pci_func_irq_info(struct transport *t, uint32_t index, uint32_t *count,
 		*flags |= TRANSPORT_IRQ_MASKABLE | TRANSPORT_IRQ_AUTOMASKED;
 		break;
 	case TRANSPORT_IRQ_MSIX:
-		*count = PCI_FUNC_MSIX_VECTORS;
+		*count = to_pci_func(t)->msix_vectors;
 		break;
 	default:
 		*count = 0;
@@ -223,7 +229,7 @@ bool pci_func_raise(void *ctx, int q)
 	if (q == VDEV_CONFIG_IRQ) {
 		f->isr |= VIRTIO_PCI_ISR_CONFIG;
 		vec = f->config_vector;
-	} else if (q >= 0 && q < VDEV_NUM_QUEUES) {
+	} else if (q >= 0 && (unsigned)q < t->vdev->num_queues) {
 		vec = f->queue_vector[q];
 	} else {
 		return false;

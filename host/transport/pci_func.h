@@ -27,7 +27,9 @@
 
 #define PCI_FUNC_BAR1_SIZE     0x1000u
 #define PCI_FUNC_MSIX_PBA_OFF  0x800u
-#define PCI_FUNC_MSIX_VECTORS  4u	/* config, rx, tx, spare (ctrl) */
+/* MSI-X vectors: one per queue and one for config changes, at least 4
+ * (config, rx, tx, ctrl: what a one-pair device always had). */
+#define PCI_FUNC_MSIX_MIN_VECTORS 4u
 
 struct pci_func;
 
@@ -52,7 +54,8 @@ struct pci_func {
 	uint8_t msix_cap;
 	uint8_t msix_bar[PCI_FUNC_BAR1_SIZE];
 	uint16_t config_vector;		/* 4.1.5.1.2, NO_VECTOR when none */
-	uint16_t queue_vector[VDEV_NUM_QUEUES];
+	unsigned msix_vectors;		/* table size, pci_func_init */
+	uint16_t queue_vector[VDEV_MAX_QUEUES];
 	uint8_t isr;			/* VIRTIO_PCI_ISR_*, read clears */
 };
 
@@ -62,7 +65,7 @@ static inline struct pci_func *to_pci_func(struct transport *t)
 }
 
 /* Sets up the transport part and the MSI-X capability (table size
- * PCI_FUNC_MSIX_VECTORS in BAR1 at 0, PBA at PCI_FUNC_MSIX_PBA_OFF) in a
+ * msix_vectors in BAR1 at 0, PBA at PCI_FUNC_MSIX_PBA_OFF) in a
  * config space the flavour has started with pci_cfg_init and its BARs. */
 void pci_func_init(struct pci_func *f, const struct transport_ops *ops,
 		   const struct pci_func_ops *fops, struct vdev *vd,
@@ -79,7 +82,7 @@ bool pci_func_msix_active(const struct pci_func *f);
  * have changed; true when an interrupt was delivered. */
 bool pci_func_intx_update(struct pci_func *f);
 /* 4.1.5.1.2: a vector the device cannot use reads back NO_VECTOR. */
-uint16_t pci_func_checked_vector(uint16_t v);
+uint16_t pci_func_checked_vector(const struct pci_func *f, uint16_t v);
 /* A virtio reset (status 0): vectors NO_VECTOR, ISR clear, and the
  * flavour's registers. */
 void pci_func_reset_regs(struct pci_func *f);

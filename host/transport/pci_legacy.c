@@ -29,7 +29,7 @@
 #include "host/dev/vdev.h"
 
 static_assert(PCI_LEGACY_BAR1_SIZE == PCI_FUNC_BAR1_SIZE &&
-	      PCI_LEGACY_MSIX_VECTORS == PCI_FUNC_MSIX_VECTORS &&
+	      PCI_LEGACY_MSIX_VECTORS == PCI_FUNC_MSIX_MIN_VECTORS &&
 	      PCI_LEGACY_MSIX_PBA_OFF == PCI_FUNC_MSIX_PBA_OFF, "BAR1 as pci_func lays it out");
 
 struct pci_legacy {
@@ -75,7 +75,7 @@ static const struct legacy_reg *legacy_reg_at(uint64_t off, uint32_t len, bool m
 
 static bool queue_selected(const struct pci_legacy *pl)
 {
-	return pl->queue_select < VDEV_NUM_QUEUES;
+	return pl->queue_select < pl->f.t.vdev->num_queues;
 }
 
 /* 4.1.4.10: the driver writes the page frame number of a ring it laid out
@@ -157,7 +157,7 @@ static int reg_write(struct pci_legacy *pl, const struct legacy_reg *r, uint32_t
 		return 0;
 	case PCI_LEGACY_QUEUE_NOTIFY:
 		/* 4.1.4.10 / 2.9: the value written is the queue index. */
-		if (v >= VDEV_NUM_QUEUES) {
+		if (v >= vd->num_queues) {
 			log_rl(LOG_WARN, "%s: notify of queue %u: no such queue", vd->name, v);
 			return -EINVAL;
 		}
@@ -169,7 +169,7 @@ static int reg_write(struct pci_legacy *pl, const struct legacy_reg *r, uint32_t
 		vdev_set_status(vd, (uint8_t)v);
 		return 0;
 	case PCI_LEGACY_CONFIG_VECTOR:
-		pl->f.config_vector = pci_func_checked_vector((uint16_t)v);
+		pl->f.config_vector = pci_func_checked_vector(&pl->f, (uint16_t)v);
 		return 0;
 	default:
 		break;
@@ -181,7 +181,7 @@ static int reg_write(struct pci_legacy *pl, const struct legacy_reg *r, uint32_t
 		queue_set_pfn(pl, qs, v);
 		return 0;
 	case PCI_LEGACY_QUEUE_VECTOR:
-		pl->f.queue_vector[qs] = pci_func_checked_vector((uint16_t)v);
+		pl->f.queue_vector[qs] = pci_func_checked_vector(&pl->f, (uint16_t)v);
 		return 0;
 	default:
 		return 0;	/* read-only registers: writes are ignored */
@@ -241,7 +241,7 @@ static unsigned pl_notify_areas(struct transport *t, uint32_t region,
 
 	if (region != PCI_FUNC_REGION_BAR0)
 		return 0;
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES && n < max; q++, n++) {
+	for (unsigned q = 0; q < t->vdev->num_queues && n < max; q++, n++) {
 		out[n].region = PCI_FUNC_REGION_BAR0;
 		out[n].offset = PCI_LEGACY_QUEUE_NOTIFY;
 		out[n].size = 2;

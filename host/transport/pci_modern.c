@@ -17,7 +17,7 @@
 #include "host/dev/vdev.h"
 
 static_assert(PCI_MODERN_BAR1_SIZE == PCI_FUNC_BAR1_SIZE &&
-	      PCI_MODERN_MSIX_VECTORS == PCI_FUNC_MSIX_VECTORS &&
+	      PCI_MODERN_MSIX_VECTORS == PCI_FUNC_MSIX_MIN_VECTORS &&
 	      PCI_MODERN_MSIX_PBA_OFF == PCI_FUNC_MSIX_PBA_OFF, "BAR1 as pci_func lays it out");
 
 struct pci_modern {
@@ -81,7 +81,7 @@ static const struct common_field *common_field_at(uint64_t off, uint32_t len,
 
 static bool queue_selected(const struct pci_modern *pm)
 {
-	return pm->queue_select < VDEV_NUM_QUEUES;
+	return pm->queue_select < pm->f.t.vdev->num_queues;
 }
 
 static uint64_t queue_addr(const struct vdev_queue *q, uint16_t off)
@@ -110,7 +110,7 @@ static uint64_t common_read(struct pci_modern *pm, const struct common_field *f)
 	case offsetof(struct virtio_pci_common_cfg, config_msix_vector):
 		return pm->f.config_vector;
 	case offsetof(struct virtio_pci_common_cfg, num_queues):
-		return VDEV_NUM_QUEUES;
+		return vd->num_queues;
 	case offsetof(struct virtio_pci_common_cfg, device_status):
 		return vd->status;
 	case offsetof(struct virtio_pci_common_cfg, config_generation):
@@ -161,7 +161,7 @@ static void common_write(struct pci_modern *pm, const struct common_field *f,
 		vdev_set_driver_features_window(vd, pm->driver_feature_select, (uint32_t)v);
 		return;
 	case offsetof(struct virtio_pci_common_cfg, config_msix_vector):
-		pm->f.config_vector = pci_func_checked_vector((uint16_t)v);
+		pm->f.config_vector = pci_func_checked_vector(&pm->f, (uint16_t)v);
 		return;
 	case offsetof(struct virtio_pci_common_cfg, device_status):
 		if ((uint8_t)v == 0)
@@ -181,7 +181,7 @@ static void common_write(struct pci_modern *pm, const struct common_field *f,
 		vdev_queue_set_size(vd, qs, (uint16_t)v);
 		return;
 	case offsetof(struct virtio_pci_common_cfg, queue_msix_vector):
-		pm->f.queue_vector[qs] = pci_func_checked_vector((uint16_t)v);
+		pm->f.queue_vector[qs] = pci_func_checked_vector(&pm->f, (uint16_t)v);
 		return;
 	case offsetof(struct virtio_pci_common_cfg, queue_enable):
 		/* 4.1.4.3.2: the driver never writes 0; reset disables. */
@@ -260,7 +260,7 @@ static int bar0_access(struct pci_modern *pm, uint64_t off, void *buf,
 		return vdev_config_read(vd, (uint32_t)(off - PCI_MODERN_DEVICE_OFF), buf, len);
 	}
 	if (off >= PCI_MODERN_NOTIFY_OFF &&
-	    off < PCI_MODERN_NOTIFY_OFF + PCI_MODERN_NOTIFY_MULT * VDEV_NUM_QUEUES) {
+	    off < PCI_MODERN_NOTIFY_OFF + PCI_MODERN_NOTIFY_MULT * vd->num_queues) {
 		unsigned q = (unsigned)(off - PCI_MODERN_NOTIFY_OFF) / PCI_MODERN_NOTIFY_MULT;
 
 		if (!write) {
@@ -337,7 +337,7 @@ static unsigned pm_notify_areas(struct transport *t, uint32_t region,
 
 	if (region != PCI_FUNC_REGION_BAR0)
 		return 0;
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES && n < max; q++, n++) {
+	for (unsigned q = 0; q < t->vdev->num_queues && n < max; q++, n++) {
 		out[n].region = PCI_FUNC_REGION_BAR0;
 		out[n].offset = PCI_MODERN_NOTIFY_OFF + q * PCI_MODERN_NOTIFY_MULT;
 		out[n].size = 2;
@@ -379,7 +379,7 @@ static void build_config_space(struct pci_modern *pm)
 	struct virtio_pci_notify_cap ncap = {
 		.cap = { .cap_len = sizeof(ncap), .cfg_type = VIRTIO_PCI_CAP_NOTIFY_CFG,
 			 .bar = PCI_FUNC_REGION_BAR0, .offset = PCI_MODERN_NOTIFY_OFF,
-			 .length = PCI_MODERN_NOTIFY_MULT * VDEV_NUM_QUEUES },
+			 .length = PCI_MODERN_NOTIFY_MULT * pm->f.t.vdev->num_queues },
 		.notify_off_multiplier = PCI_MODERN_NOTIFY_MULT,
 	};
 	struct { struct virtio_pci_cap cap; uint8_t data[4]; } pcap = {

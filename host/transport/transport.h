@@ -34,7 +34,7 @@ struct transport;
 #define TRANSPORT_IRQ_ERR  3
 #define TRANSPORT_IRQ_REQ  4
 #define TRANSPORT_MAX_IRQ_INDEX 5
-#define TRANSPORT_MAX_VECTORS	8
+#define TRANSPORT_MAX_VECTORS	32	/* >= VDEV_MAX_QUEUES + 1 (pci_func.c) */
 
 /* Region info flags, as on the wire (vfio-user GET_REGION_INFO). */
 #define TRANSPORT_REGION_READ  0x1

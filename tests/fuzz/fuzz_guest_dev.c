@@ -223,7 +223,7 @@ static uint8_t cbuf[VFIO_USER_MAX_MSG], sbuf[VFIO_USER_MAX_MSG + 256];
 static uint8_t *ram_at(struct vdev *vd, uint8_t area, uint16_t idx, uint32_t off,
 		       uint32_t n)
 {
-	const struct vdev_queue *q = &vd->q[(area >> 4) % VDEV_NUM_QUEUES];
+	const struct vdev_queue *q = &vd->q[(area >> 4) % vd->num_queues];
 	bool packed = vd->driver_features & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 	uint64_t gpa, addr;
 	uint8_t *d;
@@ -342,7 +342,7 @@ static void device_act(struct vdev *vd, const struct dev_act *a)
 		break;
 	case ACT_IRQ:
 		/* A queue or the config: maybe for nothing at all. */
-		vdev_raise(vd, (int)(a->flags % (VDEV_NUM_QUEUES + 1)) - 1);
+		vdev_raise(vd, (int)(a->flags % (vd->num_queues + 1)) - 1);
 		break;
 	case ACT_LINK:
 		/* As link.c does on a new peer (5.1.6.5.4). */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_ctrl.c - the device's control queue (host/dp/ctrl.c, 5.1.6.5) and
- * interrupt coalescing (host/dp/notify.c, 5.1.6.5.6), driven the way a
+ * test_ctrl.c - the device's control queue (host/dp/ctrl.c, 5.1.6.5),
+ * interrupt coalescing (host/dp/notify.c, 5.1.6.5.6) and multiqueue
+ * (5.1.6.5.5, the queue layout of 5.1.2), driven the way a
  * driver drives them: a vdev made by the real vdev_new over guest RAM
  * from a memfd, brought up through the model's API (features, queues,
  * DRIVER_OK), with the driver side of common/ring laying out the rings in
@@ -13,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,10 +30,13 @@
 #define RAM_GPA	  0x100000ull
 #define RAM_SIZE  (1u << 20)
 #define QSIZE	  16u
-#define RING_AT(q) (RAM_GPA + (uint64_t)(q) * 0x4000u)	/* one block per queue */
+/* One block per queue: the first three below the buffers, the others
+ * (multiqueue) after them. */
+#define RING_AT(q) (RAM_GPA + ((q) < 3 ? (uint64_t)(q) * 0x4000u : 0x20000u + ((q) - 3) * 0x4000u))
 #define BUF_AT	  (RAM_GPA + 0x10000u)			/* command buffers */
 
 #define COAL_FEATURES (VIRTIO_BIT(VIRTIO_NET_F_NOTF_COAL) | VIRTIO_BIT(VIRTIO_NET_F_VQ_NOTF_COAL))
+#define MQ_FEATURE    VIRTIO_BIT(VIRTIO_NET_F_MQ)
 #define BASE_FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ))
 
 struct rig {
@@ -39,15 +44,16 @@ struct rig {
 	struct fake_vdev f;
 	struct vdev *vd;
 	uint8_t *ram;		/* the guest RAM, as the device maps it */
-	struct vq_drv q[VDEV_NUM_QUEUES];
-	unsigned irqs[VDEV_NUM_QUEUES];
+	unsigned nq, ctrlq;	/* queues of the negotiated layout; the controlq */
+	struct vq_drv q[VDEV_MAX_QUEUES];
+	unsigned irqs[VDEV_MAX_QUEUES];
 };
 
 static bool count_irq(void *ctx, int q)
 {
 	struct rig *r = ctx;
 
-	if (q >= 0 && q < VDEV_NUM_QUEUES)
+	if (q >= 0 && q < VDEV_MAX_QUEUES)
 		r->irqs[q]++;
 	return true;
 }
@@ -57,13 +63,19 @@ static uint8_t *ram_at(struct rig *r, uint64_t gpa)
 	return r->ram + (gpa - RAM_GPA);
 }
 
-/* 3.1.1: features, FEATURES_OK, queues, DRIVER_OK. */
-static void rig_up(struct rig *r, uint64_t features)
+/* 3.1.1: features, FEATURES_OK, queues, DRIVER_OK, on a device with
+ * `queues pairs`, with the first `enabled` pairs (and the controlq)
+ * enabled. */
+static void rig_up_pairs(struct rig *r, uint64_t features, unsigned pairs, unsigned enabled)
 {
+	bool mq = features & MQ_FEATURE;
+
 	memset(r, 0, sizeof(*r));
 	r->ev = evloop_new();
 	assert_non_null(r->ev);
-	fake_vdev_init(&r->f, r->ev, false, BASE_FEATURES | COAL_FEATURES, RAM_GPA, RAM_SIZE);
+	fake_vdev_init_pairs(&r->f, r->ev, false,
+			     BASE_FEATURES | COAL_FEATURES | (pairs > 1 ? MQ_FEATURE : 0), RAM_GPA,
+			     RAM_SIZE, pairs);
 	r->vd = r->f.vd;
 	r->vd->irq = (struct vdev_irq){ count_irq, r };
 	r->ram = gmem_translate(&r->vd->gm, RAM_GPA, RAM_SIZE, true);
@@ -74,8 +86,14 @@ static void rig_up(struct rig *r, uint64_t features)
 	vdev_set_status(r->vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 				       VIRTIO_STATUS_FEATURES_OK);
 	assert_true(r->vd->status & VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++) {
+	r->nq = mq ? 2 * pairs + 1 : ONE_PAIR_QUEUES;
+	r->ctrlq = r->nq - 1;
+	assert_int_equal(vdev_ctrlq(r->vd), r->ctrlq);
+	for (unsigned q = 0; q < r->nq; q++) {
 		struct vq_drv_cfg cfg = { .layout = VQ_SPLIT, .size = QSIZE, .used_align = 4 };
+
+		if (q != r->ctrlq && q >= 2 * enabled)
+			continue;
 
 		assert_int_equal(vq_drv_init(&r->q[q], &cfg, ram_at(r, RING_AT(q)), RING_AT(q)), 0);
 		vdev_queue_set_size(r->vd, q, QSIZE);
@@ -89,9 +107,14 @@ static void rig_up(struct rig *r, uint64_t features)
 	assert_true(vdev_running(r->vd));
 }
 
+static void rig_up(struct rig *r, uint64_t features)
+{
+	rig_up_pairs(r, features, 1, 1);
+}
+
 static void rig_down(struct rig *r)
 {
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++)
+	for (unsigned q = 0; q < r->nq; q++)
 		vq_drv_free(&r->q[q]);
 	fake_vdev_fini(&r->f);
 	evloop_free(r->ev);
@@ -120,11 +143,11 @@ static uint8_t command(struct rig *r, uint8_t cls, uint8_t cmd, const void *data
 	memset(ack + 8, 0xee, 32);
 	if (!n)
 		sg[1] = sg[2], sg[2] = sg[3];
-	assert_int_equal(vq_drv_add(&r->q[VNET_CTRLQ], sg, n_out, result_room ? 2 : 1,
+	assert_int_equal(vq_drv_add(&r->q[r->ctrlq], sg, n_out, result_room ? 2 : 1,
 				    (void *)1), 0);
-	vq_drv_kick_prepare(&r->q[VNET_CTRLQ]);
-	dp_kick(r->vd, VNET_CTRLQ);
-	assert_ptr_equal(vq_drv_get(&r->q[VNET_CTRLQ], &len), (void *)1);
+	vq_drv_kick_prepare(&r->q[r->ctrlq]);
+	dp_kick(r->vd, r->ctrlq);
+	assert_ptr_equal(vq_drv_get(&r->q[r->ctrlq], &len), (void *)1);
 	if (used)
 		*used = len;
 	if (result && result_room)
@@ -228,18 +251,27 @@ static void test_coal_refusals(void **state)
 
 /* The guest transmits n frames (no link: the device drops them, counted,
  * and uses the chains all the same). */
-static void transmit(struct rig *r, unsigned n)
+static unsigned transmit_on(struct rig *r, unsigned pair, unsigned n)
 {
+	struct vq_drv *q = &r->q[vnet_txq(pair)];
+	unsigned used = 0;
+
 	for (unsigned i = 0; i < n; i++) {
 		struct vq_sg sg = { BUF_AT + 0x1000 + 128u * i, 12 + 60 };
 
 		memset(ram_at(r, sg.gpa), 0, sg.len);
-		assert_int_equal(vq_drv_add(&r->q[VNET_TXQ], &sg, 1, 0, (void *)(uintptr_t)(i + 1)), 0);
+		assert_int_equal(vq_drv_add(q, &sg, 1, 0, (void *)(uintptr_t)(i + 1)), 0);
 	}
-	vq_drv_kick_prepare(&r->q[VNET_TXQ]);
-	dp_kick(r->vd, VNET_TXQ);
-	while (vq_drv_get(&r->q[VNET_TXQ], NULL))
-		;
+	vq_drv_kick_prepare(q);
+	dp_kick(r->vd, vnet_txq(pair));
+	while (vq_drv_get(q, NULL))
+		used++;
+	return used;
+}
+
+static void transmit(struct rig *r, unsigned n)
+{
+	assert_int_equal(transmit_on(r, 0, n), n);
 }
 
 /* Both limits non-zero: the interrupt waits for max_packets frames... */
@@ -359,6 +391,123 @@ static void test_dirty_log_marks_device_writes(void **state)
 	rig_down(&r);
 }
 
+/* ---- multiqueue (5.1.6.5.5) --------------------------------------------- */
+
+static uint8_t pairs_set(struct rig *r, uint16_t pairs)
+{
+	return command(r, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs,
+		       sizeof(pairs), NULL, 0, NULL);
+}
+
+/* `queues 4`: 9 queues, the controlq last (5.1.2); one pair in use until
+ * the driver sets more, and again after a reset; every transmitq of the
+ * layout is served. */
+static void test_mq_layout_and_pairs_set(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_up_pairs(&r, BASE_FEATURES | COAL_FEATURES | MQ_FEATURE, 4, 4);
+	assert_int_equal(r.vd->num_queues, 9);
+	assert_int_equal(r.ctrlq, 8);
+	assert_int_equal(r.vd->cfg.max_virtqueue_pairs, 4);
+	assert_int_equal(r.vd->curr_pairs, 1);
+	assert_int_equal(pairs_set(&r, 4), VIRTIO_NET_OK);
+	assert_int_equal(r.vd->curr_pairs, 4);
+	for (unsigned k = 0; k < 4; k++) {
+		assert_int_equal(transmit_on(&r, k, 3), 3);
+		assert_int_equal(r.irqs[vnet_txq(k)], 1);
+	}
+	assert_int_equal(r.vd->stats.drop_link_down, 12);	/* no link here */
+	/* A per-queue setting reaches the queue it names; the controlq and
+	 * queues past the layout have none. */
+	assert_int_equal(coal_vq(&r, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, vnet_txq(3), 5, 6),
+			 VIRTIO_NET_OK);
+	assert_int_equal(r.vd->dp.coal[vnet_txq(3)].max_packets, 5);
+	assert_int_equal(r.vd->dp.coal[vnet_txq(0)].max_packets, 0);
+	assert_int_equal(coal_vq(&r, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, 8, 1, 1), VIRTIO_NET_ERR);
+	/* NOTF_COAL's TX_SET is for every transmitq. */
+	assert_int_equal(coal_set(&r, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 9, 9), VIRTIO_NET_OK);
+	for (unsigned k = 0; k < 4; k++)
+		assert_int_equal(r.vd->dp.coal[vnet_txq(k)].max_packets, 9);
+	assert_int_equal(r.vd->dp.coal[vnet_rxq(1)].max_packets, 0);
+	vdev_set_status(r.vd, 0);
+	assert_int_equal(r.vd->curr_pairs, 1);
+	rig_down(&r);
+}
+
+/* Out of range, the wrong length, without MQ, and pairs whose queues the
+ * driver did not enable: refused, and the pairs in use stay. */
+static void test_mq_pairs_set_refusals(void **state)
+{
+	uint8_t three[3] = { 2, 0, 0 };
+	struct rig r;
+
+	(void)state;
+	/* DRIVER_OK with only two of four pairs enabled is fine. */
+	rig_up_pairs(&r, BASE_FEATURES | MQ_FEATURE, 4, 2);
+	assert_int_equal(pairs_set(&r, 0), VIRTIO_NET_ERR);
+	assert_int_equal(pairs_set(&r, 5), VIRTIO_NET_ERR);
+	assert_int_equal(pairs_set(&r, 3), VIRTIO_NET_ERR);	/* pair 3 not enabled */
+	assert_int_equal(command(&r, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, three,
+				 sizeof(three), NULL, 0, NULL), VIRTIO_NET_ERR);
+	assert_int_equal(command(&r, VIRTIO_NET_CTRL_MQ, 1, three, 2, NULL, 0, NULL),
+			 VIRTIO_NET_ERR);	/* RSS_CONFIG: not offered */
+	assert_int_equal(r.vd->curr_pairs, 1);
+	assert_int_equal(pairs_set(&r, 2), VIRTIO_NET_OK);
+	assert_int_equal(r.vd->curr_pairs, 2);
+	rig_down(&r);
+
+	/* Offered but not negotiated: one pair, controlq at 2, and the
+	 * command refused. */
+	rig_up_pairs(&r, BASE_FEATURES, 4, 1);
+	assert_int_equal(r.ctrlq, 2);
+	assert_int_equal(pairs_set(&r, 2), VIRTIO_NET_ERR);
+	assert_int_equal(r.vd->curr_pairs, 1);
+	rig_down(&r);
+}
+
+/* 5.1.3.1: MQ requires CTRL_VQ; FEATURES_OK is refused without it. */
+static void test_mq_needs_ctrl_vq(void **state)
+{
+	const uint8_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+	struct fake_vdev f;
+	struct evloop *ev = evloop_new();
+	uint64_t feat = VIRTIO_BIT(VIRTIO_F_VERSION_1) | MQ_FEATURE;
+
+	(void)state;
+	fake_vdev_init_pairs(&f, ev, false, feat | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ), 0, 0, 2);
+	vdev_set_status(f.vd, st);
+	vdev_set_driver_features_window(f.vd, 0, (uint32_t)feat);
+	vdev_set_driver_features_window(f.vd, 1, (uint32_t)(feat >> 32));
+	vdev_set_status(f.vd, st | VIRTIO_STATUS_FEATURES_OK);
+	assert_false(f.vd->status & VIRTIO_STATUS_FEATURES_OK);
+	fake_vdev_fini(&f);
+	evloop_free(ev);
+}
+
+/* `queues 1` offers no MQ: the device looks as it always did. */
+static void test_mq_not_offered_for_one_pair(void **state)
+{
+	struct vdev_opts o = { .queues = 1 };
+	struct evloop *ev = evloop_new();
+	struct vdev *vd;
+
+	(void)state;
+	snprintf(o.name, sizeof(o.name), "one");
+	assert_int_equal(vdev_new(&vd, ev, "s", &o), 0);
+	assert_false(vd->device_features & MQ_FEATURE);
+	assert_int_equal(vd->num_queues, 3);
+	assert_int_equal(vd->cfg.max_virtqueue_pairs, 1);
+	vdev_free(vd);
+	o.queues = 8;
+	assert_int_equal(vdev_new(&vd, ev, "s", &o), 0);
+	assert_true(vd->device_features & MQ_FEATURE);
+	assert_int_equal(vd->num_queues, 17);
+	vdev_free(vd);
+	evloop_free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +517,10 @@ int main(void)
 		cmocka_unit_test(test_coal_timer_sends_held_interrupt),
 		cmocka_unit_test(test_coal_zero_means_off),
 		cmocka_unit_test(test_dirty_log_marks_device_writes),
+		cmocka_unit_test(test_mq_layout_and_pairs_set),
+		cmocka_unit_test(test_mq_pairs_set_refusals),
+		cmocka_unit_test(test_mq_needs_ctrl_vq),
+		cmocka_unit_test(test_mq_not_offered_for_one_pair),
 	};
 
 	log_set_level(LOG_ERR);

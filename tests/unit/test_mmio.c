@@ -116,7 +116,7 @@ struct snap {
 		bool enabled;
 		struct vq_addrs addrs;
 		uint64_t kicks;
-	} q[VDEV_NUM_QUEUES];
+	} q[ONE_PAIR_QUEUES];
 	uint32_t int_status;
 	uint32_t queue_num;
 };
@@ -126,7 +126,7 @@ static void take(struct fixture *f, struct snap *s)
 	memset(s, 0, sizeof(*s));
 	s->status = f->vd->status;
 	s->driver_features = f->vd->driver_features;
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
+	for (unsigned i = 0; i < ONE_PAIR_QUEUES; i++) {
 		s->q[i].size = f->vd->q[i].size;
 		s->q[i].enabled = f->vd->q[i].enabled;
 		s->q[i].addrs = f->vd->q[i].addrs;
@@ -184,8 +184,8 @@ static void test_notify_areas(void **state)
 	struct fixture *f = *state;
 	struct transport_notify_area a[8];
 
-	assert_int_equal(f->t->ops->notify_areas(f->t, 0, a, 8), VDEV_NUM_QUEUES);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++) {
+	assert_int_equal(f->t->ops->notify_areas(f->t, 0, a, 8), ONE_PAIR_QUEUES);
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++) {
 		assert_int_equal(a[q].region, 0);
 		assert_int_equal(a[q].offset, 0x50);
 		assert_int_equal(a[q].size, 4);
@@ -333,7 +333,7 @@ static void test_bad_accesses_refused(void **state)
 	}
 	/* A notify of a queue that does not exist. */
 	assert_int_equal(f->t->ops->region_write(f->t, 0, MMIO_QUEUE_NOTIFY,
-						 &(uint32_t){ VDEV_NUM_QUEUES }, 4), -EINVAL);
+						 &(uint32_t){ ONE_PAIR_QUEUES }, 4), -EINVAL);
 	assert_int_equal(f->t->ops->region_write(f->t, 0, MMIO_QUEUE_NOTIFY,
 						 &(uint32_t){ 0x10000 }, 4), -EINVAL);
 	take(f, &b);
@@ -413,7 +413,7 @@ static void test_v2_status_machine(void **state)
 	assert_int_equal(rd32(f, MMIO_STATUS), 0);
 	/* DRIVER_OK without FEATURES_OK: the device needs a reset. */
 	wr32(f, MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++)
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++)
 		v2_setup_queue(f, q, 256);
 	wr32(f, MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 				     VIRTIO_STATUS_DRIVER_OK);
@@ -422,14 +422,14 @@ static void test_v2_status_machine(void **state)
 	wr32(f, MMIO_STATUS, 0);
 	assert_int_equal(rd32(f, MMIO_STATUS), 0);
 	assert_int_equal(rd32(f, MMIO_INTERRUPT_STATUS), 0);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++) {
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++) {
 		wr32(f, MMIO_QUEUE_SEL, q);
 		assert_int_equal(rd32(f, MMIO_QUEUE_READY), 0);
 	}
 	/* The full sequence. */
 	negotiate(f, VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC));
 	assert_true(rd32(f, MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++)
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++)
 		v2_setup_queue(f, q, 256);
 	wr32(f, MMIO_STATUS, 0x0f);
 	assert_int_equal(rd32(f, MMIO_STATUS), 0x0f);
@@ -495,17 +495,44 @@ static void test_v2_absent_queue(void **state)
 {
 	struct fixture *f = *state;
 
-	wr32(f, MMIO_QUEUE_SEL, VDEV_NUM_QUEUES);
+	wr32(f, MMIO_QUEUE_SEL, ONE_PAIR_QUEUES);
 	assert_int_equal(rd32(f, MMIO_QUEUE_NUM_MAX), 0);
 	wr32(f, MMIO_QUEUE_NUM, 8);
 	wr32(f, MMIO_QUEUE_DESC_LOW, RING(0));
 	wr32(f, MMIO_QUEUE_READY, 1);
 	assert_int_equal(rd32(f, MMIO_QUEUE_READY), 0);
 	assert_int_equal(rd32(f, MMIO_QUEUE_NUM), 0);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++) {
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++) {
 		assert_false(f->vd->q[q].enabled);
 		assert_int_equal(f->vd->q[q].addrs.desc, 0);
 	}
+}
+
+/* `queues 4`: nine queues behind QueueSel, the tenth absent, and a
+ * notification of queue 8 reaching the model (4.2.2, 5.1.2). */
+static void test_v2_multiqueue_layout(void **state)
+{
+	struct transport_notify_area a[VDEV_MAX_QUEUES + 1];
+	struct fixture mq = { 0 };
+
+	(void)state;
+	mq.ev = evloop_new();
+	fake_vdev_init_pairs(&mq.fake, mq.ev, false, VIRTIO_BIT(VIRTIO_F_VERSION_1), 0, 0, 4);
+	mq.vd = mq.fake.vd;
+	assert_int_equal(mmio_create(&mq.t, mq.vd), 0);
+	wr32(&mq, MMIO_QUEUE_SEL, 8);
+	assert_int_equal(rd32(&mq, MMIO_QUEUE_NUM_MAX), VDEV_QUEUE_MAX);
+	wr32(&mq, MMIO_QUEUE_SEL, 9);
+	assert_int_equal(rd32(&mq, MMIO_QUEUE_NUM_MAX), 0);
+	assert_int_equal(mq.t->ops->notify_areas(mq.t, 0, a, VDEV_MAX_QUEUES + 1), 9);
+	assert_int_equal(a[8].datamatch, 8);
+	wr32(&mq, MMIO_QUEUE_NOTIFY, 8);
+	assert_int_equal(mq.vd->q[8].stats.kicks, 1);
+	assert_int_equal(mq.t->ops->region_write(mq.t, 0, MMIO_QUEUE_NOTIFY, &(uint32_t){ 9 }, 4),
+			 -EINVAL);
+	fake_transport_free(mq.t);
+	fake_vdev_fini(&mq.fake);
+	evloop_free(mq.ev);
 }
 
 /* Version 1 registers mean nothing in version 2. */
@@ -613,7 +640,7 @@ static void test_v1_status_machine(void **state)
 	wr32(f, MMIO_DRIVER_FEATURES_SEL, 0);
 	wr32(f, MMIO_DRIVER_FEATURES, VIRTIO_BIT(VIRTIO_NET_F_MAC));
 	wr32(f, MMIO_GUEST_PAGE_SIZE, 4096);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++) {
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++) {
 		wr32(f, MMIO_QUEUE_SEL, q);
 		wr32(f, MMIO_QUEUE_NUM, 256);
 		wr32(f, MMIO_QUEUE_ALIGN, 4096);
@@ -630,7 +657,7 @@ static void test_v1_status_machine(void **state)
 	/* Reset stops every queue; GuestPageSize survives it (written once,
 	 * at probe). */
 	wr32(f, MMIO_STATUS, 0);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++) {
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++) {
 		wr32(f, MMIO_QUEUE_SEL, q);
 		assert_int_equal(rd32(f, MMIO_QUEUE_PFN), 0);
 	}
@@ -680,6 +707,7 @@ int main(void)
 		V2(test_v2_queue_registers),
 		V2(test_v2_bad_queue_num_needs_reset),
 		V2(test_v2_absent_queue),
+		cmocka_unit_test(test_v2_multiqueue_layout),
 		V2(test_v2_ignores_v1_registers),
 		V1(test_v1_feature_window),
 		V1(test_v1_queue_pfn_layout),

@@ -274,6 +274,24 @@ static void test_speed_duplex(void **state)
 	assert_refused(run("vdev virtio-net speed 10 speed 100"), "given twice");
 }
 
+/* queues N (our extension, VIRTIO_NET_F_MQ): 1 unless given, 1..8. */
+static void test_queues(void **state)
+{
+	(void)state;
+	assert_ok(run("vdev virtio-net name a queues 4 vdev virtio-net name b"));
+	assert_int_equal(opts.vdevs[0].queues, 4);
+	assert_int_equal(opts.vdevs[1].queues, 1);
+	assert_ok(run("vdev virtio-net queues 8 loc 0x10000 intr 5"));
+	assert_int_equal(opts.vdevs[0].queues, 8);
+	assert_refused(run("vdev virtio-net queues 0"), "queues '0' is out of range", "1..8");
+	assert_refused(run("vdev virtio-net queues 9"), "queues '9' is out of range");
+	assert_refused(run("vdev virtio-net queues many"), "queues 'many'");
+	assert_refused(run("vdev virtio-net queues 2 queues 2"), "given twice");
+	assert_refused(run("vdev virtio-net vhost-user /tmp/x.sock queues 2"),
+		       "queues 2 with vhost-user");
+	assert_refused(run("vdev tap ifname vp0 queues 2"), "option 'queues' is for vdev virtio-net, not vdev tap");
+}
+
 static void test_numbers_decimal_and_hex(void **state)
 {
 	(void)state;
@@ -1182,6 +1200,7 @@ int main(void)
 		T(test_no_vdev),
 		T(test_unknown_device_option),
 		T(test_speed_duplex),
+		T(test_queues),
 		T(test_unknown_global_option),
 		T(test_global_option_after_vdev),
 		T(test_global_option_twice),

@@ -108,7 +108,7 @@ struct snap {
 		bool enabled;
 		struct vq_addrs addrs;
 		uint64_t kicks;
-	} q[VDEV_NUM_QUEUES];
+	} q[ONE_PAIR_QUEUES];
 	uint32_t queue_sel;
 	uint8_t cfg[PCI_CFG_SPACE_SIZE];
 };
@@ -118,7 +118,7 @@ static void take(struct fixture *f, struct snap *s)
 	memset(s, 0, sizeof(*s));
 	s->status = f->vd->status;
 	s->driver_features = f->vd->driver_features;
-	for (unsigned i = 0; i < VDEV_NUM_QUEUES; i++) {
+	for (unsigned i = 0; i < ONE_PAIR_QUEUES; i++) {
 		s->q[i].size = f->vd->q[i].size;
 		s->q[i].enabled = f->vd->q[i].enabled;
 		s->q[i].addrs = f->vd->q[i].addrs;
@@ -218,8 +218,8 @@ static void test_notify_areas(void **state)
 	struct fixture *f = *state;
 	struct transport_notify_area a[8];
 
-	assert_int_equal(f->t->ops->notify_areas(f->t, BAR0, a, 8), VDEV_NUM_QUEUES);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++) {
+	assert_int_equal(f->t->ops->notify_areas(f->t, BAR0, a, 8), ONE_PAIR_QUEUES);
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++) {
 		assert_int_equal(a[q].region, BAR0);
 		assert_int_equal(a[q].offset, PCI_LEGACY_QUEUE_NOTIFY);
 		assert_int_equal(a[q].size, 2);
@@ -255,7 +255,7 @@ static void driver_up(struct fixture *f, uint32_t feats)
 	wr(f, BAR0, PCI_LEGACY_STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
 	wr(f, BAR0, PCI_LEGACY_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER, 1);
 	wr(f, BAR0, PCI_LEGACY_GUEST_FEATURES, feats, 4);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++)
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++)
 		setup_queue(f, q);
 }
 
@@ -301,7 +301,7 @@ static void test_reset_by_status_zero(void **state)
 	assert_int_equal(f->vd->driver_features, 0);
 	assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_SEL, 2), 0);
 	assert_int_equal(rd(f, BAR0, PCI_LEGACY_CONFIG_VECTOR, 2), VIRTIO_MSI_NO_VECTOR);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++) {
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++) {
 		wr(f, BAR0, PCI_LEGACY_QUEUE_SEL, q, 2);
 		assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_PFN, 4), 0);
 		assert_false(f->vd->q[q].enabled);
@@ -345,11 +345,11 @@ static void test_absent_queue(void **state)
 {
 	struct fixture *f = *state;
 
-	wr(f, BAR0, PCI_LEGACY_QUEUE_SEL, VDEV_NUM_QUEUES, 2);
+	wr(f, BAR0, PCI_LEGACY_QUEUE_SEL, ONE_PAIR_QUEUES, 2);
 	assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_NUM, 2), 0);
 	wr(f, BAR0, PCI_LEGACY_QUEUE_PFN, PFN(0), 4);
 	assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_PFN, 4), 0);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++)
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++)
 		assert_false(f->vd->q[q].enabled);
 	wr(f, BAR0, PCI_LEGACY_QUEUE_SEL, 0xffff, 2);
 	assert_int_equal(rd(f, BAR0, PCI_LEGACY_QUEUE_NUM, 2), 0);
@@ -384,7 +384,7 @@ static void test_notify(void **state)
 	/* A bad queue index or width is refused and kicks nothing. */
 	take(f, &a);
 	assert_int_equal(f->t->ops->region_write(f->t, BAR0, PCI_LEGACY_QUEUE_NOTIFY,
-						 &(uint16_t){ VDEV_NUM_QUEUES }, 2), -EINVAL);
+						 &(uint16_t){ ONE_PAIR_QUEUES }, 2), -EINVAL);
 	assert_int_equal(f->t->ops->region_write(f->t, BAR0, PCI_LEGACY_QUEUE_NOTIFY,
 						 &(uint16_t){ 0xffff }, 2), -EINVAL);
 	assert_int_equal(f->t->ops->region_write(f->t, BAR0, PCI_LEGACY_QUEUE_NOTIFY,
@@ -575,7 +575,7 @@ static void test_reset_op(void **state)
 	f->t->ops->reset(f->t);
 	assert_int_equal(f->vd->status, 0);
 	assert_int_equal(rd(f, BAR0, PCI_LEGACY_ISR, 1), 0);
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++)
+	for (unsigned q = 0; q < ONE_PAIR_QUEUES; q++)
 		assert_false(f->vd->q[q].enabled);
 }
 

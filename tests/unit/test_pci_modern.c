@@ -233,7 +233,7 @@ static void test_queue_registers(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(rd(f, BAR0, COMMON(num_queues), 2), VDEV_NUM_QUEUES);
+	assert_int_equal(rd(f, BAR0, COMMON(num_queues), 2), ONE_PAIR_QUEUES);
 	wr(f, BAR0, COMMON(queue_select), 1, 2);
 	assert_int_equal(rd(f, BAR0, COMMON(queue_size), 2), VDEV_QUEUE_MAX);
 	assert_int_equal(rd(f, BAR0, COMMON(queue_notify_off), 2), 1);
@@ -378,7 +378,51 @@ static void test_pci_cfg_window(void **state)
 	wr(f, CFG, ptr + 4u, 0, 1);
 	wr(f, CFG, ptr + 8u, COMMON(num_queues), 4);
 	wr(f, CFG, ptr + 12u, 2, 4);
-	assert_int_equal(rd(f, CFG, ptr + 16u, 4) & 0xffff, VDEV_NUM_QUEUES);
+	assert_int_equal(rd(f, CFG, ptr + 16u, 4) & 0xffff, ONE_PAIR_QUEUES);
+}
+
+/* `queues 4`: nine queues, a notify address and an MSI-X vector for each,
+ * plus the config vector; nothing past them (5.1.2, 4.1.4.4, 4.1.5.1.2). */
+static void test_multiqueue_layout(void **state)
+{
+	struct transport_notify_area a[VDEV_MAX_QUEUES + 1];
+	struct fake_vdev fake;
+	struct transport *t;
+	struct fixture mq = { 0 };
+	uint32_t count = 0, flags = 0;
+	uint8_t ptr;
+
+	(void)state;
+	mq.ev = evloop_new();
+	fake_vdev_init_pairs(&fake, mq.ev, false, VIRTIO_BIT(VIRTIO_F_VERSION_1), 0, 0, 4);
+	mq.vd = fake.vd;
+	assert_int_equal(pci_modern_create(&t, mq.vd), 0);
+	mq.t = t;
+	assert_int_equal(rd(&mq, BAR0, COMMON(num_queues), 2), 9);
+	wr(&mq, BAR0, COMMON(queue_select), 8, 2);
+	assert_int_equal(rd(&mq, BAR0, COMMON(queue_size), 2), VDEV_QUEUE_MAX);
+	assert_int_equal(rd(&mq, BAR0, COMMON(queue_notify_off), 2), 8);
+	wr(&mq, BAR0, COMMON(queue_msix_vector), 9, 2);
+	assert_int_equal(rd(&mq, BAR0, COMMON(queue_msix_vector), 2), 9);
+	wr(&mq, BAR0, COMMON(queue_msix_vector), 10, 2);	/* past the table */
+	assert_int_equal(rd(&mq, BAR0, COMMON(queue_msix_vector), 2), VIRTIO_MSI_NO_VECTOR);
+	wr(&mq, BAR0, COMMON(queue_select), 9, 2);
+	assert_int_equal(rd(&mq, BAR0, COMMON(queue_size), 2), 0);	/* no such queue */
+	assert_int_equal(t->ops->notify_areas(t, BAR0, a, VDEV_MAX_QUEUES + 1), 9);
+	assert_int_equal(a[8].offset, PCI_MODERN_NOTIFY_OFF + 8 * PCI_MODERN_NOTIFY_MULT);
+	assert_int_equal(t->ops->irq_info(t, TRANSPORT_IRQ_MSIX, &count, &flags), 0);
+	assert_int_equal(count, 10);
+	for (ptr = (uint8_t)rd(&mq, CFG, PCI_CAPABILITY_LIST, 1); ptr;
+	     ptr = (uint8_t)rd(&mq, CFG, ptr + 1u, 1)) {
+		if (rd(&mq, CFG, ptr, 1) == PCI_CAP_ID_MSIX)
+			assert_int_equal((rd(&mq, CFG, ptr + 2u, 2) & 0x7ff) + 1, 10);
+		if (rd(&mq, CFG, ptr, 1) == PCI_CAP_ID_VNDR &&
+		    rd(&mq, CFG, ptr + 3u, 1) == VIRTIO_PCI_CAP_NOTIFY_CFG)
+			assert_int_equal(rd(&mq, CFG, ptr + 12u, 4), 9 * PCI_MODERN_NOTIFY_MULT);
+	}
+	fake_transport_free(t);
+	fake_vdev_fini(&fake);
+	evloop_free(mq.ev);
 }
 
 int main(void)
@@ -403,6 +447,7 @@ int main(void)
 		T(test_intx_automask),
 		T(test_device_config),
 		T(test_pci_cfg_window),
+		cmocka_unit_test(test_multiqueue_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,13 +20,21 @@
 void fake_vdev_init(struct fake_vdev *f, struct evloop *ev, bool legacy,
 		    uint64_t device_features, uint64_t ram_gpa, uint64_t ram_size)
 {
+	fake_vdev_init_pairs(f, ev, legacy, device_features, ram_gpa, ram_size, 1);
+}
+
+void fake_vdev_init_pairs(struct fake_vdev *f, struct evloop *ev, bool legacy,
+			  uint64_t device_features, uint64_t ram_gpa, uint64_t ram_size,
+			  unsigned pairs)
+{
 	memset(f, 0, sizeof(*f));
 	snprintf(f->opts.name, sizeof(f->opts.name), "t");
 	memcpy(f->opts.mac, "\x52\x54\x00\x01\x02\x03", 6);
 	f->opts.legacy = legacy;
+	f->opts.queues = pairs;
 	assert_int_equal(vdev_new(&f->vd, ev, "s", &f->opts), 0);
 	f->vd->device_features = device_features;
-	for (unsigned q = 0; q < VDEV_NUM_QUEUES; q++) {
+	for (unsigned q = 0; q < f->vd->num_queues; q++) {
 		int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
 		assert_true(fd >= 0);

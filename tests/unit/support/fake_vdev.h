@@ -14,6 +14,9 @@
 
 #include "host/dev/vdev.h"
 
+/* A one-pair device's queues: receiveq1, transmitq1, controlq (5.1.2). */
+#define ONE_PAIR_QUEUES 3
+
 struct fake_vdev {
 	struct vdev_opts opts;
 	struct vdev *vd;
@@ -23,6 +26,10 @@ struct fake_vdev {
  * device_features.  ram_size 0: no guest RAM.  Asserts on failure. */
 void fake_vdev_init(struct fake_vdev *f, struct evloop *ev, bool legacy,
 		    uint64_t device_features, uint64_t ram_gpa, uint64_t ram_size);
+/* The same with `queues pairs` (2 * pairs + 1 queues). */
+void fake_vdev_init_pairs(struct fake_vdev *f, struct evloop *ev, bool legacy,
+			  uint64_t device_features, uint64_t ram_gpa, uint64_t ram_size,
+			  unsigned pairs);
 void fake_vdev_fini(struct fake_vdev *f);
 
 struct transport;
