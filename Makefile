@@ -104,6 +104,7 @@ SO_VERSION := $(shell cat VERSION)
 SO_MAJOR := $(firstword $(subst ., ,$(SO_VERSION)))
 SO_NAME := libvnetguest.so.$(SO_MAJOR)
 LIBGUEST_SRC := $(filter-out guest/frame.c,$(GUEST_SRC)) common/log.c common/gmem.c common/gmem_log.c \
+		common/rss.c common/csum.c \
 		common/sigbus_guard.c \
 		common/net_hdr.c $(sort $(wildcard common/vfio_user/*.c common/ring/*.c))
 LIBGUEST_MAP := guest/libvnetguest.map

@@ -9,6 +9,8 @@
 
 #include "common/log.h"
 
+/* Offsets in a plain frame; a flow frame's header fields sit
+ * FRAME_FLOW_OFF further (base below). */
 #define OFF_TYPE    12
 #define OFF_MAGIC   14
 #define OFF_KIND    18
@@ -17,6 +19,8 @@
 #define OFF_PLEN    38
 #define OFF_CHECK   42
 #define CHECKED_LEN (OFF_CHECK - OFF_MAGIC)
+#define ETH_P_IPV4  0x0800
+#define IP_PROTO_UDP 17
 
 static const uint8_t frame_magic[4] = { 'V', 'N', 'T', '1' };
 
@@ -114,37 +118,92 @@ static size_t pattern_verify(const uint8_t *p, size_t len, uint64_t seq)
 	return len;
 }
 
+/* Where the test header's fields start relative to a plain frame: 0, or
+ * FRAME_FLOW_OFF for a flow frame (what its EtherType says; the IPv4
+ * and UDP headers are checked before it counts as ours). */
+static size_t header_base(const uint8_t *p, size_t len)
+{
+	if (len >= OFF_MAGIC && get16be(p + OFF_TYPE) == ETH_P_IPV4)
+		return FRAME_FLOW_OFF;
+	return 0;
+}
+
 void frame_reseal(void *buf)
 {
 	uint8_t *p = buf;
+	size_t b = header_base(p, OFF_MAGIC);
 
-	put32(p + OFF_CHECK, frame_crc32(p + OFF_MAGIC, CHECKED_LEN));
+	put32(p + b + OFF_CHECK, frame_crc32(p + b + OFF_MAGIC, CHECKED_LEN));
+}
+
+/* RFC 791 header checksum over the 20-byte header. */
+static uint16_t ipv4_csum(const uint8_t *h)
+{
+	uint32_t s = 0;
+
+	for (unsigned i = 0; i < 20; i += 2)
+		s += get16be(h + i);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* IPv4 198.18.0.1 -> 198.18.0.2, UDP from the flow's port; checksum 0
+ * (none, RFC 768). */
+static void put_flow_headers(uint8_t *p, size_t len, int flow)
+{
+	uint8_t *ip = p + OFF_MAGIC, *udp = ip + 20;
+	static const uint8_t addrs[8] = { 198, 18, 0, 1, 198, 18, 0, 2 };
+
+	put16be(p + OFF_TYPE, ETH_P_IPV4);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;			/* version 4, 5 words */
+	put16be(ip + 2, (uint16_t)(len - OFF_MAGIC));
+	put16be(ip + 6, 0x4000);	/* DF */
+	ip[8] = 64;			/* TTL */
+	ip[9] = IP_PROTO_UDP;
+	memcpy(ip + 12, addrs, sizeof(addrs));
+	put16be(ip + 10, ipv4_csum(ip));
+	put16be(udp, (uint16_t)(FRAME_FLOW_PORT_BASE + flow));
+	put16be(udp + 2, FRAME_UDP_PORT);
+	put16be(udp + 4, (uint16_t)(len - OFF_MAGIC - 20));
+	put16be(udp + 6, 0);
+}
+
+int frame_build_flow(void *buf, size_t len, const uint8_t dst[6], const uint8_t src[6],
+		     uint8_t kind, uint64_t seq, uint64_t ts_ns, int flow)
+{
+	uint8_t *p = buf;
+	size_t b = flow < 0 ? 0 : FRAME_FLOW_OFF, plen;
+
+	if (len > FRAME_MAX_LEN || kind < FRAME_PING || kind > FRAME_DATA ||
+	    flow >= FRAME_FLOWS_MAX)
+		return -EINVAL;
+	if (len < FRAME_MIN_LEN + b)
+		len = FRAME_MIN_LEN + b;
+	plen = len - FRAME_HDR_LEN - b;
+	memcpy(p, dst, 6);
+	memcpy(p + 6, src, 6);
+	if (flow < 0)
+		put16be(p + OFF_TYPE, FRAME_ETHERTYPE);
+	else
+		put_flow_headers(p, len, flow);
+	memcpy(p + b + OFF_MAGIC, frame_magic, sizeof(frame_magic));
+	p[b + OFF_KIND] = kind;
+	memset(p + b + OFF_KIND + 1, 0, 3);
+	put64(p + b + OFF_SEQ, seq);
+	put64(p + b + OFF_TS, ts_ns);
+	put32(p + b + OFF_PLEN, (uint32_t)plen);
+	frame_reseal(p);
+	pattern_fill(p + b + FRAME_HDR_LEN, plen, seq);
+	return (int)len;
 }
 
 int frame_build_ts(void *buf, size_t len, const uint8_t dst[6],
 		   const uint8_t src[6], uint8_t kind, uint64_t seq,
 		   uint64_t ts_ns)
 {
-	uint8_t *p = buf;
-	size_t plen;
-
-	if (len > FRAME_MAX_LEN || kind < FRAME_PING || kind > FRAME_DATA)
-		return -EINVAL;
-	if (len < FRAME_MIN_LEN)
-		len = FRAME_MIN_LEN;
-	plen = len - FRAME_HDR_LEN;
-	memcpy(p, dst, 6);
-	memcpy(p + 6, src, 6);
-	put16be(p + OFF_TYPE, FRAME_ETHERTYPE);
-	memcpy(p + OFF_MAGIC, frame_magic, sizeof(frame_magic));
-	p[OFF_KIND] = kind;
-	memset(p + OFF_KIND + 1, 0, 3);
-	put64(p + OFF_SEQ, seq);
-	put64(p + OFF_TS, ts_ns);
-	put32(p + OFF_PLEN, (uint32_t)plen);
-	frame_reseal(p);
-	pattern_fill(p + FRAME_HDR_LEN, plen, seq);
-	return (int)len;
+	return frame_build_flow(buf, len, dst, src, kind, seq, ts_ns, -1);
 }
 
 int frame_build(void *buf, size_t len, const uint8_t dst[6],
@@ -153,34 +212,59 @@ int frame_build(void *buf, size_t len, const uint8_t dst[6],
 	return frame_build_ts(buf, len, dst, src, kind, seq, now_ns());
 }
 
+/* A flow frame's IPv4 and UDP headers are ours: *flow set. */
+static bool flow_headers_ok(const uint8_t *p, size_t len, int *flow)
+{
+	const uint8_t *ip = p + OFF_MAGIC, *udp = ip + 20;
+	uint16_t sport;
+
+	if (ip[0] != 0x45 || ip[9] != IP_PROTO_UDP || get16be(udp + 2) != FRAME_UDP_PORT ||
+	    get16be(ip + 2) != len - OFF_MAGIC || ipv4_csum(ip) != 0)
+		return false;
+	sport = get16be(udp);
+	if (sport < FRAME_FLOW_PORT_BASE || sport >= FRAME_FLOW_PORT_BASE + FRAME_FLOWS_MAX)
+		return false;
+	*flow = sport - FRAME_FLOW_PORT_BASE;
+	return true;
+}
+
 int frame_check_header(const void *buf, size_t len, struct frame_info *info)
 {
 	const uint8_t *p = buf;
 	struct frame_info tmp;
+	size_t b;
 
 	if (!info)
 		info = &tmp;
 	memset(info, 0, sizeof(*info));
+	info->flow = -1;
 	if (len < OFF_MAGIC)
 		return FRAME_E_SHORT;
 	memcpy(info->dst, p, 6);
 	memcpy(info->src, p + 6, 6);
-	if (get16be(p + OFF_TYPE) != FRAME_ETHERTYPE)
+	b = header_base(p, len);
+	if (b) {
+		if (len < b + FRAME_HDR_LEN)
+			return FRAME_E_SHORT;
+		if (!flow_headers_ok(p, len, &info->flow))
+			return FRAME_E_TYPE;
+	} else if (get16be(p + OFF_TYPE) != FRAME_ETHERTYPE) {
 		return FRAME_E_TYPE;
-	if (len < FRAME_HDR_LEN)
+	}
+	if (len < b + FRAME_HDR_LEN)
 		return FRAME_E_SHORT;
-	if (memcmp(p + OFF_MAGIC, frame_magic, sizeof(frame_magic)) != 0)
+	if (memcmp(p + b + OFF_MAGIC, frame_magic, sizeof(frame_magic)) != 0)
 		return FRAME_E_MAGIC;
-	if (get32(p + OFF_CHECK) != frame_crc32(p + OFF_MAGIC, CHECKED_LEN))
+	if (get32(p + b + OFF_CHECK) != frame_crc32(p + b + OFF_MAGIC, CHECKED_LEN))
 		return FRAME_E_HDR;
 	/* From here on the header is what the sender wrote. */
-	info->kind = p[OFF_KIND];
-	info->seq = get64(p + OFF_SEQ);
-	info->ts_ns = get64(p + OFF_TS);
-	info->payload_len = get32(p + OFF_PLEN);
-	if (len < FRAME_MIN_LEN)
+	info->kind = p[b + OFF_KIND];
+	info->seq = get64(p + b + OFF_SEQ);
+	info->ts_ns = get64(p + b + OFF_TS);
+	info->payload_len = get32(p + b + OFF_PLEN);
+	if (len < FRAME_MIN_LEN + b)
 		return FRAME_E_SHORT;
-	if (info->payload_len != len - FRAME_HDR_LEN)
+	if (info->payload_len != len - FRAME_HDR_LEN - b)
 		return FRAME_E_LEN;
 	if (info->kind < FRAME_PING || info->kind > FRAME_DATA)
 		return FRAME_E_KIND;
@@ -191,7 +275,7 @@ int frame_check(const void *buf, size_t len, struct frame_info *info)
 {
 	const uint8_t *p = buf;
 	struct frame_info tmp;
-	size_t bad;
+	size_t bad, b;
 	int rc;
 
 	if (!info)
@@ -199,9 +283,10 @@ int frame_check(const void *buf, size_t len, struct frame_info *info)
 	rc = frame_check_header(buf, len, info);
 	if (rc != FRAME_OK)
 		return rc;
-	bad = pattern_verify(p + FRAME_HDR_LEN, info->payload_len, info->seq);
+	b = info->flow < 0 ? 0 : FRAME_FLOW_OFF;
+	bad = pattern_verify(p + b + FRAME_HDR_LEN, info->payload_len, info->seq);
 	if (bad != info->payload_len) {
-		info->bad_offset = (uint32_t)(FRAME_HDR_LEN + bad);
+		info->bad_offset = (uint32_t)(b + FRAME_HDR_LEN + bad);
 		return FRAME_E_CONTENT;
 	}
 	return FRAME_OK;
@@ -210,10 +295,20 @@ int frame_check(const void *buf, size_t len, struct frame_info *info)
 void frame_make_reply(void *buf, const uint8_t my_mac[6])
 {
 	uint8_t *p = buf;
+	size_t b = header_base(p, OFF_MAGIC);
 
 	memmove(p, p + 6, 6);
 	memcpy(p + 6, my_mac, 6);
-	p[OFF_KIND] = FRAME_PONG;
+	if (b) {
+		/* Back along the flow: the addresses swap (the IPv4 checksum
+		 * does not change, the sum is the same). */
+		uint8_t a[4];
+
+		memcpy(a, p + OFF_MAGIC + 12, 4);
+		memmove(p + OFF_MAGIC + 12, p + OFF_MAGIC + 16, 4);
+		memcpy(p + OFF_MAGIC + 16, a, 4);
+	}
+	p[b + OFF_KIND] = FRAME_PONG;
 	frame_reseal(p);
 }
 

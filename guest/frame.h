@@ -13,6 +13,13 @@
  *  42  header check u32: CRC-32 of bytes 14..41 (magic to payload length)
  *  46  payload: xorshift64 stream seeded from seq, little-endian words
  *
+ * A frame of a flow (frame_build_flow: multiqueue spreads flows by their
+ * addresses and ports, 5.1.6.4.3) is an IPv4/UDP datagram instead:
+ * Ethernet type 0x0800, IPv4 198.18.0.1 -> 198.18.0.2 (RFC 2544's
+ * benchmarking range), UDP from port FRAME_FLOW_PORT_BASE + flow to
+ * FRAME_UDP_PORT, then the header above from "VNT1" on, so every offset
+ * from 14 moves by FRAME_FLOW_OFF (28) bytes.
+ *
  * All fields little-endian except the EtherType.  The payload depends
  * only on seq (not on kind), so a PONG echoes a PING's payload unchanged;
  * any flipped or missing byte is found because the receiver regenerates
@@ -31,6 +38,10 @@
 #define FRAME_HDR_LEN	46
 #define FRAME_MIN_LEN	60
 #define FRAME_MAX_LEN	VNET_MAX_GSO_FRAME
+#define FRAME_FLOW_OFF	28		/* IPv4 + UDP headers of a flow frame */
+#define FRAME_UDP_PORT	0x88B5		/* flow frames' destination port */
+#define FRAME_FLOW_PORT_BASE 40000	/* source port of flow 0 */
+#define FRAME_FLOWS_MAX	16384
 
 enum frame_kind { FRAME_PING = 1, FRAME_PONG = 2, FRAME_DATA = 3 };
 
@@ -54,6 +65,7 @@ struct frame_info {
 	uint64_t ts_ns;
 	uint32_t payload_len;
 	uint32_t bad_offset;	/* FRAME_E_CONTENT: first differing byte */
+	int flow;		/* a flow frame's flow, else -1 */
 };
 
 /* Builds a frame of max(len, FRAME_MIN_LEN) bytes into buf (which must
@@ -65,6 +77,10 @@ int frame_build(void *buf, size_t len, const uint8_t dst[6],
 int frame_build_ts(void *buf, size_t len, const uint8_t dst[6],
 		   const uint8_t src[6], uint8_t kind, uint64_t seq,
 		   uint64_t ts_ns);
+/* A frame of flow 0..FRAME_FLOWS_MAX-1 (IPv4/UDP, above), at least
+ * FRAME_MIN_LEN + FRAME_FLOW_OFF bytes; flow < 0 is frame_build_ts. */
+int frame_build_flow(void *buf, size_t len, const uint8_t dst[6], const uint8_t src[6],
+		     uint8_t kind, uint64_t seq, uint64_t ts_ns, int flow);
 
 /* Checks a received frame of len bytes.  FRAME_OK (0) or a frame_err; info
  * (optional) is filled as far as the frame could be parsed. */

@@ -12,6 +12,11 @@
  *   vnet_dev_reset()  reset the device and bring it back up (2.4)
  *   vnet_dev_close()  reset the device and free everything
  *
+ * With multiqueue (params.queue_pairs > 1 and VIRTIO_NET_F_MQ offered) the
+ * bursts spread over the pairs: vnet_tx_burst puts each frame on the
+ * transmitq its flow hashes to (so a flow keeps its order), vnet_rx_burst
+ * takes from every receiveq in turn, vnet_wait wakes for any of them.
+ *
  * One device is used by one thread at a time (callers serialise).  No
  * call on the data path (tx/rx burst) allocates or makes a syscall other
  * than the doorbell, and the doorbell is rung at most once per burst.
@@ -37,6 +42,8 @@ struct vnet_dev;
 
 #define VNET_QUEUE_SIZE_DEFAULT_CAP 256
 #define VNET_RX_BURST_MAX	    256	/* frames per vnet_rx_burst call */
+#define VNET_MAX_PAIRS		    8	/* queue pairs the driver sets up */
+#define VNET_MAX_QUEUES		    (2 * VNET_MAX_PAIRS + 1)
 
 /* Features the driver implements and accepts when offered (plus the
  * offloads when want_offloads). */
@@ -87,6 +94,12 @@ struct vnet_dev_params {
 	 * not given. */
 	const char *mmio_loc;
 	long mmio_intr;
+	/* Receive/transmit queue pairs to use (VIRTIO_NET_F_MQ, 5.1.6.5.5):
+	 * 0 or 1 one pair; more takes up to what the device has, at most
+	 * VNET_MAX_PAIRS.  Not in release 0.1.0 (this struct and vnet_info
+	 * grew: rebuild against this header; soname 0 makes no promise of
+	 * a stable layout before 1.0). */
+	unsigned queue_pairs;
 };
 
 /* A frame.  TX: data/len are the caller's and are copied; hdr (optional)
@@ -124,7 +137,8 @@ struct vnet_stats {
 };
 
 struct vnet_queue_info {
-	const char *name;		/* "receiveq", "transmitq", "controlq" */
+	const char *name;		/* "receiveq", "transmitq", "controlq";
+					 * "receiveq2", "transmitq2", ... */
 	uint16_t index;
 	uint16_t size;
 	uint16_t max_size;		/* the device's maximum */
@@ -150,8 +164,11 @@ struct vnet_info {
 	uint32_t max_tx_frame;		/* largest frame vnet_tx_burst takes */
 	uint32_t max_rx_frame;
 	uint16_t device_queues;		/* num_queues the device has */
-	unsigned nqueues;		/* queues in use */
-	struct vnet_queue_info queues[3];
+	unsigned nqueues;		/* queues in use: pairs, then controlq */
+	struct vnet_queue_info queues[VNET_MAX_QUEUES];
+	unsigned queue_pairs;		/* pairs in use */
+	unsigned max_queue_pairs;	/* the device's max_virtqueue_pairs (1
+					 * without MQ) */
 	const char *interrupts;		/* "msix", "intx" (PCI line), "line"
 					 * (MMIO), "polling", "mixed" */
 	unsigned hdr_len;		/* net header bytes: 12, or 10 (legacy
@@ -179,7 +196,8 @@ void vnet_dev_close(struct vnet_dev *dev);
  * was not negotiated), -EIO when the device is broken. */
 int vnet_tx_burst(struct vnet_dev *dev, const struct vnet_frame *frames,
 		  unsigned n);
-/* Free TX slots right now (reclaims completed transmissions). */
+/* Free TX slots right now (reclaims completed transmissions); with
+ * several pairs, those of the fullest transmitq. */
 unsigned vnet_tx_space(struct vnet_dev *dev);
 /* Waits up to timeout_ms (< 0: forever) until the device has used every
  * queued TX buffer (call before vnet_dev_close, whose reset would drop

@@ -38,7 +38,7 @@ int vnet_wait_arm(struct vnet_dev *d, bool want_tx)
 	d->st.waits++;
 	if (want_tx) {
 		vn_tx_reclaim(d);
-		want_tx = d->tx.nidx == 0;
+		want_tx = vn_tx_free_min(d) == 0;
 	}
 	ev = vn_pending(d, want_tx);
 	if (ev)

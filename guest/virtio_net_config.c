@@ -146,10 +146,11 @@ static const char *irq_name(const struct vnet_dev *d)
 		return d->t->line_name;
 	if (d->irq_mode == IRQ_POLL)
 		return "polling";
-	polled = (d->cfg_vector == VIRTIO_MSI_NO_VECTOR && d->has_status) +
-		 (d->rx.vector == VIRTIO_MSI_NO_VECTOR) +
-		 (d->tx.vector == VIRTIO_MSI_NO_VECTOR);
-	return polled == 3 ? "polling" : polled ? "mixed" : "msix";
+	polled = (d->cfg_vector == VIRTIO_MSI_NO_VECTOR && d->has_status);
+	for (unsigned k = 0; k < d->npairs; k++)
+		polled += (d->rxq[k].vector == VIRTIO_MSI_NO_VECTOR) +
+			  (d->txq[k].vector == VIRTIO_MSI_NO_VECTOR);
+	return polled == 1 + 2 * d->npairs ? "polling" : polled ? "mixed" : "msix";
 }
 
 void vnet_dev_info(struct vnet_dev *d, struct vnet_info *out)
@@ -170,18 +171,20 @@ void vnet_dev_info(struct vnet_dev *d, struct vnet_info *out)
 	out->max_tx_frame = d->max_tx_frame;
 	out->max_rx_frame = d->max_rx_frame;
 	out->device_queues = d->device_queues;
-	out->nqueues = d->has_ctrl ? 3 : 2;
-	queue_info(d, &d->rx, &out->queues[0]);
-	queue_info(d, &d->tx, &out->queues[1]);
+	for (unsigned k = 0; k < d->npairs; k++) {
+		queue_info(d, &d->rxq[k], &out->queues[out->nqueues++]);
+		queue_info(d, &d->txq[k], &out->queues[out->nqueues++]);
+	}
 	if (d->has_ctrl)
-		queue_info(d, &d->ctrl, &out->queues[2]);
+		queue_info(d, &d->ctrl, &out->queues[out->nqueues++]);
+	out->queue_pairs = d->npairs;
+	out->max_queue_pairs = d->max_pairs;
 	out->interrupts = irq_name(d);
 	out->msix_vectors = d->nvec;
 	out->hdr_len = d->hdr_len;
 	out->has_ctrl = d->has_ctrl;
 	out->needs_reset = d->needs_reset;
-	out->broken = d->rx.vq.broken || d->tx.vq.broken ||
-		      (d->ctrl.vq_ready && d->ctrl.vq.broken);
+	out->broken = vn_any_queue_broken(d);
 	out->ram_size = d->ram.size;
 	out->ram_used = d->ram.used;
 	out->ram_huge = d->ram.huge;

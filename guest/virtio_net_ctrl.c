@@ -273,7 +273,8 @@ int vnet_ctrl_coalesce_get(struct vnet_dev *d, enum vnet_queue_dir dir,
 		return -EINVAL;
 	if (!vn_has(d, VIRTIO_NET_F_VQ_NOTF_COAL))
 		return -ENOTSUP;
-	vqn = dir == VNET_TX ? d->tx.index : d->rx.index;
+	/* The first pair's queue: TX_SET / RX_SET set them all alike. */
+	vqn = dir == VNET_TX ? d->txq[0].index : d->rxq[0].index;
 	memset(d->ctrl_buf + AREA_DATA, 0, 4);	/* vqn, reserved */
 	memcpy(d->ctrl_buf + AREA_DATA, &vqn, 2);
 	rc = ctrl_cmd_result(d, VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET,
@@ -285,13 +286,28 @@ int vnet_ctrl_coalesce_get(struct vnet_dev *d, enum vnet_queue_dir dir,
 	return rc;
 }
 
+/* ---- multiqueue (5.1.6.5.5) -------------------------------------------- */
+
+int vn_ctrl_pairs(struct vnet_dev *d)
+{
+	uint16_t pairs = (uint16_t)d->npairs;
+	struct vq_sg sg = { d->ctrl_gpa + AREA_DATA, sizeof(pairs) };
+
+	if (d->npairs <= 1)
+		return 0;
+	memcpy(d->ctrl_buf + AREA_DATA, &pairs, sizeof(pairs));	/* le16 */
+	return ctrl_cmd(d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &sg, 1);
+}
+
 int vn_ctrl_replay(struct vnet_dev *d)
 {
 	const struct vn_ctrl_state *cs = &d->cs;
-	int rc = 0;
+	int rc;
 
 	if (!d->has_ctrl)
 		return 0;
+	/* A reset went back to one pair. */
+	rc = vn_ctrl_pairs(d);
 	for (unsigned m = 0; m <= VNET_RX_NOBCAST && rc == 0; m++)
 		if (cs->rx_mode[m] >= 0)
 			rc = send_rx_mode(d, (enum vnet_rx_mode)m, cs->rx_mode[m] == 1);

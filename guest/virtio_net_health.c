@@ -28,14 +28,23 @@ int vn_health(struct vnet_dev *d)
 		return -ENOTCONN;
 	if (d->needs_reset || d->ctrl_stuck)
 		return -EIO;
-	if (vn_queue_broken(&d->rx) || vn_queue_broken(&d->tx) ||
-	    vn_queue_broken(&d->ctrl))
+	for (unsigned k = 0; k < d->npairs; k++)
+		if (vn_queue_broken(&d->rxq[k]) || vn_queue_broken(&d->txq[k]))
+			return -EIO;
+	if (vn_queue_broken(&d->ctrl))
 		return -EIO;
 	return 0;
 }
 
+bool vn_any_queue_broken(const struct vnet_dev *d)
+{
+	for (unsigned k = 0; k < d->npairs; k++)
+		if (d->rxq[k].vq.broken || d->txq[k].vq.broken)
+			return true;
+	return d->ctrl.vq_ready && d->ctrl.vq.broken;
+}
+
 bool vnet_needs_reset(const struct vnet_dev *d)
 {
-	return d->needs_reset || d->ctrl_stuck || d->rx.vq.broken || d->tx.vq.broken ||
-	       (d->ctrl.vq_ready && d->ctrl.vq.broken);
+	return d->needs_reset || d->ctrl_stuck || vn_any_queue_broken(d);
 }

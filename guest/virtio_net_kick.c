@@ -35,11 +35,10 @@ void vn_kick(struct vnet_dev *d, struct vnet_queue *q)
 
 unsigned vnet_kicks_take(struct vnet_dev *d, int *fds, unsigned max)
 {
-	struct vnet_queue *qs[2] = { &d->rx, &d->tx };
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < 2; i++) {
-		const struct vnet_queue *q = qs[i];
+	for (unsigned i = 0; i < 2 * d->npairs; i++) {
+		const struct vnet_queue *q = i % 2 ? &d->txq[i / 2] : &d->rxq[i / 2];
 		int fd = -1;
 
 		if (!(d->kicks_pending & (1u << q->index)))

@@ -13,8 +13,8 @@
  * Private to guest/.
  *
  * Guest RAM layout (all carved at open, never freed piecemeal, reused
- * by a reset): receiveq ring | RX buffers | transmitq ring | TX buffers |
- * controlq ring | control command area.  RX and TX buffers hold the net
+ * by a reset): per pair, receiveq ring | RX buffers | transmitq ring |
+ * TX buffers; then controlq ring | control command area.  RX and TX buffers hold the net
  * header then the frame; buffer tokens given to the ring are the buffer
  * index + 1 (NULL means "nothing" in vq_drv_get).
  */
@@ -36,6 +36,9 @@
 #define CTRL_AREA_SIZE	    2048u
 
 enum vn_irq_mode { IRQ_POLL = 0, IRQ_MSIX, IRQ_LINE };
+
+static_assert(VT_MAX_VECTORS == 1 + 2 * VNET_MAX_PAIRS,
+	      "a vector for the config and for every data queue");
 
 struct vnet_queue {
 	const char *name;
@@ -87,7 +90,12 @@ struct vnet_dev {
 	bool mrg_rxbuf;
 	uint32_t hdr_len;	/* 12, or 10 (legacy without MRG_RXBUF) */
 	bool hdr_separate;	/* TX header in its own descriptor (5.1.6.6) */
-	struct vnet_queue rx, tx, ctrl;
+	/* Queue pairs (rxq[k], txq[k]: receiveq k+1 and transmitq k+1,
+	 * 5.1.2) and the controlq. */
+	struct vnet_queue rxq[VNET_MAX_PAIRS], txq[VNET_MAX_PAIRS], ctrl;
+	unsigned npairs;	/* set up and in use */
+	uint16_t max_pairs;	/* the device's max_virtqueue_pairs (1 without MQ) */
+	unsigned rx_next;	/* pair vnet_rx_burst starts at (each in turn) */
 	bool has_ctrl;
 	bool ctrl_stuck;	/* a command went unanswered: reset needed */
 	uint8_t *ctrl_buf;	/* command area (guest RAM) */
@@ -153,6 +161,8 @@ static inline bool vn_queue_irq(const struct vnet_dev *d, const struct vnet_queu
  * once. */
 bool vn_queue_broken(struct vnet_queue *q);
 int vn_health(struct vnet_dev *d);
+/* Has any queue latched broken (nothing logged)? */
+bool vn_any_queue_broken(const struct vnet_dev *d);
 
 /* virtio_net_kick.c: one kick decision per batch. */
 void vn_kick(struct vnet_dev *d, struct vnet_queue *q);
@@ -169,13 +179,19 @@ bool vn_arm(struct vnet_dev *d, bool want_tx);
 unsigned vn_pending(struct vnet_dev *d, bool want_tx);
 
 /* virtio_net_rx.c / virtio_net_tx.c */
-unsigned vn_rx_post(struct vnet_dev *d);
+unsigned vn_rx_post(struct vnet_dev *d, struct vnet_queue *q);
+/* Takes back every transmitted buffer, of every pair. */
 void vn_tx_reclaim(struct vnet_dev *d);
+/* Free buffers of the fullest transmitq (after vn_tx_reclaim). */
+unsigned vn_tx_free_min(const struct vnet_dev *d);
 /* Queues one frame built by the driver itself (announcements). */
 int vn_tx_raw(struct vnet_dev *d, const void *frame, uint32_t len);
 
 /* virtio_net_ctrl.c */
 void vn_ctrl_state_init(struct vn_ctrl_state *cs);
+/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET for d->npairs (5.1.6.5.5); 0 with one
+ * pair. */
+int vn_ctrl_pairs(struct vnet_dev *d);
 int vn_ctrl_replay(struct vnet_dev *d);
 /* Answers a pending ANNOUNCE request: a self-announcement frame, then
  * VIRTIO_NET_CTRL_ANNOUNCE_ACK (5.1.6.5.4).  The request is seen only

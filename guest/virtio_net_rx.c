@@ -8,6 +8,9 @@
  * checked there (num_buffers, then the header rule of common/net_hdr.h);
  * the caller gets that copy, in the 1.x layout whatever the device used
  * (a 10-byte legacy header gains num_buffers = 1).
+ *
+ * With several pairs, a burst takes from each receiveq in turn, starting
+ * one further each time, so none starves.
  */
 #include <string.h>
 
@@ -17,9 +20,8 @@
 
 /* Posts the RX buffers in q->idx (all at start, the ones handed out by
  * the last vnet_rx_burst later).  No kick here: the caller decides. */
-unsigned vn_rx_post(struct vnet_dev *d)
+unsigned vn_rx_post(struct vnet_dev *d, struct vnet_queue *q)
 {
-	struct vnet_queue *q = &d->rx;
 	bool split = d->hdr_separate && !d->mrg_rxbuf;
 	unsigned added = 0;
 
@@ -39,16 +41,16 @@ unsigned vn_rx_post(struct vnet_dev *d)
 	return added;
 }
 
-static void rx_error(struct vnet_dev *d, const char *what, uint32_t v)
+static void rx_error(struct vnet_dev *d, const struct vnet_queue *q, const char *what,
+		     uint32_t v)
 {
 	d->st.rx_errors++;
-	log_rl(LOG_WARN, "receiveq: dropped a frame: %s (%u)", what, v);
+	log_rl(LOG_WARN, "%s: dropped a frame: %s (%u)", q->name, what, v);
 }
 
 /* Takes the next used RX buffer and remembers it for reposting. */
-static uint8_t *rx_take(struct vnet_dev *d, uint32_t *len)
+static uint8_t *rx_take(struct vnet_queue *q, uint32_t *len)
 {
-	struct vnet_queue *q = &d->rx;
 	void *tok;
 	uint16_t i;
 
@@ -65,8 +67,8 @@ static uint8_t *rx_take(struct vnet_dev *d, uint32_t *len)
  * those, 5.1.6.4); gather it into a reassembly slot.  All its buffers are
  * consumed even when the frame is dropped, so the next buffer starts a
  * frame.  Returns the frame length, or 0 after counting an error. */
-static uint32_t rx_gather(struct vnet_dev *d, uint8_t *dst, const uint8_t *first,
-			  uint32_t first_len, uint16_t nbufs)
+static uint32_t rx_gather(struct vnet_dev *d, struct vnet_queue *q, uint8_t *dst,
+			  const uint8_t *first, uint32_t first_len, uint16_t nbufs)
 {
 	uint32_t total = first_len;
 	bool fits = first_len <= d->max_rx_frame;
@@ -75,17 +77,17 @@ static uint32_t rx_gather(struct vnet_dev *d, uint8_t *dst, const uint8_t *first
 		memcpy(dst, first, first_len);
 	for (uint16_t k = 1; k < nbufs; k++) {
 		uint32_t len;
-		uint8_t *b = rx_take(d, &len);
+		uint8_t *b = rx_take(q, &len);
 
 		if (!b) {
 			/* The device publishes all buffers of a frame at once
 			 * (2.7.8): missing ones are a device error. */
-			rx_error(d, "num_buffers larger than the buffers used", nbufs);
+			rx_error(d, q, "num_buffers larger than the buffers used", nbufs);
 			return 0;
 		}
 		if (!fits)
 			continue;
-		if (len > d->rx.buf_size || len > d->max_rx_frame - total) {
+		if (len > q->buf_size || len > d->max_rx_frame - total) {
 			fits = false;
 			continue;
 		}
@@ -93,36 +95,29 @@ static uint32_t rx_gather(struct vnet_dev *d, uint8_t *dst, const uint8_t *first
 		total += len;
 	}
 	if (!fits) {
-		rx_error(d, "merged frame longer than the maximum", nbufs);
+		rx_error(d, q, "merged frame longer than the maximum", nbufs);
 		return 0;
 	}
 	return total;
 }
 
-int vnet_rx_burst(struct vnet_dev *d, struct vnet_frame *frames, unsigned max)
+/* Frames of one receiveq into frames[*n ..max), reassembly slots from
+ * *slots on. */
+static void rx_queue(struct vnet_dev *d, struct vnet_queue *q, struct vnet_frame *frames,
+		     unsigned max, unsigned *n, unsigned *slots)
 {
-	struct vnet_queue *q = &d->rx;
 	const uint32_t hlen = d->hdr_len;
-	unsigned n = 0, slots = 0;
-	int rc = vn_health(d);
 
-	if (rc < 0)
-		return rc;
-	/* The buffers handed out last time come back now, one kick for all. */
-	if (vn_rx_post(d))
-		vn_kick(d, q);
-	if (max > VNET_RX_BURST_MAX)
-		max = VNET_RX_BURST_MAX;
-	while (n < max && (!d->mrg_rxbuf || slots < REASM_SLOTS)) {
-		struct virtio_net_hdr_v1 *hdr = &d->rx_hdr[n];
+	while (*n < max && (!d->mrg_rxbuf || *slots < REASM_SLOTS)) {
+		struct virtio_net_hdr_v1 *hdr = &d->rx_hdr[*n];
 		char why[192];
 		uint32_t len, flen;
-		uint8_t *buf = rx_take(d, &len), *data;
+		uint8_t *buf = rx_take(q, &len), *data;
 
 		if (!buf)
 			break;
 		if (len < hlen || len > q->buf_size) {
-			rx_error(d, "used length outside the buffer", len);
+			rx_error(d, q, "used length outside the buffer", len);
 			continue;
 		}
 		/* Read once: the device wrote it. */
@@ -136,17 +131,17 @@ int vnet_rx_burst(struct vnet_dev *d, struct vnet_frame *frames, unsigned max)
 			uint16_t nbufs = hdr->num_buffers;
 
 			if (nbufs == 0 || nbufs > q->size) {
-				rx_error(d, "bad num_buffers", nbufs);
+				rx_error(d, q, "bad num_buffers", nbufs);
 				continue;
 			}
-			data = d->reasm + (size_t)slots * d->max_rx_frame;
-			flen = rx_gather(d, data, buf + hlen, flen, nbufs);
+			data = d->reasm + (size_t)*slots * d->max_rx_frame;
+			flen = rx_gather(d, q, data, buf + hlen, flen, nbufs);
 			if (flen == 0)
 				continue;
-			slots++;
+			(*slots)++;
 		}
 		if (flen < VNET_ETH_HLEN || flen > d->max_rx_frame) {
-			rx_error(d, "bad frame length", flen);
+			rx_error(d, q, "bad frame length", flen);
 			continue;
 		}
 		/* 5.1.6.4.2: flag bits we do not know are ignored, so they
@@ -159,17 +154,38 @@ int vnet_rx_burst(struct vnet_dev *d, struct vnet_frame *frames, unsigned max)
 		    net_hdr_allowed(hdr, d->drv_features, NET_HDR_TO_DRIVER, why,
 				    sizeof(why)) < 0) {
 			d->st.rx_errors++;
-			log_rl(LOG_WARN, "receiveq: dropped a frame: %s", why);
+			log_rl(LOG_WARN, "%s: dropped a frame: %s", q->name, why);
 			continue;
 		}
-		frames[n].data = data;
-		frames[n].len = flen;
-		frames[n].hdr = hdr;
-		n++;
+		frames[*n].data = data;
+		frames[*n].len = flen;
+		frames[*n].hdr = hdr;
+		(*n)++;
 		d->st.rx_frames++;
 		d->st.rx_bytes += flen;
 	}
-	if (n == 0 && vn_queue_broken(q))
-		return -EIO;
-	return (int)n;
+}
+
+int vnet_rx_burst(struct vnet_dev *d, struct vnet_frame *frames, unsigned max)
+{
+	const unsigned first = d->rx_next;
+	unsigned n = 0, slots = 0;
+	bool broken = false;
+	int rc = vn_health(d);
+
+	if (rc < 0)
+		return rc;
+	/* The buffers handed out last time come back now, one kick for all
+	 * of each queue. */
+	for (unsigned k = 0; k < d->npairs; k++)
+		if (vn_rx_post(d, &d->rxq[k]))
+			vn_kick(d, &d->rxq[k]);
+	if (max > VNET_RX_BURST_MAX)
+		max = VNET_RX_BURST_MAX;
+	for (unsigned i = 0; i < d->npairs; i++)
+		rx_queue(d, &d->rxq[(first + i) % d->npairs], frames, max, &n, &slots);
+	d->rx_next = first + 1 < d->npairs ? first + 1 : 0;
+	for (unsigned k = 0; n == 0 && k < d->npairs; k++)
+		broken |= vn_queue_broken(&d->rxq[k]);
+	return broken ? -EIO : (int)n;
 }

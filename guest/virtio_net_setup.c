@@ -32,7 +32,19 @@
 			    VIRTIO_BIT(VIRTIO_NET_F_HOST_UFO))
 #define CTRL_FEATURES	   (VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | \
 			    VIRTIO_BIT(VIRTIO_NET_F_NOTF_COAL) | VIRTIO_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) | \
-			    VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))
+			    VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | \
+			    VIRTIO_BIT(VIRTIO_NET_F_MQ))
+
+/* 5.1.2's names, pair k counted from 1 (the first pair keeps the plain
+ * names). */
+static const char *const rx_names[VNET_MAX_PAIRS] = {
+	"receiveq", "receiveq2", "receiveq3", "receiveq4",
+	"receiveq5", "receiveq6", "receiveq7", "receiveq8",
+};
+static const char *const tx_names[VNET_MAX_PAIRS] = {
+	"transmitq", "transmitq2", "transmitq3", "transmitq4",
+	"transmitq5", "transmitq6", "transmitq7", "transmitq8",
+};
 
 static bool legacy(const struct vnet_dev *d) { return d->t->flags & VT_F_LEGACY; }
 
@@ -47,6 +59,8 @@ static uint64_t choose_features(const struct vnet_dev *d, uint64_t offered)
 		want |= VNET_OFFLOAD_FEATURES;
 	if (p->want_packed && d->t->packed_ok)
 		want |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	if (p->queue_pairs > 1)
+		want |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
 	f = offered & want & ~p->decline_features;
 	if (legacy(d))
 		f &= UINT64_C(0xffffffff);	/* 4.1.4.10 / 4.2.4: 32 bits */
@@ -137,9 +151,9 @@ static int negotiate(struct vnet_dev *d)
 
 /* ---- interrupts (4.1.5.1.2, 4.2.3.4) --------------------------------- */
 
-/* Vector 0 config, 1 receiveq, 2 transmitq (the control queue is
- * waited on synchronously and needs none); with fewer vectors the
- * queues share. */
+/* Vector 0 config, then receiveq k at 1 + 2k and transmitq k at 2 + 2k
+ * (the control queue is waited on synchronously and needs none); with
+ * fewer vectors the queues share the last. */
 static uint16_t vector_for(const struct vnet_dev *d, unsigned role)
 {
 	if (d->irq_mode != IRQ_MSIX || d->nvec == 0)
@@ -354,14 +368,18 @@ static int start_queues(struct vnet_dev *d)
 {
 	int rc = program_config_vector(d);
 
-	if (rc < 0 || (rc = start_queue(d, &d->rx, vector_for(d, 1))) < 0 ||
-	    (rc = start_queue(d, &d->tx, vector_for(d, 2))) < 0)
+	for (unsigned k = 0; rc == 0 && k < d->npairs; k++)
+		if ((rc = start_queue(d, &d->rxq[k], vector_for(d, 1 + 2 * k))) == 0)
+			rc = start_queue(d, &d->txq[k], vector_for(d, 2 + 2 * k));
+	if (rc < 0)
 		return rc;
 	if (d->has_ctrl && (rc = start_queue(d, &d->ctrl, VIRTIO_MSI_NO_VECTOR)) < 0)
 		return rc;
-	refill_indices(&d->tx);
-	refill_indices(&d->rx);
-	vn_rx_post(d);
+	for (unsigned k = 0; k < d->npairs; k++) {
+		refill_indices(&d->txq[k]);
+		refill_indices(&d->rxq[k]);
+		vn_rx_post(d, &d->rxq[k]);
+	}
 	return 0;
 }
 
@@ -421,8 +439,51 @@ static int driver_ok(struct vnet_dev *d)
 	rc = d->t->ops->set_status(d->t, d->status);
 	if (rc < 0)
 		return rc;
-	vn_kick(d, &d->rx);
+	for (unsigned k = 0; k < d->npairs; k++)
+		vn_kick(d, &d->rxq[k]);
 	d->last_config_poll = now_ns();
+	return 0;
+}
+
+/* How many pairs: what the caller asked for, up to what the device has
+ * (max_virtqueue_pairs, read once, 5.1.4: 1..0x8000 with MQ) and what
+ * the driver sets up.  Queue indexes follow 5.1.2. */
+static int choose_pairs(struct vnet_dev *d, uint16_t nq)
+{
+	uint16_t max = 1;
+	unsigned want = d->params.queue_pairs ? d->params.queue_pairs : 1;
+
+	if (vn_has(d, VIRTIO_NET_F_MQ)) {
+		struct vt_cfg_field f = { offsetof(struct virtio_net_config, max_virtqueue_pairs),
+					  2, &max };
+		int rc = vt_config_read(d->t, &f, 1);
+
+		if (rc < 0)
+			return rc;
+		if (max < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || max > VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX) {
+			log_err("device reports max_virtqueue_pairs %u; 5.1.4 allows 1..%u", max,
+				VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX);
+			return -EINVAL;
+		}
+	}
+	d->max_pairs = max;
+	d->npairs = want < max ? want : max;
+	if (d->npairs > VNET_MAX_PAIRS)
+		d->npairs = VNET_MAX_PAIRS;
+	if (want > d->npairs)
+		log_warn("%u queue pairs asked for; the device has %u%s, using %u", want, max,
+			 vn_has(d, VIRTIO_NET_F_MQ) ? "" : " (no MQ)", d->npairs);
+	d->ctrl.index = (uint16_t)vnet_ctrlq(max, vn_has(d, VIRTIO_NET_F_MQ));
+	if (nq < 2 * d->npairs || (d->has_ctrl && nq <= d->ctrl.index)) {
+		log_err("device has %u queues; %u pairs%s need %u", nq, d->npairs,
+			d->has_ctrl ? " and the controlq" : "",
+			d->has_ctrl ? d->ctrl.index + 1u : 2 * d->npairs);
+		return -ENODEV;
+	}
+	for (unsigned k = 0; k < d->npairs; k++) {
+		d->rxq[k].index = (uint16_t)vnet_rxq(k);
+		d->txq[k].index = (uint16_t)vnet_txq(k);
+	}
 	return 0;
 }
 
@@ -446,11 +507,8 @@ static int dev_init(struct vnet_dev *d)
 	if ((rc = d->t->ops->num_queues(d->t, &nq)) < 0)
 		return rc;
 	d->device_queues = nq;
-	if (nq < 2 + d->has_ctrl) {
-		log_err("device has %u queues; a network device needs receiveq and transmitq%s",
-			nq, d->has_ctrl ? " and, with CTRL_VQ, controlq" : "");
-		return -ENODEV;
-	}
+	if ((rc = choose_pairs(d, nq)) < 0)
+		return rc;
 	size_buffers(d, &rx_buf, &tx_buf);
 	if ((rc = setup_irqs(d)) < 0)
 		return rc;
@@ -463,11 +521,12 @@ static int dev_init(struct vnet_dev *d)
 			return rc;
 	}
 	/* A header in its own descriptor makes an RX buffer a 2-chain. */
-	if ((rc = alloc_queue(d, &d->rx, p->queue_size, rx_buf,
-			      d->hdr_separate ? 2 : 0, true)) < 0 ||
-	    (rc = alloc_queue(d, &d->tx, p->queue_size, tx_buf,
-			      d->hdr_separate ? 2 : 0, true)) < 0)
-		return rc;
+	for (unsigned k = 0; k < d->npairs; k++)
+		if ((rc = alloc_queue(d, &d->rxq[k], p->queue_size, rx_buf,
+				      d->hdr_separate ? 2 : 0, true)) < 0 ||
+		    (rc = alloc_queue(d, &d->txq[k], p->queue_size, tx_buf,
+				      d->hdr_separate ? 2 : 0, true)) < 0)
+			return rc;
 	if (d->has_ctrl) {
 		void *area;
 
@@ -484,9 +543,12 @@ static int dev_init(struct vnet_dev *d)
 		if (!d->reasm)
 			return -ENOMEM;
 	}
-	if ((rc = start_queues(d)) < 0)
+	if ((rc = start_queues(d)) < 0 || (rc = driver_ok(d)) < 0)
 		return rc;
-	return driver_ok(d);
+	/* 5.1.6.5.5: the other pairs are used once the device took them. */
+	if ((rc = vn_ctrl_pairs(d)) < 0)
+		log_err("device refused %u queue pairs: %s", d->npairs, strerror(-rc));
+	return rc;
 }
 
 static int probe(struct vnet_dev *d)
@@ -523,10 +585,14 @@ int vnet_dev_open(struct vnet_dev **out, const struct vnet_dev_params *p)
 	d->ram.fd = -1;
 	for (unsigned v = 0; v < VT_MAX_VECTORS; v++)
 		d->irq_fd[v] = -1;
-	d->rx.name = "receiveq";
-	d->rx.index = VNET_RXQ;
-	d->tx.name = "transmitq";
-	d->tx.index = VNET_TXQ;
+	for (unsigned k = 0; k < VNET_MAX_PAIRS; k++) {
+		d->rxq[k].name = rx_names[k];
+		d->rxq[k].index = (uint16_t)vnet_rxq(k);
+		d->txq[k].name = tx_names[k];
+		d->txq[k].index = (uint16_t)vnet_txq(k);
+	}
+	d->npairs = 1;
+	d->max_pairs = 1;
 	d->ctrl.name = "controlq";
 	d->ctrl.index = VNET_CTRLQ;
 	vn_ctrl_state_init(&d->cs);
@@ -581,12 +647,15 @@ int vnet_dev_reset(struct vnet_dev *d)
 		return -ENOTCONN;
 	/* What the device finished but we did not take is lost; what is
 	 * still queued for TX is lost too.  Count, then forget. */
-	if (d->rx.vq_ready && !d->rx.vq.broken)
-		while (vq_drv_get(&d->rx.vq, &len))
-			d->st.rx_lost_reset++;
-	if (d->tx.vq_ready && !d->tx.vq.broken)
-		vn_tx_reclaim(d);
-	d->st.tx_lost_reset += d->tx.size - d->tx.nidx;
+	vn_tx_reclaim(d);
+	for (unsigned k = 0; k < d->npairs; k++) {
+		struct vnet_queue *rx = &d->rxq[k];
+
+		if (rx->vq_ready && !rx->vq.broken)
+			while (vq_drv_get(&rx->vq, &len))
+				d->st.rx_lost_reset++;
+		d->st.tx_lost_reset += d->txq[k].size - d->txq[k].nidx;
+	}
 	d->needs_reset = false;
 	d->ctrl_stuck = false;
 	d->announce_pending = false;
@@ -640,8 +709,10 @@ void vnet_dev_close(struct vnet_dev *d)
 	if (d->vfc_open)
 		vfc_close(&d->vfc);
 	close_fds(d, 0);
-	queue_free(&d->rx);
-	queue_free(&d->tx);
+	for (unsigned k = 0; k < VNET_MAX_PAIRS; k++) {
+		queue_free(&d->rxq[k]);
+		queue_free(&d->txq[k]);
+	}
 	queue_free(&d->ctrl);
 	free(d->reasm);
 	guest_mem_destroy(&d->ram);

@@ -6,25 +6,66 @@
  * (hdr_len bytes: 12, or 10 for a legacy device without MRG_RXBUF) and
  * given to the ring as one descriptor, or as two (header, frame) for a
  * legacy device without ANY_LAYOUT (5.1.6.6.1).  One kick decision per
- * burst.
+ * burst and queue.
+ *
+ * With several pairs each frame goes to the transmitq its flow hashes to
+ * (addresses and ports, the RSS hash of common/rss.c under the default
+ * key), so the frames of one flow stay in order on one queue.
  */
 #include <string.h>
 
 #include "common/log.h"
 #include "common/net_hdr.h"
+#include "common/rss.h"
 #include "guest/virtio_net_priv.h"
 
-void vn_tx_reclaim(struct vnet_dev *d)
+static void tx_reclaim_queue(struct vnet_queue *q)
 {
-	struct vnet_queue *q = &d->tx;
 	uint32_t len;
 	void *tok;
 	uint16_t i;
 
+	if (!q->vq_ready || q->vq.broken)
+		return;
 	/* The TX used length means nothing for a driver (5.1.6.2). */
 	while (q->nidx < q->size && (tok = vq_drv_get(&q->vq, &len)) != NULL)
 		if (vn_token_idx(q, tok, &i))
 			q->idx[q->nidx++] = i;
+}
+
+void vn_tx_reclaim(struct vnet_dev *d)
+{
+	for (unsigned k = 0; k < d->npairs; k++)
+		tx_reclaim_queue(&d->txq[k]);
+}
+
+unsigned vn_tx_free_min(const struct vnet_dev *d)
+{
+	unsigned m = d->txq[0].nidx;
+
+	for (unsigned k = 1; k < d->npairs; k++)
+		if (d->txq[k].nidx < m)
+			m = d->txq[k].nidx;
+	return m;
+}
+
+#define TX_FLOW_TYPES                                                               \
+	(VIRTIO_NET_RSS_HASH_TYPE_IPv4 | VIRTIO_NET_RSS_HASH_TYPE_TCPv4 |           \
+	 VIRTIO_NET_RSS_HASH_TYPE_UDPv4 | VIRTIO_NET_RSS_HASH_TYPE_IPv6 |           \
+	 VIRTIO_NET_RSS_HASH_TYPE_TCPv6 | VIRTIO_NET_RSS_HASH_TYPE_UDPv6)
+
+/* The transmitq of a frame's flow; a frame without one (not IP) goes on
+ * the first. */
+static struct vnet_queue *tx_queue_of(struct vnet_dev *d, const struct vnet_frame *f)
+{
+	uint8_t report;
+	uint32_t hash;
+
+	if (d->npairs == 1)
+		return &d->txq[0];
+	hash = rss_hash_frame(rss_default_key, RSS_KEY_MAX, TX_FLOW_TYPES, f->data, f->len,
+			      &report);
+	return &d->txq[report == VIRTIO_NET_HASH_REPORT_NONE ? 0 : hash % d->npairs];
 }
 
 /* A caller's header must be well formed and may only ask for what was
@@ -46,10 +87,9 @@ static int tx_check(const struct vnet_dev *d, const struct vnet_frame *f)
 }
 
 /* Copies one checked frame into a free buffer and adds it to the ring. */
-static int tx_one(struct vnet_dev *d, const struct virtio_net_hdr_v1 *hdr,
+static int tx_one(struct vnet_dev *d, struct vnet_queue *q, const struct virtio_net_hdr_v1 *hdr,
 		  const void *data, uint32_t len)
 {
-	struct vnet_queue *q = &d->tx;
 	struct virtio_net_hdr_v1 h = { 0 };
 	struct vq_sg sg[2];
 	uint64_t gpa;
@@ -95,17 +135,17 @@ int vn_tx_raw(struct vnet_dev *d, const void *frame, uint32_t len)
 	if (len < VNET_ETH_HLEN || len > d->max_tx_frame)
 		return -EINVAL;
 	vn_tx_reclaim(d);
-	rc = tx_one(d, NULL, frame, len);
+	rc = tx_one(d, &d->txq[0], NULL, frame, len);
 	if (rc == 0)
-		vn_kick(d, &d->tx);
+		vn_kick(d, &d->txq[0]);
 	return rc;
 }
 
 int vnet_tx_burst(struct vnet_dev *d, const struct vnet_frame *frames,
 		  unsigned n)
 {
-	struct vnet_queue *q = &d->tx;
-	unsigned i;
+	struct vnet_queue *q = &d->txq[0];
+	unsigned i, used = 0;	/* bit k: transmitq k took a frame */
 	int rc = vn_health(d);
 
 	if (rc < 0)
@@ -115,13 +155,17 @@ int vnet_tx_burst(struct vnet_dev *d, const struct vnet_frame *frames,
 		const struct vnet_frame *f = &frames[i];
 
 		rc = tx_check(d, f);
-		if (rc == 0)
-			rc = tx_one(d, f->hdr, f->data, f->len);
 		if (rc < 0)
 			break;
+		q = tx_queue_of(d, f);
+		rc = tx_one(d, q, f->hdr, f->data, f->len);
+		if (rc < 0)
+			break;
+		used |= 1u << (q - d->txq);
 	}
-	if (i > 0)
-		vn_kick(d, q);
+	for (unsigned k = 0; k < d->npairs; k++)
+		if (used & (1u << k))
+			vn_kick(d, &d->txq[k]);
 	if (i == 0 && rc < 0 && rc != -ENOSPC)
 		return vn_queue_broken(q) ? -EIO : rc;
 	return (int)i;
@@ -130,5 +174,5 @@ int vnet_tx_burst(struct vnet_dev *d, const struct vnet_frame *frames,
 unsigned vnet_tx_space(struct vnet_dev *d)
 {
 	vn_tx_reclaim(d);
-	return d->tx.nidx;
+	return vn_tx_free_min(d);
 }

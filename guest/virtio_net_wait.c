@@ -27,15 +27,18 @@
 #define CONFIG_POLL_NS	(100u * 1000000u)
 #define POLLED_SLICE_NS	(50u * 1000u)
 
+/* TX room means room on every transmitq: a burst that stopped on a
+ * full one can go on. */
 unsigned vn_pending(struct vnet_dev *d, bool want_tx)
 {
 	unsigned ev = 0;
 
-	if (vq_drv_has_used(&d->rx.vq))
-		ev |= VNET_EV_RX;
+	for (unsigned k = 0; k < d->npairs; k++)
+		if (vq_drv_has_used(&d->rxq[k].vq))
+			ev |= VNET_EV_RX;
 	if (want_tx) {
 		vn_tx_reclaim(d);
-		if (d->tx.nidx > 0)
+		if (vn_tx_free_min(d) > 0)
 			ev |= VNET_EV_TX;
 	}
 	if (d->link_event) {
@@ -80,10 +83,19 @@ static void vector_irq(struct vnet_dev *d, unsigned v, uint64_t cnt)
 		return;
 	if (v == d->cfg_vector)
 		d->st.irqs_config += cnt;
-	if (v == d->rx.vector)
-		d->st.irqs_rx += cnt;
-	if (v == d->tx.vector)
-		d->st.irqs_tx += cnt;
+	/* A vector shared by several queues counts once for each kind. */
+	for (unsigned k = 0; k < d->npairs; k++) {
+		if (v == d->rxq[k].vector) {
+			d->st.irqs_rx += cnt;
+			break;
+		}
+	}
+	for (unsigned k = 0; k < d->npairs; k++) {
+		if (v == d->txq[k].vector) {
+			d->st.irqs_tx += cnt;
+			break;
+		}
+	}
 	if (v == d->cfg_vector)
 		vn_config_changed(d);
 }
@@ -110,17 +122,31 @@ void vn_drain_irqs(struct vnet_dev *d)
 /* Arms the callbacks we need; false if work arrived meanwhile. */
 bool vn_arm(struct vnet_dev *d, bool want_tx)
 {
-	bool idle = vq_drv_enable_cb(&d->rx.vq);
+	bool idle = true;
 
-	if (want_tx)
-		idle = vq_drv_enable_cb(&d->tx.vq) && idle;
+	for (unsigned k = 0; k < d->npairs; k++) {
+		idle = vq_drv_enable_cb(&d->rxq[k].vq) && idle;
+		if (want_tx)
+			idle = vq_drv_enable_cb(&d->txq[k].vq) && idle;
+	}
 	return idle;
 }
 
 void vn_disarm(struct vnet_dev *d)
 {
-	vq_drv_disable_cb(&d->rx.vq);
-	vq_drv_disable_cb(&d->tx.vq);
+	for (unsigned k = 0; k < d->npairs; k++) {
+		vq_drv_disable_cb(&d->rxq[k].vq);
+		vq_drv_disable_cb(&d->txq[k].vq);
+	}
+}
+
+/* Is some queue we wait for without an interrupt (polled)? */
+static bool some_polled(const struct vnet_dev *d, bool want_tx)
+{
+	for (unsigned k = 0; k < d->npairs; k++)
+		if (!vn_queue_irq(d, &d->rxq[k]) || (want_tx && !vn_queue_irq(d, &d->txq[k])))
+			return true;
+	return false;
 }
 
 /* Sleeps in ppoll on the interrupt eventfds and the control socket (to
@@ -145,7 +171,7 @@ int vn_sleep_once(struct vnet_dev *d, uint64_t deadline, bool want_tx)
 		pfd[n++] = (struct pollfd){ .fd = d->extra_fd, .events = POLLIN };
 	/* The socket stays last: its revents mean the device went away. */
 	pfd[n++] = (struct pollfd){ .fd = d->vfc.sock, .events = POLLRDHUP };
-	if (!vn_queue_irq(d, &d->rx) || (want_tx && !vn_queue_irq(d, &d->tx)))
+	if (some_polled(d, want_tx))
 		slice = slice < POLLED_SLICE_NS ? slice : POLLED_SLICE_NS;
 	if (!cfg_irq) {
 		uint64_t due = d->last_config_poll + CONFIG_POLL_NS;
@@ -190,7 +216,7 @@ int vnet_wait(struct vnet_dev *d, int timeout_ms)
 	d->st.waits++;
 	deadline = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000000u;
 	vn_tx_reclaim(d);
-	want_tx = d->tx.nidx == 0;
+	want_tx = vn_tx_free_min(d) == 0;
 	ev = vn_pending(d, want_tx);
 	if (ev)
 		return (int)ev;
@@ -249,14 +275,21 @@ int vnet_tx_drain(struct vnet_dev *d, int timeout_ms)
 		if ((rc = vn_health(d)) < 0)
 			return rc;
 		vn_answer_announce(d);
+		bool idle = true, drained = true;
+
 		vn_tx_reclaim(d);
-		if (d->tx.nidx == d->tx.size)
+		for (unsigned k = 0; k < d->npairs; k++)
+			drained = drained && d->txq[k].nidx == d->txq[k].size;
+		if (drained)
 			return 0;
 		if (now_ns() >= deadline)
 			return -ETIMEDOUT;
 		rc = 0;
-		/* Ask for a TX interrupt only while waiting here (2.7.7). */
-		if (vq_drv_enable_cb(&d->tx.vq))
+		/* Ask for TX interrupts only while waiting here (2.7.7). */
+		for (unsigned k = 0; k < d->npairs; k++)
+			if (d->txq[k].nidx < d->txq[k].size)
+				idle = vq_drv_enable_cb(&d->txq[k].vq) && idle;
+		if (idle)
 			rc = vn_sleep_once(d, deadline, true);
 		vn_disarm(d);
 		if (rc < 0)

@@ -28,7 +28,7 @@
 #include "guest/vfio_client.h"
 
 #define VT_MAX_QUEUES	  16	/* queues we can set up (net: rx, tx, ctrl) */
-#define VT_MAX_VECTORS	  3	/* config, receiveq, transmitq */
+#define VT_MAX_VECTORS	  17	/* config, every receiveq and transmitq */
 #define VT_CONFIG_RETRIES 16	/* 2.5: generation retry bound */
 #define VT_RESET_WAIT_MS  2000	/* bound on a reset's read-back */
 

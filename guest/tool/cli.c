@@ -28,12 +28,16 @@ static void usage(FILE *f)
 		"  pong [--count N] [--timeout S]\n"
 		"                                answer echo requests (default timeout 10 s\n"
 		"                                without traffic, 0 = until SIGINT/SIGTERM)\n"
-		"  ping [--count N] [--size B] [--timeout S] [--interval-us U] [--window W] MAC\n"
+		"  ping [--count N] [--size B] [--timeout S] [--interval-us U] [--window W]\n"
+		"       [--flows F] MAC\n"
 		"                                echo requests (default 10 of 60 bytes, up to\n"
 		"                                W=16 in flight); checks every reply\n"
 		"  send [--count N] [--size B] [--seconds S] [--timeout S] [--reset-after N]\n"
-		"       [--first-seq N] MAC\n"
+		"       [--first-seq N] [--flows F] MAC\n"
 		"                                a checkable stream (default 1000 x 1514 bytes)\n"
+		"                                --flows F: frames are IPv4/UDP datagrams of F\n"
+		"                                flows (source ports), so multiqueue spreads\n"
+		"                                them (default 4 per queue pair with --queues)\n"
 		"  recv [--count N] [--timeout S] [--reset-after N]\n"
 		"                                receive a stream, count loss and corruption\n"
 		"  tap IFNAME [--netns NS] [--addr A/P]... [--seconds S]\n"
@@ -48,6 +52,9 @@ static void usage(FILE *f)
 		"  --hugepages        guest RAM on huge pages (whole ones; refused when\n"
 		"                     too few are free: see /proc/sys/vm/nr_hugepages)\n"
 		"  --queue-size N     ring size (power of two; default device max, at most 256)\n"
+		"  --queues N         use N receive/transmit queue pairs (VIRTIO_NET_F_MQ;\n"
+		"                     1..8, at most what the device has; flows spread over\n"
+		"                     them by their addresses and ports)\n"
 		"  --offloads         accept checksum/TSO offloads the device offers\n"
 		"  --no-packed        decline packed rings (accepted by default)\n"
 		"  --no-event-idx     decline VIRTIO_F_RING_EVENT_IDX\n"
@@ -132,17 +139,18 @@ static const struct command *find_command(const char *name)
 
 int parse_cli(struct cli *c, int argc, char **argv)
 {
-	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_COUNT, L_SIZE, L_TIMEOUT,
+	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_QUEUES, L_COUNT, L_SIZE, L_TIMEOUT,
 	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
 	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT, L_NOINORDER,
 	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_COAL_RX, L_COAL_TX,
 	       L_RESET,
-	       L_FIRSTSEQ, L_NETNS, L_ADDR, L_HUGE };
+	       L_FIRSTSEQ, L_FLOWS, L_NETNS, L_ADDR, L_HUGE };
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, L_SOCKET },
 		{ "ram", required_argument, NULL, L_RAM },
 		{ "hugepages", no_argument, NULL, L_HUGE },
 		{ "queue-size", required_argument, NULL, L_QSIZE },
+		{ "queues", required_argument, NULL, L_QUEUES },
 		{ "count", required_argument, NULL, L_COUNT },
 		{ "size", required_argument, NULL, L_SIZE },
 		{ "timeout", required_argument, NULL, L_TIMEOUT },
@@ -168,6 +176,7 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		{ "coalesce-tx", required_argument, NULL, L_COAL_TX },
 		{ "reset-after", required_argument, NULL, L_RESET },
 		{ "first-seq", required_argument, NULL, L_FIRSTSEQ },
+		{ "flows", required_argument, NULL, L_FLOWS },
 		{ "json", no_argument, NULL, L_JSON },
 		{ "netns", required_argument, NULL, L_NETNS },
 		{ "addr", required_argument, NULL, L_ADDR },
@@ -198,6 +207,12 @@ int parse_cli(struct cli *c, int argc, char **argv)
 			if (!parse_u64(optarg, &v, 10) || v == 0 || v > 32768)
 				return bad_usage("--queue-size %s: expected 1..32768", optarg);
 			c->dp.queue_size = (unsigned)v;
+			break;
+		case L_QUEUES:
+			if (!parse_u64(optarg, &v, 10) || v == 0 || v > VNET_MAX_PAIRS)
+				return bad_usage("--queues %s: expected 1..%u queue pairs", optarg,
+						 VNET_MAX_PAIRS);
+			c->dp.queue_pairs = (unsigned)v;
 			break;
 		case L_COUNT:
 			if (!parse_u64(optarg, &c->count, 10) || c->count == 0)
@@ -292,6 +307,13 @@ int parse_cli(struct cli *c, int argc, char **argv)
 						 optarg);
 			c->given |= O_RESET;
 			break;
+		case L_FLOWS:
+			if (!parse_u64(optarg, &v, 10) || v > FRAME_FLOWS_MAX)
+				return bad_usage("--flows %s: expected 0..%u (0: plain frames)", optarg,
+						 FRAME_FLOWS_MAX);
+			c->flows = (unsigned)v;
+			c->given |= O_FLOWS;
+			break;
 		case L_FIRSTSEQ:
 			if (!parse_u64(optarg, &c->first_seq, 10) || c->first_seq > (UINT64_C(1) << 62))
 				return bad_usage("--first-seq %s: expected a sequence number", optarg);
@@ -352,7 +374,7 @@ int parse_cli(struct cli *c, int argc, char **argv)
 	if (c->given & ~cmd->allowed) {
 		static const char *const names[] = { "--count", "--size", "--timeout",
 			"--interval-us", "--seconds", "--window", "--reset-after",
-			"--first-seq", "--netns", "--addr" };
+			"--first-seq", "--netns", "--addr", "--flows" };
 		unsigned bad = c->given & ~cmd->allowed;
 
 		return bad_usage("%s does not apply to %s",

@@ -94,6 +94,8 @@ static int cmd_info(struct cli *c, struct vnet_dev *d)
 	out_feature_names(&o, "driver_feature_names", in.driver_features);
 	out_queues(&o, &in);
 	out_u64(&o, "device_queues", in.device_queues);
+	out_u64(&o, "queue_pairs", in.queue_pairs);
+	out_u64(&o, "max_queue_pairs", in.max_queue_pairs);
 	out_u64(&o, "queue_size", in.queues[0].size);
 	out_str(&o, "mac", mac_format(in.mac, mac));
 	out_str(&o, "mac_source", in.mac_from_device ? "device" : "random");

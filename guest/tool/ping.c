@@ -147,7 +147,8 @@ static int cmd_ping(struct cli *c, struct vnet_dev *d)
 		while (s->sent + m < count && s->inflight + m < c->window && m < BURST &&
 		       now >= next_send) {
 			uint64_t seq = s->sent + m;
-			int len = frame_build_ts(buf[m], size, dst, me, FRAME_PING, seq, now);
+			int len = frame_build_flow(buf[m], size, dst, me, FRAME_PING, seq, now,
+						   tool_flow_of(c, seq));
 
 			tx[m] = (struct vnet_frame){ buf[m], (uint32_t)len, NULL };
 			m++;
@@ -215,5 +216,6 @@ out:
 	return ret;
 }
 
-const struct command command_ping = { "ping", O_COUNT | O_SIZE | O_TIMEOUT | O_INTERVAL | O_WINDOW,
+const struct command command_ping = { "ping", O_COUNT | O_SIZE | O_TIMEOUT | O_INTERVAL | O_WINDOW |
+					O_FLOWS,
 					true, false, cmd_ping };

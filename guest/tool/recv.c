@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * recv.c - `vnet-guest recv`: receives a send stream and counts loss,
- * duplicates, reordering and corruption.
+ * duplicates, reordering and corruption.  Frames of flows (send --flows,
+ * spread over queue pairs) keep their order only within their flow, so
+ * reordering is counted per flow for them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -63,6 +65,25 @@ static bool seq_account(struct seqtrack *t, uint64_t seq)
 	return true;
 }
 
+/* Per-flow order: the highest seq + 1 seen in each flow. */
+struct flowtrack {
+	uint64_t next[FRAME_FLOWS_MAX];
+	unsigned seen;		/* flows with a frame */
+	uint64_t late;		/* frames behind a later one of their flow */
+};
+
+static void flow_account(struct flowtrack *f, int flow, uint64_t seq)
+{
+	uint64_t *n = &f->next[flow];
+
+	if (*n == 0)
+		f->seen++;
+	if (seq + 1 > *n)
+		*n = seq + 1;
+	else
+		f->late++;
+}
+
 static int cmd_recv(struct cli *c, struct vnet_dev *d)
 {
 	bool want_count = c->given & O_COUNT;
@@ -71,12 +92,16 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	uint64_t next_reset = c->reset_after ? c->reset_after : UINT64_MAX;
 	uint64_t resets = 0, after_reset = 0, dups;
 	struct seqtrack *t = calloc(1, sizeof(*t));
+	struct flowtrack *ft = calloc(1, sizeof(*ft));
 	struct vnet_frame rx[BURST];
 	struct out o;
 	int rc = 0;
 
-	if (!t)
+	if (!t || !ft) {
+		free(t);
+		free(ft);
 		return EXIT_SETUP;
+	}
 	while (!stop_requested && !(want_count && frames >= c->count)) {
 		int n = vnet_rx_burst(d, rx, BURST);
 
@@ -98,6 +123,8 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 			}
 			if (!seq_account(t, fi.seq))
 				continue;
+			if (fi.flow >= 0)
+				flow_account(ft, fi.flow, fi.seq);
 			frames++;
 			after_reset += resets > 0;
 			bytes += rx[i].len;
@@ -127,7 +154,11 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	out_rate(&o, frames, bytes, first_ns ? (double)(last_ns - first_ns) / 1e9 : 0);
 	out_u64(&o, "lost", lost);
 	out_u64(&o, "duplicates", t->dups);
-	out_u64(&o, "out_of_order", t->late);
+	out_u64(&o, "out_of_order", ft->seen ? ft->late : t->late);
+	if (ft->seen) {
+		out_u64(&o, "flows", ft->seen);
+		out_u64(&o, "across_flows_reordered", t->late);
+	}
 	out_u64(&o, "content_errors", errors);
 	out_u64(&o, "other_frames", other);
 	if (c->reset_after)
@@ -136,6 +167,7 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	out_end(&o);
 	dups = t->dups;
 	free(t);
+	free(ft);
 	if (rc < 0)
 		return device_error("recv", rc);
 	if (errors || dups)

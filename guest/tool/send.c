@@ -52,8 +52,9 @@ static int cmd_send(struct cli *c, struct vnet_dev *d)
 		if (first == have) {
 			first = have = 0;
 			while (have < BURST && sent + have < count) {
-				int len = frame_build(buf[have], size, dst, me, FRAME_DATA,
-						      c->first_seq + sent + have);
+				uint64_t seq = c->first_seq + sent + have;
+				int len = frame_build_flow(buf[have], size, dst, me, FRAME_DATA, seq,
+							   now_ns(), tool_flow_of(c, seq));
 
 				tx[have] = (struct vnet_frame){ buf[have], (uint32_t)len, NULL };
 				have++;
@@ -116,4 +117,4 @@ static int cmd_send(struct cli *c, struct vnet_dev *d)
 }
 
 const struct command command_send = { "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT | O_RESET |
-					O_FIRSTSEQ, true, false, cmd_send };
+					O_FIRSTSEQ | O_FLOWS, true, false, cmd_send };

@@ -41,6 +41,7 @@ enum opt_bit {
 	O_COUNT = 1 << 0, O_SIZE = 1 << 1, O_TIMEOUT = 1 << 2,
 	O_INTERVAL = 1 << 3, O_SECONDS = 1 << 4, O_WINDOW = 1 << 5,
 	O_RESET = 1 << 6, O_FIRSTSEQ = 1 << 7, O_NETNS = 1 << 8, O_ADDR = 1 << 9,
+	O_FLOWS = 1 << 10,
 };
 
 enum rx_mode_req { RXM_DEFAULT = 0, RXM_PROMISC, RXM_FILTER };
@@ -65,6 +66,7 @@ struct cli {
 	unsigned window;
 	uint64_t reset_after;		/* send/recv: reset the device after N frames */
 	uint64_t first_seq;		/* send: sequence number of the first frame */
+	unsigned flows;			/* send/ping: --flows (0: plain frames) */
 	enum rx_mode_req rx_mode;
 	struct {
 		bool given;
@@ -86,6 +88,18 @@ extern const struct command command_info, command_pong, command_ping,
 	command_send, command_recv, command_tap;
 
 #define PING_SLOTS 1024u		/* ping: max requests in flight (--window) */
+/* Flows without --flows: enough to spread over every pair when there
+ * are several, none (plain frames) with one. */
+#define DEFAULT_FLOWS_PER_PAIR 4u
+
+/* The flow of frame seq (frame_build_flow), -1 for a plain frame. */
+static inline int tool_flow_of(const struct cli *c, uint64_t seq)
+{
+	unsigned flows = (c->given & O_FLOWS) ? c->flows
+			 : c->dp.queue_pairs > 1 ? DEFAULT_FLOWS_PER_PAIR * c->dp.queue_pairs : 0;
+
+	return flows ? (int)(seq % flows) : -1;
+}
 
 /* cli.c: fills c from argv.  0, or an exit status after printing why
  * (--help prints the usage and exits). */

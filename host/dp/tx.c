@@ -158,6 +158,17 @@ static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, struct peer_r
 	return TX_BUDGET;
 }
 
+/* Does a transmitq other than pair's wait for the link ring's space?
+ * The ring has one need-wakeup flag for them all: only the last one to
+ * stop waiting may clear it. */
+static bool other_txq_waiting(const struct vdev *vd, unsigned pair)
+{
+	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
+		if (k != pair && vd->dp.txq[k].waiting_space)
+			return true;
+	return false;
+}
+
 void dp_tx_process(struct vdev *vd, unsigned pair)
 {
 	const unsigned qi = vnet_txq(pair);
@@ -168,7 +179,7 @@ void dp_tx_process(struct vdev *vd, unsigned pair)
 	if (!vdev_running(vd) || !q->enabled || t->resched >= 0)
 		return;
 	ring = vd->dp.tx_ring;
-	if (ring && t->waiting_space)
+	if (ring && t->waiting_space && !other_txq_waiting(vd, pair))
 		peer_ring_prod_awake(ring);
 	t->waiting_space = false;
 	vq_dev_set_notify(&q->vq, false);

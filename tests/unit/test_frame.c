@@ -243,6 +243,68 @@ static void test_strerror_distinct(void **state)
 			assert_string_not_equal(frame_strerror(a), frame_strerror(b));
 }
 
+/* A flow frame is an IPv4/UDP datagram (valid header checksum, the flow
+ * in the source port) around the same checked header and payload; its
+ * reply goes back along the flow; broken IPv4 or UDP headers make it a
+ * foreign frame. */
+static void test_flow_frames(void **state)
+{
+	uint8_t *b = frame_buf(), ip[20];
+	struct frame_info fi;
+	uint32_t sum = 0;
+	int len;
+
+	(void)state;
+	len = frame_build_flow(b, 512, dst, src, FRAME_PING, 77, 5, 13);
+	assert_int_equal(len, 512);
+	assert_int_equal(b[12] << 8 | b[13], 0x0800);
+	memcpy(ip, b + 14, sizeof(ip));
+	for (unsigned i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	assert_int_equal(sum, 0xffff);				/* RFC 791 checksum */
+	assert_int_equal(ip[9], 17);				/* UDP */
+	assert_int_equal(b[34] << 8 | b[35], FRAME_FLOW_PORT_BASE + 13);
+	assert_int_equal(frame_check(b, (size_t)len, &fi), FRAME_OK);
+	assert_int_equal(fi.flow, 13);
+	assert_int_equal(fi.seq, 77);
+	assert_int_equal(fi.ts_ns, 5);
+	assert_int_equal(fi.payload_len, 512 - FRAME_HDR_LEN - FRAME_FLOW_OFF);
+	/* The smallest: the plain minimum plus the two headers. */
+	assert_int_equal(frame_build_flow(b, 0, dst, src, FRAME_DATA, 1, 0, 0),
+			 FRAME_MIN_LEN + FRAME_FLOW_OFF);
+	assert_int_equal(frame_build_flow(b, 100, dst, src, FRAME_DATA, 1, 0, FRAME_FLOWS_MAX),
+			 -EINVAL);
+	/* A reply: same flow and payload, addresses swapped both ways. */
+	len = frame_build_flow(b, 300, dst, src, FRAME_PING, 9, 1, 2);
+	frame_make_reply(b, dst);
+	assert_int_equal(frame_check(b, (size_t)len, &fi), FRAME_OK);
+	assert_int_equal(fi.kind, FRAME_PONG);
+	assert_int_equal(fi.flow, 2);
+	assert_memory_equal(fi.dst, src, 6);
+	assert_int_equal(b[14 + 15], 2);	/* source now 198.18.0.2 */
+	/* A flipped payload byte is still found. */
+	b[len - 1] ^= 1;
+	assert_int_equal(frame_check(b, (size_t)len, &fi), FRAME_E_CONTENT);
+	b[len - 1] ^= 1;
+	/* Someone else's IPv4: a bad checksum, another port, a length that
+	 * is not the frame's. */
+	b[14 + 10] ^= 1;
+	assert_int_equal(frame_check(b, (size_t)len, NULL), FRAME_E_TYPE);
+	b[14 + 10] ^= 1;
+	b[36] ^= 1;
+	assert_int_equal(frame_check(b, (size_t)len, NULL), FRAME_E_TYPE);
+	b[36] ^= 1;
+	assert_int_equal(frame_check(b, (size_t)len - 1, NULL), FRAME_E_TYPE);
+	assert_int_equal(frame_check(b, (size_t)len, NULL), FRAME_OK);
+	/* Plain frames say they belong to no flow. */
+	len = frame_build(b, 60, dst, src, FRAME_DATA, 3);
+	assert_int_equal(frame_check(b, (size_t)len, &fi), FRAME_OK);
+	assert_int_equal(fi.flow, -1);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_swapped_payload_between_seqs),
 		cmocka_unit_test(test_reply_keeps_seq_payload_timestamp),
 		cmocka_unit_test(test_strerror_distinct),
+		cmocka_unit_test(test_flow_frames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
