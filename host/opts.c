@@ -769,10 +769,6 @@ static int check_vdev(const struct parser *p, int at_type, const struct vdev_opt
 					    dev_options[d].word);
 		}
 	}
-	if (v->has_vhost_user && v->queues > 1)
-		return perr(p, at[D_QUEUES] - 1,
-			    "queues %u with vhost-user: the vhost-user face serves one queue pair so far (VHOST_USER_PROTOCOL_F_MQ is not offered)",
-			    v->queues);
 	if (v->has_loc && !v->has_intr)
 		return perr(p, at[D_LOC] - 1, "loc needs intr (virtio-mmio needs both)");
 	if (v->has_intr && !v->has_loc)

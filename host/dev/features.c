@@ -103,8 +103,11 @@ bool vdev_features_acceptable(struct vdev *vd, char *why, size_t len)
 		snprintf(why, len, "VERSION_1 not accepted by a modern driver");
 		return false;
 	}
-	/* 5.1.3.1: MQ requires CTRL_VQ (pairs are set with a command). */
-	if ((f & VIRTIO_BIT(VIRTIO_NET_F_MQ)) && !(f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ))) {
+	/* 5.1.3.1: MQ requires CTRL_VQ (pairs are set with a command), unless
+	 * the frontend runs the controlq itself and the face tells us the
+	 * pairs (vhost-user: QEMU and DPDK strip CTRL_VQ from what they ack). */
+	if ((f & VIRTIO_BIT(VIRTIO_NET_F_MQ)) && !(f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) &&
+	    !vd->face.frontend_ctrlq) {
 		snprintf(why, len, "MQ accepted without CTRL_VQ, which it requires (5.1.3.1)");
 		return false;
 	}

@@ -37,6 +37,29 @@ void vdev_reset(struct vdev *vd)
 	dp_schedule_rx(vd);
 }
 
+int vdev_set_pairs_in_use(struct vdev *vd, unsigned n)
+{
+	if (n < 1 || n > vdev_pairs_negotiated(vd)) {
+		log_rl(LOG_WARN, "%s: %u queue pairs asked for; the driver may use 1..%u",
+		       vd->name, n, vdev_pairs_negotiated(vd));
+		return -EINVAL;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		if (!vd->q[vnet_rxq(k)].enabled || !vd->q[vnet_txq(k)].enabled) {
+			log_rl(LOG_WARN, "%s: %u queue pairs asked for, but pair %u is not enabled",
+			       vd->name, n, k + 1);
+			return -EINVAL;
+		}
+	}
+	if (vd->curr_pairs != n)
+		log_info("%s: %u queue pairs in use", vd->name, n);
+	vd->curr_pairs = n;
+	/* Frames waiting for one receiveq may now belong to another, or to
+	 * none in use any more. */
+	dp_schedule_rx(vd);
+	return 0;
+}
+
 /* 5.1.6.1: a legacy driver without MRG_RXBUF uses the 10-byte header;
  * everyone else the 12-byte one (which is also the link's format). */
 static uint32_t guest_hdr_len(const struct vdev *vd)

@@ -118,6 +118,11 @@ struct vdev_face {
 	 * NULL: the model latches NEEDS_RESET, which a vfio-user guest
 	 * sees and answers with a reset; vhost-user drops its frontend. */
 	void (*mem_fault)(void *ctx, const char *why);
+	/* The frontend runs the control queue itself (vhost-user: QEMU's
+	 * virtio-net, DPDK's virtio-user).  The model then sees neither
+	 * CTRL_VQ nor a controlq, MQ needs no CTRL_VQ, and the face says
+	 * which pairs are in use (vdev_set_pairs_in_use). */
+	bool frontend_ctrlq;
 	void *ctx;
 };
 
@@ -237,6 +242,13 @@ static inline unsigned vdev_pairs_negotiated(const struct vdev *vd)
 {
 	return (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MQ)) ? vd->max_pairs : 1;
 }
+/* 5.1.6.5.5: the driver uses pairs 1..n (n in 1..vdev_pairs_negotiated),
+ * every queue of which must be enabled; from now on frames go only to
+ * their receiveqs.  The one place curr_pairs changes besides a reset:
+ * VQ_PAIRS_SET on the controlq, or a face whose frontend runs the
+ * controlq (vhost-user: the pairs whose rings are enabled).  0, or
+ * -EINVAL (logged, naming what was wrong) and the pairs in use stay. */
+int vdev_set_pairs_in_use(struct vdev *vd, unsigned n);
 
 /* queue.c: queue configuration; q must be < vd->num_queues (callers
  * check). */

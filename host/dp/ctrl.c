@@ -123,23 +123,8 @@ static uint8_t do_mq(struct vdev *vd, uint8_t cmd, const uint8_t *d, uint32_t n)
 	if (!has(vd, VIRTIO_NET_F_MQ) || cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || n != 2)
 		return VIRTIO_NET_ERR;
 	memcpy(&pairs, d, 2);
-	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > vd->max_pairs) {
-		log_rl(LOG_WARN, "%s: driver asked for %u queue pairs; the device has 1..%u",
-		       vd->name, pairs, vd->max_pairs);
-		return VIRTIO_NET_ERR;
-	}
-	for (unsigned k = 0; k < pairs; k++) {
-		if (!vd->q[vnet_rxq(k)].enabled || !vd->q[vnet_txq(k)].enabled) {
-			log_rl(LOG_WARN, "%s: driver asked for %u queue pairs, but pair %u is not enabled",
-			       vd->name, pairs, k + 1);
-			return VIRTIO_NET_ERR;
-		}
-	}
-	vd->curr_pairs = pairs;
-	log_info("%s: %u queue pairs in use", vd->name, pairs);
-	/* Frames waiting for one receiveq may now belong to another. */
-	dp_schedule_rx(vd);
-	return VIRTIO_NET_OK;
+	/* The model's rule: 1..max_virtqueue_pairs, every queue enabled. */
+	return vdev_set_pairs_in_use(vd, pairs) < 0 ? VIRTIO_NET_ERR : VIRTIO_NET_OK;
 }
 
 /* 5.1.6.5.6: TX_SET / RX_SET (NOTF_COAL) for all transmit / receive

@@ -151,7 +151,8 @@ static int attach_vhost_user(struct vdev *vd)
 	/* The frontend brings the kick and call fds; no vfio-user server. */
 	vdev_attach(vd, &(struct vdev_irq){ .raise = vhost_user_raise, .ctx = vu },
 		    &(struct vdev_face){ .name = "vhost-user", .destroy = vhost_user_destroy,
-					 .mem_fault = vhost_user_mem_fault, .ctx = vu });
+					 .mem_fault = vhost_user_mem_fault,
+					 .frontend_ctrlq = true, .ctx = vu });
 	snprintf(vd->socket_path, sizeof(vd->socket_path), "%s", vd->opts->vhost_user);
 	return 0;
 }

@@ -9,12 +9,22 @@
  * Rings are "started" (vhost-user.rst "Starting and stopping rings") when
  * the frontend has given size, addresses and a kick fd and enabled them
  * (at once without VHOST_USER_F_PROTOCOL_FEATURES, by SET_VRING_ENABLE
- * with it).  When both net queues (receiveq1, transmitq1; the frontend
- * runs the control queue itself) are started we play the driver's part of
- * the virtio status sequence (3.1.1) on the vdev, so the device model,
- * its feature checks and its data path are exactly those of a vfio-user
- * guest.  GET_VRING_BASE stops the rings: the positions are saved, the
- * vdev reset.
+ * with it).  When the first pair's rings (receiveq1, transmitq1) are
+ * started we play the driver's part of the virtio status sequence (3.1.1)
+ * on the vdev, so the device model, its feature checks and its data path
+ * are exactly those of a vfio-user guest.  GET_VRING_BASE stops the
+ * rings: the positions are saved, the vdev reset.
+ *
+ * Multiqueue (vhost-user.rst "Multiple queue support", VIRTIO_NET_F_MQ):
+ * with `queues N` we offer VHOST_USER_PROTOCOL_F_MQ and serve rings
+ * 0..2N-1, pair k being rings 2k and 2k+1.  The frontend runs the
+ * control queue itself (QEMU's virtio-net, DPDK's virtio-user: ring 2N
+ * never reaches a backend), answers VQ_PAIRS_SET there and tells us the
+ * pairs in use by enabling and disabling their rings.  A pair's rings
+ * join the running vdev once both are started; the pairs in use, as the
+ * model steers received frames over them, are the first pairs whose rings
+ * are all enabled (vdev_set_pairs_in_use).  A pair disabled while the
+ * others run keeps its ring positions, so enabling it again resumes it.
  */
 #include "host/face/vhost_user.h"
 
@@ -33,7 +43,9 @@
 #include "host/dev/vdev.h"
 #include "host/face/vhost_user_msg.h"
 
-#define VHU_NUM_RINGS 2		/* receiveq1, transmitq1 */
+/* Rings a backend may serve: every receiveq and transmitq of VDEV_MAX_PAIRS
+ * pairs (the controlq is the frontend's); a vdev serves nrings() of them. */
+#define VHU_MAX_RINGS (2 * VDEV_MAX_PAIRS)
 
 struct vhu_ring {
 	uint16_t num;
@@ -63,16 +75,30 @@ struct vhost_user {
 	uint64_t protocol_features;
 	struct vhu_region regions[VHU_MAX_REGIONS];
 	unsigned nregions;
-	struct vhu_ring ring[VHU_NUM_RINGS];
+	struct vhu_ring ring[VHU_MAX_RINGS];
 	bool running;			/* the vdev saw DRIVER_OK from us */
 	uint64_t connections;
 };
 
-static const uint64_t vhu_protocol_offer =
-	(UINT64_C(1) << VHU_PROTOCOL_F_REPLY_ACK) |
-	(UINT64_C(1) << VHU_PROTOCOL_F_NET_MTU) |
-	(UINT64_C(1) << VHU_PROTOCOL_F_CONFIG) |
-	(UINT64_C(1) << VHU_PROTOCOL_F_RESET_DEVICE);
+/* The rings of this vdev: two per queue pair, no controlq. */
+static unsigned nrings(const struct vhost_user *vu)
+{
+	return 2 * vu->vd->max_pairs;
+}
+
+/* MQ only with more than one pair: a frontend that sees it asks
+ * GET_QUEUE_NUM, and one pair is the same backend with or without it. */
+static uint64_t protocol_offer(const struct vhost_user *vu)
+{
+	uint64_t f = (UINT64_C(1) << VHU_PROTOCOL_F_REPLY_ACK) |
+		     (UINT64_C(1) << VHU_PROTOCOL_F_NET_MTU) |
+		     (UINT64_C(1) << VHU_PROTOCOL_F_CONFIG) |
+		     (UINT64_C(1) << VHU_PROTOCOL_F_RESET_DEVICE);
+
+	if (vu->vd->max_pairs > 1)
+		f |= UINT64_C(1) << VHU_PROTOCOL_F_MQ;
+	return f;
+}
 
 uint64_t vhost_user_offer(uint64_t f)
 {
@@ -96,8 +122,10 @@ bool vhost_user_raise(void *ctx, int q)
 	uint64_t one = 1;
 
 	/* No backend channel: a config change cannot be signalled (the
-	 * frontend owns the config space; vhost-user.rst CONFIG). */
-	if (q < 0 || q >= VHU_NUM_RINGS || vu->ring[q].call_fd < 0)
+	 * frontend owns the config space; vhost-user.rst CONFIG).  Queue q
+	 * is ring q (5.1.2 and vhost-user share the numbering), so each
+	 * queue interrupts through its own ring's call fd. */
+	if (q < 0 || (unsigned)q >= nrings(vu) || vu->ring[q].call_fd < 0)
 		return false;
 	return write(vu->ring[q].call_fd, &one, sizeof(one)) == sizeof(one);
 }
@@ -168,7 +196,11 @@ static void rings_stop(struct vhost_user *vu)
 
 	if (!vu->running)
 		return;
-	for (unsigned q = 0; q < VHU_NUM_RINGS; q++) {
+	/* Only the rings the vdev ran have moved; the others keep what
+	 * SET_VRING_BASE said. */
+	for (unsigned q = 0; q < nrings(vu); q++) {
+		if (!vdev_queue_enabled(vd, q))
+			continue;
 		vu->ring[q].base = vdev_queue_get_base(vd, q);
 		vu->ring[q].base_set = true;
 	}
@@ -183,19 +215,109 @@ static bool ring_ready(const struct vhu_ring *r)
 	return r->num_set && r->addr_set && r->kick_set && r->enabled;
 }
 
+static bool pair_ready(const struct vhost_user *vu, unsigned k)
+{
+	return ring_ready(&vu->ring[vnet_rxq(k)]) && ring_ready(&vu->ring[vnet_txq(k)]);
+}
+
+/* Hands ring q to the vdev (translated, enabled, at its base).  0, or
+ * -1 with the vdev in NEEDS_RESET (the reason logged by the caller). */
+static int ring_start(struct vhost_user *vu, unsigned q)
+{
+	struct vdev *vd = vu->vd;
+	struct vhu_ring *r = &vu->ring[q];
+	uint64_t desc, avail, used;
+	char why[96];
+
+	if (uaddr_to_gpa(vu, r->uaddr.desc, &desc) < 0 ||
+	    uaddr_to_gpa(vu, r->uaddr.avail, &avail) < 0 ||
+	    uaddr_to_gpa(vu, r->uaddr.used, &used) < 0) {
+		snprintf(why, sizeof(why),
+			 "vhost-user ring %u: an address is outside the memory table", q);
+		vdev_set_needs_reset(vd, why);
+		return -1;
+	}
+	vdev_queue_set_size(vd, q, r->num);
+	vdev_queue_set_addr(vd, q, 0, desc);
+	vdev_queue_set_addr(vd, q, 1, avail);
+	vdev_queue_set_addr(vd, q, 2, used);
+	vdev_queue_enable(vd, q);
+	if (!vdev_queue_enabled(vd, q))
+		return -1;
+	if (r->base_set && vdev_queue_set_base(vd, q, r->base) < 0) {
+		snprintf(why, sizeof(why), "vhost-user ring %u: bad base 0x%x", q, r->base);
+		vdev_set_needs_reset(vd, why);
+		return -1;
+	}
+	return 0;
+}
+
+static void start_refused(struct vhost_user *vu)
+{
+	struct vdev *vd = vu->vd;
+
+	log_rl(LOG_WARN, "%s: vhost-user: cannot start the rings: %s", vd->name,
+	       vd->needs_reset_reason[0] ? vd->needs_reset_reason : "features refused");
+	vdev_reset(vd);
+	vdev_set_legacy(vd, false);
+}
+
+/* With the vdev running: hands it every further pair whose rings are
+ * started (pairs of the negotiated layout only: without MQ, queue 2 is
+ * the controlq), then tells the model which pairs are in use: the first
+ * ones whose rings are all enabled, so a frame is only ever steered to an
+ * enabled receive ring.  A failing ring stops everything (rings_stop). */
+static void pairs_update(struct vhost_user *vu)
+{
+	struct vdev *vd = vu->vd;
+	const unsigned np = vdev_pairs_negotiated(vd);
+	unsigned in_use = 1;
+
+	for (unsigned k = 1; k < np; k++) {
+		if (!pair_ready(vu, k) || vdev_queue_enabled(vd, vnet_rxq(k)))
+			continue;
+		if (ring_start(vu, vnet_rxq(k)) < 0 || ring_start(vu, vnet_txq(k)) < 0) {
+			/* This pair never ran: its positions stay the frontend's. */
+			struct vhu_ring rx = vu->ring[vnet_rxq(k)], tx = vu->ring[vnet_txq(k)];
+
+			log_rl(LOG_WARN, "%s: vhost-user: cannot start queue pair %u: %s; rings stopped",
+			       vd->name, k + 1, vd->needs_reset_reason);
+			rings_stop(vu);
+			vu->ring[vnet_rxq(k)] = rx;
+			vu->ring[vnet_txq(k)] = tx;
+			return;
+		}
+		/* As DRIVER_OK does for the first pair: what the frontend
+		 * queued and kicked before the pair ran is sent now. */
+		vdev_kick(vd, vnet_txq(k));
+	}
+	while (in_use < np && vu->ring[vnet_rxq(in_use)].enabled &&
+	       vu->ring[vnet_txq(in_use)].enabled && vdev_queue_enabled(vd, vnet_rxq(in_use)))
+		in_use++;
+	for (unsigned k = in_use + 1; k < np; k++)
+		if (vdev_queue_enabled(vd, vnet_rxq(k)) && vu->ring[vnet_rxq(k)].enabled)
+			log_rl(LOG_WARN, "%s: vhost-user: queue pair %u is enabled but pair %u is not; it gets no frames",
+			       vd->name, k + 1, in_use + 1);
+	if (in_use != vd->curr_pairs)
+		vdev_set_pairs_in_use(vd, in_use);	/* every queue below in_use runs */
+}
+
 /* Plays the driver's side of 3.1.1 on the vdev with what the frontend
- * gave us.  Failures land the vdev in NEEDS_RESET (logged). */
+ * gave us, once the first pair's rings are started; further pairs join
+ * as theirs are (pairs_update).  Failures land the vdev in NEEDS_RESET
+ * (logged). */
 static void rings_try_start(struct vhost_user *vu)
 {
 	struct vdev *vd = vu->vd;
 	uint64_t f = vu->features & ~(UINT64_C(1) << VHU_F_PROTOCOL_FEATURES);
 	const uint8_t s0 = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 
-	if (vu->running || !vu->features_set || vu->nregions == 0)
+	if (vu->running) {
+		pairs_update(vu);
 		return;
-	for (unsigned q = 0; q < VHU_NUM_RINGS; q++)
-		if (!ring_ready(&vu->ring[q]))
-			return;
+	}
+	if (!vu->features_set || vu->nregions == 0 || !pair_ready(vu, 0))
+		return;
 
 	vdev_reset(vd);
 	/* 5.1.6.1 (legacy interface): without VERSION_1 the header is 10
@@ -206,56 +328,28 @@ static void rings_try_start(struct vhost_user *vu)
 	vdev_set_driver_features_window(vd, 1, (uint32_t)(f >> 32));
 	if (!vd->legacy) {
 		vdev_set_status(vd, s0 | VIRTIO_STATUS_FEATURES_OK);
-		if (!(vd->status & VIRTIO_STATUS_FEATURES_OK))
-			goto refused;
+		if (!(vd->status & VIRTIO_STATUS_FEATURES_OK)) {
+			start_refused(vu);
+			return;
+		}
 	}
-	for (unsigned q = 0; q < VHU_NUM_RINGS; q++) {
-		struct vhu_ring *r = &vu->ring[q];
-		uint64_t desc, avail, used;
-
-		if (uaddr_to_gpa(vu, r->uaddr.desc, &desc) < 0 ||
-		    uaddr_to_gpa(vu, r->uaddr.avail, &avail) < 0 ||
-		    uaddr_to_gpa(vu, r->uaddr.used, &used) < 0) {
-			char why[96];
-
-			snprintf(why, sizeof(why),
-				 "vhost-user ring %u: an address is outside the memory table", q);
-			vdev_set_needs_reset(vd, why);
-			goto refused;
-		}
-		vdev_queue_set_size(vd, q, r->num);
-		vdev_queue_set_addr(vd, q, 0, desc);
-		vdev_queue_set_addr(vd, q, 1, avail);
-		vdev_queue_set_addr(vd, q, 2, used);
-		vdev_queue_enable(vd, q);
-		if (!vdev_queue_enabled(vd, q))
-			goto refused;
-		if (r->base_set && vdev_queue_set_base(vd, q, r->base) < 0) {
-			char why[96];
-
-			snprintf(why, sizeof(why), "vhost-user ring %u: bad base 0x%x", q,
-				 r->base);
-			vdev_set_needs_reset(vd, why);
-			goto refused;
-		}
+	if (ring_start(vu, vnet_rxq(0)) < 0 || ring_start(vu, vnet_txq(0)) < 0) {
+		start_refused(vu);
+		return;
 	}
 	vu->running = true;
 	vdev_set_status(vd, (uint8_t)(vd->status | s0 | VIRTIO_STATUS_FEATURES_OK |
 				      VIRTIO_STATUS_DRIVER_OK));
 	if (!vdev_running(vd)) {
 		vu->running = false;
-		goto refused;
+		start_refused(vu);
+		return;
 	}
 	log_info("%s: vhost-user rings started (%s%s, %u/%u entries)", vd->name,
 		 (f & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) ? "packed" : "split",
 		 (f & VIRTIO_BIT(VIRTIO_F_IN_ORDER)) ? ", in order" : "",
 		 vu->ring[0].num, vu->ring[1].num);
-	return;
-refused:
-	log_rl(LOG_WARN, "%s: vhost-user: cannot start the rings: %s", vd->name,
-	       vd->needs_reset_reason[0] ? vd->needs_reset_reason : "features refused");
-	vdev_reset(vd);
-	vdev_set_legacy(vd, false);
+	pairs_update(vu);
 }
 
 /* ---- handlers --------------------------------------------------------- */
@@ -271,15 +365,32 @@ struct vhu_ctx {
 	bool has_reply;
 };
 
+/* The one check of a ring index, for every per-ring message: rings
+ * 0..2N-1 of N pairs.  Ring 2N would be the controlq (5.1.2 with MQ; 2
+ * without), which the frontend keeps. */
 static int ring_index(struct vhu_ctx *c, uint32_t idx)
 {
-	if (idx >= VHU_NUM_RINGS) {
-		log_rl(LOG_WARN, "%s: vhost-user %s: ring %u does not exist (we have %u)",
-		       c->vu->vd->name, vhu_request_name(c->m->hdr.request), idx,
-		       VHU_NUM_RINGS);
-		return -EINVAL;
-	}
-	return (int)idx;
+	const unsigned n = nrings(c->vu);
+
+	if (idx < n)
+		return (int)idx;
+	if (idx == n)
+		log_rl(LOG_WARN, "%s: vhost-user %s: ring %u would be the control queue, which the frontend runs itself; this backend serves rings 0..%u",
+		       c->vu->vd->name, vhu_request_name(c->m->hdr.request), idx, n - 1);
+	else
+		log_rl(LOG_WARN, "%s: vhost-user %s: ring %u does not exist; this backend serves rings 0..%u (%u queue pairs)",
+		       c->vu->vd->name, vhu_request_name(c->m->hdr.request), idx, n - 1,
+		       c->vu->vd->max_pairs);
+	return -EINVAL;
+}
+
+/* Ring q is about to change: if the running vdev has it, every ring
+ * stops first (as for GET_VRING_BASE); a ring the vdev does not run yet
+ * (a pair not started) changes alone. */
+static void ring_touch(struct vhost_user *vu, unsigned q)
+{
+	if (vu->running && vdev_queue_enabled(vu->vd, q))
+		rings_stop(vu);
 }
 
 static void reply_u64(struct vhu_ctx *c, uint64_t v)
@@ -309,7 +420,7 @@ static int h_set_features(struct vhu_ctx *c)
 	vu->features_set = true;
 	/* vhost-user.rst: without PROTOCOL_FEATURES rings start enabled. */
 	if (!(f & (UINT64_C(1) << VHU_F_PROTOCOL_FEATURES)))
-		for (unsigned q = 0; q < VHU_NUM_RINGS; q++)
+		for (unsigned q = 0; q < nrings(vu); q++)
 			vu->ring[q].enabled = true;
 	rings_try_start(vu);
 	return 0;
@@ -390,10 +501,12 @@ static int h_vring_num(struct vhu_ctx *c)
 		       c->vu->vd->name, n, q, VDEV_QUEUE_LIMIT);
 		return -EINVAL;
 	}
-	if (c->vu->running)
-		rings_stop(c->vu);
+	ring_touch(c->vu, (unsigned)q);
 	c->vu->ring[q].num = (uint16_t)n;
 	c->vu->ring[q].num_set = true;
+	/* A pair the running vdev has not taken yet may be complete now. */
+	if (c->vu->running)
+		pairs_update(c->vu);
 	return 0;
 }
 
@@ -410,8 +523,7 @@ static int h_vring_addr(struct vhu_ctx *c)
 		       c->vu->vd->name, q);
 		return -EINVAL;
 	}
-	if (c->vu->running)
-		rings_stop(c->vu);
+	ring_touch(c->vu, (unsigned)q);
 	c->vu->ring[q].uaddr = *a;
 	c->vu->ring[q].addr_set = true;
 	rings_try_start(c->vu);
@@ -424,8 +536,7 @@ static int h_vring_base(struct vhu_ctx *c)
 
 	if (q < 0)
 		return q;
-	if (c->vu->running)
-		rings_stop(c->vu);
+	ring_touch(c->vu, (unsigned)q);
 	c->vu->ring[q].base = c->m->p.state.num;
 	c->vu->ring[q].base_set = true;
 	return 0;
@@ -481,8 +592,7 @@ static int h_vring_fd(struct vhu_ctx *c)
 	}
 	switch (c->m->hdr.request) {
 	case VHU_SET_VRING_KICK:
-		if (vu->running)
-			rings_stop(vu);
+		ring_touch(vu, (unsigned)q);
 		/* Without a kick fd the ring would be polled; we need one. */
 		if (vdev_queue_set_kick_fd(vu->vd, (unsigned)q, fd) < 0)
 			fd = -1;	/* closed by the vdev */
@@ -517,7 +627,10 @@ static int h_vring_enable(struct vhu_ctx *c)
 		       vu->vd->name);
 		return -EINVAL;
 	}
-	if (!on && vu->running)
+	/* The first pair's rings carry the device: disabling one stops
+	 * them all.  Another pair's leave the pairs in use (pairs_update)
+	 * and keep their positions for when they come back. */
+	if (!on && vu->running && q < 2)
 		rings_stop(vu);
 	vu->ring[q].enabled = on;
 	rings_try_start(vu);
@@ -567,10 +680,10 @@ static int dispatch(struct vhu_ctx *c)
 	case VHU_SET_FEATURES:
 		return h_set_features(c);
 	case VHU_GET_PROTOCOL_FEATURES:
-		reply_u64(c, vhu_protocol_offer);
+		reply_u64(c, protocol_offer(vu));
 		return 0;
 	case VHU_SET_PROTOCOL_FEATURES:
-		if (c->m->p.u64 & ~vhu_protocol_offer) {
+		if (c->m->p.u64 & ~protocol_offer(vu)) {
 			log_rl(LOG_WARN, "%s: vhost-user protocol features 0x%" PRIx64
 			       " were not offered", vu->vd->name, c->m->p.u64);
 			return -EINVAL;
@@ -583,7 +696,7 @@ static int dispatch(struct vhu_ctx *c)
 	case VHU_RESET_DEVICE:
 		rings_stop(vu);
 		vu->features_set = false;
-		for (unsigned q = 0; q < VHU_NUM_RINGS; q++) {
+		for (unsigned q = 0; q < nrings(vu); q++) {
 			vdev_queue_set_kick_fd(vu->vd, q, -1);
 			close_fd(&vu->ring[q].call_fd);
 			close_fd(&vu->ring[q].err_fd);
@@ -607,7 +720,13 @@ static int dispatch(struct vhu_ctx *c)
 	case VHU_SET_VRING_ENABLE:
 		return h_vring_enable(c);
 	case VHU_GET_QUEUE_NUM:
-		reply_u64(c, 1);
+		/* vhost-user.rst: "the maximum number of queues the back-end
+		 * supports".  For net, QEMU compares it with its netdev's
+		 * queues=, which counts pairs (net/vhost-user.c
+		 * vhost_user_start: "you are asking more queues than
+		 * supported"), and DPDK's vhost library answers
+		 * VHOST_MAX_QUEUE_PAIRS: queue pairs it is. */
+		reply_u64(c, vu->vd->max_pairs);
 		return 0;
 	case VHU_GET_CONFIG:
 		return h_get_config(c);
@@ -643,7 +762,7 @@ static void conn_reset_state(struct vhost_user *vu)
 	vu->features_set = false;
 	vu->protocol_features = 0;
 	vu->nregions = 0;
-	for (unsigned q = 0; q < VHU_NUM_RINGS; q++)
+	for (unsigned q = 0; q < VHU_MAX_RINGS; q++)
 		ring_init(&vu->ring[q]);
 }
 
@@ -658,7 +777,7 @@ static void conn_close(struct vhost_user *vu, const char *why)
 	rings_stop(vu);
 	vdev_reset(vd);
 	vdev_set_legacy(vd, false);
-	for (unsigned q = 0; q < VHU_NUM_RINGS; q++) {
+	for (unsigned q = 0; q < nrings(vu); q++) {
 		vdev_queue_set_kick_fd(vd, q, -1);
 		close_fd(&vu->ring[q].call_fd);
 		close_fd(&vu->ring[q].err_fd);

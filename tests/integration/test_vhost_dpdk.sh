@@ -8,6 +8,9 @@
 # for split and packed rings, with IN_ORDER (virtio-user's default) and
 # without, and with MRG_RXBUF off; all variants run against the same
 # vnet-host, so each new testpmd is a frontend reconnect.
+# Then multiqueue: one testpmd (flowgen, --rxq=2 --txq=2) drives two
+# vhost-user vdevs with `queues 2`, linked as peers, through virtio-user
+# with queues=2; both pairs of both vdevs carry frames each way.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -179,6 +182,77 @@ if echo "$started" | grep -q "(packed, in order" && echo "$started" | grep -q "(
 	ok "both ring layouts were negotiated, each with and without IN_ORDER"
 else
 	notok "ring layouts: $started"
+fi
+
+# ---- multiqueue -------------------------------------------------------
+# vdevs c (vm3) and d (vm4), `queues 2`, peers; testpmd's ports 0 and 1 are
+# virtio-user queues=2 on them (cq=1, virtio-user's own control queue:
+# its VQ_PAIRS_SET becomes SET_VRING_ENABLE of the second pair's rings).
+# flowgen sends on every queue of both ports, 1024 flows (destination
+# addresses), and takes what arrives: each vdev's transmit passes take
+# frames from both transmitqs, and its receive steering spreads the
+# flows over both receiveqs.
+mq_pairs() { # SYSTEM: "rx0 rx1 tx0 tx1 in_use" of its vdev
+	"$HOST" stats --system "$1" --json 2>/dev/null |
+		jq -r '.vdevs[0] | "\(.pairs[0].rx_frames) \(.pairs[1].rx_frames) \(.pairs[0].tx_frames) \(.pairs[1].tx_frames) \(.queue_pairs_in_use)"' 2>/dev/null
+}
+mq_busy() { # "rx0 rx1 tx0 tx1 in_use": every pair both ways, two in use
+	set -- $1
+	[ $# -eq 5 ] && [ "$1" -gt 0 ] && [ "$2" -gt 0 ] && [ "$3" -gt 0 ] && [ "$4" -gt 0 ] && [ "$5" = 2 ]
+}
+if ! command -v jq >/dev/null 2>&1; then
+	skip "DPDK virtio-user multiqueue: jq not found (Debian package jq; make deps installs it)"
+else
+	MAC_C=52:54:00:00:05:0c
+	MAC_D=52:54:00:00:05:0d
+	it_bg host_vm3 "$HOST" --system vm3 vdev virtio-net name c mac $MAC_C queues 2 \
+		peer "$(node vm4 d)" vhost-user "$RUN/vc.sock"
+	it_bg host_vm4 "$HOST" --system vm4 vdev virtio-net name d mac $MAC_D queues 2 \
+		vhost-user "$RUN/vd.sock"
+	if wait_for "$RUN/vc.sock" 5 && wait_for "$RUN/vd.sock" 5 && wait_log host_vm3 "link up" 5; then
+		rm -f "$RUN/tp.stop"
+		{ i=0; while [ ! -e "$RUN/tp.stop" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; } |
+			timeout -k 2 85 stdbuf -oL "$TESTPMD" --no-huge -m 1024 --no-pci \
+			--single-file-segments -l 0-1 --file-prefix "$PREFIX" --log-level=lib.eal:4 \
+			--vdev "net_virtio_user0,path=$RUN/vc.sock,queues=2,cq=1,mac=$MAC_C" \
+			--vdev "net_virtio_user1,path=$RUN/vd.sock,queues=2,cq=1,mac=$MAC_D" -- \
+			--forward-mode=flowgen --rxq=2 --txq=2 --nb-cores=1 \
+			--eth-peer=0,$MAC_D --eth-peer=1,$MAC_C >"$RUN/tp.log" 2>&1 &
+		tp=$!
+		# Until both vdevs' pairs have carried frames both ways (bounded:
+		# testpmd may take long to start on a loaded machine).
+		i=0
+		while { ! mq_busy "$(mq_pairs vm3)" || ! mq_busy "$(mq_pairs vm4)"; } && [ $i -lt 300 ]; do
+			sleep 0.2; i=$((i + 1))
+		done
+		c=$(mq_pairs vm3)
+		d=$(mq_pairs vm4)
+		: >"$RUN/tp.stop"
+		wait $tp
+		trc=$?
+		if mq_busy "$c" && mq_busy "$d"; then
+			ok "multiqueue: testpmd on virtio-user queues=2, two pairs in use on each vdev, frames on both pairs each way (c rx0 rx1 tx0 tx1: $c; d: $d)"
+		else
+			notok "multiqueue: pairs (rx0 rx1 tx0 tx1 in_use) c '$c' d '$d', testpmd exit $trc: $(tail -20 "$RUN/tp.log") $(grep -v debug "$RUN/host_vm3.log" | tail -10)"
+		fi
+		if grep -q "2 queue pairs in use" "$RUN/host_vm3.log" &&
+		   grep -q "2 queue pairs in use" "$RUN/host_vm4.log"; then
+			ok "multiqueue: both vdevs learned the second pair from the frontend's SET_VRING_ENABLE"
+		else
+			notok "multiqueue: no '2 queue pairs in use': $(grep -v debug "$RUN/host_vm3.log" | tail -10)"
+		fi
+	else
+		notok "multiqueue vdevs did not come up: $(cat "$RUN/host_vm3.log" "$RUN/host_vm4.log")"
+	fi
+	it_stop_pid "$PID_host_vm3"
+	it_stop_pid "$PID_host_vm4"
+	for h in host_vm3 host_vm4; do
+		if grep -q "bad_frame 0 .*needs_reset 0" "$RUN/$h.log"; then
+			ok "multiqueue: $h counted no bad frame and never needed a reset"
+		else
+			notok "multiqueue: $h counters: $(grep 'stats' "$RUN/$h.log")"
+		fi
+	done
 fi
 
 it_stop_pid "$PID_host_vm1"

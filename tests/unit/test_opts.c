@@ -287,8 +287,10 @@ static void test_queues(void **state)
 	assert_refused(run("vdev virtio-net queues 9"), "queues '9' is out of range");
 	assert_refused(run("vdev virtio-net queues many"), "queues 'many'");
 	assert_refused(run("vdev virtio-net queues 2 queues 2"), "given twice");
-	assert_refused(run("vdev virtio-net vhost-user /tmp/x.sock queues 2"),
-		       "queues 2 with vhost-user");
+	/* vhost-user serves every pair (VHOST_USER_PROTOCOL_F_MQ). */
+	assert_ok(run("vdev virtio-net vhost-user /tmp/x.sock queues 2"));
+	assert_int_equal(opts.vdevs[0].queues, 2);
+	assert_true(opts.vdevs[0].has_vhost_user);
 	assert_refused(run("vdev tap ifname vp0 queues 2"), "option 'queues' is for vdev virtio-net, not vdev tap");
 }
 

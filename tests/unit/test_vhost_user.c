@@ -7,8 +7,13 @@
  * protocol negotiation, refused indices/sizes/features answered with a
  * failing REPLY_ACK, a full ring start on a memfd guest RAM, GET_VRING_BASE
  * stopping it, and a protocol error closing the connection while the
- * socket keeps listening for the next frontend.
+ * socket keeps listening for the next frontend.  Multiqueue: PROTOCOL_F_MQ
+ * and GET_QUEUE_NUM, ring indexes up to the pairs' and no further, and two
+ * vdevs linked as peers, each driven by its own scripted frontend, so
+ * frames flow on every pair in use and the pairs in use follow the rings
+ * the frontend enables.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +40,7 @@
 #include "host/face/attach.h"
 #include "host/face/vhost_user.h"
 #include "host/face/vhost_user_msg.h"
+#include "tests/unit/support/frames.h"
 
 static int count_fds(void)
 {
@@ -402,6 +408,14 @@ static void test_backend_refuses_hostile_requests(void **state)
 	int efd = eventfd(0, 0);
 
 	negotiate(b, 0);
+	/* One pair: no MQ offered, one queue (pair), and ring 2 would be the
+	 * controlq, which the frontend keeps. */
+	assert_false(fe_get_u64(b->fe, VHU_GET_PROTOCOL_FEATURES) &
+		     (UINT64_C(1) << VHU_PROTOCOL_F_MQ));
+	assert_int_equal(fe_get_u64(b->fe, VHU_GET_QUEUE_NUM), 1);
+	st.index = 2;
+	assert_int_not_equal(fe_ack(b->fe, VHU_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
+	st.index = 5;
 	/* Ring 5 does not exist; size 0 and 4096 are out of range. */
 	assert_int_not_equal(fe_ack(b->fe, VHU_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
 	st.index = 0;
@@ -614,6 +628,448 @@ static void test_backend_memory_file_shrinks(void **state)
 	start_rings(b, 0, true);	/* good memory again: runs again */
 }
 
+/* ---- multiqueue ------------------------------------------------------- */
+
+/* A second backend in the same event loop: vdev "p" (one pair), the peer
+ * of the test's vdev "t" (`queues 4`), with its own frontend and RAM. */
+struct mq {
+	struct be *b;
+	struct vdev_opts po;
+	struct vdev *pv;
+	int pfe;
+	int pmemfd;
+	uint8_t *pram;
+	int kick[8], call[8];		/* t's rings */
+	int pkick[2], pcall[2];		/* p's rings */
+};
+
+#define MQ_PAIRS  4
+#define RING_AT   0x10000u	/* ring q's split parts at RING_AT + q * 16 KiB */
+#define TX_AT	  0x40000u	/* t's transmit buffers, p's receive buffers */
+#define BUF_AT	  0x80000u	/* 2 KiB buffers from here: t's receive, p's transmit */
+#define BUF_LEN	  2048u
+#define QSZ	  64u
+#define T_MAC	  "\x52\x54\x00\x00\x07\x01"
+#define P_MAC	  "\x52\x54\x00\x00\x07\x02"
+
+/* A frontend's view of one split ring in its RAM (2.7). */
+struct tring {
+	uint8_t *desc, *avail, *used;
+	uint16_t avail_idx;
+};
+
+static struct tring tring_of(uint8_t *ram, unsigned q)
+{
+	uint8_t *base = ram + RING_AT + q * 0x4000u;
+
+	return (struct tring){ .desc = base, .avail = base + 0x1000, .used = base + 0x2000 };
+}
+
+/* Makes descriptor id (a buffer at gpa, len bytes) available. */
+static void tring_post(struct tring *r, uint16_t id, uint64_t gpa, uint32_t len, bool writable)
+{
+	uint8_t *d = r->desc + 16u * id;
+	uint16_t flags = writable ? 2 : 0;	/* VIRTQ_DESC_F_WRITE */
+	uint16_t zero = 0;
+
+	memcpy(d, &gpa, 8);
+	memcpy(d + 8, &len, 4);
+	memcpy(d + 12, &flags, 2);
+	memcpy(d + 14, &zero, 2);
+	memcpy(r->avail + 4 + 2u * (r->avail_idx % QSZ), &id, 2);
+	r->avail_idx++;
+	__atomic_store_n((uint16_t *)(void *)(r->avail + 2), r->avail_idx, __ATOMIC_RELEASE);
+}
+
+static uint16_t tring_used(const struct tring *r)
+{
+	return __atomic_load_n((const uint16_t *)(const void *)(r->used + 2), __ATOMIC_ACQUIRE);
+}
+
+static void kick(int fd)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(write(fd, &one, sizeof(one)), sizeof(one));
+}
+
+/* Interrupts signalled on a call eventfd since the last look. */
+static uint64_t calls(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+/* Polls until *counter (written by the loop thread) reaches want, 5 s at
+ * most. */
+static bool wait_count(const uint64_t *counter, uint64_t want)
+{
+	for (int i = 0; i < 500; i++) {
+		if (__atomic_load_n(counter, __ATOMIC_RELAXED) >= want)
+			return true;
+		usleep(10000);
+	}
+	return __atomic_load_n(counter, __ATOMIC_RELAXED) >= want;
+}
+
+static void set_vring(int fe, uint32_t req, uint32_t q, uint32_t num)
+{
+	struct vhu_vring_state st = { .index = q, .num = num };
+
+	assert_int_equal(fe_ack(fe, req, &st, sizeof(st), NULL, 0), 0);
+}
+
+/* Memory table and every ring's size, base, addresses, kick and call,
+ * rings left disabled (PROTOCOL_FEATURES). */
+static void configure_rings(int fe, int memfd, unsigned n, int *kicks, int *calls_out)
+{
+	struct vhu_memory mem = { .nregions = 1 };
+
+	mem.regions[0] = (struct vhu_region){ .gpa = 0, .size = RAM_SIZE, .uaddr = RAM_UADDR };
+	assert_int_equal(fe_ack(fe, VHU_SET_MEM_TABLE, &mem, 8 + 32, &memfd, 1), 0);
+	for (uint32_t q = 0; q < n; q++) {
+		uint64_t base = RAM_UADDR + RING_AT + q * 0x4000u, v = q;
+		struct vhu_vring_addr a = { .index = q, .desc = base, .avail = base + 0x1000,
+					    .used = base + 0x2000 };
+
+		kicks[q] = eventfd(0, EFD_NONBLOCK);
+		calls_out[q] = eventfd(0, EFD_NONBLOCK);
+		set_vring(fe, VHU_SET_VRING_NUM, q, QSZ);
+		set_vring(fe, VHU_SET_VRING_BASE, q, 0);
+		assert_int_equal(fe_ack(fe, VHU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0), 0);
+		assert_int_equal(fe_ack(fe, VHU_SET_VRING_KICK, &v, 8, &kicks[q], 1), 0);
+		assert_int_equal(fe_ack(fe, VHU_SET_VRING_CALL, &v, 8, &calls_out[q], 1), 0);
+	}
+}
+
+static void enable_pair(int fe, unsigned k, bool on)
+{
+	set_vring(fe, VHU_SET_VRING_ENABLE, 2 * k, on);
+	set_vring(fe, VHU_SET_VRING_ENABLE, 2 * k + 1, on);
+}
+
+static int mq_setup(void **state)
+{
+	struct mq *m = calloc(1, sizeof(*m));
+	char sys[96];
+	struct be *b;
+
+	assert_non_null(m);
+	/* be_setup with `queues 4` and a peer: the same, by hand. */
+	b = calloc(1, sizeof(*b));
+	assert_non_null(b);
+	m->b = b;
+	log_set_level(LOG_ERR);
+	snprintf(b->dir, sizeof(b->dir), "/tmp/vnet-vhu-test.XXXXXX");
+	assert_non_null(mkdtemp(b->dir));
+	snprintf(sys, sizeof(sys), "%s/s", b->dir);
+	assert_int_equal(mkdir(sys, 0700), 0);
+	snprintf(b->sock, sizeof(b->sock), "%s/vu.sock", b->dir);
+	snprintf(b->vo.origin, sizeof(b->vo.origin), "test");
+	b->vo.has_name = true;
+	snprintf(b->vo.name, sizeof(b->vo.name), "t");
+	b->vo.has_mac = true;
+	memcpy(b->vo.mac, T_MAC, 6);
+	b->vo.has_vhost_user = true;
+	snprintf(b->vo.vhost_user, sizeof(b->vo.vhost_user), "%s", b->sock);
+	b->vo.queues = MQ_PAIRS;
+	b->vo.has_peer = true;
+	snprintf(b->vo.peer, sizeof(b->vo.peer), "%s/s/p", b->dir);
+	m->po = b->vo;
+	snprintf(m->po.name, sizeof(m->po.name), "p");
+	memcpy(m->po.mac, P_MAC, 6);
+	snprintf(m->po.vhost_user, sizeof(m->po.vhost_user), "%s/p.sock", b->dir);
+	m->po.queues = 1;
+	m->po.has_peer = false;
+	b->ev = evloop_new();
+	assert_non_null(b->ev);
+	assert_int_equal(attach_vdev(&m->pv, b->ev, b->dir, "s", &m->po), 0);
+	assert_int_equal(attach_vdev(&b->vd, b->ev, b->dir, "s", &b->vo), 0);
+	b->stop_fd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(ev_add(b->ev, &b->stop_h, b->stop_fd, EPOLLIN, stop_event), 0);
+	b->memfd = memfd_create("vhu-test-ram", 0);
+	m->pmemfd = memfd_create("vhu-test-pram", 0);
+	assert_true(b->memfd >= 0 && m->pmemfd >= 0);
+	assert_int_equal(ftruncate(b->memfd, RAM_SIZE), 0);
+	assert_int_equal(ftruncate(m->pmemfd, RAM_SIZE), 0);
+	b->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, b->memfd, 0);
+	m->pram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, m->pmemfd, 0);
+	assert_true(b->ram != MAP_FAILED && m->pram != MAP_FAILED);
+	assert_int_equal(pthread_create(&b->thr, NULL, loop_thread, b), 0);
+	b->fe = fe_connect(b->sock);
+	m->pfe = fe_connect(m->po.vhost_user);
+	b->kick[0] = b->kick[1] = -1;
+	for (int i = 0; i < 8; i++)
+		m->kick[i] = m->call[i] = -1;
+	m->pkick[0] = m->pkick[1] = m->pcall[0] = m->pcall[1] = -1;
+	*state = m;
+	return 0;
+}
+
+static int mq_teardown(void **state)
+{
+	struct mq *m = *state;
+	struct be *b = m->b;
+	uint64_t one = 1;
+	char sys[96];
+
+	assert_int_equal(write(b->stop_fd, &one, sizeof(one)), sizeof(one));
+	pthread_join(b->thr, NULL);
+	ev_del(b->ev, &b->stop_h);
+	close(b->stop_fd);
+	vdev_free(b->vd);
+	vdev_free(m->pv);
+	close(b->fe);
+	close(m->pfe);
+	for (int i = 0; i < 8; i++) {
+		if (m->kick[i] >= 0)
+			close(m->kick[i]);
+		if (m->call[i] >= 0)
+			close(m->call[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (m->pkick[i] >= 0)
+			close(m->pkick[i]);
+		if (m->pcall[i] >= 0)
+			close(m->pcall[i]);
+	}
+	evloop_free(b->ev);
+	munmap(b->ram, RAM_SIZE);
+	munmap(m->pram, RAM_SIZE);
+	close(b->memfd);
+	close(m->pmemfd);
+	snprintf(sys, sizeof(sys), "%s/s", b->dir);
+	rmdir(sys);
+	rmdir(b->dir);
+	free(b);
+	free(m);
+	return 0;
+}
+
+/* `queues 4`: PROTOCOL_F_MQ offered, GET_QUEUE_NUM says 4 (pairs: what
+ * QEMU compares with its netdev's queues=), rings 0..7 accepted by every
+ * per-ring message, ring 8 (the controlq's index) and beyond refused. */
+static void test_backend_mq_queue_num_and_ring_indexes(void **state)
+{
+	struct mq *m = *state;
+	struct be *b = m->b;
+	struct vhu_vring_state st = { .index = 7, .num = 256 }, out = { 99, 99 };
+	struct vhu_vring_addr a = { .index = 8 };
+	int efd = eventfd(0, 0);
+	uint64_t v;
+
+	assert_true(fe_get_u64(b->fe, VHU_GET_PROTOCOL_FEATURES) &
+		    (UINT64_C(1) << VHU_PROTOCOL_F_MQ));
+	assert_int_equal(fe_get_u64(b->fe, VHU_GET_QUEUE_NUM), MQ_PAIRS);
+	assert_true(fe_get_u64(b->fe, VHU_GET_FEATURES) & VIRTIO_BIT(VIRTIO_NET_F_MQ));
+	/* The peer's one pair: no MQ there. */
+	assert_false(fe_get_u64(m->pfe, VHU_GET_PROTOCOL_FEATURES) &
+		     (UINT64_C(1) << VHU_PROTOCOL_F_MQ));
+	assert_int_equal(fe_get_u64(m->pfe, VHU_GET_QUEUE_NUM), 1);
+
+	negotiate(b, VIRTIO_BIT(VIRTIO_NET_F_MQ));
+	assert_int_equal(fe_ack(b->fe, VHU_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
+	assert_int_equal(fe_ack(b->fe, VHU_SET_VRING_BASE, &st, sizeof(st), NULL, 0), 0);
+	assert_int_equal(fe_ack(b->fe, VHU_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0), 0);
+	v = 7;
+	assert_int_equal(fe_ack(b->fe, VHU_SET_VRING_CALL, &v, 8, &efd, 1), 0);
+	for (uint32_t bad = 8; bad <= 9; bad++) {
+		st.index = bad;
+		assert_int_not_equal(fe_ack(b->fe, VHU_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
+		assert_int_not_equal(fe_ack(b->fe, VHU_SET_VRING_BASE, &st, sizeof(st), NULL, 0), 0);
+		assert_int_not_equal(fe_ack(b->fe, VHU_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0), 0);
+		a.index = bad;
+		assert_int_not_equal(fe_ack(b->fe, VHU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0), 0);
+		v = bad;
+		assert_int_not_equal(fe_ack(b->fe, VHU_SET_VRING_KICK, &v, 8, &efd, 1), 0);
+		assert_int_not_equal(fe_ack(b->fe, VHU_SET_VRING_CALL, &v, 8, &efd, 1), 0);
+		assert_int_not_equal(fe_ack(b->fe, VHU_SET_VRING_ERR, &v, 8, &efd, 1), 0);
+		/* GET_VRING_BASE has its own answer: a zero one. */
+		send_msg(b->fe, VHU_GET_VRING_BASE, &st, sizeof(st), NULL, 0);
+		assert_int_equal(fe_reply(b->fe, VHU_GET_VRING_BASE, &out, sizeof(out)), 8);
+		assert_int_equal(out.index, 0);
+		assert_int_equal(out.num, 0);
+	}
+	st.index = 255;
+	assert_int_not_equal(fe_ack(b->fe, VHU_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
+	assert_false(vdev_running(b->vd));
+	close(efd);
+}
+
+/* p's frontend transmits n UDP frames to t, one flow each (source port
+ * first_port + i), from descriptor slot first_id on. */
+static void p_send(struct mq *m, struct tring *tx, unsigned n, uint16_t first_port)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t id = (uint16_t)(tx->avail_idx % QSZ);
+		uint64_t gpa = BUF_AT + (uint64_t)id * BUF_LEN;
+		uint8_t *buf = m->pram + gpa;
+		static uint8_t f[FRAME_CAP];
+		struct built bt = build_frame(f, &(struct build){ .ipv = 4, .proto = NET_PROTO_UDP,
+								 .payload_len = 64, .seed = i });
+		uint16_t port = htons((uint16_t)(first_port + i));
+
+		memcpy(f, T_MAC, 6);
+		memcpy(f + 6, P_MAC, 6);
+		memcpy(f + bt.l4_off, &port, 2);
+		memset(buf, 0, sizeof(struct virtio_net_hdr_v1));
+		memcpy(buf + sizeof(struct virtio_net_hdr_v1), f, bt.len);
+		tring_post(tx, id, gpa, (uint32_t)sizeof(struct virtio_net_hdr_v1) + bt.len, false);
+	}
+	kick(m->pkick[1]);
+}
+
+/* t's frontend gives receiveq k n more buffers (2 KiB, device-writable),
+ * one buffer per (pair, slot), and kicks. */
+static void t_post_rx(int kick_fd, struct tring *r, unsigned k, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t id = (uint16_t)(r->avail_idx % QSZ);
+
+		tring_post(r, id, BUF_AT + ((uint64_t)k * QSZ + id) * BUF_LEN, BUF_LEN, true);
+	}
+	kick(kick_fd);
+}
+
+static uint64_t rx_frames(const struct vdev *vd, unsigned k)
+{
+	return __atomic_load_n(&vd->q[vnet_rxq(k)].stats.frames, __ATOMIC_RELAXED);
+}
+
+static uint64_t rx_total(const struct vdev *vd)
+{
+	uint64_t n = 0;
+
+	for (unsigned k = 0; k < MQ_PAIRS; k++)
+		n += rx_frames(vd, k);
+	return n;
+}
+
+/* Two linked vdevs, each under a scripted frontend: t (`queues 4`) has
+ * all eight rings configured; the pairs in use are the first whose rings
+ * are enabled (pair 4 enabled alone does not count), received frames are
+ * steered over those only, each ring interrupts through its own call fd,
+ * a second pair transmits, and SET_VRING_ENABLE 0 takes a pair out of the
+ * steering without stopping the others or losing its ring positions. */
+static void test_backend_mq_pairs_follow_enabled_rings(void **state)
+{
+	struct mq *m = *state;
+	struct be *b = m->b;
+	struct vdev *vd = b->vd;
+	struct tring t_rx[MQ_PAIRS], t_tx1 = tring_of(b->ram, 3), p_rx = tring_of(m->pram, 0),
+		     p_tx = tring_of(m->pram, 1);
+	uint64_t before[MQ_PAIRS];
+
+	/* Both vdevs are linked (the loop connects t to p's node). */
+	for (int i = 0; i < 500 && !(__atomic_load_n(&vd->cfg.status, __ATOMIC_RELAXED) &
+				     VIRTIO_NET_S_LINK_UP); i++)
+		usleep(10000);
+	assert_true(vd->cfg.status & VIRTIO_NET_S_LINK_UP);
+
+	/* p: one pair, started, with receive buffers. */
+	negotiate(&(struct be){ .fe = m->pfe }, 0);
+	configure_rings(m->pfe, m->pmemfd, 2, m->pkick, m->pcall);
+	enable_pair(m->pfe, 0, true);
+	assert_true(vdev_running(m->pv));
+	for (uint16_t id = 0; id < 16; id++)
+		tring_post(&p_rx, id, TX_AT + (uint64_t)id * BUF_LEN, BUF_LEN, true);
+	kick(m->pkick[0]);
+
+	/* t: every ring configured, receive buffers on all four receiveqs. */
+	negotiate(b, VIRTIO_BIT(VIRTIO_NET_F_MQ));
+	configure_rings(b->fe, b->memfd, 2 * MQ_PAIRS, m->kick, m->call);
+	for (unsigned k = 0; k < MQ_PAIRS; k++) {
+		t_rx[k] = tring_of(b->ram, vnet_rxq(k));
+		t_post_rx(m->kick[vnet_rxq(k)], &t_rx[k], k, 48);
+	}
+	assert_false(vdev_running(vd));
+	enable_pair(b->fe, 0, true);
+	assert_true(vdev_running(vd));
+	assert_int_equal(vd->curr_pairs, 1);
+	/* Pair 4 enabled, pair 2 not: still one pair in use. */
+	enable_pair(b->fe, 3, true);
+	assert_int_equal(vd->curr_pairs, 1);
+	enable_pair(b->fe, 1, true);
+	assert_int_equal(vd->curr_pairs, 2);
+	for (unsigned q = 0; q < 2 * MQ_PAIRS; q++)
+		(void)calls(m->call[q]);
+
+	/* 32 flows from p: spread over pairs 1 and 2 only. */
+	p_send(m, &p_tx, 32, 1000);
+	assert_true(wait_count(&vd->q[vnet_rxq(0)].stats.frames, 1) &&
+		    wait_count(&vd->q[vnet_rxq(1)].stats.frames, 1));
+	for (int i = 0; i < 500 && rx_total(vd) < 32; i++)
+		usleep(10000);
+	assert_int_equal(rx_total(vd), 32);
+	assert_int_equal(rx_frames(vd, 2), 0);
+	assert_int_equal(rx_frames(vd, 3), 0);
+	for (unsigned k = 0; k < MQ_PAIRS; k++) {
+		assert_int_equal(tring_used(&t_rx[k]), rx_frames(vd, k));
+		/* Queue k's interrupt went to ring k's call fd, and only there. */
+		if (k < 2)
+			assert_true(calls(m->call[vnet_rxq(k)]) > 0);
+		else
+			assert_int_equal(calls(m->call[vnet_rxq(k)]), 0);
+	}
+
+	/* t transmits 3 frames on its second pair's transmitq (ring 3). */
+	for (uint16_t id = 0; id < 3; id++) {
+		uint64_t gpa = TX_AT + (uint64_t)id * BUF_LEN;
+		uint8_t *buf = b->ram + gpa;
+
+		memset(buf, 0, 12 + 60);
+		memcpy(buf + 12, P_MAC, 6);
+		memcpy(buf + 18, T_MAC, 6);
+		buf[24] = 0x88;
+		buf[25] = 0xb5;
+		tring_post(&t_tx1, id, gpa, 12 + 60, false);
+	}
+	kick(m->kick[3]);
+	assert_true(wait_count(&vd->q[vnet_txq(1)].stats.frames, 3));
+	assert_true(wait_count(&m->pv->q[0].stats.frames, 3));
+	for (int i = 0; i < 500 && tring_used(&t_tx1) < 3; i++)
+		usleep(10000);
+	assert_int_equal(tring_used(&t_tx1), 3);
+	assert_int_equal(tring_used(&p_rx), 3);
+	assert_true(calls(m->call[3]) > 0);
+	assert_int_equal(calls(m->call[1]), 0);	/* transmitq1 had nothing to do */
+
+	/* The second pair disabled: out of the steering, the first runs on. */
+	enable_pair(b->fe, 1, false);
+	assert_true(vdev_running(vd));
+	assert_int_equal(vd->curr_pairs, 1);
+	for (unsigned k = 0; k < MQ_PAIRS; k++)
+		before[k] = rx_frames(vd, k);
+	p_send(m, &p_tx, 16, 2000);
+	for (int i = 0; i < 500 && rx_total(vd) < 48; i++)
+		usleep(10000);
+	assert_int_equal(rx_frames(vd, 0), before[0] + 16);
+	assert_int_equal(rx_frames(vd, 1), before[1]);
+
+	/* Back, and with pair 3 the enabled pair 4 counts: four in use, the
+	 * second pair going on from where it was. */
+	enable_pair(b->fe, 1, true);
+	assert_int_equal(vd->curr_pairs, 2);
+	enable_pair(b->fe, 2, true);
+	assert_int_equal(vd->curr_pairs, 4);
+	assert_int_equal(vdev_queue_get_base(vd, vnet_rxq(1)) & 0xffff, before[1]);
+	/* 12 flows over four pairs; 16 more buffers each, so whatever the
+	 * spread they fit. */
+	for (unsigned k = 0; k < MQ_PAIRS; k++)
+		t_post_rx(m->kick[vnet_rxq(k)], &t_rx[k], k, 16);
+	p_send(m, &p_tx, 12, 3000);
+	for (int i = 0; i < 500 && rx_total(vd) < 60; i++)
+		usleep(10000);
+	assert_int_equal(rx_total(vd), 60);
+	for (unsigned k = 0; k < MQ_PAIRS; k++)
+		assert_int_equal(tring_used(&t_rx[k]), rx_frames(vd, k));
+	assert_int_equal(vd->stats.needs_reset, 0);
+	assert_int_equal(m->pv->stats.needs_reset, 0);
+}
+
 static void test_offer_strips_frontend_features(void **state)
 {
 	uint64_t f = vhost_user_offer(VIRTIO_BIT(VIRTIO_F_VERSION_1) |
@@ -685,6 +1141,10 @@ int main(void)
 						be_setup, be_teardown),
 		cmocka_unit_test_setup_teardown(test_backend_memory_file_shrinks, be_setup,
 						be_teardown),
+		cmocka_unit_test_setup_teardown(test_backend_mq_queue_num_and_ring_indexes,
+						mq_setup, mq_teardown),
+		cmocka_unit_test_setup_teardown(test_backend_mq_pairs_follow_enabled_rings,
+						mq_setup, mq_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
