@@ -69,7 +69,7 @@ SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsyste
 DEB_PACKAGES := build-essential pkg-config liburing-dev libcmocka-dev \
 		libnl-3-dev libnl-route-3-dev iproute2 procps psmisc iperf3 \
 		iputils-ping dpdk-dev qemu-system-x86 busybox-static cpio \
-		libsystemd-dev scdoc man-db libpcap-dev libjson-c-dev tcpdump
+		libsystemd-dev scdoc man-db libpcap-dev libjson-c-dev tcpdump jq
 
 # What `make bench` needs on top (not installed by `make check`): DPDK's
 # testpmd (dpdk-dev ships dpdk-testpmd), the plot, the veth anchor's tools,
