@@ -113,14 +113,14 @@ static int peer_start(struct gctx *g)
 			o->peer_system, o->peer_name, LINK_WAIT_MS);
 		return -ETIMEDOUT;
 	}
-	g->bell = peer_link_bell_fd(g->pl);
+	g->bell = peer_link_bell_fd(g->pl, 0);
 	return bu_watch(&g->u, g->bell) < 0 ? -EINVAL : 0;
 }
 
 /* Consumes what the device put on the link (one hop TX). */
 static unsigned sink_pass(struct gctx *g)
 {
-	struct peer_ring_cons *c = peer_link_rx(g->pl);
+	struct peer_ring_cons *c = peer_link_rx(g->pl, 0);
 	const uint8_t *rec;
 	uint32_t len;
 	unsigned n = 0;
@@ -135,7 +135,7 @@ static unsigned sink_pass(struct gctx *g)
 		peer_ring_consume(c);
 		n++;
 	}
-	if (n && peer_link_rx_publish(g->pl))
+	if (n && peer_link_rx_publish(g->pl, 0))
 		g->r.bells_sent++;
 	return n;
 }
@@ -144,7 +144,7 @@ static unsigned sink_pass(struct gctx *g)
 static unsigned source_pass(struct gctx *g, uint8_t *frame, uint32_t flen,
 			    const struct virtio_net_hdr_v1 *h, uint64_t *seq)
 {
-	struct peer_ring_prod *p = peer_link_tx(g->pl);
+	struct peer_ring_prod *p = peer_link_tx(g->pl, 0);
 	uint32_t rec_len = flen + (uint32_t)sizeof(*h);
 	unsigned n = 0;
 
@@ -160,7 +160,7 @@ static unsigned source_pass(struct gctx *g, uint8_t *frame, uint32_t flen,
 		memcpy(rec + sizeof(*h), frame, flen);
 		peer_ring_commit(p, rec_len);
 	}
-	if (n && peer_link_tx_publish(g->pl))
+	if (n && peer_link_tx_publish(g->pl, 0))
 		g->r.bells_sent++;
 	return n;
 }
@@ -237,14 +237,14 @@ static void idle(struct gctx *g, bool sleep_tx, ready_fn ready, peer_prep_fn pre
 
 static bool sink_prep(struct gctx *g)
 {
-	struct peer_ring_cons *c = peer_link_rx(g->pl);
+	struct peer_ring_cons *c = peer_link_rx(g->pl, 0);
 
 	return c && peer_ring_cons_sleep_prepare(c);
 }
 
 static void sink_awake(struct gctx *g)
 {
-	struct peer_ring_cons *c = peer_link_rx(g->pl);
+	struct peer_ring_cons *c = peer_link_rx(g->pl, 0);
 
 	if (c)
 		peer_ring_cons_awake(c);
@@ -254,14 +254,14 @@ static uint32_t g_rec_len;
 
 static bool source_prep(struct gctx *g)
 {
-	struct peer_ring_prod *p = peer_link_tx(g->pl);
+	struct peer_ring_prod *p = peer_link_tx(g->pl, 0);
 
 	return p && peer_ring_prod_wait_prepare(p, g_rec_len);
 }
 
 static void source_awake(struct gctx *g)
 {
-	struct peer_ring_prod *p = peer_link_tx(g->pl);
+	struct peer_ring_prod *p = peer_link_tx(g->pl, 0);
 
 	if (p)
 		peer_ring_prod_awake(p);
@@ -271,7 +271,7 @@ static bool tx_ready(struct gctx *g)
 {
 	const uint8_t *rec;
 	uint32_t len;
-	struct peer_ring_cons *c = g->pl ? peer_link_rx(g->pl) : NULL;
+	struct peer_ring_cons *c = g->pl ? peer_link_rx(g->pl, 0) : NULL;
 
 	/* Room for a whole burst, not one slot: refilling one frame at a time
 	 * as the device frees them would turn every kick decision and used
@@ -285,7 +285,7 @@ static int g_rx_n;
 
 static bool rx_ready(struct gctx *g)
 {
-	struct peer_ring_prod *p = g->pl ? peer_link_tx(g->pl) : NULL;
+	struct peer_ring_prod *p = g->pl ? peer_link_tx(g->pl, 0) : NULL;
 
 	if (p && bench_ring_room(p, g_rec_len))
 		return true;
@@ -573,11 +573,11 @@ static bool peer_ready(struct gctx *g, bool sink)
 	uint32_t len;
 
 	if (sink) {
-		struct peer_ring_cons *c = peer_link_rx(g->pl);
+		struct peer_ring_cons *c = peer_link_rx(g->pl, 0);
 
 		return c && peer_ring_peek(c, &rec, &len) == 1;
 	} else {
-		struct peer_ring_prod *p = peer_link_tx(g->pl);
+		struct peer_ring_prod *p = peer_link_tx(g->pl, 0);
 
 		return p && bench_ring_room(p, g_rec_len);
 	}
@@ -650,7 +650,7 @@ static int run_peer(struct gctx *g, bool sink)
 	}
 	g->r.seconds = last > first ? (double)(last - first) / 1e9 : 0;
 	if (!sink) {
-		struct peer_ring_prod *p = peer_link_tx(g->pl);
+		struct peer_ring_prod *p = peer_link_tx(g->pl, 0);
 		uint64_t give_up = now_ns() + 1000000000ull;
 
 		g->r.frames = made;

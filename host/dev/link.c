@@ -75,6 +75,8 @@ int vdev_link_start(struct vdev *vd, const char *run_dir)
 
 	peer_link_cfg_init(&cfg, run_dir, vd->system, vd->name, o->has_peer ? o->peer : NULL,
 			   o->mac);
+	/* A ring pair per queue pair (multiqueue). */
+	cfg.ring_pairs = vd->max_pairs;
 	rc = peer_link_start(&vd->link, vd->ev, &cfg, &cbs);
 	if (rc < 0)
 		log_err("%s: cannot start the peer link: %s", vd->name, strerror(-rc));

@@ -167,12 +167,18 @@ struct vdev {
 		struct vq_buf *chain_bufs;	/* scratch: 2 chains of VDEV_QUEUE_LIMIT buffers */
 		struct vq_chain *mrg_chains;	/* chains of one merged frame (MRG_RXBUF) */
 		struct net_offload_buf *offload; /* software checksum / GSO buffers */
-		/* The link's ends while it is up (dp_link_up), NULL while it is
-		 * down: our transmit ring, the peer's ring we consume. */
-		struct peer_ring_prod *tx_ring;
-		struct peer_ring_cons *rx_ring;
-		bool rx_waiting_buffers;	/* guest had no RX buffer ... */
-		unsigned rx_wait_pair;		/* ... in this pair's receiveq */
+		/* The link's ends while it is up (dp_link_up): link_pairs
+		 * ring pairs (0 while down), our transmit ring and the peer's
+		 * ring we consume of each. */
+		unsigned link_pairs;
+		struct peer_ring_prod *tx_ring[VDEV_MAX_PAIRS];
+		struct peer_ring_cons *rx_ring[VDEV_MAX_PAIRS];
+		/* Per link ring we consume: the guest had no buffer in this
+		 * pair's receiveq for its next frame. */
+		struct dp_rxr {
+			bool waiting_buffers;
+			unsigned wait_pair;
+		} rxr[VDEV_MAX_PAIRS];
 		long rx_resched;		/* timer id for budget-exhausted passes */
 		/* Per transmitq (pair). */
 		struct dp_txq {

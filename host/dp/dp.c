@@ -56,9 +56,10 @@ static void tx_all(struct vdev *vd, bool only_waiting)
 
 void dp_start(struct vdev *vd)
 {
-	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
+	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++) {
 		vd->dp.txq[k].waiting_space = false;
-	vd->dp.rx_waiting_buffers = false;
+		vd->dp.rxr[k].waiting_buffers = false;
+	}
 	/* Receive kicks are wanted only while we wait for buffers. */
 	for (unsigned k = 0; k < vdev_pairs_negotiated(vd); k++)
 		if (vd->q[vnet_rxq(k)].enabled)
@@ -73,10 +74,10 @@ void dp_stop(struct vdev *vd)
 		ev_timer_cancel(vd->ev, vd->dp.txq[k].resched);
 		vd->dp.txq[k].resched = -1;
 		vd->dp.txq[k].waiting_space = false;
+		vd->dp.rxr[k].waiting_buffers = false;
 	}
 	ev_timer_cancel(vd->ev, vd->dp.rx_resched);
 	vd->dp.rx_resched = -1;
-	vd->dp.rx_waiting_buffers = false;
 	/* 5.1.6.5.6: a reset sets every queue's coalescing back to none. */
 	dp_coal_reset(vd);
 }
@@ -109,17 +110,26 @@ void dp_peer_event(struct vdev *vd)
 
 void dp_link_up(struct vdev *vd, struct peer_link *link)
 {
-	vd->dp.tx_ring = peer_link_tx(link);
-	vd->dp.rx_ring = peer_link_rx(link);
+	unsigned n = peer_link_ring_pairs(link);
+
+	vd->dp.link_pairs = n < VDEV_MAX_PAIRS ? n : VDEV_MAX_PAIRS;
+	for (unsigned k = 0; k < vd->dp.link_pairs; k++) {
+		vd->dp.tx_ring[k] = peer_link_tx(link, k);
+		vd->dp.rx_ring[k] = peer_link_rx(link, k);
+		vd->dp.rxr[k].waiting_buffers = false;
+	}
 	dp_rx_process(vd);
 	tx_all(vd, false);
 }
 
 void dp_link_down(struct vdev *vd)
 {
-	vd->dp.tx_ring = NULL;
-	vd->dp.rx_ring = NULL;
-	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
+	vd->dp.link_pairs = 0;
+	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++) {
+		vd->dp.tx_ring[k] = NULL;
+		vd->dp.rx_ring[k] = NULL;
 		vd->dp.txq[k].waiting_space = false;
+		vd->dp.rxr[k].waiting_buffers = false;
+	}
 	tx_all(vd, false);
 }

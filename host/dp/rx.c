@@ -13,10 +13,14 @@
  * adds buffers.  Frames that reach a device whose driver is not live are
  * dropped and counted, so a stopped guest never blocks its peer.
  *
- * With more than one pair in use (MQ, 5.1.6.5.5) each frame goes to the
- * receiveq its flow hashes to (Toeplitz over addresses and ports with the
- * default key, common/rss.c); a frame without a flow (not IP) to the
- * first.  The link's one ring feeds them all, in order.
+ * With more than one pair in use (MQ, 5.1.6.5.5) the link has a ring
+ * pair per queue pair both sides have: link ring K carries what the
+ * peer's guest sent on its transmitq K and goes to receiveq K.  When the
+ * link has one ring (the peer has one pair), each frame goes to the
+ * receiveq its flow hashes to (Toeplitz over addresses and ports with
+ * the default key, common/rss.c), a frame without a flow (not IP) to the
+ * first.  Rings are read in turn; one waiting for buffers of its
+ * receiveq does not hold up the others.
  */
 #include <string.h>
 
@@ -186,14 +190,19 @@ static void count_rx(struct vdev_queue *q, uint32_t flen)
 	 VIRTIO_NET_RSS_HASH_TYPE_UDPv4 | VIRTIO_NET_RSS_HASH_TYPE_IPv6 |           \
 	 VIRTIO_NET_RSS_HASH_TYPE_TCPv6 | VIRTIO_NET_RSS_HASH_TYPE_UDPv6)
 
-/* The pair whose receiveq takes a frame (5.1.6.5.5: only pairs in use). */
-static unsigned rx_pair_of(const struct vdev *vd, const uint8_t *frame, uint32_t flen)
+/* The pair whose receiveq takes a frame from link ring j (5.1.6.5.5:
+ * only pairs in use): ring K's frames came from the peer's transmitq K
+ * and go to receiveq K; with one ring, the flow's hash chooses. */
+static unsigned rx_pair_of(const struct vdev *vd, unsigned j, const uint8_t *frame,
+			   uint32_t flen)
 {
 	uint8_t report;
 	uint32_t hash;
 
 	if (vd->curr_pairs <= 1)
 		return 0;
+	if (vd->dp.link_pairs > 1)
+		return j % vd->curr_pairs;
 	hash = rss_hash_frame(rss_default_key, RSS_KEY_MAX, RX_STEER_TYPES, frame, flen,
 			      &report);
 	return report == VIRTIO_NET_HASH_REPORT_NONE ? 0 : hash % vd->curr_pairs;
@@ -243,8 +252,9 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q,
 
 /* Where a pass stopped and what it did: records consumed, chains
  * pushed per pair, and the pair a stop for want of buffers (or a broken
- * queue) refers to. */
+ * queue) refers to; the link ring it reads. */
 struct rx_pass {
+	unsigned ring;
 	unsigned consumed;
 	unsigned pushed[VDEV_MAX_PAIRS];
 	unsigned at;
@@ -281,7 +291,7 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct
 			d = RX_DROPPED;
 		} else {
 			memcpy(dst, rec + link_hdr, sizeof(dst));
-			ps->at = rx_pair_of(vd, rec + link_hdr, flen);
+			ps->at = rx_pair_of(vd, ps->ring, rec + link_hdr, flen);
 			q = &vd->q[vnet_rxq(ps->at)];
 			if (!net_filter_accept(&vd->filter, vd->cfg.mac, dst)) {
 				vd->stats.drop_filtered++;
@@ -324,36 +334,40 @@ static bool rx_queues_live(const struct vdev *vd)
 	return true;
 }
 
-void dp_rx_process(struct vdev *vd)
-{
-	struct peer_ring_cons *ring = vd->dp.rx_ring;
-	bool live;
+/* How one link ring's passes ended. */
+enum rx_ring_end {
+	RXR_IDLE,	/* empty, or waiting for buffers: sleeping on kicks */
+	RXR_LATER,	/* budget used, or buffers too few: run again soon */
+	RXR_GONE,	/* the link or the device broke: stop */
+};
 
-	if (!ring || vd->dp.rx_resched >= 0)
-		return;
-	live = rx_queues_live(vd);
+static enum rx_ring_end rx_ring_process(struct vdev *vd, unsigned j, bool live)
+{
+	struct peer_ring_cons *ring = vd->dp.rx_ring[j];
+	struct dp_rxr *w = &vd->dp.rxr[j];
+
 	peer_ring_cons_awake(ring);
-	if (live && vd->dp.rx_waiting_buffers) {
-		vd->dp.rx_waiting_buffers = false;
-		vq_dev_set_notify(&vd->q[vnet_rxq(vd->dp.rx_wait_pair)].vq, false);
+	if (live && w->waiting_buffers) {
+		w->waiting_buffers = false;
+		vq_dev_set_notify(&vd->q[vnet_rxq(w->wait_pair)].vq, false);
 	}
 	for (;;) {
-		struct rx_pass ps = { 0 };
+		struct rx_pass ps = { .ring = j };
 		enum rx_stop why = live ? rx_pass(vd, ring, &ps) : rx_drain(vd, ring, &ps.consumed);
 		struct vdev_queue *q = &vd->q[vnet_rxq(ps.at)];
 
 		if (ps.consumed)
-			peer_link_rx_publish(vd->link);
+			peer_link_rx_publish(vd->link, j);
 		for (unsigned k = 0; k < vd->curr_pairs; k++)
 			if (ps.pushed[k])
 				dp_flush_used(vd, vnet_rxq(k), ps.pushed[k]);
 		switch (why) {
 		case RX_RING_BROKEN:
 			peer_link_ring_broken(vd->link);
-			return;
+			return RXR_GONE;
 		case RX_QUEUE_BROKEN:
 			dp_queue_broken(vd, vnet_rxq(ps.at));
-			return;
+			return RXR_GONE;
 		case RX_BUDGET:
 		case RX_SHORT:
 			/* RX_SHORT: the guest has buffers, too few for this
@@ -364,21 +378,41 @@ void dp_rx_process(struct vdev *vd)
 			 * event loop instead of in place, as after a used-up
 			 * budget: the control socket (reset, detach) is still
 			 * served while we wait. */
-			if (dp_later(vd, &vd->dp.rx_resched, rx_resched_fn, vd))
-				return;
-			continue;
+			return RXR_LATER;
 		case RX_NO_BUFFER:
 			/* Ask for a kick when buffers arrive; re-check first. */
 			if (vq_dev_set_notify(&q->vq, true))
 				continue;
-			vd->dp.rx_waiting_buffers = true;
-			vd->dp.rx_wait_pair = ps.at;
-			return;
+			w->waiting_buffers = true;
+			w->wait_pair = ps.at;
+			return RXR_IDLE;
 		case RX_EMPTY:
 			if (peer_ring_cons_sleep_prepare(ring))
-				return;
+				return RXR_IDLE;
 			peer_ring_cons_awake(ring);
 			continue;
 		}
 	}
+}
+
+void dp_rx_process(struct vdev *vd)
+{
+	bool live, later;
+
+	if (!vd->dp.link_pairs || vd->dp.rx_resched >= 0)
+		return;
+	live = rx_queues_live(vd);
+	do {
+		later = false;
+		/* Each ring in turn; a ring waiting for buffers of one
+		 * receiveq does not hold up the others. */
+		for (unsigned j = 0; j < vd->dp.link_pairs; j++) {
+			enum rx_ring_end e = rx_ring_process(vd, j, live);
+
+			if (e == RXR_GONE)
+				return;
+			later |= e == RXR_LATER;
+		}
+		/* No timer slot: go on in place. */
+	} while (later && !dp_later(vd, &vd->dp.rx_resched, rx_resched_fn, vd));
 }

@@ -15,7 +15,9 @@
  * doorbell: flow control instead of loss.
  *
  * With multiqueue (MQ) each transmitq has its own pass and its own
- * waiting state; they share the link's one transmit ring.
+ * waiting state, and transmitq K feeds the link's ring K (modulo the ring
+ * pairs the link has, when the peer has fewer), so the peer's device
+ * delivers it to its receiveq K.
  */
 #include <string.h>
 
@@ -158,13 +160,20 @@ static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, struct peer_r
 	return TX_BUDGET;
 }
 
-/* Does a transmitq other than pair's wait for the link ring's space?
+/* The link ring transmitq `pair` feeds. */
+static unsigned tx_ring_of(const struct vdev *vd, unsigned pair)
+{
+	return vd->dp.link_pairs ? pair % vd->dp.link_pairs : 0;
+}
+
+/* Does another transmitq feeding the same link ring wait for its space?
  * The ring has one need-wakeup flag for them all: only the last one to
  * stop waiting may clear it. */
 static bool other_txq_waiting(const struct vdev *vd, unsigned pair)
 {
 	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
-		if (k != pair && vd->dp.txq[k].waiting_space)
+		if (k != pair && vd->dp.txq[k].waiting_space &&
+		    tx_ring_of(vd, k) == tx_ring_of(vd, pair))
 			return true;
 	return false;
 }
@@ -178,7 +187,7 @@ void dp_tx_process(struct vdev *vd, unsigned pair)
 
 	if (!vdev_running(vd) || !q->enabled || t->resched >= 0)
 		return;
-	ring = vd->dp.tx_ring;
+	ring = vd->dp.link_pairs ? vd->dp.tx_ring[tx_ring_of(vd, pair)] : NULL;
 	if (ring && t->waiting_space && !other_txq_waiting(vd, pair))
 		peer_ring_prod_awake(ring);
 	t->waiting_space = false;
@@ -189,7 +198,7 @@ void dp_tx_process(struct vdev *vd, unsigned pair)
 		enum tx_stop why = tx_pass(vd, q, ring, &pushed, &committed, &need);
 
 		if (committed)
-			peer_link_tx_publish(vd->link);
+			peer_link_tx_publish(vd->link, tx_ring_of(vd, pair));
 		if (pushed)
 			dp_flush_used(vd, qi, pushed);
 		switch (why) {

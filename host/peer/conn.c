@@ -69,17 +69,23 @@ void peer_conn_release(struct peer_conn *c)
 		return;
 	ev_timer_cancel(l->ev, c->hs_timer);
 	ev_del(l->ev, &c->sock_h);
-	ev_del(l->ev, &c->bell_h);
 	if (c->sock >= 0)
 		close(c->sock);
-	if (c->bell >= 0)
-		close(c->bell);
-	if (c->peer_bell >= 0)
-		close(c->peer_bell);
-	if (c->tx_ok)
-		peer_ring_prod_destroy(&c->tx, true);
-	if (c->rx_ok)
-		peer_ring_cons_detach(&c->rx);
+	for (unsigned k = 0; k < PEER_MAX_RING_PAIRS; k++) {
+		struct peer_ring_pair *rp = &c->rp[k];
+
+		ev_del(l->ev, &rp->bell_h);
+		if (rp->bell >= 0)
+			close(rp->bell);
+		if (rp->peer_bell >= 0)
+			close(rp->peer_bell);
+		if (rp->tx_ok)
+			peer_ring_prod_destroy(&rp->tx, true);
+		if (rp->rx_ok)
+			peer_ring_cons_detach(&rp->rx);
+		rp->bell = rp->peer_bell = -1;
+		rp->tx_ok = rp->rx_ok = false;
+	}
 	if (l->link == c) {
 		peer_link_watch_stop(l);
 		l->link = NULL;
@@ -189,10 +195,12 @@ static void go_up(struct peer_link *l, struct peer_conn *c)
 
 	/* Level-triggered: doorbells the peer rang before we got here fire
 	 * right away. */
-	ret = ev_add(l->ev, &c->bell_h, c->bell, EPOLLIN, bell_event);
-	if (ret) {
-		peer_link_down(l, "cannot watch the doorbell", true);
-		return;
+	for (unsigned k = 0; k < c->n_used; k++) {
+		ret = ev_add(l->ev, &c->rp[k].bell_h, c->rp[k].bell, EPOLLIN, bell_event);
+		if (ret) {
+			peer_link_down(l, "cannot watch the doorbell", true);
+			return;
+		}
 	}
 	ev_timer_cancel(l->ev, c->hs_timer);
 	c->hs_timer = 0;
@@ -200,8 +208,9 @@ static void go_up(struct peer_link *l, struct peer_conn *c)
 	l->stats.links_up++;
 	l->up_since_ms = now_ms();
 	peer_link_watch_start(l);
-	log_info("%s/%s: peer link up with %s (%s connection)", l->system,
-		 l->name, c->peer_label, c->outgoing ? "our" : "its");
+	log_info("%s/%s: peer link up with %s (%s connection, %u ring pair%s)", l->system,
+		 l->name, c->peer_label, c->outgoing ? "our" : "its", c->n_used,
+		 c->n_used == 1 ? "" : "s");
 	if (l->cbs.features) {
 		l->cbs.features(l->cbs.arg, c->peer.flags & PEER_F_FEATURES_KNOWN,
 				c->peer.features);
@@ -390,11 +399,21 @@ static bool same_file(int a, int b)
 	       sa.st_ino == sb.st_ino;
 }
 
+/* Is fd one of the rings we gave the peer? */
+static bool is_our_ring(const struct peer_conn *c, int fd)
+{
+	for (unsigned k = 0; k < c->n_ours; k++)
+		if (same_file(fd, c->rp[k].tx.fd))
+			return true;
+	return false;
+}
+
 static void handle_hello(struct peer_conn *c, const struct peer_hello *h,
 			 int *fds, int nfds)
 {
 	struct peer_link *l = c->link;
-	char why[PEER_RING_REASON_LEN + 8];
+	char why[PEER_RING_REASON_LEN + 16];
+	unsigned n;
 
 	if (peer_hello_check(h, why, sizeof(why)) ||
 	    peer_hello_check_fds(h, fds, nfds, why, sizeof(why))) {
@@ -409,25 +428,40 @@ static void handle_hello(struct peer_conn *c, const struct peer_hello *h,
 		conn_refuse(c, "the peer is this vdev itself (peer path names our own node)");
 		return;
 	}
-	if (same_file(fds[PEER_HELLO_FD_RING], c->tx.fd)) {
-		close_fds(fds, nfds);
-		conn_refuse(c, "the peer's ring is the one we gave it");
-		return;
+	n = peer_hello_ring_pairs(h);
+	for (unsigned k = 0; k < n; k++) {
+		if (is_our_ring(c, fds[PEER_HELLO_FD_RING(k)])) {
+			close_fds(fds, nfds);
+			conn_refuse(c, "the peer's ring is one we gave it");
+			return;
+		}
 	}
-	if (peer_ring_cons_attach(&c->rx, fds[PEER_HELLO_FD_RING],
-				  h->desc_count, h->data_size)) {
-		snprintf(why, sizeof(why), "ring: %s", c->rx.reason);
-		close_fds(fds, nfds);
-		conn_refuse(c, why);
-		return;
+	/* The link uses the ring pairs both sides have. */
+	c->n_used = n < c->n_ours ? n : c->n_ours;
+	for (unsigned k = 0; k < c->n_used; k++) {
+		struct peer_ring_pair *rp = &c->rp[k];
+
+		if (peer_ring_cons_attach(&rp->rx, fds[PEER_HELLO_FD_RING(k)], h->desc_count,
+					  h->data_size)) {
+			snprintf(why, sizeof(why), "ring %u: %s", k, rp->rx.reason);
+			close_fds(fds, nfds);
+			conn_refuse(c, why);
+			return;
+		}
+		rp->rx_ok = true;
+		/* Records are frames: a header no correct sender writes
+		 * breaks the ring (and drops the link) like a bad index does. */
+		rp->rx.check_hdr = true;
 	}
-	/* The mapping keeps the file; the fd is not needed any more. */
-	close(fds[PEER_HELLO_FD_RING]);
-	c->rx_ok = true;
-	/* Records are frames: a header no correct sender writes breaks the
-	 * ring (and drops the link) like a bad index does. */
-	c->rx.check_hdr = true;
-	c->peer_bell = fds[PEER_HELLO_FD_BELL];
+	/* The mappings keep the files: the ring fds are not needed any
+	 * more, nor the doorbells of pairs the link does not use. */
+	for (unsigned k = 0; k < n; k++) {
+		close(fds[PEER_HELLO_FD_RING(k)]);
+		if (k < c->n_used)
+			c->rp[k].peer_bell = fds[PEER_HELLO_FD_BELL(n, k)];
+		else
+			close(fds[PEER_HELLO_FD_BELL(n, k)]);
+	}
 	c->peer = *h;
 	ev_timer_cancel(l->ev, c->hs_timer);
 	c->hs_timer = 0;
@@ -544,13 +578,14 @@ static void sock_event(struct ev_handler *h, uint32_t events)
 
 static void bell_event(struct ev_handler *h, uint32_t events)
 {
-	struct peer_conn *c = container_of(h, struct peer_conn, bell_h);
+	struct peer_ring_pair *rp = container_of(h, struct peer_ring_pair, bell_h);
+	struct peer_conn *c = rp->conn;
 	struct peer_link *l = c->link;
 	uint64_t v;
 
 	(void)events;
 	/* Drain: one callback covers every ring since the last one. */
-	if (read(c->bell, &v, sizeof(v)) != (ssize_t)sizeof(v))
+	if (read(rp->bell, &v, sizeof(v)) != (ssize_t)sizeof(v))
 		return;
 	l->stats.doorbells_received++;
 	/* v counts the peer's writes since the last read (the watchdog
@@ -590,7 +625,7 @@ static struct peer_conn *conn_alloc(struct peer_link *l)
 }
 
 /* Creates a fresh TX ring under a new generation name. */
-static int conn_make_ring(struct peer_link *l, struct peer_conn *c, int *ring_fd)
+static int conn_make_ring(struct peer_link *l, struct peer_ring_prod *tx, int *ring_fd)
 {
 	char name[PEER_RING_NAME_LEN];
 	int ret = -EEXIST;
@@ -599,19 +634,39 @@ static int conn_make_ring(struct peer_link *l, struct peer_conn *c, int *ring_fd
 		ret = peer_shm_name(name, sizeof(name), l->shm_prefix, ++l->ring_gen);
 		if (ret)
 			return ret;
-		ret = peer_ring_create(&c->tx, name, l->desc_count, l->data_size,
-				       ring_fd);
+		ret = peer_ring_create(tx, name, l->desc_count, l->data_size, ring_fd);
 	}
 	return ret;
 }
 
-/* Takes a connected socket: makes this connection's ring and doorbell and
- * sends our hello.  The fd is consumed either way. */
+/* Our ring pairs of a new connection: a TX ring and a doorbell each,
+ * their fds in the hello's order. */
+static int conn_make_pairs(struct peer_link *l, struct peer_conn *c, int *fds)
+{
+	c->n_ours = l->ring_pairs;
+	for (unsigned k = 0; k < c->n_ours; k++) {
+		struct peer_ring_pair *rp = &c->rp[k];
+		int ret;
+
+		rp->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (rp->bell < 0)
+			return -errno;
+		ret = conn_make_ring(l, &rp->tx, &fds[PEER_HELLO_FD_RING(k)]);
+		if (ret)
+			return ret;
+		rp->tx_ok = true;
+		fds[PEER_HELLO_FD_BELL(c->n_ours, k)] = rp->bell;
+	}
+	return 0;
+}
+
+/* Takes a connected socket: makes this connection's rings and doorbells
+ * and sends our hello.  The fd is consumed either way. */
 int peer_conn_open(struct peer_link *l, int fd, bool outgoing)
 {
 	struct peer_conn *c = conn_alloc(l);
 	struct peer_hello hello;
-	int ret, ring_fd = -1, fds[PEER_HELLO_NFDS];
+	int ret, fds[PEER_MSG_MAX_FDS];
 
 	if (!c) {
 		log_rl(LOG_WARN, "%s/%s: refusing peer connection: %d handshakes already open",
@@ -627,25 +682,19 @@ int peer_conn_open(struct peer_link *l, int fd, bool outgoing)
 	c->state = CONN_HELLO;
 	c->outgoing = outgoing;
 	c->sock = fd;
-	c->bell = -1;
-	c->peer_bell = -1;
-
-	c->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (c->bell < 0) {
-		ret = -errno;
-		goto fail;
+	for (unsigned k = 0; k < PEER_MAX_RING_PAIRS; k++) {
+		c->rp[k].conn = c;
+		c->rp[k].bell = -1;
+		c->rp[k].peer_bell = -1;
 	}
-	ret = conn_make_ring(l, c, &ring_fd);
+	ret = conn_make_pairs(l, c, fds);
 	if (ret)
 		goto fail;
-	c->tx_ok = true;
 
 	peer_hello_build(&hello, l->system, l->name, l->node.path, l->mac,
-			 l->local_known, l->local_features, l->desc_count,
+			 l->local_known, l->local_features, l->ring_pairs, l->desc_count,
 			 l->data_size);
-	fds[PEER_HELLO_FD_RING] = ring_fd;
-	fds[PEER_HELLO_FD_BELL] = c->bell;
-	ret = peer_msg_send(fd, &hello, sizeof(hello), fds, PEER_HELLO_NFDS);
+	ret = peer_msg_send(fd, &hello, sizeof(hello), fds, (int)PEER_HELLO_NFDS(c->n_ours));
 	if (ret)
 		goto fail;
 	ret = ev_add(l->ev, &c->sock_h, fd, EPOLLIN | EPOLLRDHUP, sock_event);

@@ -41,12 +41,13 @@ static void hdr_build(struct peer_msg_hdr *h, enum peer_msg_type type,
 
 void peer_hello_build(struct peer_hello *h, const char *system,
 		      const char *name, const char *node, const uint8_t mac[6],
-		      bool features_known, uint64_t features,
+		      bool features_known, uint64_t features, unsigned ring_pairs,
 		      uint32_t desc_count, uint32_t data_size)
 {
 	memset(h, 0, sizeof(*h));
 	hdr_build(&h->hdr, PEER_MSG_HELLO, sizeof(*h));
 	h->flags = features_known ? PEER_F_FEATURES_KNOWN : 0;
+	h->ring_pairs = (uint16_t)ring_pairs;
 	h->desc_count = desc_count;
 	h->data_size = data_size;
 	memcpy(h->mac, mac, sizeof(h->mac));
@@ -296,6 +297,9 @@ int peer_hello_check(const struct peer_hello *h, char *why, size_t whylen)
 		return refuse(why, whylen, "hello: features given but not marked known");
 	if (h->mac[0] & 1)
 		return refuse(why, whylen, "hello: multicast MAC");
+	if (h->ring_pairs > PEER_MAX_RING_PAIRS)
+		return refuse(why, whylen, "hello: %u ring pairs, at most %u", h->ring_pairs,
+			      PEER_MAX_RING_PAIRS);
 	if (!all_zero(h->reserved0, sizeof(h->reserved0)) ||
 	    !all_zero(h->reserved1, sizeof(h->reserved1)))
 		return refuse(why, whylen, "hello: reserved bytes not zero");
@@ -320,41 +324,62 @@ static bool is_eventfd(int fd)
 	return strcmp(target, "anon_inode:[eventfd]") == 0;
 }
 
+static int check_ring_fd(int fd, uint64_t want, unsigned k, char *why, size_t whylen)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) < 0)
+		return refuse(why, whylen, "ring %u fd: fstat: %s", k, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return refuse(why, whylen, "ring %u fd is not a regular file", k);
+	if (st.st_size < 0 || (uint64_t)st.st_size != want)
+		return refuse(why, whylen, "ring %u file is %lld bytes, the geometry needs %llu", k,
+			      (long long)st.st_size, (unsigned long long)want);
+	if (st.st_uid != geteuid())
+		return refuse(why, whylen, "ring %u file owned by uid %u, not us", k,
+			      (unsigned)st.st_uid);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) != O_RDWR)
+		return refuse(why, whylen, "ring %u fd is not open read-write", k);
+	return 0;
+}
+
+static int check_bell_fd(int fd, unsigned k, char *why, size_t whylen)
+{
+	int fl;
+
+	if (!is_eventfd(fd))
+		return refuse(why, whylen, "doorbell %u fd is not an eventfd", k);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+		return refuse(why, whylen, "doorbell %u fd is not writable", k);
+	/* A peer that left its counter near the maximum must not be able to
+	 * block our writes (the flag is shared with the peer's file, which
+	 * only affects the peer's own blocking reads). */
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return refuse(why, whylen, "doorbell %u fd: cannot make it non-blocking", k);
+	return 0;
+}
+
 int peer_hello_check_fds(const struct peer_hello *h, const int *fds, int nfds,
 			 char *why, size_t whylen)
 {
 	uint64_t want = peer_ring_file_size(h->desc_count, h->data_size);
-	struct stat st;
-	int fl;
+	unsigned n = peer_hello_ring_pairs(h);
+	int rc;
 
-	if (nfds != PEER_HELLO_NFDS)
-		return refuse(why, whylen, "hello carries %d fds, expected %d (ring, doorbell)",
-			      nfds, PEER_HELLO_NFDS);
-	if (fstat(fds[PEER_HELLO_FD_RING], &st) < 0)
-		return refuse(why, whylen, "ring fd: fstat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return refuse(why, whylen, "ring fd is not a regular file");
-	if (st.st_size < 0 || (uint64_t)st.st_size != want)
-		return refuse(why, whylen, "ring file is %lld bytes, the geometry needs %llu",
-			      (long long)st.st_size, (unsigned long long)want);
-	if (st.st_uid != geteuid())
-		return refuse(why, whylen, "ring file owned by uid %u, not us",
-			      (unsigned)st.st_uid);
-	fl = fcntl(fds[PEER_HELLO_FD_RING], F_GETFL);
-	if (fl < 0 || (fl & O_ACCMODE) != O_RDWR)
-		return refuse(why, whylen, "ring fd is not open read-write");
-
-	if (!is_eventfd(fds[PEER_HELLO_FD_BELL]))
-		return refuse(why, whylen, "doorbell fd is not an eventfd");
-	fl = fcntl(fds[PEER_HELLO_FD_BELL], F_GETFL);
-	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
-		return refuse(why, whylen, "doorbell fd is not writable");
-	/* A peer that left its counter near the maximum must not be able to
-	 * block our writes (the flag is shared with the peer's file, which
-	 * only affects the peer's own blocking reads). */
-	if (!(fl & O_NONBLOCK) &&
-	    fcntl(fds[PEER_HELLO_FD_BELL], F_SETFL, fl | O_NONBLOCK) < 0)
-		return refuse(why, whylen, "doorbell fd: cannot make it non-blocking");
+	if (nfds != PEER_HELLO_NFDS((int)n))
+		return refuse(why, whylen,
+			      "hello carries %d fds, expected %u (%u rings, then %u doorbells)", nfds,
+			      PEER_HELLO_NFDS(n), n, n);
+	for (unsigned k = 0; k < n; k++) {
+		rc = check_ring_fd(fds[PEER_HELLO_FD_RING(k)], want, k, why, whylen);
+		if (rc == 0)
+			rc = check_bell_fd(fds[PEER_HELLO_FD_BELL(n, k)], k, why, whylen);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 

@@ -8,9 +8,12 @@
  * framing to get wrong.  Messages:
  *
  *   HELLO     both sides, first, unprompted: who we are, our guest's
- *             offload features, our TX ring's geometry; fds: our TX ring
- *             (the /dev/shm file) and our doorbell eventfd (the peer
- *             writes it to wake us).
+ *             offload features, how many ring pairs we have (one per
+ *             queue pair of our device, multiqueue) and our TX rings'
+ *             geometry; fds: our TX rings (the /dev/shm files), then one
+ *             doorbell eventfd per ring pair (the peer writes doorbell K
+ *             to wake us for ring pair K).  The link uses the first
+ *             min(ours, the peer's) ring pairs.
  *   READY     we checked the peer's hello and chose this connection for
  *             the link.  A side is up once it has sent READY and received
  *             the peer's, so a connection the other side refuses never
@@ -65,7 +68,8 @@ struct peer_hello {
 	uint32_t desc_count;	/* the sender's TX ring geometry */
 	uint32_t data_size;
 	uint8_t mac[6];
-	uint8_t reserved0[6];
+	uint16_t ring_pairs;	/* 1..PEER_MAX_RING_PAIRS; 0 (older senders): 1 */
+	uint8_t reserved0[4];
 	uint64_t features;	/* offload bits, subset of VNET_PEERFEATS_MAX */
 	char system[PEER_NAME_MAX];
 	char name[PEER_NAME_MAX];
@@ -74,6 +78,7 @@ struct peer_hello {
 };
 static_assert(offsetof(struct peer_hello, flags) == 16, "hello flags");
 static_assert(offsetof(struct peer_hello, mac) == 28, "hello mac");
+static_assert(offsetof(struct peer_hello, ring_pairs) == 34, "hello ring pairs");
 static_assert(offsetof(struct peer_hello, features) == 40, "hello features");
 static_assert(offsetof(struct peer_hello, system) == 48, "hello system");
 static_assert(offsetof(struct peer_hello, node) == 144, "hello node");
@@ -106,19 +111,27 @@ union peer_msg {
 	struct peer_bye bye;
 };
 
-/* A HELLO carries exactly these two fds, in this order. */
-#define PEER_HELLO_FD_RING	0
-#define PEER_HELLO_FD_BELL	1
-#define PEER_HELLO_NFDS		2
+/* Ring pairs a link may have (a vdev's queue pairs, OPTS_MAX_QUEUE_PAIRS). */
+#define PEER_MAX_RING_PAIRS	8
+/* A HELLO of n ring pairs carries 2n fds: ring k at PEER_HELLO_FD_RING(k),
+ * doorbell k at PEER_HELLO_FD_BELL(n, k).  With one pair: ring, doorbell. */
+#define PEER_HELLO_FD_RING(k)	 (k)
+#define PEER_HELLO_FD_BELL(n, k) ((n) + (k))
+#define PEER_HELLO_NFDS(n)	 (2 * (n))
 /* Room for more than a HELLO's fds, so that extra fds are seen (and
  * closed) rather than silently truncated. */
-#define PEER_MSG_MAX_FDS	8
+#define PEER_MSG_MAX_FDS	(2 * PEER_MAX_RING_PAIRS + 2)
 
 /* Fills a HELLO. Strings must fit (checked by the caller). */
 void peer_hello_build(struct peer_hello *h, const char *system,
 		      const char *name, const char *node, const uint8_t mac[6],
-		      bool features_known, uint64_t features,
+		      bool features_known, uint64_t features, unsigned ring_pairs,
 		      uint32_t desc_count, uint32_t data_size);
+/* The ring pairs a checked hello announces (0 from an older sender: 1). */
+static inline unsigned peer_hello_ring_pairs(const struct peer_hello *h)
+{
+	return h->ring_pairs ? h->ring_pairs : 1;
+}
 void peer_features_build(struct peer_features_msg *m, bool known,
 			 uint64_t features);
 void peer_bye_build(struct peer_bye *m, const char *reason);
@@ -140,13 +153,15 @@ int peer_msg_recv(int sock, union peer_msg *m, int fds[PEER_MSG_MAX_FDS],
 
 /* Checks every field of a received HELLO: strings terminated, non-empty
  * and printable, names valid, flags known, features within
- * VNET_PEERFEATS_MAX (0 unless known), MAC unicast, ring geometry within
- * peer_ring limits, reserved bytes zero.  0 or -EPROTO with why. */
+ * VNET_PEERFEATS_MAX (0 unless known), MAC unicast, ring pairs at most
+ * PEER_MAX_RING_PAIRS, ring geometry within peer_ring limits, reserved
+ * bytes zero.  0 or -EPROTO with why. */
 int peer_hello_check(const struct peer_hello *h, char *why, size_t whylen);
-/* Checks a HELLO's fds: exactly two; the ring a regular file of the size
- * the geometry implies, owned by us; the doorbell an eventfd we may
- * write.  Makes the doorbell non-blocking (a full counter must not block
- * us).  0 or -EPROTO with why; the fds stay the caller's either way. */
+/* Checks a HELLO's fds: exactly two per ring pair; each ring a regular
+ * file of the size the geometry implies, owned by us; each doorbell an
+ * eventfd we may write.  Makes the doorbells non-blocking (a full counter
+ * must not block us).  0 or -EPROTO with why; the fds stay the caller's
+ * either way. */
 int peer_hello_check_fds(const struct peer_hello *h, const int *fds, int nfds,
 			 char *why, size_t whylen);
 /* Checks a FEATURES message's fields.  0 or -EPROTO with why. */

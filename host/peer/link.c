@@ -169,8 +169,10 @@ void peer_link_watch_start(struct peer_link *l)
 	struct peer_conn *c = l->link;
 
 	peer_link_watch_stop(l);
-	c->watch_cons = c->tx.cons;
-	c->stalled_ms = 0;
+	for (unsigned k = 0; k < c->n_used; k++) {
+		c->rp[k].watch_cons = c->rp[k].tx.cons;
+		c->rp[k].stalled_ms = 0;
+	}
 	c->bell_writes = 0;
 	watch_arm(l);
 }
@@ -182,16 +184,47 @@ void peer_link_watch_stop(struct peer_link *l)
 }
 
 /* Which ring broke which rule, from our side: the peer writes its ring's
- * records and our ring's consumer index. */
-static void ring_fault(const struct peer_conn *c, char *why, size_t len)
+ * records and our ring's consumer index.  NULL when none did. */
+static const char *ring_fault(const struct peer_conn *c, char *why, size_t len)
 {
-	if (c->rx.broken)
-		snprintf(why, len, "%s's transmit ring: %s", c->peer_label, c->rx.reason);
-	else if (c->tx.broken)
-		snprintf(why, len, "%s's consumer index on our ring: %s", c->peer_label,
-			 c->tx.reason);
-	else
-		snprintf(why, len, "a ring of the link broke a rule");
+	for (unsigned k = 0; k < c->n_used; k++) {
+		const struct peer_ring_pair *rp = &c->rp[k];
+		/* One pair: the names of a link without multiqueue. */
+		char pair[24] = "";
+
+		if (c->n_used > 1)
+			snprintf(pair, sizeof(pair), " %u", k);
+		if (rp->rx.broken) {
+			snprintf(why, len, "%s's transmit ring%s: %s", c->peer_label, pair,
+				 rp->rx.reason);
+			return why;
+		}
+		if (rp->tx.broken) {
+			snprintf(why, len, "%s's consumer index on our ring%s: %s", c->peer_label,
+				 pair, rp->tx.reason);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+/* Has ring pair k's consumer (the peer) stalled?  Why, or NULL. */
+static const char *ring_stalled(struct peer_link *l, struct peer_ring_pair *rp, char *why,
+				size_t len)
+{
+	uint32_t waiting = rp->tx.prod_pub - rp->tx.cons;
+
+	if (waiting == 0 || rp->tx.cons != rp->watch_cons) {
+		rp->watch_cons = rp->tx.cons;
+		rp->stalled_ms = 0;
+		return NULL;
+	}
+	rp->stalled_ms += PEER_WATCH_MS;
+	if (rp->stalled_ms < l->stall_ms)
+		return NULL;
+	snprintf(why, len, "peer consumed nothing for %u ms with %u records waiting",
+		 rp->stalled_ms, waiting);
+	return why;
 }
 
 /* Why the link should go, or NULL, with the counter it is counted in.
@@ -199,15 +232,15 @@ static void ring_fault(const struct peer_conn *c, char *why, size_t len)
 static const char *watch_check(struct peer_link *l, struct peer_conn *c,
 			       char *why, size_t len, uint64_t **counter)
 {
-	uint32_t waiting;
 	uint64_t limit = (uint64_t)l->bell_flood * PEER_WATCH_MS / 1000;
 
-	peer_ring_cons_check_truncated(&c->rx);
-	/* Rereads and validates the peer's consumer index on our ring. */
-	(void)peer_ring_free_slots(&c->tx);
-	if (c->rx.broken || c->tx.broken) {
+	for (unsigned k = 0; k < c->n_used; k++) {
+		peer_ring_cons_check_truncated(&c->rp[k].rx);
+		/* Rereads and validates the peer's consumer index on our ring. */
+		(void)peer_ring_free_slots(&c->rp[k].tx);
+	}
+	if (ring_fault(c, why, len)) {
 		*counter = &l->stats.drops_broken;
-		ring_fault(c, why, len);
 		return why;
 	}
 	if (c->bell_writes > limit) {
@@ -217,19 +250,13 @@ static const char *watch_check(struct peer_link *l, struct peer_conn *c,
 		return why;
 	}
 	c->bell_writes = 0;
-	waiting = c->tx.prod_pub - c->tx.cons;
-	if (waiting == 0 || c->tx.cons != c->watch_cons) {
-		c->watch_cons = c->tx.cons;
-		c->stalled_ms = 0;
-		return NULL;
+	for (unsigned k = 0; k < c->n_used; k++) {
+		if (ring_stalled(l, &c->rp[k], why, len)) {
+			*counter = &l->stats.drops_stalled;
+			return why;
+		}
 	}
-	c->stalled_ms += PEER_WATCH_MS;
-	if (c->stalled_ms < l->stall_ms)
-		return NULL;
-	*counter = &l->stats.drops_stalled;
-	snprintf(why, len, "peer consumed nothing for %u ms with %u records waiting",
-		 c->stalled_ms, waiting);
-	return why;
+	return NULL;
 }
 
 static void watch_fire(void *arg)
@@ -293,6 +320,11 @@ static int check_cfg(const struct peer_link_cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "ring geometry: %s", geom);
 		return -EINVAL;
 	}
+	if (cfg->ring_pairs > PEER_MAX_RING_PAIRS) {
+		snprintf(err, errlen, "%u ring pairs, at most %u", cfg->ring_pairs,
+			 PEER_MAX_RING_PAIRS);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -340,6 +372,7 @@ int peer_link_start(struct peer_link **out, struct evloop *ev,
 	if (cfg->peer_path)
 		snprintf(l->peer_path, sizeof(l->peer_path), "%s", cfg->peer_path);
 	memcpy(l->mac, cfg->mac, sizeof(l->mac));
+	l->ring_pairs = cfg->ring_pairs ? cfg->ring_pairs : 1;
 	l->desc_count = cfg->desc_count ? cfg->desc_count : PEER_RING_DEF_DESC;
 	l->data_size = cfg->data_size ? cfg->data_size : PEER_RING_DEF_DATA;
 	l->hs_timeout_ms = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms
@@ -411,51 +444,66 @@ bool peer_link_is_up(const struct peer_link *l)
 	return up_conn(l) != NULL;
 }
 
-int peer_link_bell_fd(const struct peer_link *l)
+/* Ring pair k of the link that is up, else NULL. */
+static struct peer_ring_pair *up_pair(const struct peer_link *l, unsigned k)
+{
+	struct peer_conn *c = up_conn(l);
+
+	return c && k < c->n_used ? &c->rp[k] : NULL;
+}
+
+unsigned peer_link_ring_pairs(const struct peer_link *l)
 {
 	const struct peer_conn *c = up_conn(l);
 
-	return c ? c->bell : -1;
+	return c ? c->n_used : 0;
 }
 
-struct peer_ring_prod *peer_link_tx(struct peer_link *l)
+int peer_link_bell_fd(const struct peer_link *l, unsigned k)
 {
-	struct peer_conn *c = up_conn(l);
+	const struct peer_ring_pair *rp = up_pair(l, k);
 
-	return c ? &c->tx : NULL;
+	return rp ? rp->bell : -1;
 }
 
-struct peer_ring_cons *peer_link_rx(struct peer_link *l)
+struct peer_ring_prod *peer_link_tx(struct peer_link *l, unsigned k)
 {
-	struct peer_conn *c = up_conn(l);
+	struct peer_ring_pair *rp = up_pair(l, k);
 
-	return c ? &c->rx : NULL;
+	return rp ? &rp->tx : NULL;
 }
 
-void peer_link_ring_peer(struct peer_link *l)
+struct peer_ring_cons *peer_link_rx(struct peer_link *l, unsigned k)
 {
-	struct peer_conn *c = up_conn(l);
+	struct peer_ring_pair *rp = up_pair(l, k);
+
+	return rp ? &rp->rx : NULL;
+}
+
+void peer_link_ring_peer(struct peer_link *l, unsigned k)
+{
+	struct peer_ring_pair *rp = up_pair(l, k);
 	uint64_t one = 1;
 
-	if (!c)
+	if (!rp)
 		return;
 	/* EAGAIN means the counter is saturated: the peer will wake anyway. */
-	if (write(c->peer_bell, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (write(rp->peer_bell, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_rl(LOG_WARN, "%s/%s: doorbell write: %s", l->system, l->name,
 		       strerror(errno));
 	l->stats.doorbells_sent++;
 }
 
-bool peer_link_tx_publish(struct peer_link *l)
+bool peer_link_tx_publish(struct peer_link *l, unsigned k)
 {
-	struct peer_ring_prod *p = peer_link_tx(l);
+	struct peer_ring_prod *p = peer_link_tx(l, k);
 	uint32_t before;
 
 	if (!p)
 		return false;
 	before = p->prod_pub;
 	if (peer_ring_publish(p)) {
-		peer_link_ring_peer(l);
+		peer_link_ring_peer(l, k);
 		return true;
 	}
 	if (p->prod_pub != before)
@@ -463,16 +511,16 @@ bool peer_link_tx_publish(struct peer_link *l)
 	return false;
 }
 
-bool peer_link_rx_publish(struct peer_link *l)
+bool peer_link_rx_publish(struct peer_link *l, unsigned k)
 {
-	struct peer_ring_cons *c = peer_link_rx(l);
+	struct peer_ring_cons *c = peer_link_rx(l, k);
 	uint32_t before;
 
 	if (!c)
 		return false;
 	before = c->cons_pub;
 	if (peer_ring_cons_publish(c)) {
-		peer_link_ring_peer(l);
+		peer_link_ring_peer(l, k);
 		return true;
 	}
 	if (c->cons_pub != before)
@@ -499,7 +547,8 @@ void peer_link_ring_broken(struct peer_link *l)
 	if (!c)
 		return;
 	peer_link_enter(l);
-	ring_fault(c, why, sizeof(why));
+	if (!ring_fault(c, why, sizeof(why)))
+		snprintf(why, sizeof(why), "a ring of the link broke a rule");
 	peer_link_fault(l, &l->stats.drops_broken, why);
 	peer_link_leave(l);
 }

@@ -27,11 +27,17 @@
  * and unlinks them.  Frames in flight at link down may be lost, never
  * corrupted or duplicated: the rings are never reused.
  *
- * Data path: the vdev produces into peer_link_tx() and consumes from
- * peer_link_rx() (common/peer_ring.h), then calls peer_link_tx_publish /
- * peer_link_rx_publish, which write the peer's doorbell only when the
- * peer asked for one.  When our own doorbell fires, cbs->rx runs: records
- * to consume, or TX space freed.
+ * Data path: the vdev produces into peer_link_tx(l, k) and consumes from
+ * peer_link_rx(l, k) (common/peer_ring.h) for each ring pair k below
+ * peer_link_ring_pairs(l), then calls peer_link_tx_publish /
+ * peer_link_rx_publish for that pair, which write the peer's doorbell k
+ * only when the peer asked for one.  When one of our doorbells fires,
+ * cbs->rx runs: records to consume, or TX space freed.
+ *
+ * Ring pairs (multiqueue): each side makes cfg.ring_pairs TX rings and
+ * doorbells and says so in its hello; the link uses the first
+ * min(ours, the peer's), so a 4-pair vdev linked to a 1-pair one uses
+ * one.
  *
  * Callbacks run on the evloop thread.  They may call any function here,
  * including peer_link_drop and peer_link_stop.
@@ -87,6 +93,8 @@ struct peer_link_cfg {
 	const char *name;
 	const char *peer_path;		/* NULL: only accept */
 	uint8_t mac[6];
+	unsigned ring_pairs;		/* 1..PEER_MAX_RING_PAIRS (our queue
+					 * pairs); 0: 1 */
 	uint32_t desc_count;		/* our TX ring; 0: PEER_RING_DEF_DESC */
 	uint32_t data_size;		/* 0: PEER_RING_DEF_DATA */
 	unsigned handshake_timeout_ms;	/* hello, then READY; 0: PEER_HELLO_TIMEOUT_MS */
@@ -124,23 +132,26 @@ int peer_link_start(struct peer_link **out, struct evloop *ev,
 void peer_link_stop(struct peer_link *l);
 
 bool peer_link_is_up(const struct peer_link *l);
-/* The rings of the link that is up; NULL when down. */
-struct peer_ring_prod *peer_link_tx(struct peer_link *l);
-struct peer_ring_cons *peer_link_rx(struct peer_link *l);
+/* Ring pairs the link that is up uses (0 when down). */
+unsigned peer_link_ring_pairs(const struct peer_link *l);
+/* The rings of pair k of the link that is up; NULL when down or k is
+ * not below peer_link_ring_pairs. */
+struct peer_ring_prod *peer_link_tx(struct peer_link *l, unsigned k);
+struct peer_ring_cons *peer_link_rx(struct peer_link *l, unsigned k);
 
-/* Our doorbell eventfd of the link that is up (-1 when down), for a
- * caller that waits in its own loop instead of the evloop (bench/): it
- * reads the eventfd itself, and cbs->rx does not run for what it read. */
-int peer_link_bell_fd(const struct peer_link *l);
+/* Our doorbell eventfd of pair k of the link that is up (-1 when down),
+ * for a caller that waits in its own loop instead of the evloop (bench/):
+ * it reads the eventfd itself, and cbs->rx does not run for what it read. */
+int peer_link_bell_fd(const struct peer_link *l, unsigned k);
 
-/* Writes the peer's doorbell (no-op when down). */
-void peer_link_ring_peer(struct peer_link *l);
-/* peer_ring_publish on our TX ring, ringing the peer if it sleeps.
+/* Writes the peer's doorbell of pair k (no-op when down). */
+void peer_link_ring_peer(struct peer_link *l, unsigned k);
+/* peer_ring_publish on our TX ring k, ringing the peer if it sleeps.
  * Returns true when a doorbell was written. */
-bool peer_link_tx_publish(struct peer_link *l);
-/* peer_ring_cons_publish on our RX ring, ringing the peer if it waits
+bool peer_link_tx_publish(struct peer_link *l, unsigned k);
+/* peer_ring_cons_publish on our RX ring k, ringing the peer if it waits
  * for space.  Returns true when a doorbell was written. */
-bool peer_link_rx_publish(struct peer_link *l);
+bool peer_link_rx_publish(struct peer_link *l, unsigned k);
 
 /* Something other than a peer's fault is wrong with the link: drop it
  * with why (logged, rate-limited, and sent to the peer); it re-forms

@@ -20,29 +20,41 @@
 
 enum conn_state { CONN_FREE = 0, CONN_HELLO, CONN_DEFERRED, CONN_CHOSEN, CONN_UP };
 
+struct peer_conn;
+
+/* Ring pair k of a connection: our TX ring k and the peer's, doorbell k
+ * each way. */
+struct peer_ring_pair {
+	struct peer_conn *conn;
+	struct ev_handler bell_h;
+	struct peer_ring_prod tx;	/* ours, created for this conn */
+	struct peer_ring_cons rx;	/* the peer's, attached from its hello */
+	bool tx_ok;
+	bool rx_ok;
+	int bell;		/* our doorbell: the peer writes, we wait */
+	int peer_bell;		/* the peer's doorbell: we write */
+	/* watchdog, while up */
+	uint32_t watch_cons;	/* the peer's validated consumer index last tick */
+	unsigned stalled_ms;	/* how long it has not moved with records waiting */
+};
+
 struct peer_conn {
 	struct peer_link *link;
 	uint64_t serial;	/* changes whenever the slot is released */
 	long hs_timer;		/* handshake deadline (hello, then READY) */
 	struct ev_handler sock_h;
-	struct ev_handler bell_h;
-	struct peer_ring_prod tx;	/* ours, created for this conn */
-	struct peer_ring_cons rx;	/* the peer's, attached from its hello */
+	/* Ring pairs: we made n_ours (the link's ring_pairs); the link uses
+	 * the first n_used = min(ours, the peer's hello's). */
+	struct peer_ring_pair rp[PEER_MAX_RING_PAIRS];
+	unsigned n_ours, n_used;
 	struct peer_hello peer;		/* the peer's checked hello */
 
 	enum conn_state state;
 	int sock;
-	int bell;		/* our doorbell: the peer writes, we wait */
-	int peer_bell;		/* the peer's doorbell: we write */
 	bool outgoing;		/* we initiated it */
 	bool peer_ready;	/* the peer chose this connection */
-	bool tx_ok;
-	bool rx_ok;
 	char peer_label[2 * PEER_NAME_MAX];	/* "system/name" */
 
-	/* watchdog, while up */
-	uint32_t watch_cons;	/* the peer's validated consumer index last tick */
-	unsigned stalled_ms;	/* how long it has not moved with records waiting */
 	uint64_t bell_writes;	/* doorbell writes (eventfd counts) since last tick */
 };
 
@@ -54,6 +66,7 @@ struct peer_link {
 	char name[PEER_NAME_MAX];
 	char peer_path[PEER_PATH_MAX];	/* "" when none */
 	uint8_t mac[6];
+	unsigned ring_pairs;		/* ring pairs we offer (our queue pairs) */
 	uint32_t desc_count, data_size;
 	unsigned hs_timeout_ms;
 	unsigned stall_ms;

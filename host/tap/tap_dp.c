@@ -78,7 +78,7 @@ static void drain_tap(struct tap_vdev *t)
 
 void tap_dp_from_tap(struct tap_vdev *t)
 {
-	struct peer_ring_prod *ring = peer_link_tx(t->link);
+	struct peer_ring_prod *ring = peer_link_tx(t->link, 0);
 	unsigned committed = 0;
 
 	if (!ring) {
@@ -132,7 +132,7 @@ void tap_dp_from_tap(struct tap_vdev *t)
 		t->stats.to_peer_bytes += (uint64_t)r - TUN_HDR_LEN;
 	}
 	if (committed)
-		peer_link_tx_publish(t->link);
+		peer_link_tx_publish(t->link, 0);
 	if (ring->broken)
 		drop_link(t);
 }
@@ -211,7 +211,7 @@ static void to_tap(struct tap_vdev *t, struct peer_ring_cons *ring)
 
 			if (r < 0) {
 				if (consumed)
-					peer_link_rx_publish(t->link);
+					peer_link_rx_publish(t->link, 0);
 				drop_link(t);
 				return;
 			}
@@ -227,7 +227,7 @@ static void to_tap(struct tap_vdev *t, struct peer_ring_cons *ring)
 			consumed++;
 		}
 		if (consumed)
-			peer_link_rx_publish(t->link);
+			peer_link_rx_publish(t->link, 0);
 		if (later) {
 			long id = ev_timer(t->ev, RETRY_MS, retry_fn, t);
 
@@ -250,7 +250,7 @@ static void to_tap(struct tap_vdev *t, struct peer_ring_cons *ring)
 
 void tap_dp_peer_event(struct tap_vdev *t)
 {
-	struct peer_ring_cons *rx = peer_link_rx(t->link);
+	struct peer_ring_cons *rx = peer_link_rx(t->link, 0);
 	struct peer_ring_prod *tx;
 
 	if (rx)
@@ -258,7 +258,7 @@ void tap_dp_peer_event(struct tap_vdev *t)
 	/* The doorbell may also mean the peer freed space in our ring.
 	 * Asked only now: to_tap may have dropped the link (and unmapped
 	 * its rings). */
-	tx = peer_link_tx(t->link);
+	tx = peer_link_tx(t->link, 0);
 	if (tx && t->tap_paused && !t->tap_gone) {
 		peer_ring_prod_awake(tx);
 		tap_dp_pause_tap(t, false);

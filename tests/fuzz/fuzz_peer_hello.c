@@ -139,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			goto out;
 		}
 		memset(&c, 0, sizeof(c));
-		rc = peer_ring_cons_attach(&c, fds[PEER_HELLO_FD_RING],
+		rc = peer_ring_cons_attach(&c, fds[PEER_HELLO_FD_RING(0)],
 					   m.hello.desc_count, m.hello.data_size);
 		FUZZ_TRACE("attach: %d %s\n", rc, c.reason);
 		if (rc == 0)

@@ -2,9 +2,10 @@
 # Multiqueue (VIRTIO_NET_F_MQ, virtio 5.1.2 and 5.1.6.5.5): vdevs with
 # `queues 4`, guests with --queues N.  The guest sets the pairs in use
 # through the control queue; its frames of several flows spread over the
-# transmitqs by their addresses and ports, the receiving device steers
-# each flow to one receiveq, and every frame arrives once, whole, and in
-# order within its flow.  Over PCI modern (split and packed), legacy PCI
+# transmitqs by their addresses and ports, transmitq K feeds the link's
+# ring pair K and the receiving device delivers it to receiveq K (with a
+# one-pair peer, the flow's hash picks), and every frame arrives once,
+# whole, and in order within its flow.  Over PCI modern (split and packed), legacy PCI
 # and MMIO v2; fewer pairs on either side work with what both have; a
 # reset sets the pairs again.
 set -u
@@ -67,8 +68,8 @@ stream() {
 }
 
 # ---- PCI modern, 4 pairs each ---------------------------------------------
-if start_pair "queues 4" "queues 4"; then
-	ok "two vdevs with 4 queue pairs each are linked"
+if start_pair "queues 4" "queues 4" && grep -q "peer link up with .*4 ring pairs" "$RUN/host_vm1.log"; then
+	ok "two vdevs with 4 queue pairs each are linked with 4 ring pairs"
 else
 	notok "the pair did not come up: $(cat "$RUN/host_vm1.log" "$RUN/host_vm2.log")"
 	exit 1
@@ -137,7 +138,11 @@ fi
 stop_pair
 
 # ---- one side with one pair ---------------------------------------------
-start_pair "queues 4" "" || notok "the mixed pair did not come up"
+if start_pair "queues 4" "" && grep -q "peer link up with .*1 ring pair)" "$RUN/host_vm1.log"; then
+	ok "a 4-pair vdev and a 1-pair vdev link with the one ring pair both have"
+else
+	notok "the mixed pair: $(grep "link" "$RUN/host_vm1.log")"
+fi
 "$GUEST" --socket "$(sock vm2 b)" --queues 4 info >"$RUN/info" 2>&1
 if [ "$(field "$RUN/info" queue_pairs)" = 1 ] && grep -q "the device has 1 (no MQ), using 1" "$RUN/info"; then
 	ok "--queues 4 on a one-pair device: it says so and uses one"

@@ -75,7 +75,7 @@ static void bell_peer_flood(void *arg)
 	if (c->dropped)
 		return;
 	for (int i = 0; i < 20000; i++, c->bells++)
-		peer_link_ring_peer(c->l);
+		peer_link_ring_peer(c->l, 0);
 	c->flood_timer = ev_timer(c->ev, 1, bell_peer_flood, c);
 }
 
@@ -83,7 +83,7 @@ static void bell_peer_flood(void *arg)
  * or descriptor, published with a doorbell. */
 static void attack_tx(struct ctx *c)
 {
-	struct peer_ring_prod *p = peer_link_tx(c->l);
+	struct peer_ring_prod *p = peer_link_tx(c->l, 0);
 	struct peer_ring_hdr *h;
 	uint32_t prod;
 	uint8_t *rec;
@@ -101,7 +101,7 @@ static void attack_tx(struct ctx *c)
 	peer_ring_commit(p, 12 + 60);
 	prod = p->prod;
 	if (!strcmp(c->attack, "prod-back")) {
-		peer_link_tx_publish(c->l);
+		peer_link_tx_publish(c->l, 0);
 		sleep(1);		/* the victim consumes it */
 		store_release(&h->prod, prod - 1);
 	} else if (!strcmp(c->attack, "prod-past")) {
@@ -127,16 +127,16 @@ static void attack_tx(struct ctx *c)
 		}
 		store_release(&h->prod, prod);
 	}
-	peer_link_ring_peer(c->l);
+	peer_link_ring_peer(c->l, 0);
 }
 
 static void attack_rx(struct ctx *c)
 {
-	struct peer_ring_cons *r = peer_link_rx(c->l);
+	struct peer_ring_cons *r = peer_link_rx(c->l, 0);
 
 	if (r && !strcmp(c->attack, "cons-past")) {
 		store_release(&r->hdr->cons, load_acquire(&r->hdr->prod) + 100);
-		peer_link_ring_peer(c->l);
+		peer_link_ring_peer(c->l, 0);
 	}
 	/* never-consume: nothing to do; the victim's watchdog must act. */
 }
@@ -214,7 +214,7 @@ static int hello_attack(const char *peer, const char *attack, int timeout_s)
 		fprintf(stderr, "bad_peer: connect %s: %s\n", peer, strerror(-rc));
 		return 2;
 	}
-	peer_hello_build(&h, "bad", "peer", "/nonexistent", mac, false, 0, 1024,
+	peer_hello_build(&h, "bad", "peer", "/nonexistent", mac, false, 0, 1, 1024,
 			 8u << 20);
 	if (!strcmp(attack, "hello-version"))
 		h.hdr.version = 99;

@@ -75,7 +75,7 @@ static void finish(void *arg)
 
 static void send_some(struct tp *p)
 {
-	struct peer_ring_prod *r = peer_link_tx(p->link);
+	struct peer_ring_prod *r = peer_link_tx(p->link, 0);
 
 	if (!r)
 		return;
@@ -89,7 +89,7 @@ static void send_some(struct tp *p)
 		peer_ring_commit(r, len);
 		p->sent++;
 	}
-	peer_link_tx_publish(p->link);
+	peer_link_tx_publish(p->link, 0);
 	if (p->sent == p->count && !p->done) {
 		p->done = true;
 		/* Let the tap vdev consume before we leave. */
@@ -117,7 +117,7 @@ static void on_down(void *arg, const char *why)
 static void on_rx(void *arg)
 {
 	struct tp *p = arg;
-	struct peer_ring_cons *c = peer_link_rx(p->link);
+	struct peer_ring_cons *c = peer_link_rx(p->link, 0);
 	const uint8_t *rec;
 	uint32_t len;
 
@@ -125,7 +125,7 @@ static void on_rx(void *arg)
 	while (c && peer_ring_peek(c, &rec, &len) > 0)
 		peer_ring_consume(c);
 	if (c)
-		peer_link_rx_publish(p->link);
+		peer_link_rx_publish(p->link, 0);
 	send_some(p);
 }
 

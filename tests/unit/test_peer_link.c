@@ -59,6 +59,7 @@ struct env {
 
 static unsigned sys_seq;
 static unsigned t_stall_ms;	/* side_start's stall timeout (0: default) */
+static unsigned t_ring_pairs;	/* side_start's ring pairs (0: one) */
 
 static void cb_up(void *arg) { ((struct side *)arg)->ups++; }
 
@@ -100,6 +101,7 @@ static int side_start(struct env *e, struct side *s, const char *name,
 		.mac = { 0x52, 0x54, 0, 0, 0, (uint8_t)name[0] },
 		.desc_count = T_DESC, .data_size = T_DATA,
 		.stall_timeout_ms = t_stall_ms,
+		.ring_pairs = t_ring_pairs,
 	};
 	struct peer_link_cbs cbs = {
 		.arg = s, .up = cb_up, .down = cb_down, .rx = cb_rx,
@@ -293,7 +295,8 @@ static bool from_rang(struct env *e) { (void)e; return xc.from->rx > xc.from_rx0
  * and doorbells: the consumer sleeps whenever it is empty, so every
  * batch needs a doorbell to arrive; the producer waits for space when
  * the big frames fill its ring, so the consumer's doorbell is used too. */
-static void xfer(struct env *e, struct side *from, struct side *to, uint32_t count)
+static void xfer_on(struct env *e, struct side *from, struct side *to, unsigned k,
+		    uint32_t count)
 {
 	uint32_t sent = 0, got = 0;
 	bool prod_waits = false;
@@ -301,8 +304,8 @@ static void xfer(struct env *e, struct side *from, struct side *to, uint32_t cou
 	xc.from = from;
 	xc.to = to;
 	while (got < count) {
-		struct peer_ring_prod *p = peer_link_tx(from->l);
-		struct peer_ring_cons *c = peer_link_rx(to->l);
+		struct peer_ring_prod *p = peer_link_tx(from->l, k);
+		struct peer_ring_cons *c = peer_link_rx(to->l, k);
 		const uint8_t *r;
 		uint32_t len;
 		int ret;
@@ -322,7 +325,7 @@ static void xfer(struct env *e, struct side *from, struct side *to, uint32_t cou
 		}
 		xc.to_rx0 = to->rx;
 		xc.from_rx0 = from->rx;
-		if (peer_link_tx_publish(from->l))
+		if (peer_link_tx_publish(from->l, k))
 			assert_true(run_until(e, to_rang, 1000));
 		peer_ring_cons_awake(c);
 		while ((ret = peer_ring_peek(c, &r, &len)) == 1) {
@@ -330,7 +333,7 @@ static void xfer(struct env *e, struct side *from, struct side *to, uint32_t cou
 			peer_ring_consume(c);
 		}
 		assert_int_equal(ret, 0);
-		if (peer_link_rx_publish(to->l)) {
+		if (peer_link_rx_publish(to->l, k)) {
 			assert_true(prod_waits);
 			assert_true(run_until(e, from_rang, 1000));
 		}
@@ -340,8 +343,13 @@ static void xfer(struct env *e, struct side *from, struct side *to, uint32_t cou
 		}
 		assert_true(peer_ring_cons_sleep_prepare(c) || got < sent);
 	}
-	assert_false(peer_link_tx(from->l)->broken);
-	assert_false(peer_link_rx(to->l)->broken);
+	assert_false(peer_link_tx(from->l, k)->broken);
+	assert_false(peer_link_rx(to->l, k)->broken);
+}
+
+static void xfer(struct env *e, struct side *from, struct side *to, uint32_t count)
+{
+	xfer_on(e, from, to, 0, count);
 }
 
 /* ---- tests -------------------------------------------------------------------- */
@@ -570,7 +578,7 @@ static void raw_open(struct env *e, struct raw *r, const char *to)
 					  &r->ring_fd), 0);
 	r->bell = eventfd(0, EFD_CLOEXEC);
 	assert_true(r->bell >= 0);
-	peer_hello_build(&r->h, e->system, "raw", mynode, mac, false, 0, 16,
+	peer_hello_build(&r->h, e->system, "raw", mynode, mac, false, 0, 1, 16,
 			 PEER_RING_MIN_DATA);
 }
 
@@ -631,7 +639,7 @@ static void test_bad_hellos(void **state)
 	} cases[] = {
 		{ "magic", NULL }, { "version", NULL }, { "size field", NULL },
 		{ "length", NULL }, { "fds", NULL }, { "eventfd", NULL },
-		{ "ring file", NULL }, { "geometry", NULL }, { "system name", NULL },
+		{ "file is", NULL }, { "geometry", NULL }, { "system name", NULL },
 		{ "features", NULL }, { "reserved", NULL }, { "itself", NULL },
 		{ "ring header", NULL },
 	};
@@ -657,7 +665,7 @@ static void test_bad_hellos(void **state)
 		else if (!strcmp(w, "eventfd")) {
 			assert_int_equal(pipe(pfd), 0);
 			fds[1] = pfd[1];
-		} else if (!strcmp(w, "ring file"))
+		} else if (!strcmp(w, "file is"))
 			r.h.desc_count = 4096;	/* file is for 16: wrong size */
 		else if (!strcmp(w, "geometry"))
 			r.h.desc_count = 17;
@@ -688,6 +696,18 @@ static void test_bad_hellos(void **state)
 		expect_refused(e, &r, sizeof(r.h), many, 3, "fds");
 	}
 	raw_close(&r);
+	/* Two ring pairs announced, one pair's fds sent; too many pairs. */
+	raw_open(e, &r, "a");
+	r.h.ring_pairs = 2;
+	fds[0] = r.ring_fd;
+	fds[1] = r.bell;
+	expect_refused(e, &r, sizeof(r.h), fds, 2, "expected 4 (2 rings, then 2 doorbells)");
+	raw_close(&r);
+	raw_open(e, &r, "a");
+	r.h.ring_pairs = PEER_MAX_RING_PAIRS + 1;
+	expect_refused(e, &r, sizeof(r.h), fds, 2, "ring pairs, at most");
+	raw_close(&r);
+
 
 	/* A connection that closes at once (like a liveness probe). */
 	raw_open(e, &r, "a");
@@ -927,22 +947,22 @@ static void test_stalled_peer_dropped(void **state)
 	assert_true(run_until(e, both_up, 2000));
 	/* Slow but alive: one record per 200 ms, consumed each time. */
 	for (uint32_t i = 0; i < 6; i++) {
-		p = peer_link_tx(e->s[0].l);
-		c = peer_link_rx(e->s[1].l);
+		p = peer_link_tx(e->s[0].l, 0);
+		c = peer_link_rx(e->s[1].l, 0);
 		fill(peer_ring_reserve(p, 60), 60, i);
 		peer_ring_commit(p, 60);
-		peer_link_tx_publish(e->s[0].l);
+		peer_link_tx_publish(e->s[0].l, 0);
 		run_for(e, 200);
 		assert_int_equal(peer_ring_peek(c, &r, &len), 1);
 		peer_ring_consume(c);
-		peer_link_rx_publish(e->s[1].l);
+		peer_link_rx_publish(e->s[1].l, 0);
 	}
 	assert_int_equal(e->s[0].downs, 0);
 	/* Now b takes nothing. */
-	p = peer_link_tx(e->s[0].l);
+	p = peer_link_tx(e->s[0].l, 0);
 	fill(peer_ring_reserve(p, 60), 60, 99);
 	peer_ring_commit(p, 60);
-	peer_link_tx_publish(e->s[0].l);
+	peer_link_tx_publish(e->s[0].l, 0);
 	assert_true(run_until(e, a_down, 2000));
 	assert_non_null(strstr(e->s[0].down_why, "consumed nothing"));
 	assert_int_equal(peer_link_stats(e->s[0].l)->drops_stalled, 1);
@@ -953,6 +973,37 @@ static void test_stalled_peer_dropped(void **state)
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+/* Multiqueue: a side with 4 ring pairs and one with 2 link with the 2
+ * both have; each pair carries frames both ways with its own doorbells;
+ * the third pair does not exist; everything goes away at stop. */
+static void test_ring_pairs_negotiated(void **state)
+{
+	struct env *e = *state;
+
+	t_ring_pairs = 4;
+	assert_int_equal(side_start(e, &e->s[0], "a", NULL), 0);
+	t_ring_pairs = 2;
+	assert_int_equal(side_start(e, &e->s[1], "b", "a"), 0);
+	t_ring_pairs = 0;
+	assert_true(run_until(e, both_up, 2000));
+	assert_int_equal(peer_link_ring_pairs(e->s[0].l), 2);
+	assert_int_equal(peer_link_ring_pairs(e->s[1].l), 2);
+	assert_null(peer_link_tx(e->s[0].l, 2));
+	assert_null(peer_link_rx(e->s[1].l, 2));
+	assert_true(peer_link_bell_fd(e->s[0].l, 1) >= 0);
+	assert_true(peer_link_bell_fd(e->s[0].l, 1) != peer_link_bell_fd(e->s[0].l, 0));
+	for (unsigned k = 0; k < 2; k++) {
+		xfer_on(e, &e->s[1], &e->s[0], k, 50);
+		xfer_on(e, &e->s[0], &e->s[1], k, 50);
+	}
+	/* Ring 0 saw nothing of ring 1's frames. */
+	assert_int_equal(peer_link_rx(e->s[0].l, 0)->stats.records, 50);
+	assert_int_equal(peer_link_rx(e->s[0].l, 1)->stats.records, 50);
+	side_stop(&e->s[1]);
+	side_stop(&e->s[0]);
+	expect_clean(e);
+}
 
 int main(void)
 {
@@ -965,6 +1016,7 @@ int main(void)
 		T(test_stale_node),
 		T(test_live_node_refused),
 		T(test_bad_hellos),
+		T(test_ring_pairs_negotiated),
 		T(test_bad_message_while_up),
 		T(test_handshake_timeouts),
 		T(test_second_link_refused),
