@@ -700,6 +700,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		/* Every offload offered: no peer has said what it takes. */
 		vo->peerfeats_auto = true;
 		vo->legacy = i == 1 || i == 3;
+		/* Multiqueue on two of them: the driver's MQ negotiation,
+		 * max_virtqueue_pairs and VQ_PAIRS_SET under fire too. */
+		vo->queues = i == 0 ? 2 : i == 2 ? 3 : 1;
 		if (i >= 2) {
 			vo->has_loc = true;
 			vo->loc = 0x10000000;
@@ -776,13 +779,20 @@ static void check_info(struct vnet_dev *d, const struct seen *s)
 	FUZZ_CHECK(in.max_tx_frame == (uint32_t)in.mtu + VNET_ETH_HLEN);
 	FUZZ_CHECK(in.max_rx_frame >= VNET_ETH_HLEN && in.max_rx_frame <= VNET_MAX_GSO_FRAME);
 	FUZZ_CHECK(in.hdr_len == 12 || in.hdr_len == 10);
-	FUZZ_CHECK(in.nqueues == (in.has_ctrl ? 3u : 2u));
+	FUZZ_CHECK(in.queue_pairs >= 1 && in.queue_pairs <= in.max_queue_pairs);
+	FUZZ_CHECK(in.queue_pairs <= (s->p.queue_pairs > 1 ? s->p.queue_pairs : 1u));
+	FUZZ_CHECK(in.nqueues == 2 * in.queue_pairs + in.has_ctrl);
 	FUZZ_CHECK(in.device_queues >= in.nqueues);
-	FUZZ_CHECK(in.msix_vectors <= 3);
+	FUZZ_CHECK(in.msix_vectors <= 1 + 2 * VNET_MAX_PAIRS);
 	for (unsigned i = 0; i < in.nqueues; i++) {
 		const struct vnet_queue_info *q = &in.queues[i];
+		/* 5.1.2: the pairs in order, the controlq after the device's
+		 * max_virtqueue_pairs pairs with MQ, else at 2. */
+		unsigned want = i < 2 * in.queue_pairs ? i
+			      : (in.driver_features & VIRTIO_BIT(VIRTIO_NET_F_MQ))
+				      ? 2 * in.max_queue_pairs : 2;
 
-		FUZZ_CHECK(q->name && q->kick && q->index == i);
+		FUZZ_CHECK(q->name && q->kick && q->index == want);
 		FUZZ_CHECK(q->size >= 1 && q->size <= 32768 && q->size <= q->max_size);
 		FUZZ_CHECK(!strcmp(in.ring, "packed") || pow2(q->size));
 	}
@@ -1034,6 +1044,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pf & 0x20)
 		prm.decline_features = fin_u64(&in);
 	prm.ram_size = rams[pf >> 6];
+	prm.queue_pairs = (sel >> 3) & 3;	/* 0..3; the device may have fewer */
 	/* 0: the device's maximum capped at 256; a power of two; or (packed)
 	 * any size up to 127. */
 	prm.queue_size = qs & 0x80 ? qs & 0x7fu : qs ? 1u << ((qs - 1) % 16) : 0;
@@ -1056,7 +1067,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.p = prm;
 	s.honest = P.nt == 0;
 	s.want = (VNET_DRIVER_FEATURES | (prm.want_offloads ? VNET_OFFLOAD_FEATURES : 0) |
-		  (prm.want_packed ? VIRTIO_BIT(VIRTIO_F_RING_PACKED) : 0)) &
+		  (prm.want_packed ? VIRTIO_BIT(VIRTIO_F_RING_PACKED) : 0) |
+		  (prm.queue_pairs > 1 ? VIRTIO_BIT(VIRTIO_NET_F_MQ) : 0)) &
 		 ~prm.decline_features;
 
 	fds_before = count_fds();
