@@ -5,6 +5,8 @@
  */
 #include "common/rss.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/csum.h"
@@ -78,4 +80,57 @@ uint32_t rss_hash_frame(const uint8_t *key, size_t key_len, uint32_t types,
 	}
 	n = alen + (ports ? 4 : 0);
 	return rss_toeplitz(key, key_len, in, n);
+}
+
+int rss_cfg_check(const struct rss_cfg *c, unsigned nqueues, char *why, size_t whylen)
+{
+	if (c->hash_types & ~RSS_HASH_TYPES_SUPPORTED) {
+		snprintf(why, whylen, "hash types 0x%x outside the supported 0x%x", c->hash_types,
+			 RSS_HASH_TYPES_SUPPORTED);
+		return -EINVAL;
+	}
+	if (c->table_len == 0 || c->table_len > RSS_TABLE_MAX ||
+	    (c->table_len & (c->table_len - 1))) {
+		snprintf(why, whylen, "indirection table of %u entries; a power of two up to %u",
+			 c->table_len, RSS_TABLE_MAX);
+		return -EINVAL;
+	}
+	if (c->key_len > RSS_KEY_MAX) {
+		snprintf(why, whylen, "hash key of %u bytes; at most %u", c->key_len, RSS_KEY_MAX);
+		return -EINVAL;
+	}
+	if (c->unclassified >= nqueues) {
+		snprintf(why, whylen, "unclassified queue %u; there are %u", c->unclassified,
+			 nqueues);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < c->table_len; i++) {
+		if (c->table[i] >= nqueues) {
+			snprintf(why, whylen, "indirection table entry %u names queue %u; there are %u",
+				 i, c->table[i], nqueues);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+unsigned rss_queue_of(const struct rss_cfg *c, const uint8_t *frame, uint32_t len)
+{
+	uint8_t report;
+	uint32_t hash = rss_hash_frame(c->key, c->key_len, c->hash_types, frame, len, &report);
+
+	/* 5.1.6.4.3: no hash type applies: the unclassified queue. */
+	if (report == VIRTIO_NET_HASH_REPORT_NONE)
+		return c->unclassified;
+	return c->table[hash & (c->table_len - 1u)];
+}
+
+unsigned rss_cfg_queues(const struct rss_cfg *c)
+{
+	unsigned m = c->unclassified;
+
+	for (unsigned i = 0; i < c->table_len && i < RSS_TABLE_MAX; i++)
+		if (c->table[i] > m)
+			m = c->table[i];
+	return m + 1;
 }

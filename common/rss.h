@@ -9,8 +9,11 @@
 #ifndef VNET_RSS_H
 #define VNET_RSS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/virtio.h"
 
 #define RSS_KEY_MAX 40	/* VIRTIO_NET_RSS_MAX_KEY_SIZE */
 
@@ -32,5 +35,38 @@ uint32_t rss_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *in, siz
  * extension headers are not walked: such a frame hashes on addresses. */
 uint32_t rss_hash_frame(const uint8_t *key, size_t key_len, uint32_t types,
 			const uint8_t *frame, uint32_t len, uint8_t *report);
+
+/* ---- a receiver's steering: the driver's RSS configuration -------------- */
+
+#define RSS_TABLE_MAX 128	/* indirection table entries we take (a power of two) */
+/* The hash types rss_hash_frame computes (no _EX types). */
+#define RSS_HASH_TYPES_SUPPORTED                                                    \
+	(VIRTIO_NET_RSS_HASH_TYPE_IPv4 | VIRTIO_NET_RSS_HASH_TYPE_TCPv4 |           \
+	 VIRTIO_NET_RSS_HASH_TYPE_UDPv4 | VIRTIO_NET_RSS_HASH_TYPE_IPv6 |           \
+	 VIRTIO_NET_RSS_HASH_TYPE_TCPv6 | VIRTIO_NET_RSS_HASH_TYPE_UDPv6)
+
+/* What VIRTIO_NET_CTRL_MQ_RSS_CONFIG set (5.1.6.5.7.1), in private memory:
+ * a frame goes to receive queue table[hash & (table_len - 1)], or to
+ * unclassified when no hash type applies.  Queues are numbers from 0
+ * (receiveq1). */
+struct rss_cfg {
+	bool on;
+	uint32_t hash_types;
+	uint16_t table_len;
+	uint16_t unclassified;
+	uint8_t key_len;
+	uint8_t key[RSS_KEY_MAX];
+	uint16_t table[RSS_TABLE_MAX];
+};
+
+/* The one rule for a configuration, wherever it comes from (a driver's
+ * command, a peer's message): hash types we compute, a table of a power
+ * of two up to RSS_TABLE_MAX entries, every queue below nqueues, a key
+ * of at most RSS_KEY_MAX bytes.  0, or -EINVAL with why. */
+int rss_cfg_check(const struct rss_cfg *c, unsigned nqueues, char *why, size_t whylen);
+/* The receive queue a frame belongs to under c (c->on). */
+unsigned rss_queue_of(const struct rss_cfg *c, const uint8_t *frame, uint32_t len);
+/* The queues c uses: 1 + the largest it names. */
+unsigned rss_cfg_queues(const struct rss_cfg *c);
 
 #endif /* VNET_RSS_H */

@@ -62,6 +62,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define VIRTIO_NET_F_CTRL_RX_EXTRA	20
 #define VIRTIO_NET_F_GUEST_ANNOUNCE	21
 #define VIRTIO_NET_F_MQ			22
+#define VIRTIO_NET_F_RSS		60
 #define VIRTIO_NET_F_CTRL_MAC_ADDR	23
 #define VIRTIO_NET_F_VQ_NOTF_COAL	52
 #define VIRTIO_NET_F_NOTF_COAL		53
@@ -92,8 +93,16 @@ struct virtio_net_config {
 	uint16_t mtu;
 	uint32_t speed;
 	uint8_t duplex;
+	/* RSS (or HASH_REPORT) */
+	uint8_t rss_max_key_size;
+	uint16_t rss_max_indirection_table_length;
+	uint32_t supported_hash_types;
 } __attribute__((packed));
-static_assert(sizeof(struct virtio_net_config) == 17, "net config");
+static_assert(sizeof(struct virtio_net_config) == 24, "net config");
+static_assert(offsetof(struct virtio_net_config, rss_max_key_size) == 17, "rss key size");
+static_assert(offsetof(struct virtio_net_config, rss_max_indirection_table_length) == 18,
+	      "rss table length");
+static_assert(offsetof(struct virtio_net_config, supported_hash_types) == 20, "hash types");
 static_assert(offsetof(struct virtio_net_config, status) == 6, "status");
 static_assert(offsetof(struct virtio_net_config, mtu) == 10, "mtu");
 static_assert(offsetof(struct virtio_net_config, speed) == 12, "speed");
@@ -171,6 +180,17 @@ static inline unsigned vnet_ctrlq(unsigned max_pairs, bool mq)
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET	0
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN	1
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX	0x8000
+/* 5.1.6.5.7.1 (RSS): this head, le16 indirection_table[mask + 1] (receive
+ * queue numbers, 0 for receiveq1), le16 max_tx_vq, u8 hash_key_length,
+ * then the key. */
+#define VIRTIO_NET_CTRL_MQ_RSS_CONFIG	1
+struct virtio_net_rss_config_head {
+	uint32_t hash_types;
+	uint16_t indirection_table_mask;
+	uint16_t unclassified_queue;
+} __attribute__((packed));
+static_assert(sizeof(struct virtio_net_rss_config_head) == 8, "rss config head");
+#define VIRTIO_NET_RSS_TAIL_LEN	3	/* max_tx_vq, hash_key_length */
 /* 5.1.6.5.6 Notifications coalescing: a command may have a
  * device-writable result after the ack (VQ_GET). */
 #define VIRTIO_NET_CTRL_NOTF_COAL	6

@@ -244,9 +244,8 @@ int frame_check_header(const void *buf, size_t len, struct frame_info *info)
 	memcpy(info->src, p + 6, 6);
 	b = header_base(p, len);
 	if (b) {
-		if (len < b + FRAME_HDR_LEN)
-			return FRAME_E_SHORT;
-		if (!flow_headers_ok(p, len, &info->flow))
+		/* Any IPv4 frame: ours only with our IPv4 and UDP headers. */
+		if (len < OFF_MAGIC + FRAME_FLOW_OFF || !flow_headers_ok(p, len, &info->flow))
 			return FRAME_E_TYPE;
 	} else if (get16be(p + OFF_TYPE) != FRAME_ETHERTYPE) {
 		return FRAME_E_TYPE;

@@ -100,6 +100,11 @@ struct vnet_dev_params {
 	 * grew: rebuild against this header; soname 0 makes no promise of
 	 * a stable layout before 1.0). */
 	unsigned queue_pairs;
+	/* With several pairs, also accept VIRTIO_NET_F_RSS when offered and
+	 * steer received flows by RSS (5.1.6.5.7.1): by default every IP
+	 * flow type, the default key and a table spreading over the pairs;
+	 * vnet_ctrl_rss sets another. */
+	bool want_rss;
 };
 
 /* A frame.  TX: data/len are the caller's and are copied; hdr (optional)
@@ -169,6 +174,8 @@ struct vnet_info {
 	unsigned queue_pairs;		/* pairs in use */
 	unsigned max_queue_pairs;	/* the device's max_virtqueue_pairs (1
 					 * without MQ) */
+	bool rss;			/* RSS steers (VIRTIO_NET_F_RSS) */
+	uint16_t rss_table_len;		/* its indirection table entries */
 	const char *interrupts;		/* "msix", "intx" (PCI line), "line"
 					 * (MMIO), "polling", "mixed" */
 	unsigned hdr_len;		/* net header bytes: 12, or 10 (legacy
@@ -311,5 +318,23 @@ int vnet_ctrl_coalesce(struct vnet_dev *dev, enum vnet_queue_dir dir, uint32_t m
  * Since VNET_0.2. */
 int vnet_ctrl_coalesce_get(struct vnet_dev *dev, enum vnet_queue_dir dir,
 			   uint32_t *max_packets, uint32_t *max_usecs);
+
+/* RSS (VIRTIO_NET_F_RSS, 5.1.6.5.7.1): a received frame goes to queue
+ * pair table[hash & (table_len - 1)] (pairs from 0), or to unclassified
+ * when none of hash_types applies; the hash is the Toeplitz function
+ * under key.  Checked against what the device takes (key and table
+ * sizes, hash types) and the pairs in use; replayed after a reset.
+ * -ENOTSUP without RSS (params.want_rss).  Since VNET_0.3. */
+#define VNET_RSS_KEY_MAX   40
+#define VNET_RSS_TABLE_MAX 128
+struct vnet_rss {
+	uint32_t hash_types;		/* VIRTIO_NET_RSS_HASH_TYPE_* */
+	uint8_t key_len;
+	uint8_t key[VNET_RSS_KEY_MAX];
+	uint16_t table_len;		/* a power of two */
+	uint16_t table[VNET_RSS_TABLE_MAX];
+	uint16_t unclassified;
+};
+int vnet_ctrl_rss(struct vnet_dev *dev, const struct vnet_rss *rss);
 
 #endif /* VNET_GUEST_VIRTIO_NET_H */

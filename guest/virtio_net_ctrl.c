@@ -16,6 +16,7 @@
 
 #include "common/barrier.h"
 #include "common/log.h"
+#include "common/rss.h"
 #include "guest/virtio_net_priv.h"
 
 /* Command area layout (offsets in ctrl_buf). */
@@ -288,11 +289,77 @@ int vnet_ctrl_coalesce_get(struct vnet_dev *d, enum vnet_queue_dir dir,
 
 /* ---- multiqueue (5.1.6.5.5) -------------------------------------------- */
 
+void vn_rss_default(struct vnet_dev *d)
+{
+	struct vnet_rss *r = &d->cs.rss;
+
+	memset(r, 0, sizeof(*r));
+	r->hash_types = d->rss_types & RSS_HASH_TYPES_SUPPORTED;
+	r->key_len = d->rss_max_key < VNET_RSS_KEY_MAX ? d->rss_max_key : VNET_RSS_KEY_MAX;
+	memcpy(r->key, rss_default_key, r->key_len);
+	r->table_len = 1;
+	while (r->table_len * 2u <= d->rss_max_table && r->table_len * 2u <= VNET_RSS_TABLE_MAX)
+		r->table_len *= 2;
+	for (unsigned i = 0; i < r->table_len; i++)
+		r->table[i] = (uint16_t)(i % d->npairs);
+}
+
+/* 5.1.6.5.7.1: head, table, max_tx_vq, key length, key. */
+static int send_rss(struct vnet_dev *d, const struct vnet_rss *r)
+{
+	struct virtio_net_rss_config_head h = {
+		.hash_types = r->hash_types,
+		.indirection_table_mask = (uint16_t)(r->table_len - 1),
+		.unclassified_queue = r->unclassified,
+	};
+	uint16_t max_tx = (uint16_t)d->npairs;
+	uint8_t *p = d->ctrl_buf + AREA_DATA;
+	uint32_t n = 0;
+	struct vq_sg sg;
+
+	static_assert(AREA_DATA + sizeof(h) + 2 * VNET_RSS_TABLE_MAX + VIRTIO_NET_RSS_TAIL_LEN +
+			      VNET_RSS_KEY_MAX <= AREA_ACK,
+		      "command area holds an RSS configuration");
+	memcpy(p, &h, sizeof(h));
+	n += sizeof(h);
+	memcpy(p + n, r->table, 2u * r->table_len);	/* le16 */
+	n += 2u * r->table_len;
+	memcpy(p + n, &max_tx, 2);
+	p[n + 2] = r->key_len;
+	n += VIRTIO_NET_RSS_TAIL_LEN;
+	memcpy(p + n, r->key, r->key_len);
+	n += r->key_len;
+	sg = (struct vq_sg){ d->ctrl_gpa + AREA_DATA, n };
+	return ctrl_cmd(d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, &sg, 1);
+}
+
+int vnet_ctrl_rss(struct vnet_dev *d, const struct vnet_rss *r)
+{
+	int rc;
+
+	if (!vn_has(d, VIRTIO_NET_F_RSS))
+		return -ENOTSUP;
+	if (!r->table_len || r->table_len > d->rss_max_table || r->table_len > VNET_RSS_TABLE_MAX ||
+	    (r->table_len & (r->table_len - 1)) || r->key_len > d->rss_max_key ||
+	    r->key_len > VNET_RSS_KEY_MAX || (r->hash_types & ~d->rss_types) ||
+	    r->unclassified >= d->npairs)
+		return -EINVAL;
+	for (unsigned i = 0; i < r->table_len; i++)
+		if (r->table[i] >= d->npairs)
+			return -EINVAL;
+	rc = send_rss(d, r);
+	if (rc == 0)
+		d->cs.rss = *r;
+	return rc;
+}
+
 int vn_ctrl_pairs(struct vnet_dev *d)
 {
 	uint16_t pairs = (uint16_t)d->npairs;
 	struct vq_sg sg = { d->ctrl_gpa + AREA_DATA, sizeof(pairs) };
 
+	if (vn_has(d, VIRTIO_NET_F_RSS))
+		return send_rss(d, &d->cs.rss);
 	if (d->npairs <= 1)
 		return 0;
 	memcpy(d->ctrl_buf + AREA_DATA, &pairs, sizeof(pairs));	/* le16 */

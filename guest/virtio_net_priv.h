@@ -73,6 +73,7 @@ struct vn_ctrl_state {
 		bool set;
 		uint32_t max_packets, max_usecs;
 	} coal[2];		/* [VNET_RX], [VNET_TX] */
+	struct vnet_rss rss;	/* with RSS: what steers (a default at open) */
 };
 
 struct vnet_dev {
@@ -95,6 +96,10 @@ struct vnet_dev {
 	struct vnet_queue rxq[VNET_MAX_PAIRS], txq[VNET_MAX_PAIRS], ctrl;
 	unsigned npairs;	/* set up and in use */
 	uint16_t max_pairs;	/* the device's max_virtqueue_pairs (1 without MQ) */
+	/* RSS negotiated: the device's limits (5.1.4), read once. */
+	uint8_t rss_max_key;
+	uint16_t rss_max_table;
+	uint32_t rss_types;
 	unsigned rx_next;	/* pair vnet_rx_burst starts at (each in turn) */
 	bool has_ctrl;
 	bool ctrl_stuck;	/* a command went unanswered: reset needed */
@@ -189,9 +194,11 @@ int vn_tx_raw(struct vnet_dev *d, const void *frame, uint32_t len);
 
 /* virtio_net_ctrl.c */
 void vn_ctrl_state_init(struct vn_ctrl_state *cs);
-/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET for d->npairs (5.1.6.5.5); 0 with one
- * pair. */
+/* The pairs in use: VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET for d->npairs
+ * (5.1.6.5.5), or with RSS its configuration (cs.rss); 0 with one pair. */
 int vn_ctrl_pairs(struct vnet_dev *d);
+/* cs.rss: every IP flow type, the default key, pairs in turn. */
+void vn_rss_default(struct vnet_dev *d);
 int vn_ctrl_replay(struct vnet_dev *d);
 /* Answers a pending ANNOUNCE request: a self-announcement frame, then
  * VIRTIO_NET_CTRL_ANNOUNCE_ACK (5.1.6.5.4).  The request is seen only

@@ -33,7 +33,8 @@
 #define CTRL_FEATURES	   (VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | \
 			    VIRTIO_BIT(VIRTIO_NET_F_NOTF_COAL) | VIRTIO_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) | \
 			    VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | \
-			    VIRTIO_BIT(VIRTIO_NET_F_MQ))
+			    VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_RSS))
+#define PAIRS_FEATURES	   (VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_RSS))
 
 /* 5.1.2's names, pair k counted from 1 (the first pair keeps the plain
  * names). */
@@ -61,6 +62,8 @@ static uint64_t choose_features(const struct vnet_dev *d, uint64_t offered)
 		want |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 	if (p->queue_pairs > 1)
 		want |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
+	if (p->queue_pairs > 1 && p->want_rss)
+		want |= VIRTIO_BIT(VIRTIO_NET_F_RSS);
 	f = offered & want & ~p->decline_features;
 	if (legacy(d))
 		f &= UINT64_C(0xffffffff);	/* 4.1.4.10 / 4.2.4: 32 bits */
@@ -445,6 +448,29 @@ static int driver_ok(struct vnet_dev *d)
 	return 0;
 }
 
+/* What the device takes for RSS (5.1.4), read once; the default
+ * configuration follows from it. */
+static int read_rss_limits(struct vnet_dev *d)
+{
+	struct vt_cfg_field f[3] = {
+		{ offsetof(struct virtio_net_config, rss_max_key_size), 1, &d->rss_max_key },
+		{ offsetof(struct virtio_net_config, rss_max_indirection_table_length), 2,
+		  &d->rss_max_table },
+		{ offsetof(struct virtio_net_config, supported_hash_types), 4, &d->rss_types },
+	};
+	int rc = vt_config_read(d->t, f, 3);
+
+	if (rc < 0)
+		return rc;
+	if (d->rss_max_key == 0 || d->rss_max_table == 0) {
+		log_err("device offers RSS with a %u-byte key and %u-entry table", d->rss_max_key,
+			d->rss_max_table);
+		return -EINVAL;
+	}
+	vn_rss_default(d);
+	return 0;
+}
+
 /* How many pairs: what the caller asked for, up to what the device has
  * (max_virtqueue_pairs, read once, 5.1.4: 1..0x8000 with MQ) and what
  * the driver sets up.  Queue indexes follow 5.1.2. */
@@ -452,8 +478,9 @@ static int choose_pairs(struct vnet_dev *d, uint16_t nq)
 {
 	uint16_t max = 1;
 	unsigned want = d->params.queue_pairs ? d->params.queue_pairs : 1;
+	bool pairs = (d->drv_features & PAIRS_FEATURES) != 0;	/* 5.1.2: MQ or RSS */
 
-	if (vn_has(d, VIRTIO_NET_F_MQ)) {
+	if (pairs) {
 		struct vt_cfg_field f = { offsetof(struct virtio_net_config, max_virtqueue_pairs),
 					  2, &max };
 		int rc = vt_config_read(d->t, &f, 1);
@@ -472,8 +499,8 @@ static int choose_pairs(struct vnet_dev *d, uint16_t nq)
 		d->npairs = VNET_MAX_PAIRS;
 	if (want > d->npairs)
 		log_warn("%u queue pairs asked for; the device has %u%s, using %u", want, max,
-			 vn_has(d, VIRTIO_NET_F_MQ) ? "" : " (no MQ)", d->npairs);
-	d->ctrl.index = (uint16_t)vnet_ctrlq(max, vn_has(d, VIRTIO_NET_F_MQ));
+			 pairs ? "" : " (no MQ)", d->npairs);
+	d->ctrl.index = (uint16_t)vnet_ctrlq(max, pairs);
 	if (nq < 2 * d->npairs || (d->has_ctrl && nq <= d->ctrl.index)) {
 		log_err("device has %u queues; %u pairs%s need %u", nq, d->npairs,
 			d->has_ctrl ? " and the controlq" : "",
@@ -484,7 +511,7 @@ static int choose_pairs(struct vnet_dev *d, uint16_t nq)
 		d->rxq[k].index = (uint16_t)vnet_rxq(k);
 		d->txq[k].index = (uint16_t)vnet_txq(k);
 	}
-	return 0;
+	return vn_has(d, VIRTIO_NET_F_RSS) ? read_rss_limits(d) : 0;
 }
 
 static int dev_init(struct vnet_dev *d)

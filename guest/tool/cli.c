@@ -55,6 +55,9 @@ static void usage(FILE *f)
 		"  --queues N         use N receive/transmit queue pairs (VIRTIO_NET_F_MQ;\n"
 		"                     1..8, at most what the device has; flows spread over\n"
 		"                     them by their addresses and ports)\n"
+		"  --rss              with --queues, steer received flows by RSS\n"
+		"                     (VIRTIO_NET_F_RSS: the default key, every IP flow\n"
+		"                     type, a table over the pairs)\n"
 		"  --offloads         accept checksum/TSO offloads the device offers\n"
 		"  --no-packed        decline packed rings (accepted by default)\n"
 		"  --no-event-idx     decline VIRTIO_F_RING_EVENT_IDX\n"
@@ -139,7 +142,7 @@ static const struct command *find_command(const char *name)
 
 int parse_cli(struct cli *c, int argc, char **argv)
 {
-	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_QUEUES, L_COUNT, L_SIZE, L_TIMEOUT,
+	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_QUEUES, L_RSS, L_COUNT, L_SIZE, L_TIMEOUT,
 	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
 	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT, L_NOINORDER,
 	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_COAL_RX, L_COAL_TX,
@@ -151,6 +154,7 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		{ "hugepages", no_argument, NULL, L_HUGE },
 		{ "queue-size", required_argument, NULL, L_QSIZE },
 		{ "queues", required_argument, NULL, L_QUEUES },
+		{ "rss", no_argument, NULL, L_RSS },
 		{ "count", required_argument, NULL, L_COUNT },
 		{ "size", required_argument, NULL, L_SIZE },
 		{ "timeout", required_argument, NULL, L_TIMEOUT },
@@ -203,6 +207,7 @@ int parse_cli(struct cli *c, int argc, char **argv)
 						 optarg);
 			break;
 		case L_HUGE: c->dp.hugepages = true; break;
+		case L_RSS: c->dp.want_rss = true; break;
 		case L_QSIZE:
 			if (!parse_u64(optarg, &v, 10) || v == 0 || v > 32768)
 				return bad_usage("--queue-size %s: expected 1..32768", optarg);

@@ -54,6 +54,10 @@ void vdev_update_offer(struct vdev *vd)
 	 * the same device with or without the bit. */
 	if (vd->max_pairs > 1)
 		vd->device_features |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
+	/* RSS (5.1.6.5.7.1) over a vfio-user transport: a vhost-user
+	 * frontend runs the control queue itself. */
+	if (vd->max_pairs > 1 && !(o && o->has_vhost_user))
+		vd->device_features |= VIRTIO_BIT(VIRTIO_NET_F_RSS);
 	if (vd->legacy)
 		vd->device_features &= UINT64_C(0xffffffff);
 }
@@ -101,6 +105,11 @@ bool vdev_features_acceptable(struct vdev *vd, char *why, size_t len)
 	}
 	if (!vd->legacy && !(f & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
 		snprintf(why, len, "VERSION_1 not accepted by a modern driver");
+		return false;
+	}
+	/* 5.1.3.1: RSS requires CTRL_VQ (its configuration is a command). */
+	if ((f & VIRTIO_BIT(VIRTIO_NET_F_RSS)) && !(f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ))) {
+		snprintf(why, len, "RSS accepted without CTRL_VQ, which it requires (5.1.3.1)");
 		return false;
 	}
 	/* 5.1.3.1: MQ requires CTRL_VQ (pairs are set with a command), unless

@@ -4,7 +4,8 @@
  * state becomes VIRTIO_NET_S_LINK_UP with a configuration change
  * interrupt (5.1.4, 4.1.5.3), its ring ends are handed to the data path
  * while it is up, doorbells feed the data path, and the offloads our
- * guest negotiated travel to the peer (peerfeats auto).
+ * guest negotiated travel to the peer (peerfeats auto), as does our
+ * driver's RSS configuration, which the peer's device steers by.
  */
 #include "host/dev/vdev.h"
 
@@ -46,6 +47,16 @@ static void link_rx(void *arg)
 	dp_peer_event(arg);
 }
 
+static void link_rss(void *arg, const struct rss_cfg *c)
+{
+	struct vdev *vd = arg;
+
+	if (c->on)
+		log_info("%s: peer's receiving device steers by RSS (%u-entry table)", vd->name,
+			 c->table_len);
+	dp_set_peer_rss(vd, c);
+}
+
 static void link_features(void *arg, bool known, uint64_t f)
 {
 	struct vdev *vd = arg;
@@ -70,6 +81,7 @@ int vdev_link_start(struct vdev *vd, const char *run_dir)
 		.down = link_down,
 		.rx = link_rx,
 		.features = link_features,
+		.rss = link_rss,
 	};
 	int rc;
 
@@ -100,4 +112,10 @@ void vdev_link_forget_features(struct vdev *vd)
 {
 	if (vd->link)
 		peer_link_forget_local_features(vd->link);
+}
+
+void vdev_link_set_rss(struct vdev *vd)
+{
+	if (vd->link)
+		peer_link_set_local_rss(vd->link, &vd->rss);
 }

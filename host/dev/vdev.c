@@ -27,6 +27,7 @@ void vdev_reset(struct vdev *vd)
 	vd->driver_features = 0;
 	vd->status = 0;
 	vd->curr_pairs = 1;	/* 5.1.6.5.5: one pair until the driver says more */
+	memset(&vd->rss, 0, sizeof(vd->rss));
 	net_filter_reset(&vd->filter);
 	memcpy(vd->cfg.mac, vd->perm_mac, sizeof(vd->cfg.mac));
 	vd->cfg.status &= (uint16_t)~VIRTIO_NET_S_ANNOUNCE;
@@ -34,7 +35,32 @@ void vdev_reset(struct vdev *vd)
 	vd->config_generation++;
 	vdev_update_offer(vd);
 	vdev_link_forget_features(vd);
+	vdev_link_set_rss(vd);		/* off */
 	dp_schedule_rx(vd);
+}
+
+int vdev_set_rss(struct vdev *vd, const struct rss_cfg *c, unsigned max_tx_vq)
+{
+	unsigned n = rss_cfg_queues(c);
+	char why[160];
+
+	if (rss_cfg_check(c, vdev_pairs_negotiated(vd), why, sizeof(why)) < 0) {
+		log_rl(LOG_WARN, "%s: RSS configuration refused: %s", vd->name, why);
+		return -EINVAL;
+	}
+	if (max_tx_vq < 1 || max_tx_vq > vdev_pairs_negotiated(vd)) {
+		log_rl(LOG_WARN, "%s: RSS configuration refused: max_tx_vq %u; the driver may use 1..%u",
+		       vd->name, max_tx_vq, vdev_pairs_negotiated(vd));
+		return -EINVAL;
+	}
+	if (vdev_set_pairs_in_use(vd, n > max_tx_vq ? n : max_tx_vq) < 0)
+		return -EINVAL;
+	vd->rss = *c;
+	vd->rss.on = true;
+	log_info("%s: RSS on: %u-entry table over %u queues, hash types 0x%x", vd->name,
+		 c->table_len, n, c->hash_types);
+	vdev_link_set_rss(vd);
+	return 0;
 }
 
 int vdev_set_pairs_in_use(struct vdev *vd, unsigned n)
@@ -197,6 +223,10 @@ int vdev_new(struct vdev **out, struct evloop *ev, const char *system,
 	vd->cfg.mtu = VDEV_DEFAULT_MTU;
 	vd->cfg.status = 0;	/* link comes up with the peer */
 	vd->cfg.max_virtqueue_pairs = (uint16_t)vd->max_pairs;
+	/* 5.1.4: what RSS takes (read by a driver that negotiated it). */
+	vd->cfg.rss_max_key_size = RSS_KEY_MAX;
+	vd->cfg.rss_max_indirection_table_length = RSS_TABLE_MAX;
+	vd->cfg.supported_hash_types = RSS_HASH_TYPES_SUPPORTED;
 	/* 5.1.4: what the device reports with SPEED_DUPLEX; a peer link has
 	 * no speed of its own, so it is the user's to say. */
 	vd->cfg.speed = opts->has_speed ? opts->speed : VIRTIO_NET_SPEED_UNKNOWN;

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "common/gmem.h"
+#include "common/rss.h"
 #include "host/opts.h"
 #include "common/ring/vq.h"
 #include "common/virtio.h"
@@ -159,6 +160,10 @@ struct vdev {
 	 * transports report); pairs in use: 1 until the driver sets more
 	 * with VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (5.1.6.5.5). */
 	unsigned max_pairs, num_queues, curr_pairs;
+	/* The driver's RSS configuration (VIRTIO_NET_CTRL_MQ_RSS_CONFIG),
+	 * told to the peer, whose device then puts each frame on the ring
+	 * of its receiveq; off until set and after a reset. */
+	struct rss_cfg rss;
 	struct vdev_queue q[VDEV_MAX_QUEUES];
 
 	/* The data path's state (host/dp/): the model allocates it, only
@@ -171,6 +176,10 @@ struct vdev {
 		 * ring pairs (0 while down), our transmit ring and the peer's
 		 * ring we consume of each. */
 		unsigned link_pairs;
+		/* The peer's receiving device's RSS configuration (its
+		 * driver's), while the link is up: our transmit passes put
+		 * each frame on the ring of the peer's receiveq for it. */
+		struct rss_cfg peer_rss;
 		struct peer_ring_prod *tx_ring[VDEV_MAX_PAIRS];
 		struct peer_ring_cons *rx_ring[VDEV_MAX_PAIRS];
 		/* Per link ring we consume: the guest had no buffer in this
@@ -182,7 +191,8 @@ struct vdev {
 		long rx_resched;		/* timer id for budget-exhausted passes */
 		/* Per transmitq (pair). */
 		struct dp_txq {
-			bool waiting_space;	/* peer ring was full */
+			bool waiting_space;	/* a peer ring was full ... */
+			unsigned wait_ring;	/* ... this one */
 			long resched;		/* timer id for budget-exhausted passes */
 		} txq[VDEV_MAX_PAIRS];
 		/* Interrupt coalescing of each receiveq and transmitq, by
@@ -240,13 +250,16 @@ bool vdev_running(const struct vdev *vd);
  * (5.1.2). */
 static inline unsigned vdev_ctrlq(const struct vdev *vd)
 {
-	return vnet_ctrlq(vd->max_pairs,
-			  vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MQ));
+	return vnet_ctrlq(vd->max_pairs, vd->driver_features & (VIRTIO_BIT(VIRTIO_NET_F_MQ) |
+								   VIRTIO_BIT(VIRTIO_NET_F_RSS)));
 }
-/* Pairs the driver may use: max_pairs with MQ negotiated, else 1. */
+/* Pairs the driver may use: max_pairs with MQ or RSS negotiated, else 1
+ * (5.1.2). */
 static inline unsigned vdev_pairs_negotiated(const struct vdev *vd)
 {
-	return (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MQ)) ? vd->max_pairs : 1;
+	return (vd->driver_features & (VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_RSS)))
+		       ? vd->max_pairs
+		       : 1;
 }
 /* 5.1.6.5.5: the driver uses pairs 1..n (n in 1..vdev_pairs_negotiated),
  * every queue of which must be enabled; from now on frames go only to
@@ -255,6 +268,11 @@ static inline unsigned vdev_pairs_negotiated(const struct vdev *vd)
  * controlq (vhost-user: the pairs whose rings are enabled).  0, or
  * -EINVAL (logged, naming what was wrong) and the pairs in use stay. */
 int vdev_set_pairs_in_use(struct vdev *vd, unsigned n);
+/* VIRTIO_NET_CTRL_MQ_RSS_CONFIG (5.1.6.5.7.1): the configuration (checked
+ * by rss_cfg_check against the negotiated pairs) and max_tx_vq; the
+ * pairs in use become those it names and max_tx_vq, and the peer is
+ * told.  0 or -EINVAL (logged) and nothing changes. */
+int vdev_set_rss(struct vdev *vd, const struct rss_cfg *c, unsigned max_tx_vq);
 
 /* queue.c: queue configuration; q must be < vd->num_queues (callers
  * check). */
@@ -303,5 +321,7 @@ void vdev_link_stop(struct vdev *vd);
 void vdev_link_set_features(struct vdev *vd, uint64_t f);
 /* ...or that it has no live driver now, so they are unknown. */
 void vdev_link_forget_features(struct vdev *vd);
+/* Tell the peer our driver's RSS configuration (vd->rss; off too). */
+void vdev_link_set_rss(struct vdev *vd);
 
 #endif /* VNET_HOST_VDEV_H */

@@ -10,6 +10,23 @@
 
 #include "host/dp/dp_priv.h"
 
+bool chain_frame_view(const struct vq_chain *ch, uint32_t hdr_len, const uint8_t **frame,
+		      uint32_t *len)
+{
+	if (ch->n_out == 0 || ch->out_len < hdr_len)
+		return false;
+	*len = ch->out_len - hdr_len;
+	if (ch->bufs[0].len >= ch->out_len) {
+		*frame = ch->bufs[0].ptr + hdr_len;
+		return true;
+	}
+	if (ch->n_out >= 2 && ch->bufs[0].len == hdr_len && ch->bufs[1].len >= *len) {
+		*frame = ch->bufs[1].ptr;
+		return true;
+	}
+	return false;
+}
+
 void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len)
 {
 	/* The common case: a driver puts header and frame in one buffer

@@ -116,10 +116,47 @@ static bool coal_queue(const struct vdev *vd, uint16_t vqn)
 /* 5.1.6.5.5: how many pairs the driver uses, 1..max_virtqueue_pairs.  Every
  * queue of those pairs must be configured first; a frame goes only to a
  * receiveq in use from the moment the command is answered. */
+/* 5.1.6.5.7.1: the head, the table, max_tx_vq, the key length and the
+ * key, exactly n bytes; the model checks what it says (vdev_set_rss). */
+static uint8_t do_rss(struct vdev *vd, const uint8_t *d, uint32_t n)
+{
+	struct virtio_net_rss_config_head h;
+	struct rss_cfg c = { .on = true };
+	uint32_t tlen, tail;
+	uint16_t max_tx;
+
+	if (!has(vd, VIRTIO_NET_F_RSS) || n < sizeof(h))
+		return VIRTIO_NET_ERR;
+	memcpy(&h, d, sizeof(h));
+	tlen = (uint32_t)h.indirection_table_mask + 1;
+	tail = (uint32_t)sizeof(h) + 2 * tlen;
+	if (tlen > RSS_TABLE_MAX || n < tail + VIRTIO_NET_RSS_TAIL_LEN ||
+	    n != tail + VIRTIO_NET_RSS_TAIL_LEN + d[tail + 2]) {
+		log_rl(LOG_WARN, "%s: RSS configuration of %u bytes does not match its %u-entry table (at most %u) and its key length",
+		       vd->name, n, tlen, RSS_TABLE_MAX);
+		return VIRTIO_NET_ERR;
+	}
+	c.hash_types = h.hash_types;
+	c.table_len = (uint16_t)tlen;
+	c.unclassified = h.unclassified_queue;
+	memcpy(c.table, d + sizeof(h), 2 * tlen);	/* le16, little-endian host */
+	memcpy(&max_tx, d + tail, 2);
+	c.key_len = d[tail + 2];
+	if (c.key_len > RSS_KEY_MAX) {
+		log_rl(LOG_WARN, "%s: RSS hash key of %u bytes; at most %u", vd->name, c.key_len,
+		       RSS_KEY_MAX);
+		return VIRTIO_NET_ERR;
+	}
+	memcpy(c.key, d + tail + VIRTIO_NET_RSS_TAIL_LEN, c.key_len);
+	return vdev_set_rss(vd, &c, max_tx) < 0 ? VIRTIO_NET_ERR : VIRTIO_NET_OK;
+}
+
 static uint8_t do_mq(struct vdev *vd, uint8_t cmd, const uint8_t *d, uint32_t n)
 {
 	uint16_t pairs;
 
+	if (cmd == VIRTIO_NET_CTRL_MQ_RSS_CONFIG)
+		return do_rss(vd, d, n);
 	if (!has(vd, VIRTIO_NET_F_MQ) || cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || n != 2)
 		return VIRTIO_NET_ERR;
 	memcpy(&pairs, d, 2);

@@ -122,9 +122,15 @@ void dp_link_up(struct vdev *vd, struct peer_link *link)
 	tx_all(vd, false);
 }
 
+void dp_set_peer_rss(struct vdev *vd, const struct rss_cfg *c)
+{
+	vd->dp.peer_rss = *c;
+}
+
 void dp_link_down(struct vdev *vd)
 {
 	vd->dp.link_pairs = 0;
+	vd->dp.peer_rss.on = false;
 	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++) {
 		vd->dp.tx_ring[k] = NULL;
 		vd->dp.rx_ring[k] = NULL;

@@ -42,5 +42,8 @@ void dp_link_up(struct vdev *vd, struct peer_link *link);
  * guest queues meanwhile are dropped and counted, as on an unplugged
  * cable. */
 void dp_link_down(struct vdev *vd);
+/* The peer's receiving device steers by this RSS configuration (off:
+ * transmitq K feeds ring K). */
+void dp_set_peer_rss(struct vdev *vd, const struct rss_cfg *c);
 
 #endif /* VNET_HOST_DP_H */

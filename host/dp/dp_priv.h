@@ -25,6 +25,11 @@ void dp_ctrl_process(struct vdev *vd);
  * False when no timer could be armed: the caller goes on in place. */
 bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg), void *arg);
 
+/* The frame behind a hdr_len-byte header when one readable buffer holds
+ * all of it (with the header, or after a header buffer of its own): true
+ * with *frame and *len set. */
+bool chain_frame_view(const struct vq_chain *ch, uint32_t hdr_len, const uint8_t **frame,
+		      uint32_t *len);
 /* Copies the first len bytes of a chain's readable buffers to dst. */
 void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len);
 /* Copies len bytes from src into the chain's writable buffers starting at

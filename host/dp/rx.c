@@ -191,8 +191,9 @@ static void count_rx(struct vdev_queue *q, uint32_t flen)
 	 VIRTIO_NET_RSS_HASH_TYPE_TCPv6 | VIRTIO_NET_RSS_HASH_TYPE_UDPv6)
 
 /* The pair whose receiveq takes a frame from link ring j (5.1.6.5.5:
- * only pairs in use): ring K's frames came from the peer's transmitq K
- * and go to receiveq K; with one ring, the flow's hash chooses. */
+ * only pairs in use): ring K's frames go to receiveq K; over a one-ring
+ * link our driver's RSS configuration chooses, or without one the flow's
+ * hash under the default key. */
 static unsigned rx_pair_of(const struct vdev *vd, unsigned j, const uint8_t *frame,
 			   uint32_t flen)
 {
@@ -201,8 +202,12 @@ static unsigned rx_pair_of(const struct vdev *vd, unsigned j, const uint8_t *fra
 
 	if (vd->curr_pairs <= 1)
 		return 0;
+	/* The sender steered: by our driver's RSS when it is on (we told
+	 * it), else its transmitq K to ring K. */
 	if (vd->dp.link_pairs > 1)
 		return j % vd->curr_pairs;
+	if (vd->rss.on)
+		return rss_queue_of(&vd->rss, frame, flen) % vd->curr_pairs;
 	hash = rss_hash_frame(rss_default_key, RSS_KEY_MAX, RX_STEER_TYPES, frame, flen,
 			      &report);
 	return report == VIRTIO_NET_HASH_REPORT_NONE ? 0 : hash % vd->curr_pairs;

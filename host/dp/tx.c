@@ -17,13 +17,17 @@
  * With multiqueue (MQ) each transmitq has its own pass and its own
  * waiting state, and transmitq K feeds the link's ring K (modulo the ring
  * pairs the link has, when the peer has fewer), so the peer's device
- * delivers it to its receiveq K.
+ * delivers it to its receiveq K.  When the peer's driver configured RSS
+ * (5.1.6.5.7.1), its device told us, and each frame goes instead on the
+ * ring of the receive queue that configuration gives it: the receiving
+ * side reads each ring into one queue and hashes nothing.
  */
 #include <string.h>
 
 #include "common/log.h"
 #include "common/net_hdr.h"
 #include "common/peer_ring.h"
+#include "common/rss.h"
 #include "host/dev/capture.h"
 #include "host/dp/dp_priv.h"
 #include "host/dp/offload.h"
@@ -82,17 +86,53 @@ enum tx_stop { TX_EMPTY, TX_BUDGET, TX_RING_FULL, TX_BROKEN };
  * through the ring's operations table, and one push call, per burst. */
 #define TX_BURST 32u
 
-/* One chain onto the link ring.  False when the ring has no room for it
- * (*need: the bytes it wants); the chain is then not used. */
-static bool tx_one(struct vdev *vd, struct vdev_queue *q, struct peer_ring_prod *ring,
-		   const struct vq_chain *ch, unsigned *committed, uint32_t *need)
+/* What a pass did: chains pushed, link rings committed to (bit k: ring
+ * k), and, when a ring was full, which one and the bytes wanted. */
+struct tx_state {
+	unsigned pushed;
+	unsigned committed;
+	unsigned full_ring;
+	uint32_t need;
+};
+
+/* The link ring transmitq `pair` feeds. */
+static unsigned tx_ring_of(const struct vdev *vd, unsigned pair)
+{
+	return vd->dp.link_pairs ? pair % vd->dp.link_pairs : 0;
+}
+
+/* The ring a frame goes on: with the peer's device steering by its
+ * driver's RSS configuration, the ring of the receive queue the frame
+ * belongs to there; else transmitq K's ring K.  The hash reads the frame
+ * where the guest put it when one buffer holds it (the parser checks
+ * every offset against the length it was given, so a guest changing the
+ * bytes meanwhile only moves its own frame); a frame spread over several
+ * buffers keeps transmitq K's ring. */
+static unsigned tx_ring_for(const struct vdev *vd, unsigned pair, const struct vq_chain *ch,
+			    uint32_t hdr_len)
+{
+	const uint8_t *frame;
+	uint32_t flen;
+
+	if (!vd->dp.peer_rss.on || vd->dp.link_pairs <= 1 ||
+	    !chain_frame_view(ch, hdr_len, &frame, &flen))
+		return tx_ring_of(vd, pair);
+	return rss_queue_of(&vd->dp.peer_rss, frame, flen) % vd->dp.link_pairs;
+}
+
+/* One chain onto its link ring.  False when the ring has no room for it
+ * (st: which ring, the bytes it wants); the chain is then not used. */
+static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
+		   const struct vq_chain *ch, struct tx_state *st)
 {
 	const uint32_t hdr_len = vd->hdr_len;
 	const uint32_t pad = sizeof(struct virtio_net_hdr_v1) - hdr_len;
 	struct virtio_net_hdr_v1 gh = { 0 };
+	struct peer_ring_prod *ring;
+	unsigned k;
 	uint8_t *rec;
 
-	if (!ring) {
+	if (!vd->dp.link_pairs) {
 		vd->stats.drop_link_down++;
 		return true;
 	}
@@ -105,9 +145,12 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, struct peer_ring_prod 
 		vd->stats.drop_bad_frame++;
 		return true;
 	}
+	k = tx_ring_for(vd, pair, ch, hdr_len);
+	ring = vd->dp.tx_ring[k];
 	rec = peer_ring_reserve(ring, ch->out_len + pad);
 	if (!rec) {
-		*need = ch->out_len + pad;
+		st->full_ring = k;
+		st->need = ch->out_len + pad;
 		return false;
 	}
 	/* The link carries the 12-byte header: the frame lands after it,
@@ -122,14 +165,14 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, struct peer_ring_prod 
 	if (unlikely(vd->capture))
 		vdev_capture_frame(vd, rec + sizeof(gh), ch->out_len - hdr_len);
 	peer_ring_commit(ring, ch->out_len + pad);
-	(*committed)++;
+	st->committed |= 1u << k;
 	q->stats.frames++;
 	q->stats.bytes += ch->out_len - hdr_len;
 	return true;
 }
 
-static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, struct peer_ring_prod *ring,
-			    unsigned *pushed, unsigned *committed, uint32_t *need)
+static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, unsigned pair,
+			    struct tx_state *st)
 {
 	struct vq_chain ch[TX_BURST];
 
@@ -144,12 +187,12 @@ static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, struct peer_r
 		if (r < 0)
 			return TX_BROKEN;
 		/* Every chain is used, sent or dropped (a transmit chain's
-		 * used length is 0), except those left when the link ring
+		 * used length is 0), except those left when a link ring
 		 * fills: they go back to the guest's ring, newest first. */
-		while (k < (unsigned)r && tx_one(vd, q, ring, &ch[k], committed, need))
+		while (k < (unsigned)r && tx_one(vd, q, pair, &ch[k], st))
 			k++;
 		vq_dev_push_burst(&q->vq, ch, k, NULL);
-		*pushed += k;
+		st->pushed += k;
 		n += k;
 		if (k < (unsigned)r) {
 			for (unsigned i = (unsigned)r; i > k; i--)
@@ -160,20 +203,13 @@ static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, struct peer_r
 	return TX_BUDGET;
 }
 
-/* The link ring transmitq `pair` feeds. */
-static unsigned tx_ring_of(const struct vdev *vd, unsigned pair)
-{
-	return vd->dp.link_pairs ? pair % vd->dp.link_pairs : 0;
-}
-
-/* Does another transmitq feeding the same link ring wait for its space?
- * The ring has one need-wakeup flag for them all: only the last one to
- * stop waiting may clear it. */
-static bool other_txq_waiting(const struct vdev *vd, unsigned pair)
+/* Does another transmitq wait for space in the same link ring?  The ring
+ * has one need-wakeup flag for them all: only the last one to stop
+ * waiting may clear it. */
+static bool other_txq_waiting(const struct vdev *vd, unsigned pair, unsigned ring)
 {
 	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
-		if (k != pair && vd->dp.txq[k].waiting_space &&
-		    tx_ring_of(vd, k) == tx_ring_of(vd, pair))
+		if (k != pair && vd->dp.txq[k].waiting_space && vd->dp.txq[k].wait_ring == ring)
 			return true;
 	return false;
 }
@@ -183,24 +219,24 @@ void dp_tx_process(struct vdev *vd, unsigned pair)
 	const unsigned qi = vnet_txq(pair);
 	struct vdev_queue *q = &vd->q[qi];
 	struct dp_txq *t = &vd->dp.txq[pair];
-	struct peer_ring_prod *ring;
 
 	if (!vdev_running(vd) || !q->enabled || t->resched >= 0)
 		return;
-	ring = vd->dp.link_pairs ? vd->dp.tx_ring[tx_ring_of(vd, pair)] : NULL;
-	if (ring && t->waiting_space && !other_txq_waiting(vd, pair))
-		peer_ring_prod_awake(ring);
+	if (t->waiting_space && t->wait_ring < vd->dp.link_pairs &&
+	    !other_txq_waiting(vd, pair, t->wait_ring))
+		peer_ring_prod_awake(vd->dp.tx_ring[t->wait_ring]);
 	t->waiting_space = false;
 	vq_dev_set_notify(&q->vq, false);
 	for (;;) {
-		unsigned pushed = 0, committed = 0;
-		uint32_t need = 0;
-		enum tx_stop why = tx_pass(vd, q, ring, &pushed, &committed, &need);
+		struct tx_state st = { 0 };
+		enum tx_stop why = tx_pass(vd, q, pair, &st);
+		struct peer_ring_prod *full;
 
-		if (committed)
-			peer_link_tx_publish(vd->link, tx_ring_of(vd, pair));
-		if (pushed)
-			dp_flush_used(vd, qi, pushed);
+		for (unsigned k = 0; k < vd->dp.link_pairs; k++)
+			if (st.committed & (1u << k))
+				peer_link_tx_publish(vd->link, k);
+		if (st.pushed)
+			dp_flush_used(vd, qi, st.pushed);
 		switch (why) {
 		case TX_BROKEN:
 			dp_queue_broken(vd, qi);
@@ -210,16 +246,16 @@ void dp_tx_process(struct vdev *vd, unsigned pair)
 				return;
 			continue;	/* no timer slot: keep going */
 		case TX_RING_FULL:
-			if (!ring)	/* only a ring can be full; never here */
-				return;
-			if (ring->broken) {
+			full = vd->dp.tx_ring[st.full_ring];
+			if (full->broken) {
 				peer_link_ring_broken(vd->link);
 				return;
 			}
 			/* Sleep until the peer frees space, unless it already did
 			 * (the re-check inside closes the race). */
-			if (peer_ring_prod_wait_prepare(ring, need)) {
+			if (peer_ring_prod_wait_prepare(full, st.need)) {
 				t->waiting_space = true;
+				t->wait_ring = st.full_ring;
 				return;
 			}
 			continue;

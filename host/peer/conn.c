@@ -211,6 +211,17 @@ static void go_up(struct peer_link *l, struct peer_conn *c)
 	log_info("%s/%s: peer link up with %s (%s connection, %u ring pair%s)", l->system,
 		 l->name, c->peer_label, c->outgoing ? "our" : "its", c->n_used,
 		 c->n_used == 1 ? "" : "s");
+	/* Our driver's RSS configuration, for the peer's device to steer by
+	 * (off is news too: a previous link's may linger on the other side). */
+	ret = peer_link_send_rss(l, c);
+	if (ret)
+		log_rl(LOG_WARN, "%s/%s: cannot send the RSS configuration: %s", l->system,
+		       l->name, strerror(-ret));
+	if (l->cbs.rss) {
+		l->cbs.rss(l->cbs.arg, &c->peer_rss);
+		if (conn_gone(l, c, serial))
+			return;
+	}
 	if (l->cbs.features) {
 		l->cbs.features(l->cbs.arg, c->peer.flags & PEER_F_FEATURES_KNOWN,
 				c->peer.features);
@@ -494,6 +505,23 @@ static void handle_features(struct peer_conn *c,
 		l->cbs.features(l->cbs.arg, m->flags & PEER_F_FEATURES_KNOWN, m->features);
 }
 
+static void handle_rss(struct peer_conn *c, const struct peer_rss_msg *m)
+{
+	struct peer_link *l = c->link;
+	char why[PEER_WHY_MAX];
+
+	if (c->state == CONN_HELLO) {
+		conn_fail(c, "rss configuration before hello");
+		return;
+	}
+	if (peer_rss_check(m, &c->peer_rss, why, sizeof(why))) {
+		conn_fail(c, why);
+		return;
+	}
+	if (c->state == CONN_UP && l->cbs.rss)
+		l->cbs.rss(l->cbs.arg, &c->peer_rss);
+}
+
 static void handle_msg(struct peer_conn *c, int type, const union peer_msg *m,
 		       int *fds, int nfds)
 {
@@ -516,6 +544,10 @@ static void handle_msg(struct peer_conn *c, int type, const union peer_msg *m,
 	}
 	if (type == PEER_MSG_FEATURES) {
 		handle_features(c, &m->features);
+		return;
+	}
+	if (type == PEER_MSG_RSS) {
+		handle_rss(c, &m->rss);
 		return;
 	}
 	if (type == PEER_MSG_READY) {

@@ -73,6 +73,21 @@ void peer_bye_build(struct peer_bye *m, const char *reason)
 	snprintf(m->reason, sizeof(m->reason), "%s", reason);
 }
 
+void peer_rss_build(struct peer_rss_msg *m, const struct rss_cfg *c)
+{
+	memset(m, 0, sizeof(*m));
+	hdr_build(&m->hdr, PEER_MSG_RSS, sizeof(*m));
+	if (!c->on)
+		return;
+	m->flags = PEER_RSS_ON;
+	m->hash_types = c->hash_types;
+	m->table_len = c->table_len;
+	m->unclassified = c->unclassified;
+	m->key_len = c->key_len;
+	memcpy(m->key, c->key, c->key_len);
+	memcpy(m->table, c->table, (size_t)c->table_len * sizeof(m->table[0]));
+}
+
 void peer_ready_build(struct peer_ready *m)
 {
 	hdr_build(&m->hdr, PEER_MSG_READY, sizeof(*m));
@@ -145,9 +160,8 @@ static int collect_fds(struct msghdr *mh, int fds[PEER_MSG_MAX_FDS], int *nfds,
 	}
 	if (bad || (mh->msg_flags & MSG_CTRUNC)) {
 		close_fds(fds, nfds);
-		return refuse(why, whylen, "%s",
-			      bad ? "unexpected control message"
-				  : "too many fds (more than 8)");
+		return bad ? refuse(why, whylen, "unexpected control message")
+			   : refuse(why, whylen, "too many fds (more than %d)", PEER_MSG_MAX_FDS);
 	}
 	return 0;
 }
@@ -163,6 +177,8 @@ static size_t msg_size(uint16_t type)
 		return sizeof(struct peer_bye);
 	case PEER_MSG_READY:
 		return sizeof(struct peer_ready);
+	case PEER_MSG_RSS:
+		return sizeof(struct peer_rss_msg);
 	default:
 		return 0;
 	}
@@ -414,4 +430,38 @@ void peer_bye_reason(const struct peer_bye *m, char *out, size_t outlen)
 		out[i] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
 	}
 	out[n] = '\0';
+}
+
+int peer_rss_check(const struct peer_rss_msg *m, struct rss_cfg *out, char *why, size_t whylen)
+{
+	char err[128];
+
+	memset(out, 0, sizeof(*out));
+	if (m->flags & ~PEER_RSS_ON)
+		return refuse(why, whylen, "rss: unknown flags 0x%x", m->flags);
+	if (!all_zero(m->reserved, sizeof(m->reserved)))
+		return refuse(why, whylen, "rss: reserved bytes not zero");
+	if (!(m->flags & PEER_RSS_ON)) {
+		/* Off: nothing else may be set. */
+		if (m->hash_types || m->table_len || m->unclassified || m->key_len ||
+		    !all_zero(m->key, sizeof(m->key)) || !all_zero(m->table, sizeof(m->table)))
+			return refuse(why, whylen, "rss: off but fields set");
+		return 0;
+	}
+	out->on = true;
+	out->hash_types = m->hash_types;
+	out->table_len = m->table_len;
+	out->unclassified = m->unclassified;
+	out->key_len = m->key_len;
+	if (m->table_len <= RSS_TABLE_MAX)
+		memcpy(out->table, m->table, (size_t)m->table_len * sizeof(out->table[0]));
+	if (m->key_len <= RSS_KEY_MAX)
+		memcpy(out->key, m->key, m->key_len);
+	/* The one rule for a configuration; its queues are the peer's, one
+	 * per ring pair at most. */
+	if (rss_cfg_check(out, PEER_MAX_RING_PAIRS, err, sizeof(err))) {
+		memset(out, 0, sizeof(*out));
+		return refuse(why, whylen, "rss: %s", err);
+	}
+	return 0;
 }

@@ -19,6 +19,10 @@
  *             the peer's, so a connection the other side refuses never
  *             shows as up (no flap).
  *   FEATURES  later, when our guest renegotiated (peerfeats auto).
+ *   RSS       when the link comes up and when it changes: our driver's
+ *             RSS configuration (or off), so that the peer's device puts
+ *             each frame on the ring pair of the receive queue it
+ *             belongs to.
  *   BYE       before we close a connection on purpose: why.
  *
  * The peer is not trusted: peer_msg_recv reads a message once into local
@@ -34,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/rss.h"
+
 #define PEER_MSG_MAGIC		0x4c504e56u	/* "VNPL" in wire order */
 #define PEER_PROTO_VERSION	1u
 
@@ -42,6 +48,7 @@ enum peer_msg_type {
 	PEER_MSG_FEATURES = 2,
 	PEER_MSG_BYE = 3,
 	PEER_MSG_READY = 4,
+	PEER_MSG_RSS = 5,
 };
 
 #define PEER_NAME_MAX	48	/* system and vdev names incl. NUL (= OPTS_NAME_MAX) */
@@ -103,12 +110,31 @@ struct peer_ready {
 };
 static_assert(sizeof(struct peer_ready) == 16, "ready msg");
 
+#define PEER_RSS_ON 1u
+/* A receiver's RSS configuration (common/rss.h), fixed size; entries
+ * past table_len and key bytes past key_len are zero. */
+struct peer_rss_msg {
+	struct peer_msg_hdr hdr;
+	uint32_t flags;		/* PEER_RSS_ON, else everything zero */
+	uint32_t hash_types;
+	uint16_t table_len;
+	uint16_t unclassified;
+	uint8_t key_len;
+	uint8_t reserved[3];
+	uint8_t key[RSS_KEY_MAX];
+	uint16_t table[RSS_TABLE_MAX];
+};
+static_assert(offsetof(struct peer_rss_msg, key) == 32, "rss key");
+static_assert(offsetof(struct peer_rss_msg, table) == 72, "rss table");
+static_assert(sizeof(struct peer_rss_msg) == 328, "rss msg");
+
 union peer_msg {
 	struct peer_msg_hdr hdr;
 	struct peer_ready ready;
 	struct peer_hello hello;
 	struct peer_features_msg features;
 	struct peer_bye bye;
+	struct peer_rss_msg rss;
 };
 
 /* Ring pairs a link may have (a vdev's queue pairs, OPTS_MAX_QUEUE_PAIRS). */
@@ -136,6 +162,12 @@ void peer_features_build(struct peer_features_msg *m, bool known,
 			 uint64_t features);
 void peer_bye_build(struct peer_bye *m, const char *reason);
 void peer_ready_build(struct peer_ready *m);
+void peer_rss_build(struct peer_rss_msg *m, const struct rss_cfg *c);
+/* Checks an RSS message (rss_cfg_check, queues below
+ * PEER_MAX_RING_PAIRS; off means every field zero) into out.  0 or
+ * -EPROTO with why. */
+int peer_rss_check(const struct peer_rss_msg *m, struct rss_cfg *out, char *why,
+		   size_t whylen);
 
 /* Sends one message with nfds fds (0..PEER_MSG_MAX_FDS) without blocking.
  * 0 or -errno (-EAGAIN when the socket buffer is full). */

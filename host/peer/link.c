@@ -583,6 +583,30 @@ void peer_link_set_local_features(struct peer_link *l, uint64_t f)
 	send_features(l);
 }
 
+int peer_link_send_rss(struct peer_link *l, struct peer_conn *c)
+{
+	struct peer_rss_msg m;
+
+	peer_rss_build(&m, &l->local_rss);
+	return peer_msg_send(c->sock, &m, sizeof(m), NULL, 0);
+}
+
+void peer_link_set_local_rss(struct peer_link *l, const struct rss_cfg *c)
+{
+	struct peer_conn *up = up_conn(l);
+	int ret;
+
+	l->local_rss = *c;
+	if (!c->on)
+		memset(&l->local_rss, 0, sizeof(l->local_rss));
+	if (!up)
+		return;		/* sent when a link comes up */
+	ret = peer_link_send_rss(l, up);
+	if (ret)
+		log_rl(LOG_WARN, "%s/%s: cannot send the RSS configuration: %s", l->system,
+		       l->name, strerror(-ret));
+}
+
 void peer_link_forget_local_features(struct peer_link *l)
 {
 	if (!l->local_known)

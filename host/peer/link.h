@@ -50,6 +50,7 @@
 
 struct evloop;
 struct peer_link;
+struct rss_cfg;
 struct peer_ring_prod;
 struct peer_ring_cons;
 
@@ -85,6 +86,10 @@ struct peer_link_cbs {
 	/* The peer's guest negotiated these offloads (known), or has no
 	 * live driver now (!known, peer_features 0). */
 	void (*features)(void *arg, bool known, uint64_t peer_features);
+	/* The peer's driver's RSS configuration (checked: its queues are
+	 * below PEER_MAX_RING_PAIRS), or off.  Called before up() and on
+	 * every update while up; NULL: not wanted. */
+	void (*rss)(void *arg, const struct rss_cfg *c);
 };
 
 struct peer_link_cfg {
@@ -169,6 +174,9 @@ void peer_link_ring_broken(struct peer_link *l);
 void peer_link_set_local_features(struct peer_link *l, uint64_t f);
 /* Our guest reset: its features are unknown again. */
 void peer_link_forget_local_features(struct peer_link *l);
+/* Our driver's RSS configuration (or off): sent to the peer when the
+ * link comes up and at once when it changes while connected. */
+void peer_link_set_local_rss(struct peer_link *l, const struct rss_cfg *c);
 /* The peer guest's features: true with *f set when known (link up). */
 bool peer_link_peer_features(const struct peer_link *l, uint64_t *f);
 

@@ -48,6 +48,7 @@ struct peer_conn {
 	struct peer_ring_pair rp[PEER_MAX_RING_PAIRS];
 	unsigned n_ours, n_used;
 	struct peer_hello peer;		/* the peer's checked hello */
+	struct rss_cfg peer_rss;	/* its last checked RSS message (or off) */
 
 	enum conn_state state;
 	int sock;
@@ -85,6 +86,7 @@ struct peer_link {
 
 	bool local_known;
 	uint64_t local_features;
+	struct rss_cfg local_rss;	/* our driver's, sent at link up and on change */
 
 	/* back-off after the peer broke a rule (PEER_BACKOFF_MAX_MS) */
 	uint64_t up_since_ms;		/* when the current link came up */
@@ -133,6 +135,8 @@ unsigned peer_link_backoff_left(const struct peer_link *l);
 
 /* link.c */
 void peer_link_schedule_retry(struct peer_link *l, unsigned ms);
+/* Sends our RSS configuration on c (the link); -errno when it could not. */
+int peer_link_send_rss(struct peer_link *l, struct peer_conn *c);
 /* Starts (up) and stops (down) the watchdog of the link's connection. */
 void peer_link_watch_start(struct peer_link *l);
 void peer_link_watch_stop(struct peer_link *l);

@@ -108,6 +108,36 @@ else
 	notok "ping over 4 pairs: exit $prc: $(cat "$RUN/ping")"
 fi
 
+# RSS chosen at the sender: the receiving guest sets RSS (--rss: its
+# table over 4 pairs), its device tells the sending device, and a sender
+# using one transmitq still fills all 4 receive queues, each from its
+# own ring.
+stop_pair
+start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
+"$GUEST" --socket "$(sock vm2 b)" --queues 4 --rss info >"$RUN/info" 2>&1
+if [ "$(field "$RUN/info" rss)" = on ] && [ "$(field "$RUN/info" rss_table)" = 128 ] &&
+   grep -q "^driver_feature_names: .* RSS " "$RUN/info"; then
+	ok "--rss: RSS negotiated with a 128-entry table"
+else
+	notok "info with --rss: $(cat "$RUN/info")"
+fi
+it_bg recv "$GUEST" --socket "$(sock vm2 b)" --queues 4 --rss recv --count "$FRAMES" --timeout 10
+wait_log host_vm1 "steers by RSS" 5
+"$GUEST" --socket "$(sock vm1 a)" send --flows 16 --count "$FRAMES" --size 512 $MAC_B >"$RUN/send" 2>&1
+src=$?
+wait "$PID_recv"
+if [ $src -eq 0 ] && [ "$(field "$RUN/recv.log" frames)" = "$FRAMES" ] &&
+   [ "$(field "$RUN/recv.log" lost)" = 0 ] && [ "$(field "$RUN/recv.log" out_of_order)" = 0 ]; then
+	ok "one transmitq to an RSS receiver: $FRAMES frames, none lost or reordered within a flow"
+else
+	notok "RSS stream: send exit $src: $(cat "$RUN/send" "$RUN/recv.log" | tr '\n' ' ')"
+fi
+if pairs_used vm2 rx_frames 4 && pairs_used vm1 tx_frames 1 && ! pairs_used vm1 tx_frames 2; then
+	ok "the sending device steered by the receiver's RSS: 1 transmitq used, 4 receive queues filled"
+else
+	notok "RSS steering: $(cat "$RUN/stats_vm1.json" "$RUN/stats_vm2.json" | tr -d '\n')"
+fi
+
 # Fewer pairs on one side: the guest takes what it asked for.
 stop_pair
 start_pair "queues 4" "queues 4" || notok "the pair did not come up again"

@@ -37,6 +37,7 @@
 
 #define COAL_FEATURES (VIRTIO_BIT(VIRTIO_NET_F_NOTF_COAL) | VIRTIO_BIT(VIRTIO_NET_F_VQ_NOTF_COAL))
 #define MQ_FEATURE    VIRTIO_BIT(VIRTIO_NET_F_MQ)
+#define RSS_FEATURE   VIRTIO_BIT(VIRTIO_NET_F_RSS)
 #define BASE_FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ))
 
 struct rig {
@@ -68,13 +69,14 @@ static uint8_t *ram_at(struct rig *r, uint64_t gpa)
  * enabled. */
 static void rig_up_pairs(struct rig *r, uint64_t features, unsigned pairs, unsigned enabled)
 {
-	bool mq = features & MQ_FEATURE;
+	bool mq = features & (MQ_FEATURE | RSS_FEATURE);	/* 5.1.2: N pairs with either */
 
 	memset(r, 0, sizeof(*r));
 	r->ev = evloop_new();
 	assert_non_null(r->ev);
 	fake_vdev_init_pairs(&r->f, r->ev, false,
-			     BASE_FEATURES | COAL_FEATURES | (pairs > 1 ? MQ_FEATURE : 0), RAM_GPA,
+			     BASE_FEATURES | COAL_FEATURES | (pairs > 1 ? MQ_FEATURE | RSS_FEATURE : 0),
+			     RAM_GPA,
 			     RAM_SIZE, pairs);
 	r->vd = r->f.vd;
 	r->vd->irq = (struct vdev_irq){ count_irq, r };
@@ -508,6 +510,81 @@ static void test_mq_not_offered_for_one_pair(void **state)
 	evloop_free(ev);
 }
 
+/* ---- RSS (5.1.6.5.7.1) ---------------------------------------------------- */
+
+/* An RSS_CONFIG command: table of tlen entries (queue k at entry i when
+ * table[i] = k), max_tx_vq, key of key_len bytes; `cut` bytes short. */
+static uint8_t rss_config(struct rig *r, uint32_t types, const uint16_t *table, unsigned tlen,
+			  uint16_t unclassified, uint16_t max_tx, unsigned key_len, unsigned cut)
+{
+	uint8_t d[8 + 2 * 256 + 3 + 64];
+	struct virtio_net_rss_config_head h = { types, (uint16_t)(tlen - 1), unclassified };
+	unsigned n = 0;
+
+	memcpy(d, &h, sizeof(h));
+	n += sizeof(h);
+	memcpy(d + n, table, 2 * tlen);
+	n += 2 * tlen;
+	memcpy(d + n, &max_tx, 2);
+	d[n + 2] = (uint8_t)key_len;
+	n += 3;
+	memcpy(d + n, rss_default_key, key_len < RSS_KEY_MAX ? key_len : RSS_KEY_MAX);
+	n += key_len;
+	return command(r, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, d, n - cut, NULL, 0,
+		       NULL);
+}
+
+/* A configuration the device takes sets the pairs in use to what it
+ * names; one it cannot take is refused whole and nothing changes; a reset
+ * forgets it. */
+static void test_rss_config(void **state)
+{
+	uint16_t table[256];
+	struct rig r;
+
+	(void)state;
+	for (unsigned i = 0; i < 256; i++)
+		table[i] = (uint16_t)(i % 3);
+	rig_up_pairs(&r, BASE_FEATURES | RSS_FEATURE, 4, 4);
+	assert_int_equal(r.ctrlq, 8);			/* 5.1.2: RSS alone has N pairs */
+	assert_int_equal(r.vd->cfg.rss_max_key_size, RSS_KEY_MAX);
+	assert_int_equal(r.vd->cfg.rss_max_indirection_table_length, RSS_TABLE_MAX);
+	assert_int_equal(rss_config(&r, 0x3f, table, 128, 0, 2, 40, 0), VIRTIO_NET_OK);
+	assert_true(r.vd->rss.on);
+	assert_int_equal(r.vd->rss.table_len, 128);
+	assert_int_equal(r.vd->rss.table[5], 2);
+	assert_memory_equal(r.vd->rss.key, rss_default_key, RSS_KEY_MAX);
+	assert_int_equal(r.vd->curr_pairs, 3);		/* queues 0..2 named */
+	/* Refused: 3 entries (not a power of two), 256 (beyond 128), a
+	 * queue past the pairs, unsupported hash types, a 41-byte key,
+	 * max_tx_vq 0 or 5, a command one byte short. */
+	assert_int_equal(rss_config(&r, 0x3f, table, 3, 0, 1, 40, 0), VIRTIO_NET_ERR);
+	assert_int_equal(rss_config(&r, 0x3f, table, 256, 0, 1, 40, 0), VIRTIO_NET_ERR);
+	table[7] = 4;
+	assert_int_equal(rss_config(&r, 0x3f, table, 8, 0, 1, 40, 0), VIRTIO_NET_ERR);
+	table[7] = 1;
+	assert_int_equal(rss_config(&r, 0x3f, table, 8, 4, 1, 40, 0), VIRTIO_NET_ERR);
+	assert_int_equal(rss_config(&r, 0x40, table, 8, 0, 1, 40, 0), VIRTIO_NET_ERR);
+	assert_int_equal(rss_config(&r, 0x3f, table, 8, 0, 1, 41, 0), VIRTIO_NET_ERR);
+	assert_int_equal(rss_config(&r, 0x3f, table, 8, 0, 0, 40, 0), VIRTIO_NET_ERR);
+	assert_int_equal(rss_config(&r, 0x3f, table, 8, 0, 5, 40, 0), VIRTIO_NET_ERR);
+	assert_int_equal(rss_config(&r, 0x3f, table, 8, 0, 1, 40, 1), VIRTIO_NET_ERR);
+	assert_int_equal(r.vd->rss.table_len, 128);	/* unchanged */
+	assert_int_equal(r.vd->curr_pairs, 3);
+	/* max_tx_vq beyond the table's queues counts too. */
+	assert_int_equal(rss_config(&r, 0x3f, table, 8, 0, 4, 40, 0), VIRTIO_NET_OK);
+	assert_int_equal(r.vd->curr_pairs, 4);
+	vdev_set_status(r.vd, 0);
+	assert_false(r.vd->rss.on);
+	rig_down(&r);
+
+	/* Without RSS negotiated the command is refused. */
+	rig_up_pairs(&r, BASE_FEATURES | MQ_FEATURE, 4, 4);
+	assert_int_equal(rss_config(&r, 0x3f, table, 8, 0, 1, 40, 0), VIRTIO_NET_ERR);
+	assert_false(r.vd->rss.on);
+	rig_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_mq_pairs_set_refusals),
 		cmocka_unit_test(test_mq_needs_ctrl_vq),
 		cmocka_unit_test(test_mq_not_offered_for_one_pair),
+		cmocka_unit_test(test_rss_config),
 	};
 
 	log_set_level(LOG_ERR);

@@ -298,6 +298,14 @@ static void test_flow_frames(void **state)
 	b[36] ^= 1;
 	assert_int_equal(frame_check(b, (size_t)len - 1, NULL), FRAME_E_TYPE);
 	assert_int_equal(frame_check(b, (size_t)len, NULL), FRAME_OK);
+	/* Someone else's short IPv4 frame (testpmd's 64-byte UDP) is a
+	 * foreign frame, not a short one of ours. */
+	memset(b, 0, 64);
+	b[12] = 0x08;
+	b[14] = 0x45;
+	b[14 + 9] = 17;
+	assert_int_equal(frame_check(b, 64, NULL), FRAME_E_TYPE);
+	assert_int_equal(frame_check(b, 20, NULL), FRAME_E_TYPE);
 	/* Plain frames say they belong to no flow. */
 	len = frame_build(b, 60, dst, src, FRAME_DATA, 3);
 	assert_int_equal(frame_check(b, (size_t)len, &fi), FRAME_OK);

@@ -269,8 +269,12 @@ static void test_config_space(void **state)
 	/* SPEED_DUPLEX's fields, unknown unless the vdev was given them. */
 	assert_int_equal(rd(f, MMIO_CONFIG_OFF + 12, 4), 0xffffffff);
 	assert_int_equal(rd(f, MMIO_CONFIG_OFF + 16, 1), 0xff);
+	/* RSS's fields (5.1.4): what the device takes. */
+	assert_int_equal(rd(f, MMIO_CONFIG_OFF + 17, 1), RSS_KEY_MAX);
+	assert_int_equal(rd(f, MMIO_CONFIG_OFF + 18, 2), RSS_TABLE_MAX);
+	assert_int_equal(rd(f, MMIO_CONFIG_OFF + 20, 4), RSS_HASH_TYPES_SUPPORTED);
 	/* Past the net config: zeros up to the end of the window. */
-	assert_int_equal(rd(f, MMIO_CONFIG_OFF + 20, 4), 0);
+	assert_int_equal(rd(f, MMIO_CONFIG_OFF + 24, 4), 0);
 	assert_int_equal(rd(f, MMIO_REGION_SIZE - 4, 4), 0);
 	/* 5.1.4.2: the driver must not write it; ignored. */
 	assert_int_equal(f->t->ops->region_write(f->t, 0, MMIO_CONFIG_OFF, &(uint8_t){ 0xff }, 1), 0);

@@ -44,8 +44,9 @@
 struct side {
 	struct peer_link *l;
 	const char *name;
-	int ups, downs, rx, feature_calls;
+	int ups, downs, rx, feature_calls, rss_calls;
 	uint64_t feats;
+	struct rss_cfg rss;	/* the last the peer told */
 	char down_why[PEER_WHY_MAX];
 	bool stop_in_down;	/* re-entrancy: stop the link from its own callback */
 };
@@ -77,6 +78,14 @@ static void cb_down(void *arg, const char *why)
 
 static void cb_rx(void *arg) { ((struct side *)arg)->rx++; }
 
+static void cb_rss(void *arg, const struct rss_cfg *c)
+{
+	struct side *s = arg;
+
+	s->rss_calls++;
+	s->rss = *c;
+}
+
 static void cb_features(void *arg, bool known, uint64_t f)
 {
 	struct side *s = arg;
@@ -105,7 +114,7 @@ static int side_start(struct env *e, struct side *s, const char *name,
 	};
 	struct peer_link_cbs cbs = {
 		.arg = s, .up = cb_up, .down = cb_down, .rx = cb_rx,
-		.features = cb_features,
+		.features = cb_features, .rss = cb_rss,
 	};
 
 	if (peer_name) {
@@ -1005,6 +1014,53 @@ static void test_ring_pairs_negotiated(void **state)
 	expect_clean(e);
 }
 
+static bool a_rss_on(struct env *e) { return e->s[0].rss.on; }
+static bool a_rss_off(struct env *e) { return !e->s[0].rss.on; }
+
+/* A receiver's RSS configuration reaches the other side when the link
+ * comes up and whenever it changes; one that breaks the rule (a queue
+ * past the ring pairs) drops the link, naming it. */
+static void test_rss_told_to_peer(void **state)
+{
+	struct env *e = *state;
+	struct rss_cfg c = { .on = true, .hash_types = 0x3f, .table_len = 4, .key_len = 40,
+			     .table = { 0, 1, 2, 3 } };
+	struct peer_rss_msg m;
+
+	memcpy(c.key, rss_default_key, sizeof(c.key));
+	assert_int_equal(side_start(e, &e->s[0], "a", NULL), 0);
+	assert_int_equal(side_start(e, &e->s[1], "b", "a"), 0);
+	peer_link_set_local_rss(e->s[1].l, &c);		/* before the link */
+	assert_true(run_until(e, both_up, 2000));
+	assert_true(run_until(e, a_rss_on, 1000));
+	assert_int_equal(e->s[0].rss.table_len, 4);
+	assert_int_equal(e->s[0].rss.table[3], 3);
+	assert_memory_equal(e->s[0].rss.key, rss_default_key, 40);
+	assert_false(e->s[1].rss.on);			/* a told it "off" */
+	c.on = false;
+	peer_link_set_local_rss(e->s[1].l, &c);
+	assert_true(run_until(e, a_rss_off, 1000));
+	/* A message off with fields set, and one naming queue 8 (past the
+	 * ring pairs a link may have), each break the rule. */
+	c = (struct rss_cfg){ .on = true, .hash_types = 0x3f, .table_len = 2, .table = { 0, 8 } };
+	peer_rss_build(&m, &c);
+	{
+		struct rss_cfg out;
+		char why[160];
+
+		assert_int_equal(peer_rss_check(&m, &out, why, sizeof(why)), -EPROTO);
+		assert_non_null(strstr(why, "names queue 8"));
+		m.flags = 0;
+		assert_int_equal(peer_rss_check(&m, &out, why, sizeof(why)), -EPROTO);
+		assert_non_null(strstr(why, "off but fields set"));
+		m.table[1] = 1;
+		m.flags = PEER_RSS_ON;
+		m.reserved[0] = 1;
+		assert_int_equal(peer_rss_check(&m, &out, why, sizeof(why)), -EPROTO);
+	}
+	expect_clean(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1017,6 +1073,7 @@ int main(void)
 		T(test_live_node_refused),
 		T(test_bad_hellos),
 		T(test_ring_pairs_negotiated),
+		T(test_rss_told_to_peer),
 		T(test_bad_message_while_up),
 		T(test_handshake_timeouts),
 		T(test_second_link_refused),

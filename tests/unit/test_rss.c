@@ -7,6 +7,7 @@
  * through rss_hash_frame, with the hash-type rules of 5.1.6.4.3.1.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,12 +163,49 @@ static void test_fragment_and_non_ip(void **state)
 	assert_int_equal(r, VIRTIO_NET_HASH_REPORT_NONE);
 }
 
+#undef key	/* from here, key is struct rss_cfg's */
+
+/* A configuration's rule, and the queue it gives a frame: the table
+ * entry at the hash's low bits, the unclassified queue for non-IP. */
+static void test_cfg_check_and_queue(void **state)
+{
+	struct rss_cfg c = { .on = true, .hash_types = RSS_HASH_TYPES_SUPPORTED,
+			     .table_len = 8, .unclassified = 2, .key_len = 40 };
+	char why[160];
+	uint32_t len;
+
+	(void)state;
+	memcpy(c.key, rss_default_key, sizeof(c.key));
+	for (unsigned i = 0; i < 8; i++)
+		c.table[i] = (uint16_t)(7 - i) % 4;
+	assert_int_equal(rss_cfg_check(&c, 4, why, sizeof(why)), 0);
+	assert_int_equal(rss_cfg_queues(&c), 4);
+	len = frame_of(frame, &v4[0], 4, NET_PROTO_TCP, false);
+	assert_int_equal(rss_queue_of(&c, frame, len), c.table[v4[0].tcp & 7]);
+	memset(frame + 12, 0x88, 2);			/* not IP */
+	assert_int_equal(rss_queue_of(&c, frame, len), 2);
+	assert_int_equal(rss_cfg_check(&c, 3, why, sizeof(why)), -EINVAL);	/* queue 3 */
+	assert_non_null(strstr(why, "names queue 3"));
+	c.table_len = 6;
+	assert_int_equal(rss_cfg_check(&c, 4, why, sizeof(why)), -EINVAL);
+	c.table_len = 8;
+	c.hash_types = 1u << 6;				/* IP_EX: not computed */
+	assert_int_equal(rss_cfg_check(&c, 4, why, sizeof(why)), -EINVAL);
+	c.hash_types = 0;
+	c.key_len = 41;
+	assert_int_equal(rss_cfg_check(&c, 4, why, sizeof(why)), -EINVAL);
+	c.key_len = 40;
+	c.unclassified = 4;
+	assert_int_equal(rss_cfg_check(&c, 4, why, sizeof(why)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_toeplitz_vectors),
 		cmocka_unit_test(test_frames_pick_their_input),
 		cmocka_unit_test(test_fragment_and_non_ip),
+		cmocka_unit_test(test_cfg_check_and_queue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
