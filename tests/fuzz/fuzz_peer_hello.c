@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = peer_msg_recv(sock[1], &m, fds, &nfds, why, sizeof(why));
 	FUZZ_TRACE("recv: %d %s\n", rc, why);
 	FUZZ_CHECK(rc == PEER_MSG_HELLO || rc == PEER_MSG_FEATURES ||
-		   rc == PEER_MSG_BYE || rc == PEER_MSG_READY || rc == 0 ||
+		   rc == PEER_MSG_BYE || rc == PEER_MSG_READY || rc == PEER_MSG_RSS || rc == 0 ||
 		   rc == -EPROTO || rc == -EAGAIN);
 	if (rc == -EPROTO)
 		FUZZ_CHECK(why[0] != '\0');
@@ -146,6 +146,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			peer_ring_cons_detach(&c);
 	} else if (rc == PEER_MSG_FEATURES) {
 		(void)peer_features_check(&m.features, why, sizeof(why));
+	} else if (rc == PEER_MSG_RSS) {
+		struct rss_cfg cfg;
+
+		/* What passes the rule steers frames: every queue it names
+		 * must be a ring pair a link may have. */
+		if (peer_rss_check(&m.rss, &cfg, why, sizeof(why)) == 0 && cfg.on) {
+			FUZZ_CHECK(rss_cfg_queues(&cfg) <= PEER_MAX_RING_PAIRS);
+			FUZZ_CHECK(cfg.table_len && !(cfg.table_len & (cfg.table_len - 1)));
+		}
 	} else if (rc == PEER_MSG_BYE) {
 		char reason[128];
 

@@ -169,6 +169,12 @@ put("peer_hello", "hello-swapped-fds", hello_seed(2, 1 | (0 << 3), geom, 0, 0, h
 put("peer_hello", "features", hello_seed(0, 0, b"", 0, 0, msg_hdr(2, 32) + struct.pack("<IIQ", 1, 0, 0x3)))
 put("peer_hello", "bye", hello_seed(0, 0, b"", 0, 0, msg_hdr(3, 128) + cstr("shutting down", 112)))
 put("peer_hello", "ready", hello_seed(0, 0, b"", 0, 0, msg_hdr(4, 16)))
+# An RSS configuration (hello.h struct peer_rss_msg, 328 bytes): on, the
+# six hash types, a 4-entry table over queues 0..3, a 40-byte key.
+put("peer_hello", "rss", hello_seed(0, 0, b"", 0, 0, msg_hdr(5, 328) +
+    struct.pack("<IIHHB3x", 1, 0x3f, 4, 0, 40) + bytes(range(40)) +
+    struct.pack("<128H", *([0, 1, 2, 3] + [0] * 124))))
+put("peer_hello", "rss-off", hello_seed(0, 0, b"", 0, 0, msg_hdr(5, 328) + bytes(312)))
 
 # ---- offload (host/dp/offload.c, common/gso.c, common/csum.c) ------------
 NEEDS_CSUM = 1
