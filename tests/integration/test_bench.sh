@@ -169,10 +169,14 @@ jcheck "goals with both sides measured: ratio within its range, a verdict" \
 	 and .ratio <= .ratio_max and (.verdict == "met" or .verdict == "missed" or .verdict == "unsettled"))' \
 	'[.goals[] | select(.verdict != "not measured")]'
 if command -v dpdk-testpmd >/dev/null; then
-	jcheck "DPDK's virtio-user drove our vhost-user face both ways, host event and poll; TX: the sink got every frame testpmd counted sent" \
+	# testpmd counts a frame sent once it is in the ring; what is still
+	# there when it stops the ring (GET_VRING_BASE: at most the ring's
+	# 256) the device never took, as test_vhost_dpdk allows too.
+	jcheck "DPDK's virtio-user drove our vhost-user face both ways, host event and poll; TX: the sink got every frame testpmd counted sent, but for at most a ring's worth left at stop" \
 		'[.figures[] | select(.scenario | startswith("vhost-face"))] | length == 4
 		 and all(.[]; .pps.min > 0 and .hugepages != null)
-		 and all(.[] | select(.scenario == "vhost-face-tx") | .runs[]; .frontend_frames > 0 and .frontend_frames == .peer_frames)' \
+		 and all(.[] | select(.scenario == "vhost-face-tx") | .runs[]; .frontend_frames > 0
+			 and .peer_frames <= .frontend_frames and .frontend_frames - .peer_frames <= 256)' \
 		'[.figures[] | select(.scenario | startswith("vhost-face")) | {scenario, mode, pps, f: [.runs[] | {frontend_frames, peer_frames}]}]'
 	jcheck "the face's goals compare with DPDK's vhost under the same frontend" \
 		'[.goals[] | select(.goal | startswith("our vhost-user face"))] | length == 4 and all(.[]; .verdict != "not measured")' \

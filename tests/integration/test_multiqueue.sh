@@ -37,14 +37,33 @@ stop_pair() {
 	it_stop_pid "$PID_host_vm2"
 }
 
+# b_driver_up N: wait until vdev b's log has more than N "driver ready"
+# lines (a frame that comes before its driver is up is dropped as the
+# device's "no_driver"; bounded, 10 s), and a moment for the pairs it
+# asks for right after.
+b_driver_up() {
+	i=0
+	while [ "$(grep -c "driver ready" "$RUN/host_vm2.log")" -le "$1" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 0.1
+}
+
+# start_recv "guest opts b": the receiver in the background, once up.
+start_recv() {
+	ready=$(grep -c "driver ready" "$RUN/host_vm2.log")
+	# shellcheck disable=SC2086
+	it_bg recv "$GUEST" --socket "$(sock vm2 b)" $1 recv --count "$FRAMES" --timeout 10
+	b_driver_up "$ready"
+}
+
 # stream label "guest opts a" "guest opts b" pairs: FRAMES frames a -> b,
 # content-checked, none lost or reordered within its flow; both devices
 # used the first `pairs` pairs.
 stream() {
 	label=$1; ga=$2; gb=$3; pairs=$4
-	# shellcheck disable=SC2086
-	it_bg recv "$GUEST" --socket "$(sock vm2 b)" $gb recv --count "$FRAMES" --timeout 10
-	sleep 0.3
+	start_recv "$gb"
 	# shellcheck disable=SC2086
 	"$GUEST" --socket "$(sock vm1 a)" $ga send --count "$FRAMES" --size 512 $MAC_B \
 		>"$RUN/send" 2>&1
@@ -97,8 +116,9 @@ start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
 stream "pci-modern split, 4 pairs" "--queues 4 --no-packed" "--queues 4 --no-packed" 4
 
 # Ping over the pairs: every request answered, each from its flow.
+ready=$(grep -c "driver ready" "$RUN/host_vm2.log")
 it_bg pong "$GUEST" --socket "$(sock vm2 b)" --queues 4 pong --count 400 --timeout 20
-sleep 0.3
+b_driver_up "$ready"
 "$GUEST" --socket "$(sock vm1 a)" --queues 4 ping --count 400 --timeout 20 $MAC_B >"$RUN/ping" 2>&1
 prc=$?
 wait "$PID_pong"
@@ -121,8 +141,15 @@ if [ "$(field "$RUN/info" rss)" = on ] && [ "$(field "$RUN/info" rss_table)" = 1
 else
 	notok "info with --rss: $(cat "$RUN/info")"
 fi
-it_bg recv "$GUEST" --socket "$(sock vm2 b)" --queues 4 --rss recv --count "$FRAMES" --timeout 10
-wait_log host_vm1 "steers by RSS" 5
+# The sender starts once the receiver's configuration reached its device
+# (info above left one such line; wait for the next, bounded).
+told=$(grep -c "steers by RSS" "$RUN/host_vm1.log")
+start_recv "--queues 4 --rss"
+i=0
+while [ "$(grep -c "steers by RSS" "$RUN/host_vm1.log")" -le "$told" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 "$GUEST" --socket "$(sock vm1 a)" send --flows 16 --count "$FRAMES" --size 512 $MAC_B >"$RUN/send" 2>&1
 src=$?
 wait "$PID_recv"
@@ -146,8 +173,7 @@ stream "4-pair devices, guests using 2 and 3 pairs" "--queues 2" "--queues 3" 2
 # A reset mid-stream: the pairs are set again (the receiver keeps 4).
 stop_pair
 start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
-it_bg recv "$GUEST" --socket "$(sock vm2 b)" --queues 4 recv --count "$FRAMES" --timeout 10
-sleep 0.3
+start_recv "--queues 4"
 "$GUEST" --socket "$(sock vm1 a)" --queues 4 send --count "$FRAMES" --reset-after 5000 \
 	--size 512 $MAC_B >"$RUN/send" 2>&1
 src=$?
