@@ -89,6 +89,7 @@ enum tx_stop { TX_EMPTY, TX_BUDGET, TX_RING_FULL, TX_BROKEN };
 /* What a pass did: chains pushed, link rings committed to (bit k: ring
  * k), and, when a ring was full, which one and the bytes wanted. */
 struct tx_state {
+	int fixed_ring;		/* every frame's ring, or -1: chosen per frame */
 	unsigned pushed;
 	unsigned committed;
 	unsigned full_ring;
@@ -114,8 +115,7 @@ static unsigned tx_ring_for(const struct vdev *vd, unsigned pair, const struct v
 	const uint8_t *frame;
 	uint32_t flen;
 
-	if (!vd->dp.peer_rss.on || vd->dp.link_pairs <= 1 ||
-	    !chain_frame_view(ch, hdr_len, &frame, &flen))
+	if (!chain_frame_view(ch, hdr_len, &frame, &flen))
 		return tx_ring_of(vd, pair);
 	return rss_queue_of(&vd->dp.peer_rss, frame, flen) % vd->dp.link_pairs;
 }
@@ -145,7 +145,7 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
 		vd->stats.drop_bad_frame++;
 		return true;
 	}
-	k = tx_ring_for(vd, pair, ch, hdr_len);
+	k = st->fixed_ring >= 0 ? (unsigned)st->fixed_ring : tx_ring_for(vd, pair, ch, hdr_len);
 	ring = vd->dp.tx_ring[k];
 	rec = peer_ring_reserve(ring, ch->out_len + pad);
 	if (!rec) {
@@ -228,7 +228,12 @@ void dp_tx_process(struct vdev *vd, unsigned pair)
 	t->waiting_space = false;
 	vq_dev_set_notify(&q->vq, false);
 	for (;;) {
-		struct tx_state st = { 0 };
+		/* Without the peer's RSS the pass's frames share one ring. */
+		struct tx_state st = {
+			.fixed_ring = vd->dp.peer_rss.on && vd->dp.link_pairs > 1
+					      ? -1
+					      : (int)tx_ring_of(vd, pair),
+		};
 		enum tx_stop why = tx_pass(vd, q, pair, &st);
 		struct peer_ring_prod *full;
 
