@@ -36,12 +36,12 @@ sender_reset() { # label guest-opts
 	fi
 }
 
-# The receiver resets mid-stream: frames arriving while it is down are
-# dropped (counted lost), the stream resumes intact afterwards.  The
-# sender sends for a second, not a count: while the receiver is down its
-# device drops what arrives, so nothing holds the sender back, and a
-# count could all be gone before a slow reset ends (seen on a loaded CI
-# machine: 30000 frames sent in 23 ms).
+# The receiver resets mid-stream (every 8000 frames it takes): frames
+# arriving while it is down are dropped (counted lost), the stream
+# resumes intact afterwards.  The sender sends for a second, not a
+# count: while the receiver is down its device drops what arrives, so
+# nothing holds the sender back, and a count could all be gone before a
+# reset ends on a loaded machine (seen in CI: 30000 frames in 23 ms).
 receiver_reset() { # label guest-opts
 	it_bg recv "$GUEST" --socket "$(sock vm2 b)" $2 recv --reset-after 8000 --timeout 2
 	sleep 0.2
