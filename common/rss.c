@@ -134,3 +134,15 @@ unsigned rss_cfg_queues(const struct rss_cfg *c)
 			m = c->table[i];
 	return m + 1;
 }
+
+unsigned rss_flow_queue(const uint8_t *frame, uint32_t len, unsigned n)
+{
+	uint8_t report;
+	uint32_t hash;
+
+	if (n <= 1)
+		return 0;
+	hash = rss_hash_frame(rss_default_key, RSS_KEY_MAX, RSS_HASH_TYPES_SUPPORTED, frame, len,
+			      &report);
+	return report == VIRTIO_NET_HASH_REPORT_NONE ? 0 : hash % n;
+}

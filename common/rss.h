@@ -68,5 +68,9 @@ int rss_cfg_check(const struct rss_cfg *c, unsigned nqueues, char *why, size_t w
 unsigned rss_queue_of(const struct rss_cfg *c, const uint8_t *frame, uint32_t len);
 /* The queues c uses: 1 + the largest it names. */
 unsigned rss_cfg_queues(const struct rss_cfg *c);
+/* Which of n queues a frame's flow goes to without a configuration:
+ * every supported hash type under the default key, modulo n; a frame
+ * with no flow (not IP) to queue 0. */
+unsigned rss_flow_queue(const uint8_t *frame, uint32_t len, unsigned n);
 
 #endif /* VNET_RSS_H */

@@ -11,6 +11,7 @@
  * replayed after a reset (a reset returns the device to promiscuous with
  * no table, as QEMU's does).
  */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -304,6 +305,9 @@ void vn_rss_default(struct vnet_dev *d)
 		r->table[i] = (uint16_t)(i % d->npairs);
 }
 
+static_assert(VNET_RSS_TABLE_MAX == RSS_TABLE_MAX && VNET_RSS_KEY_MAX == RSS_KEY_MAX,
+	      "the public RSS limits are common/rss.h's");
+
 /* 5.1.6.5.7.1: head, table, max_tx_vq, key length, key. */
 static int send_rss(struct vnet_dev *d, const struct vnet_rss *r)
 {
@@ -335,18 +339,39 @@ static int send_rss(struct vnet_dev *d, const struct vnet_rss *r)
 
 int vnet_ctrl_rss(struct vnet_dev *d, const struct vnet_rss *r)
 {
+	struct rss_cfg c = { .on = true };
+	char why[160] = "";
 	int rc;
 
 	if (!vn_has(d, VIRTIO_NET_F_RSS))
 		return -ENOTSUP;
-	if (!r->table_len || r->table_len > d->rss_max_table || r->table_len > VNET_RSS_TABLE_MAX ||
-	    (r->table_len & (r->table_len - 1)) || r->key_len > d->rss_max_key ||
-	    r->key_len > VNET_RSS_KEY_MAX || (r->hash_types & ~d->rss_types) ||
-	    r->unclassified >= d->npairs)
+	/* The one rule (common/rss.c) for the configuration itself; what
+	 * this device takes (5.1.4) on top. */
+	c.hash_types = r->hash_types;
+	c.table_len = r->table_len;
+	c.unclassified = r->unclassified;
+	c.key_len = r->key_len;
+	if (r->table_len <= RSS_TABLE_MAX)
+		memcpy(c.table, r->table, (size_t)r->table_len * sizeof(c.table[0]));
+	if (r->key_len <= RSS_KEY_MAX)
+		memcpy(c.key, r->key, r->key_len);
+	if (rss_cfg_check(&c, d->npairs, why, sizeof(why)) == 0) {
+		if (r->table_len > d->rss_max_table)
+			snprintf(why, sizeof(why), "table of %u entries; the device takes %u",
+				 r->table_len, d->rss_max_table);
+		else if (r->key_len > d->rss_max_key)
+			snprintf(why, sizeof(why), "key of %u bytes; the device takes %u", r->key_len,
+				 d->rss_max_key);
+		else if (r->hash_types & ~d->rss_types)
+			snprintf(why, sizeof(why), "hash types 0x%x; the device computes 0x%x",
+				 r->hash_types, d->rss_types);
+		else
+			why[0] = '\0';
+	}
+	if (why[0]) {
+		log_rl(LOG_WARN, "RSS configuration refused: %s", why);
 		return -EINVAL;
-	for (unsigned i = 0; i < r->table_len; i++)
-		if (r->table[i] >= d->npairs)
-			return -EINVAL;
+	}
 	rc = send_rss(d, r);
 	if (rc == 0)
 		d->cs.rss = *r;

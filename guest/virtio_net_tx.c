@@ -49,23 +49,11 @@ unsigned vn_tx_free_min(const struct vnet_dev *d)
 	return m;
 }
 
-#define TX_FLOW_TYPES                                                               \
-	(VIRTIO_NET_RSS_HASH_TYPE_IPv4 | VIRTIO_NET_RSS_HASH_TYPE_TCPv4 |           \
-	 VIRTIO_NET_RSS_HASH_TYPE_UDPv4 | VIRTIO_NET_RSS_HASH_TYPE_IPv6 |           \
-	 VIRTIO_NET_RSS_HASH_TYPE_TCPv6 | VIRTIO_NET_RSS_HASH_TYPE_UDPv6)
-
 /* The transmitq of a frame's flow; a frame without one (not IP) goes on
  * the first. */
 static struct vnet_queue *tx_queue_of(struct vnet_dev *d, const struct vnet_frame *f)
 {
-	uint8_t report;
-	uint32_t hash;
-
-	if (d->npairs == 1)
-		return &d->txq[0];
-	hash = rss_hash_frame(rss_default_key, RSS_KEY_MAX, TX_FLOW_TYPES, f->data, f->len,
-			      &report);
-	return &d->txq[report == VIRTIO_NET_HASH_REPORT_NONE ? 0 : hash % d->npairs];
+	return &d->txq[d->npairs == 1 ? 0 : rss_flow_queue(f->data, f->len, d->npairs)];
 }
 
 /* A caller's header must be well formed and may only ask for what was

@@ -30,6 +30,9 @@
 /* Largest command we read: header + two MAC tables of 64 entries each
  * (a longer table is refused rather than truncated in silence). */
 #define CTRL_MAX_CMD (2 + 2 * (4 + 6 * NET_FILTER_MAX_MACS) + 64)
+static_assert(2 + sizeof(struct virtio_net_rss_config_head) + 2 * RSS_TABLE_MAX +
+			      VIRTIO_NET_RSS_TAIL_LEN + RSS_KEY_MAX <= CTRL_MAX_CMD,
+	      "the largest RSS configuration we take fits the command buffer");
 
 static bool has(const struct vdev *vd, unsigned bit)
 {

@@ -11,6 +11,10 @@
 #include "host/dp/offload.h"
 #include "host/peer/link.h"
 
+/* The link rings a pass committed to are bits of an unsigned (tx.c);
+ * more ring pairs than the peer link takes are refused at its start. */
+static_assert(VDEV_MAX_PAIRS <= 32, "ring pairs fit the commit mask");
+
 int dp_init(struct vdev *vd)
 {
 	struct vdev_dp *dp = &vd->dp;

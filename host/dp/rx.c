@@ -184,12 +184,6 @@ static void count_rx(struct vdev_queue *q, uint32_t flen)
 	q->stats.bytes += flen;
 }
 
-/* Hash types the automatic steering uses: every IP flow kind. */
-#define RX_STEER_TYPES                                                              \
-	(VIRTIO_NET_RSS_HASH_TYPE_IPv4 | VIRTIO_NET_RSS_HASH_TYPE_TCPv4 |           \
-	 VIRTIO_NET_RSS_HASH_TYPE_UDPv4 | VIRTIO_NET_RSS_HASH_TYPE_IPv6 |           \
-	 VIRTIO_NET_RSS_HASH_TYPE_TCPv6 | VIRTIO_NET_RSS_HASH_TYPE_UDPv6)
-
 /* The pair whose receiveq takes a frame from link ring j (5.1.6.5.5:
  * only pairs in use): ring K's frames go to receiveq K; over a one-ring
  * link our driver's RSS configuration chooses, or without one the flow's
@@ -197,9 +191,6 @@ static void count_rx(struct vdev_queue *q, uint32_t flen)
 static unsigned rx_pair_of(const struct vdev *vd, unsigned j, const uint8_t *frame,
 			   uint32_t flen)
 {
-	uint8_t report;
-	uint32_t hash;
-
 	if (vd->curr_pairs <= 1)
 		return 0;
 	/* The sender steered: by our driver's RSS when it is on (we told
@@ -208,9 +199,7 @@ static unsigned rx_pair_of(const struct vdev *vd, unsigned j, const uint8_t *fra
 		return j % vd->curr_pairs;
 	if (vd->rss.on)
 		return rss_queue_of(&vd->rss, frame, flen) % vd->curr_pairs;
-	hash = rss_hash_frame(rss_default_key, RSS_KEY_MAX, RX_STEER_TYPES, frame, flen,
-			      &report);
-	return report == VIRTIO_NET_HASH_REPORT_NONE ? 0 : hash % vd->curr_pairs;
+	return rss_flow_queue(frame, flen, vd->curr_pairs);
 }
 
 /* A frame our guest cannot take as it is: fixed in software, then its
