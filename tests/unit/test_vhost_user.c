@@ -285,12 +285,12 @@ static int fe_connect(const char *path)
 	return s;
 }
 
-static int be_setup(void **state)
+/* A fresh run directory (system "s") and the options of vdev "t",
+ * served over vhost-user on <dir>/vu.sock. */
+static void be_dir_and_opts(struct be *b)
 {
-	struct be *b = calloc(1, sizeof(*b));
 	char sys[96];
 
-	assert_non_null(b);
 	log_set_level(LOG_ERR);
 	snprintf(b->dir, sizeof(b->dir), "/tmp/vnet-vhu-test.XXXXXX");
 	assert_non_null(mkdtemp(b->dir));
@@ -304,6 +304,14 @@ static int be_setup(void **state)
 	memcpy(b->vo.mac, "\x52\x54\x00\x00\x07\x01", 6);
 	b->vo.has_vhost_user = true;
 	snprintf(b->vo.vhost_user, sizeof(b->vo.vhost_user), "%s", b->sock);
+}
+
+static int be_setup(void **state)
+{
+	struct be *b = calloc(1, sizeof(*b));
+
+	assert_non_null(b);
+	be_dir_and_opts(b);
 	b->ev = evloop_new();
 	assert_non_null(b->ev);
 	assert_int_equal(attach_vdev(&b->vd, b->ev, b->dir, "s", &b->vo), 0);
@@ -754,27 +762,14 @@ static void enable_pair(int fe, unsigned k, bool on)
 static int mq_setup(void **state)
 {
 	struct mq *m = calloc(1, sizeof(*m));
-	char sys[96];
 	struct be *b;
 
 	assert_non_null(m);
-	/* be_setup with `queues 4` and a peer: the same, by hand. */
+	/* be_setup's vdev with `queues 4` and a peer. */
 	b = calloc(1, sizeof(*b));
 	assert_non_null(b);
 	m->b = b;
-	log_set_level(LOG_ERR);
-	snprintf(b->dir, sizeof(b->dir), "/tmp/vnet-vhu-test.XXXXXX");
-	assert_non_null(mkdtemp(b->dir));
-	snprintf(sys, sizeof(sys), "%s/s", b->dir);
-	assert_int_equal(mkdir(sys, 0700), 0);
-	snprintf(b->sock, sizeof(b->sock), "%s/vu.sock", b->dir);
-	snprintf(b->vo.origin, sizeof(b->vo.origin), "test");
-	b->vo.has_name = true;
-	snprintf(b->vo.name, sizeof(b->vo.name), "t");
-	b->vo.has_mac = true;
-	memcpy(b->vo.mac, T_MAC, 6);
-	b->vo.has_vhost_user = true;
-	snprintf(b->vo.vhost_user, sizeof(b->vo.vhost_user), "%s", b->sock);
+	be_dir_and_opts(b);
 	b->vo.queues = MQ_PAIRS;
 	b->vo.has_peer = true;
 	snprintf(b->vo.peer, sizeof(b->vo.peer), "%s/s/p", b->dir);
