@@ -58,6 +58,9 @@ static void usage(FILE *f)
 		"  --rss              with --queues, steer received flows by RSS\n"
 		"                     (VIRTIO_NET_F_RSS: the default key, every IP flow\n"
 		"                     type, a table over the pairs)\n"
+		"  --rss-table Q,...  --rss with this indirection table: queue pairs from 0,\n"
+		"                     a power of two of them (frames without a flow go to\n"
+		"                     the first entry's)\n"
 		"  --offloads         accept checksum/TSO offloads the device offers\n"
 		"  --no-packed        decline packed rings (accepted by default)\n"
 		"  --no-event-idx     decline VIRTIO_F_RING_EVENT_IDX\n"
@@ -118,6 +121,32 @@ static bool parse_coalesce(const char *s, uint32_t *frames, uint32_t *usecs)
 	return true;
 }
 
+/* "Q[,Q...]": queue pairs 0..VNET_MAX_PAIRS-1, a power of two of them
+ * up to VNET_RSS_TABLE_MAX (an RSS indirection table, 5.1.6.5.7.1). */
+static bool parse_rss_table(const char *s, uint16_t *table, unsigned *len)
+{
+	char buf[8];
+
+	*len = 0;
+	while (*s) {
+		const char *comma = strchr(s, ',');
+		size_t n = comma ? (size_t)(comma - s) : strlen(s);
+		uint64_t q;
+
+		if (n == 0 || n >= sizeof(buf) || *len == VNET_RSS_TABLE_MAX)
+			return false;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		if (!parse_u64(buf, &q, 10) || q >= VNET_MAX_PAIRS)
+			return false;
+		table[(*len)++] = (uint16_t)q;
+		s += n + (comma ? 1 : 0);
+		if (comma && !*s)
+			return false;
+	}
+	return *len && !(*len & (*len - 1));
+}
+
 static bool parse_secs(const char *s, double *v)
 {
 	char *end;
@@ -142,7 +171,7 @@ static const struct command *find_command(const char *name)
 
 int parse_cli(struct cli *c, int argc, char **argv)
 {
-	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_QUEUES, L_RSS, L_COUNT, L_SIZE, L_TIMEOUT,
+	enum { L_SOCKET = 256, L_RAM, L_QSIZE, L_QUEUES, L_RSS, L_RSSTABLE, L_COUNT, L_SIZE, L_TIMEOUT,
 	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
 	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT, L_NOINORDER,
 	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_COAL_RX, L_COAL_TX,
@@ -155,6 +184,7 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		{ "queue-size", required_argument, NULL, L_QSIZE },
 		{ "queues", required_argument, NULL, L_QUEUES },
 		{ "rss", no_argument, NULL, L_RSS },
+		{ "rss-table", required_argument, NULL, L_RSSTABLE },
 		{ "count", required_argument, NULL, L_COUNT },
 		{ "size", required_argument, NULL, L_SIZE },
 		{ "timeout", required_argument, NULL, L_TIMEOUT },
@@ -208,6 +238,12 @@ int parse_cli(struct cli *c, int argc, char **argv)
 			break;
 		case L_HUGE: c->dp.hugepages = true; break;
 		case L_RSS: c->dp.want_rss = true; break;
+		case L_RSSTABLE:
+			if (!parse_rss_table(optarg, c->rss_table, &c->rss_table_len))
+				return bad_usage("--rss-table %s: expected queue pairs 0..%u, comma-separated, a power of two of them up to %u",
+						 optarg, VNET_MAX_PAIRS - 1, VNET_RSS_TABLE_MAX);
+			c->dp.want_rss = true;
+			break;
 		case L_QSIZE:
 			if (!parse_u64(optarg, &v, 10) || v == 0 || v > 32768)
 				return bad_usage("--queue-size %s: expected 1..32768", optarg);

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/rss.h"
 #include "common/version.h"
 #include "guest/tool/tool.h"
 
@@ -76,6 +77,23 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vnet-guest: cannot set %s interrupt coalescing: %s%s\n",
 				dir == VNET_TX ? "transmit" : "receive", strerror(-rc),
 				rc == -ENOTSUP ? " (the device offers no NOTF_COAL)" : "");
+			vnet_dev_close(d);
+			return EXIT_SETUP;
+		}
+	}
+	if (c.rss_table_len) {
+		struct vnet_rss r = { .hash_types = RSS_HASH_TYPES_SUPPORTED,
+				      .key_len = RSS_KEY_MAX,
+				      .table_len = (uint16_t)c.rss_table_len,
+				      .unclassified = c.rss_table[0] };
+
+		memcpy(r.key, rss_default_key, RSS_KEY_MAX);
+		memcpy(r.table, c.rss_table, c.rss_table_len * sizeof(r.table[0]));
+		rc = vnet_ctrl_rss(d, &r);
+		if (rc < 0) {
+			fprintf(stderr, "vnet-guest: cannot set the RSS table: %s%s\n", strerror(-rc),
+				rc == -ENOTSUP ? " (RSS needs --queues above 1 and a device that offers it)"
+					       : "");
 			vnet_dev_close(d);
 			return EXIT_SETUP;
 		}

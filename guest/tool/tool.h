@@ -67,6 +67,8 @@ struct cli {
 	uint64_t reset_after;		/* send/recv: reset the device after N frames */
 	uint64_t first_seq;		/* send: sequence number of the first frame */
 	unsigned flows;			/* send/ping: --flows (0: plain frames) */
+	unsigned rss_table_len;		/* --rss-table: its entries (0: not given) */
+	uint16_t rss_table[VNET_RSS_TABLE_MAX];
 	enum rx_mode_req rx_mode;
 	struct {
 		bool given;

@@ -86,6 +86,30 @@ stream() {
 	fi
 }
 
+# Bad words on vnet-guest's command line: refused before connecting,
+# naming the option and what it takes.
+for bad in "--queues 9|--queues 9: expected 1..8" "--queues 0|--queues 0: expected 1..8" \
+	   "--rss-table 1,2,3|--rss-table 1,2,3: expected queue pairs 0..7" \
+	   "--rss-table 8|--rss-table 8: expected" "--rss-table 1,|--rss-table 1,: expected"; do
+	args=${bad%%|*}
+	want=${bad#*|}
+	# shellcheck disable=SC2086
+	"$GUEST" --socket "$RUN/none.vfio" $args info >"$RUN/bad" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ] && grep -qF -- "$want" "$RUN/bad"; then
+		ok "vnet-guest $args is refused: $(head -n 1 "$RUN/bad")"
+	else
+		notok "vnet-guest $args: exit $rc: $(cat "$RUN/bad")"
+	fi
+done
+"$GUEST" --socket "$RUN/none.vfio" send --flows 16385 52:54:00:00:0a:0b >"$RUN/bad" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -q -- "--flows 16385: expected 0..16384" "$RUN/bad"; then
+	ok "vnet-guest send --flows 16385 is refused"
+else
+	notok "send --flows 16385: exit $rc: $(cat "$RUN/bad")"
+fi
+
 # ---- PCI modern, 4 pairs each ---------------------------------------------
 if start_pair "queues 4" "queues 4" && grep -q "peer link up with .*4 ring pairs" "$RUN/host_vm1.log"; then
 	ok "two vdevs with 4 queue pairs each are linked with 4 ring pairs"
@@ -163,6 +187,39 @@ if pairs_used vm2 rx_frames 4 && pairs_used vm1 tx_frames 1 && ! pairs_used vm1 
 	ok "the sending device steered by the receiver's RSS: 1 transmitq used, 4 receive queues filled"
 else
 	notok "RSS steering: $(cat "$RUN/stats_vm1.json" "$RUN/stats_vm2.json" | tr -d '\n')"
+fi
+
+# A table of the receiver's own (--rss-table 1,3): flows go to pairs 2
+# and 4 only (counted from 1), a table naming a pair it does not have
+# is refused, saying so.
+stop_pair
+start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
+"$GUEST" --socket "$(sock vm2 b)" --queues 4 --rss-table 0,5 info >"$RUN/bad_table" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -q "names queue 5; there are 4" "$RUN/bad_table"; then
+	ok "--rss-table naming pair 5 of 4 is refused with the reason"
+else
+	notok "--rss-table 0,5: exit $rc: $(cat "$RUN/bad_table")"
+fi
+told=$(grep -c "steers by RSS" "$RUN/host_vm1.log")
+start_recv "--queues 4 --rss-table 1,3"
+i=0
+while [ "$(grep -c "steers by RSS" "$RUN/host_vm1.log")" -le "$told" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+"$GUEST" --socket "$(sock vm1 a)" send --flows 16 --count "$FRAMES" --size 512 $MAC_B >"$RUN/send" 2>&1
+src=$?
+wait "$PID_recv"
+"$HOST" stats --system vm2 --json >"$RUN/stats_vm2.json" 2>&1
+rx=$(grep -o '"rx_frames": [0-9]*' "$RUN/stats_vm2.json" | head -n 4 | sed 's/.*: //' | tr '\n' ' ')
+set -- $rx
+if [ $src -eq 0 ] && [ "$(field "$RUN/recv.log" frames)" = "$FRAMES" ] &&
+   [ "$(field "$RUN/recv.log" lost)" = 0 ] && [ "${1:-x}" = 0 ] && [ "${3:-x}" = 0 ] &&
+   [ "${2:-0}" -gt 0 ] && [ "${4:-0}" -gt 0 ]; then
+	ok "--rss-table 1,3: all $FRAMES frames on receive queues 2 and 4 (per pair: $rx)"
+else
+	notok "--rss-table 1,3: send exit $src, per pair: $rx: $(cat "$RUN/recv.log" | tr '\n' ' ')"
 fi
 
 # Fewer pairs on one side: the guest takes what it asked for.
