@@ -95,14 +95,18 @@ wait_carrier() {
 	return 1
 }
 
-# tap_ping WHAT NETNS DEST [count]: no loss.
+# tap_ping WHAT NETNS DEST [count]: no loss.  The first echo waits for
+# ARP or neighbour discovery, which retries a lost solicitation after
+# 1 s; -W 4 gives it time for that, while every echo must still come
+# back.  A failure shows ping's summary, the neighbour table and the
+# interface counters of NETNS, to tell a lost frame from a slow one.
 tap_ping() {
 	n=${4:-20}
-	if ip netns exec "$2" ping -q -n -c "$n" -i 0.02 -W 2 "$3" >"$RUN/ping.out" 2>&1 &&
+	if ip netns exec "$2" ping -q -n -c "$n" -i 0.02 -W 4 "$3" >"$RUN/ping.out" 2>&1 &&
 	   grep -q " $n received, 0% packet loss" "$RUN/ping.out"; then
 		ok "$1: $n pings to $3, none lost ($(sed -n 's/^rtt //p' "$RUN/ping.out"))"
 	else
-		notok "$1: ping $3: $(cat "$RUN/ping.out")"
+		notok "$1: ping $3: $(tr '\n' ' ' <"$RUN/ping.out"); neighbours in $2: $(ip -n "$2" neigh | tr '\n' ';'); links: $(ip -n "$2" -s -o link | tr '\n' ';')"
 	fi
 }
 
