@@ -60,7 +60,7 @@ NL_LIBS := $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null)
 JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 CFLAGS += $(NL_CFLAGS) $(JSON_CFLAGS)
-LDLIBS_BASE := -luring $(NL_LIBS) -lpcap $(JSON_LIBS) -lpthread -lm
+LDLIBS_BASE := -luring $(NL_LIBS) -lpcap $(JSON_LIBS) -lz -lpthread -lm
 CMOCKA_LIBS := -lcmocka
 # vnet-host only: readiness for systemd (sd_notify, Type=notify).
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
@@ -69,7 +69,7 @@ SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsyste
 DEB_PACKAGES := build-essential pkg-config liburing-dev libcmocka-dev \
 		libnl-3-dev libnl-route-3-dev iproute2 procps psmisc iperf3 \
 		iputils-ping dpdk-dev qemu-system-x86 busybox-static cpio \
-		libsystemd-dev scdoc man-db libpcap-dev libjson-c-dev tcpdump jq
+		libsystemd-dev scdoc man-db libpcap-dev libjson-c-dev zlib1g-dev tcpdump jq
 
 # What `make bench` needs on top (not installed by `make check`): DPDK's
 # testpmd (dpdk-dev ships dpdk-testpmd), the plot, the veth anchor's tools,
@@ -296,7 +296,7 @@ check-exports: $(SHLIB_GUEST)
 # dpkg-buildpackage writes its output into the parent directory.  deb-deps
 # also installs what .ci/deb-check uses (systemd-analyze, man).
 DEB_BUILD_PACKAGES := debhelper dpkg-dev fakeroot systemd man-db pkg-config liburing-dev libnl-3-dev \
-		      libnl-route-3-dev libsystemd-dev scdoc libjson-c-dev libpcap-dev
+		      libnl-route-3-dev libsystemd-dev scdoc libjson-c-dev libpcap-dev zlib1g-dev
 deb-deps:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(DEB_BUILD_PACKAGES)"
 

@@ -56,7 +56,16 @@ struct host {
 	int sigfd;
 	struct ev_handler sig_h;
 	struct control *ctl;
+	/* Moves between processes (--incoming; attach.h's events). */
+	unsigned moved_out, moved_in;
+	long ctl_timer;			/* retrying the control socket */
+	unsigned ctl_tries;
 };
+
+/* The old process lets go of the control socket when its last vdev has
+ * moved: the new one retries this often, this many times. */
+#define CTL_RETRY_MS	50
+#define CTL_RETRY_TIMES 100
 
 /* Creates dir (mode 0700) unless it exists; an existing one must be a
  * directory we own, so another user cannot plant our sockets. */
@@ -349,8 +358,15 @@ static int capture_main(int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
+static int start_control(struct host *h)
+{
+	return control_start(&h->ctl, h->ev, h->sys_dir,
+			     &(struct control_ops){ stats_reply, capture_start }, h);
+}
+
 static void teardown(struct host *h)
 {
+	ev_timer_cancel(h->ev, h->ctl_timer);
 	control_stop(h->ctl);
 	h->ctl = NULL;
 	for (unsigned i = h->n_taps; i-- > 0;)
@@ -406,6 +422,42 @@ static void print_tap(const struct host_opts *o, const struct tap_vdev *t)
 		printf(" peerfeats 0x%llx\n", (unsigned long long)v->peerfeats);
 }
 
+static void control_retry(void *arg)
+{
+	struct host *h = arg;
+	int rc;
+
+	h->ctl_timer = -1;
+	rc = start_control(h);
+	if (rc == -EADDRINUSE && ++h->ctl_tries < CTL_RETRY_TIMES) {
+		long id = ev_timer(h->ev, CTL_RETRY_MS, control_retry, h);
+
+		h->ctl_timer = id > 0 ? id : -1;
+	} else if (rc < 0) {
+		log_err("every vdev moved in, but the control socket cannot start: %s",
+			strerror(-rc));
+	}
+}
+
+/* A vdev moved to another process, or in from one.  A process whose
+ * every vdev moved out has nothing left to serve and ends; one whose
+ * every vdev moved in takes the system's control socket. */
+static void vdev_moved(void *arg, struct vdev *vd, bool in)
+{
+	struct host *h = arg;
+
+	(void)vd;
+	if (!in && ++h->moved_out == h->n && h->n_taps == 0) {
+		log_info("every vdev moved to another process: stopping");
+		evloop_stop(h->ev);
+	}
+	if (in && ++h->moved_in == h->n && !h->ctl) {
+		log_info("every vdev moved in");
+		h->ctl_tries = 0;
+		control_retry(h);
+	}
+}
+
 /* Creates vdev i of either type. */
 static int create_one(struct host *h, const struct host_opts *o, const struct vdev_opts *v)
 {
@@ -420,7 +472,8 @@ static int create_one(struct host *h, const struct host_opts *o, const struct vd
 			fprintf(stderr, "vnet-host: vdev %s: nothing started\n", v->name);
 		return rc;
 	}
-	rc = attach_vdev(&h->vdevs[h->n], h->ev, o->run_dir, o->system, v);
+	rc = attach_vdev(&h->vdevs[h->n], h->ev, o->run_dir, o->system, v, o->incoming,
+			 &(struct attach_events){ .moved = vdev_moved, .arg = h });
 	if (rc < 0) {
 		fprintf(stderr, "vnet-host: vdev %s (%s): %s; nothing started\n", v->name,
 			v->origin, strerror(-rc));
@@ -433,7 +486,7 @@ static int create_one(struct host *h, const struct host_opts *o, const struct vd
 int main(int argc, char **argv)
 {
 	static struct host_opts opts;
-	static struct host host = { .sigfd = -1 };
+	static struct host host = { .sigfd = -1, .ctl_timer = -1 };
 	struct host *h = &host;
 	char err[1024], prefix[OPTS_NAME_MAX + 16];
 	int rc;
@@ -469,10 +522,10 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = make_run_dirs(h);
 	/* The control socket first: it claims the system, so a second
-	 * process with the same --system stops before making anything. */
-	if (rc == 0)
-		rc = control_start(&h->ctl, h->ev, h->sys_dir,
-				   &(struct control_ops){ stats_reply, capture_start }, h);
+	 * process with the same --system stops before making anything.
+	 * Moving in, the old process holds it until its vdevs have moved. */
+	if (rc == 0 && !opts.incoming)
+		rc = start_control(h);
 	for (unsigned i = 0; rc == 0 && i < opts.n_vdevs; i++)
 		rc = create_one(h, &opts, &opts.vdevs[i]);
 	if (rc < 0) {
@@ -483,8 +536,9 @@ int main(int argc, char **argv)
 		print_vdev(&opts, h->vdevs[i]);
 	for (unsigned i = 0; i < h->n_taps; i++)
 		print_tap(&opts, h->taps[i]);
-	printf("vnet-host: system %s ready with %u vdev%s (pid %d)\n", opts.system,
-	       h->n + h->n_taps, h->n + h->n_taps == 1 ? "" : "s", (int)getpid());
+	printf("vnet-host: system %s ready with %u vdev%s (pid %d)%s\n", opts.system,
+	       h->n + h->n_taps, h->n + h->n_taps == 1 ? "" : "s", (int)getpid(),
+	       opts.incoming ? "; waiting for them to move in" : "");
 	/* Under systemd (Type=notify, vnet-host@.service): every vdev is
 	 * serving; without $NOTIFY_SOCKET these do nothing. */
 	sd_notify(0, "READY=1");

@@ -939,14 +939,21 @@ static int check_socket_paths(const struct host_opts *o, char *err, size_t errle
 {
 	for (unsigned i = 0; i < o->n_vdevs; i++) {
 		const struct vdev_opts *v = &o->vdevs[i];
+		/* Moving in, the vdev listens on NAME.vfio.incoming first. */
+		const char *suffix = o->incoming ? VFIO_SUFFIX OPTS_INCOMING_SUFFIX : VFIO_SUFFIX;
 		size_t len = strlen(o->run_dir) + 1 + strlen(o->system) + 1 +
-			     strlen(v->name) + strlen(VFIO_SUFFIX);
+			     strlen(v->name) + strlen(suffix);
 
 		if (len >= OPTS_PATH_MAX)
 			return fail(err, errlen,
 				    "socket path %s/%s/%s%s of vdev '%s' (%s) would be %zu bytes; a UNIX socket path holds at most %d (use a shorter --run-dir, --system or name)",
-				    Q(o->run_dir), o->system, v->name, VFIO_SUFFIX, v->name,
+				    Q(o->run_dir), o->system, v->name, suffix, v->name,
 				    v->origin, len, OPTS_PATH_MAX - 1);
+		if (o->incoming && (v->type == VDEV_TAP || v->has_vhost_user))
+			return fail(err, errlen,
+				    "vdev '%s' (%s) is %s: --incoming moves vfio-user vdevs only%s",
+				    v->name, v->origin, v->type == VDEV_TAP ? "a tap" : "vhost-user",
+				    v->type == VDEV_TAP ? "" : " (a restarted vhost-user backend is reconnected by its frontend)");
 		if (v->has_peer && peer_is_own_node(o, v))
 			return fail(err, errlen,
 				    "vdev '%s' (%s): peer %s is its own node; name the other side's node (<run-dir>/<system>/<name>)",
@@ -1203,10 +1210,17 @@ int opts_parse_cmdline(struct host_opts *o, int argc, char **argv, char *err,
 			i++;
 			continue;
 		}
+		if (strcmp(w, "--incoming") == 0) {
+			if (o->incoming)
+				return perr(&p, i, "option '--incoming' given twice");
+			o->incoming = true;
+			i++;
+			continue;
+		}
 		g = global_index(w, &val);
 		if (g < 0) {
 			if (w[0] == '-')
-				return perr(&p, i, "unknown option '%s'; expected --system, --run-dir, --config, -v or --help before the first 'vdev'",
+				return perr(&p, i, "unknown option '%s'; expected --system, --run-dir, --config, --incoming, -v or --help before the first 'vdev'",
 					    Q(w));
 			if (find_dev_option(w))
 				return perr(&p, i, "device option '%s' before any vdev; device options follow 'vdev virtio-net'",
@@ -1250,7 +1264,7 @@ int opts_parse_cmdline(struct host_opts *o, int argc, char **argv, char *err,
 
 void opts_usage(FILE *f)
 {
-	fputs("Usage: vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [-v]\n"
+	fputs("Usage: vnet-host [--system NAME] [--run-dir DIR] [--config FILE] [--incoming] [-v]\n"
 	      "                 vdev virtio-net|tap [OPTION...] [vdev ...]...\n"
 	      "       vnet-host stats [--system NAME] [--run-dir DIR] [--json] [--interval S]\n"
 	      "                 a running system's counters (its .control socket);\n"
@@ -1269,6 +1283,10 @@ void opts_usage(FILE *f)
 	      "                   else /run/vnet, $XDG_RUNTIME_DIR/vnet or /tmp/vnet-$UID)\n"
 	      "  --config FILE    more 'vdev virtio-net ...' lines, one device per line,\n"
 	      "                   '#' starts a comment; they come before the command line's\n"
+	      "  --incoming       take the vdevs over from the vnet-host that serves them\n"
+	      "                   now: each listens on NAME.vfio.incoming until a client\n"
+	      "                   moves it in (vfio-user migration, `vnet-guest ... --move-to`),\n"
+	      "                   then serves NAME.vfio and its peer link; vfio-user only\n"
 	      "  -v, -vv          more log output (repeatable)\n"
 	      "  -h, --help       this text\n"
 	      "  --version        print \"vnet-host VERSION\" (alone on the line)\n"

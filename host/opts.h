@@ -31,6 +31,7 @@
 #include <stdio.h>
 
 #define OPTS_MAX_VDEVS	 32
+#define OPTS_INCOMING_SUFFIX ".incoming"
 #define OPTS_NAME_MAX	 48	/* system and vdev names, incl. NUL */
 #define OPTS_INTR_MAX	 32
 #define OPTS_PATH_MAX	 108	/* sun_path: every path here is a socket */
@@ -97,6 +98,10 @@ struct host_opts {
 	bool run_dir_given;
 	char config[PATH_MAX];
 	int verbose;			/* count of -v */
+	/* --incoming: every vdev is the destination of a move from another
+	 * vnet-host that still serves it (vfio-user migration); it listens
+	 * on NAME.vfio OPTS_INCOMING_SUFFIX until moved in. */
+	bool incoming;
 	unsigned n_vdevs;
 	struct vdev_opts vdevs[OPTS_MAX_VDEVS];
 };

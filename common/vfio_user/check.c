@@ -233,6 +233,25 @@ static int check_device_feature(const struct vfio_user_msg *m, const char **why)
 	return check_argsz(f[0], sizeof(f), why);
 }
 
+/* MIG_DATA_READ: { u32 argsz; u32 size } asking for size bytes (at most
+ * max_xfer); MIG_DATA_WRITE: the same head, then exactly size bytes. */
+static int check_mig_data(const struct vfio_user_msg *m, bool write, uint32_t max_xfer,
+			  const char **why)
+{
+	uint32_t h[2];
+
+	if (m->len < sizeof(h))
+		return bad(why, "payload shorter than argsz and size");
+	if (m->nfds)
+		return bad(why, "command carries no file descriptors");
+	memcpy(h, m->payload, sizeof(h));
+	if (h[1] > max_xfer)
+		return bad(why, "size above max_data_xfer_size");
+	if (write ? m->len != sizeof(h) + (uint64_t)h[1] : m->len != sizeof(h))
+		return bad(why, write ? "payload length is not 8 + size" : "read request carries data");
+	return check_argsz(h[0], sizeof(h), why);
+}
+
 int vfio_user_check_request(const struct vfio_user_msg *m, uint32_t max_xfer,
 			    const char **why)
 {
@@ -272,6 +291,10 @@ int vfio_user_check_request(const struct vfio_user_msg *m, uint32_t max_xfer,
 		return check_fixed(m, 0, why);
 	case VFIO_USER_DEVICE_FEATURE:
 		return check_device_feature(m, why);
+	case VFIO_USER_MIG_DATA_READ:
+		return check_mig_data(m, false, max_xfer, why);
+	case VFIO_USER_MIG_DATA_WRITE:
+		return check_mig_data(m, true, max_xfer, why);
 	default:
 		*why = "unsupported command";
 		return -ENOSYS;

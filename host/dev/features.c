@@ -5,6 +5,7 @@
  * (peerfeats), the 32-bit windows the transports read and write, and the
  * check at FEATURES_OK.
  */
+#include <errno.h>
 #include <stdio.h>
 
 #include "common/log.h"
@@ -125,6 +126,30 @@ bool vdev_features_acceptable(struct vdev *vd, char *why, size_t len)
 		return false;
 	}
 	return true;
+}
+
+int vdev_adopt_offer(struct vdev *vd, uint64_t offer, char *why, size_t len)
+{
+	uint64_t extra;
+
+	if (vd->status != 0) {
+		snprintf(why, len, "the device is not reset (status 0x%x)", vd->status);
+		return -EINVAL;
+	}
+	/* With peerfeats auto, what the peer's guest takes narrows the
+	 * offer: the widest this device makes is that of an unknown peer. */
+	if (vd->opts && vd->opts->peerfeats_auto && vd->peer_features_known) {
+		vd->peer_features_known = false;
+		vdev_update_offer(vd);
+	}
+	extra = offer & ~vd->device_features;
+	if (extra) {
+		snprintf(why, len, "the source offered features 0x%llx that this device does not (peerfeats or queues differ)",
+			 (unsigned long long)extra);
+		return -EINVAL;
+	}
+	vd->device_features = offer;
+	return 0;
 }
 
 void vdev_set_legacy(struct vdev *vd, bool legacy)

@@ -102,6 +102,11 @@ void vdev_link_stop(struct vdev *vd)
 	vd->link = NULL;
 }
 
+void vdev_link_await(struct vdev *vd, unsigned ms)
+{
+	dp_await_link(vd, ms);
+}
+
 void vdev_link_set_features(struct vdev *vd, uint64_t f)
 {
 	if (vd->link)

@@ -18,6 +18,8 @@
 
 void vdev_reset(struct vdev *vd)
 {
+	/* Power-on state: a pause (a move under way) ends too. */
+	vd->paused = false;
 	dp_stop(vd);
 	for (unsigned i = 0; i < vd->num_queues; i++)
 		vdev_queue_stop(&vd->q[i]);
@@ -170,8 +172,34 @@ void vdev_set_status(struct vdev *vd, uint8_t status)
 
 bool vdev_running(const struct vdev *vd)
 {
-	return (vd->status & VIRTIO_STATUS_DRIVER_OK) &&
+	return (vd->status & VIRTIO_STATUS_DRIVER_OK) && !vd->paused &&
 	       !(vd->status & (VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED));
+}
+
+void vdev_pause(struct vdev *vd)
+{
+	if (vd->paused)
+		return;
+	dp_coal_flush(vd);
+	vd->paused = true;
+	log_info("%s: paused", vd->name);
+}
+
+void vdev_resume(struct vdev *vd)
+{
+	if (!vd->paused)
+		return;
+	vd->paused = false;
+	log_info("%s: running", vd->name);
+	if (!vdev_running(vd)) {
+		dp_schedule_rx(vd);	/* no live driver: drain what waits */
+		return;
+	}
+	/* The link may have changed while paused (2.5: a spurious config
+	 * interrupt only makes the driver read again), and kicks that came
+	 * meanwhile were not acted on: every queue is looked at. */
+	vdev_raise(vd, VDEV_CONFIG_IRQ);
+	dp_start(vd);
 }
 
 

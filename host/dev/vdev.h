@@ -24,6 +24,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/gmem.h"
@@ -151,6 +152,9 @@ struct vdev {
 	bool peer_features_known;	/* peerfeats auto: the peer's guest negotiated */
 	uint64_t peer_features;
 	uint8_t status;
+	/* Paused for a move to another process (vdev_pause): no queue is
+	 * processed, frames from the peer wait in the link's rings. */
+	bool paused;
 	uint8_t config_generation;
 	struct virtio_net_config cfg;
 	uint8_t perm_mac[6];		/* the configured MAC, restored at reset */
@@ -189,6 +193,9 @@ struct vdev {
 			unsigned wait_pair;
 		} rxr[VDEV_MAX_PAIRS];
 		long rx_resched;		/* timer id for budget-exhausted passes */
+		/* Moved in from another process (dp_await_link): transmit
+		 * waits for the link instead of dropping, until this timer. */
+		long await_link;
 		/* Per transmitq (pair). */
 		struct dp_txq {
 			bool waiting_space;	/* a peer ring was full ... */
@@ -323,5 +330,31 @@ void vdev_link_set_features(struct vdev *vd, uint64_t f);
 void vdev_link_forget_features(struct vdev *vd);
 /* Tell the peer our driver's RSS configuration (vd->rss; off too). */
 void vdev_link_set_rss(struct vdev *vd);
+/* The vdev moved in from another process and its link is starting:
+ * transmit waits for it, at most ms, instead of dropping frames. */
+void vdev_link_await(struct vdev *vd, unsigned ms);
+
+/* ---- moving the device to another process (vdev.c, state.c) ------------ */
+
+struct state_out;
+struct state_rec;
+
+/* Pause: interrupts that coalescing holds go out, then no queue is
+ * processed and frames from the peer wait in the link's rings, until
+ * vdev_resume; kicks meanwhile are not lost (resuming looks at every
+ * queue).  The state cannot change while paused, except by
+ * vdev_state_load, or a reset, which ends the pause. */
+void vdev_pause(struct vdev *vd);
+void vdev_resume(struct vdev *vd);
+/* Appends the model's records (host/dev/state_fmt.h) to o: identity,
+ * virtio state, queues, and the control queue's effects as commands.
+ * transport names what serves the registers.  0 or o's error. */
+int vdev_state_save(struct vdev *vd, const char *transport, struct state_out *o);
+/* Takes a state written by vdev_state_save of the same device (name,
+ * transport, MAC, queue pairs, interface), replaying it through the
+ * checks a driver's writes pass.  On a refusal (-EINVAL, why naming
+ * what was wrong) the device is left reset, ready for another state. */
+int vdev_state_load(struct vdev *vd, const char *transport, const struct state_rec *recs,
+		    unsigned n, char *why, size_t whylen);
 
 #endif /* VNET_HOST_VDEV_H */

@@ -18,6 +18,10 @@ bool vdev_features_acceptable(struct vdev *vd, char *why, size_t len);
 int vdev_mem_guard_start(struct vdev *vd);
 void vdev_mem_guard_stop(struct vdev *vd);
 void vdev_mem_repair(struct vdev *vd);
+/* A destination takes the offer its source's driver saw, if it may make
+ * it (state.c): only at status 0, offer within what this device's
+ * options allow.  0, or -EINVAL with why naming the extra bits. */
+int vdev_adopt_offer(struct vdev *vd, uint64_t offer, char *why, size_t len);
 /* Back to the power-on state of one queue (reset). */
 void vdev_queue_stop(struct vdev_queue *vq);
 

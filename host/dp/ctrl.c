@@ -239,6 +239,16 @@ static uint8_t do_command(struct vdev *vd, const uint8_t *cmd, uint32_t len,
 	}
 }
 
+uint8_t dp_ctrl_command(struct vdev *vd, const uint8_t *cmd, uint32_t len)
+{
+	uint8_t result[sizeof(struct virtio_net_ctrl_coal)];
+	uint32_t result_len = 0;
+
+	if (len < 2 || len > CTRL_MAX_CMD)
+		return VIRTIO_NET_ERR;
+	return do_command(vd, cmd, len, result, &result_len);
+}
+
 void dp_ctrl_process(struct vdev *vd)
 {
 	const unsigned qi = vdev_ctrlq(vd);

@@ -20,6 +20,7 @@ int dp_init(struct vdev *vd)
 	struct vdev_dp *dp = &vd->dp;
 
 	dp->rx_resched = -1;
+	dp->await_link = -1;
 	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
 		dp->txq[k].resched = -1;
 	for (unsigned q = 0; q < 2 * VDEV_MAX_PAIRS; q++)
@@ -82,6 +83,8 @@ void dp_stop(struct vdev *vd)
 	}
 	ev_timer_cancel(vd->ev, vd->dp.rx_resched);
 	vd->dp.rx_resched = -1;
+	ev_timer_cancel(vd->ev, vd->dp.await_link);
+	vd->dp.await_link = -1;
 	/* 5.1.6.5.6: a reset sets every queue's coalescing back to none. */
 	dp_coal_reset(vd);
 }
@@ -112,9 +115,33 @@ void dp_peer_event(struct vdev *vd)
 	tx_all(vd, true);
 }
 
+static void await_link_over(void *arg)
+{
+	struct vdev *vd = arg;
+
+	vd->dp.await_link = -1;
+	if (!vd->dp.link_pairs)
+		log_info("%s: moved in, but no peer link in time: transmit drops frames until it comes",
+			 vd->name);
+	tx_all(vd, false);
+}
+
+void dp_await_link(struct vdev *vd, unsigned ms)
+{
+	long id;
+
+	if (vd->dp.link_pairs || vd->dp.await_link >= 0)
+		return;
+	id = ev_timer(vd->ev, ms, await_link_over, vd);
+	vd->dp.await_link = id > 0 ? id : -1;
+}
+
 void dp_link_up(struct vdev *vd, struct peer_link *link)
 {
 	unsigned n = peer_link_ring_pairs(link);
+
+	ev_timer_cancel(vd->ev, vd->dp.await_link);
+	vd->dp.await_link = -1;
 
 	vd->dp.link_pairs = n < VDEV_MAX_PAIRS ? n : VDEV_MAX_PAIRS;
 	for (unsigned k = 0; k < vd->dp.link_pairs; k++) {

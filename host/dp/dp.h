@@ -38,6 +38,10 @@ void dp_peer_event(struct vdev *vd);
 void dp_schedule_rx(struct vdev *vd);
 /* The link came up: hold its ring ends and move what waits. */
 void dp_link_up(struct vdev *vd, struct peer_link *link);
+/* The device moved in from another process, whose peer link it takes
+ * over: until the link is up, at most ms, frames the driver queues wait
+ * in its transmitqs instead of being dropped as on an unplugged cable. */
+void dp_await_link(struct vdev *vd, unsigned ms);
 /* The link went down: forget its ends (they are freed next); frames the
  * guest queues meanwhile are dropped and counted, as on an unplugged
  * cable. */
@@ -45,5 +49,14 @@ void dp_link_down(struct vdev *vd);
 /* The peer's receiving device steers by this RSS configuration (off:
  * transmitq K feeds ring K). */
 void dp_set_peer_rss(struct vdev *vd, const struct rss_cfg *c);
+/* One control command {class, command, data...} of len bytes (len >= 2),
+ * as the control queue answers it: VIRTIO_NET_OK or VIRTIO_NET_ERR.  A
+ * device state's control records replay through it (host/dev/state.c). */
+uint8_t dp_ctrl_command(struct vdev *vd, const uint8_t *cmd, uint32_t len);
+/* A receiveq's or transmitq's interrupt coalescing (5.1.6.5.6). */
+void dp_coal_get(const struct vdev *vd, unsigned q, uint32_t *max_packets,
+		 uint32_t *max_usecs);
+/* Interrupts that coalescing holds go out now (the device pauses). */
+void dp_coal_flush(struct vdev *vd);
 
 #endif /* VNET_HOST_DP_H */

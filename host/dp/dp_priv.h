@@ -47,8 +47,6 @@ void dp_flush_used(struct vdev *vd, unsigned q, unsigned used);
  * -EINVAL for another queue.  An interrupt held under the old setting is
  * sent. */
 int dp_coal_set(struct vdev *vd, unsigned q, uint32_t max_packets, uint32_t max_usecs);
-void dp_coal_get(const struct vdev *vd, unsigned q, uint32_t *max_packets,
-		 uint32_t *max_usecs);
 /* A queue's ring turned out malformed: NEEDS_RESET with its reason. */
 void dp_queue_broken(struct vdev *vd, unsigned q);
 

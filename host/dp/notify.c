@@ -110,6 +110,13 @@ int dp_coal_set(struct vdev *vd, unsigned q, uint32_t max_packets, uint32_t max_
 	return 0;
 }
 
+void dp_coal_flush(struct vdev *vd)
+{
+	for (unsigned q = 0; q < 2 * VDEV_MAX_PAIRS; q++)
+		if (vd->dp.coal[q].owed)
+			coal_send(vd, q);
+}
+
 void dp_coal_get(const struct vdev *vd, unsigned q, uint32_t *max_packets,
 		 uint32_t *max_usecs)
 {

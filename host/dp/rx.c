@@ -393,7 +393,9 @@ void dp_rx_process(struct vdev *vd)
 {
 	bool live, later;
 
-	if (!vd->dp.link_pairs || vd->dp.rx_resched >= 0)
+	/* Paused (a move to another process): frames wait in the link's
+	 * rings, neither delivered nor dropped. */
+	if (!vd->dp.link_pairs || vd->dp.rx_resched >= 0 || vd->paused)
 		return;
 	live = rx_queues_live(vd);
 	do {

@@ -222,6 +222,9 @@ void dp_tx_process(struct vdev *vd, unsigned pair)
 
 	if (!vdev_running(vd) || !q->enabled || t->resched >= 0)
 		return;
+	/* Moved in, the link not taken over yet: the frames wait. */
+	if (unlikely(vd->dp.await_link >= 0))
+		return;
 	if (t->waiting_space && t->wait_ring < vd->dp.link_pairs &&
 	    !other_txq_waiting(vd, pair, t->wait_ring))
 		peer_ring_prod_awake(vd->dp.tx_ring[t->wait_ring]);

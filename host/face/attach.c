@@ -5,6 +5,7 @@
 #include "host/face/attach.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +20,27 @@
 #include "host/transport/pci_legacy.h"
 #include "host/transport/pci_modern.h"
 
+/* A node the old process still holds is retried this often, this many
+ * times, when a vdev moves in (it lets go as soon as its client leaves). */
+#define NODE_RETRY_MS	 50
+#define NODE_RETRY_TIMES 100
+
 /* A vdev served over vfio-user: its transport and the server. */
 struct vfio_face {
 	struct vdev *vd;
 	struct transport *t;
 	struct vfio_server *srv;
+	char run_dir[PATH_MAX];
+	struct attach_events events;
+	long link_timer;		/* retrying the node after a move in */
+	unsigned link_tries;
 };
 
 static void vfio_face_destroy(void *ctx)
 {
 	struct vfio_face *f = ctx;
 
+	ev_timer_cancel(f->vd->ev, f->link_timer);
 	if (f->srv)
 		vfio_server_free(f->srv);
 	if (f->t)
@@ -58,6 +69,53 @@ static void srv_dma_unmapped(void *arg)
 
 	/* Guest RAM went away: no queue may keep pointing into it. */
 	vdev_mem_changed(f->vd);
+}
+
+/* The device lives in another process now: its peer link goes, so the
+ * new process can take the node and link again. */
+static void srv_moved_out(void *arg)
+{
+	struct vfio_face *f = arg;
+
+	log_info("%s: moved to another process; leaving the peer link", f->vd->name);
+	vdev_link_stop(f->vd);
+	if (f->events.moved)
+		f->events.moved(f->events.arg, f->vd, false);
+}
+
+static void link_retry(void *arg)
+{
+	struct vfio_face *f = arg;
+	int rc;
+
+	f->link_timer = -1;
+	if (f->vd->link)
+		return;
+	rc = vdev_link_start(f->vd, f->run_dir);
+	if (rc == -EADDRINUSE && ++f->link_tries < NODE_RETRY_TIMES) {
+		long id = ev_timer(f->vd->ev, NODE_RETRY_MS, link_retry, f);
+
+		f->link_timer = id > 0 ? id : -1;
+	} else if (rc < 0) {
+		log_err("%s: moved in, but the peer link cannot start: %s", f->vd->name,
+			strerror(-rc));
+	}
+}
+
+/* The device lives here now: its socket and its peer link. */
+static void srv_moved_in(void *arg)
+{
+	struct vfio_face *f = arg;
+
+	if (vfio_server_rename(f->srv, f->vd->socket_path) < 0)
+		log_err("%s: moved in, but still serving its incoming socket", f->vd->name);
+	log_info("%s: moved in from another process", f->vd->name);
+	f->link_tries = 0;
+	/* Frames the guest queues wait for the link the old process had. */
+	vdev_link_await(f->vd, NODE_RETRY_MS * NODE_RETRY_TIMES);
+	link_retry(f);
+	if (f->events.moved)
+		f->events.moved(f->events.arg, f->vd, true);
 }
 
 /* The hypervisor's words pick the transport: `loc` (with `intr`) makes
@@ -100,19 +158,27 @@ static int make_kick_fds(struct vdev *vd)
 	return 0;
 }
 
-static int attach_vfio_user(struct vdev *vd, const char *run_dir, const char *system)
+static int attach_vfio_user(struct vdev *vd, const char *run_dir, const char *system,
+			    bool incoming, const struct attach_events *events)
 {
 	struct vfio_face *f = calloc(1, sizeof(*f));
 	struct vfio_server_cbs cbs = {
 		.attached = srv_attached,
 		.detached = srv_detached,
 		.dma_unmapped = srv_dma_unmapped,
+		.moved_out = srv_moved_out,
+		.moved_in = srv_moved_in,
 	};
+	char listen_path[PATH_MAX + sizeof(OPTS_INCOMING_SUFFIX)];
 	int rc;
 
 	if (!f)
 		return -ENOMEM;
 	f->vd = vd;
+	f->link_timer = -1;
+	snprintf(f->run_dir, sizeof(f->run_dir), "%s", run_dir);
+	if (events)
+		f->events = *events;
 	rc = transport_create(&f->t, vd);
 	if (rc < 0) {
 		free(f);
@@ -132,11 +198,13 @@ static int attach_vfio_user(struct vdev *vd, const char *run_dir, const char *sy
 		return -ENAMETOOLONG;
 	}
 	cbs.arg = f;
+	snprintf(listen_path, sizeof(listen_path), "%s%s", vd->socket_path,
+		 incoming ? OPTS_INCOMING_SUFFIX : "");
 	/* The model lends its memory map to the server, which fills it from
 	 * DMA_MAP and tells the model when windows go (srv_dma_unmapped). */
-	rc = vfio_server_new(&f->srv, vd->ev, vd->socket_path, f->t, &vd->gm, &cbs);
+	rc = vfio_server_new(&f->srv, vd->ev, listen_path, f->t, &vd->gm, &cbs);
 	if (rc < 0)
-		log_err("%s: cannot serve vfio-user on %s: %s", vd->name, vd->socket_path,
+		log_err("%s: cannot serve vfio-user on %s: %s", vd->name, listen_path,
 			strerror(-rc));
 	return rc;
 }
@@ -158,7 +226,8 @@ static int attach_vhost_user(struct vdev *vd)
 }
 
 int attach_vdev(struct vdev **out, struct evloop *ev, const char *run_dir,
-		const char *system, const struct vdev_opts *opts)
+		const char *system, const struct vdev_opts *opts, bool incoming,
+		const struct attach_events *events)
 {
 	struct vdev *vd;
 	int rc = vdev_new(&vd, ev, system, opts);
@@ -166,8 +235,10 @@ int attach_vdev(struct vdev **out, struct evloop *ev, const char *run_dir,
 	*out = NULL;
 	if (rc < 0)
 		return rc;
-	rc = opts->has_vhost_user ? attach_vhost_user(vd) : attach_vfio_user(vd, run_dir, system);
-	if (rc == 0)
+	rc = opts->has_vhost_user ? attach_vhost_user(vd)
+				  : attach_vfio_user(vd, run_dir, system, incoming, events);
+	/* Moving in: the link starts once the device is here. */
+	if (rc == 0 && !incoming)
 		rc = vdev_link_start(vd, run_dir);
 	if (rc < 0) {
 		vdev_free(vd);

@@ -14,7 +14,7 @@
  *    The minor we answer is min(client's, 2), as libvfio-user does.
  *  - An unknown or unsupported command gets EINVAL, as libvfio-user does;
  *    DEVICE_FEATURE for a feature we do not serve gets ENOTSUP, the
- *    spec's answer (migration is not served yet; dirty-page logging is).
+ *    spec's answer (we serve migration and dirty-page logging).
  *  - DMA_MAP without an fd gets ENOTSUP: we do not do message DMA.
  *  - DMA_MAP over an existing window gets EEXIST (the spec's word).
  */
@@ -32,23 +32,8 @@
 #include "host/face/vfio_server_priv.h"
 
 #define SERVER_MAX_MINOR 2
-/* Doorbells we describe per GET_REGION_IO_FDS reply. */
-#define SERVER_MAX_IO_FDS 64
 
-/* A reply under construction; iov points into `small` or s->buf. */
-struct reply {
-	struct iovec iov[2];
-	int iovcnt;
-	int fds[VFIO_USER_MAX_FDS];
-	unsigned nfds;
-	union {
-		uint8_t bytes[sizeof(struct vfio_user_region_io_fds) +
-			      SERVER_MAX_IO_FDS * sizeof(struct vfio_user_ioeventfd)];
-		uint64_t align;
-	} small;
-};
-
-static void reply_small(struct reply *r, const void *p, size_t len)
+void reply_small(struct reply *r, const void *p, size_t len)
 {
 	memcpy(r->small.bytes, p, len);
 	r->iov[0].iov_base = r->small.bytes;
@@ -517,6 +502,7 @@ static int do_reset(struct vfio_server *s, struct vfio_user_msg *m,
 	/* "Leave the DMA maps alone": they belong to the client. */
 	if (s->t->ops->reset)
 		s->t->ops->reset(s->t);
+	vfs_mig_reset(s);
 	return 0;
 }
 
@@ -528,8 +514,8 @@ typedef int (*cmd_fn)(struct vfio_server *s, struct vfio_user_msg *m,
 /* ---- DEVICE_FEATURE: dirty-page logging --------------------------------
  * DMA_LOGGING_START / STOP (SET) and REPORT (GET), as vfio-user.rst
  * defines them after Linux's VFIO_DEVICE_FEATURE: the device marks every
- * guest page it writes (common/gmem_log.c).  Migration itself (MIGRATION,
- * MIG_DEVICE_STATE) is not served yet: ENOTSUP, the spec's answer. */
+ * guest page it writes (common/gmem_log.c).  MIGRATION and
+ * MIG_DEVICE_STATE are vfio_mig.c's. */
 
 #define FEATURE_DMA_LOGGING_START  6u
 #define FEATURE_DMA_LOGGING_STOP   7u
@@ -633,8 +619,10 @@ static int do_device_feature(struct vfio_server *s, struct vfio_user_msg *m,
 	feat = flags & 0xffffu;
 	get = flags & FEATURE_GET;
 	set = flags & FEATURE_SET;
-	can_set = feat == FEATURE_DMA_LOGGING_START || feat == FEATURE_DMA_LOGGING_STOP;
-	can_get = feat == FEATURE_DMA_LOGGING_REPORT;
+	can_set = feat == FEATURE_DMA_LOGGING_START || feat == FEATURE_DMA_LOGGING_STOP ||
+		  feat == VFIO_MIG_FEATURE_STATE;
+	can_get = feat == FEATURE_DMA_LOGGING_REPORT || feat == VFIO_MIG_FEATURE_MIGRATION ||
+		  feat == VFIO_MIG_FEATURE_STATE;
 	if (flags & ~(0xffffu | FEATURE_GET | FEATURE_SET | FEATURE_PROBE))
 		return -EINVAL;
 	if (!can_get && !can_set) {
@@ -653,6 +641,9 @@ static int do_device_feature(struct vfio_server *s, struct vfio_user_msg *m,
 	if ((get && !can_get) || (set && !can_set))
 		return -ENOTSUP;
 	switch (feat) {
+	case VFIO_MIG_FEATURE_MIGRATION:
+	case VFIO_MIG_FEATURE_STATE:
+		return vfs_mig_feature(s, m, r, feat, get);
 	case FEATURE_DMA_LOGGING_START:
 		return logging_start(s, m, r);
 	case FEATURE_DMA_LOGGING_STOP:
@@ -681,6 +672,8 @@ static cmd_fn handler_for(uint16_t command)
 	case VFIO_USER_REGION_WRITE: return do_region_write;
 	case VFIO_USER_DEVICE_RESET: return do_reset;
 	case VFIO_USER_DEVICE_FEATURE: return do_device_feature;
+	case VFIO_USER_MIG_DATA_READ: return vfs_mig_data_read;
+	case VFIO_USER_MIG_DATA_WRITE: return vfs_mig_data_write;
 	default: return NULL;
 	}
 }

@@ -12,6 +12,7 @@
 #include "host/face/vfio_server.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -51,7 +52,7 @@ static void close_irq_fds(struct transport *t)
  * memory that is gone; the driver starts over when it comes back). */
 void vfs_drop_client(struct vfio_server *s, const char *why)
 {
-	bool was_attached = s->negotiated;
+	bool was_attached = s->negotiated, moved;
 
 	if (s->client_fd < 0)
 		return;
@@ -65,12 +66,17 @@ void vfs_drop_client(struct vfio_server *s, const char *why)
 		return;
 	}
 	log_info("vfio-user %s: client detached: %s", s->path, why);
+	/* A client that read the whole state and left moved the device to
+	 * another process: it lets go of what the new one takes over. */
+	moved = vfs_mig_end(s);
+	if (moved && s->cbs.moved_out)
+		s->cbs.moved_out(s->cbs.arg);
 	if (s->cbs.detached)
 		s->cbs.detached(s->cbs.arg);
 	gmem_clear(s->gm);
 	close_irq_fds(s->t);
 	if (s->t->ops->reset)
-		s->t->ops->reset(s->t);
+		s->t->ops->reset(s->t);	/* also ends a pause (vdev_reset) */
 }
 
 static void client_event(struct ev_handler *h, uint32_t events)
@@ -345,6 +351,7 @@ int vfio_server_new(struct vfio_server **out, struct evloop *ev,
 	if (cbs)
 		s->cbs = *cbs;
 	s->listen_fd = s->client_fd = s->reject_fd = -1;
+	s->mig.state = VFIO_MIG_RUNNING;
 	s->path = strdup(path);
 	s->buf = malloc(SERVER_BUF_SIZE);
 	if (!s->path || !s->buf) {
@@ -371,6 +378,27 @@ fail:
 	free(s->path);
 	free(s);
 	return rc;
+}
+
+int vfio_server_rename(struct vfio_server *s, const char *path)
+{
+	char *np = strdup(path);
+
+	if (!np)
+		return -ENOMEM;
+	/* rename(2) replaces what is at path in one step: a client always
+	 * finds a listener there, the old process's or ours. */
+	if (rename(s->path, np) < 0) {
+		int rc = -errno;
+
+		log_err("vfio-user: cannot move %s to %s: %s", s->path, np, strerror(errno));
+		free(np);
+		return rc;
+	}
+	log_info("vfio-user: %s now served on %s", s->path, np);
+	free(s->path);
+	s->path = np;
+	return 0;
 }
 
 void vfio_server_free(struct vfio_server *s)

@@ -31,6 +31,13 @@ struct vfio_server_cbs {
 	/* DMA windows were removed (DMA_UNMAP): nothing may keep a pointer
 	 * into them; called before the reply. */
 	void (*dma_unmapped)(void *arg);
+	/* Migration: the client read this device's whole state and left;
+	 * the device now lives in another process (called before the
+	 * device is reset).  NULL: nothing to do. */
+	void (*moved_out)(void *arg);
+	/* Migration: a state was loaded and the client set RUNNING; the
+	 * device now lives here. */
+	void (*moved_in)(void *arg);
 };
 
 /* Listens on path (mode 0600; a stale socket left by a dead process is
@@ -39,6 +46,10 @@ struct vfio_server_cbs {
 int vfio_server_new(struct vfio_server **out, struct evloop *ev,
 		    const char *path, struct transport *t, struct gmem *gm,
 		    const struct vfio_server_cbs *cbs);
+/* Moves the listening socket to path (replacing what is there): a
+ * device that moved in from another process takes over its socket.
+ * 0 or -errno. */
+int vfio_server_rename(struct vfio_server *s, const char *path);
 /* Closes the client and the listener and unlinks the socket. */
 void vfio_server_free(struct vfio_server *s);
 bool vfio_server_has_client(const struct vfio_server *s);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "host/dev/state_fmt.h"
 #include "host/transport/legacy_vring.h"
 #include "host/dev/vdev.h"
 
@@ -470,6 +471,72 @@ static bool mmio_raise(void *ctx, int q)
 	return line_update(m);
 }
 
+/* ---- migration ------------------------------------------------------- */
+
+struct mmio_state {
+	uint32_t version;
+	uint32_t device_features_sel;
+	uint32_t driver_features_sel;
+	uint32_t queue_sel;
+	uint32_t int_status;
+	uint32_t guest_page_size;
+	uint32_t queue_align[VDEV_MAX_QUEUES];
+	uint32_t queue_pfn[VDEV_MAX_QUEUES];
+};
+static_assert(sizeof(struct mmio_state) == 24 + 8 * VDEV_MAX_QUEUES, "MMIO state layout");
+
+static void mmio_state_save(struct transport *t, struct state_out *o)
+{
+	const struct mmio *m = to_mmio(t);
+	struct mmio_state s = {
+		.version = m->version,
+		.device_features_sel = m->device_features_sel,
+		.driver_features_sel = m->driver_features_sel,
+		.queue_sel = m->queue_sel,
+		.int_status = m->int_status,
+		.guest_page_size = m->guest_page_size,
+	};
+
+	memcpy(s.queue_align, m->queue_align, sizeof(s.queue_align));
+	memcpy(s.queue_pfn, m->queue_pfn, sizeof(s.queue_pfn));
+	state_put(o, STATE_REC_TRANSPORT, &s, sizeof(s));
+}
+
+/* The selectors and the version 1 read-back registers are plain values
+ * (the queues' addresses are the model's); InterruptStatus has two bits
+ * (4.2.2.1), and GuestPageSize is what queue_set_pfn checks anyway. */
+static int mmio_state_load(struct transport *t, const uint8_t *data, uint32_t len, char *why,
+			   size_t whylen)
+{
+	struct mmio *m = to_mmio(t);
+	struct mmio_state s;
+
+	if (len != sizeof(s)) {
+		snprintf(why, whylen, "MMIO transport record of %u bytes; this version's is %zu", len,
+			 sizeof(s));
+		return -EINVAL;
+	}
+	memcpy(&s, data, sizeof(s));
+	if (s.version != m->version) {
+		snprintf(why, whylen, "MMIO transport record of version %u, this device is version %u",
+			 s.version, m->version);
+		return -EINVAL;
+	}
+	if (s.int_status & ~(uint32_t)(MMIO_INT_VRING | MMIO_INT_CONFIG)) {
+		snprintf(why, whylen, "MMIO transport record: InterruptStatus 0x%x has undefined bits",
+			 s.int_status);
+		return -EINVAL;
+	}
+	m->device_features_sel = s.device_features_sel;
+	m->driver_features_sel = s.driver_features_sel;
+	m->queue_sel = s.queue_sel;
+	m->int_status = s.int_status;
+	m->guest_page_size = s.guest_page_size;
+	memcpy(m->queue_align, s.queue_align, sizeof(m->queue_align));
+	memcpy(m->queue_pfn, s.queue_pfn, sizeof(m->queue_pfn));
+	return 0;
+}
+
 static void mmio_destroy(struct transport *t)
 {
 	free(to_mmio(t));
@@ -488,6 +555,8 @@ static void mmio_destroy(struct transport *t)
 	.reset = mmio_reset,						\
 	.irqs_changed = mmio_irqs_changed,				\
 	.destroy = mmio_destroy,					\
+	.state_save = mmio_state_save,					\
+	.state_load = mmio_state_load,					\
 }
 
 static const struct transport_ops mmio_v2_ops = MMIO_OPS("mmio-v2");

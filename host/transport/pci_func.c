@@ -7,10 +7,12 @@
 #include "host/transport/pci_func.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "host/dev/state_fmt.h"
 
 /* Every queue's vector and the config vector fit the vfio-user irq table
  * and the MSI-X table below the PBA (16 bytes an entry, PCI 3.0 6.8.2). */
@@ -257,4 +259,78 @@ void pci_func_reset(struct transport *t)
 void pci_func_destroy(struct transport *t)
 {
 	free(to_pci_func(t));
+}
+
+/* ---- migration --------------------------------------------------------- */
+
+struct pci_func_state {
+	uint8_t cfg[PCI_CFG_SPACE_SIZE];
+	uint8_t bar1[PCI_FUNC_BAR1_SIZE];
+	uint16_t config_vector;
+	uint16_t queue_vector[VDEV_MAX_QUEUES];
+	uint8_t isr;
+	uint8_t reserved[3];
+	uint32_t flavour[PCI_FUNC_FLAVOUR_REGS];
+};
+static_assert(sizeof(struct pci_func_state) ==
+		      PCI_CFG_SPACE_SIZE + PCI_FUNC_BAR1_SIZE + 2 + 2 * VDEV_MAX_QUEUES + 4 +
+			      4 * PCI_FUNC_FLAVOUR_REGS,
+	      "PCI function state layout");
+
+void pci_func_state_save(struct transport *t, struct state_out *o)
+{
+	struct pci_func *f = to_pci_func(t);
+	struct pci_func_state *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		o->err = -ENOMEM;
+		return;
+	}
+	memcpy(s->cfg, f->cfg.data, sizeof(s->cfg));
+	memcpy(s->bar1, f->msix_bar, sizeof(s->bar1));
+	s->config_vector = f->config_vector;
+	memcpy(s->queue_vector, f->queue_vector, sizeof(s->queue_vector));
+	s->isr = f->isr;
+	if (f->fops->save_regs)
+		f->fops->save_regs(f, s->flavour);
+	state_put(o, STATE_REC_TRANSPORT, s, sizeof(*s));
+	free(s);
+}
+
+int pci_func_state_load(struct transport *t, const uint8_t *data, uint32_t len, char *why,
+			size_t whylen)
+{
+	struct pci_func *f = to_pci_func(t);
+	struct pci_func_state *s;
+	int rc = 0;
+
+	if (len != sizeof(*s)) {
+		snprintf(why, whylen, "PCI transport record of %u bytes; this version's is %zu", len,
+			 sizeof(*s));
+		return -EINVAL;
+	}
+	s = malloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, data, sizeof(*s));
+	if (s->isr & ~(VIRTIO_PCI_ISR_QUEUE | VIRTIO_PCI_ISR_CONFIG)) {
+		snprintf(why, whylen, "PCI transport record: ISR 0x%x has undefined bits", s->isr);
+		rc = -EINVAL;
+	} else if (f->fops->load_regs) {
+		rc = f->fops->load_regs(f, s->flavour, why, whylen);
+	}
+	if (rc == 0) {
+		/* Only what a driver may write: the read-only parts of config
+		 * space (IDs, capabilities, BAR sizes) stay this device's. */
+		pci_cfg_write(&f->cfg, 0, s->cfg, sizeof(s->cfg));
+		/* BAR1 (MSI-X table and PBA) is the client's storage. */
+		memcpy(f->msix_bar, s->bar1, sizeof(f->msix_bar));
+		/* 4.1.5.1.2: a vector the device cannot use is NO_VECTOR. */
+		f->config_vector = pci_func_checked_vector(f, s->config_vector);
+		for (unsigned q = 0; q < VDEV_MAX_QUEUES; q++)
+			f->queue_vector[q] = pci_func_checked_vector(f, s->queue_vector[q]);
+		f->isr = s->isr;
+	}
+	free(s);
+	return rc;
 }

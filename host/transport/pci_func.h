@@ -44,7 +44,12 @@ struct pci_func_ops {
 			   uint32_t len, bool write, int *rc);
 	/* The flavour's own registers back to their reset values. */
 	void (*reset_regs)(struct pci_func *f);
+	/* Its registers for a device state, and back (migration): at most
+	 * PCI_FUNC_FLAVOUR_REGS values; load refuses what a write would. */
+	void (*save_regs)(const struct pci_func *f, uint32_t *regs);
+	int (*load_regs)(struct pci_func *f, const uint32_t *regs, char *why, size_t whylen);
 };
+#define PCI_FUNC_FLAVOUR_REGS 4
 
 struct pci_func {
 	struct transport t;		/* first: a transport is a pci_func */
@@ -100,6 +105,11 @@ int pci_func_irq_info(struct transport *t, uint32_t index, uint32_t *count,
 		      uint32_t *flags);
 void pci_func_reset(struct transport *t);
 void pci_func_irqs_changed(struct transport *t, uint32_t index);
+/* Migration: config space, BAR1, vectors, ISR and the flavour's
+ * registers (transport_ops state_save / state_load). */
+void pci_func_state_save(struct transport *t, struct state_out *o);
+int pci_func_state_load(struct transport *t, const uint8_t *data, uint32_t len, char *why,
+			size_t whylen);
 /* The interrupt part (struct vdev_irq; ctx is the transport). */
 bool pci_func_raise(void *ctx, int q);
 void pci_func_destroy(struct transport *t);

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,9 +264,27 @@ static void pl_reset_regs(struct pci_func *f)
 	container_of(f, struct pci_legacy, f)->queue_select = 0;
 }
 
+static void pl_save_regs(const struct pci_func *f, uint32_t *regs)
+{
+	regs[0] = container_of(f, const struct pci_legacy, f)->queue_select;
+}
+
+static int pl_load_regs(struct pci_func *f, const uint32_t *regs, char *why, size_t whylen)
+{
+	if (regs[0] > UINT16_MAX || regs[1] || regs[2] || regs[3]) {
+		snprintf(why, whylen, "PCI transport record: queue_select 0x%x or a reserved register is out of range",
+			 regs[0]);
+		return -EINVAL;
+	}
+	container_of(f, struct pci_legacy, f)->queue_select = (uint16_t)regs[0];
+	return 0;
+}
+
 static const struct pci_func_ops pci_legacy_fops = {
 	.bar0_access = pl_bar0_access,
 	.reset_regs = pl_reset_regs,
+	.save_regs = pl_save_regs,
+	.load_regs = pl_load_regs,
 };
 
 static const struct transport_ops pci_legacy_ops = {
@@ -281,6 +300,8 @@ static const struct transport_ops pci_legacy_ops = {
 	.reset = pci_func_reset,
 	.irqs_changed = pci_func_irqs_changed,
 	.destroy = pci_func_destroy,
+	.state_save = pci_func_state_save,
+	.state_load = pci_func_state_load,
 };
 
 static void build_config_space(struct pci_legacy *pl)

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,10 +323,38 @@ static int pm_bar0_access(struct pci_func *f, uint64_t off, void *buf,
 	return bar0_access(container_of(f, struct pci_modern, f), off, buf, len, write);
 }
 
+/* The selectors are plain values: reads past the features or queues
+ * there are already answer 0 (4.1.4.3). */
+static void pm_save_regs(const struct pci_func *f, uint32_t *regs)
+{
+	const struct pci_modern *pm = container_of(f, struct pci_modern, f);
+
+	regs[0] = pm->device_feature_select;
+	regs[1] = pm->driver_feature_select;
+	regs[2] = pm->queue_select;
+}
+
+static int pm_load_regs(struct pci_func *f, const uint32_t *regs, char *why, size_t whylen)
+{
+	struct pci_modern *pm = container_of(f, struct pci_modern, f);
+
+	if (regs[2] > UINT16_MAX || regs[3]) {
+		snprintf(why, whylen, "PCI transport record: queue_select 0x%x or a reserved register is out of range",
+			 regs[2]);
+		return -EINVAL;
+	}
+	pm->device_feature_select = regs[0];
+	pm->driver_feature_select = regs[1];
+	pm->queue_select = (uint16_t)regs[2];
+	return 0;
+}
+
 static const struct pci_func_ops pci_modern_fops = {
 	.bar0_access = pm_bar0_access,
 	.config_hook = pm_config_hook,
 	.reset_regs = pm_reset_regs,
+	.save_regs = pm_save_regs,
+	.load_regs = pm_load_regs,
 };
 
 /* ---- transport ops --------------------------------------------------- */
@@ -361,6 +390,8 @@ static const struct transport_ops pci_modern_ops = {
 	.reset = pci_func_reset,
 	.irqs_changed = pci_func_irqs_changed,
 	.destroy = pci_func_destroy,
+	.state_save = pci_func_state_save,
+	.state_load = pci_func_state_load,
 };
 
 static void add_virtio_cap(struct pci_modern *pm, uint8_t type, uint8_t bar,

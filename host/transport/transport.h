@@ -21,11 +21,13 @@
 #define VNET_HOST_TRANSPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "host/dev/vdev.h"
 
 struct transport;
+struct state_out;
 
 /* vfio-user IRQ indices (PCI); a platform device uses index 0 only. */
 #define TRANSPORT_IRQ_INTX 0
@@ -96,6 +98,14 @@ struct transport_ops {
 	/* After SET_IRQS changed index (bind, unbind, mask, unmask). */
 	void (*irqs_changed)(struct transport *t, uint32_t index);
 	void (*destroy)(struct transport *t);
+	/* Migration (host/dev/state_fmt.h): the registers as the payload of
+	 * one STATE_REC_TRANSPORT record appended to o, and back from one.
+	 * Loading passes each value through the check a register write has
+	 * (config space through its write mask, vectors through the vector
+	 * rule); -EINVAL with why naming what was wrong. */
+	void (*state_save)(struct transport *t, struct state_out *o);
+	int (*state_load)(struct transport *t, const uint8_t *data, uint32_t len, char *why,
+			  size_t whylen);
 };
 
 struct transport {

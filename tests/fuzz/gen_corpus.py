@@ -12,6 +12,7 @@ as they are (this script never deletes anything).
 """
 import os
 import struct
+import zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -446,3 +447,49 @@ put("guest_dev", "tamper-config-error", gd(tampers=[tamper(TAMP_ERROR, 17, b"\x0
 put("guest_dev", "tamper-server-cmd", gd(tampers=[tamper(TAMP_SRV_CMD, 20, b"\x08"), tamper(TAMP_FDS, 19, b"\x01")],
                                          ops=data_path + info))
 put("guest_dev", "needs-reset", gd(ops=act(ACT_NEEDS_RESET) + op("wait") + data_path + op("reset") + data_path + info))
+
+# ---- state: a device state blob (host/dev/state_fmt.h) -------------------
+# Mode byte: bit 0 fixes length and CRC (so mutations reach the records),
+# bits 1-2 the transport (0 pci-modern, 1 pci-legacy, 2 mmio-v2).  The
+# device is "f" (MAC 52:54:00:00:07:01) with 2 queue pairs: 5 queues.
+STATE_TRANSPORT_LEN = {0: 256 + 4096 + 2 + 2 * 17 + 4 + 16, 1: 256 + 4096 + 2 + 2 * 17 + 4 + 16,
+                       2: 24 + 8 * 17}
+STATE_TRANSPORT_NAME = {0: b"pci-modern", 1: b"pci-legacy", 2: b"mmio-v2"}
+
+
+def state_rec(rtype, data):
+    pad = (-len(data)) % 8
+    return struct.pack("<HHI", rtype, 0, len(data)) + data + b"\0" * pad
+
+
+def state_blob(records):
+    body = b"".join(records)
+    length = 24 + len(body)
+    crc = zlib.crc32(body) & 0xffffffff
+    return b"VNETDEV\0" + struct.pack("<IIII", 1, length, crc, len(records)) + body
+
+
+def state_seed(kind, status=0, features=0, queues=(), ctrl=()):
+    ident = (cstr("f", 48) + cstr(STATE_TRANSPORT_NAME[kind].decode(), 16) +
+             b"\x52\x54\x00\x00\x07\x01" + bytes([1 if kind == 1 else 0, 0]) + struct.pack("<H", 2) + b"\0" * 6)
+    virtio = struct.pack("<QQBBHI", features, features, status, 0, 0, 0) + b"\0" * 160
+    recs = [state_rec(1, ident), state_rec(2, virtio)]
+    for (idx, size, enabled, base, addr) in queues:
+        recs.append(state_rec(3, struct.pack("<HHB3xIIQQQ", idx, size, enabled, base, 0, addr, addr + 0x1000,
+                                             addr + 0x2000)))
+    for c in ctrl:
+        recs.append(state_rec(4, c))
+    recs.append(state_rec(5, b"\0" * STATE_TRANSPORT_LEN[kind]))
+    return state_blob(recs)
+
+
+V1 = 1 << 32
+CTRL_VQ, MQ = 1 << 17, 1 << 22
+for kind in (0, 1, 2):
+    name = STATE_TRANSPORT_NAME[kind].decode()
+    put("state", name + "-reset", bytes([kind << 1]) + state_seed(kind))
+    feats = (0 if kind == 1 else V1) | CTRL_VQ | MQ
+    qs = [(q, 256, 1, 0, 0x10000 * (q + 1)) for q in range(5)]
+    put("state", name + "-running", bytes([1 | kind << 1]) +
+        state_seed(kind, status=0x7 if kind == 1 else 0xf, features=feats, queues=qs,
+                   ctrl=[b"\x04\x00\x02\x00", b"\x00\x00\x00"]))

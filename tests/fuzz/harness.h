@@ -213,7 +213,7 @@ static inline struct vdev *fuzz_attach_vdev(struct evloop *ev, const struct vdev
 {
 	struct vdev *vd;
 
-	if (!fuzz_run_dir[0] || attach_vdev(&vd, ev, fuzz_run_dir, "s", vo) != 0)
+	if (!fuzz_run_dir[0] || attach_vdev(&vd, ev, fuzz_run_dir, "s", vo, false, NULL) != 0)
 		abort();
 	return vd;
 }

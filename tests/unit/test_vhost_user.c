@@ -314,7 +314,7 @@ static int be_setup(void **state)
 	be_dir_and_opts(b);
 	b->ev = evloop_new();
 	assert_non_null(b->ev);
-	assert_int_equal(attach_vdev(&b->vd, b->ev, b->dir, "s", &b->vo), 0);
+	assert_int_equal(attach_vdev(&b->vd, b->ev, b->dir, "s", &b->vo, false, NULL), 0);
 	b->stop_fd = eventfd(0, EFD_NONBLOCK);
 	assert_int_equal(ev_add(b->ev, &b->stop_h, b->stop_fd, EPOLLIN, stop_event), 0);
 	b->memfd = memfd_create("vhu-test-ram", 0);
@@ -781,8 +781,8 @@ static int mq_setup(void **state)
 	m->po.has_peer = false;
 	b->ev = evloop_new();
 	assert_non_null(b->ev);
-	assert_int_equal(attach_vdev(&m->pv, b->ev, b->dir, "s", &m->po), 0);
-	assert_int_equal(attach_vdev(&b->vd, b->ev, b->dir, "s", &b->vo), 0);
+	assert_int_equal(attach_vdev(&m->pv, b->ev, b->dir, "s", &m->po, false, NULL), 0);
+	assert_int_equal(attach_vdev(&b->vd, b->ev, b->dir, "s", &b->vo, false, NULL), 0);
 	b->stop_fd = eventfd(0, EFD_NONBLOCK);
 	assert_int_equal(ev_add(b->ev, &b->stop_h, b->stop_fd, EPOLLIN, stop_event), 0);
 	b->memfd = memfd_create("vhu-test-ram", 0);
