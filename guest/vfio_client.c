@@ -764,3 +764,102 @@ int vfc_reset(struct vfc_device *dev)
 		return -ENOTSUP;
 	return vfc_call_simple(dev, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0, 0);
 }
+
+/* ---- migration (vfio-user.rst "Migration") ------------------------------ */
+
+#define MIG_FEATURE_MIGRATION 1u
+#define MIG_FEATURE_STATE     2u
+#define MIG_FEATURE_GET	      (1u << 16)
+#define MIG_FEATURE_SET	      (1u << 17)
+#define MIG_STOP_COPY_FLAG    1u
+
+int vfc_mig_supported(struct vfc_device *dev)
+{
+	uint32_t req[2] = { 16, MIG_FEATURE_MIGRATION | MIG_FEATURE_GET };
+	uint8_t rep[16];
+	uint64_t flags;
+	int rc = vfc_call_simple(dev, VFIO_USER_DEVICE_FEATURE, req, sizeof(req), rep,
+				 sizeof(rep), sizeof(rep));
+
+	if (rc < 0)
+		return rc;
+	memcpy(&flags, rep + 8, 8);
+	return (flags & MIG_STOP_COPY_FLAG) ? 0 : -ENOTSUP;
+}
+
+int vfc_mig_set_state(struct vfc_device *dev, uint32_t state)
+{
+	uint32_t req[4] = { 16, MIG_FEATURE_STATE | MIG_FEATURE_SET, state, UINT32_MAX };
+	uint32_t rep[4];
+	int rc = vfc_call_simple(dev, VFIO_USER_DEVICE_FEATURE, req, sizeof(req), rep,
+				 sizeof(rep), sizeof(rep));
+
+	if (rc < 0)
+		return rc;
+	if (rep[2] != state) {
+		log_rl(LOG_WARN, "vfio-user client: asked for migration state %u, the device is in %u",
+		       state, rep[2]);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int vfc_mig_read(struct vfc_device *dev, void *buf, uint32_t max, uint32_t *got)
+{
+	uint32_t req[2], rep[2];
+	struct iovec rq = { .iov_base = req, .iov_len = sizeof(req) };
+	struct iovec rp[2] = { { .iov_base = rep, .iov_len = sizeof(rep) },
+			       { .iov_base = buf, .iov_len = max } };
+	struct vfc_call c = {
+		.command = VFIO_USER_MIG_DATA_READ,
+		.req = &rq,
+		.req_cnt = 1,
+		.rep = rp,
+		.rep_cnt = 2,
+		.rep_min = sizeof(rep),
+	};
+	int rc;
+
+	*got = 0;
+	if (max > dev->server_max_xfer)
+		max = dev->server_max_xfer;
+	rp[1].iov_len = max;
+	req[0] = (uint32_t)sizeof(req) + max;
+	req[1] = max;
+	rc = vfc_call(dev, &c);
+	if (rc < 0)
+		return rc;
+	/* What the server says it sent must be what arrived, and no more
+	 * than was asked for. */
+	if (rep[1] > max || c.rep_len != sizeof(rep) + rep[1]) {
+		log_rl(LOG_WARN, "vfio-user client: MIG_DATA_READ reply says %u bytes, carries %u",
+		       rep[1], c.rep_len - (uint32_t)sizeof(rep));
+		return -EPROTO;
+	}
+	*got = rep[1];
+	return 0;
+}
+
+int vfc_mig_write(struct vfc_device *dev, const void *buf, uint32_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		uint32_t n = len < dev->server_max_xfer ? len : dev->server_max_xfer;
+		uint32_t req[2] = { (uint32_t)sizeof(req), n };
+		struct iovec rq[2] = { { .iov_base = req, .iov_len = sizeof(req) },
+				       { .iov_base = (void *)p, .iov_len = n } };
+		struct vfc_call c = {
+			.command = VFIO_USER_MIG_DATA_WRITE,
+			.req = rq,
+			.req_cnt = 2,
+		};
+		int rc = vfc_call(dev, &c);
+
+		if (rc < 0)
+			return rc;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}

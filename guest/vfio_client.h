@@ -116,4 +116,20 @@ void vfc_close_iofds(struct vfc_iofd *fds, unsigned n);
 /* DEVICE_RESET. */
 int vfc_reset(struct vfc_device *dev);
 
+/* Migration (vfio-user.rst "Migration", Linux's VFIO v2 states).
+ * vfc_mig_supported: 0 when the device can be moved (DEVICE_FEATURE
+ * MIGRATION with STOP_COPY), else -ENOTSUP or the server's error.
+ * vfc_mig_set_state: MIG_DEVICE_STATE to state (the device may refuse,
+ * e.g. a state blob it cannot take: -EINVAL).  vfc_mig_read: up to max
+ * bytes of the state (STOP_COPY); fewer in *got means the end.
+ * vfc_mig_write: len bytes of state (RESUMING), in chunks. */
+#define VFC_MIG_STOP	  1u
+#define VFC_MIG_RUNNING	  2u
+#define VFC_MIG_STOP_COPY 3u
+#define VFC_MIG_RESUMING  4u
+int vfc_mig_supported(struct vfc_device *dev);
+int vfc_mig_set_state(struct vfc_device *dev, uint32_t state);
+int vfc_mig_read(struct vfc_device *dev, void *buf, uint32_t max, uint32_t *got);
+int vfc_mig_write(struct vfc_device *dev, const void *buf, uint32_t len);
+
 #endif /* VNET_GUEST_VFIO_CLIENT_H */

@@ -278,6 +278,19 @@ static int mm_queue_setup(struct vtransport *t, const struct vt_queue_cfg *qc,
 	return 0;
 }
 
+/* A queue the device already runs (it moved here with its state): its
+ * doorbell only. */
+static int mm_queue_adopt(struct vtransport *t, uint16_t q)
+{
+	struct mmio *m = to_mmio(t);
+
+	if (q >= VT_MAX_QUEUES)
+		return -EINVAL;
+	m->q_fd[q] = vt_find_iofd(m->iofds, m->n_iofds, MMIO_QUEUE_NOTIFY, 4, q);
+	m->q_ready[q] = true;
+	return 0;
+}
+
 static int mm_notify(struct vtransport *t, uint16_t q)
 {
 	struct mmio *m = to_mmio(t);
@@ -388,6 +401,7 @@ static const struct vtransport_ops mmio_ops = {
 	.num_queues = vt_count_queues,	/* 4.2.3.2: no count register */
 	.queue_max = mm_queue_max,
 	.queue_setup = mm_queue_setup,
+	.queue_adopt = mm_queue_adopt,
 	.notify = mm_notify,
 	.notify_kind = mm_notify_kind,
 	.irq_setup = mm_irq_setup,

@@ -279,6 +279,16 @@ bool vnet_needs_reset(const struct vnet_dev *dev);
  * flight (3.3).  Frames handed out by vnet_rx_burst become invalid.
  * 0, or -errno (the device is unusable then; close it). */
 int vnet_dev_reset(struct vnet_dev *dev);
+/* Moves the device to the vnet-host listening on socket_path (one started
+ * with --incoming for the same vdev) while the driver runs on: vfio-user
+ * migration, this process acting as the VMM (it owns guest RAM and the
+ * interrupt eventfds).  The rings and what is in flight stay in guest
+ * RAM; the driver never resets and no frame it queued is lost.  The
+ * doorbells change (vnet_kicks_take hands out the new ones).  socket_path
+ * must outlive the device.  0; or -errno (logged) and the device runs on
+ * where it was, unless the destination took the state but did not start
+ * (then the device is unusable: close it).  Since VNET_0.4. */
+int vnet_dev_move(struct vnet_dev *dev, const char *socket_path);
 
 /* ---- control virtqueue (5.1.6.5) -------------------------------------
  * Each command goes out as header / data / ack descriptors and is waited

@@ -162,6 +162,11 @@ static inline bool vn_queue_irq(const struct vnet_dev *d, const struct vnet_queu
 	       (d->irq_mode == IRQ_MSIX && q->vector != VIRTIO_MSI_NO_VECTOR);
 }
 
+/* virtio_net_setup.c: the transport of the device behind vfc (PCI modern
+ * or legacy, MMIO).  Probing writes nothing but the PCI command register's
+ * enable bits; the virtio registers are left as they are. */
+int vn_probe(struct vfc_device *vfc, const char *path, struct vtransport **t);
+
 /* virtio_net_health.c: 0, or -ENOTCONN / -EIO; a broken queue is logged
  * once. */
 bool vn_queue_broken(struct vnet_queue *q);

@@ -578,17 +578,19 @@ static int dev_init(struct vnet_dev *d)
 	return rc;
 }
 
+int vn_probe(struct vfc_device *vfc, const char *path, struct vtransport **t)
+{
+	if (vfc->flags & VFC_DEVICE_FLAGS_PCI)
+		return vt_pci_probe(vfc, t);
+	if (vfc->flags & VFC_DEVICE_FLAGS_PLATFORM)
+		return vt_mmio_probe(vfc, t);
+	log_err("%s is neither a PCI nor a platform device (flags 0x%x)", path, vfc->flags);
+	return -ENODEV;
+}
+
 static int probe(struct vnet_dev *d)
 {
-	const char *path = d->params.socket_path;
-
-	if (d->vfc.flags & VFC_DEVICE_FLAGS_PCI)
-		return vt_pci_probe(&d->vfc, &d->t);
-	if (d->vfc.flags & VFC_DEVICE_FLAGS_PLATFORM)
-		return vt_mmio_probe(&d->vfc, &d->t);
-	log_err("%s is neither a PCI nor a platform device (flags 0x%x)", path,
-		d->vfc.flags);
-	return -ENODEV;
+	return vn_probe(&d->vfc, d->params.socket_path, &d->t);
 }
 
 int vnet_dev_open(struct vnet_dev **out, const struct vnet_dev_params *p)

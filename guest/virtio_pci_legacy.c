@@ -197,6 +197,19 @@ static int leg_queue_setup(struct vtransport *t, const struct vt_queue_cfg *qc,
 	return 0;
 }
 
+/* A queue the device already runs (it moved here with its state): its
+ * doorbell only. */
+static int leg_queue_adopt(struct vtransport *t, uint16_t q)
+{
+	struct lpci *p = to_lpci(t);
+
+	if (q >= VT_MAX_QUEUES)
+		return -EINVAL;
+	p->q_fd[q] = vt_find_iofd(p->iofds, p->n_iofds, LEG_QUEUE_NOTIFY, 2, q);
+	p->q_ready[q] = true;
+	return 0;
+}
+
 /* 4.1.4.10: a 16-bit write of the queue index to queue notify; or, when
  * the device handed out a datamatch ioeventfd for this queue, an eventfd
  * write (the device matches by fd). */
@@ -291,6 +304,7 @@ static const struct vtransport_ops pci_legacy_ops = {
 	.num_queues = vt_count_queues,	/* no count register */
 	.queue_max = leg_queue_max,
 	.queue_setup = leg_queue_setup,
+	.queue_adopt = leg_queue_adopt,
 	.notify = leg_notify,
 	.notify_kind = leg_notify_kind,
 	.irq_setup = leg_irq_setup,

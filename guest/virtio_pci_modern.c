@@ -190,6 +190,24 @@ static int pci_queue_max(struct vtransport *t, uint16_t q, uint16_t *max)
 	return rc ? rc : cc_read16(p, CC(queue_size), max);
 }
 
+/* 4.1.4.4: notify address = cap.offset + queue_notify_off *
+ * notify_off_multiplier; it must lie inside the notify structure.  An
+ * ioeventfd (GET_REGION_IO_FDS) covering it replaces the 16-bit write of
+ * the queue index. */
+static int locate_doorbell(struct vpci *p, uint16_t q, uint16_t noff)
+{
+	uint64_t rel = (uint64_t)noff * p->notify_mult;
+
+	if (rel + 2 > p->notify.length) {
+		log_err("pci-modern: queue %u notify offset %llu outside the notify area (%u bytes)",
+			q, (unsigned long long)rel, p->notify.length);
+		return -ERANGE;
+	}
+	p->q[q].off = p->notify.offset + rel;
+	p->q[q].fd = vt_find_iofd(p->iofds, p->n_iofds, p->q[q].off, 2, q);
+	return 0;
+}
+
 /* 4.1.5.1.3: select, size, vector (read back, 4.1.5.1.2), addresses,
  * notify offset, enable last. */
 static int pci_queue_setup(struct vtransport *t, const struct vt_queue_cfg *qc,
@@ -197,7 +215,6 @@ static int pci_queue_setup(struct vtransport *t, const struct vt_queue_cfg *qc,
 {
 	struct vpci *p = to_vpci(t);
 	uint16_t q = qc->index, vec = VIRTIO_MSI_NO_VECTOR, noff = 0;
-	uint64_t rel;
 	int rc;
 
 	if (q >= VT_MAX_QUEUES || qc->size == 0)
@@ -211,23 +228,27 @@ static int pci_queue_setup(struct vtransport *t, const struct vt_queue_cfg *qc,
 	    (rc = cc_write64(p, CC(queue_device), qc->addrs.device)) ||
 	    (rc = cc_read16(p, CC(queue_notify_off), &noff)))
 		return rc;
-	/* 4.1.4.4: notify address = cap.offset + queue_notify_off *
-	 * notify_off_multiplier; it must lie inside the notify structure. */
-	rel = (uint64_t)noff * p->notify_mult;
-	if (rel + 2 > p->notify.length) {
-		log_err("pci-modern: queue %u notify offset %llu outside the notify area (%u bytes)",
-			q, (unsigned long long)rel, p->notify.length);
-		return -ERANGE;
-	}
-	p->q[q].off = p->notify.offset + rel;
-	/* An ioeventfd (GET_REGION_IO_FDS) covering the notify address
-	 * replaces the 16-bit write of the queue index. */
-	p->q[q].fd = vt_find_iofd(p->iofds, p->n_iofds, p->q[q].off, 2, q);
-	rc = cc_write16(p, CC(queue_enable), 1);
-	if (rc)
+	if ((rc = locate_doorbell(p, q, noff)) || (rc = cc_write16(p, CC(queue_enable), 1)))
 		return rc;
 	p->q[q].ready = true;
 	*vector_out = vec;
+	return 0;
+}
+
+/* A queue the device already runs (it moved here with its state): only
+ * its doorbell is looked up; nothing but queue_select is written. */
+static int pci_queue_adopt(struct vtransport *t, uint16_t q)
+{
+	struct vpci *p = to_vpci(t);
+	uint16_t noff = 0;
+	int rc;
+
+	if (q >= VT_MAX_QUEUES)
+		return -EINVAL;
+	if ((rc = cc_write16(p, CC(queue_select), q)) ||
+	    (rc = cc_read16(p, CC(queue_notify_off), &noff)) || (rc = locate_doorbell(p, q, noff)))
+		return rc;
+	p->q[q].ready = true;
 	return 0;
 }
 
@@ -336,6 +357,7 @@ static const struct vtransport_ops pci_modern_ops = {
 	.num_queues = pci_num_queues,
 	.queue_max = pci_queue_max,
 	.queue_setup = pci_queue_setup,
+	.queue_adopt = pci_queue_adopt,
 	.notify = pci_notify,
 	.notify_kind = pci_notify_kind,
 	.notify_fd = pci_notify_fd,

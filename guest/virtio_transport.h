@@ -89,6 +89,10 @@ struct vtransport_ops {
 	int (*queue_max)(struct vtransport *t, uint16_t q, uint16_t *max);
 	int (*queue_setup)(struct vtransport *t, const struct vt_queue_cfg *qc,
 			   uint16_t *vector_out);
+	/* A queue the device already has set up and runs (it moved to this
+	 * transport with its state, vnet_dev_move): prepares its doorbell
+	 * only, as queue_setup would have. */
+	int (*queue_adopt)(struct vtransport *t, uint16_t q);
 	/* The doorbell (2.9): tells the device queue q has new buffers. */
 	int (*notify)(struct vtransport *t, uint16_t q);
 	/* How kicks of queue q travel: "eventfd" or "region-write". */

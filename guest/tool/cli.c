@@ -82,6 +82,10 @@ static void usage(FILE *f)
 		"                     the device holds a receive / transmit interrupt until\n"
 		"                     FRAMES were used or USECS passed (NOTF_COAL; 0 = off)\n"
 		"  --reset-after N    send/recv: reset the device after N frames and go on\n"
+		"  --move-to SOCKET, --move-after N\n"
+		"                     send/recv: after N frames, move the device to the\n"
+		"                     vnet-host serving SOCKET (started with --incoming) and\n"
+		"                     go on; the driver does not reset\n"
 		"  --busy-poll US     spin this long before sleeping on interrupts\n"
 		"  --json             print one JSON object\n"
 		"  -v                 debug logging\n"
@@ -175,7 +179,7 @@ int parse_cli(struct cli *c, int argc, char **argv)
 	       L_INTERVAL, L_SECONDS, L_WINDOW, L_BUSY, L_DECLINE, L_OFFLOADS,
 	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT, L_NOINORDER,
 	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_COAL_RX, L_COAL_TX,
-	       L_RESET,
+	       L_RESET, L_MOVE_TO, L_MOVE_AFTER,
 	       L_FIRSTSEQ, L_FLOWS, L_NETNS, L_ADDR, L_HUGE };
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, L_SOCKET },
@@ -209,6 +213,8 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		{ "coalesce-rx", required_argument, NULL, L_COAL_RX },
 		{ "coalesce-tx", required_argument, NULL, L_COAL_TX },
 		{ "reset-after", required_argument, NULL, L_RESET },
+		{ "move-to", required_argument, NULL, L_MOVE_TO },
+		{ "move-after", required_argument, NULL, L_MOVE_AFTER },
 		{ "first-seq", required_argument, NULL, L_FIRSTSEQ },
 		{ "flows", required_argument, NULL, L_FLOWS },
 		{ "json", no_argument, NULL, L_JSON },
@@ -342,6 +348,16 @@ int parse_cli(struct cli *c, int argc, char **argv)
 			c->coal[dir].given = true;
 			break;
 		}
+		case L_MOVE_TO:
+			c->move_to = optarg;
+			c->given |= O_MOVE;
+			break;
+		case L_MOVE_AFTER:
+			if (!parse_u64(optarg, &c->move_after, 10) || c->move_after == 0)
+				return bad_usage("--move-after %s: expected a positive frame count",
+						 optarg);
+			c->given |= O_MOVE;
+			break;
 		case L_RESET:
 			if (!parse_u64(optarg, &c->reset_after, 10) || c->reset_after == 0)
 				return bad_usage("--reset-after %s: expected a positive frame count",
@@ -415,12 +431,14 @@ int parse_cli(struct cli *c, int argc, char **argv)
 	if (c->given & ~cmd->allowed) {
 		static const char *const names[] = { "--count", "--size", "--timeout",
 			"--interval-us", "--seconds", "--window", "--reset-after",
-			"--first-seq", "--netns", "--addr", "--flows" };
+			"--first-seq", "--netns", "--addr", "--flows", "--move-to" };
 		unsigned bad = c->given & ~cmd->allowed;
 
 		return bad_usage("%s does not apply to %s",
 				 names[__builtin_ctz(bad)], c->cmd);
 	}
+	if ((c->given & O_MOVE) && (!c->move_to || !c->move_after))
+		return bad_usage("--move-to SOCKET and --move-after N go together");
 	if (!c->socket)
 		return bad_usage("--socket PATH is required");
 	c->dp.socket_path = c->socket;

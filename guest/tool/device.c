@@ -118,6 +118,23 @@ int device_error(const char *what, int rc)
 	return EXIT_FAIL;
 }
 
+/* --move-to: the device moves to another vnet-host mid-stream (vfio-user
+ * migration); the driver goes on without a reset. */
+int move_device(struct cli *c, struct vnet_dev *d, const char *who)
+{
+	uint64_t t0 = now_ns();
+	int rc = vnet_dev_move(d, c->move_to);
+
+	if (rc < 0) {
+		fprintf(stderr, "vnet-guest: %s: moving the device to %s failed: %s\n", who,
+			c->move_to, strerror(-rc));
+		return rc;
+	}
+	fprintf(stderr, "vnet-guest: %s: device moved to %s in %.1f ms\n", who, c->move_to,
+		(double)(now_ns() - t0) / 1e6);
+	return 0;
+}
+
 /* --reset-after: the device is reset mid-stream (2.4) and brought back;
  * the stream goes on once the link is up again. */
 int reset_device(struct cli *c, struct vnet_dev *d, const char *who)

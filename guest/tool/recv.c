@@ -90,6 +90,8 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	uint64_t idle = secs_to_ns(c->timeout_s), last = now_ns(), first_ns = 0, last_ns = 0;
 	uint64_t frames = 0, bytes = 0, errors = 0, other = 0, lost;
 	uint64_t next_reset = c->reset_after ? c->reset_after : UINT64_MAX;
+	uint64_t move_at = c->move_to ? c->move_after : UINT64_MAX;
+	bool move_failed = false;
 	uint64_t resets = 0, after_reset = 0, dups;
 	struct seqtrack *t = calloc(1, sizeof(*t));
 	struct flowtrack *ft = calloc(1, sizeof(*ft));
@@ -142,6 +144,14 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 			last = now_ns();
 			continue;
 		}
+		if (frames >= move_at) {
+			/* Frames handed out above stay valid: guest RAM and
+			 * the rings do not change.  A move that fails leaves
+			 * the device running where it was. */
+			move_failed = move_device(c, d, "recv") < 0;
+			move_at = UINT64_MAX;
+			last = now_ns();
+		}
 		rc = rx_pause(d, n, &last, idle);
 		if (rc <= 0)
 			break;
@@ -170,7 +180,7 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	free(ft);
 	if (rc < 0)
 		return device_error("recv", rc);
-	if (errors || dups)
+	if (errors || dups || move_failed)
 		return EXIT_FAIL;
 	/* A reset drops what arrived while the device was down (counted in
 	 * lost): success is the stream coming back, intact. */
@@ -182,4 +192,5 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	return frames > 0 && lost == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-const struct command command_recv = { "recv", O_COUNT | O_TIMEOUT | O_RESET, false, false, cmd_recv };
+const struct command command_recv = { "recv", O_COUNT | O_TIMEOUT | O_RESET | O_MOVE, false, false,
+				      cmd_recv };

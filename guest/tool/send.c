@@ -20,6 +20,8 @@ static int cmd_send(struct cli *c, struct vnet_dev *d)
 	uint32_t size = (c->given & O_SIZE) ? c->size : VNET_ETH_MAX_FRAME;
 	uint64_t sent = 0, bytes = 0, start, end, stop_at, stall;
 	uint64_t next_reset = c->reset_after ? c->reset_after : UINT64_MAX;
+	uint64_t move_at = c->move_to ? c->move_after : UINT64_MAX;
+	bool move_failed = false;
 	uint8_t (*buf)[FRAME_MAX_LEN];
 	struct vnet_frame tx[BURST];
 	uint8_t me[6], dst[6];
@@ -79,6 +81,13 @@ static int cmd_send(struct cli *c, struct vnet_dev *d)
 			next_reset += c->reset_after;
 			stall = now_ns();
 		}
+		if (sent >= move_at) {
+			/* Frames still queued move with the device; a move
+			 * that fails leaves it running where it was. */
+			move_failed = move_device(c, d, "send") < 0;
+			move_at = UINT64_MAX;
+			stall = now_ns();
+		}
 		now = now_ns();
 		if (now >= stop_at) {
 			count = sent;	/* time is up: drop the staged rest */
@@ -113,8 +122,8 @@ static int cmd_send(struct cli *c, struct vnet_dev *d)
 	}
 	if (rc < 0 && rc != -EINTR)
 		return device_error("send", rc);
-	return stop_requested || sent < count ? EXIT_FAIL : EXIT_OK;
+	return stop_requested || sent < count || move_failed ? EXIT_FAIL : EXIT_OK;
 }
 
-const struct command command_send = { "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT | O_RESET |
+const struct command command_send = { "send", O_COUNT | O_SIZE | O_SECONDS | O_TIMEOUT | O_RESET | O_MOVE |
 					O_FIRSTSEQ | O_FLOWS, true, false, cmd_send };

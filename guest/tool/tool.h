@@ -41,7 +41,7 @@ enum opt_bit {
 	O_COUNT = 1 << 0, O_SIZE = 1 << 1, O_TIMEOUT = 1 << 2,
 	O_INTERVAL = 1 << 3, O_SECONDS = 1 << 4, O_WINDOW = 1 << 5,
 	O_RESET = 1 << 6, O_FIRSTSEQ = 1 << 7, O_NETNS = 1 << 8, O_ADDR = 1 << 9,
-	O_FLOWS = 1 << 10,
+	O_FLOWS = 1 << 10, O_MOVE = 1 << 11,
 };
 
 enum rx_mode_req { RXM_DEFAULT = 0, RXM_PROMISC, RXM_FILTER };
@@ -65,6 +65,8 @@ struct cli {
 	uint64_t interval_us;
 	unsigned window;
 	uint64_t reset_after;		/* send/recv: reset the device after N frames */
+	const char *move_to;		/* send/recv: move the device there ... */
+	uint64_t move_after;		/* ... after this many frames */
 	uint64_t first_seq;		/* send: sequence number of the first frame */
 	unsigned flows;			/* send/ping: --flows (0: plain frames) */
 	unsigned rss_table_len;		/* --rss-table: its entries (0: not given) */
@@ -140,6 +142,9 @@ int send_all(struct vnet_dev *d, const struct vnet_frame *f, unsigned n,
 	     double timeout_s);
 /* Says what failed ("what: device failed ..."); returns EXIT_FAIL. */
 int device_error(const char *what, int rc);
+/* --move-to: moves the device (vnet_dev_move); 0 or -errno, said on
+ * stderr either way. */
+int move_device(struct cli *c, struct vnet_dev *d, const char *who);
 /* --reset-after: resets the device (2.4) and waits for the link again.
  * 0, or -errno after saying why. */
 int reset_device(struct cli *c, struct vnet_dev *d, const char *who);
