@@ -107,8 +107,10 @@ static void read_desc(const uint8_t *table, uint32_t i, struct virtq_desc *d)
 /* Walks the chain starting at head (2.7.5), whose first descriptor the
  * caller read into d, filling ch.  Bounded: at most size descriptors in
  * the descriptor table, at most `entries` in an indirect table, at most
- * size buffers in all (vq_dev_take_buffer). */
-static int walk_chain(struct vq_dev *vq, uint16_t head, struct virtq_desc d,
+ * size buffers in all (vq_dev_take_buffer).  Out of line: split_dev_pop
+ * without it needs no stack frame for a one-descriptor chain. */
+static int __attribute__((noinline))
+walk_chain(struct vq_dev *vq, uint16_t head, struct virtq_desc d,
 		      struct vq_chain *ch, enum vq_chain_kind kind)
 {
 	struct vq_walk w = { .pos = head, .head = head };

@@ -270,6 +270,8 @@ void vq_dev_buffer_broken(struct vq_dev *vq, const struct vq_walk *w,
 
 	vq_walk_name(vq, w, name, sizeof(name));
 	switch (fault) {
+	case VQ_BUF_OK:
+		break;
 	case VQ_BUF_ORDER:
 		vq_dev_set_broken(vq, "%s: device-readable buffer after a device-writable one (%s)",
 				  name, vq->ops->refs->chain_order);

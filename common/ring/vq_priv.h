@@ -123,8 +123,9 @@ vq_push_burst_with(vq_push_fn *push, struct vq_dev *vq, const struct vq_chain *c
 		push(vq, &ch[k], written ? written[k] : 0);
 }
 
-/* What is wrong with a buffer, for vq_dev_buffer_broken. */
+/* What is wrong with a buffer (vq_buffer_check), for vq_dev_buffer_broken. */
 enum vq_buf_fault {
+	VQ_BUF_OK = 0,
 	VQ_BUF_ORDER,		/* readable after a writable one */
 	VQ_BUF_NOT_READABLE,	/* writable in a chain the device may only read */
 	VQ_BUF_NOT_WRITABLE,	/* readable in a chain the device may only write */
@@ -132,48 +133,58 @@ enum vq_buf_fault {
 	VQ_BUF_UNMAPPED,	/* not in guest memory (the device may write) */
 };
 
-/* Latches the queue broken for a buffer refused by vq_translate_buffer,
- * naming where the walk is.  Out of line and cold: the reasons' text and
+/* Latches the queue broken for a buffer vq_buffer_check refused, naming
+ * where the walk is.  Out of line and cold: the reasons' text and
  * formatting cost the checks a stack frame when they were inline. */
 void vq_dev_buffer_broken(struct vq_dev *vq, const struct vq_walk *w,
 			  enum vq_buf_fault fault, uint64_t addr, uint32_t len,
 			  bool writable) __attribute__((cold, noinline));
 
-/* Checks direction (readable before writable, and the caller's chain
- * kind) and translates one buffer.  Inline, with vq_dev_take_buffer:
- * both run for every buffer of every chain, as they did when each layout
- * carried its own copy. */
+/* The rules for one buffer: direction (readable before writable,
+ * after_writable saying whether the chain had a writable one yet, and
+ * the caller's chain kind) and a translation of all of it.  *out is set
+ * for VQ_BUF_OK.  Inline: it runs for every buffer of every chain. */
+static inline enum vq_buf_fault
+vq_buffer_check(const struct vq_dev *vq, bool after_writable, uint64_t addr,
+		uint32_t len, bool writable, enum vq_chain_kind kind, struct vq_buf *out)
+{
+	void *p;
+
+	if (!writable && after_writable)
+		return VQ_BUF_ORDER;
+	if (writable && kind == VQ_CHAIN_READ_ONLY)
+		return VQ_BUF_NOT_READABLE;
+	if (!writable && kind == VQ_CHAIN_WRITE_ONLY)
+		return VQ_BUF_NOT_WRITABLE;
+	if (len == 0) {
+		out->ptr = vq_empty_buffer;
+		out->len = 0;
+		return VQ_BUF_OK;
+	}
+	if (addr + len < addr)
+		return VQ_BUF_OVERFLOW;
+	p = gmem_translate(vq->gm, addr, len, writable);
+	if (__builtin_expect(p == NULL, 0))
+		return VQ_BUF_UNMAPPED;
+	out->ptr = p;
+	out->len = len;
+	return VQ_BUF_OK;
+}
+
+/* vq_buffer_check at the walk's position: 0, or -EIO and broken. */
 static inline int
 vq_translate_buffer(struct vq_dev *vq, const struct vq_walk *w, uint64_t addr,
 		    uint32_t len, bool writable, enum vq_chain_kind kind,
 		    struct vq_buf *out)
 {
-	enum vq_buf_fault fault;
-	void *p;
+	enum vq_buf_fault fault = vq_buffer_check(vq, w->n_in != 0, addr, len, writable,
+						  kind, out);
 
-	if (!writable && w->n_in) {
-		fault = VQ_BUF_ORDER;
-	} else if (writable && kind == VQ_CHAIN_READ_ONLY) {
-		fault = VQ_BUF_NOT_READABLE;
-	} else if (!writable && kind == VQ_CHAIN_WRITE_ONLY) {
-		fault = VQ_BUF_NOT_WRITABLE;
-	} else if (len == 0) {
-		out->ptr = vq_empty_buffer;
-		out->len = 0;
-		return 0;
-	} else if (addr + len < addr) {
-		fault = VQ_BUF_OVERFLOW;
-	} else {
-		p = gmem_translate(vq->gm, addr, len, writable);
-		if (__builtin_expect(p != NULL, 1)) {
-			out->ptr = p;
-			out->len = len;
-			return 0;
-		}
-		fault = VQ_BUF_UNMAPPED;
+	if (__builtin_expect(fault != VQ_BUF_OK, 0)) {
+		vq_dev_buffer_broken(vq, w, fault, addr, len, writable);
+		return -EIO;
 	}
-	vq_dev_buffer_broken(vq, w, fault, addr, len, writable);
-	return -EIO;
+	return 0;
 }
 
 /* Checks one buffer descriptor (chain length, direction against the
@@ -214,19 +225,23 @@ vq_dev_take_buffer(struct vq_dev *vq, struct vq_walk *w, uint64_t addr,
 }
 
 /* A chain of one buffer, the descriptor (addr, len, flags) at pos that
- * ends it, into ch (cap >= 1): the checks and translation every buffer
- * gets (vq_translate_buffer).  What vq_dev_take_buffer adds cannot fail
- * for a first buffer (chain length 1 <= size, totals within 32 bits).
- * 0 or -EIO (broken). */
+ * ends it, into ch (cap >= 1): the rules every buffer gets
+ * (vq_buffer_check).  What vq_dev_take_buffer adds cannot fail for a
+ * first buffer (chain length 1 <= size, totals within 32 bits).  0 or
+ * -EIO (broken). */
 static inline int
 vq_dev_take_single(struct vq_dev *vq, uint16_t pos, uint64_t addr, uint32_t len,
 		   bool writable, enum vq_chain_kind kind, struct vq_chain *ch)
 {
-	const struct vq_walk w = { .pos = pos, .head = pos };
-	int rc = vq_translate_buffer(vq, &w, addr, len, writable, kind, &ch->bufs[0]);
+	enum vq_buf_fault fault = vq_buffer_check(vq, false, addr, len, writable, kind,
+						  &ch->bufs[0]);
 
-	if (rc)
-		return rc;
+	if (__builtin_expect(fault != VQ_BUF_OK, 0)) {
+		const struct vq_walk w = { .pos = pos, .head = pos };
+
+		vq_dev_buffer_broken(vq, &w, fault, addr, len, writable);
+		return -EIO;
+	}
 	ch->n_out = !writable;
 	ch->n_in = writable;
 	ch->out_len = writable ? 0 : len;
