@@ -451,8 +451,10 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 	if (c->broken)
 		return -EIO;
 	if (!c->have_cur) {
-		if (peer_ring_cons_check_truncated(c))
-			return -EIO;
+		/* Truncation is checked when we reread the producer's index,
+		 * and when a record is refused: a truncated file reads as
+		 * zero pages, which no descriptor passes, so the reason is
+		 * the truncation and not the zeros. */
 		if (c->cons == c->prod) {
 			cons_refresh_prod(c);
 			if (c->broken)
@@ -464,21 +466,24 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 		off = READ_ONCE(d->off);
 		l = READ_ONCE(d->len);
 		if (l < PEER_RING_REC_MIN || l > PEER_RING_REC_MAX) {
-			set_broken(&c->broken, c->reason,
-				   "record %u: length %u outside %u..%u", c->cons,
-				   l, PEER_RING_REC_MIN, PEER_RING_REC_MAX);
+			if (!peer_ring_cons_check_truncated(c))
+				set_broken(&c->broken, c->reason,
+					   "record %u: length %u outside %u..%u", c->cons,
+					   l, PEER_RING_REC_MIN, PEER_RING_REC_MAX);
 			return -EIO;
 		}
 		if (off % PEER_RING_ALIGN) {
-			set_broken(&c->broken, c->reason,
-				   "record %u: offset %u not %u-byte aligned",
-				   c->cons, off, PEER_RING_ALIGN);
+			if (!peer_ring_cons_check_truncated(c))
+				set_broken(&c->broken, c->reason,
+					   "record %u: offset %u not %u-byte aligned",
+					   c->cons, off, PEER_RING_ALIGN);
 			return -EIO;
 		}
 		if (off > c->data_size || l > c->data_size - off) {
-			set_broken(&c->broken, c->reason,
-				   "record %u: offset %u + length %u past the data area (%u)",
-				   c->cons, off, l, c->data_size);
+			if (!peer_ring_cons_check_truncated(c))
+				set_broken(&c->broken, c->reason,
+					   "record %u: offset %u + length %u past the data area (%u)",
+					   c->cons, off, l, c->data_size);
 			return -EIO;
 		}
 		if (c->check_hdr) {
@@ -490,8 +495,9 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 			 * anyway; this check catches a sender that is wrong. */
 			memcpy(&h, c->data + off, sizeof(h));
 			if (net_hdr_check(&h, l - PEER_RING_REC_MIN, why, sizeof(why))) {
-				set_broken(&c->broken, c->reason, "record %u: %s",
-					   c->cons, why);
+				if (!peer_ring_cons_check_truncated(c))
+					set_broken(&c->broken, c->reason, "record %u: %s",
+						   c->cons, why);
 				return -EIO;
 			}
 		}
