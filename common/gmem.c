@@ -179,27 +179,6 @@ int gmem_remove(struct gmem *gm, uint64_t gpa, uint64_t size)
 	return -ENOENT;
 }
 
-void *gmem_translate(const struct gmem *gm, uint64_t gpa, uint64_t len,
-		     bool write)
-{
-	if (len == 0 || gpa + len < gpa)
-		return NULL;
-	for (unsigned i = 0; i < gm->n; i++) {
-		const struct gmem_window *w = &gm->win[i];
-
-		/* gpa - w->gpa cannot underflow once gpa >= w->gpa; compare
-		 * lengths instead of end addresses so nothing overflows. */
-		if (gpa < w->gpa || gpa - w->gpa >= w->size)
-			continue;
-		if (len > w->size - (gpa - w->gpa))
-			return NULL;
-		if (write && !w->writable)
-			return NULL;
-		return w->hva + (gpa - w->gpa);
-	}
-	return NULL;
-}
-
 uint64_t gmem_gpa_of(const struct gmem *gm, const void *p, uint64_t len)
 {
 	uintptr_t a = (uintptr_t)p;

@@ -217,68 +217,16 @@ static void prod_refresh_cons(struct peer_ring_prod *p)
 	p->cons = c;
 }
 
-/* Where a record of `need` (aligned) bytes would go: at head, or at 0 when
- * the tail of the area is too short (records never wrap; the skipped tail
- * is charged to the record).  True if it fits in the free space. */
-static bool prod_fits(struct peer_ring_prod *p, uint32_t need, uint32_t *off,
-		      uint32_t *skip)
-{
-	if (p->used == 0)
-		p->head = 0;	/* empty: start over, nothing to skip */
-	if (need <= p->data_size - p->head) {
-		*off = p->head;
-		*skip = 0;
-	} else {
-		*off = 0;
-		*skip = p->data_size - p->head;
-	}
-	return (uint64_t)*skip + need <= p->data_size - p->used;
-}
-
-static bool prod_has_room(struct peer_ring_prod *p, uint32_t len,
-			  uint32_t *off, uint32_t *skip)
-{
-	return p->prod - p->cons < p->desc_count &&
-	       prod_fits(p, align_up(len, PEER_RING_ALIGN), off, skip);
-}
-
-void *peer_ring_reserve(struct peer_ring_prod *p, uint32_t len)
+void *peer_ring_reserve_full(struct peer_ring_prod *p, uint32_t len)
 {
 	uint32_t off, skip;
 
-	assert(!p->reserved);
-	if (p->broken || len < PEER_RING_REC_MIN || len > PEER_RING_REC_MAX)
+	prod_refresh_cons(p);
+	if (p->broken || !peer_ring_prod_room(p, len, &off, &skip)) {
+		p->stats.full++;
 		return NULL;
-	if (!prod_has_room(p, len, &off, &skip)) {
-		prod_refresh_cons(p);
-		if (p->broken || !prod_has_room(p, len, &off, &skip)) {
-			p->stats.full++;
-			return NULL;
-		}
 	}
-	p->reserved = true;
-	p->res_off = off;
-	p->res_skip = skip;
-	p->res_len = len;
-	return p->data + off;
-}
-
-void peer_ring_commit(struct peer_ring_prod *p, uint32_t len)
-{
-	uint32_t slot = p->prod & p->mask;
-	uint32_t aligned = align_up(len, PEER_RING_ALIGN);
-
-	assert(p->reserved && len >= PEER_RING_REC_MIN && len <= p->res_len);
-	p->reserved = false;
-	/* Relaxed stores: the release store of prod in publish orders them. */
-	WRITE_ONCE(p->desc[slot].off, p->res_off);
-	WRITE_ONCE(p->desc[slot].len, len);
-	p->shadow[slot].charge = p->res_skip + aligned;
-	p->used += p->res_skip + aligned;
-	p->head = p->res_off + aligned;
-	p->prod++;
-	p->stats.records++;
-	p->stats.bytes += len;
+	return peer_ring_prod_take(p, len, off, skip);
 }
 
 void peer_ring_cancel(struct peer_ring_prod *p)
@@ -328,7 +276,7 @@ bool peer_ring_prod_wait_prepare(struct peer_ring_prod *p, uint32_t len)
 	prod_refresh_cons(p);
 	if (p->broken)
 		return false;
-	if (prod_has_room(p, len, &off, &skip)) {
+	if (peer_ring_prod_room(p, len, &off, &skip)) {
 		peer_ring_prod_awake(p);
 		return false;
 	}
@@ -503,8 +451,10 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 	if (c->broken)
 		return -EIO;
 	if (!c->have_cur) {
-		if (peer_ring_cons_check_truncated(c))
-			return -EIO;
+		/* Truncation is checked when we reread the producer's index,
+		 * and when a record is refused: a truncated file reads as
+		 * zero pages, which no descriptor passes, so the reason is
+		 * the truncation and not the zeros. */
 		if (c->cons == c->prod) {
 			cons_refresh_prod(c);
 			if (c->broken)
@@ -516,21 +466,24 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 		off = READ_ONCE(d->off);
 		l = READ_ONCE(d->len);
 		if (l < PEER_RING_REC_MIN || l > PEER_RING_REC_MAX) {
-			set_broken(&c->broken, c->reason,
-				   "record %u: length %u outside %u..%u", c->cons,
-				   l, PEER_RING_REC_MIN, PEER_RING_REC_MAX);
+			if (!peer_ring_cons_check_truncated(c))
+				set_broken(&c->broken, c->reason,
+					   "record %u: length %u outside %u..%u", c->cons,
+					   l, PEER_RING_REC_MIN, PEER_RING_REC_MAX);
 			return -EIO;
 		}
 		if (off % PEER_RING_ALIGN) {
-			set_broken(&c->broken, c->reason,
-				   "record %u: offset %u not %u-byte aligned",
-				   c->cons, off, PEER_RING_ALIGN);
+			if (!peer_ring_cons_check_truncated(c))
+				set_broken(&c->broken, c->reason,
+					   "record %u: offset %u not %u-byte aligned",
+					   c->cons, off, PEER_RING_ALIGN);
 			return -EIO;
 		}
 		if (off > c->data_size || l > c->data_size - off) {
-			set_broken(&c->broken, c->reason,
-				   "record %u: offset %u + length %u past the data area (%u)",
-				   c->cons, off, l, c->data_size);
+			if (!peer_ring_cons_check_truncated(c))
+				set_broken(&c->broken, c->reason,
+					   "record %u: offset %u + length %u past the data area (%u)",
+					   c->cons, off, l, c->data_size);
 			return -EIO;
 		}
 		if (c->check_hdr) {
@@ -542,8 +495,9 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 			 * anyway; this check catches a sender that is wrong. */
 			memcpy(&h, c->data + off, sizeof(h));
 			if (net_hdr_check(&h, l - PEER_RING_REC_MIN, why, sizeof(why))) {
-				set_broken(&c->broken, c->reason, "record %u: %s",
-					   c->cons, why);
+				if (!peer_ring_cons_check_truncated(c))
+					set_broken(&c->broken, c->reason, "record %u: %s",
+						   c->cons, why);
 				return -EIO;
 			}
 		}

@@ -104,23 +104,24 @@ static void read_desc(const uint8_t *table, uint32_t i, struct virtq_desc *d)
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
-/* Walks the chain starting at head (2.7.5), filling ch.  Bounded: at most
- * size descriptors in the descriptor table, at most `entries` in an
- * indirect table, at most size buffers in all (vq_dev_take_buffer). */
-static int walk_chain(struct vq_dev *vq, uint16_t head, struct vq_chain *ch,
-		      enum vq_chain_kind kind)
+/* Walks the chain starting at head (2.7.5), whose first descriptor the
+ * caller read into d, filling ch.  Bounded: at most size descriptors in
+ * the descriptor table, at most `entries` in an indirect table, at most
+ * size buffers in all (vq_dev_take_buffer).  Out of line: split_dev_pop
+ * without it needs no stack frame for a one-descriptor chain. */
+static int __attribute__((noinline))
+walk_chain(struct vq_dev *vq, uint16_t head, struct virtq_desc d,
+		      struct vq_chain *ch, enum vq_chain_kind kind)
 {
 	struct vq_walk w = { .pos = head, .head = head };
 	const uint8_t *table = (const uint8_t *)vq->split.desc;
-	uint32_t entries = vq->size, i = head;
+	uint32_t entries = vq->size, i;
 	uint32_t direct = 0, in_table = 0;
 	char name[64];
 
 	for (;;) {
-		struct virtq_desc d;
 		int rc;
 
-		read_desc(table, i, &d);
 		/* Only size distinct descriptors exist, so visiting more
 		 * than that means the next links go round in a circle
 		 * (loops are forbidden, 2.7.5.2). */
@@ -140,7 +141,7 @@ static int walk_chain(struct vq_dev *vq, uint16_t head, struct vq_chain *ch,
 						      &entries);
 			if (!table)
 				return -EIO;
-			i = 0;
+			read_desc(table, 0, &d);
 			continue;
 		}
 		rc = vq_dev_take_buffer(vq, &w, d.addr, d.len,
@@ -161,6 +162,7 @@ static int walk_chain(struct vq_dev *vq, uint16_t head, struct vq_chain *ch,
 			w.entry = i;
 		else
 			w.pos = i;
+		read_desc(table, i, &d);
 	}
 	/* A well-formed chain the caller has no room for stays available. */
 	if (w.nbufs > ch->cap)
@@ -190,6 +192,7 @@ static int refresh_avail_idx(struct vq_dev *vq)
 
 static int split_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 {
+	struct virtq_desc d;
 	uint16_t slot, head;
 	int rc;
 
@@ -207,7 +210,19 @@ static int split_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_k
 				  slot, head, vq->size);
 		return -EIO;
 	}
-	rc = walk_chain(vq, head, ch, kind);
+	read_desc((const uint8_t *)vq->split.desc, head, &d);
+	/* Most chains are one direct descriptor (a frame in one buffer,
+	 * 5.1.6.6): take it without the walk, whose loop, length and total
+	 * checks cannot fail for one buffer.  Its buffer gets the same
+	 * checks as any (vq_dev_take_single). */
+	if (!(d.flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) && ch->cap) {
+		rc = vq_dev_take_single(vq, head, d.addr, d.len,
+					d.flags & VIRTQ_DESC_F_WRITE, kind, ch);
+		ch->id = head;
+		ch->ndesc = 1;
+	} else {
+		rc = walk_chain(vq, head, d, ch, kind);
+	}
 	if (rc)
 		return rc;
 	vq->split.last_avail++;

@@ -262,6 +262,43 @@ const char *vq_walk_name(const struct vq_dev *vq, const struct vq_walk *w,
 	return buf;
 }
 
+void vq_dev_buffer_broken(struct vq_dev *vq, const struct vq_walk *w,
+			  enum vq_buf_fault fault, uint64_t addr, uint32_t len,
+			  bool writable)
+{
+	char name[64];
+
+	vq_walk_name(vq, w, name, sizeof(name));
+	switch (fault) {
+	case VQ_BUF_OK:
+		break;
+	case VQ_BUF_ORDER:
+		vq_dev_set_broken(vq, "%s: device-readable buffer after a device-writable one (%s)",
+				  name, vq->ops->refs->chain_order);
+		break;
+	case VQ_BUF_NOT_READABLE:
+		vq_dev_set_broken(vq, "%s is device-writable in a chain the device may only read",
+				  name);
+		break;
+	case VQ_BUF_NOT_WRITABLE:
+		vq_dev_set_broken(vq, "%s is device-readable in a chain the device may only write",
+				  name);
+		break;
+	case VQ_BUF_OVERFLOW:
+		vq_dev_set_broken(vq, "%s: address 0x%" PRIx64 " + length %u overflows",
+				  name, addr, len);
+		break;
+	case VQ_BUF_UNMAPPED:
+		if (writable && gmem_translate(vq->gm, addr, len, false))
+			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is in guest memory the device may not write",
+					  name, addr, len);
+		else
+			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is outside guest memory",
+					  name, addr, len);
+		break;
+	}
+}
+
 /* A zero-length buffer still gets a valid pointer, so a caller's
  * memcpy(ptr, src, 0) is well defined; nothing is ever read or written
  * through it. */

@@ -123,56 +123,67 @@ vq_push_burst_with(vq_push_fn *push, struct vq_dev *vq, const struct vq_chain *c
 		push(vq, &ch[k], written ? written[k] : 0);
 }
 
-/* Checks direction (readable before writable, and the caller's chain
- * kind) and translates one buffer.  Inline, with vq_dev_take_buffer:
- * both run for every buffer of every chain, as they did when each layout
- * carried its own copy. */
+/* What is wrong with a buffer (vq_buffer_check), for vq_dev_buffer_broken. */
+enum vq_buf_fault {
+	VQ_BUF_OK = 0,
+	VQ_BUF_ORDER,		/* readable after a writable one */
+	VQ_BUF_NOT_READABLE,	/* writable in a chain the device may only read */
+	VQ_BUF_NOT_WRITABLE,	/* readable in a chain the device may only write */
+	VQ_BUF_OVERFLOW,	/* address + length wraps */
+	VQ_BUF_UNMAPPED,	/* not in guest memory (the device may write) */
+};
+
+/* Latches the queue broken for a buffer vq_buffer_check refused, naming
+ * where the walk is.  Out of line and cold: the reasons' text and
+ * formatting cost the checks a stack frame when they were inline. */
+void vq_dev_buffer_broken(struct vq_dev *vq, const struct vq_walk *w,
+			  enum vq_buf_fault fault, uint64_t addr, uint32_t len,
+			  bool writable) __attribute__((cold, noinline));
+
+/* The rules for one buffer: direction (readable before writable,
+ * after_writable saying whether the chain had a writable one yet, and
+ * the caller's chain kind) and a translation of all of it.  *out is set
+ * for VQ_BUF_OK.  Inline: it runs for every buffer of every chain. */
+static inline enum vq_buf_fault
+vq_buffer_check(const struct vq_dev *vq, bool after_writable, uint64_t addr,
+		uint32_t len, bool writable, enum vq_chain_kind kind, struct vq_buf *out)
+{
+	void *p;
+
+	if (!writable && after_writable)
+		return VQ_BUF_ORDER;
+	if (writable && kind == VQ_CHAIN_READ_ONLY)
+		return VQ_BUF_NOT_READABLE;
+	if (!writable && kind == VQ_CHAIN_WRITE_ONLY)
+		return VQ_BUF_NOT_WRITABLE;
+	if (len == 0) {
+		out->ptr = vq_empty_buffer;
+		out->len = 0;
+		return VQ_BUF_OK;
+	}
+	if (addr + len < addr)
+		return VQ_BUF_OVERFLOW;
+	p = gmem_translate(vq->gm, addr, len, writable);
+	if (__builtin_expect(p == NULL, 0))
+		return VQ_BUF_UNMAPPED;
+	out->ptr = p;
+	out->len = len;
+	return VQ_BUF_OK;
+}
+
+/* vq_buffer_check at the walk's position: 0, or -EIO and broken. */
 static inline int
 vq_translate_buffer(struct vq_dev *vq, const struct vq_walk *w, uint64_t addr,
 		    uint32_t len, bool writable, enum vq_chain_kind kind,
 		    struct vq_buf *out)
 {
-	char name[64];
-	void *p;
+	enum vq_buf_fault fault = vq_buffer_check(vq, w->n_in != 0, addr, len, writable,
+						  kind, out);
 
-	if (!writable && w->n_in) {
-		vq_dev_set_broken(vq, "%s: device-readable buffer after a device-writable one (%s)",
-				  vq_walk_name(vq, w, name, sizeof(name)),
-				  vq->ops->refs->chain_order);
+	if (__builtin_expect(fault != VQ_BUF_OK, 0)) {
+		vq_dev_buffer_broken(vq, w, fault, addr, len, writable);
 		return -EIO;
 	}
-	if (writable && kind == VQ_CHAIN_READ_ONLY) {
-		vq_dev_set_broken(vq, "%s is device-writable in a chain the device may only read",
-				  vq_walk_name(vq, w, name, sizeof(name)));
-		return -EIO;
-	}
-	if (!writable && kind == VQ_CHAIN_WRITE_ONLY) {
-		vq_dev_set_broken(vq, "%s is device-readable in a chain the device may only write",
-				  vq_walk_name(vq, w, name, sizeof(name)));
-		return -EIO;
-	}
-	if (len == 0) {
-		out->ptr = vq_empty_buffer;
-		out->len = 0;
-		return 0;
-	}
-	if (addr + len < addr) {
-		vq_dev_set_broken(vq, "%s: address 0x%" PRIx64 " + length %u overflows",
-				  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
-		return -EIO;
-	}
-	p = gmem_translate(vq->gm, addr, len, writable);
-	if (!p) {
-		if (writable && gmem_translate(vq->gm, addr, len, false))
-			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is in guest memory the device may not write",
-					  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
-		else
-			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is outside guest memory",
-					  vq_walk_name(vq, w, name, sizeof(name)), addr, len);
-		return -EIO;
-	}
-	out->ptr = p;
-	out->len = len;
 	return 0;
 }
 
@@ -210,6 +221,31 @@ vq_dev_take_buffer(struct vq_dev *vq, struct vq_walk *w, uint64_t addr,
 	}
 	if (w->nbufs <= ch->cap)
 		ch->bufs[w->nbufs - 1] = buf;
+	return 0;
+}
+
+/* A chain of one buffer, the descriptor (addr, len, flags) at pos that
+ * ends it, into ch (cap >= 1): the rules every buffer gets
+ * (vq_buffer_check).  What vq_dev_take_buffer adds cannot fail for a
+ * first buffer (chain length 1 <= size, totals within 32 bits).  0 or
+ * -EIO (broken). */
+static inline int
+vq_dev_take_single(struct vq_dev *vq, uint16_t pos, uint64_t addr, uint32_t len,
+		   bool writable, enum vq_chain_kind kind, struct vq_chain *ch)
+{
+	enum vq_buf_fault fault = vq_buffer_check(vq, false, addr, len, writable, kind,
+						  &ch->bufs[0]);
+
+	if (__builtin_expect(fault != VQ_BUF_OK, 0)) {
+		const struct vq_walk w = { .pos = pos, .head = pos };
+
+		vq_dev_buffer_broken(vq, &w, fault, addr, len, writable);
+		return -EIO;
+	}
+	ch->n_out = !writable;
+	ch->n_in = writable;
+	ch->out_len = writable ? 0 : len;
+	ch->in_len = writable ? len : 0;
 	return 0;
 }
 

@@ -27,14 +27,8 @@ bool chain_frame_view(const struct vq_chain *ch, uint32_t hdr_len, const uint8_t
 	return false;
 }
 
-void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len)
+void chain_gather_bufs(const struct vq_chain *ch, uint8_t *dst, uint32_t len)
 {
-	/* The common case: a driver puts header and frame in one buffer
-	 * (ANY_LAYOUT, 5.1.6.6), so one copy without the loop. */
-	if (ch->n_out > 0 && ch->bufs[0].len >= len) {
-		memcpy(dst, ch->bufs[0].ptr, len);
-		return;
-	}
 	for (unsigned i = 0; i < ch->n_out && len; i++) {
 		uint32_t n = ch->bufs[i].len < len ? ch->bufs[i].len : len;
 
@@ -44,17 +38,11 @@ void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len)
 	}
 }
 
-uint32_t chain_scatter(const struct vq_chain *ch, uint32_t off, const uint8_t *src,
-		       uint32_t len)
+uint32_t chain_scatter_bufs(const struct vq_chain *ch, uint32_t off, const uint8_t *src,
+			    uint32_t len)
 {
 	uint32_t done = 0;
 
-	/* The common case: it all fits the first writable buffer. */
-	if (ch->n_in > 0 && off <= ch->bufs[ch->n_out].len &&
-	    len <= ch->bufs[ch->n_out].len - off) {
-		memcpy(ch->bufs[ch->n_out].ptr + off, src, len);
-		return len;
-	}
 	for (unsigned i = ch->n_out; i < (unsigned)ch->n_out + ch->n_in && done < len; i++) {
 		const struct vq_buf *b = &ch->bufs[i];
 		uint32_t n;

@@ -7,6 +7,8 @@
 #ifndef VNET_HOST_DP_PRIV_H
 #define VNET_HOST_DP_PRIV_H
 
+#include <string.h>
+
 #include "host/dp/dp.h"
 
 /* For the branches a frame almost never takes (a capture is on). */
@@ -30,14 +32,40 @@ bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg), void *arg);
  * with *frame and *len set. */
 bool chain_frame_view(const struct vq_chain *ch, uint32_t hdr_len, const uint8_t **frame,
 		      uint32_t *len);
-/* Copies the first len bytes of a chain's readable buffers to dst. */
-void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len);
+/* The buffer loops of chain_gather and chain_scatter (chain.c). */
+void chain_gather_bufs(const struct vq_chain *ch, uint8_t *dst, uint32_t len);
+uint32_t chain_scatter_bufs(const struct vq_chain *ch, uint32_t off, const uint8_t *src,
+			    uint32_t len);
+
+/* Copies the first len bytes of a chain's readable buffers to dst.
+ * Inline for the common case, a driver putting header and frame in one
+ * buffer (ANY_LAYOUT, 5.1.6.6): one copy, no loop and no call. */
+static inline void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_t len)
+{
+	if (ch->n_out > 0 && ch->bufs[0].len >= len) {
+		memcpy(dst, ch->bufs[0].ptr, len);
+		return;
+	}
+	chain_gather_bufs(ch, dst, len);
+}
+
 /* Copies len bytes from src into the chain's writable buffers starting at
  * byte offset off; returns bytes written (less when the chain is short).
  * A running dirty-page log learns the pages when the chain is pushed with
- * its written length (vq_dev_push). */
-uint32_t chain_scatter(const struct vq_chain *ch, uint32_t off, const uint8_t *src,
-		       uint32_t len);
+ * its written length (vq_dev_push).  Inline for the common case: it all
+ * fits the first writable buffer. */
+static inline uint32_t chain_scatter(const struct vq_chain *ch, uint32_t off,
+				     const uint8_t *src, uint32_t len)
+{
+	const struct vq_buf *b = &ch->bufs[ch->n_out];
+
+	if (ch->n_in > 0 && off <= b->len && len <= b->len - off) {
+		memcpy(b->ptr + off, src, len);
+		return len;
+	}
+	return chain_scatter_bufs(ch, off, src, len);
+}
+
 /* Publishes the used elements of queue q (used: how many since the last
  * flush) and interrupts the driver if it asked, at once or when its
  * coalescing says (notify.c); counts delivered, suppressed and held
