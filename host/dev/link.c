@@ -102,6 +102,17 @@ void vdev_link_stop(struct vdev *vd)
 	vd->link = NULL;
 }
 
+void vdev_link_quiesce(struct vdev *vd)
+{
+	log_info("%s: no more frames over the peer link from here", vd->name);
+	dp_link_down(vd);
+}
+
+unsigned vdev_link_tx_in_flight(struct vdev *vd)
+{
+	return vd->link ? peer_link_tx_in_flight(vd->link) : 0;
+}
+
 void vdev_link_await(struct vdev *vd, unsigned ms)
 {
 	dp_await_link(vd, ms);

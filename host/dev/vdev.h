@@ -330,6 +330,12 @@ void vdev_link_set_features(struct vdev *vd, uint64_t f);
 void vdev_link_forget_features(struct vdev *vd);
 /* Tell the peer our driver's RSS configuration (vd->rss; off too). */
 void vdev_link_set_rss(struct vdev *vd);
+/* The vdev moved to another process: it moves no more frames over its
+ * link (what the peer sends stays in the peer's rings, for the new
+ * process), while the peer still takes what is in ours. */
+void vdev_link_quiesce(struct vdev *vd);
+/* Frames in our link rings the peer has not taken yet. */
+unsigned vdev_link_tx_in_flight(struct vdev *vd);
 /* The vdev moved in from another process and its link is starting:
  * transmit waits for it, at most ms, instead of dropping frames. */
 void vdev_link_await(struct vdev *vd, unsigned ms);

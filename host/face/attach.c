@@ -21,9 +21,13 @@
 #include "host/transport/pci_modern.h"
 
 /* A node the old process still holds is retried this often, this many
- * times, when a vdev moves in (it lets go as soon as its client leaves). */
+ * times, when a vdev moves in (it lets go once its client left and its
+ * peer took what was in its rings). */
 #define NODE_RETRY_MS	 50
 #define NODE_RETRY_TIMES 100
+/* Moving out, the peer is given this long to take our rings' frames. */
+#define DRAIN_TICK_MS	 10
+#define DRAIN_TICKS	 100
 
 /* A vdev served over vfio-user: its transport and the server. */
 struct vfio_face {
@@ -32,7 +36,8 @@ struct vfio_face {
 	struct vfio_server *srv;
 	char run_dir[PATH_MAX];
 	struct attach_events events;
-	long link_timer;		/* retrying the node after a move in */
+	long link_timer;		/* retrying the node after a move in, or
+					 * draining the link's rings after a move out */
 	unsigned link_tries;
 };
 
@@ -71,16 +76,40 @@ static void srv_dma_unmapped(void *arg)
 	vdev_mem_changed(f->vd);
 }
 
-/* The device lives in another process now: its peer link goes, so the
- * new process can take the node and link again. */
-static void srv_moved_out(void *arg)
+/* Moved out, the peer takes what is left in our link rings; then the
+ * link goes, so the new process can take the node and link again. */
+static void drain_tick(void *arg)
 {
 	struct vfio_face *f = arg;
+	unsigned left = vdev_link_tx_in_flight(f->vd);
 
+	f->link_timer = -1;
+	if (left && ++f->link_tries < DRAIN_TICKS) {
+		long id = ev_timer(f->vd->ev, DRAIN_TICK_MS, drain_tick, f);
+
+		if (id > 0) {
+			f->link_timer = id;
+			return;
+		}
+	}
+	if (left)
+		log_warn("%s: the peer did not take %u frames in time; they are lost", f->vd->name,
+			 left);
 	log_info("%s: moved to another process; leaving the peer link", f->vd->name);
 	vdev_link_stop(f->vd);
 	if (f->events.moved)
 		f->events.moved(f->events.arg, f->vd, false);
+}
+
+/* The device lives in another process now: it takes nothing more from
+ * the link (the new process will), and leaves once its frames are out. */
+static void srv_moved_out(void *arg)
+{
+	struct vfio_face *f = arg;
+
+	vdev_link_quiesce(f->vd);
+	f->link_tries = 0;
+	drain_tick(f);
 }
 
 static void link_retry(void *arg)

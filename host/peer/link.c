@@ -459,6 +459,20 @@ unsigned peer_link_ring_pairs(const struct peer_link *l)
 	return c ? c->n_used : 0;
 }
 
+unsigned peer_link_tx_in_flight(struct peer_link *l)
+{
+	struct peer_conn *c = up_conn(l);
+	unsigned n = 0;
+
+	for (unsigned k = 0; c && k < c->n_used; k++) {
+		struct peer_ring_prod *p = &c->rp[k].tx;
+
+		/* Rereads (and checks) the consumer's index. */
+		n += p->desc_count - peer_ring_free_slots(p);
+	}
+	return n;
+}
+
 int peer_link_bell_fd(const struct peer_link *l, unsigned k)
 {
 	const struct peer_ring_pair *rp = up_pair(l, k);

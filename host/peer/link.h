@@ -139,6 +139,8 @@ void peer_link_stop(struct peer_link *l);
 bool peer_link_is_up(const struct peer_link *l);
 /* Ring pairs the link that is up uses (0 when down). */
 unsigned peer_link_ring_pairs(const struct peer_link *l);
+/* Records in our TX rings the peer has not consumed yet (0 when down). */
+unsigned peer_link_tx_in_flight(struct peer_link *l);
 /* The rings of pair k of the link that is up; NULL when down or k is
  * not below peer_link_ring_pairs. */
 struct peer_ring_prod *peer_link_tx(struct peer_link *l, unsigned k);
