@@ -519,6 +519,39 @@ void peer_ring_consume(struct peer_ring_cons *c)
 	c->stats.bytes += c->cur_len;
 }
 
+int peer_ring_prod_unconsumed(struct peer_ring_prod *p, bool check_hdr,
+			      void (*fn)(void *arg, const uint8_t *rec, uint32_t len), void *arg)
+{
+	/* A consumer's view of our own mapping, from the consumer's last
+	 * validated index to our own producer index (never the shared one,
+	 * which the consumer could have written too). */
+	struct peer_ring_cons v = {
+		.hdr = p->hdr, .map_size = p->map_size, .desc = p->desc, .data = p->data,
+		.desc_count = p->desc_count, .mask = p->mask, .data_size = p->data_size,
+		.check_hdr = check_hdr, .guard = p->guard,
+	};
+	int n = 0;
+
+	if (p->broken)
+		return -EIO;
+	(void)peer_ring_free_slots(p);	/* rereads and checks the consumer's index */
+	if (p->broken)
+		return -EIO;
+	v.cons = v.cons_pub = v.prod = p->cons;
+	while (v.cons != p->prod) {
+		const uint8_t *rec;
+		uint32_t len;
+
+		v.prod = p->prod;
+		if (peer_ring_peek(&v, &rec, &len) != 1)
+			return -EIO;
+		fn(arg, rec, len);
+		peer_ring_consume(&v);
+		n++;
+	}
+	return n;
+}
+
 bool peer_ring_cons_publish(struct peer_ring_cons *c)
 {
 	bool wake;

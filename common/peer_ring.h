@@ -315,6 +315,15 @@ static inline uint32_t peer_ring_in_flight(const struct peer_ring_prod *p)
 	return p->prod - p->cons;
 }
 
+/* The records committed and not yet consumed, oldest first, read back
+ * through the consumer's checks (peer_ring_peek: the consumer mapped
+ * the ring writable and may have written anything into it): fn(arg,
+ * record, length) for each; check_hdr as a consumer's.  The ring is not
+ * changed.  The count handed out, or -EIO when a record fails a check
+ * (those before it were handed out; p->reason unchanged). */
+int peer_ring_prod_unconsumed(struct peer_ring_prod *p, bool check_hdr,
+			      void (*fn)(void *arg, const uint8_t *rec, uint32_t len), void *arg);
+
 /* ---- consumer ------------------------------------------------------------------ */
 
 /* Maps the producer's ring from fd (not consumed: the caller closes it)

@@ -171,7 +171,7 @@ static void listen_event(struct ev_handler *h, uint32_t events)
 }
 
 int control_start(struct control **out, struct evloop *ev, const char *dir,
-		  const struct control_ops *ops, void *arg)
+		  const struct control_ops *ops, void *arg, bool quiet_if_held)
 {
 	struct control *c = calloc(1, sizeof(*c));
 	char path[sizeof(c->node.path)], err[256];
@@ -193,7 +193,9 @@ int control_start(struct control **out, struct evloop *ev, const char *dir,
 		return -ENAMETOOLONG;
 	}
 	rc = peer_node_listen(&c->node, path, &stale, err, sizeof(err));
-	if (rc == -EADDRINUSE && c->node.holder_pid > 0)
+	if (rc == -EADDRINUSE && quiet_if_held)
+		log_debug("system %s still held by pid %ld", dir, c->node.holder_pid);
+	else if (rc == -EADDRINUSE && c->node.holder_pid > 0)
 		log_err("system %s is held by a running vnet-host (pid %ld); choose another --system or stop that one",
 			dir, c->node.holder_pid);
 	else if (rc < 0)

@@ -45,9 +45,10 @@ struct control_ops {
 };
 
 /* Listens on dir/.control (a stale socket of a dead process is replaced,
- * a live one is -EADDRINUSE). */
+ * a live one is -EADDRINUSE, logged as an error unless quiet_if_held:
+ * a process taking over from one that is ending retries). */
 int control_start(struct control **out, struct evloop *ev, const char *dir,
-		  const struct control_ops *ops, void *arg);
+		  const struct control_ops *ops, void *arg, bool quiet_if_held);
 /* Closes every connection and removes the socket.  NULL is ok. */
 void control_stop(struct control *c);
 

@@ -360,8 +360,11 @@ static int capture_main(int argc, char **argv)
 
 static int start_control(struct host *h)
 {
+	/* Moving in, the old process holds the socket until it ends: the
+	 * retries are expected. */
 	return control_start(&h->ctl, h->ev, h->sys_dir,
-			     &(struct control_ops){ stats_reply, capture_start }, h);
+			     &(struct control_ops){ stats_reply, capture_start }, h,
+			     h->opts && h->opts->incoming);
 }
 
 static void teardown(struct host *h)

@@ -9,6 +9,7 @@
  */
 #include "host/dev/vdev.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,13 @@ static void link_rss(void *arg, const struct rss_cfg *c)
 	dp_set_peer_rss(vd, c);
 }
 
+/* The peer's vdev moves to another process: our guest's frames wait for
+ * its new link instead of being dropped. */
+static void link_moving(void *arg, unsigned hold_ms)
+{
+	dp_await_link(arg, hold_ms);
+}
+
 static void link_features(void *arg, bool known, uint64_t f)
 {
 	struct vdev *vd = arg;
@@ -71,7 +79,7 @@ static void link_features(void *arg, bool known, uint64_t f)
 	vdev_update_offer(vd);
 }
 
-int vdev_link_start(struct vdev *vd, const char *run_dir)
+int vdev_link_start(struct vdev *vd, const char *run_dir, bool taking_over)
 {
 	const struct vdev_opts *o = vd->opts;
 	struct peer_link_cfg cfg;
@@ -82,6 +90,7 @@ int vdev_link_start(struct vdev *vd, const char *run_dir)
 		.rx = link_rx,
 		.features = link_features,
 		.rss = link_rss,
+		.moving = link_moving,
 	};
 	int rc;
 
@@ -89,7 +98,10 @@ int vdev_link_start(struct vdev *vd, const char *run_dir)
 			   o->mac);
 	/* A ring pair per queue pair (multiqueue). */
 	cfg.ring_pairs = vd->max_pairs;
+	cfg.quiet_if_taken = taking_over;
 	rc = peer_link_start(&vd->link, vd->ev, &cfg, &cbs);
+	if (rc == -EADDRINUSE && taking_over)
+		return rc;
 	if (rc < 0)
 		log_err("%s: cannot start the peer link: %s", vd->name, strerror(-rc));
 	return rc;
@@ -106,6 +118,12 @@ void vdev_link_quiesce(struct vdev *vd)
 {
 	log_info("%s: no more frames over the peer link from here", vd->name);
 	dp_link_down(vd);
+}
+
+void vdev_link_moving(struct vdev *vd, unsigned hold_ms)
+{
+	if (vd->link && peer_link_send_moving(vd->link, hold_ms) < 0)
+		log_info("%s: could not tell the peer that the vdev moves", vd->name);
 }
 
 unsigned vdev_link_tx_in_flight(struct vdev *vd)

@@ -77,14 +77,16 @@ static void collect(const struct vdev *vd, struct group g[N_GROUPS])
 		{ "csum_completed", s->csum_completed },
 		{ "frames_segmented", s->frames_segmented },
 		{ "segments_made", s->segments_made } } };
-	g[G_LINK] = (struct group){ "link", 10, {
+	g[G_LINK] = (struct group){ "link", 12, {
 		{ "doorbells_sent", l->doorbells_sent },
 		{ "doorbells_suppressed", l->doorbells_suppressed },
 		{ "doorbells_received", l->doorbells_received },
 		{ "ups", l->links_up }, { "flaps", l->links_down },
 		{ "refused", l->refused }, { "features_updates", l->features_updates },
 		{ "dropped_stalled", l->drops_stalled }, { "dropped_flood", l->drops_flood },
-		{ "dropped_broken", l->drops_broken } } };
+		{ "dropped_broken", l->drops_broken },
+		/* Frames held for a peer that moved to another process. */
+		{ "moved_held", l->moved_held }, { "moved_lost", l->moved_lost } } };
 	g[G_DEVICE] = (struct group){ "device", 2, { { "needs_reset", s->needs_reset },
 						      { "mem_faults", s->mem_faults } } };
 	g[G_CAPTURE] = (struct group){ "capture", 2, {

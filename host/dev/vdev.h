@@ -322,7 +322,9 @@ void vdev_set_needs_reset(struct vdev *vd, const char *why);
 void vdev_set_link_status(struct vdev *vd, bool up);
 
 /* ---- the peer link (link.c) ---------------------------------------- */
-int vdev_link_start(struct vdev *vd, const char *run_dir);
+/* taking_over: the vdev moved in, and the process it moved from may
+ * still hold the node for a moment: -EADDRINUSE is not logged. */
+int vdev_link_start(struct vdev *vd, const char *run_dir, bool taking_over);
 void vdev_link_stop(struct vdev *vd);
 /* Tell the peer which offloads our guest negotiated (peerfeats auto). */
 void vdev_link_set_features(struct vdev *vd, uint64_t f);
@@ -336,6 +338,10 @@ void vdev_link_set_rss(struct vdev *vd);
 void vdev_link_quiesce(struct vdev *vd);
 /* Frames in our link rings the peer has not taken yet. */
 unsigned vdev_link_tx_in_flight(struct vdev *vd);
+/* Tells the peer that the vdev moves to another process, which links
+ * within hold_ms: the peer holds what we did not take, and what its
+ * guest sends meanwhile, for that link. */
+void vdev_link_moving(struct vdev *vd, unsigned hold_ms);
 /* The vdev moved in from another process and its link is starting:
  * transmit waits for it, at most ms, instead of dropping frames. */
 void vdev_link_await(struct vdev *vd, unsigned ms);

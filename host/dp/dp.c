@@ -130,7 +130,7 @@ void dp_await_link(struct vdev *vd, unsigned ms)
 {
 	long id;
 
-	if (vd->dp.link_pairs || vd->dp.await_link >= 0)
+	if (vd->dp.await_link >= 0)
 		return;
 	id = ev_timer(vd->ev, ms, await_link_over, vd);
 	vd->dp.await_link = id > 0 ? id : -1;

@@ -38,9 +38,11 @@ void dp_peer_event(struct vdev *vd);
 void dp_schedule_rx(struct vdev *vd);
 /* The link came up: hold its ring ends and move what waits. */
 void dp_link_up(struct vdev *vd, struct peer_link *link);
-/* The device moved in from another process, whose peer link it takes
- * over: until the link is up, at most ms, frames the driver queues wait
- * in its transmitqs instead of being dropped as on an unplugged cable. */
+/* The link is down or about to go down, and comes back soon: the device
+ * moved in from another process, whose link it takes over, or the peer's
+ * device moves to another process.  Until the link is up, at most ms,
+ * frames the driver queues wait in its transmitqs instead of being
+ * dropped as on an unplugged cable. */
 void dp_await_link(struct vdev *vd, unsigned ms);
 /* The link went down: forget its ends (they are freed next); frames the
  * guest queues meanwhile are dropped and counted, as on an unplugged

@@ -96,6 +96,9 @@ static void drain_tick(void *arg)
 		log_warn("%s: the peer did not take %u frames in time; they are lost", f->vd->name,
 			 left);
 	log_info("%s: moved to another process; leaving the peer link", f->vd->name);
+	/* The new process links as soon as we are gone (it retries the
+	 * node for as long as the peer holds frames for it). */
+	vdev_link_moving(f->vd, NODE_RETRY_MS * NODE_RETRY_TIMES);
 	vdev_link_stop(f->vd);
 	if (f->events.moved)
 		f->events.moved(f->events.arg, f->vd, false);
@@ -120,7 +123,7 @@ static void link_retry(void *arg)
 	f->link_timer = -1;
 	if (f->vd->link)
 		return;
-	rc = vdev_link_start(f->vd, f->run_dir);
+	rc = vdev_link_start(f->vd, f->run_dir, f->link_tries + 1 < NODE_RETRY_TIMES);
 	if (rc == -EADDRINUSE && ++f->link_tries < NODE_RETRY_TIMES) {
 		long id = ev_timer(f->vd->ev, NODE_RETRY_MS, link_retry, f);
 
@@ -268,7 +271,7 @@ int attach_vdev(struct vdev **out, struct evloop *ev, const char *run_dir,
 				  : attach_vfio_user(vd, run_dir, system, incoming, events);
 	/* Moving in: the link starts once the device is here. */
 	if (rc == 0 && !incoming)
-		rc = vdev_link_start(vd, run_dir);
+		rc = vdev_link_start(vd, run_dir, false);
 	if (rc < 0) {
 		vdev_free(vd);
 		return rc;

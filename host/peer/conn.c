@@ -91,6 +91,7 @@ void peer_conn_release(struct peer_conn *c)
 		l->link = NULL;
 	}
 	c->state = CONN_FREE;
+	c->peer_moving_ms = 0;
 	c->serial = ++l->serial_seq;
 }
 
@@ -128,6 +129,7 @@ static void conn_refuse(struct peer_conn *c, const char *why)
 void peer_link_down(struct peer_link *l, const char *why, bool tell_peer)
 {
 	struct peer_conn *c = l->link;
+	uint32_t hold_ms;
 
 	if (!c)
 		return;
@@ -146,8 +148,15 @@ void peer_link_down(struct peer_link *l, const char *why, bool tell_peer)
 	peer_link_set_error(l, "link with %s down: %s", peer_conn_label(c), why);
 	if (tell_peer)
 		peer_conn_send_bye(c, why);
+	/* The peer's vdev moves on: what it did not take waits for its new
+	 * process, and so does what our guest sends meanwhile. */
+	hold_ms = c->peer_moving_ms;
+	if (hold_ms)
+		peer_carry_take(l, c);
 	peer_conn_release(c);
 	l->stats.links_down++;
+	if (hold_ms && l->cbs.moving)
+		l->cbs.moving(l->cbs.arg, hold_ms);
 	if (l->cbs.down)
 		l->cbs.down(l->cbs.arg, why);
 	if (!l->stopped)
@@ -211,6 +220,8 @@ static void go_up(struct peer_link *l, struct peer_conn *c)
 	log_info("%s/%s: peer link up with %s (%s connection, %u ring pair%s)", l->system,
 		 l->name, c->peer_label, c->outgoing ? "our" : "its", c->n_used,
 		 c->n_used == 1 ? "" : "s");
+	/* Frames held while the peer's vdev moved go first. */
+	peer_carry_give(l, c);
 	/* Our driver's RSS configuration, for the peer's device to steer by
 	 * (off is news too: a previous link's may linger on the other side). */
 	ret = peer_link_send_rss(l, c);
@@ -548,6 +559,18 @@ static void handle_msg(struct peer_conn *c, int type, const union peer_msg *m,
 	}
 	if (type == PEER_MSG_RSS) {
 		handle_rss(c, &m->rss);
+		return;
+	}
+	if (type == PEER_MSG_MOVING) {
+		if (c != c->link->link || c->state != CONN_UP) {
+			conn_fail(c, "moving on a connection that is not the link");
+			return;
+		}
+		if (peer_moving_check(&m->moving, why, sizeof(why))) {
+			conn_fail(c, why);
+			return;
+		}
+		c->peer_moving_ms = m->moving.hold_ms;
 		return;
 	}
 	if (type == PEER_MSG_READY) {

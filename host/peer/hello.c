@@ -73,6 +73,13 @@ void peer_bye_build(struct peer_bye *m, const char *reason)
 	snprintf(m->reason, sizeof(m->reason), "%s", reason);
 }
 
+void peer_moving_build(struct peer_moving *m, uint32_t hold_ms)
+{
+	memset(m, 0, sizeof(*m));
+	hdr_build(&m->hdr, PEER_MSG_MOVING, sizeof(*m));
+	m->hold_ms = hold_ms;
+}
+
 void peer_rss_build(struct peer_rss_msg *m, const struct rss_cfg *c)
 {
 	memset(m, 0, sizeof(*m));
@@ -179,6 +186,8 @@ static size_t msg_size(uint16_t type)
 		return sizeof(struct peer_ready);
 	case PEER_MSG_RSS:
 		return sizeof(struct peer_rss_msg);
+	case PEER_MSG_MOVING:
+		return sizeof(struct peer_moving);
 	default:
 		return 0;
 	}
@@ -413,6 +422,16 @@ int peer_features_check(const struct peer_features_msg *m, char *why,
 			      (unsigned long long)VNET_PEERFEATS_MAX);
 	if (!(m->flags & PEER_F_FEATURES_KNOWN) && m->features)
 		return refuse(why, whylen, "features update: features given but not marked known");
+	return 0;
+}
+
+int peer_moving_check(const struct peer_moving *m, char *why, size_t whylen)
+{
+	if (m->reserved)
+		return refuse(why, whylen, "moving: reserved field not zero");
+	if (m->hold_ms == 0 || m->hold_ms > PEER_MOVE_HOLD_MAX_MS)
+		return refuse(why, whylen, "moving: hold of %u ms outside 1..%u", m->hold_ms,
+			      PEER_MOVE_HOLD_MAX_MS);
 	return 0;
 }
 

@@ -23,6 +23,10 @@
  *             RSS configuration (or off), so that the peer's device puts
  *             each frame on the ring pair of the receive queue it
  *             belongs to.
+ *   MOVING    our vdev moves to another process (vfio-user migration),
+ *             which links within hold_ms: what we did not consume stays
+ *             the peer's to hand to that process, and the peer holds
+ *             what its guest sends meanwhile.  A BYE follows.
  *   BYE       before we close a connection on purpose: why.
  *
  * The peer is not trusted: peer_msg_recv reads a message once into local
@@ -49,7 +53,11 @@ enum peer_msg_type {
 	PEER_MSG_BYE = 3,
 	PEER_MSG_READY = 4,
 	PEER_MSG_RSS = 5,
+	PEER_MSG_MOVING = 6,
 };
+
+/* The longest a peer holds frames for a vdev that moves (MOVING). */
+#define PEER_MOVE_HOLD_MAX_MS 10000
 
 #define PEER_NAME_MAX	48	/* system and vdev names incl. NUL (= OPTS_NAME_MAX) */
 #define PEER_PATH_MAX	108	/* sun_path incl. NUL */
@@ -110,6 +118,13 @@ struct peer_ready {
 };
 static_assert(sizeof(struct peer_ready) == 16, "ready msg");
 
+struct peer_moving {
+	struct peer_msg_hdr hdr;
+	uint32_t hold_ms;	/* 1..PEER_MOVE_HOLD_MAX_MS */
+	uint32_t reserved;
+};
+static_assert(sizeof(struct peer_moving) == 24, "moving msg");
+
 #define PEER_RSS_ON 1u
 /* A receiver's RSS configuration (common/rss.h), fixed size; entries
  * past table_len and key bytes past key_len are zero. */
@@ -135,6 +150,7 @@ union peer_msg {
 	struct peer_features_msg features;
 	struct peer_bye bye;
 	struct peer_rss_msg rss;
+	struct peer_moving moving;
 };
 
 /* Ring pairs a link may have (a vdev's queue pairs, OPTS_MAX_QUEUE_PAIRS). */
@@ -161,6 +177,7 @@ static inline unsigned peer_hello_ring_pairs(const struct peer_hello *h)
 void peer_features_build(struct peer_features_msg *m, bool known,
 			 uint64_t features);
 void peer_bye_build(struct peer_bye *m, const char *reason);
+void peer_moving_build(struct peer_moving *m, uint32_t hold_ms);
 void peer_ready_build(struct peer_ready *m);
 void peer_rss_build(struct peer_rss_msg *m, const struct rss_cfg *c);
 /* Checks an RSS message (rss_cfg_check, queues below
@@ -202,6 +219,9 @@ int peer_features_check(const struct peer_features_msg *m, char *why,
 /* Copies a BYE's reason into out, cut at the first NUL and with anything
  * unprintable replaced, safe to log. */
 void peer_bye_reason(const struct peer_bye *m, char *out, size_t outlen);
+/* A MOVING message: hold_ms within 1..PEER_MOVE_HOLD_MAX_MS, reserved
+ * zero.  0 or -EPROTO with why. */
+int peer_moving_check(const struct peer_moving *m, char *why, size_t whylen);
 
 /* [A-Za-z0-9_.-], 1..PEER_NAME_MAX-1 characters, not starting with '.'
  * or '-' (the rule opts_valid_name applies to the command line). */

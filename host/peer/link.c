@@ -364,6 +364,7 @@ int peer_link_start(struct peer_link **out, struct evloop *ev,
 	if (!l)
 		return -ENOMEM;
 	l->ev = ev;
+	l->carry.timer = -1;
 	if (cbs)
 		l->cbs = *cbs;
 	snprintf(l->run_dir, sizeof(l->run_dir), "%s", cfg->run_dir);
@@ -387,6 +388,11 @@ int peer_link_start(struct peer_link **out, struct evloop *ev,
 	}
 
 	ret = peer_node_listen(&l->node, path, &stale, err, sizeof(err));
+	if (ret == -EADDRINUSE && cfg->quiet_if_taken) {
+		log_debug("peer link %s/%s: %s", cfg->system, cfg->name, err);
+		free(l);
+		return ret;
+	}
 	if (ret) {
 		log_err("peer link %s/%s: %s", cfg->system, cfg->name, err);
 		free(l);
@@ -426,6 +432,7 @@ void peer_link_stop(struct peer_link *l)
 	}
 	ev_timer_cancel(l->ev, l->retry_timer);
 	l->retry_timer = 0;
+	peer_carry_drop(l, "the link stops");
 	peer_link_watch_stop(l);
 	ev_del(l->ev, &l->listen_h);
 	peer_node_close(&l->node);
@@ -471,6 +478,17 @@ unsigned peer_link_tx_in_flight(struct peer_link *l)
 		n += p->desc_count - peer_ring_free_slots(p);
 	}
 	return n;
+}
+
+int peer_link_send_moving(struct peer_link *l, unsigned hold_ms)
+{
+	struct peer_conn *c = up_conn(l);
+	struct peer_moving m;
+
+	if (!c)
+		return -ENOTCONN;
+	peer_moving_build(&m, hold_ms > PEER_MOVE_HOLD_MAX_MS ? PEER_MOVE_HOLD_MAX_MS : hold_ms);
+	return peer_msg_send(c->sock, &m, sizeof(m), NULL, 0);
 }
 
 int peer_link_bell_fd(const struct peer_link *l, unsigned k)

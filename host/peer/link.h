@@ -90,6 +90,10 @@ struct peer_link_cbs {
 	 * below PEER_MAX_RING_PAIRS), or off.  Called before up() and on
 	 * every update while up; NULL: not wanted. */
 	void (*rss)(void *arg, const struct rss_cfg *c);
+	/* The peer's vdev moves to another process, which links within
+	 * hold_ms: frames our guest sends meanwhile should wait for that
+	 * link.  Called before down().  NULL: not wanted. */
+	void (*moving)(void *arg, unsigned hold_ms);
 };
 
 struct peer_link_cfg {
@@ -105,6 +109,9 @@ struct peer_link_cfg {
 	unsigned handshake_timeout_ms;	/* hello, then READY; 0: PEER_HELLO_TIMEOUT_MS */
 	unsigned stall_timeout_ms;	/* 0: PEER_STALL_MS */
 	unsigned bell_flood_per_s;	/* 0: PEER_BELL_FLOOD */
+	/* Our node may still be held by a process that is ending (a vdev
+	 * moving in): -EADDRINUSE is then expected and not logged. */
+	bool quiet_if_taken;
 };
 
 struct peer_link_stats {
@@ -118,6 +125,8 @@ struct peer_link_stats {
 	uint64_t drops_stalled;		/* links dropped: peer stopped consuming */
 	uint64_t drops_flood;		/* links dropped: doorbell flood */
 	uint64_t drops_broken;		/* links dropped: a ring or message broke a rule */
+	uint64_t moved_held;		/* frames held for a peer that moved, handed on */
+	uint64_t moved_lost;		/* ... and those its new process never took */
 };
 
 /* The usual cfg of a vdev's link: its node <run_dir>/<system>/<name>,
@@ -141,6 +150,10 @@ bool peer_link_is_up(const struct peer_link *l);
 unsigned peer_link_ring_pairs(const struct peer_link *l);
 /* Records in our TX rings the peer has not consumed yet (0 when down). */
 unsigned peer_link_tx_in_flight(struct peer_link *l);
+/* Our vdev moves to another process, which links within hold_ms: tells
+ * the peer (MOVING), before the link is stopped.  0 or -errno (no link
+ * up, or the message could not be sent). */
+int peer_link_send_moving(struct peer_link *l, unsigned hold_ms);
 /* The rings of pair k of the link that is up; NULL when down or k is
  * not below peer_link_ring_pairs. */
 struct peer_ring_prod *peer_link_tx(struct peer_link *l, unsigned k);

@@ -57,6 +57,18 @@ struct peer_conn {
 	char peer_label[2 * PEER_NAME_MAX];	/* "system/name" */
 
 	uint64_t bell_writes;	/* doorbell writes (eventfd counts) since last tick */
+	uint32_t peer_moving_ms;	/* the peer's vdev moves (MOVING): hold this long */
+};
+
+/* Frames held for a peer whose vdev moves to another process (carry.c):
+ * the records it had not consumed from our rings when its old process
+ * left, handed to its new process's link before anything newer. */
+struct peer_carry {
+	uint8_t *buf;		/* records: struct carry_rec, then the bytes */
+	size_t len, cap;
+	unsigned records;
+	char peer_label[2 * PEER_NAME_MAX];	/* whose they are */
+	long timer;		/* the hold's end: they are dropped */
 };
 
 struct peer_link {
@@ -95,6 +107,7 @@ struct peer_link {
 
 	struct peer_link_stats stats;
 	char last_error[PEER_WHY_MAX];
+	struct peer_carry carry;
 
 	int depth;		/* nesting of evloop entries and API calls */
 	bool stopped;
@@ -132,6 +145,13 @@ void peer_link_settle(struct peer_link *l);
 void peer_link_fault(struct peer_link *l, uint64_t *counter, const char *rule);
 /* Milliseconds of back-off left (0: none). */
 unsigned peer_link_backoff_left(const struct peer_link *l);
+
+/* carry.c: the link c of a peer that said MOVING ends: hold what it had
+ * not consumed; a link comes up: hand what is held to it (the same peer)
+ * before anything newer; drop what is held (logged and counted). */
+void peer_carry_take(struct peer_link *l, struct peer_conn *c);
+void peer_carry_give(struct peer_link *l, struct peer_conn *c);
+void peer_carry_drop(struct peer_link *l, const char *why);
 
 /* link.c */
 void peer_link_schedule_retry(struct peer_link *l, unsigned ms);

@@ -5,7 +5,7 @@
  * with peer_msg_send along with the fds the input picks), then by type
  * peer_hello_check, and when it passes peer_hello_check_fds and
  * peer_ring_cons_attach on the ring fd; peer_features_check;
- * peer_bye_reason.
+ * peer_bye_reason; peer_moving_check.
  *
  * Input: the number of fds, their kinds, the first bytes of the ring
  * file, the ring file's size (a mode byte and a u32), then the message.
@@ -123,7 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = peer_msg_recv(sock[1], &m, fds, &nfds, why, sizeof(why));
 	FUZZ_TRACE("recv: %d %s\n", rc, why);
 	FUZZ_CHECK(rc == PEER_MSG_HELLO || rc == PEER_MSG_FEATURES ||
-		   rc == PEER_MSG_BYE || rc == PEER_MSG_READY || rc == PEER_MSG_RSS || rc == 0 ||
+		   rc == PEER_MSG_BYE || rc == PEER_MSG_READY || rc == PEER_MSG_RSS ||
+		   rc == PEER_MSG_MOVING || rc == 0 ||
 		   rc == -EPROTO || rc == -EAGAIN);
 	if (rc == -EPROTO)
 		FUZZ_CHECK(why[0] != '\0');
@@ -155,6 +156,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(rss_cfg_queues(&cfg) <= PEER_MAX_RING_PAIRS);
 			FUZZ_CHECK(cfg.table_len && !(cfg.table_len & (cfg.table_len - 1)));
 		}
+	} else if (rc == PEER_MSG_MOVING) {
+		/* What passes is a hold the link arms a timer for. */
+		if (peer_moving_check(&m.moving, why, sizeof(why)) == 0)
+			FUZZ_CHECK(m.moving.hold_ms >= 1 && m.moving.hold_ms <= PEER_MOVE_HOLD_MAX_MS);
 	} else if (rc == PEER_MSG_BYE) {
 		char reason[128];
 

@@ -176,6 +176,8 @@ put("peer_hello", "rss", hello_seed(0, 0, b"", 0, 0, msg_hdr(5, 328) +
     struct.pack("<IIHHB3x", 1, 0x3f, 4, 0, 40) + bytes(range(40)) +
     struct.pack("<128H", *([0, 1, 2, 3] + [0] * 124))))
 put("peer_hello", "rss-off", hello_seed(0, 0, b"", 0, 0, msg_hdr(5, 328) + bytes(312)))
+# MOVING: the peer's vdev moves on; hold 5000 ms.
+put("peer_hello", "moving", hello_seed(0, 0, b"", 0, 0, msg_hdr(6, 24) + struct.pack("<II", 5000, 0)))
 
 # ---- offload (host/dp/offload.c, common/gso.c, common/csum.c) ------------
 NEEDS_CSUM = 1

@@ -45,6 +45,7 @@ struct side {
 	struct peer_link *l;
 	const char *name;
 	int ups, downs, rx, feature_calls, rss_calls;
+	unsigned moving_ms;	/* the last hold the peer's MOVING asked for */
 	uint64_t feats;
 	struct rss_cfg rss;	/* the last the peer told */
 	char down_why[PEER_WHY_MAX];
@@ -77,6 +78,7 @@ static void cb_down(void *arg, const char *why)
 }
 
 static void cb_rx(void *arg) { ((struct side *)arg)->rx++; }
+static void cb_moving(void *arg, unsigned ms) { ((struct side *)arg)->moving_ms = ms; }
 
 static void cb_rss(void *arg, const struct rss_cfg *c)
 {
@@ -114,7 +116,7 @@ static int side_start(struct env *e, struct side *s, const char *name,
 	};
 	struct peer_link_cbs cbs = {
 		.arg = s, .up = cb_up, .down = cb_down, .rx = cb_rx,
-		.features = cb_features, .rss = cb_rss,
+		.features = cb_features, .rss = cb_rss, .moving = cb_moving,
 	};
 
 	if (peer_name) {
@@ -492,6 +494,82 @@ static void test_restart(void **state)
 	xfer(e, &e->s[0], &e->s[1], 20);
 	assert_int_equal(peer_link_stats(e->s[1].l)->links_down, 1);
 	expect_clean(e);
+}
+
+/* The peer's vdev moves to another process (MOVING, then it stops): the
+ * frames it had not taken from our ring are held and handed, in order
+ * and whole, to the link its new process makes; our side was told to
+ * hold its guest's frames meanwhile. */
+static void test_moving_peer_gets_held_frames(void **state)
+{
+	struct env *e = *state;
+	struct peer_ring_prod *p;
+	struct peer_ring_cons *c;
+	const uint8_t *r;
+	uint32_t len, got = 0;
+	int ret;
+
+	assert_int_equal(side_start(e, &e->s[0], "a", NULL), 0);
+	assert_int_equal(side_start(e, &e->s[1], "b", "a"), 0);
+	assert_true(run_until(e, both_up, 2000));
+	xfer(e, &e->s[0], &e->s[1], 10);	/* taken: not held later */
+	p = peer_link_tx(e->s[0].l, 0);
+	for (uint32_t seq = 0; seq < 40; seq++) {
+		uint8_t *w = peer_ring_reserve(p, frame_len(seq));
+
+		assert_non_null(w);
+		fill(w, frame_len(seq), seq);
+		peer_ring_commit(p, frame_len(seq));
+	}
+	peer_link_tx_publish(e->s[0].l, 0);
+	assert_int_equal(peer_link_tx_in_flight(e->s[0].l), 40);
+	assert_int_equal(peer_link_send_moving(e->s[1].l, 2000), 0);
+	run_for(e, 50);
+	side_stop(&e->s[1]);
+	assert_true(run_until(e, a_down, 1000));
+	assert_int_equal(e->s[0].moving_ms, 2000);
+	/* Its new process links: the 40 come first, in order. */
+	assert_int_equal(side_start(e, &e->s[1], "b", "a"), 0);
+	assert_true(run_until(e, both_up, 2000));
+	c = peer_link_rx(e->s[1].l, 0);
+	assert_non_null(c);
+	while ((ret = peer_ring_peek(c, &r, &len)) == 1) {
+		check(r, len, got++);
+		peer_ring_consume(c);
+	}
+	assert_int_equal(ret, 0);
+	assert_int_equal(got, 40);
+	assert_int_equal(peer_link_stats(e->s[0].l)->moved_held, 40);
+	assert_int_equal(peer_link_stats(e->s[0].l)->moved_lost, 0);
+	/* A link that ends without MOVING holds nothing. */
+	peer_link_rx_publish(e->s[1].l, 0);
+	side_stop(&e->s[1]);
+	assert_true(run_until(e, a_down, 1000));
+	assert_int_equal(side_start(e, &e->s[1], "b", "a"), 0);
+	assert_true(run_until(e, both_up, 2000));
+	assert_int_equal(peer_ring_peek(peer_link_rx(e->s[1].l, 0), &r, &len), 0);
+	assert_int_equal(peer_link_stats(e->s[0].l)->moved_held, 40);
+	expect_clean(e);
+}
+
+/* MOVING's one rule: a hold of 1..PEER_MOVE_HOLD_MAX_MS, reserved 0. */
+static void test_moving_message_checked(void **state)
+{
+	struct peer_moving m;
+	char why[PEER_WHY_MAX];
+
+	(void)state;
+	peer_moving_build(&m, 5000);
+	assert_int_equal(peer_moving_check(&m, why, sizeof(why)), 0);
+	m.hold_ms = 0;
+	assert_int_equal(peer_moving_check(&m, why, sizeof(why)), -EPROTO);
+	assert_non_null(strstr(why, "hold of 0 ms"));
+	m.hold_ms = PEER_MOVE_HOLD_MAX_MS + 1;
+	assert_int_equal(peer_moving_check(&m, why, sizeof(why)), -EPROTO);
+	peer_moving_build(&m, 100);
+	m.reserved = 1;
+	assert_int_equal(peer_moving_check(&m, why, sizeof(why)), -EPROTO);
+	assert_non_null(strstr(why, "reserved"));
 }
 
 /* A node and a ring left by a dead owner are replaced and removed; a
@@ -1081,6 +1159,8 @@ int main(void)
 		T(test_drop_and_reentrancy),
 		T(test_other_uid_refused),
 		T(test_stalled_peer_dropped),
+		T(test_moving_peer_gets_held_frames),
+		T(test_moving_message_checked),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
