@@ -119,3 +119,14 @@ int net_hdr_allowed_offload(const struct virtio_net_hdr_v1 *h, uint64_t features
 		return need(&R_ECN, features, dir, why, whylen);
 	return 0;
 }
+
+uint32_t net_hdr_len(uint64_t features, bool legacy)
+{
+	/* HASH_REPORT is bit 57: a legacy device's 32 feature bits never
+	 * carry it (4.1.4.10), so the legacy case below is the 12/10 one. */
+	if (features & VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT))
+		return (uint32_t)sizeof(struct virtio_net_hdr_v1_hash);
+	if (legacy && !(features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		return VIRTIO_NET_HDR_LEGACY_LEN;
+	return (uint32_t)sizeof(struct virtio_net_hdr_v1);
+}

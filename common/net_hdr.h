@@ -13,12 +13,13 @@
  *
  * net_hdr_check() is about structure, whatever was negotiated;
  * net_hdr_allowed() about the features that allow an offload in one
- * direction.  Frame-length limits (MTU, 64 KiB GSO) are the callers':
+ * direction; net_hdr_len() how long the header is on a virtqueue.  Frame-length limits (MTU, 64 KiB GSO) are the callers':
  * they differ per place.
  */
 #ifndef VNET_NET_HDR_H
 #define VNET_NET_HDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,5 +65,12 @@ static inline int net_hdr_allowed(const struct virtio_net_hdr_v1 *h, uint64_t fe
 		return 0;
 	return net_hdr_allowed_offload(h, features, dir, why, whylen);
 }
+
+/* The bytes of the header in front of every frame on a virtqueue, both
+ * ways, for a driver that negotiated features (legacy: the 0.9.5
+ * interface).  5.1.6: 20 with HASH_REPORT (up to padding_reserved), else
+ * 12; 5.1.6.1: 10 for a legacy driver without MRG_RXBUF (no num_buffers).
+ * The device model and the guest driver both take it from here. */
+uint32_t net_hdr_len(uint64_t features, bool legacy);
 
 #endif /* VNET_NET_HDR_H */

@@ -82,21 +82,31 @@ uint32_t rss_hash_frame(const uint8_t *key, size_t key_len, uint32_t types,
 	return rss_toeplitz(key, key_len, in, n);
 }
 
-int rss_cfg_check(const struct rss_cfg *c, unsigned nqueues, char *why, size_t whylen)
+int rss_hash_check(uint32_t hash_types, unsigned key_len, char *why, size_t whylen)
 {
-	if (c->hash_types & ~RSS_HASH_TYPES_SUPPORTED) {
-		snprintf(why, whylen, "hash types 0x%x outside the supported 0x%x", c->hash_types,
+	/* 5.1.6.5.7.1 / 5.1.6.5.5: the driver sets only types the device
+	 * supports (supported_hash_types, 5.1.4), and a key of at most
+	 * rss_max_key_size bytes. */
+	if (hash_types & ~RSS_HASH_TYPES_SUPPORTED) {
+		snprintf(why, whylen, "hash types 0x%x outside the supported 0x%x", hash_types,
 			 RSS_HASH_TYPES_SUPPORTED);
 		return -EINVAL;
 	}
+	if (key_len > RSS_KEY_MAX) {
+		snprintf(why, whylen, "hash key of %u bytes; at most %u", key_len, RSS_KEY_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int rss_cfg_check(const struct rss_cfg *c, unsigned nqueues, char *why, size_t whylen)
+{
+	if (rss_hash_check(c->hash_types, c->key_len, why, whylen) < 0)
+		return -EINVAL;
 	if (c->table_len == 0 || c->table_len > RSS_TABLE_MAX ||
 	    (c->table_len & (c->table_len - 1))) {
 		snprintf(why, whylen, "indirection table of %u entries; a power of two up to %u",
 			 c->table_len, RSS_TABLE_MAX);
-		return -EINVAL;
-	}
-	if (c->key_len > RSS_KEY_MAX) {
-		snprintf(why, whylen, "hash key of %u bytes; at most %u", c->key_len, RSS_KEY_MAX);
 		return -EINVAL;
 	}
 	if (c->unclassified >= nqueues) {

@@ -36,6 +36,24 @@ uint32_t rss_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *in, siz
 uint32_t rss_hash_frame(const uint8_t *key, size_t key_len, uint32_t types,
 			const uint8_t *frame, uint32_t len, uint8_t *report);
 
+/* The one rule for hash types and a key, whichever command carries them
+ * (RSS_CONFIG, HASH_CONFIG) or a peer's message: types rss_hash_frame
+ * computes, a key of at most RSS_KEY_MAX bytes.  0, or -EINVAL with why. */
+int rss_hash_check(uint32_t hash_types, unsigned key_len, char *why, size_t whylen);
+
+/* ---- a receiver's hash report (VIRTIO_NET_F_HASH_REPORT) -------------- */
+
+/* What a device hashes received frames with for the report (5.1.6.4.3):
+ * the enabled types and the key, from VIRTIO_NET_CTRL_MQ_HASH_CONFIG or,
+ * with RSS negotiated, from the RSS configuration.  All zero after a
+ * reset: no type enabled, every frame reported NONE (5.1.6.5.5 "Hash
+ * calculation": "Initially the device has all hash types disabled"). */
+struct rss_hash_cfg {
+	uint32_t hash_types;
+	uint8_t key_len;
+	uint8_t key[RSS_KEY_MAX];
+};
+
 /* ---- a receiver's steering: the driver's RSS configuration -------------- */
 
 #define RSS_TABLE_MAX 128	/* indirection table entries we take (a power of two) */
@@ -60,9 +78,9 @@ struct rss_cfg {
 };
 
 /* The one rule for a configuration, wherever it comes from (a driver's
- * command, a peer's message): hash types we compute, a table of a power
- * of two up to RSS_TABLE_MAX entries, every queue below nqueues, a key
- * of at most RSS_KEY_MAX bytes.  0, or -EINVAL with why. */
+ * command, a peer's message): rss_hash_check's types and key, a table of
+ * a power of two up to RSS_TABLE_MAX entries, every queue below nqueues.
+ * 0, or -EINVAL with why. */
 int rss_cfg_check(const struct rss_cfg *c, unsigned nqueues, char *why, size_t whylen);
 /* The receive queue a frame belongs to under c (c->on). */
 unsigned rss_queue_of(const struct rss_cfg *c, const uint8_t *frame, uint32_t len);

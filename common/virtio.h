@@ -62,6 +62,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define VIRTIO_NET_F_CTRL_RX_EXTRA	20
 #define VIRTIO_NET_F_GUEST_ANNOUNCE	21
 #define VIRTIO_NET_F_MQ			22
+#define VIRTIO_NET_F_HASH_REPORT	57
 #define VIRTIO_NET_F_RSS		60
 #define VIRTIO_NET_F_CTRL_MAC_ADDR	23
 #define VIRTIO_NET_F_VQ_NOTF_COAL	52
@@ -135,6 +136,23 @@ static_assert(sizeof(struct virtio_net_hdr_v1) == 12, "net hdr v1");
 static_assert(offsetof(struct virtio_net_hdr_v1, num_buffers) == 10, "num_buffers");
 #define VIRTIO_NET_HDR_LEGACY_LEN 10
 
+/* With VIRTIO_NET_F_HASH_REPORT the header grows to 20 bytes in both
+ * directions (5.1.6: "all the fields inclusive up to padding_reserved");
+ * the device fills hash_value and hash_report on receive (5.1.6.4.4).
+ * The peer link keeps the 12-byte layout: the receiving device computes
+ * the hash (host/dp/rx.c). */
+struct virtio_net_hdr_v1_hash {
+	struct virtio_net_hdr_v1 hdr;
+	uint32_t hash_value;
+	uint16_t hash_report;		/* VIRTIO_NET_HASH_REPORT_* */
+	uint16_t padding_reserved;
+} __attribute__((packed));
+static_assert(sizeof(struct virtio_net_hdr_v1_hash) == 20, "net hdr v1 hash");
+static_assert(offsetof(struct virtio_net_hdr_v1_hash, hash_value) == 12, "hash_value");
+static_assert(offsetof(struct virtio_net_hdr_v1_hash, hash_report) == 16, "hash_report");
+static_assert(offsetof(struct virtio_net_hdr_v1_hash, padding_reserved) == 18,
+	      "padding_reserved");
+
 /* 5.1.6.3: without MRG_RXBUF a receive buffer holds a whole 1514-byte frame
  * plus the header. */
 #define VNET_ETH_MAX_FRAME	1514
@@ -191,6 +209,18 @@ struct virtio_net_rss_config_head {
 } __attribute__((packed));
 static_assert(sizeof(struct virtio_net_rss_config_head) == 8, "rss config head");
 #define VIRTIO_NET_RSS_TAIL_LEN	3	/* max_tx_vq, hash_key_length */
+/* 5.1.6.5.5 "Hash calculation" (HASH_REPORT without RSS): this head, then the key of
+ * hash_key_length bytes.  reserved must be zero; the layout matches the
+ * RSS command's head and tail. */
+#define VIRTIO_NET_CTRL_MQ_HASH_CONFIG	2
+struct virtio_net_hash_config_head {
+	uint32_t hash_types;
+	uint16_t reserved[4];
+	uint8_t hash_key_length;
+} __attribute__((packed));
+static_assert(sizeof(struct virtio_net_hash_config_head) == 13, "hash config head");
+static_assert(offsetof(struct virtio_net_hash_config_head, hash_key_length) == 12,
+	      "hash config key length");
 /* 5.1.6.5.6 Notifications coalescing: a command may have a
  * device-writable result after the ack (VQ_GET). */
 #define VIRTIO_NET_CTRL_NOTF_COAL	6

@@ -105,6 +105,13 @@ struct vnet_dev_params {
 	 * flow type, the default key and a table spreading over the pairs;
 	 * vnet_ctrl_rss sets another. */
 	bool want_rss;
+	/* Also accept VIRTIO_NET_F_HASH_REPORT when offered: the device
+	 * reports each received frame's RSS hash and its type (5.1.6.4.4,
+	 * vnet_rx_hash).  Without RSS the driver turns every IP flow type on
+	 * with the default key (VIRTIO_NET_CTRL_MQ_HASH_CONFIG); with RSS
+	 * the RSS configuration's types and key apply.  vnet_ctrl_rss sets
+	 * others.  Since VNET_0.4. */
+	bool want_hash_report;
 };
 
 /* A frame.  TX: data/len are the caller's and are copied; hdr (optional)
@@ -115,7 +122,8 @@ struct vnet_dev_params {
  * may modify the bytes in place (e.g. to turn a request into a reply).
  * An RX header has passed the header rule (common/net_hdr.h) for the
  * frame and the negotiated features; flag bits the rule does not know
- * are cleared (5.1.6.4.2). */
+ * are cleared (5.1.6.4.2).  With HASH_REPORT, vnet_rx_hash gives the
+ * hash the device reported for an RX frame. */
 struct vnet_frame {
 	uint8_t *data;
 	uint32_t len;
@@ -175,10 +183,12 @@ struct vnet_info {
 	unsigned max_queue_pairs;	/* the device's max_virtqueue_pairs (1
 					 * without MQ) */
 	bool rss;			/* RSS steers (VIRTIO_NET_F_RSS) */
+	bool hash_report;		/* hashes reported (HASH_REPORT; 0.4) */
 	uint16_t rss_table_len;		/* its indirection table entries */
 	const char *interrupts;		/* "msix", "intx" (PCI line), "line"
 					 * (MMIO), "polling", "mixed" */
-	unsigned hdr_len;		/* net header bytes: 12, or 10 (legacy
+	unsigned hdr_len;		/* net header bytes: 12, 20 with
+					 * HASH_REPORT (5.1.6), or 10 (legacy
 					 * without MRG_RXBUF, 5.1.6.1) */
 	bool has_ctrl;			/* control queue up (CTRL_VQ) */
 	unsigned msix_vectors;		/* vectors bound */
@@ -334,7 +344,11 @@ int vnet_ctrl_coalesce_get(struct vnet_dev *dev, enum vnet_queue_dir dir,
  * when none of hash_types applies; the hash is the Toeplitz function
  * under key.  Checked against what the device takes (key and table
  * sizes, hash types) and the pairs in use; replayed after a reset.
- * -ENOTSUP without RSS (params.want_rss).  Since VNET_0.3. */
+ * -ENOTSUP without RSS (params.want_rss).  Since VNET_0.3.
+ * With HASH_REPORT but no RSS (params.want_hash_report, one pair or
+ * want_rss off) it sets only the hash types and key the reported hashes
+ * use (VIRTIO_NET_CTRL_MQ_HASH_CONFIG, 5.1.6.5.5); the table is unused.
+ * Since VNET_0.4. */
 #define VNET_RSS_KEY_MAX   40
 #define VNET_RSS_TABLE_MAX 128
 struct vnet_rss {
@@ -346,5 +360,18 @@ struct vnet_rss {
 	uint16_t unclassified;
 };
 int vnet_ctrl_rss(struct vnet_dev *dev, const struct vnet_rss *rss);
+
+/* HASH_REPORT (5.1.6.4.4): the hash the device reported for frame f, a
+ * frame the last vnet_rx_burst handed out, into *hash; returns its type,
+ * VIRTIO_NET_HASH_REPORT_* (NONE, with *hash 0, when no enabled type
+ * applied).  -ENOTSUP when HASH_REPORT was not negotiated, -EINVAL when f
+ * is not such a frame.  Since VNET_0.4. */
+int vnet_rx_hash(const struct vnet_dev *dev, const struct vnet_frame *f, uint32_t *hash);
+/* The hash of an Ethernet frame under r's hash types and key as the
+ * device computes it (5.1.6.4.3, the Toeplitz function; r's table is
+ * not used), into *hash; returns the VIRTIO_NET_HASH_REPORT_* type it
+ * covered (NONE, hash 0: no type applies), or -EINVAL.  What a receiver
+ * checks vnet_rx_hash against.  Since VNET_0.4. */
+int vnet_rss_hash(const struct vnet_rss *r, const uint8_t *data, uint32_t len, uint32_t *hash);
 
 #endif /* VNET_GUEST_VIRTIO_NET_H */

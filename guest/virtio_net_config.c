@@ -181,6 +181,7 @@ void vnet_dev_info(struct vnet_dev *d, struct vnet_info *out)
 	out->max_queue_pairs = d->max_pairs;
 	out->rss = vn_has(d, VIRTIO_NET_F_RSS);
 	out->rss_table_len = out->rss ? d->cs.rss.table_len : 0;
+	out->hash_report = vn_has(d, VIRTIO_NET_F_HASH_REPORT);
 	out->interrupts = irq_name(d);
 	out->msix_vectors = d->nvec;
 	out->hdr_len = d->hdr_len;

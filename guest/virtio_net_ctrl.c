@@ -337,6 +337,58 @@ static int send_rss(struct vnet_dev *d, const struct vnet_rss *r)
 	return ctrl_cmd(d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, &sg, 1);
 }
 
+/* 5.1.6.5.5 "Hash calculation": head (types, zero reserved, key length),
+ * key. */
+static int send_hash(struct vnet_dev *d, const struct vnet_rss *r)
+{
+	struct virtio_net_hash_config_head h = {
+		.hash_types = r->hash_types,
+		.hash_key_length = r->key_len,
+	};
+	uint8_t *p = d->ctrl_buf + AREA_DATA;
+	struct vq_sg sg;
+
+	static_assert(AREA_DATA + sizeof(h) + VNET_RSS_KEY_MAX <= AREA_ACK,
+		      "command area holds a hash configuration");
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + sizeof(h), r->key, r->key_len);
+	sg = (struct vq_sg){ d->ctrl_gpa + AREA_DATA, (uint32_t)sizeof(h) + r->key_len };
+	return ctrl_cmd(d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_HASH_CONFIG, &sg, 1);
+}
+
+int vn_ctrl_hash(struct vnet_dev *d)
+{
+	/* 5.1.6.4.3: with RSS, RSS_CONFIG (vn_ctrl_pairs) sets the hash. */
+	if (!vn_has(d, VIRTIO_NET_F_HASH_REPORT) || vn_has(d, VIRTIO_NET_F_RSS))
+		return 0;
+	return send_hash(d, &d->cs.rss);
+}
+
+/* HASH_REPORT without RSS: the hash types and key only. */
+static int ctrl_hash_only(struct vnet_dev *d, const struct vnet_rss *r)
+{
+	char why[160] = "";
+	int rc;
+
+	/* The one rule (common/rss.c), then what this device takes. */
+	if (rss_hash_check(r->hash_types, r->key_len, why, sizeof(why)) == 0) {
+		if (r->key_len > d->rss_max_key)
+			snprintf(why, sizeof(why), "key of %u bytes; the device takes %u", r->key_len,
+				 d->rss_max_key);
+		else if (r->hash_types & ~d->rss_types)
+			snprintf(why, sizeof(why), "hash types 0x%x; the device computes 0x%x",
+				 r->hash_types, d->rss_types);
+	}
+	if (why[0]) {
+		log_rl(LOG_WARN, "hash configuration refused: %s", why);
+		return -EINVAL;
+	}
+	rc = send_hash(d, r);
+	if (rc == 0)
+		d->cs.rss = *r;
+	return rc;
+}
+
 int vnet_ctrl_rss(struct vnet_dev *d, const struct vnet_rss *r)
 {
 	struct rss_cfg c = { .on = true };
@@ -344,7 +396,7 @@ int vnet_ctrl_rss(struct vnet_dev *d, const struct vnet_rss *r)
 	int rc;
 
 	if (!vn_has(d, VIRTIO_NET_F_RSS))
-		return -ENOTSUP;
+		return vn_has(d, VIRTIO_NET_F_HASH_REPORT) ? ctrl_hash_only(d, r) : -ENOTSUP;
 	/* The one rule (common/rss.c) for the configuration itself; what
 	 * this device takes (5.1.4) on top. */
 	c.hash_types = r->hash_types;
@@ -398,8 +450,10 @@ int vn_ctrl_replay(struct vnet_dev *d)
 
 	if (!d->has_ctrl)
 		return 0;
-	/* A reset went back to one pair. */
+	/* A reset went back to one pair, and to no hash type. */
 	rc = vn_ctrl_pairs(d);
+	if (rc == 0)
+		rc = vn_ctrl_hash(d);
 	for (unsigned m = 0; m <= VNET_RX_NOBCAST && rc == 0; m++)
 		if (cs->rx_mode[m] >= 0)
 			rc = send_rx_mode(d, (enum vnet_rx_mode)m, cs->rx_mode[m] == 1);

@@ -30,7 +30,6 @@
 #include "guest/virtio_net.h"
 #include "guest/virtio_transport.h"
 
-#define NET_HDR_LEN	    sizeof(struct virtio_net_hdr_v1)	/* 12 */
 #define REASM_SLOTS	    32u		/* multi-buffer frames per rx burst */
 #define CTRL_QUEUE_SIZE	    16u		/* one command at a time */
 #define CTRL_AREA_SIZE	    2048u
@@ -89,14 +88,15 @@ struct vnet_dev {
 	uint64_t drv_features;
 	enum vq_layout layout;
 	bool mrg_rxbuf;
-	uint32_t hdr_len;	/* 12, or 10 (legacy without MRG_RXBUF) */
+	uint32_t hdr_len;	/* net_hdr_len: 12, 20 (HASH_REPORT), 10 (legacy) */
 	bool hdr_separate;	/* TX header in its own descriptor (5.1.6.6) */
 	/* Queue pairs (rxq[k], txq[k]: receiveq k+1 and transmitq k+1,
 	 * 5.1.2) and the controlq. */
 	struct vnet_queue rxq[VNET_MAX_PAIRS], txq[VNET_MAX_PAIRS], ctrl;
 	unsigned npairs;	/* set up and in use */
 	uint16_t max_pairs;	/* the device's max_virtqueue_pairs (1 without MQ) */
-	/* RSS negotiated: the device's limits (5.1.4), read once. */
+	/* RSS or HASH_REPORT negotiated: the device's limits (5.1.4), read
+	 * once (rss_max_table with RSS only). */
 	uint8_t rss_max_key;
 	uint16_t rss_max_table;
 	uint32_t rss_types;
@@ -124,7 +124,9 @@ struct vnet_dev {
 	uint32_t max_tx_frame;	/* without GSO */
 	uint32_t max_rx_frame;
 	uint8_t *reasm;		/* REASM_SLOTS * max_rx_frame (MRG_RXBUF) */
-	struct virtio_net_hdr_v1 rx_hdr[VNET_RX_BURST_MAX]; /* headers as checked */
+	/* Headers as checked, handed out as vnet_frame.hdr (its .hdr); the
+	 * hash fields stay 0 (NONE) without HASH_REPORT (vnet_rx_hash). */
+	struct virtio_net_hdr_v1_hash rx_hdr[VNET_RX_BURST_MAX];
 	uint64_t last_config_poll;
 	unsigned kicks_pending;	/* defer_kicks: queue index bits to kick */
 	bool needs_reset;
@@ -204,6 +206,10 @@ void vn_ctrl_state_init(struct vn_ctrl_state *cs);
 int vn_ctrl_pairs(struct vnet_dev *d);
 /* cs.rss: every IP flow type, the default key, pairs in turn. */
 void vn_rss_default(struct vnet_dev *d);
+/* HASH_REPORT without RSS: cs.rss's hash types and key through
+ * VIRTIO_NET_CTRL_MQ_HASH_CONFIG (the device starts with every type off,
+ * 5.1.6.5.5); 0 with nothing to send. */
+int vn_ctrl_hash(struct vnet_dev *d);
 int vn_ctrl_replay(struct vnet_dev *d);
 /* Answers a pending ANNOUNCE request: a self-announcement frame, then
  * VIRTIO_NET_CTRL_ANNOUNCE_ACK (5.1.6.5.4).  The request is seen only

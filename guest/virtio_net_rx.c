@@ -7,15 +7,20 @@
  * The header the device wrote is copied once into private memory and
  * checked there (num_buffers, then the header rule of common/net_hdr.h);
  * the caller gets that copy, in the 1.x layout whatever the device used
- * (a 10-byte legacy header gains num_buffers = 1).
+ * (a 10-byte legacy header gains num_buffers = 1).  The copy is always a
+ * 20-byte hash header: with HASH_REPORT the device's hash and type
+ * (5.1.6.4.4), else zeros (NONE), for vnet_rx_hash.
  *
  * With several pairs, a burst takes from each receiveq in turn, starting
  * one further each time, so none starves.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "common/net_hdr.h"
+#include "common/rss.h"
 #include "guest/virtio_net_priv.h"
 
 /* Posts the RX buffers in q->idx (all at start, the ones handed out by
@@ -109,7 +114,8 @@ static void rx_queue(struct vnet_dev *d, struct vnet_queue *q, struct vnet_frame
 	const uint32_t hlen = d->hdr_len;
 
 	while (*n < max && (!d->mrg_rxbuf || *slots < REASM_SLOTS)) {
-		struct virtio_net_hdr_v1 *hdr = &d->rx_hdr[*n];
+		struct virtio_net_hdr_v1_hash *hh = &d->rx_hdr[*n];
+		struct virtio_net_hdr_v1 *hdr = &hh->hdr;
 		char why[192];
 		uint32_t len, flen;
 		uint8_t *buf = rx_take(q, &len), *data;
@@ -120,9 +126,17 @@ static void rx_queue(struct vnet_dev *d, struct vnet_queue *q, struct vnet_frame
 			rx_error(d, q, "used length outside the buffer", len);
 			continue;
 		}
-		/* Read once: the device wrote it. */
-		memset(hdr, 0, sizeof(*hdr));
-		memcpy(hdr, buf, hlen);
+		/* Read once: the device wrote it.  hlen is at most the
+		 * hash header's 20 (net_hdr_len). */
+		memset(hh, 0, sizeof(*hh));
+		memcpy(hh, buf, hlen);
+		/* A report type we do not know is no hash we can use: NONE,
+		 * as the spec has the driver ignore what it does not know. */
+		if (hh->hash_report > VIRTIO_NET_HASH_REPORT_UDPv6) {
+			hh->hash_report = VIRTIO_NET_HASH_REPORT_NONE;
+			hh->hash_value = 0;
+		}
+		hh->padding_reserved = 0;
 		if (!d->mrg_rxbuf)
 			hdr->num_buffers = 1;
 		data = buf + hlen;
@@ -188,4 +202,33 @@ int vnet_rx_burst(struct vnet_dev *d, struct vnet_frame *frames, unsigned max)
 	for (unsigned k = 0; n == 0 && k < d->npairs; k++)
 		broken |= vn_queue_broken(&d->rxq[k]);
 	return broken ? -EIO : (int)n;
+}
+
+int vnet_rx_hash(const struct vnet_dev *d, const struct vnet_frame *f, uint32_t *hash)
+{
+	const uintptr_t first = (uintptr_t)&d->rx_hdr[0].hdr;
+	uintptr_t at;
+	const struct virtio_net_hdr_v1_hash *hh;
+
+	if (!f || !hash)
+		return -EINVAL;
+	at = (uintptr_t)f->hdr;
+	/* Only a header vnet_rx_burst handed out has the hash behind it. */
+	if (at < first || at - first >= sizeof(d->rx_hdr) || (at - first) % sizeof(d->rx_hdr[0]))
+		return -EINVAL;
+	if (!vn_has(d, VIRTIO_NET_F_HASH_REPORT))
+		return -ENOTSUP;
+	hh = &d->rx_hdr[(at - first) / sizeof(d->rx_hdr[0])];
+	*hash = hh->hash_value;
+	return hh->hash_report;
+}
+
+int vnet_rss_hash(const struct vnet_rss *r, const uint8_t *data, uint32_t len, uint32_t *hash)
+{
+	uint8_t report;
+
+	if (!r || !data || !hash || r->key_len > VNET_RSS_KEY_MAX)
+		return -EINVAL;
+	*hash = rss_hash_frame(r->key, r->key_len, r->hash_types, data, len, &report);
+	return report;
 }

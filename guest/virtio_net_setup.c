@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/net_hdr.h"
 #include "guest/virtio_net_priv.h"
 
 #define RX_BUF_MRG	2048u	/* per-buffer size with MRG_RXBUF */
 #define RX_BUF_MIN	2048u	/* >= 12 + 1514 (5.1.6.3) */
-#define RX_BUF_GSO	(NET_HDR_LEN + VNET_MAX_GSO_FRAME + 1) /* 65562, 5.1.6.3 */
 #define BUF_ALIGN	64u
 #define VLAN_HLEN	4u
 #define MIN_MTU		68u	/* RFC 791 minimum, as Linux checks */
@@ -33,7 +33,8 @@
 #define CTRL_FEATURES	   (VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | \
 			    VIRTIO_BIT(VIRTIO_NET_F_NOTF_COAL) | VIRTIO_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) | \
 			    VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | \
-			    VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_RSS))
+			    VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_RSS) | \
+			    VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT))
 #define PAIRS_FEATURES	   (VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_RSS))
 
 /* 5.1.2's names, pair k counted from 1 (the first pair keeps the plain
@@ -64,6 +65,8 @@ static uint64_t choose_features(const struct vnet_dev *d, uint64_t offered)
 		want |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
 	if (p->queue_pairs > 1 && p->want_rss)
 		want |= VIRTIO_BIT(VIRTIO_NET_F_RSS);
+	if (p->want_hash_report)
+		want |= VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT);
 	f = offered & want & ~p->decline_features;
 	if (legacy(d))
 		f &= UINT64_C(0xffffffff);	/* 4.1.4.10 / 4.2.4: 32 bits */
@@ -76,6 +79,8 @@ static uint64_t choose_features(const struct vnet_dev *d, uint64_t offered)
 		f &= ~HOST_GSO_FEATURES;
 	if (!(f & (VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6))))
 		f &= ~VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN);
+	/* 5.1.4.1: not HASH_REPORT without CTRL_VQ either (nothing could
+	 * turn a hash type on). */
 	if (!(f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)))
 		f &= ~CTRL_FEATURES;
 	if (!(f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX)))
@@ -143,9 +148,9 @@ static int negotiate(struct vnet_dev *d)
 	d->mrg_rxbuf = (f & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	d->has_status = (f & VIRTIO_BIT(VIRTIO_NET_F_STATUS)) != 0;
 	d->has_ctrl = (f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) != 0;
-	/* 5.1.6.1: the legacy header lacks num_buffers unless MRG_RXBUF. */
-	d->hdr_len = legacy(d) && !d->mrg_rxbuf ? VIRTIO_NET_HDR_LEGACY_LEN
-						: (uint32_t)NET_HDR_LEN;
+	/* The header rule (common/net_hdr.c): 20 with HASH_REPORT (5.1.6),
+	 * 10 for legacy without MRG_RXBUF (5.1.6.1), else 12. */
+	d->hdr_len = net_hdr_len(f, legacy(d));
 	/* 5.1.6.6.1: a legacy driver without ANY_LAYOUT gives the header a
 	 * descriptor of its own. */
 	d->hdr_separate = legacy(d) && !(f & VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT));
@@ -401,8 +406,8 @@ static void size_buffers(struct vnet_dev *d, uint32_t *rx_buf, uint32_t *tx_buf)
 				    : (uint32_t)d->mtu + VNET_ETH_HLEN + VLAN_HLEN;
 	if (d->mrg_rxbuf)
 		*rx_buf = RX_BUF_MRG;
-	else if (guest_gso)
-		*rx_buf = align_up(RX_BUF_GSO, BUF_ALIGN);
+	else if (guest_gso)	/* 5.1.6.3: 65562, or 65570 with HASH_REPORT */
+		*rx_buf = align_up(d->hdr_len + VNET_MAX_GSO_FRAME + 1, BUF_ALIGN);
 	else
 		*rx_buf = align_up(d->hdr_len + d->max_rx_frame, BUF_ALIGN);
 	if (*rx_buf < RX_BUF_MIN)
@@ -448,21 +453,23 @@ static int driver_ok(struct vnet_dev *d)
 	return 0;
 }
 
-/* What the device takes for RSS (5.1.4), read once; the default
- * configuration follows from it. */
+/* What the device takes for RSS or HASH_REPORT (5.1.4: the key size and
+ * hash types exist with either, the table length with RSS), read once;
+ * the default configuration follows from it. */
 static int read_rss_limits(struct vnet_dev *d)
 {
 	struct vt_cfg_field f[3] = {
 		{ offsetof(struct virtio_net_config, rss_max_key_size), 1, &d->rss_max_key },
+		{ offsetof(struct virtio_net_config, supported_hash_types), 4, &d->rss_types },
 		{ offsetof(struct virtio_net_config, rss_max_indirection_table_length), 2,
 		  &d->rss_max_table },
-		{ offsetof(struct virtio_net_config, supported_hash_types), 4, &d->rss_types },
 	};
-	int rc = vt_config_read(d->t, f, 3);
+	bool rss = vn_has(d, VIRTIO_NET_F_RSS);
+	int rc = vt_config_read(d->t, f, rss ? 3 : 2);
 
 	if (rc < 0)
 		return rc;
-	if (d->rss_max_key == 0 || d->rss_max_table == 0) {
+	if (d->rss_max_key == 0 || (rss && d->rss_max_table == 0)) {
 		log_err("device offers RSS with a %u-byte key and %u-entry table", d->rss_max_key,
 			d->rss_max_table);
 		return -EINVAL;
@@ -511,7 +518,9 @@ static int choose_pairs(struct vnet_dev *d, uint16_t nq)
 		d->rxq[k].index = (uint16_t)vnet_rxq(k);
 		d->txq[k].index = (uint16_t)vnet_txq(k);
 	}
-	return vn_has(d, VIRTIO_NET_F_RSS) ? read_rss_limits(d) : 0;
+	return vn_has(d, VIRTIO_NET_F_RSS) || vn_has(d, VIRTIO_NET_F_HASH_REPORT)
+		       ? read_rss_limits(d)
+		       : 0;
 }
 
 static int dev_init(struct vnet_dev *d)
@@ -573,8 +582,12 @@ static int dev_init(struct vnet_dev *d)
 	if ((rc = start_queues(d)) < 0 || (rc = driver_ok(d)) < 0)
 		return rc;
 	/* 5.1.6.5.5: the other pairs are used once the device took them. */
-	if ((rc = vn_ctrl_pairs(d)) < 0)
+	if ((rc = vn_ctrl_pairs(d)) < 0) {
 		log_err("device refused %u queue pairs: %s", d->npairs, strerror(-rc));
+		return rc;
+	}
+	if ((rc = vn_ctrl_hash(d)) < 0)
+		log_err("device refused the hash configuration: %s", strerror(-rc));
 	return rc;
 }
 

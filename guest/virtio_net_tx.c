@@ -3,7 +3,8 @@
  * virtio_net_tx.c - the transmit path (5.1.6.2).
  *
  * Each frame is copied into a TX buffer of guest RAM behind its header
- * (hdr_len bytes: 12, or 10 for a legacy device without MRG_RXBUF) and
+ * (hdr_len bytes: 12, 20 with HASH_REPORT whose hash fields are 0 on
+ * transmit, or 10 for a legacy device without MRG_RXBUF) and
  * given to the ring as one descriptor, or as two (header, frame) for a
  * legacy device without ANY_LAYOUT (5.1.6.6.1).  One kick decision per
  * burst and queue.
@@ -78,7 +79,7 @@ static int tx_check(const struct vnet_dev *d, const struct vnet_frame *f)
 static int tx_one(struct vnet_dev *d, struct vnet_queue *q, const struct virtio_net_hdr_v1 *hdr,
 		  const void *data, uint32_t len)
 {
-	struct virtio_net_hdr_v1 h = { 0 };
+	struct virtio_net_hdr_v1_hash h = { 0 };	/* hdr_len bytes of it go */
 	struct vq_sg sg[2];
 	uint64_t gpa;
 	uint8_t *buf;
@@ -93,8 +94,8 @@ static int tx_one(struct vnet_dev *d, struct vnet_queue *q, const struct virtio_
 	buf = q->bufs + (size_t)b * q->buf_size;
 	gpa = q->bufs_gpa + (uint64_t)b * q->buf_size;
 	if (hdr)
-		h = *hdr;
-	h.num_buffers = 0;	/* 5.1.6.2: the driver sets it 0 */
+		h.hdr = *hdr;
+	h.hdr.num_buffers = 0;	/* 5.1.6.2: the driver sets it 0 */
 	memcpy(buf, &h, d->hdr_len);
 	memcpy(buf + d->hdr_len, data, len);
 	if (d->hdr_separate) {

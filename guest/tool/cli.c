@@ -61,6 +61,12 @@ static void usage(FILE *f)
 		"  --rss-table Q,...  --rss with this indirection table: queue pairs from 0,\n"
 		"                     a power of two of them (frames without a flow go to\n"
 		"                     the first entry's)\n"
+		"  --hash-report      the device reports each received frame's RSS hash\n"
+		"                     (VIRTIO_NET_F_HASH_REPORT; every IP type, the default\n"
+		"                     key); recv counts frames per reported type and\n"
+		"                     checks each hash against the library's own\n"
+		"  --hash-types T,... --hash-report with these types: ipv4, tcpv4, udpv4,\n"
+		"                     ipv6, tcpv6, udpv6, or none\n"
 		"  --offloads         accept checksum/TSO offloads the device offers\n"
 		"  --no-packed        decline packed rings (accepted by default)\n"
 		"  --no-event-idx     decline VIRTIO_F_RING_EVENT_IDX\n"
@@ -180,7 +186,7 @@ int parse_cli(struct cli *c, int argc, char **argv)
 	       L_PACKED, L_NOIRQ, L_JSON, L_NOPACKED, L_NOEVIDX, L_NOINDIRECT, L_NOINORDER,
 	       L_NOMRG, L_INTX, L_LOC, L_INTR, L_PROMISC, L_NOPROMISC, L_COAL_RX, L_COAL_TX,
 	       L_RESET, L_MOVE_TO, L_MOVE_AFTER,
-	       L_FIRSTSEQ, L_FLOWS, L_NETNS, L_ADDR, L_HUGE };
+	       L_FIRSTSEQ, L_FLOWS, L_NETNS, L_ADDR, L_HUGE, L_HASH, L_HASHTYPES };
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, L_SOCKET },
 		{ "ram", required_argument, NULL, L_RAM },
@@ -189,6 +195,8 @@ int parse_cli(struct cli *c, int argc, char **argv)
 		{ "queues", required_argument, NULL, L_QUEUES },
 		{ "rss", no_argument, NULL, L_RSS },
 		{ "rss-table", required_argument, NULL, L_RSSTABLE },
+		{ "hash-report", no_argument, NULL, L_HASH },
+		{ "hash-types", required_argument, NULL, L_HASHTYPES },
 		{ "count", required_argument, NULL, L_COUNT },
 		{ "size", required_argument, NULL, L_SIZE },
 		{ "timeout", required_argument, NULL, L_TIMEOUT },
@@ -249,6 +257,14 @@ int parse_cli(struct cli *c, int argc, char **argv)
 				return bad_usage("--rss-table %s: expected queue pairs 0..%u, comma-separated, a power of two of them up to %u",
 						 optarg, VNET_MAX_PAIRS - 1, VNET_RSS_TABLE_MAX);
 			c->dp.want_rss = true;
+			break;
+		case L_HASH: c->dp.want_hash_report = true; break;
+		case L_HASHTYPES:
+			if (hash_types_parse(optarg, &c->hash_types) < 0)
+				return bad_usage("--hash-types %s: expected ipv4, tcpv4, udpv4, ipv6, tcpv6, udpv6 comma-separated, or none",
+						 optarg);
+			c->hash_types_given = true;
+			c->dp.want_hash_report = true;
 			break;
 		case L_QSIZE:
 			if (!parse_u64(optarg, &v, 10) || v == 0 || v > 32768)

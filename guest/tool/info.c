@@ -99,6 +99,7 @@ static int cmd_info(struct cli *c, struct vnet_dev *d)
 	out_str(&o, "rss", in.rss ? "on" : "off");
 	if (in.rss)
 		out_u64(&o, "rss_table", in.rss_table_len);
+	out_str(&o, "hash_report", in.hash_report ? "on" : "off");
 	out_u64(&o, "queue_size", in.queues[0].size);
 	out_str(&o, "mac", mac_format(in.mac, mac));
 	out_str(&o, "mac_source", in.mac_from_device ? "device" : "random");

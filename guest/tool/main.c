@@ -26,7 +26,6 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "common/rss.h"
 #include "common/version.h"
 #include "guest/tool/tool.h"
 
@@ -81,22 +80,10 @@ int main(int argc, char **argv)
 			return EXIT_SETUP;
 		}
 	}
-	if (c.rss_table_len) {
-		struct vnet_rss r = { .hash_types = RSS_HASH_TYPES_SUPPORTED,
-				      .key_len = RSS_KEY_MAX,
-				      .table_len = (uint16_t)c.rss_table_len,
-				      .unclassified = c.rss_table[0] };
-
-		memcpy(r.key, rss_default_key, RSS_KEY_MAX);
-		memcpy(r.table, c.rss_table, c.rss_table_len * sizeof(r.table[0]));
-		rc = vnet_ctrl_rss(d, &r);
-		if (rc < 0) {
-			fprintf(stderr, "vnet-guest: cannot set the RSS table: %s%s\n", strerror(-rc),
-				rc == -ENOTSUP ? " (RSS needs --queues above 1 and a device that offers it)"
-					       : "");
-			vnet_dev_close(d);
-			return EXIT_SETUP;
-		}
+	rc = hash_configure(&c, d);
+	if (rc != EXIT_OK) {
+		vnet_dev_close(d);
+		return rc;
 	}
 	rc = c.command->run(&c, d);
 	vnet_dev_close(d);	/* resets the device: the vdev is free again */

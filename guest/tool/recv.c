@@ -3,7 +3,8 @@
  * recv.c - `vnet-guest recv`: receives a send stream and counts loss,
  * duplicates, reordering and corruption.  Frames of flows (send --flows,
  * spread over queue pairs) keep their order only within their flow, so
- * reordering is counted per flow for them.
+ * reordering is counted per flow for them.  With --hash-report, every
+ * frame's reported hash is checked (hash.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -96,6 +97,7 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	struct seqtrack *t = calloc(1, sizeof(*t));
 	struct flowtrack *ft = calloc(1, sizeof(*ft));
 	struct vnet_frame rx[BURST];
+	struct hash_tally ht = { 0 };
 	struct out o;
 	int rc = 0;
 
@@ -115,6 +117,8 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 			struct frame_info fi;
 			int fr = frame_check(rx[i].data, rx[i].len, &fi);
 
+			if (c->dp.want_hash_report)
+				hash_tally_frame(&ht, c, d, &rx[i]);
 			if (fr == FRAME_E_TYPE || (fr == FRAME_OK && fi.kind != FRAME_DATA)) {
 				other++;
 				continue;
@@ -173,6 +177,8 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	out_u64(&o, "other_frames", other);
 	if (c->reset_after)
 		out_u64(&o, "frames_after_reset", after_reset);
+	if (c->dp.want_hash_report)
+		hash_tally_out(&ht, &o);
 	out_counters(&o, d);
 	out_end(&o);
 	dups = t->dups;
@@ -180,7 +186,7 @@ static int cmd_recv(struct cli *c, struct vnet_dev *d)
 	free(ft);
 	if (rc < 0)
 		return device_error("recv", rc);
-	if (errors || dups || move_failed)
+	if (errors || dups || move_failed || ht.mismatches)
 		return EXIT_FAIL;
 	/* A reset drops what arrived while the device was down (counted in
 	 * lost): success is the stream coming back, intact. */

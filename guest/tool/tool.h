@@ -9,6 +9,7 @@
  *   out.c      output: "key: value" lines or one JSON object
  *   device.c   the shared device chores
  *   hist.c     ping's latency histogram
+ *   hash.c     the RSS / hash-report configuration, recv's hash check
  *   info.c, pong.c, ping.c, send.c, recv.c, tap_bridge.c: one command each
  *
  * The commands reach the device only through the driver's public header,
@@ -71,6 +72,9 @@ struct cli {
 	unsigned flows;			/* send/ping: --flows (0: plain frames) */
 	unsigned rss_table_len;		/* --rss-table: its entries (0: not given) */
 	uint16_t rss_table[VNET_RSS_TABLE_MAX];
+	bool hash_types_given;		/* --hash-types */
+	uint32_t hash_types;
+	struct vnet_rss rss;		/* what hash_configure set */
 	enum rx_mode_req rx_mode;
 	struct {
 		bool given;
@@ -124,6 +128,25 @@ static inline bool mac_eq(const uint8_t *a, const uint8_t *b)
 {
 	return memcmp(a, b, 6) == 0;
 }
+
+/* hash.c: with --rss-table or --hash-report, sets c->rss on the device
+ * (every IP type or --hash-types, the default key, --rss-table or the
+ * pairs in turn); EXIT_OK, or EXIT_SETUP after saying why. */
+int hash_configure(struct cli *c, struct vnet_dev *d);
+/* "ipv4,tcpv4,..." (or "none") into hash type bits; 0 or -1. */
+int hash_types_parse(const char *s, uint32_t *types);
+/* recv --hash-report: frames per reported type, and those whose reported
+ * hash or type differs from vnet_rss_hash's under c->rss. */
+#define HASH_REPORT_TYPES 7	/* NONE .. UDPv6 */
+struct hash_tally {
+	uint64_t frames;
+	uint64_t per_type[HASH_REPORT_TYPES];
+	uint64_t mismatches;
+};
+void hash_tally_frame(struct hash_tally *t, const struct cli *c, const struct vnet_dev *d,
+		      const struct vnet_frame *f);
+struct out;
+void hash_tally_out(const struct hash_tally *t, struct out *o);
 
 /* device.c */
 /* vnet_wait, but a signal is no error (0): every loop checks

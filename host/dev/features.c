@@ -59,6 +59,13 @@ void vdev_update_offer(struct vdev *vd)
 	 * frontend runs the control queue itself. */
 	if (vd->max_pairs > 1 && !(o && o->has_vhost_user))
 		vd->device_features |= VIRTIO_BIT(VIRTIO_NET_F_RSS);
+	/* HASH_REPORT (5.1.6.4.4) over a vfio-user transport too, with any
+	 * number of pairs: without RSS the driver sets the hash with
+	 * HASH_CONFIG, which a single-pair device must take as well
+	 * (5.1.6.4.3); a vhost-user frontend runs the control queue.  We
+	 * offer CTRL_VQ, as 5.1.4.1 asks of a device offering it. */
+	if (!(o && o->has_vhost_user))
+		vd->device_features |= VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT);
 	if (vd->legacy)
 		vd->device_features &= UINT64_C(0xffffffff);
 }

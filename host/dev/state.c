@@ -10,7 +10,8 @@
  * every value of a hostile blob passes the one check that value already
  * has, and nothing is written into the model that a driver could not
  * have written.  The control queue's state is saved as the commands that
- * rebuild it: RX modes, MAC table and address, pairs or RSS, coalescing.
+ * rebuild it: RX modes, MAC table and address, pairs or RSS, the hash
+ * configuration (HASH_REPORT without RSS), coalescing.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -117,6 +118,21 @@ static void save_rss(const struct vdev *vd, struct state_out *o)
 	put_ctrl(o, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, d, at + c->key_len);
 }
 
+/* HASH_REPORT without RSS: the types and key HASH_CONFIG set (5.1.6.5.5;
+ * with RSS, RSS_CONFIG carries them). */
+static void save_hash(const struct vdev *vd, struct state_out *o)
+{
+	const struct rss_hash_cfg *c = &vd->hash;
+	struct virtio_net_hash_config_head h = { .hash_types = c->hash_types,
+						 .hash_key_length = c->key_len };
+	uint8_t d[sizeof(h) + RSS_KEY_MAX];
+
+	memcpy(d, &h, sizeof(h));
+	memcpy(d + sizeof(h), c->key, c->key_len);
+	put_ctrl(o, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_HASH_CONFIG, d,
+		 (uint32_t)sizeof(h) + c->key_len);
+}
+
 static void save_coal(struct vdev *vd, struct state_out *o)
 {
 	for (unsigned q = 0; q < 2 * vdev_pairs_negotiated(vd); q++) {
@@ -167,6 +183,9 @@ static void save_ctrl(struct vdev *vd, struct state_out *o)
 
 		put_ctrl(o, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &n, 2);
 	}
+	if (has(vd, VIRTIO_NET_F_HASH_REPORT) && !has(vd, VIRTIO_NET_F_RSS) &&
+	    (vd->hash.hash_types || vd->hash.key_len))
+		save_hash(vd, o);
 	save_coal(vd, o);
 }
 

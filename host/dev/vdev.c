@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/net_hdr.h"
 #include "host/dev/capture.h"
 #include "host/dp/dp.h"
 
@@ -30,6 +31,7 @@ void vdev_reset(struct vdev *vd)
 	vd->status = 0;
 	vd->curr_pairs = 1;	/* 5.1.6.5.5: one pair until the driver says more */
 	memset(&vd->rss, 0, sizeof(vd->rss));
+	memset(&vd->hash, 0, sizeof(vd->hash));
 	net_filter_reset(&vd->filter);
 	memcpy(vd->cfg.mac, vd->perm_mac, sizeof(vd->cfg.mac));
 	vd->cfg.status &= (uint16_t)~VIRTIO_NET_S_ANNOUNCE;
@@ -59,9 +61,38 @@ int vdev_set_rss(struct vdev *vd, const struct rss_cfg *c, unsigned max_tx_vq)
 		return -EINVAL;
 	vd->rss = *c;
 	vd->rss.on = true;
+	/* 5.1.6.4.3: with RSS negotiated, the report hashes with RSS's
+	 * types and key too. */
+	vd->hash.hash_types = c->hash_types;
+	vd->hash.key_len = c->key_len;
+	memcpy(vd->hash.key, c->key, sizeof(vd->hash.key));
 	log_info("%s: RSS on: %u-entry table over %u queues, hash types 0x%x", vd->name,
 		 c->table_len, n, c->hash_types);
 	vdev_link_set_rss(vd);
+	return 0;
+}
+
+int vdev_set_hash(struct vdev *vd, const struct rss_hash_cfg *c)
+{
+	char why[160];
+
+	/* 5.1.6.4.3: with RSS negotiated the hash follows RSS_CONFIG; a
+	 * second source of types and key would make two configurations. */
+	if (!(vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT)) ||
+	    (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_RSS))) {
+		log_rl(LOG_WARN, "%s: hash configuration refused: %s", vd->name,
+		       (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_RSS))
+			       ? "RSS was negotiated, so RSS_CONFIG sets the hash"
+			       : "HASH_REPORT was not negotiated");
+		return -EOPNOTSUPP;
+	}
+	if (rss_hash_check(c->hash_types, c->key_len, why, sizeof(why)) < 0) {
+		log_rl(LOG_WARN, "%s: hash configuration refused: %s", vd->name, why);
+		return -EINVAL;
+	}
+	vd->hash = *c;
+	log_info("%s: hash report: types 0x%x, %u-byte key", vd->name, c->hash_types,
+		 c->key_len);
 	return 0;
 }
 
@@ -88,15 +119,6 @@ int vdev_set_pairs_in_use(struct vdev *vd, unsigned n)
 	return 0;
 }
 
-/* 5.1.6.1: a legacy driver without MRG_RXBUF uses the 10-byte header;
- * everyone else the 12-byte one (which is also the link's format). */
-static uint32_t guest_hdr_len(const struct vdev *vd)
-{
-	if (vd->legacy && !(vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)))
-		return VIRTIO_NET_HDR_LEGACY_LEN;
-	return sizeof(struct virtio_net_hdr_v1);
-}
-
 static void activate(struct vdev *vd)
 {
 	/* The first pair, and the controlq when negotiated, must be there;
@@ -114,7 +136,8 @@ static void activate(struct vdev *vd)
 			return;
 		}
 	}
-	vd->hdr_len = guest_hdr_len(vd);
+	/* The rule (common/net_hdr.c): 10, 12 (the link's format) or 20. */
+	vd->hdr_len = net_hdr_len(vd->driver_features, vd->legacy);
 	log_info("%s: driver ready (features 0x%llx)", vd->name,
 		 (unsigned long long)vd->driver_features);
 	vdev_link_set_features(vd, vd->driver_features & VNET_PEERFEATS_MAX);

@@ -146,7 +146,8 @@ struct vdev {
 
 	/* virtio state */
 	bool legacy;			/* 0.9.5 interface: no VERSION_1, no FEATURES_OK */
-	uint32_t hdr_len;		/* net header the guest uses: 12, or 10 (5.1.6.1) */
+	uint32_t hdr_len;		/* net header the guest uses: 12, 20 with
+					 * HASH_REPORT, or 10 (net_hdr_len) */
 	uint64_t device_features;	/* offered; see vdev_update_offer */
 	uint64_t driver_features;
 	bool peer_features_known;	/* peerfeats auto: the peer's guest negotiated */
@@ -168,6 +169,12 @@ struct vdev {
 	 * told to the peer, whose device then puts each frame on the ring
 	 * of its receiveq; off until set and after a reset. */
 	struct rss_cfg rss;
+	/* What received frames are hashed with for HASH_REPORT (5.1.6.4.4):
+	 * HASH_CONFIG's types and key, or with RSS negotiated the RSS
+	 * configuration's; all zero (every frame NONE) until set and after
+	 * a reset.  Read by the receive path only when HASH_REPORT was
+	 * negotiated. */
+	struct rss_hash_cfg hash;
 	struct vdev_queue q[VDEV_MAX_QUEUES];
 
 	/* The data path's state (host/dp/): the model allocates it, only
@@ -280,6 +287,11 @@ int vdev_set_pairs_in_use(struct vdev *vd, unsigned n);
  * pairs in use become those it names and max_tx_vq, and the peer is
  * told.  0 or -EINVAL (logged) and nothing changes. */
 int vdev_set_rss(struct vdev *vd, const struct rss_cfg *c, unsigned max_tx_vq);
+/* VIRTIO_NET_CTRL_MQ_HASH_CONFIG (5.1.6.5.5 "Hash calculation"): the hash
+ * types and key HASH_REPORT uses when RSS was not negotiated (checked by
+ * rss_hash_check).  0, or -EINVAL / -EOPNOTSUPP (logged) and nothing
+ * changes. */
+int vdev_set_hash(struct vdev *vd, const struct rss_hash_cfg *c);
 
 /* queue.c: queue configuration; q must be < vd->num_queues (callers
  * check). */

@@ -27,14 +27,20 @@ bool chain_frame_view(const struct vq_chain *ch, uint32_t hdr_len, const uint8_t
 	return false;
 }
 
-void chain_gather_bufs(const struct vq_chain *ch, uint8_t *dst, uint32_t len)
+void chain_gather_bufs(const struct vq_chain *ch, uint32_t off, uint8_t *dst, uint32_t len)
 {
 	for (unsigned i = 0; i < ch->n_out && len; i++) {
-		uint32_t n = ch->bufs[i].len < len ? ch->bufs[i].len : len;
+		uint32_t n;
 
-		memcpy(dst, ch->bufs[i].ptr, n);
+		if (off >= ch->bufs[i].len) {
+			off -= ch->bufs[i].len;
+			continue;
+		}
+		n = ch->bufs[i].len - off < len ? ch->bufs[i].len - off : len;
+		memcpy(dst, ch->bufs[i].ptr + off, n);
 		dst += n;
 		len -= n;
+		off = 0;
 	}
 }
 

@@ -32,8 +32,9 @@ bool dp_later(struct vdev *vd, long *slot, void (*fn)(void *arg), void *arg);
  * with *frame and *len set. */
 bool chain_frame_view(const struct vq_chain *ch, uint32_t hdr_len, const uint8_t **frame,
 		      uint32_t *len);
-/* The buffer loops of chain_gather and chain_scatter (chain.c). */
-void chain_gather_bufs(const struct vq_chain *ch, uint8_t *dst, uint32_t len);
+/* The buffer loops of chain_gather(_from) and chain_scatter (chain.c),
+ * from byte off of the readable / writable buffers. */
+void chain_gather_bufs(const struct vq_chain *ch, uint32_t off, uint8_t *dst, uint32_t len);
 uint32_t chain_scatter_bufs(const struct vq_chain *ch, uint32_t off, const uint8_t *src,
 			    uint32_t len);
 
@@ -46,7 +47,19 @@ static inline void chain_gather(const struct vq_chain *ch, uint8_t *dst, uint32_
 		memcpy(dst, ch->bufs[0].ptr, len);
 		return;
 	}
-	chain_gather_bufs(ch, dst, len);
+	chain_gather_bufs(ch, 0, dst, len);
+}
+
+/* The same from byte off of the readable buffers on (a HASH_REPORT
+ * guest's frame behind its 20-byte header). */
+static inline void chain_gather_from(const struct vq_chain *ch, uint32_t off, uint8_t *dst,
+				     uint32_t len)
+{
+	if (ch->n_out > 0 && off <= ch->bufs[0].len && ch->bufs[0].len - off >= len) {
+		memcpy(dst, ch->bufs[0].ptr + off, len);
+		return;
+	}
+	chain_gather_bufs(ch, off, dst, len);
 }
 
 /* Copies len bytes from src into the chain's writable buffers starting at

@@ -21,6 +21,20 @@
  * the default key, common/rss.c), a frame without a flow (not IP) to the
  * first.  Rings are read in turn; one waiting for buffers of its
  * receiveq does not hold up the others.
+ *
+ * With VIRTIO_NET_F_HASH_REPORT the guest's header is 20 bytes and carries
+ * the hash of the frame and its type (5.1.6.4.4).  This device computes
+ * it, at delivery, with its own driver's configuration (vd->hash; the one
+ * hash rule, rss_hash_frame in common/rss.c), rather than taking a hash
+ * from the link: the link's record stays the 12-byte header (the peer
+ * ring, TAP and older peers unchanged), the sender needs to know only the
+ * RSS configuration it already steers by (not HASH_CONFIG), and a hostile
+ * peer cannot make our guest report a hash we never computed.  The cost
+ * is a second Toeplitz pass when the sender already hashed to steer; a
+ * guest without HASH_REPORT pays one branch per frame.  The frame is
+ * hashed where it lies in the peer's ring, as the steering hash is: the
+ * parser checks every offset against our private length, so a peer
+ * changing the bytes meanwhile only changes the hash of its own frame.
  */
 #include <string.h>
 
@@ -83,7 +97,7 @@ enum rx_deliver {
 
 /* Without MRG_RXBUF: one chain holds the whole frame (5.1.6.3). */
 static enum rx_deliver deliver_one(struct vdev *vd, struct vdev_queue *q,
-				   struct virtio_net_hdr_v1 *h, const uint8_t *frame,
+				   struct virtio_net_hdr_v1_hash *h, const uint8_t *frame,
 				   uint32_t flen)
 {
 	const uint32_t hdr_len = vd->hdr_len;	/* what the guest sees */
@@ -104,7 +118,7 @@ static enum rx_deliver deliver_one(struct vdev *vd, struct vdev_queue *q,
 	}
 	/* 5.1.6.4: num_buffers is 1 without MRG_RXBUF; a legacy guest's
 	 * 10-byte header simply ends before it. */
-	h->num_buffers = 1;
+	h->hdr.num_buffers = 1;
 	chain_scatter(&ch, 0, (const uint8_t *)h, hdr_len);
 	chain_scatter(&ch, hdr_len, frame, flen);
 	vq_dev_push(&q->vq, &ch, need);
@@ -115,10 +129,12 @@ static enum rx_deliver deliver_one(struct vdev *vd, struct vdev_queue *q,
  * first header's num_buffers says how many (5.1.6.4).  If the guest has
  * too few buffers right now, every chain taken is given back and we wait. */
 static enum rx_deliver deliver_merged(struct vdev *vd, struct vdev_queue *q,
-				      struct virtio_net_hdr_v1 *h, const uint8_t *frame,
+				      struct virtio_net_hdr_v1_hash *h, const uint8_t *frame,
 				      uint32_t flen)
 {
-	const uint32_t hdr_len = sizeof(*h);
+	/* 12 bytes, or 20 with HASH_REPORT: only the first buffer has it
+	 * (5.1.6.4), and 5.1.6.3.1 has every buffer hold that much. */
+	const uint32_t hdr_len = vd->hdr_len;
 	struct vq_chain *chains = vd->dp.mrg_chains;
 	uint32_t written[VDEV_QUEUE_LIMIT];
 	uint32_t done = 0;
@@ -163,16 +179,45 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct vdev_queue *q,
 		written[n++] = off + room;
 		done += room;
 	}
-	h->num_buffers = (uint16_t)n;
-	chain_scatter(&chains[0], 0, (const uint8_t *)h, hdr_len);
+	h->hdr.num_buffers = (uint16_t)n;
+	/* A constant length makes the usual 12-byte header's copy two
+	 * moves instead of a call. */
+	if (hdr_len == sizeof(h->hdr))
+		chain_scatter(&chains[0], 0, (const uint8_t *)h, sizeof(h->hdr));
+	else
+		chain_scatter(&chains[0], 0, (const uint8_t *)h, hdr_len);
 	for (unsigned i = 0; i < n; i++)
 		vq_dev_push(&q->vq, &chains[i], written[i]);
 	return RX_DELIVERED;
 }
 
-static enum rx_deliver deliver(struct vdev *vd, struct vdev_queue *q,
-			       struct virtio_net_hdr_v1 *h, const uint8_t *frame, uint32_t flen)
+/* 5.1.6.4.4: the hash of the frame under the driver's configuration and
+ * its type; NONE and 0 when no enabled type applies (or none is, as after
+ * a reset).  Out of line, so that deliver() stays small enough to be
+ * inlined into the receive pass: the guest without HASH_REPORT pays the
+ * branch and nothing else (bench/insns.sh rx). */
+static __attribute__((noinline)) void rx_hash_report(const struct vdev *vd,
+						     struct virtio_net_hdr_v1_hash *h,
+						     const uint8_t *frame, uint32_t flen)
 {
+	const struct rss_hash_cfg *c = &vd->hash;
+	uint8_t report;
+
+	h->hash_value = rss_hash_frame(c->key, c->key_len, c->hash_types, frame, flen, &report);
+	h->hash_report = report;
+	h->padding_reserved = 0;
+}
+
+/* h: the link's 12-byte header in h->hdr; the hash fields are filled here
+ * when the guest has them (HASH_REPORT), and only then read.  Inlined
+ * into its callers, as before the hash branch tipped the compiler's
+ * choice (30 instructions a frame of call overhead, bench/insns.sh rx). */
+static inline __attribute__((always_inline)) enum rx_deliver
+deliver(struct vdev *vd, struct vdev_queue *q, struct virtio_net_hdr_v1_hash *h,
+	const uint8_t *frame, uint32_t flen)
+{
+	if (unlikely(vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT)))
+		rx_hash_report(vd, h, frame, flen);
 	if (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))
 		return deliver_merged(vd, q, h, frame, flen);
 	return deliver_one(vd, q, h, frame, flen);
@@ -220,7 +265,7 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q,
 	}
 	for (int i = 0; i < n; i++) {
 		const struct gso_seg *sg = &vd->dp.offload->segs[i];
-		struct virtio_net_hdr_v1 sh = fixed;
+		struct virtio_net_hdr_v1_hash sh = { .hdr = fixed };
 		enum rx_deliver d = deliver(vd, q, &sh, base + sg->offset, sg->len);
 
 		if (d == RX_BROKEN)
@@ -259,7 +304,8 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct
 	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
 
 	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
-		struct virtio_net_hdr_v1 h;
+		struct virtio_net_hdr_v1_hash hh;
+		struct virtio_net_hdr_v1 *const h = &hh.hdr;
 		struct vdev_queue *q;
 		const uint8_t *rec;
 		char why[200];
@@ -273,12 +319,12 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct
 		if (r == 0)
 			return RX_EMPTY;
 		/* The ring guarantees len >= 12; copy what we decide on once. */
-		memcpy(&h, rec, sizeof(h));
+		memcpy(h, rec, sizeof(*h));
 		flen = len - link_hdr;
 		ps->at = 0;
 		/* The ring's consumer checked the header (net_hdr_check) on
 		 * its copy; this copy is what we act on. */
-		if (flen < VNET_ETH_HLEN || net_hdr_check(&h, flen, why, sizeof(why))) {
+		if (flen < VNET_ETH_HLEN || net_hdr_check(h, flen, why, sizeof(why))) {
 			vd->stats.drop_bad_frame++;
 			log_rl(LOG_WARN, "%s: dropped a %u-byte frame from the peer: %s",
 			       vd->name, flen, flen < VNET_ETH_HLEN ? "shorter than an Ethernet header" : why);
@@ -290,11 +336,11 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct
 			if (!net_filter_accept(&vd->filter, vd->cfg.mac, dst)) {
 				vd->stats.drop_filtered++;
 				d = RX_DROPPED;
-			} else if (net_hdr_needs_fixup(vd, &h)) {
-				d = deliver_fixed(vd, q, &h, rec + link_hdr, flen,
+			} else if (net_hdr_needs_fixup(vd, h)) {
+				d = deliver_fixed(vd, q, h, rec + link_hdr, flen,
 						  &ps->pushed[ps->at]);
 			} else {
-				d = deliver(vd, q, &h, rec + link_hdr, flen);
+				d = deliver(vd, q, &hh, rec + link_hdr, flen);
 				if (d == RX_DELIVERED)
 					count_rx(q, flen);
 				/* The frame as the guest got it, an offloaded

@@ -129,9 +129,14 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
 		   const struct vq_chain *ch, struct tx_state *st)
 {
 	const uint32_t hdr_len = vd->hdr_len;
-	const uint32_t pad = sizeof(struct virtio_net_hdr_v1) - hdr_len;
+	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
+	/* Only a HASH_REPORT guest's header (20 bytes, 5.1.6) is longer
+	 * than the link's 12: its hash fields, which only the receiving
+	 * device fills, are not carried. */
+	const bool hash_hdr = unlikely(hdr_len > link_hdr);
 	struct virtio_net_hdr_v1 gh = { 0 };
 	struct peer_ring_prod *ring;
+	uint32_t rec_len;
 	unsigned k;
 	uint8_t *rec;
 
@@ -144,8 +149,9 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
 		return true;
 	}
 	/* A constant length makes the usual 12-byte header's copy two
-	 * moves instead of a call. */
-	if (hdr_len == sizeof(gh))
+	 * moves instead of a call (a 20-byte one's hash fields are not
+	 * read). */
+	if (hdr_len >= sizeof(gh))
 		chain_gather(ch, (uint8_t *)&gh, sizeof(gh));
 	else
 		chain_gather(ch, (uint8_t *)&gh, hdr_len);
@@ -155,24 +161,28 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
 	}
 	k = st->fixed_ring >= 0 ? (unsigned)st->fixed_ring : tx_ring_for(vd, pair, ch, hdr_len);
 	ring = vd->dp.tx_ring[k];
-	rec = peer_ring_reserve(ring, ch->out_len + pad);
+	rec_len = ch->out_len - hdr_len + link_hdr;
+	rec = peer_ring_reserve(ring, rec_len);
 	if (!rec) {
 		st->full_ring = k;
-		st->need = ch->out_len + pad;
+		st->need = rec_len;
 		return false;
 	}
 	/* The link carries the 12-byte header: the frame lands after it,
 	 * and the header we checked (a legacy guest's 10 bytes,
 	 * zero-extended) replaces whatever the guest may have changed
 	 * since.  num_buffers is receive-only: 0 on the link (5.1.6.2). */
-	chain_gather(ch, rec + pad, ch->out_len);
+	if (!hash_hdr)
+		chain_gather(ch, rec + link_hdr - hdr_len, ch->out_len);
+	else
+		chain_gather_from(ch, hdr_len, rec + link_hdr, ch->out_len - hdr_len);
 	gh.num_buffers = 0;
 	memcpy(rec, &gh, sizeof(gh));
 	/* Recorded as it crosses: an offloaded frame is one large frame,
 	 * its checksum partial (capture.h). */
 	if (unlikely(vd->capture))
 		vdev_capture_frame(vd, rec + sizeof(gh), ch->out_len - hdr_len);
-	peer_ring_commit(ring, ch->out_len + pad);
+	peer_ring_commit(ring, rec_len);
 	st->committed |= 1u << k;
 	st->frames++;
 	st->bytes += ch->out_len - hdr_len;

@@ -36,9 +36,11 @@
  *
  * The main thread is the library's user: vnet_dev_open with parameters
  * from the input (transport, packed, offloads, polling, INTx, deferred
- * kicks, queue size, declined features, 4-32 MiB of RAM), then a script
+ * kicks, queue size, declined features, 4-32 MiB of RAM, queue pairs,
+ * RSS, HASH_REPORT), then a script
  * of calls: TX and RX bursts, tx_drain(0), wait(0) (and wait_fd), the
- * caller-loop protocol, control commands, reset, info, and the device's
+ * caller-loop protocol, control commands (RSS_CONFIG and HASH_CONFIG
+ * through vnet_ctrl_rss too), reset, info, and the device's
  * own actions between calls (RX frames, RAM writes, interrupts, link);
  * then vnet_dev_close.  An empty tamper list is a well-behaved device: a
  * seed without tampering reaches DRIVER_OK and the data path at once.
@@ -99,6 +101,7 @@ enum {
 #define RX_LIE_LEN	0x01	/* report `off` as every used length */
 #define RX_LIE_NBUF	0x02	/* num_buffers from the input, not the count */
 #define RX_PARTIAL	0x04	/* too few buffers: deliver what fits anyway */
+#define RX_HASH		0x08	/* HASH_REPORT's 8 header bytes from the input */
 
 struct dev_act {
 	uint8_t op;
@@ -108,7 +111,8 @@ struct dev_act {
 	uint16_t idx;		/* ACT_RAM: descriptor; ACT_RX: num_buffers */
 	uint32_t off;		/* ACT_RAM: offset; ACT_RX: the used length */
 	uint16_t len;		/* ACT_RX: frame bytes after the header */
-	uint8_t bytes[12];	/* ACT_RAM: data; ACT_RX: the net header */
+	uint8_t bytes[20];	/* ACT_RAM: data; ACT_RX: the net header (12,
+				 * and with RX_HASH the hash fields) */
 };
 
 static void read_act(struct fuzz_in *in, struct dev_act *a)
@@ -119,7 +123,7 @@ static void read_act(struct fuzz_in *in, struct dev_act *a)
 	switch (a->op) {
 	case ACT_RX:
 		a->len = fin_u16(in);
-		fin_bytes(in, a->bytes, sizeof(a->bytes));
+		fin_bytes(in, a->bytes, (a->flags & RX_HASH) ? 20 : 12);
 		if (a->flags & RX_LIE_LEN)
 			a->off = fin_u32(in);
 		if (a->flags & RX_LIE_NBUF)
@@ -778,7 +782,10 @@ static void check_info(struct vnet_dev *d, const struct seen *s)
 	FUZZ_CHECK(in.mtu_from_device ? in.mtu >= 68 : in.mtu == 1500);
 	FUZZ_CHECK(in.max_tx_frame == (uint32_t)in.mtu + VNET_ETH_HLEN);
 	FUZZ_CHECK(in.max_rx_frame >= VNET_ETH_HLEN && in.max_rx_frame <= VNET_MAX_GSO_FRAME);
-	FUZZ_CHECK(in.hdr_len == 12 || in.hdr_len == 10);
+	/* 5.1.6: 20 bytes exactly when HASH_REPORT was negotiated. */
+	FUZZ_CHECK((in.hdr_len == 20) == !!(in.driver_features & VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT)));
+	FUZZ_CHECK(in.hdr_len == 12 || in.hdr_len == 10 || in.hdr_len == 20);
+	FUZZ_CHECK(in.hash_report == !!(in.driver_features & VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT)));
 	FUZZ_CHECK(in.queue_pairs >= 1 && in.queue_pairs <= in.max_queue_pairs);
 	FUZZ_CHECK(in.queue_pairs <= (s->p.queue_pairs > 1 ? s->p.queue_pairs : 1u));
 	FUZZ_CHECK(in.nqueues == 2 * in.queue_pairs + in.has_ctrl);
@@ -823,16 +830,30 @@ static void check_frame(struct vnet_dev *d, const struct vnet_frame *f, uint32_t
 	f->data[f->len - 1] ^= 1;
 	FUZZ_CHECK(net_hdr_check(f->hdr, f->len, NULL, 0) == 0);
 	FUZZ_CHECK(net_hdr_allowed(f->hdr, features, NET_HDR_TO_DRIVER, NULL, 0) == 0);
+	/* The reported hash: a type the library knows, whatever the device
+	 * wrote; none without HASH_REPORT; only for frames it handed out. */
+	{
+		struct vnet_frame other = { .data = f->data, .len = f->len, .hdr = f->hdr + 1 };
+		uint32_t hash;
+		int rc = vnet_rx_hash(d, f, &hash);
+
+		if (features & VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT))
+			FUZZ_CHECK(rc >= VIRTIO_NET_HASH_REPORT_NONE &&
+				   rc <= VIRTIO_NET_HASH_REPORT_UDPv6);
+		else
+			FUZZ_CHECK(rc == -ENOTSUP);
+		FUZZ_CHECK(vnet_rx_hash(d, &other, &hash) == -EINVAL);
+	}
 }
 
 enum {
 	OP_TX, OP_RX, OP_DRAIN, OP_WAIT, OP_WAIT_FD, OP_CTRL_RX, OP_CTRL_TABLE,
-	OP_CTRL_MAC, OP_RESET, OP_INFO, OP_MISC, OP_ARM, OP_KICKS, OP_DEVICE, OP_N
+	OP_CTRL_MAC, OP_RESET, OP_INFO, OP_MISC, OP_ARM, OP_KICKS, OP_DEVICE, OP_CTRL_RSS, OP_N
 };
 
 static const char *const op_names[OP_N] = {
 	"tx", "rx", "drain", "wait", "wait_fd", "ctrl_rx", "ctrl_table", "ctrl_mac",
-	"reset", "info", "misc", "arm", "kicks", "device",
+	"reset", "info", "misc", "arm", "kicks", "device", "ctrl_rss",
 };
 
 /* One call; false when the user stops (a failed reset: "close it"). */
@@ -953,6 +974,29 @@ static bool run_op(struct vnet_dev *d, struct fuzz_in *in, struct seen *s)
 			FUZZ_CHECK(!memcmp(got, mac, 6));
 		}
 		break;
+	case OP_CTRL_RSS: {
+		/* RSS (with want_rss and pairs) or, with HASH_REPORT alone,
+		 * HASH_CONFIG: types beyond those supported, keys past 40,
+		 * tables not a power of two or naming pairs not in use. */
+		struct vnet_rss r = { 0 };
+
+		n = fin_u8(in);
+		r.hash_types = (n & 0x80) ? fin_u32(in) : fin_u8(in) & 0x3fu;
+		r.key_len = (uint8_t)(fin_u8(in) % 48);
+		fin_bytes(in, r.key, r.key_len < VNET_RSS_KEY_MAX ? r.key_len : VNET_RSS_KEY_MAX);
+		r.table_len = (n & 0x40) ? 3 : (uint16_t)(1u << (n % 9));	/* 1..256 */
+		for (unsigned i = 0; i < r.table_len && i < VNET_RSS_TABLE_MAX; i++)
+			r.table[i] = (uint16_t)(fin_u8(in) % 5);
+		r.unclassified = (uint16_t)(fin_u8(in) % 5);
+		rc = vnet_ctrl_rss(d, &r);
+		FUZZ_TRACE("  -> %d\n", rc);
+		FUZZ_CHECK(!s->honest || rc != -ETIMEDOUT);
+		/* The library checks by the device's rule (common/rss.c): an
+		 * honest device takes what it sends. */
+		FUZZ_CHECK(!s->honest || rc != -EREMOTEIO);
+		CHECK_RC(rc, ENOTSUP, EINVAL, EREMOTEIO, ETIMEDOUT, EIO, ENOTCONN);
+		break;
+	}
 	case OP_RESET:
 		rc = vnet_dev_reset(d);
 		FUZZ_TRACE("  -> %d\n", rc);
@@ -1045,6 +1089,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		prm.decline_features = fin_u64(&in);
 	prm.ram_size = rams[pf >> 6];
 	prm.queue_pairs = (sel >> 3) & 3;	/* 0..3; the device may have fewer */
+	prm.want_hash_report = sel & 0x20;
+	prm.want_rss = sel & 0x40;
 	/* 0: the device's maximum capped at 256; a power of two; or (packed)
 	 * any size up to 127. */
 	prm.queue_size = qs & 0x80 ? qs & 0x7fu : qs ? 1u << ((qs - 1) % 16) : 0;
@@ -1068,7 +1114,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.honest = P.nt == 0;
 	s.want = (VNET_DRIVER_FEATURES | (prm.want_offloads ? VNET_OFFLOAD_FEATURES : 0) |
 		  (prm.want_packed ? VIRTIO_BIT(VIRTIO_F_RING_PACKED) : 0) |
-		  (prm.queue_pairs > 1 ? VIRTIO_BIT(VIRTIO_NET_F_MQ) : 0)) &
+		  (prm.queue_pairs > 1 ? VIRTIO_BIT(VIRTIO_NET_F_MQ) : 0) |
+		  (prm.queue_pairs > 1 && prm.want_rss ? VIRTIO_BIT(VIRTIO_NET_F_RSS) : 0) |
+		  (prm.want_hash_report ? VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT) : 0)) &
 		 ~prm.decline_features;
 
 	fds_before = count_fds();

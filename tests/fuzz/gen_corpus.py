@@ -342,10 +342,13 @@ put("vq_drv", "packed-in-order", drv_seed(0x11, 3, pops, pargs))
 # seeds name are those of a pci-modern bring-up with these parameters (see
 # them with FUZZ_VERBOSE=1 build-fuzz/fuzz_guest_dev FILE).
 GD_OP = dict(tx=0, rx=1, drain=2, wait=3, wait_fd=4, ctrl_rx=5, ctrl_table=6, ctrl_mac=7,
-             reset=8, info=9, misc=10, arm=11, kicks=12, device=13)
+             reset=8, info=9, misc=10, arm=11, kicks=12, device=13, ctrl_rss=14)
 ACT_RX, ACT_RAM, ACT_IRQ, ACT_LINK, ACT_NEEDS_RESET = range(5)
 TAMP_XOR, TAMP_ERROR, TAMP_HDR, TAMP_LEN, TAMP_FDS, TAMP_SRV_CMD, TAMP_ACT = range(7)
 NO_IOFDS = 4                                    # sel: kicks are region writes
+PAIRS2 = 2 << 3                                 # sel: two queue pairs
+HASH_REPORT, RSS = 0x20, 0x40                   # sel: want_hash_report, want_rss
+RX_HASH = 0x08                                  # act_rx: hash fields from the input
 PACKED, OFFLOADS, POLL, INTX, DEFER = 1, 2, 4, 8, 0x10
 RAM8 = 0x40
 QS32 = 6                                        # qs n: queue size 1 << (n - 1)
@@ -374,8 +377,10 @@ def gd_tx(*frames):
     return b
 
 
-def act_rx(ln, hdr=None, flags=0, used_len=None, nbufs=None):
-    b = bytes([GD_OP["device"], ACT_RX, flags]) + struct.pack("<H", ln) + (hdr or vnet_hdr())
+def act_rx(ln, hdr=None, flags=0, used_len=None, nbufs=None, hash_fields=None):
+    b = bytes([GD_OP["device"], ACT_RX, flags | (RX_HASH if hash_fields else 0)]) + struct.pack("<H", ln) + (hdr or vnet_hdr())
+    if hash_fields:
+        b += hash_fields
     if flags & 1:
         b += struct.pack("<I", used_len)
     if flags & 2:
@@ -428,6 +433,27 @@ put("guest_dev", "offloads", gd(pf=OFFLOADS | RAM8, ops=gd_tx((len(tso_frame), t
                                 act_rx(60, csum_hdr) + act_rx(3054, tso_hdr) + rx_ops + op("drain") + info))
 put("guest_dev", "offloads-packed", gd(pf=OFFLOADS | PACKED | RAM8, ops=act_rx(3054, tso_hdr) + rx_ops +
                                        gd_tx((len(tso_frame), tso_hdr, tso_frame)) + info))
+# HASH_REPORT (20-byte header): without RSS on the modern device (HASH_CONFIG
+# at open, then vnet_ctrl_rss: all types, then a 41-byte key refused before
+# sending), and with RSS on two pairs (RSS_CONFIG); frames whose hash
+# fields the device fills, one with a report type nobody knows.
+def gd_rss(flags, types, key_len, table=(), unclassified=0):
+    """flags: bit 7 types as u32, bit 6 a 3-entry table, else 1 << (flags % 9) entries."""
+    b = bytes([GD_OP["ctrl_rss"], flags])
+    b += struct.pack("<I", types) if flags & 0x80 else bytes([types])
+    b += bytes([key_len]) + bytes(range(min(key_len, 40)))
+    n = 3 if flags & 0x40 else 1 << (flags % 9)
+    return b + bytes(table).ljust(min(n, 128), b"\0") + bytes([unclassified])
+
+
+hash_rx = (act_rx(60, hash_fields=struct.pack("<IHH", 0x12345678, 3, 0)) +
+           act_rx(60, hash_fields=struct.pack("<IHH", 0xdeadbeef, 0x77, 5)) + rx_ops)
+put("guest_dev", "hash-report", gd(sel=HASH_REPORT, ops=data_path + hash_rx + gd_rss(0, 0x3f, 40) +
+                                   gd_rss(0, 0x3f, 41) + op("reset") + hash_rx + info))
+put("guest_dev", "rss-hash-report", gd(sel=HASH_REPORT | RSS | PAIRS2, ops=data_path + hash_rx +
+                                       gd_rss(3, 0x3f, 40, table=(0, 1, 1, 0, 0, 1, 1, 0)) +
+                                       gd_rss(3, 0x3f, 40, table=(0, 4)) + info))
+
 # A device that lies.  RX used ring (queue 0's device area): element 0's id.
 put("guest_dev", "tamper-used-id", gd(ops=act_rx(60) + bytes([GD_OP["device"]]) + ram_write(0x03, 0, 4, b"\x77\x77") +
                                       rx_ops + op("info") + op("reset") + act_rx(60) + rx_ops + info))

@@ -8,7 +8,11 @@
  * DRIVER_OK), with the driver side of common/ring laying out the rings in
  * that RAM.  Commands are chains on the controlq; the device answers when
  * kicked (dp_kick).  Interrupts are counted by the model's irq hook.
+ * HASH_REPORT (5.1.6.4.4): HASH_CONFIG's checks, and the receive header
+ * of frames handed to the data path through a peer ring of the test's
+ * own, as a link would.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,16 +20,19 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "common/peer_ring.h"
 #include "common/ring/vq.h"
 #include "host/dev/vdev.h"
 #include "host/dp/dp.h"
 #include "host/evloop.h"
 #include "tests/unit/support/fake_vdev.h"
+#include "tests/unit/support/frames.h"
 
 #define RAM_GPA	  0x100000ull
 #define RAM_SIZE  (1u << 20)
@@ -38,6 +45,8 @@
 #define COAL_FEATURES (VIRTIO_BIT(VIRTIO_NET_F_NOTF_COAL) | VIRTIO_BIT(VIRTIO_NET_F_VQ_NOTF_COAL))
 #define MQ_FEATURE    VIRTIO_BIT(VIRTIO_NET_F_MQ)
 #define RSS_FEATURE   VIRTIO_BIT(VIRTIO_NET_F_RSS)
+#define HASH_FEATURE  VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT)
+#define MRG_FEATURE   VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)
 #define BASE_FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ))
 
 struct rig {
@@ -75,7 +84,8 @@ static void rig_up_pairs(struct rig *r, uint64_t features, unsigned pairs, unsig
 	r->ev = evloop_new();
 	assert_non_null(r->ev);
 	fake_vdev_init_pairs(&r->f, r->ev, false,
-			     BASE_FEATURES | COAL_FEATURES | (pairs > 1 ? MQ_FEATURE | RSS_FEATURE : 0),
+			     BASE_FEATURES | COAL_FEATURES | HASH_FEATURE | MRG_FEATURE |
+				     (pairs > 1 ? MQ_FEATURE | RSS_FEATURE : 0),
 			     RAM_GPA,
 			     RAM_SIZE, pairs);
 	r->vd = r->f.vd;
@@ -585,6 +595,322 @@ static void test_rss_config(void **state)
 	rig_down(&r);
 }
 
+/* ---- HASH_REPORT (5.1.6.4.4, 5.1.6.5.5 "Hash calculation") ------------ */
+
+/* A HASH_CONFIG command: types, reserved[4] (reserved2 in the third), the
+ * key length byte, then key_len bytes of the default key; `extra` bytes
+ * more (negative: fewer) than its length says. */
+static uint8_t hash_config(struct rig *r, uint32_t types, uint16_t reserved2, unsigned key_len,
+			   int extra)
+{
+	uint8_t d[sizeof(struct virtio_net_hash_config_head) + 64 + 8] = { 0 };
+	struct virtio_net_hash_config_head h = { .hash_types = types,
+						 .hash_key_length = (uint8_t)key_len };
+	unsigned n = sizeof(h);
+
+	h.reserved[2] = reserved2;
+	memcpy(d, &h, sizeof(h));
+	memcpy(d + n, rss_default_key, key_len < RSS_KEY_MAX ? key_len : RSS_KEY_MAX);
+	n += key_len;
+	return command(r, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_HASH_CONFIG, d,
+		       (uint32_t)((int)n + extra), NULL, 0, NULL);
+}
+
+/* What the device takes: exactly the head and the key, types it computes,
+ * a key it holds, zero reserved; HASH_REPORT negotiated and RSS not (with
+ * RSS, RSS_CONFIG sets the hash).  A refusal changes nothing; a reset
+ * forgets the configuration. */
+static void test_hash_config(void **state)
+{
+	uint16_t table[8] = { 0, 1, 2, 3, 0, 1, 2, 3 };
+	struct rig r;
+
+	(void)state;
+	rig_up(&r, BASE_FEATURES | HASH_FEATURE);
+	assert_int_equal(r.vd->hdr_len, 20);		/* 5.1.6 */
+	assert_int_equal(r.vd->hash.hash_types, 0);	/* none until set */
+	assert_int_equal(hash_config(&r, 0x3f, 0, 40, 0), VIRTIO_NET_OK);
+	assert_int_equal(r.vd->hash.hash_types, 0x3f);
+	assert_int_equal(r.vd->hash.key_len, 40);
+	assert_memory_equal(r.vd->hash.key, rss_default_key, RSS_KEY_MAX);
+	assert_int_equal(hash_config(&r, 0x1, 0, 0, 0), VIRTIO_NET_OK);	/* no key: valid */
+	assert_int_equal(r.vd->hash.hash_types, 0x1);
+	assert_int_equal(r.vd->hash.key_len, 0);
+	/* Refused: a byte short, a byte too many, shorter than the head, a
+	 * 41-byte key, a type we do not compute (IP_EX), reserved not zero. */
+	assert_int_equal(hash_config(&r, 0x3f, 0, 40, -1), VIRTIO_NET_ERR);
+	assert_int_equal(hash_config(&r, 0x3f, 0, 40, 1), VIRTIO_NET_ERR);
+	assert_int_equal(hash_config(&r, 0x3f, 0, 0, -1), VIRTIO_NET_ERR);
+	assert_int_equal(hash_config(&r, 0x3f, 0, 41, 0), VIRTIO_NET_ERR);
+	assert_int_equal(hash_config(&r, 0x40, 0, 40, 0), VIRTIO_NET_ERR);
+	assert_int_equal(hash_config(&r, 0x3f, 1, 40, 0), VIRTIO_NET_ERR);
+	assert_int_equal(r.vd->hash.hash_types, 0x1);	/* unchanged */
+	assert_int_equal(r.vd->hash.key_len, 0);
+	vdev_set_status(r.vd, 0);
+	assert_int_equal(r.vd->hash.hash_types, 0);
+	rig_down(&r);
+
+	/* Without HASH_REPORT: refused, and the header stays 12 bytes. */
+	rig_up(&r, BASE_FEATURES);
+	assert_int_equal(r.vd->hdr_len, 12);
+	assert_int_equal(hash_config(&r, 0x3f, 0, 40, 0), VIRTIO_NET_ERR);
+	rig_down(&r);
+
+	/* With RSS too: HASH_CONFIG is refused, RSS_CONFIG sets the hash. */
+	rig_up_pairs(&r, BASE_FEATURES | RSS_FEATURE | HASH_FEATURE, 4, 4);
+	assert_int_equal(hash_config(&r, 0x3f, 0, 40, 0), VIRTIO_NET_ERR);
+	assert_int_equal(rss_config(&r, 0x12, table, 8, 0, 4, 40, 0), VIRTIO_NET_OK);
+	assert_int_equal(r.vd->hash.hash_types, 0x12);
+	assert_memory_equal(r.vd->hash.key, rss_default_key, RSS_KEY_MAX);
+	rig_down(&r);
+}
+
+/* Microsoft's RSS verification vectors (the first of each family, as in
+ * test_rss.c): the expected hashes come from the published table, not
+ * from our code. */
+static const struct hash_vec {
+	int ipv;
+	const char *src, *dst;
+	uint16_t sport, dport;
+	uint32_t ip, l4;
+} hash_vecs[] = {
+	{ 4, "66.9.149.187", "161.142.100.80", 2794, 1766, 0x323e8fc2, 0x51ccc178 },
+	{ 6, "3ffe:2501:200:1fff::7", "3ffe:2501:200:3::1", 2794, 1766, 0x2cc18cd5, 0x40207d3d },
+};
+
+static uint8_t hash_frame_buf[FRAME_CAP];
+
+/* A TCP or UDP frame of the vector to our MAC, payload_len bytes. */
+static uint32_t vec_frame(const struct rig *r, const struct hash_vec *v, uint8_t proto,
+			  uint32_t payload_len)
+{
+	struct build o = { .ipv = v->ipv, .proto = proto, .payload_len = payload_len };
+	struct built b = build_frame(hash_frame_buf, &o);
+	uint8_t *f = hash_frame_buf;
+	unsigned alen = v->ipv == 4 ? 4 : 16;
+	uint16_t sp = htons(v->sport), dp = htons(v->dport);
+	int af = v->ipv == 4 ? AF_INET : AF_INET6;
+
+	memcpy(f, r->vd->cfg.mac, 6);
+	assert_int_equal(inet_pton(af, v->src, f + b.l3_off + (v->ipv == 4 ? 12 : 8)), 1);
+	assert_int_equal(inet_pton(af, v->dst, f + b.l3_off + (v->ipv == 4 ? 12 : 8) + alen), 1);
+	memcpy(f + b.l4_off, &sp, 2);
+	memcpy(f + b.l4_off + 2, &dp, 2);
+	return b.len;
+}
+
+#define RX_BUF_AT (RAM_GPA + 0x40000u)	/* receive buffers, 2048 bytes apart */
+
+/* Hands one frame to the device's receive path as its peer link would (a
+ * peer ring record: the link's 12-byte header, then the frame) into
+ * nbufs receive buffers of buf_len bytes, all of which it must use;
+ * returns the header the guest got in *h (its hdr_len bytes; the rest
+ * zero) and checks the frame behind it arrived whole. */
+static unsigned rx_through_ring(struct rig *r, const uint8_t *frame, uint32_t len,
+				unsigned nbufs, uint32_t buf_len, struct virtio_net_hdr_v1_hash *h)
+{
+	struct vq_drv *q = &r->q[vnet_rxq(0)];
+	struct peer_ring_prod p = { 0 };
+	struct peer_ring_cons c = { 0 };
+	static uint8_t got[4096];
+	char name[64];
+	uint32_t used_len, at = 0;
+	unsigned used = 0;
+	uint8_t *rec;
+	int fd;
+
+	const uint32_t hlen = r->vd->hdr_len;
+
+	snprintf(name, sizeof(name), "/vnet-test-ctrl-hash-%d", (int)getpid());
+	shm_unlink(name);	/* left by a failed run */
+	memset(h, 0, sizeof(*h));
+	assert_int_equal(peer_ring_create(&p, name, 16, PEER_RING_MIN_DATA, &fd), 0);
+	assert_int_equal(peer_ring_cons_attach(&c, fd, 16, PEER_RING_MIN_DATA), 0);
+	r->vd->dp.rx_ring[0] = &c;
+	r->vd->dp.link_pairs = 1;
+	for (unsigned i = 0; i < nbufs; i++) {
+		struct vq_sg sg = { RX_BUF_AT + 2048u * i, buf_len };
+
+		memset(ram_at(r, sg.gpa), 0xee, buf_len);
+		assert_int_equal(vq_drv_add(q, &sg, 0, 1, (void *)(uintptr_t)(i + 1)), 0);
+	}
+	vq_drv_kick_prepare(q);
+	rec = peer_ring_reserve(&p, 12 + len);
+	assert_non_null(rec);
+	memset(rec, 0, 12);
+	memcpy(rec + 12, frame, len);
+	peer_ring_commit(&p, 12 + len);
+	peer_ring_publish(&p);
+	dp_peer_event(r->vd);
+	/* In order: the header heads the first buffer (5.1.6.4). */
+	for (void *tok; (tok = vq_drv_get(q, &used_len)) != NULL;) {
+		const uint8_t *b = ram_at(r, RX_BUF_AT + 2048u * ((uintptr_t)tok - 1));
+
+		assert_true(used_len <= buf_len);
+		if (used == 0) {
+			assert_true(used_len >= hlen);
+			memcpy(h, b, hlen);
+			b += hlen;
+			used_len -= hlen;
+		}
+		memcpy(got + at, b, used_len);
+		at += used_len;
+		used++;
+	}
+	assert_int_equal(at, len);
+	assert_memory_equal(got, frame, len);
+	r->vd->dp.link_pairs = 0;
+	r->vd->dp.rx_ring[0] = NULL;
+	peer_ring_cons_detach(&c);
+	peer_ring_prod_destroy(&p, true);
+	/* Every buffer posted was used: none is left for the next frame. */
+	assert_int_equal(used, nbufs);
+	return used;
+}
+
+/* Every received frame's header carries the hash of the configured types
+ * and key and its type: TCP and UDP over IPv4 and IPv6 with every type,
+ * the addresses alone with only the IP types, NONE (hash 0) for a type
+ * that does not apply and before any configuration; with MRG_RXBUF and a
+ * frame over three buffers too, the header in the first (5.1.6.4). */
+static void test_rx_hash_report(void **state)
+{
+	struct virtio_net_hdr_v1_hash h;
+	struct rig r;
+	uint32_t len;
+
+	(void)state;
+	for (int mrg = 0; mrg < 2; mrg++) {
+		rig_up(&r, BASE_FEATURES | HASH_FEATURE | (mrg ? MRG_FEATURE : 0));
+		len = vec_frame(&r, &hash_vecs[0], NET_PROTO_TCP, 32);
+		rx_through_ring(&r, hash_frame_buf, len, 1, 2048, &h);
+		assert_int_equal(h.hash_report, VIRTIO_NET_HASH_REPORT_NONE);	/* nothing set */
+		assert_int_equal(h.hash_value, 0);
+		assert_int_equal(h.hdr.num_buffers, 1);
+		assert_int_equal(hash_config(&r, 0x3f, 0, 40, 0), VIRTIO_NET_OK);
+		for (size_t i = 0; i < sizeof(hash_vecs) / sizeof(hash_vecs[0]); i++) {
+			const struct hash_vec *v = &hash_vecs[i];
+			bool v4 = v->ipv == 4;
+
+			len = vec_frame(&r, v, NET_PROTO_TCP, 32);
+			rx_through_ring(&r, hash_frame_buf, len, 1, 2048, &h);
+			assert_int_equal(h.hash_value, v->l4);
+			assert_int_equal(h.hash_report, v4 ? VIRTIO_NET_HASH_REPORT_TCPv4
+							   : VIRTIO_NET_HASH_REPORT_TCPv6);
+			assert_int_equal(h.padding_reserved, 0);
+			len = vec_frame(&r, v, NET_PROTO_UDP, 32);
+			rx_through_ring(&r, hash_frame_buf, len, 1, 2048, &h);
+			assert_int_equal(h.hash_value, v->l4);
+			assert_int_equal(h.hash_report, v4 ? VIRTIO_NET_HASH_REPORT_UDPv4
+							   : VIRTIO_NET_HASH_REPORT_UDPv6);
+			if (mrg) {
+				/* 64-byte buffers: the 20-byte header and a frame
+				 * of 122 (IPv4) or 142 bytes over three. */
+				len = vec_frame(&r, v, NET_PROTO_UDP, 80);
+				rx_through_ring(&r, hash_frame_buf, len, 3, 64, &h);
+				assert_int_equal(h.hash_value, v->l4);
+				assert_int_equal(h.hash_report, v4 ? VIRTIO_NET_HASH_REPORT_UDPv4
+								   : VIRTIO_NET_HASH_REPORT_UDPv6);
+				assert_int_equal(h.hdr.num_buffers, 3);
+			}
+		}
+		/* Only the IP types: the addresses. */
+		assert_int_equal(hash_config(&r, 0x9, 0, 40, 0), VIRTIO_NET_OK);
+		for (size_t i = 0; i < sizeof(hash_vecs) / sizeof(hash_vecs[0]); i++) {
+			len = vec_frame(&r, &hash_vecs[i], NET_PROTO_TCP, 32);
+			rx_through_ring(&r, hash_frame_buf, len, 1, 2048, &h);
+			assert_int_equal(h.hash_value, hash_vecs[i].ip);
+			assert_int_equal(h.hash_report, hash_vecs[i].ipv == 4
+								? VIRTIO_NET_HASH_REPORT_IPv4
+								: VIRTIO_NET_HASH_REPORT_IPv6);
+		}
+		/* TCPv4 only: an IPv6 frame gets no hash. */
+		assert_int_equal(hash_config(&r, 0x2, 0, 40, 0), VIRTIO_NET_OK);
+		len = vec_frame(&r, &hash_vecs[1], NET_PROTO_TCP, 32);
+		rx_through_ring(&r, hash_frame_buf, len, 1, 2048, &h);
+		assert_int_equal(h.hash_report, VIRTIO_NET_HASH_REPORT_NONE);
+		assert_int_equal(h.hash_value, 0);
+		rig_down(&r);
+	}
+}
+
+/* Without HASH_REPORT the guest's header is the 12 bytes it was: the
+ * frame follows at once (rx_through_ring checks it), with or without
+ * MRG_RXBUF. */
+static void test_rx_no_hash_report(void **state)
+{
+	struct virtio_net_hdr_v1_hash h;
+	struct rig r;
+	uint32_t len;
+
+	(void)state;
+	for (int mrg = 0; mrg < 2; mrg++) {
+		rig_up(&r, BASE_FEATURES | (mrg ? MRG_FEATURE : 0));
+		assert_int_equal(r.vd->hdr_len, 12);
+		len = vec_frame(&r, &hash_vecs[0], NET_PROTO_TCP, 32);
+		rx_through_ring(&r, hash_frame_buf, len, 1, 2048, &h);
+		assert_int_equal(h.hdr.num_buffers, 1);
+		rig_down(&r);
+	}
+}
+
+/* A HASH_REPORT guest transmits with the 20-byte header (5.1.6), in one
+ * descriptor or with the header alone in the first: the link's record
+ * is the 12-byte header it checked (hash fields dropped, num_buffers 0)
+ * and the whole frame. */
+static void test_tx_hash_header_to_link(void **state)
+{
+	struct vq_drv *q;
+	struct peer_ring_prod p = { 0 };
+	struct peer_ring_cons c = { 0 };
+	struct virtio_net_hdr_v1_hash th = { .hash_value = 0xdeadbeef, .hash_report = 9,
+					     .padding_reserved = 7 };
+	const uint8_t *rec;
+	struct rig r;
+	char name[64];
+	uint32_t len, rlen;
+	int fd;
+
+	(void)state;
+	rig_up(&r, BASE_FEATURES | HASH_FEATURE);
+	q = &r.q[vnet_txq(0)];
+	snprintf(name, sizeof(name), "/vnet-test-ctrl-tx-%d", (int)getpid());
+	shm_unlink(name);
+	assert_int_equal(peer_ring_create(&p, name, 16, PEER_RING_MIN_DATA, &fd), 0);
+	assert_int_equal(peer_ring_cons_attach(&c, fd, 16, PEER_RING_MIN_DATA), 0);
+	r.vd->dp.tx_ring[0] = &p;
+	r.vd->dp.link_pairs = 1;
+	len = vec_frame(&r, &hash_vecs[1], NET_PROTO_UDP, 64);
+	th.hdr.num_buffers = 5;		/* the device sends 0 on (5.1.6.2) */
+	for (unsigned split = 0; split < 2; split++) {
+		uint64_t gpa = BUF_AT + 0x1000u;
+		struct vq_sg sg[2] = { { gpa, 20 + len }, { 0, 0 } };
+
+		memcpy(ram_at(&r, gpa), &th, sizeof(th));
+		memcpy(ram_at(&r, gpa + 20), hash_frame_buf, len);
+		if (split) {
+			sg[0].len = 20;
+			sg[1] = (struct vq_sg){ gpa + 20, len };
+		}
+		assert_int_equal(vq_drv_add(q, sg, split ? 2 : 1, 0, (void *)1), 0);
+		vq_drv_kick_prepare(q);
+		dp_kick(r.vd, vnet_txq(0));
+		assert_ptr_equal(vq_drv_get(q, NULL), (void *)1);
+		peer_ring_publish(&p);	/* no link: the test publishes */
+		assert_int_equal(peer_ring_peek(&c, &rec, &rlen), 1);
+		assert_int_equal(rlen, 12 + len);
+		assert_int_equal(rec[10] | rec[11], 0);		/* num_buffers */
+		assert_memory_equal(rec, &th.hdr, 10);
+		assert_memory_equal(rec + 12, hash_frame_buf, len);
+		peer_ring_consume(&c);
+	}
+	r.vd->dp.link_pairs = 0;
+	r.vd->dp.tx_ring[0] = NULL;
+	peer_ring_cons_detach(&c);
+	peer_ring_prod_destroy(&p, true);
+	rig_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +925,10 @@ int main(void)
 		cmocka_unit_test(test_mq_needs_ctrl_vq),
 		cmocka_unit_test(test_mq_not_offered_for_one_pair),
 		cmocka_unit_test(test_rss_config),
+		cmocka_unit_test(test_hash_config),
+		cmocka_unit_test(test_rx_hash_report),
+		cmocka_unit_test(test_rx_no_hash_report),
+		cmocka_unit_test(test_tx_hash_header_to_link),
 	};
 
 	log_set_level(LOG_ERR);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_net_hdr.c - the one virtio-net header rule (common/net_hdr.h):
- * structure (net_hdr_check) over a table of headers, and the features
- * that allow each offload in each direction (net_hdr_allowed).
+ * structure (net_hdr_check) over a table of headers, the features
+ * that allow each offload in each direction (net_hdr_allowed), and the
+ * header's size and layout (net_hdr_len, 5.1.6).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -135,11 +136,54 @@ static void test_allowed_table(void **state)
 	}
 }
 
+/* 5.1.6: 20 bytes with HASH_REPORT, both ways; 5.1.6.1: 10 for a legacy
+ * driver without MRG_RXBUF; else 12. */
+static void test_len(void **state)
+{
+	const uint64_t mrg = VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	const uint64_t hash = VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT);
+
+	(void)state;
+	assert_int_equal(net_hdr_len(0, false), 12);
+	assert_int_equal(net_hdr_len(mrg, false), 12);
+	assert_int_equal(net_hdr_len(0, true), 10);
+	assert_int_equal(net_hdr_len(mrg, true), 12);
+	assert_int_equal(net_hdr_len(hash, false), 20);
+	assert_int_equal(net_hdr_len(hash | mrg, false), 20);
+}
+
+/* The hash header as bytes on the wire (little-endian, 5.1.6): the
+ * 12-byte header, le32 hash_value, le16 hash_report, le16 padding. */
+static void test_hash_hdr_layout(void **state)
+{
+	struct virtio_net_hdr_v1_hash h;
+	uint8_t b[sizeof(h)];
+	static const uint8_t want[20] = { 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x03, 0x00,
+					  0x44, 0x33, 0x22, 0x11, 0x06, 0x00, 0x00, 0x00 };
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h.hdr.num_buffers = 3;
+	h.hash_value = 0x11223344;
+	h.hash_report = VIRTIO_NET_HASH_REPORT_UDPv6;
+	memcpy(b, &h, sizeof(b));
+	assert_int_equal(sizeof(b), 20);
+	assert_memory_equal(b, want, sizeof(want));
+	/* The HASH_CONFIG head (5.1.6.5.5): the key length at 12, after
+	 * four reserved le16, as in the RSS command's layout. */
+	assert_int_equal(sizeof(struct virtio_net_hash_config_head), 13);
+	assert_int_equal(offsetof(struct virtio_net_hash_config_head, reserved), 4);
+	assert_int_equal(offsetof(struct virtio_net_hash_config_head, hash_key_length), 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_table),
 		cmocka_unit_test(test_allowed_table),
+		cmocka_unit_test(test_len),
+		cmocka_unit_test(test_hash_hdr_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,10 +199,27 @@ static void test_cfg_check_and_queue(void **state)
 	assert_int_equal(rss_cfg_check(&c, 4, why, sizeof(why)), -EINVAL);
 }
 
+/* The types-and-key rule alone (HASH_CONFIG's, and RSS's part): every
+ * supported type or none, a key up to 40 bytes (0 too). */
+static void test_hash_check(void **state)
+{
+	char why[160];
+
+	(void)state;
+	assert_int_equal(rss_hash_check(RSS_HASH_TYPES_SUPPORTED, 40, why, sizeof(why)), 0);
+	assert_int_equal(rss_hash_check(0, 0, why, sizeof(why)), 0);
+	assert_int_equal(rss_hash_check(VIRTIO_NET_RSS_HASH_TYPE_TCPv6, 4, why, sizeof(why)), 0);
+	assert_int_equal(rss_hash_check(1u << 8, 40, why, sizeof(why)), -EINVAL);	/* UDP_EX */
+	assert_non_null(strstr(why, "hash types 0x100"));
+	assert_int_equal(rss_hash_check(1, 41, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "41 bytes"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_toeplitz_vectors),
+		cmocka_unit_test(test_hash_check),
 		cmocka_unit_test(test_frames_pick_their_input),
 		cmocka_unit_test(test_fragment_and_non_ip),
 		cmocka_unit_test(test_cfg_check_and_queue),

@@ -35,7 +35,7 @@
 		  VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |            \
 		  VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |         \
 		  VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VIRTIO_BIT(VIRTIO_NET_F_MQ) |        \
-		  VIRTIO_BIT(VIRTIO_NET_F_VQ_NOTF_COAL))
+		  VIRTIO_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) | VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT))
 
 struct side {
 	struct fake_vdev f;
@@ -70,7 +70,8 @@ static void ctrl(struct vdev *vd, const void *cmd, uint32_t len)
 }
 
 /* What a driver does (3.1.1) plus some control-queue state: every pair
- * in use, promiscuous off, a MAC address and one queue's coalescing. */
+ * in use, promiscuous off, a MAC address, one queue's coalescing and the
+ * hash HASH_REPORT uses (HASH_CONFIG: TCPv4 and IPv6, a 4-byte key). */
 static void drive(struct vdev *vd, struct transport *t)
 {
 	const uint8_t promisc_off[] = { VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, 0 };
@@ -80,6 +81,9 @@ static void drive(struct vdev *vd, struct transport *t)
 	uint8_t coal[2 + sizeof(struct virtio_net_ctrl_coal_vq)] = {
 		VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET };
 	struct virtio_net_ctrl_coal_vq cv = { .vqn = 1, .coal = { 32, 50 } };
+	uint8_t hash[2 + sizeof(struct virtio_net_hash_config_head) + 4] = {
+		VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_HASH_CONFIG };
+	struct virtio_net_hash_config_head hh = { .hash_types = 0xa, .hash_key_length = 4 };
 	uint16_t cmd = 0x6;	/* PCI command: memory, bus master */
 
 	vdev_set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
@@ -107,6 +111,9 @@ static void drive(struct vdev *vd, struct transport *t)
 	ctrl(vd, pairs, sizeof(pairs));
 	memcpy(coal + 2, &cv, sizeof(cv));
 	ctrl(vd, coal, sizeof(coal));
+	memcpy(hash + 2, &hh, sizeof(hh));
+	memcpy(hash + 2 + sizeof(hh), "\x6d\x5a\x56\xda", 4);
+	ctrl(vd, hash, sizeof(hash));
 	assert_int_equal(t->ops->region_write(t, 7 /* config */, 4, &cmd, 2), 0);
 }
 
@@ -183,6 +190,9 @@ static void assert_same_device(const struct vdev *a, const struct vdev *b)
 	assert_memory_equal(b->cfg.mac, a->cfg.mac, 6);
 	assert_int_equal(b->config_generation, a->config_generation);
 	assert_int_equal(b->filter.promisc, a->filter.promisc);
+	assert_int_equal(b->hash.hash_types, 0xa);
+	assert_int_equal(b->hash.key_len, 4);
+	assert_memory_equal(b->hash.key, a->hash.key, 4);
 	for (unsigned q = 0; q < a->num_queues; q++) {
 		assert_int_equal(b->q[q].enabled, a->q[q].enabled);
 		assert_int_equal(b->q[q].size, a->q[q].size);
