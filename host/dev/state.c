@@ -14,7 +14,6 @@
  * configuration (HASH_REPORT without RSS), coalescing.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -227,16 +226,7 @@ int vdev_state_save(struct vdev *vd, const char *transport, struct state_out *o)
 
 /* ---- loading --------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4)))
-static int refuse(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#define refuse state_refuse
 
 /* Exactly one record of type, of exactly its size. */
 static const void *one(const struct state_rec *recs, unsigned n, uint16_t type, uint32_t size,

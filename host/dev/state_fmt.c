@@ -89,8 +89,7 @@ int state_finish(struct state_out *o)
 	return 0;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int refuse(char *why, size_t whylen, const char *fmt, ...)
+int state_refuse(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -99,6 +98,8 @@ static int refuse(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 	return -EINVAL;
 }
+
+#define refuse state_refuse
 
 int state_parse(const uint8_t *blob, size_t len, struct state_rec *recs, unsigned max,
 		unsigned *n, char *why, size_t whylen)

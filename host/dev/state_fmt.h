@@ -72,6 +72,11 @@ struct state_rec {
 	const uint8_t *data;
 };
 
+/* A state refused: why filled from fmt, -EINVAL returned (what every
+ * reader of a state answers). */
+__attribute__((format(printf, 3, 4)))
+int state_refuse(char *why, size_t whylen, const char *fmt, ...);
+
 /* Checks the framing (magic, version, lengths, CRC, record bounds) and
  * lists the records, at most max.  0, or -EINVAL with why naming what
  * was wrong. */
