@@ -863,3 +863,62 @@ int vfc_mig_write(struct vfc_device *dev, const void *buf, uint32_t len)
 	}
 	return 0;
 }
+
+/* ---- dirty-page logging (DEVICE_FEATURE DMA_LOGGING_*) ------------------- */
+
+#define LOG_FEATURE_START  6u
+#define LOG_FEATURE_STOP   7u
+#define LOG_FEATURE_REPORT 8u
+
+int vfc_dma_logging_start(struct vfc_device *dev, uint64_t *page_size)
+{
+	/* argsz, flags; page_size, num_ranges 0 (every window), reserved */
+	uint8_t req[24], rep[24];
+	uint32_t hdr[2] = { sizeof(req), LOG_FEATURE_START | MIG_FEATURE_SET };
+	uint32_t zero[2] = { 0, 0 };
+	int rc;
+
+	memcpy(req, hdr, 8);
+	memcpy(req + 8, page_size, 8);
+	memcpy(req + 16, zero, 8);
+	rc = vfc_call_simple(dev, VFIO_USER_DEVICE_FEATURE, req, sizeof(req), rep,
+			     sizeof(rep), sizeof(rep));
+	if (rc == 0)
+		memcpy(page_size, rep + 8, 8);	/* the device may pick another */
+	return rc;
+}
+
+int vfc_dma_logging_stop(struct vfc_device *dev)
+{
+	uint32_t req[2] = { sizeof(req), LOG_FEATURE_STOP | MIG_FEATURE_SET }, rep[2];
+
+	return vfc_call_simple(dev, VFIO_USER_DEVICE_FEATURE, req, sizeof(req), rep,
+			       sizeof(rep), sizeof(rep));
+}
+
+int vfc_dma_logging_report(struct vfc_device *dev, uint64_t iova, uint64_t length,
+			   uint64_t page_size, uint64_t *bitmap, size_t words)
+{
+	uint32_t hdr[2];
+	uint64_t q[3] = { iova, length, page_size };
+	uint8_t head[8 + sizeof(q)];
+	struct iovec rq = { .iov_base = head, .iov_len = sizeof(head) };
+	struct iovec rp[2] = { { .iov_base = head, .iov_len = sizeof(head) },
+			       { .iov_base = bitmap, .iov_len = words * 8 } };
+	struct vfc_call c = {
+		.command = VFIO_USER_DEVICE_FEATURE,
+		.req = &rq,
+		.req_cnt = 1,
+		.rep = rp,
+		.rep_cnt = 2,
+	};
+
+	if (page_size == 0 || length / page_size > words * 64)
+		return -EINVAL;
+	hdr[0] = (uint32_t)(sizeof(head) + words * 8);
+	hdr[1] = LOG_FEATURE_REPORT | MIG_FEATURE_GET;
+	memcpy(head, hdr, 8);
+	memcpy(head + 8, q, sizeof(q));
+	c.rep_min = (uint32_t)(sizeof(head) + ((length / page_size + 63) / 64) * 8);
+	return vfc_call(dev, &c);
+}

@@ -12,6 +12,7 @@
 #define VNET_GUEST_VFIO_CLIENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Region indices of a PCI device (vfio-user / VFIO). */
@@ -131,5 +132,14 @@ int vfc_mig_supported(struct vfc_device *dev);
 int vfc_mig_set_state(struct vfc_device *dev, uint32_t state);
 int vfc_mig_read(struct vfc_device *dev, void *buf, uint32_t max, uint32_t *got);
 int vfc_mig_write(struct vfc_device *dev, const void *buf, uint32_t len);
+
+/* Dirty-page logging (DEVICE_FEATURE DMA_LOGGING_START / STOP / REPORT):
+ * start over every mapped window at *page_size (the device may answer
+ * with another, stored back); the bitmap of [iova, iova+length) at
+ * page_size into words u64s (handed over and cleared by the device). */
+int vfc_dma_logging_start(struct vfc_device *dev, uint64_t *page_size);
+int vfc_dma_logging_stop(struct vfc_device *dev);
+int vfc_dma_logging_report(struct vfc_device *dev, uint64_t iova, uint64_t length,
+			   uint64_t page_size, uint64_t *bitmap, size_t words);
 
 #endif /* VNET_GUEST_VFIO_CLIENT_H */
