@@ -10,6 +10,10 @@
 #                                     success, a failure, a success again
 #   vt_mode=iperf-server              answers ping, serves one iperf3 run
 #   vt_mode=iperf-client vt_a1=ADDR   pings ADDR, then iperf3 to it
+#   vt_mode=iperf-long vt_a1=ADDR vt_a2=S  pings ADDR, says VT-IPERF-START,
+#                                     then one iperf3 run of S seconds
+#                                     (the test restarts a backend
+#                                     meanwhile), its intervals as VT-IV
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/sbin /usr/bin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -83,6 +87,11 @@ iperf-server)
 	echo "VT-SERVER-START"
 	iperf3 -s -1 >/tmp/iperf.out 2>&1
 	rc=$?
+	# iperf-long's short first run: serve the long one too.
+	if [ "${vt_a1:-}" = twice ]; then
+		iperf3 -s -1 >/tmp/iperf.out 2>&1
+		rc=$?
+	fi
 	echo "VT-IPERF-SERVER rc=$rc"
 	;;
 iperf-client)
@@ -95,6 +104,27 @@ iperf-client)
 		sleep 1; i=$((i + 1))
 	done
 	echo "VT-IPERF rc=$? $(grep receiver /tmp/iperf.out)"
+	;;
+iperf-long)
+	i=0
+	until ping -c 1 -W 1 "$vt_a1%eth0" >/dev/null 2>&1 || [ $i -ge 30 ]; do i=$((i + 1)); done
+	# The server may still be starting: a short first run.
+	i=0
+	until iperf3 -c "$vt_a1%eth0" -t 1 >/dev/null 2>&1 || [ $i -ge 10 ]; do
+		sleep 1; i=$((i + 1))
+	done
+	echo "VT-IPERF-START"
+	# The server starts its second run right after the first; a refused
+	# connect is retried, a failure later is the result.
+	i=0
+	while :; do
+		iperf3 -c "$vt_a1%eth0" -t "$vt_a2" -i 0.5 -f m >/tmp/iperf.out 2>&1
+		rc=$?
+		grep -q "unable to connect" /tmp/iperf.out && [ $i -lt 10 ] || break
+		sleep 1; i=$((i + 1))
+	done
+	grep "sec" /tmp/iperf.out | sed 's/^/VT-IV /'
+	echo "VT-IPERF rc=$rc $(grep receiver /tmp/iperf.out)"
 	;;
 *)
 	echo "VT-RESULT fail unknown mode '$vt_mode'"
