@@ -92,7 +92,9 @@ run "pci-modern packed" send "" "--packed"
 run "legacy pci" send "legacy" ""
 run "mmio v2" send "loc 0x10000000 intr 41" ""
 run "pci-modern split" recv "" ""
-run "mmio v2 packed" recv "loc 0x10000000 intr 41" "--packed"
+run "pci-modern packed" recv "" "--packed"
+run "legacy pci" recv "legacy" ""
+run "mmio v2" recv "loc 0x10000000 intr 41" ""
 
 # A destination with other options (two queue pairs) refuses the state,
 # naming the difference; the source serves on and the stream completes.
