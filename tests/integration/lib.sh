@@ -131,3 +131,28 @@ start_host() {
 
 sock() { echo "$VNET_RUN_DIR/$1/$2.vfio"; }
 node() { echo "$VNET_RUN_DIR/$1/$2"; }
+
+# start_pair "host opts a" "host opts b": vdev a (MAC_A) in system vm1
+# and vdev b (MAC_B) in vm2, peers, once their link is up; stop_pair.
+start_pair() { # "host opts a" "host opts b"
+	# shellcheck disable=SC2086
+	start_host vm1 a mac $MAC_A peer "$(node vm2 b)" $1 &&
+	# shellcheck disable=SC2086
+	start_host vm2 b mac $MAC_B peer "$(node vm1 a)" $2 &&
+	wait_log host_vm1 "link up" 5 && wait_log host_vm2 "link up" 5
+}
+
+stop_pair() {
+	it_stop_pid "$PID_host_vm1"
+	it_stop_pid "$PID_host_vm2"
+}
+
+# wait_more NAME PATTERN N: until NAME's log has more than N lines
+# matching PATTERN (bounded, 10 s).
+wait_more() {
+	i=0
+	while [ "$(grep -c -- "$2" "$RUN/$1.log")" -le "$3" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}

@@ -15,28 +15,6 @@ MAC_A=52:54:00:00:0b:0a
 MAC_B=52:54:00:00:0b:0b
 FRAMES=${HASH_FRAMES:-5000}
 
-start_pair() { # "host opts a" "host opts b"
-	# shellcheck disable=SC2086
-	start_host vm1 a mac $MAC_A peer "$(node vm2 b)" $1 &&
-	# shellcheck disable=SC2086
-	start_host vm2 b mac $MAC_B peer "$(node vm1 a)" $2 &&
-	wait_log host_vm1 "link up" 5 && wait_log host_vm2 "link up" 5
-}
-
-stop_pair() {
-	it_stop_pid "$PID_host_vm1"
-	it_stop_pid "$PID_host_vm2"
-}
-
-# wait_more NAME PATTERN N: until NAME's log has more than N lines
-# matching PATTERN (bounded, 10 s).
-wait_more() {
-	i=0
-	while [ "$(grep -c -- "$2" "$RUN/$1.log")" -le "$3" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
 
 # hashed label "guest opts a" "send opts" "guest opts b" TYPE [ready]:
 # FRAMES frames a -> b, all delivered intact, every one reported as

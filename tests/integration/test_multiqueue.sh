@@ -24,29 +24,13 @@ pairs_used() {
 	! echo "$vals" | grep -qx 0
 }
 
-start_pair() { # "host opts a" "host opts b"
-	# shellcheck disable=SC2086
-	start_host vm1 a mac $MAC_A peer "$(node vm2 b)" $1 &&
-	# shellcheck disable=SC2086
-	start_host vm2 b mac $MAC_B peer "$(node vm1 a)" $2 &&
-	wait_log host_vm1 "link up" 5 && wait_log host_vm2 "link up" 5
-}
-
-stop_pair() {
-	it_stop_pid "$PID_host_vm1"
-	it_stop_pid "$PID_host_vm2"
-}
 
 # b_driver_up N: wait until vdev b's log has more than N "driver ready"
 # lines (a frame that comes before its driver is up is dropped as the
 # device's "no_driver"; bounded, 10 s), and a moment for the pairs it
 # asks for right after.
 b_driver_up() {
-	i=0
-	while [ "$(grep -c "driver ready" "$RUN/host_vm2.log")" -le "$1" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_more host_vm2 "driver ready" "$1"
 	sleep 0.1
 }
 
