@@ -132,6 +132,18 @@ size_t vdev_stats_format(const struct vdev *vd, char *buf, size_t len)
 			put(buf, len, &off, " %s %llu", g[i].c[k].name,
 			    (unsigned long long)g[i].c[k].v);
 	}
+	/* With several pairs, how the frames spread over them (the "rx"
+	 * and "tx" groups are their sums), as the JSON's "pairs" has it. */
+	if (vd->max_pairs > 1) {
+		put(buf, len, &off, "; pairs: in_use %u rx_frames", vd->curr_pairs);
+		for (unsigned k = 0; k < vd->max_pairs; k++)
+			put(buf, len, &off, " %llu",
+			    (unsigned long long)vd->q[vnet_rxq(k)].stats.frames);
+		put(buf, len, &off, " tx_frames");
+		for (unsigned k = 0; k < vd->max_pairs; k++)
+			put(buf, len, &off, " %llu",
+			    (unsigned long long)vd->q[vnet_txq(k)].stats.frames);
+	}
 	return finish(buf, len, off);
 }
 
