@@ -196,10 +196,58 @@ static int open_netns_fd(const char *netns, char *err, size_t errlen)
 	return fd;
 }
 
+int vnl_in_netns(const char *netns, int (*fn)(void *arg, char *err, size_t errlen), void *arg,
+		 char *err, size_t errlen)
+{
+	int nsfd, self, rc;
+
+	if (!netns || !*netns)
+		return fn(arg, err, errlen);
+	nsfd = open_netns_fd(netns, err, errlen);
+	if (nsfd < 0)
+		return nsfd;
+	/* thread-self: setns moves only this thread, so come back to this
+	 * thread's namespace, not the process leader's. */
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
+		rc = -errno;
+		put_err(err, errlen, "netns %s: cannot enter it: %s", netns, strerror(-rc));
+		if (self >= 0)
+			close(self);
+		close(nsfd);
+		return rc;
+	}
+	rc = fn(arg, err, errlen);
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* Stuck in the other namespace: nothing we do later would
+		 * act where the caller thinks.  Report it loudly. */
+		rc = -errno;
+		put_err(err, errlen, "netns %s: cannot return to our own namespace: %s", netns,
+			strerror(-rc));
+	}
+	close(self);
+	close(nsfd);
+	return rc;
+}
+
+static int connect_route(void *arg, char *err, size_t errlen)
+{
+	struct vnl *nl = arg;
+	int rc;
+
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk) {
+		put_err(err, errlen, "netlink: out of memory");
+		return -ENOMEM;
+	}
+	rc = nl_connect(nl->sk, NETLINK_ROUTE);
+	return rc < 0 ? nl_fail(rc, err, errlen, "netlink: cannot open a route socket") : 0;
+}
+
 int vnl_open(struct vnl **out, const char *netns, char *err, size_t errlen)
 {
 	struct vnl *nl;
-	int nsfd = -1, self = -1, rc;
+	int rc;
 
 	*out = NULL;
 	nl = calloc(1, sizeof(*nl));
@@ -207,55 +255,18 @@ int vnl_open(struct vnl **out, const char *netns, char *err, size_t errlen)
 		put_err(err, errlen, "netlink: out of memory");
 		return -ENOMEM;
 	}
-	if (netns && *netns) {
-		nsfd = open_netns_fd(netns, err, errlen);
-		if (nsfd < 0) {
-			free(nl);
-			return nsfd;
-		}
+	if (netns && *netns)
 		snprintf(nl->netns, sizeof(nl->netns), "%s", netns);
-		/* thread-self: setns moves only this thread, so come back
-		 * to this thread's namespace, not the process leader's. */
-		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (self < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
-			rc = -errno;
-			put_err(err, errlen, "netns %s: cannot enter it: %s", netns, strerror(-rc));
-			goto fail;
-		}
+	/* The route socket belongs to the namespace it was made in. */
+	rc = vnl_in_netns(netns, connect_route, nl, err, errlen);
+	if (rc < 0) {
+		if (nl->sk)
+			nl_socket_free(nl->sk);
+		free(nl);
+		return rc;
 	}
-	nl->sk = nl_socket_alloc();
-	if (!nl->sk) {
-		rc = -ENOMEM;
-		put_err(err, errlen, "netlink: out of memory");
-	} else {
-		rc = nl_connect(nl->sk, NETLINK_ROUTE);
-		if (rc < 0)
-			rc = nl_fail(rc, err, errlen, "netlink: cannot open a route socket");
-	}
-	if (self >= 0 && setns(self, CLONE_NEWNET) < 0) {
-		/* Stuck in the other namespace: nothing we do later would
-		 * act where the caller thinks.  Report it loudly. */
-		rc = -errno;
-		put_err(err, errlen, "netns %s: cannot return to our own namespace: %s",
-			netns, strerror(-rc));
-	}
-	if (rc < 0)
-		goto fail;
-	if (self >= 0)
-		close(self);
-	if (nsfd >= 0)
-		close(nsfd);
 	*out = nl;
 	return 0;
-fail:
-	if (nl->sk)
-		nl_socket_free(nl->sk);
-	if (self >= 0)
-		close(self);
-	if (nsfd >= 0)
-		close(nsfd);
-	free(nl);
-	return rc;
 }
 
 void vnl_close(struct vnl *nl)

@@ -34,6 +34,12 @@ struct vnl;
  * calling thread's own).  -ENOENT when there is no /run/netns/NAME,
  * -EPERM without CAP_SYS_ADMIN for another namespace. */
 int vnl_open(struct vnl **out, const char *netns, char *err, size_t errlen);
+/* Runs fn in network namespace netns (ip netns's name; NULL or "": ours)
+ * on this thread, and comes back: what fn opens (a socket, /dev/net/tun)
+ * belongs to that namespace.  fn's result, or -errno with err filled
+ * when the namespace cannot be entered or left. */
+int vnl_in_netns(const char *netns, int (*fn)(void *arg, char *err, size_t errlen), void *arg,
+		 char *err, size_t errlen);
 void vnl_close(struct vnl *nl);
 /* "" for the current namespace, else its name. */
 const char *vnl_netns(const struct vnl *nl);
