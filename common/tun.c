@@ -173,3 +173,8 @@ bool tun_hdr_sanitize(struct virtio_net_hdr_v1 *h, uint32_t flen, bool data_vali
 	}
 	return net_hdr_check(h, flen, why, whylen) == 0;
 }
+
+int tun_set_persist(int fd, bool on)
+{
+	return ioctl(fd, TUNSETPERSIST, on ? 1 : 0) < 0 ? -errno : 0;
+}

@@ -45,6 +45,9 @@ int tun_set_offload(int fd, unsigned flags);
 /* The interface's carrier (TUNSETCARRIER, Linux 5.0+): 0, or -ENOTTY /
  * -EINVAL when the kernel lacks it (the caller then sets the link down). */
 int tun_set_carrier(int fd, bool on);
+/* TUNSETPERSIST: the interface outlives its last fd (on), or goes with
+ * it (off).  0 or -errno. */
+int tun_set_persist(int fd, bool on);
 /* "CSUM|TSO4|..." or "none" into buf. */
 const char *tun_offloads_format(unsigned flags, char *buf, size_t len);
 

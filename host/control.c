@@ -62,9 +62,12 @@ static void reply(struct control_conn *cc, const char *msg, size_t len)
 		log_rl(LOG_WARN, "control: reply failed: %s", strerror(errno));
 }
 
-/* "capture NAME": on success the connection leaves our slots and is the
- * vdev's live capture; otherwise the error is the reply. */
-static int conn_capture(struct control_conn *cc, const char *name)
+typedef int (*give_fn)(void *arg, const char *name, int fd, char *err, size_t errlen);
+
+/* "capture NAME", "handover NAME": on success the connection leaves our
+ * slots and is the vdev's (its capture stream, or where it says it has
+ * handed over); otherwise the error is the reply. */
+static int conn_give(struct control_conn *cc, const char *verb, const char *name, give_fn fn)
 {
 	struct control *c = cc->c;
 	char err[160];
@@ -72,22 +75,24 @@ static int conn_capture(struct control_conn *cc, const char *name)
 
 	if (!opts_valid_name(name)) {
 		snprintf(c->reply, sizeof(c->reply),
-			 "error: capture: not a vdev name (1-%d characters of A-Z a-z 0-9 _ . -)\n",
+			 "error: %s: not a vdev name (1-%d characters of A-Z a-z 0-9 _ . -)\n", verb,
 			 OPTS_NAME_MAX - 1);
-		log_rl(LOG_WARN, "control: capture of a malformed name refused");
+		log_rl(LOG_WARN, "control: %s of a malformed name refused", verb);
 		reply(cc, c->reply, strlen(c->reply));
 		return -EINVAL;
 	}
 	ev_del(c->ev, &cc->h);
 	ev_timer_cancel(c->ev, cc->timer);
 	cc->timer = 0;
-	rc = c->ops.capture(c->arg, name, fd, err, sizeof(err));
+	rc = fn ? fn(c->arg, name, fd, err, sizeof(err)) : -ENOTSUP;
 	if (rc == 0) {
 		cc->h.fd = -1;	/* the slot is free again */
 		return 0;
 	}
-	snprintf(c->reply, sizeof(c->reply), "error: capture: %s\n", err);
-	log_rl(LOG_WARN, "control: capture of '%s' refused: %s", name, err);
+	if (!fn)
+		snprintf(err, sizeof(err), "not served here");
+	snprintf(c->reply, sizeof(c->reply), "error: %s: %s\n", verb, err);
+	log_rl(LOG_WARN, "control: %s of '%s' refused: %s", verb, name, err);
 	reply(cc, c->reply, strlen(c->reply));
 	/* conn_close: h is off the loop already; ev_del again is harmless */
 	return rc;
@@ -124,10 +129,13 @@ static void conn_event(struct ev_handler *h, uint32_t events)
 		len = c->ops.stats(c->arg, req[5] != 0, c->reply, sizeof(c->reply));
 		reply(cc, c->reply, len);
 	} else if (strncmp(req, "capture ", 8) == 0) {
-		if (conn_capture(cc, req + 8) == 0)
+		if (conn_give(cc, "capture", req + 8, c->ops.capture) == 0)
 			return;		/* the connection is the capture's now */
+	} else if (strncmp(req, "handover ", 9) == 0) {
+		if (conn_give(cc, "handover", req + 9, c->ops.handover) == 0)
+			return;		/* answered once the vdev has let go */
 	} else {
-		static const char e[] = "error: unknown request; expected 'stats', 'stats json' or 'capture NAME'\n";
+		static const char e[] = "error: unknown request; expected 'stats', 'stats json', 'capture NAME' or 'handover NAME'\n";
 
 		log_rl(LOG_WARN, "control: unknown request refused");
 		reply(cc, e, sizeof(e) - 1);

@@ -13,7 +13,11 @@
  *                          capture: pcap (the file header first) in
  *                          messages of at most CAPTURE_MSG_MAX bytes,
  *                          until the client closes it
- *                          (host/dev/capture.h).
+ *                          (host/dev/capture.h);
+ *   "handover NAME"        tap vdev NAME lets go of its TAP interface,
+ *                          kept with its addresses, and of its peer link,
+ *                          for a vnet-host --incoming that takes them
+ *                          over; the reply "ok" comes once it has.
  *
  * Anything else, or a capture that cannot start, gets "error: ..." and is
  * logged (rate-limited).
@@ -38,6 +42,10 @@ struct control_ops {
 	/* Writes the reply to a stats request (json or text) into buf;
 	 * returns its length (at most len - 1, NUL-terminated). */
 	size_t (*stats)(void *arg, bool json, char *buf, size_t len);
+	/* Hands tap vdev name over to another process, answering on fd
+	 * when done: 0 and fd is the handover's, or -errno with err filled
+	 * and fd still the caller's. */
+	int (*handover)(void *arg, const char *name, int fd, char *err, size_t errlen);
 	/* Starts a live capture of vdev name (a valid name) streamed to fd:
 	 * 0 and fd is the capture's, or -errno with err filled and fd still
 	 * the caller's. */

@@ -56,8 +56,9 @@ struct host {
 	int sigfd;
 	struct ev_handler sig_h;
 	struct control *ctl;
-	/* Moves between processes (--incoming; attach.h's events). */
-	unsigned moved_out, moved_in;
+	/* Moves between processes (--incoming; attach.h's events, and tap
+	 * vdevs handed over through the control socket). */
+	unsigned moved_out, moved_in, taps_out;
 	long ctl_timer;			/* retrying the control socket */
 	unsigned ctl_tries;
 };
@@ -358,13 +359,17 @@ static int capture_main(int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
+static int tap_handover(void *arg, const char *name, int fd, char *err, size_t errlen);
+
 static int start_control(struct host *h)
 {
 	/* Moving in, the old process holds the socket until it ends: the
 	 * retries are expected. */
 	return control_start(&h->ctl, h->ev, h->sys_dir,
-			     &(struct control_ops){ stats_reply, capture_start }, h,
-			     h->opts && h->opts->incoming);
+			     &(struct control_ops){ .stats = stats_reply,
+						    .capture = capture_start,
+						    .handover = tap_handover },
+			     h, h->opts && h->opts->incoming);
 }
 
 static void teardown(struct host *h)
@@ -445,14 +450,50 @@ static void control_retry(void *arg)
 /* A vdev moved to another process, or in from one.  A process whose
  * every vdev moved out has nothing left to serve and ends; one whose
  * every vdev moved in takes the system's control socket. */
+static void all_moved_out(struct host *h)
+{
+	if (h->moved_out == h->n && h->taps_out == h->n_taps) {
+		log_info("every vdev moved to another process: stopping");
+		evloop_stop(h->ev);
+	}
+}
+
+static void tap_moved(void *arg, struct tap_vdev *t)
+{
+	struct host *h = arg;
+
+	(void)t;
+	h->taps_out++;
+	all_moved_out(h);
+}
+
+/* "handover NAME" on the control socket: a vnet-host --incoming takes
+ * tap vdev NAME over. */
+static int tap_handover(void *arg, const char *name, int fd, char *err, size_t errlen)
+{
+	struct host *h = arg;
+
+	for (unsigned i = 0; i < h->n_taps; i++)
+		if (strcmp(h->taps[i]->name, name) == 0)
+			return tap_vdev_handover(h->taps[i], fd, err, errlen);
+	for (unsigned i = 0; i < h->n; i++)
+		if (strcmp(h->vdevs[i]->name, name) == 0) {
+			snprintf(err, errlen, "vdev '%s' is virtio-net: it moves with its vfio-user client",
+				 name);
+			return -EINVAL;
+		}
+	snprintf(err, errlen, "no vdev '%s' in system %s", name, h->opts->system);
+	return -ENOENT;
+}
+
 static void vdev_moved(void *arg, struct vdev *vd, bool in)
 {
 	struct host *h = arg;
 
 	(void)vd;
-	if (!in && ++h->moved_out == h->n && h->n_taps == 0) {
-		log_info("every vdev moved to another process: stopping");
-		evloop_stop(h->ev);
+	if (!in) {
+		h->moved_out++;
+		all_moved_out(h);
 	}
 	if (in && ++h->moved_in == h->n && !h->ctl) {
 		log_info("every vdev moved in");
@@ -468,9 +509,13 @@ static int create_one(struct host *h, const struct host_opts *o, const struct vd
 
 	if (v->type == VDEV_TAP) {
 		/* tap_vdev_create printed why it failed. */
-		rc = tap_vdev_create(&h->taps[h->n_taps], h->ev, o->run_dir, o->system, v);
-		if (rc == 0)
+		rc = tap_vdev_create(&h->taps[h->n_taps], h->ev, o->run_dir, o->system, v,
+				     o->incoming);
+		if (rc == 0) {
+			h->taps[h->n_taps]->moved = tap_moved;
+			h->taps[h->n_taps]->moved_arg = h;
 			h->n_taps++;
+		}
 		else
 			fprintf(stderr, "vnet-host: vdev %s: nothing started\n", v->name);
 		return rc;
@@ -535,6 +580,9 @@ int main(int argc, char **argv)
 		teardown(h);
 		return 1;
 	}
+	/* Moving in only tap vdevs: they were taken over as they were made. */
+	if (opts.incoming && h->n == 0)
+		control_retry(h);
 	for (unsigned i = 0; i < h->n; i++)
 		print_vdev(&opts, h->vdevs[i]);
 	for (unsigned i = 0; i < h->n_taps; i++)

@@ -949,11 +949,14 @@ static int check_socket_paths(const struct host_opts *o, char *err, size_t errle
 				    "socket path %s/%s/%s%s of vdev '%s' (%s) would be %zu bytes; a UNIX socket path holds at most %d (use a shorter --run-dir, --system or name)",
 				    Q(o->run_dir), o->system, v->name, suffix, v->name,
 				    v->origin, len, OPTS_PATH_MAX - 1);
-		if (o->incoming && (v->type == VDEV_TAP || v->has_vhost_user))
+		if (o->incoming && v->has_vhost_user)
 			return fail(err, errlen,
-				    "vdev '%s' (%s) is %s: --incoming moves vfio-user vdevs only%s",
-				    v->name, v->origin, v->type == VDEV_TAP ? "a tap" : "vhost-user",
-				    v->type == VDEV_TAP ? "" : " (a restarted vhost-user backend is reconnected by its frontend)");
+				    "vdev '%s' (%s) is vhost-user: --incoming moves vfio-user and tap vdevs (a restarted vhost-user backend is reconnected by its frontend)",
+				    v->name, v->origin);
+		if (o->incoming && v->type == VDEV_TAP && (v->has_bridge || v->has_vxlan))
+			return fail(err, errlen,
+				    "vdev '%s' (%s): --incoming takes over a tap vdev without bridge or vxlan only",
+				    v->name, v->origin);
 		if (v->has_peer && peer_is_own_node(o, v))
 			return fail(err, errlen,
 				    "vdev '%s' (%s): peer %s is its own node; name the other side's node (<run-dir>/<system>/<name>)",

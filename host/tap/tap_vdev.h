@@ -81,13 +81,34 @@ struct tap_vdev {
 	long rx_resched;		/* timer: budget-exhausted link -> TAP pass */
 	long retry_timer;		/* timer: the TAP refused a write for now */
 	struct tap_stats stats;
+
+	/* Handing over to another process (tap_vdev_handover). */
+	bool moving;			/* no more frames either way */
+	int handover_fd;		/* where "ok" goes once done */
+	long drain_timer;		/* waiting for the peer to take our ring */
+	unsigned drain_ticks;
+	void (*moved)(void *arg, struct tap_vdev *t);	/* told when done */
+	void *moved_arg;
 };
 
 /* Opens the TAP, configures it (netns, MAC, MTU, bridge, VXLAN,
  * addresses, up) and starts the peer link.  -errno with the reason
- * printed on stderr; nothing is left behind on failure. */
+ * printed on stderr; nothing is left behind on failure.
+ *
+ * incoming (`vnet-host --incoming`): the vnet-host serving this tap vdev
+ * now hands it over first (control socket "handover NAME" in sys_dir);
+ * then the TAP, which it kept with its addresses, MAC, MTU and
+ * namespace, is taken as it is. */
 int tap_vdev_create(struct tap_vdev **out, struct evloop *ev, const char *run_dir,
-		    const char *system, const struct vdev_opts *opts);
+		    const char *system, const struct vdev_opts *opts, bool incoming);
+/* Lets go of the TAP (kept, TUNSETPERSIST) and the peer link for a
+ * process taking them over: reads no more from the TAP or the link,
+ * lets the peer take what is in our ring (at most 1 s), tells it that
+ * the vdev moves (the peer holds what we did not take), leaves the link,
+ * closes the TAP, then writes "ok" to fd and closes it, and calls moved.
+ * 0 (fd is ours), or -errno with err (a tap vdev with a bridge or VXLAN
+ * port of its own cannot move). */
+int tap_vdev_handover(struct tap_vdev *t, int fd, char *err, size_t errlen);
 /* Stops the link, closes the TAP, deletes what we created. */
 void tap_vdev_destroy(struct tap_vdev *t);
 void tap_vdev_stats_log(const struct tap_vdev *t);

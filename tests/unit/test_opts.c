@@ -294,6 +294,22 @@ static void test_queues(void **state)
 	assert_refused(run("vdev tap ifname vp0 queues 2"), "option 'queues' is for vdev virtio-net, not vdev tap");
 }
 
+/* --incoming: vfio-user and tap vdevs move in; vhost-user reconnects
+ * instead, and a tap with its own bridge or VXLAN port cannot move. */
+static void test_incoming(void **state)
+{
+	(void)state;
+	assert_ok(run("vdev virtio-net name a"));
+	assert_false(opts.incoming);
+	assert_ok(run("--incoming vdev virtio-net name a vdev tap ifname vp0 name t"));
+	assert_true(opts.incoming);
+	assert_refused(run("--incoming --incoming vdev virtio-net"), "'--incoming' given twice");
+	assert_refused(run("--incoming vdev virtio-net vhost-user /tmp/x.sock"),
+		       "is vhost-user", "reconnected by its frontend");
+	assert_refused(run("--incoming vdev tap ifname vp0 bridge br0"),
+		       "without bridge or vxlan");
+}
+
 static void test_numbers_decimal_and_hex(void **state)
 {
 	(void)state;
@@ -1203,6 +1219,7 @@ int main(void)
 		T(test_unknown_device_option),
 		T(test_speed_duplex),
 		T(test_queues),
+		T(test_incoming),
 		T(test_unknown_global_option),
 		T(test_global_option_after_vdev),
 		T(test_global_option_twice),
