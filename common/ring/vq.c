@@ -217,6 +217,19 @@ bool vq_dev_set_notify(struct vq_dev *vq, bool enable)
 	return late;
 }
 
+/* Why guest range [addr, addr+len) did not translate: memory the device
+ * may only read, for a write, or none at all. */
+static void set_unmapped(struct vq_dev *vq, const char *name, const char *sep, uint64_t addr,
+			 uint64_t len, bool write)
+{
+	if (write && gmem_translate(vq->gm, addr, len, false))
+		vq_dev_set_broken(vq, "%s%s 0x%" PRIx64 " (%" PRIu64 " bytes) is in guest memory the device may not write",
+				  name, sep, addr, len);
+	else
+		vq_dev_set_broken(vq, "%s%s 0x%" PRIx64 " (%" PRIu64 " bytes) is outside guest memory",
+				  name, sep, addr, len);
+}
+
 /* ---- what both layouts' device sides share -------------------------- */
 
 /* Alignment (split 2.7 table "Virtqueue Part", packed 2.8.10.1) on both
@@ -234,12 +247,7 @@ void *vq_dev_ring_part(struct vq_dev *vq, const char *name, uint64_t gpa,
 	}
 	p = gmem_translate(vq->gm, gpa, bytes, write);
 	if (!p) {
-		if (write && gmem_translate(vq->gm, gpa, bytes, false))
-			vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " (%zu bytes) is in guest memory the device may not write",
-					  name, gpa, bytes);
-		else
-			vq_dev_set_broken(vq, "%s at 0x%" PRIx64 " (%zu bytes) is outside guest memory",
-					  name, gpa, bytes);
+		set_unmapped(vq, name, " at", gpa, bytes, write);
 		return NULL;
 	}
 	if ((uintptr_t)p & (align - 1)) {
@@ -289,12 +297,7 @@ void vq_dev_buffer_broken(struct vq_dev *vq, const struct vq_walk *w,
 				  name, addr, len);
 		break;
 	case VQ_BUF_UNMAPPED:
-		if (writable && gmem_translate(vq->gm, addr, len, false))
-			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is in guest memory the device may not write",
-					  name, addr, len);
-		else
-			vq_dev_set_broken(vq, "%s: buffer 0x%" PRIx64 " (%u bytes) is outside guest memory",
-					  name, addr, len);
+		set_unmapped(vq, name, ": buffer", addr, len, writable);
 		break;
 	}
 }
