@@ -111,10 +111,18 @@ struct rx_take {
 	struct vdev_queue *q;	/* whose chains are held; NULL: none */
 	unsigned n;		/* chains taken */
 	unsigned used;		/* of them, filled (or given back empty) */
-	/* A frame took more than one chain (MRG_RXBUF, small buffers): the
-	 * rest of the pass takes one chain at a time, since a burst would
-	 * mostly go back unfilled. */
-	bool single;
+	/* How many to take: the frames the link ring holds (ring), up to
+	 * the pass's budget (its consumer index cons_end), and `extra`
+	 * more (the rest of a frame cut in software, deliver_fixed); at
+	 * most `burst`.  One when a frame took more than one chain
+	 * (MRG_RXBUF, small buffers), for the rest of the pass, since a
+	 * burst would mostly go back unfilled; one too when the ring's
+	 * frames spread over several receiveqs, as a burst for one queue
+	 * would go back whenever the next frame goes elsewhere. */
+	const struct peer_ring_cons *ring;
+	uint32_t cons_end;
+	unsigned extra;
+	unsigned burst;
 	struct vq_chain ch[RX_BURST];
 	uint32_t written[RX_BURST];	/* bytes written into ch[i] */
 };
@@ -133,22 +141,39 @@ static void rx_take_end(struct rx_take *t)
 	t->n = t->used = 0;
 }
 
-/* The next chain of q to fill, taking up to want from the ring when none
- * is held: 1 with *ch set, 0 when the guest has none, < 0 when the ring
- * is malformed. */
-static int rx_take_chain(struct vdev *vd, struct vdev_queue *q, struct rx_take *t,
-			 unsigned want, struct vq_chain **ch)
+/* Gives back what is held and takes a new burst from q: how many it
+ * took, 0 when the guest has none, < 0 when the ring is malformed. */
+static int __attribute__((noinline)) rx_take_more(struct vdev *vd, struct vdev_queue *q,
+						  struct rx_take *t)
 {
-	if (t->used == t->n || t->q != q) {
-		int r;
+	uint32_t want = peer_ring_cons_pending(t->ring);
+	int r;
 
-		rx_take_end(t);
-		r = vq_dev_pop_burst(&q->vq, t->ch, t->single ? 1 : want, vd->dp.chain_bufs,
-				     VDEV_QUEUE_LIMIT * 2u, VQ_CHAIN_WRITE_ONLY);
+	if (want > t->cons_end - t->ring->cons)
+		want = t->cons_end - t->ring->cons;
+	want += t->extra;
+	if (want > t->burst)
+		want = t->burst;
+	rx_take_end(t);
+	r = vq_dev_pop_burst(&q->vq, t->ch, want, vd->dp.chain_bufs, VDEV_QUEUE_LIMIT * 2u,
+			     VQ_CHAIN_WRITE_ONLY);
+	if (r <= 0)
+		return r;
+	t->q = q;
+	t->n = (unsigned)r;
+	return r;
+}
+
+/* The next chain of q to fill: 1 with *ch set, 0 when the guest has
+ * none, < 0 when the ring is malformed.  Inline for a chain held. */
+static inline int rx_take_chain(struct vdev *vd, struct vdev_queue *q, struct rx_take *t,
+				struct vq_chain **ch)
+{
+	if (unlikely(t->used == t->n || t->q != q)) {
+		int r = rx_take_more(vd, q, t);
+
 		if (r <= 0)
 			return r;
-		t->q = q;
-		t->n = (unsigned)r;
 	}
 	*ch = &t->ch[t->used];
 	return 1;
@@ -240,10 +265,9 @@ static __attribute__((noinline)) void rx_hash_report(const struct vdev *vd,
 /* h: the link's 12-byte header in h->hdr; the hash fields are filled here
  * when the guest has them (HASH_REPORT), and only then read.  Inlined
  * into its callers, as before the hash branch tipped the compiler's
- * choice (30 instructions a frame of call overhead, bench/insns.sh rx).
- * want: chains worth taking if none is held (rx_take_chain). */
+ * choice (30 instructions a frame of call overhead, bench/insns.sh rx). */
 static inline __attribute__((always_inline)) enum rx_deliver
-deliver(struct vdev *vd, struct vdev_queue *q, struct rx_take *t, unsigned want,
+deliver(struct vdev *vd, struct vdev_queue *q, struct rx_take *t,
 	struct virtio_net_hdr_v1_hash *h, const uint8_t *frame, uint32_t flen)
 {
 	const uint32_t hdr_len = vd->hdr_len;	/* what the guest sees */
@@ -252,7 +276,7 @@ deliver(struct vdev *vd, struct vdev_queue *q, struct rx_take *t, unsigned want,
 
 	if (unlikely(vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT)))
 		rx_hash_report(vd, h, frame, flen);
-	r = rx_take_chain(vd, q, t, want, &ch);
+	r = rx_take_chain(vd, q, t, &ch);
 	if (r < 0)
 		return RX_BROKEN;
 	if (r == 0)
@@ -260,15 +284,21 @@ deliver(struct vdev *vd, struct vdev_queue *q, struct rx_take *t, unsigned want,
 	if (ch->in_len >= hdr_len + flen) {
 		/* The usual case, with MRG_RXBUF or without: one chain holds
 		 * header and frame, so num_buffers is 1 (5.1.6.4; a legacy
-		 * guest's 10-byte header simply ends before it).  A constant
-		 * length makes the usual 12-byte header's copy two moves
+		 * guest's 10-byte header simply ends before it).  Usually
+		 * its first buffer holds them (ANY_LAYOUT, 5.1.6.6; a
+		 * write-only chain's buffers are all writable): two copies,
+		 * the usual 12-byte header's a constant length, so two moves
 		 * instead of a call. */
+		const struct vq_buf *b = &ch->bufs[0];
+
 		h->hdr.num_buffers = 1;
-		if (hdr_len == sizeof(h->hdr))
-			chain_scatter(ch, 0, (const uint8_t *)h, sizeof(h->hdr));
-		else
+		if (likely(hdr_len == sizeof(h->hdr) && b->len >= hdr_len + flen)) {
+			memcpy(b->ptr, h, sizeof(h->hdr));
+			memcpy(b->ptr + sizeof(h->hdr), frame, flen);
+		} else {
 			chain_scatter(ch, 0, (const uint8_t *)h, hdr_len);
-		chain_scatter(ch, hdr_len, frame, flen);
+			chain_scatter(ch, hdr_len, frame, flen);
+		}
 		t->written[t->used++] = hdr_len + flen;
 		return RX_DELIVERED;
 	}
@@ -283,7 +313,7 @@ deliver(struct vdev *vd, struct vdev_queue *q, struct rx_take *t, unsigned want,
 	/* The frame needs more than this chain: chain by chain, from this
 	 * one on, and so for the rest of the pass. */
 	rx_take_end(t);
-	t->single = true;
+	t->burst = 1;
 	return deliver_merged(vd, q, h, frame, flen);
 }
 
@@ -335,8 +365,11 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q, stru
 	for (int i = 0; i < n; i++) {
 		const struct gso_seg *sg = &vd->dp.offload->segs[i];
 		struct virtio_net_hdr_v1_hash sh = { .hdr = fixed };
-		unsigned want = (unsigned)(n - i) < RX_BURST ? (unsigned)(n - i) : RX_BURST;
-		enum rx_deliver d = deliver(vd, q, t, want, &sh, base + sg->offset, sg->len);
+		enum rx_deliver d;
+
+		t->extra = (unsigned)(n - 1 - i);
+		d = deliver(vd, q, t, &sh, base + sg->offset, sg->len);
+		t->extra = 0;
 
 		if (d == RX_BROKEN)
 			return d;
@@ -374,10 +407,6 @@ static enum rx_stop rx_pass_frames(struct vdev *vd, struct peer_ring_cons *ring,
 				   struct rx_pass *ps, struct rx_take *t)
 {
 	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
-	/* Frames of a spreading ring go to several receiveqs: one chain
-	 * at a time, as a burst for one queue would go back unfilled
-	 * whenever the next frame goes elsewhere. */
-	const unsigned burst = rx_ring_spreads(vd) ? 1 : RX_BURST;
 
 	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
 		struct virtio_net_hdr_v1_hash hh;
@@ -416,15 +445,7 @@ static enum rx_stop rx_pass_frames(struct vdev *vd, struct peer_ring_cons *ring,
 				d = deliver_fixed(vd, q, t, h, rec + link_hdr, flen,
 						  &ps->pushed[ps->at]);
 			} else {
-				/* Chains for the frames the ring holds and the
-				 * pass may still take, at most a burst. */
-				unsigned want = peer_ring_cons_pending(ring);
-
-				if (want > VDEV_BUDGET - n)
-					want = VDEV_BUDGET - n;
-				if (want > burst)
-					want = burst;
-				d = deliver(vd, q, t, want, &hh, rec + link_hdr, flen);
+				d = deliver(vd, q, t, &hh, rec + link_hdr, flen);
 				if (d == RX_DELIVERED)
 					count_rx(q, flen);
 				/* The frame as the guest got it, an offloaded
@@ -456,7 +477,10 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct
 
 	t.q = NULL;
 	t.n = t.used = 0;
-	t.single = false;
+	t.ring = ring;
+	t.cons_end = ring->cons + VDEV_BUDGET;
+	t.extra = 0;
+	t.burst = rx_ring_spreads(vd) ? 1 : RX_BURST;
 	why = rx_pass_frames(vd, ring, ps, &t);
 	rx_take_end(&t);
 	return why;
