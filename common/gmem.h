@@ -82,16 +82,19 @@ static inline void *gmem_translate(const struct gmem *gm, uint64_t gpa, uint64_t
 		return NULL;
 	for (unsigned i = 0; i < gm->n; i++) {
 		const struct gmem_window *w = &gm->win[i];
+		/* One compare for both ends: a gpa below the window wraps
+		 * to at least 2^64 - w->gpa, which is more than w->size (no
+		 * window reaches 2^64, gmem_add).  Lengths are compared
+		 * instead of end addresses so nothing overflows. */
+		uint64_t off = gpa - w->gpa;
 
-		/* gpa - w->gpa cannot underflow once gpa >= w->gpa; compare
-		 * lengths instead of end addresses so nothing overflows. */
-		if (gpa < w->gpa || gpa - w->gpa >= w->size)
+		if (off >= w->size)
 			continue;
-		if (len > w->size - (gpa - w->gpa))
+		if (len > w->size - off)
 			return NULL;
 		if (write && !w->writable)
 			return NULL;
-		return w->hva + (gpa - w->gpa);
+		return w->hva + off;
 	}
 	return NULL;
 }

@@ -442,6 +442,34 @@ static void cons_refresh_prod(struct peer_ring_cons *c)
 		c->prod = np;
 }
 
+/* What peer_ring_peek found wrong with record c->cons (a descriptor of
+ * off and l, its header h when check_hdr): the ring breaks, with the
+ * reason, unless the file was truncated (which is the reason then: a
+ * truncated file reads as zero pages, which no descriptor passes).  Out
+ * of line and cold, so that the reasons' formatting costs the checks no
+ * registers or stack. */
+static void __attribute__((cold, noinline))
+peek_refuse(struct peer_ring_cons *c, uint32_t off, uint32_t l,
+	    const struct virtio_net_hdr_v1 *h)
+{
+	char why[PEER_RING_REASON_LEN - 16];
+
+	if (peer_ring_cons_check_truncated(c))
+		return;
+	if (l < PEER_RING_REC_MIN || l > PEER_RING_REC_MAX)
+		set_broken(&c->broken, c->reason, "record %u: length %u outside %u..%u", c->cons,
+			   l, PEER_RING_REC_MIN, PEER_RING_REC_MAX);
+	else if (off % PEER_RING_ALIGN)
+		set_broken(&c->broken, c->reason, "record %u: offset %u not %u-byte aligned",
+			   c->cons, off, PEER_RING_ALIGN);
+	else if (off > c->data_size || l > c->data_size - off)
+		set_broken(&c->broken, c->reason,
+			   "record %u: offset %u + length %u past the data area (%u)",
+			   c->cons, off, l, c->data_size);
+	else if (h && net_hdr_check(h, l - PEER_RING_REC_MIN, why, sizeof(why)))
+		set_broken(&c->broken, c->reason, "record %u: %s", c->cons, why);
+}
+
 int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 		   uint32_t *len)
 {
@@ -452,9 +480,7 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 		return -EIO;
 	if (!c->have_cur) {
 		/* Truncation is checked when we reread the producer's index,
-		 * and when a record is refused: a truncated file reads as
-		 * zero pages, which no descriptor passes, so the reason is
-		 * the truncation and not the zeros. */
+		 * and when a record is refused (peek_refuse). */
 		if (c->cons == c->prod) {
 			cons_refresh_prod(c);
 			if (c->broken)
@@ -465,39 +491,20 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 		d = &c->desc[c->cons & c->mask];
 		off = READ_ONCE(d->off);
 		l = READ_ONCE(d->len);
-		if (l < PEER_RING_REC_MIN || l > PEER_RING_REC_MAX) {
-			if (!peer_ring_cons_check_truncated(c))
-				set_broken(&c->broken, c->reason,
-					   "record %u: length %u outside %u..%u", c->cons,
-					   l, PEER_RING_REC_MIN, PEER_RING_REC_MAX);
-			return -EIO;
-		}
-		if (off % PEER_RING_ALIGN) {
-			if (!peer_ring_cons_check_truncated(c))
-				set_broken(&c->broken, c->reason,
-					   "record %u: offset %u not %u-byte aligned",
-					   c->cons, off, PEER_RING_ALIGN);
-			return -EIO;
-		}
-		if (off > c->data_size || l > c->data_size - off) {
-			if (!peer_ring_cons_check_truncated(c))
-				set_broken(&c->broken, c->reason,
-					   "record %u: offset %u + length %u past the data area (%u)",
-					   c->cons, off, l, c->data_size);
+		if (l < PEER_RING_REC_MIN || l > PEER_RING_REC_MAX || off % PEER_RING_ALIGN ||
+		    off > c->data_size || l > c->data_size - off) {
+			peek_refuse(c, off, l, NULL);
 			return -EIO;
 		}
 		if (c->check_hdr) {
 			struct virtio_net_hdr_v1 h;
-			char why[PEER_RING_REASON_LEN - 16];
 
 			/* A private copy: the producer may change it meanwhile,
 			 * which the data path (copying it again) must survive
 			 * anyway; this check catches a sender that is wrong. */
 			memcpy(&h, c->data + off, sizeof(h));
-			if (net_hdr_check(&h, l - PEER_RING_REC_MIN, why, sizeof(why))) {
-				if (!peer_ring_cons_check_truncated(c))
-					set_broken(&c->broken, c->reason, "record %u: %s",
-						   c->cons, why);
+			if (net_hdr_check(&h, l - PEER_RING_REC_MIN, NULL, 0)) {
+				peek_refuse(c, off, l, &h);
 				return -EIO;
 			}
 		}
@@ -508,15 +515,6 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 	*rec = c->data + c->cur_off;
 	*len = c->cur_len;
 	return 1;
-}
-
-void peer_ring_consume(struct peer_ring_cons *c)
-{
-	assert(c->have_cur);
-	c->have_cur = false;
-	c->cons++;
-	c->stats.records++;
-	c->stats.bytes += c->cur_len;
 }
 
 int peer_ring_prod_unconsumed(struct peer_ring_prod *p, bool check_hdr,

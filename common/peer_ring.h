@@ -342,8 +342,23 @@ bool peer_ring_cons_check_truncated(struct peer_ring_cons *c);
  * again without consume returns the same record without rereading it. */
 int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 		   uint32_t *len);
-/* Done with the peeked record (its bytes may be reused once published). */
-void peer_ring_consume(struct peer_ring_cons *c);
+/* Done with the peeked record (its bytes may be reused once published).
+ * Inline: the receive path calls it for every frame. */
+static inline void peer_ring_consume(struct peer_ring_cons *c)
+{
+	assert(c->have_cur);
+	c->have_cur = false;
+	c->cons++;
+	c->stats.records++;
+	c->stats.bytes += c->cur_len;
+}
+/* Records the producer had published when we last read its (checked)
+ * index, from the one to peek next: a hint of what is coming, each still
+ * to pass peer_ring_peek's checks.  At least 1 after a peek returned 1. */
+static inline uint32_t peer_ring_cons_pending(const struct peer_ring_cons *c)
+{
+	return c->prod - c->cons;
+}
 /* Hands consumed space back to the producer.  True when the producer
  * waits for space: the caller then writes the producer's doorbell. */
 bool peer_ring_cons_publish(struct peer_ring_cons *c);

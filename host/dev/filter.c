@@ -24,11 +24,9 @@ static bool is_broadcast(const uint8_t d[6])
 	return !memcmp(d, bc, 6);
 }
 
-bool net_filter_accept(const struct net_filter *f, const uint8_t mac[6],
-		       const uint8_t dst[6])
+bool net_filter_accept_addr(const struct net_filter *f, const uint8_t mac[6],
+			    const uint8_t dst[6])
 {
-	if (f->promisc)
-		return true;
 	if (is_broadcast(dst))
 		return !f->nobcast;
 	if (dst[0] & 1) {		/* group address */

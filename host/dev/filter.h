@@ -30,8 +30,16 @@ struct net_filter {
 /* Device reset state: promiscuous (as QEMU does, so a driver that never
  * programs the filter still receives), nothing else. */
 void net_filter_reset(struct net_filter *f);
-/* Should a frame with destination dst reach a guest whose MAC is mac? */
-bool net_filter_accept(const struct net_filter *f, const uint8_t mac[6],
-		       const uint8_t dst[6]);
+/* The rules after promiscuous mode (net_filter_accept). */
+bool net_filter_accept_addr(const struct net_filter *f, const uint8_t mac[6],
+			    const uint8_t dst[6]);
+/* Should a frame with destination dst reach a guest whose MAC is mac?
+ * Inline for promiscuous mode, the reset state: every received frame
+ * asks. */
+static inline bool net_filter_accept(const struct net_filter *f, const uint8_t mac[6],
+				     const uint8_t dst[6])
+{
+	return f->promisc || net_filter_accept_addr(f, mac, dst);
+}
 
 #endif /* VNET_HOST_NET_FILTER_H */

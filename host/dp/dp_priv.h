@@ -11,8 +11,10 @@
 
 #include "host/dp/dp.h"
 
-/* For the branches a frame almost never takes (a capture is on). */
+/* For the branches a frame almost never takes (a capture is on), and
+ * the one it almost always does. */
 #define unlikely(x) __builtin_expect(!!(x), 0)
+#define likely(x) __builtin_expect(!!(x), 1)
 
 /* One pass over a queue (budgeted; reschedules itself): a pair's
  * transmitq, or every receiveq in use. */

@@ -34,11 +34,6 @@ void net_offload_free(struct net_offload_buf *b)
 	b->frame = b->out = NULL;
 }
 
-bool net_hdr_needs_fixup(const struct vdev *vd, const struct virtio_net_hdr_v1 *h)
-{
-	return net_hdr_allowed(h, vd->driver_features, NET_HDR_TO_DRIVER, NULL, 0) != 0;
-}
-
 int net_offload_fixup(struct vdev *vd, struct net_offload_buf *b,
 		      struct virtio_net_hdr_v1 *h, const uint8_t *frame,
 		      uint32_t flen, const uint8_t **base)

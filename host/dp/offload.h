@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/gso.h"
+#include "common/net_hdr.h"
 #include "host/dev/vdev.h"
 
 #define NET_OFFLOAD_MAX_SEGS 256	/* MSS below ~256 bytes: dropped */
@@ -29,8 +30,12 @@ int net_offload_init(struct net_offload_buf *b);
 void net_offload_free(struct net_offload_buf *b);
 
 /* Does the guest lack a feature this frame needs (5.1.6.4)?  The rule
- * is net_hdr_allowed (common/net_hdr.h), towards the driver. */
-bool net_hdr_needs_fixup(const struct vdev *vd, const struct virtio_net_hdr_v1 *h);
+ * is net_hdr_allowed (common/net_hdr.h), towards the driver.  Inline, as
+ * that rule's common case is: every received frame asks. */
+static inline bool net_hdr_needs_fixup(const struct vdev *vd, const struct virtio_net_hdr_v1 *h)
+{
+	return net_hdr_allowed(h, vd->driver_features, NET_HDR_TO_DRIVER, NULL, 0) != 0;
+}
 
 /* Fixes frame (flen bytes, read once from the peer's ring into b->frame):
  * returns the number of frames now in b->segs (offsets into b->out, or

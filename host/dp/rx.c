@@ -95,34 +95,88 @@ enum rx_deliver {
 	RX_BROKEN,		/* the receive queue is malformed */
 };
 
-/* Without MRG_RXBUF: one chain holds the whole frame (5.1.6.3). */
-static enum rx_deliver deliver_one(struct vdev *vd, struct vdev_queue *q,
-				   struct virtio_net_hdr_v1_hash *h, const uint8_t *frame,
-				   uint32_t flen)
-{
-	const uint32_t hdr_len = vd->hdr_len;	/* what the guest sees */
-	uint32_t need = hdr_len + flen;
-	struct vq_chain ch = { .bufs = vd->dp.chain_bufs, .cap = VDEV_QUEUE_LIMIT };
-	int r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_WRITE_ONLY);
+/* Receive chains are taken from a receiveq up to RX_BURST at a time
+ * (vq_dev_pop_burst), ahead of the frames that fill them, and given back
+ * used together (vq_dev_push_burst): one call into the ring layout each
+ * way per burst, where a chain per frame cost a call through vq.c and
+ * the operations table each way (bench/insns.sh rx).  A burst is never
+ * larger than the frames the link ring holds and the pass may still
+ * take, so chains are seldom taken for nothing; what was taken and not
+ * filled goes back to the ring (vq_dev_unpop, newest first) before the
+ * pass ends or takes chains one by one (deliver_merged), so those and the
+ * next pass find the ring as if it had never been taken. */
+#define RX_BURST 32u
 
-	if (r < 0)
-		return RX_BROKEN;
-	if (r == 0)
-		return RX_WAIT_BUFFER;
-	if (ch.in_len < need) {
-		/* 5.1.6.3: the buffer cannot hold the frame; the chain goes
-		 * back empty and the frame is dropped. */
-		vd->stats.drop_rx_too_small++;
-		vq_dev_push(&q->vq, &ch, 0);
-		return RX_DROPPED_PUSHED;
+struct rx_take {
+	struct vdev_queue *q;	/* whose chains are held; NULL: none */
+	unsigned n;		/* chains taken */
+	unsigned used;		/* of them, filled (or given back empty) */
+	/* How many to take: the frames the link ring holds (ring), up to
+	 * the pass's budget (its consumer index cons_end), and `extra`
+	 * more (the rest of a frame cut in software, deliver_fixed); at
+	 * most `burst`.  One when a frame took more than one chain
+	 * (MRG_RXBUF, small buffers), for the rest of the pass, since a
+	 * burst would mostly go back unfilled; one too when the ring's
+	 * frames spread over several receiveqs, as a burst for one queue
+	 * would go back whenever the next frame goes elsewhere. */
+	const struct peer_ring_cons *ring;
+	uint32_t cons_end;
+	unsigned extra;
+	unsigned burst;
+	struct vq_chain ch[RX_BURST];
+	uint32_t written[RX_BURST];	/* bytes written into ch[i] */
+};
+
+/* Gives back the chains held: the filled ones used, with the bytes
+ * written into each (vq_dev_push_burst marks them in a running dirty-page
+ * log), the others unused. */
+static void rx_take_end(struct rx_take *t)
+{
+	if (!t->q)
+		return;
+	vq_dev_push_burst(&t->q->vq, t->ch, t->used, t->written);
+	for (unsigned i = t->n; i > t->used; i--)
+		vq_dev_unpop(&t->q->vq, &t->ch[i - 1]);
+	t->q = NULL;
+	t->n = t->used = 0;
+}
+
+/* Gives back what is held and takes a new burst from q: how many it
+ * took, 0 when the guest has none, < 0 when the ring is malformed. */
+static int __attribute__((noinline)) rx_take_more(struct vdev *vd, struct vdev_queue *q,
+						  struct rx_take *t)
+{
+	uint32_t want = peer_ring_cons_pending(t->ring);
+	int r;
+
+	if (want > t->cons_end - t->ring->cons)
+		want = t->cons_end - t->ring->cons;
+	want += t->extra;
+	if (want > t->burst)
+		want = t->burst;
+	rx_take_end(t);
+	r = vq_dev_pop_burst(&q->vq, t->ch, want, vd->dp.chain_bufs, VDEV_QUEUE_LIMIT * 2u,
+			     VQ_CHAIN_WRITE_ONLY);
+	if (r <= 0)
+		return r;
+	t->q = q;
+	t->n = (unsigned)r;
+	return r;
+}
+
+/* The next chain of q to fill: 1 with *ch set, 0 when the guest has
+ * none, < 0 when the ring is malformed.  Inline for a chain held. */
+static inline int rx_take_chain(struct vdev *vd, struct vdev_queue *q, struct rx_take *t,
+				struct vq_chain **ch)
+{
+	if (unlikely(t->used == t->n || t->q != q)) {
+		int r = rx_take_more(vd, q, t);
+
+		if (r <= 0)
+			return r;
 	}
-	/* 5.1.6.4: num_buffers is 1 without MRG_RXBUF; a legacy guest's
-	 * 10-byte header simply ends before it. */
-	h->hdr.num_buffers = 1;
-	chain_scatter(&ch, 0, (const uint8_t *)h, hdr_len);
-	chain_scatter(&ch, hdr_len, frame, flen);
-	vq_dev_push(&q->vq, &ch, need);
-	return RX_DELIVERED;
+	*ch = &t->ch[t->used];
+	return 1;
 }
 
 /* With MRG_RXBUF: the frame fills as many chains as it needs and the
@@ -213,20 +267,67 @@ static __attribute__((noinline)) void rx_hash_report(const struct vdev *vd,
  * into its callers, as before the hash branch tipped the compiler's
  * choice (30 instructions a frame of call overhead, bench/insns.sh rx). */
 static inline __attribute__((always_inline)) enum rx_deliver
-deliver(struct vdev *vd, struct vdev_queue *q, struct virtio_net_hdr_v1_hash *h,
-	const uint8_t *frame, uint32_t flen)
+deliver(struct vdev *vd, struct vdev_queue *q, struct rx_take *t,
+	struct virtio_net_hdr_v1_hash *h, const uint8_t *frame, uint32_t flen)
 {
+	const uint32_t hdr_len = vd->hdr_len;	/* what the guest sees */
+	struct vq_chain *ch;
+	int r;
+
 	if (unlikely(vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT)))
 		rx_hash_report(vd, h, frame, flen);
-	if (vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))
-		return deliver_merged(vd, q, h, frame, flen);
-	return deliver_one(vd, q, h, frame, flen);
+	r = rx_take_chain(vd, q, t, &ch);
+	if (r < 0)
+		return RX_BROKEN;
+	if (r == 0)
+		return RX_WAIT_BUFFER;
+	if (ch->in_len >= hdr_len + flen) {
+		/* The usual case, with MRG_RXBUF or without: one chain holds
+		 * header and frame, so num_buffers is 1 (5.1.6.4; a legacy
+		 * guest's 10-byte header simply ends before it).  Usually
+		 * its first buffer holds them (ANY_LAYOUT, 5.1.6.6; a
+		 * write-only chain's buffers are all writable): two copies,
+		 * the usual 12-byte header's a constant length, so two moves
+		 * instead of a call. */
+		const struct vq_buf *b = &ch->bufs[0];
+
+		h->hdr.num_buffers = 1;
+		if (likely(hdr_len == sizeof(h->hdr) && b->len >= hdr_len + flen)) {
+			memcpy(b->ptr, h, sizeof(h->hdr));
+			memcpy(b->ptr + sizeof(h->hdr), frame, flen);
+		} else {
+			chain_scatter(ch, 0, (const uint8_t *)h, hdr_len);
+			chain_scatter(ch, hdr_len, frame, flen);
+		}
+		t->written[t->used++] = hdr_len + flen;
+		return RX_DELIVERED;
+	}
+	if (!(vd->driver_features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))) {
+		/* 5.1.6.3: without MRG_RXBUF one chain must hold the whole
+		 * frame; this one cannot, so it goes back empty and the
+		 * frame is dropped. */
+		vd->stats.drop_rx_too_small++;
+		t->written[t->used++] = 0;
+		return RX_DROPPED_PUSHED;
+	}
+	/* The frame needs more than this chain: chain by chain, from this
+	 * one on, and so for the rest of the pass. */
+	rx_take_end(t);
+	t->burst = 1;
+	return deliver_merged(vd, q, h, frame, flen);
 }
 
 static void count_rx(struct vdev_queue *q, uint32_t flen)
 {
 	q->stats.frames++;
 	q->stats.bytes += flen;
+}
+
+/* Do the frames of one link ring go to several receiveqs?  Only over a
+ * one-ring link with more than one pair in use (rx_pair_of). */
+static bool rx_ring_spreads(const struct vdev *vd)
+{
+	return vd->curr_pairs > 1 && vd->dp.link_pairs <= 1;
 }
 
 /* The pair whose receiveq takes a frame from link ring j (5.1.6.5.5:
@@ -236,12 +337,10 @@ static void count_rx(struct vdev_queue *q, uint32_t flen)
 static unsigned rx_pair_of(const struct vdev *vd, unsigned j, const uint8_t *frame,
 			   uint32_t flen)
 {
-	if (vd->curr_pairs <= 1)
-		return 0;
 	/* The sender steered: by our driver's RSS when it is on (we told
 	 * it), else its transmitq K to ring K. */
-	if (vd->dp.link_pairs > 1)
-		return j % vd->curr_pairs;
+	if (!rx_ring_spreads(vd))
+		return vd->curr_pairs <= 1 ? 0 : j % vd->curr_pairs;
 	if (vd->rss.on)
 		return rss_queue_of(&vd->rss, frame, flen) % vd->curr_pairs;
 	return rss_flow_queue(frame, flen, vd->curr_pairs);
@@ -250,7 +349,7 @@ static unsigned rx_pair_of(const struct vdev *vd, unsigned j, const uint8_t *fra
 /* A frame our guest cannot take as it is: fixed in software, then its
  * frames delivered one by one.  If buffers run out after the first one,
  * the rest is dropped (counted): lost, never duplicated. */
-static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q,
+static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q, struct rx_take *t,
 				     const struct virtio_net_hdr_v1 *h, const uint8_t *frame,
 				     uint32_t flen, unsigned *pushed)
 {
@@ -266,7 +365,11 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q,
 	for (int i = 0; i < n; i++) {
 		const struct gso_seg *sg = &vd->dp.offload->segs[i];
 		struct virtio_net_hdr_v1_hash sh = { .hdr = fixed };
-		enum rx_deliver d = deliver(vd, q, &sh, base + sg->offset, sg->len);
+		enum rx_deliver d;
+
+		t->extra = (unsigned)(n - 1 - i);
+		d = deliver(vd, q, t, &sh, base + sg->offset, sg->len);
+		t->extra = 0;
 
 		if (d == RX_BROKEN)
 			return d;
@@ -290,8 +393,9 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q,
 }
 
 /* Where a pass stopped and what it did: records consumed, chains
- * pushed per pair, and the pair a stop for want of buffers (or a broken
- * queue) refers to; the link ring it reads. */
+ * pushed per pair (or filled and held in the take, pushed when it ends),
+ * and the pair a stop for want of buffers (or a broken queue) refers to;
+ * the link ring it reads. */
 struct rx_pass {
 	unsigned ring;
 	unsigned consumed;
@@ -299,7 +403,8 @@ struct rx_pass {
 	unsigned at;
 };
 
-static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct rx_pass *ps)
+static enum rx_stop rx_pass_frames(struct vdev *vd, struct peer_ring_cons *ring,
+				   struct rx_pass *ps, struct rx_take *t)
 {
 	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
 
@@ -337,10 +442,10 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct
 				vd->stats.drop_filtered++;
 				d = RX_DROPPED;
 			} else if (net_hdr_needs_fixup(vd, h)) {
-				d = deliver_fixed(vd, q, h, rec + link_hdr, flen,
+				d = deliver_fixed(vd, q, t, h, rec + link_hdr, flen,
 						  &ps->pushed[ps->at]);
 			} else {
-				d = deliver(vd, q, &hh, rec + link_hdr, flen);
+				d = deliver(vd, q, t, &hh, rec + link_hdr, flen);
 				if (d == RX_DELIVERED)
 					count_rx(q, flen);
 				/* The frame as the guest got it, an offloaded
@@ -361,6 +466,24 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct
 		ps->consumed++;
 	}
 	return RX_BUDGET;
+}
+
+/* A pass, and then the chains its take holds go back (rx_take_end)
+ * before anything flushes or waits. */
+static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct rx_pass *ps)
+{
+	struct rx_take t;
+	enum rx_stop why;
+
+	t.q = NULL;
+	t.n = t.used = 0;
+	t.ring = ring;
+	t.cons_end = ring->cons + VDEV_BUDGET;
+	t.extra = 0;
+	t.burst = rx_ring_spreads(vd) ? 1 : RX_BURST;
+	why = rx_pass_frames(vd, ring, ps, &t);
+	rx_take_end(&t);
+	return why;
 }
 
 /* Every receiveq in use, enabled: a frame may go to any of them. */
