@@ -167,11 +167,7 @@ fi
 # (info above left one such line; wait for the next, bounded).
 told=$(grep -c "steers by RSS" "$RUN/host_vm1.log")
 start_recv "--queues 4 --rss"
-i=0
-while [ "$(grep -c "steers by RSS" "$RUN/host_vm1.log")" -le "$told" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_more host_vm1 "steers by RSS" "$told"
 "$GUEST" --socket "$(sock vm1 a)" send --flows 16 --count "$FRAMES" --size 512 $MAC_B >"$RUN/send" 2>&1
 src=$?
 wait "$PID_recv"
@@ -201,11 +197,7 @@ else
 fi
 told=$(grep -c "steers by RSS" "$RUN/host_vm1.log")
 start_recv "--queues 4 --rss-table 1,3"
-i=0
-while [ "$(grep -c "steers by RSS" "$RUN/host_vm1.log")" -le "$told" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_more host_vm1 "steers by RSS" "$told"
 "$GUEST" --socket "$(sock vm1 a)" send --flows 16 --count "$FRAMES" --size 512 $MAC_B >"$RUN/send" 2>&1
 src=$?
 wait "$PID_recv"
