@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -46,10 +47,15 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	fprintf(stderr, "%s\n", line);
 }
 
+/* vnet-host's data-path threads log through the same call sites. */
+static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int log_ratelimit_ok(struct log_ratelimit *rl, uint32_t *suppressed_out)
 {
 	uint64_t t = now_ms();
+	int ok = 1;
 
+	pthread_mutex_lock(&rl_lock);
 	*suppressed_out = 0;
 	if (t - rl->window_start_ms >= LOG_RL_INTERVAL_MS || rl->window_start_ms == 0) {
 		*suppressed_out = rl->suppressed;
@@ -59,8 +65,10 @@ int log_ratelimit_ok(struct log_ratelimit *rl, uint32_t *suppressed_out)
 	}
 	if (rl->in_window >= LOG_RL_BURST) {
 		rl->suppressed++;
-		return 0;
+		ok = 0;
+	} else {
+		rl->in_window++;
 	}
-	rl->in_window++;
-	return 1;
+	pthread_mutex_unlock(&rl_lock);
+	return ok;
 }

@@ -35,6 +35,10 @@ struct evloop {
 	 * again without sleeping for up to poll_ns before blocking. */
 	uint64_t poll_ns;
 	uint64_t spins, spin_hits;
+	/* Around every round that runs a handler or a timer (evloop_set_hooks). */
+	void (*before)(void *arg);
+	void (*after)(void *arg);
+	void *hook_arg;
 };
 
 /* An eventfd wake-up across cores costs tens of microseconds on small
@@ -150,6 +154,25 @@ void ev_timer_cancel(struct evloop *l, long id)
 
 void evloop_stop(struct evloop *l) { l->stop = true; }
 
+void evloop_set_hooks(struct evloop *l, void (*before)(void *arg), void (*after)(void *arg),
+		      void *arg)
+{
+	l->before = before;
+	l->after = after;
+	l->hook_arg = arg;
+}
+
+/* Is a timer due (the round has work even without events)? */
+static bool timer_due(const struct evloop *l)
+{
+	uint64_t now = now_ns();
+
+	for (unsigned i = 0; i < EV_MAX_TIMERS; i++)
+		if (l->timers[i].id && l->timers[i].due_ns <= now)
+			return true;
+	return false;
+}
+
 /* Nanoseconds until the next timer (-1: none), at most a minute. */
 static int64_t next_timeout_ns(struct evloop *l)
 {
@@ -214,7 +237,7 @@ int evloop_run(struct evloop *l)
 {
 	struct epoll_event evs[EV_BATCH];
 
-	bool busy = false;
+	bool busy = false, hooked;
 
 	l->stop = false;
 	while (!l->stop) {
@@ -243,6 +266,9 @@ int evloop_run(struct evloop *l)
 				continue;
 			return -errno;
 		}
+		hooked = l->before && (n > 0 || timer_due(l));
+		if (hooked)
+			l->before(l->hook_arg);
 		l->dispatching = true;
 		l->n_removed = 0;
 		for (int i = 0; i < n && !l->stop; i++) {
@@ -254,6 +280,8 @@ int evloop_run(struct evloop *l)
 		}
 		l->dispatching = false;
 		run_timers(l);
+		if (hooked)
+			l->after(l->hook_arg);
 	}
 	return 0;
 }

@@ -45,6 +45,12 @@ long ev_timer(struct evloop *l, unsigned ms, ev_timer_fn fn, void *arg);
 long ev_timer_us(struct evloop *l, uint64_t us, ev_timer_fn fn, void *arg);
 void ev_timer_cancel(struct evloop *l, long id);
 
+/* before(arg) runs before, and after(arg) after, every round of the loop
+ * that runs a handler or a timer: the main loop parks the data-path
+ * threads so (host/dp/threads.c).  NULL: none. */
+void evloop_set_hooks(struct evloop *l, void (*before)(void *arg), void (*after)(void *arg),
+		      void *arg);
+
 /* Runs until evloop_stop; returns 0, or -errno on an epoll failure. */
 int evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);

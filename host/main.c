@@ -37,6 +37,7 @@
 #include "common/version.h"
 #include "host/opts.h"
 #include "host/control.h"
+#include "host/dp/dp.h"
 #include "host/evloop.h"
 #include "host/tap/tap_vdev.h"
 #include "host/dev/vdev.h"
@@ -566,6 +567,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vnet-host: cannot create the event loop\n");
 		return 1;
 	}
+	/* The control plane runs alone: vdevs with `threads` park theirs
+	 * while the main loop works. */
+	evloop_set_hooks(h->ev, dp_threads_park_all, dp_threads_unpark_all, NULL);
 	rc = setup_signals(h);
 	if (rc == 0)
 		rc = make_run_dirs(h);

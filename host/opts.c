@@ -15,6 +15,7 @@
 #include "host/opts.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -508,6 +509,52 @@ static int apply_queues(const struct parser *p, int idx, struct vdev_opts *v,
 	return 0;
 }
 
+/* Our extension: data-path threads (host/dp/threads.c); pair K runs on
+ * thread K mod N.  At most queues (checked in check_vdev). */
+static int apply_threads(const struct parser *p, int idx, struct vdev_opts *v,
+			 const char *val)
+{
+	char why[160];
+	uint64_t n = 0;
+
+	if (!parse_number(val, &n, why, sizeof(why)))
+		return perr(p, idx, "threads '%s' %s", Q(val), why);
+	if (n < 1 || n > OPTS_MAX_QUEUE_PAIRS)
+		return perr(p, idx, "threads '%s' is out of range; expected 1..%u data-path threads",
+			    Q(val), OPTS_MAX_QUEUE_PAIRS);
+	v->threads = (unsigned)n;
+	return 0;
+}
+
+/* Our extension: the CPUs the data-path threads are pinned to, "0,1". */
+static int apply_cpus(const struct parser *p, int idx, struct vdev_opts *v, const char *val)
+{
+	char list[64], *save = NULL;
+
+	if (strnlen(val, sizeof(list)) >= sizeof(list))
+		return perr(p, idx, "cpus '%s' is too long; expected up to %u CPU numbers like 0,1",
+			    Q(val), OPTS_MAX_QUEUE_PAIRS);
+	memcpy(list, val, strlen(val) + 1);
+	v->n_cpus = 0;
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char why[160];
+		uint64_t cpu = 0;
+
+		if (v->n_cpus == OPTS_MAX_QUEUE_PAIRS)
+			return perr(p, idx, "cpus '%s' names more than %u CPUs (one per thread at most)",
+				    Q(val), OPTS_MAX_QUEUE_PAIRS);
+		if (!parse_number(t, &cpu, why, sizeof(why)))
+			return perr(p, idx, "cpus '%s': '%s' %s", Q(val), Q(t), why);
+		if (cpu >= CPU_SETSIZE)
+			return perr(p, idx, "cpus '%s': CPU %s is out of range; expected 0..%d",
+				    Q(val), Q(t), CPU_SETSIZE - 1);
+		v->cpus[v->n_cpus++] = (unsigned)cpu;
+	}
+	if (!v->n_cpus)
+		return perr(p, idx, "cpus '%s' names no CPU; expected CPU numbers like 0,1", Q(val));
+	return 0;
+}
+
 static int apply_duplex(const struct parser *p, int idx, struct vdev_opts *v,
 			const char *val)
 {
@@ -608,7 +655,7 @@ static int apply_vxlan(const struct parser *p, int idx, struct vdev_opts *v,
 }
 
 enum dev_opt { D_INTR, D_LEGACY, D_LOC, D_MAC, D_NAME, D_PEER, D_PEERFEATS,
-	       D_VHOST_USER, D_CAPTURE, D_SPEED, D_DUPLEX, D_QUEUES, D_IFNAME, D_MTU, D_ADDR, D_NETNS,
+	       D_VHOST_USER, D_CAPTURE, D_SPEED, D_DUPLEX, D_QUEUES, D_THREADS, D_CPUS, D_IFNAME, D_MTU, D_ADDR, D_NETNS,
 	       D_BRIDGE, D_VXLAN, D_COUNT };
 
 #define T_NET (1u << VDEV_VIRTIO_NET)
@@ -638,6 +685,9 @@ static const struct dev_option {
 	[D_SPEED] = { "speed", "Mbit/s like 10000", apply_speed, T_NET, false },
 	[D_DUPLEX] = { "duplex", "full or half", apply_duplex, T_NET, false },
 	[D_QUEUES] = { "queues", "queue pairs like 4", apply_queues, T_NET, false },
+	[D_THREADS] = { "threads", "data-path threads like 2", apply_threads, T_NET, false },
+	[D_CPUS] = { "cpus", "CPUs for the data-path threads like 0,1", apply_cpus, T_NET,
+		     false },
 	[D_IFNAME] = { "ifname", "interface name like vp0", apply_ifname, T_TAP, false },
 	[D_MTU] = { "mtu", "bytes like 1500", apply_mtu, T_TAP, false },
 	[D_ADDR] = { "addr", "address with prefix like 198.18.0.1/24 or fd00::1/64",
@@ -714,7 +764,7 @@ static int unknown_dev_option(const struct parser *p, int idx, const char *w,
 	if (t == VDEV_TAP)
 		return perr(p, idx, "unknown option '%s' for vdev tap; expected ifname, mac, name, peer, peerfeats, mtu, addr, netns, bridge or vxlan%s",
 			    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
-	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats, vhost-user, capture, speed, duplex or queues%s",
+	return perr(p, idx, "unknown option '%s' for vdev virtio-net; expected intr, legacy, loc, mac, name, peer, peerfeats, vhost-user, capture, speed, duplex, queues, threads or cpus%s",
 		    Q(w), p->file ? "" : ", or 'vdev' to start the next device");
 }
 
@@ -769,6 +819,12 @@ static int check_vdev(const struct parser *p, int at_type, const struct vdev_opt
 					    dev_options[d].word);
 		}
 	}
+	if (v->threads > v->queues)
+		return perr(p, at[D_THREADS] - 1,
+			    "threads %u is more than the %u queue pair%s: a thread runs whole pairs",
+			    v->threads, v->queues, v->queues == 1 ? "" : "s");
+	if (at[D_CPUS] && !v->threads)
+		return perr(p, at[D_CPUS] - 1, "cpus needs threads (it pins the data-path threads)");
 	if (v->has_loc && !v->has_intr)
 		return perr(p, at[D_LOC] - 1, "loc needs intr (virtio-mmio needs both)");
 	if (v->has_intr && !v->has_loc)
@@ -1319,6 +1375,9 @@ void opts_usage(FILE *f)
 	      "  duplex full|half the duplex it reports (default unknown)\n"
 	      "  queues N         our extension: N receive/transmit queue pairs\n"
 	      "                   (VIRTIO_NET_F_MQ; 1..8, default 1)\n"
+	      "  threads N        our extension: N data-path threads (1..queues); pair K\n"
+	      "                   runs on thread K mod N (default: on the main loop)\n"
+	      "  cpus LIST        pin data-path thread I to the I-th CPU of LIST (0,1)\n"
 	      "\n"
 	      "vdev tap: the host's own network stack as a peer (a TAP interface with\n"
 	      "virtio-net headers; its offloads follow the peer's features, its carrier\n"

@@ -8,6 +8,7 @@
  *                             [name NAME] [peer PATH] [peerfeats MASK] \
  *                             [vhost-user PATH] [capture FILE] \
  *                             [speed MBPS] [duplex full|half] [queues N] \
+ *                             [threads N] [cpus LIST] \
  *                             [vdev ...]
  *
  * and our extension, a vdev that joins its peer link to a TAP interface
@@ -75,6 +76,9 @@ struct vdev_opts {
 	bool has_duplex;
 	uint8_t duplex;			/* VIRTIO_NET_DUPLEX_HALF / _FULL */
 	unsigned queues;		/* queue pairs, 1..OPTS_MAX_QUEUE_PAIRS */
+	unsigned threads;		/* data-path threads, 0 (the main loop)..queues */
+	unsigned n_cpus;		/* `cpus`: thread i on cpus[i % n_cpus] */
+	unsigned cpus[OPTS_MAX_QUEUE_PAIRS];
 
 	enum vdev_type type;
 	/* vdev tap only */

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,14 @@ struct cap_live {
 	uint8_t *buf;			/* ring of CAPTURE_LIVE_BUF bytes */
 	size_t head, len;
 	long flush_timer;		/* 0: none pending */
+	bool flush_asked;		/* vdev_capture_frame asked for one */
 	bool out_armed;			/* waiting for EPOLLOUT */
 };
+
+/* Frames come from every data-path thread of the process (host/dp/
+ * threads.c); the main loop touches the sinks only while those are
+ * parked. */
+static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct vdev_capture {
 	struct vdev *vd;
@@ -264,31 +271,49 @@ int vdev_capture_live(struct vdev *vd, int fd, char *err, size_t errlen)
 
 /* ---- per frame --------------------------------------------------------- */
 
-void vdev_capture_frame(struct vdev *vd, const uint8_t *frame, uint32_t len)
+bool vdev_capture_frame(struct vdev *vd, const uint8_t *frame, uint32_t len)
 {
 	struct vdev_capture *c = vd->capture;
 	struct cap_live *l = &c->live;
 	struct pcap_pkthdr ph;
 	struct timespec ts;
+	bool ask = false;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ph.ts.tv_sec = ts.tv_sec;
 	ph.ts.tv_usec = ts.tv_nsec / 1000;
 	ph.len = len;
 	ph.caplen = len < CAPTURE_SNAPLEN ? len : CAPTURE_SNAPLEN;
+	pthread_mutex_lock(&cap_lock);
 	vd->stats.capture_frames++;
 	if (c->file)
 		pcap_dump((u_char *)c->file, &ph, frame);
 	if (l->h.fd < 0)
-		return;
+		goto out;
 	if (CAPTURE_LIVE_BUF - l->len < ph.caplen + CAP_REC_SLACK) {
 		vd->stats.capture_dropped++;
-		return;
+		goto out;
 	}
 	pcap_dump((u_char *)l->d, &ph, frame);
-	/* Sent from the event loop once this pass is over; while the reader
-	 * is slow, EPOLLOUT sends the rest. */
-	if (!l->out_armed && !l->flush_timer) {
+	/* Sent from the event loop once this pass is over (the caller sees
+	 * to it: vdev_capture_flush_soon); while the reader is slow,
+	 * EPOLLOUT sends the rest. */
+	if (!l->out_armed && !l->flush_timer && !l->flush_asked)
+		ask = l->flush_asked = true;
+out:
+	pthread_mutex_unlock(&cap_lock);
+	return ask;
+}
+
+void vdev_capture_flush_soon(struct vdev *vd)
+{
+	struct cap_live *l;
+
+	if (!vd->capture)
+		return;
+	l = &vd->capture->live;
+	l->flush_asked = false;
+	if (l->h.fd >= 0 && !l->out_armed && !l->flush_timer) {
 		long id = ev_timer(vd->ev, 0, live_flush_timer, l);
 
 		l->flush_timer = id > 0 ? id : 0;

@@ -23,6 +23,7 @@
 #ifndef VNET_HOST_DEV_CAPTURE_H
 #define VNET_HOST_DEV_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,8 +43,11 @@ int vdev_capture_file(struct vdev *vd, const char *path, char *err, size_t errle
  * when one is running. */
 int vdev_capture_live(struct vdev *vd, int fd, char *err, size_t errlen);
 /* Records one Ethernet frame (no virtio-net header); only called while
- * vd->capture is set. */
-void vdev_capture_frame(struct vdev *vd, const uint8_t *frame, uint32_t len);
+ * vd->capture is set, from any data-path thread.  True when the live
+ * sink has bytes to send: the caller has the main loop call
+ * vdev_capture_flush_soon. */
+bool vdev_capture_frame(struct vdev *vd, const uint8_t *frame, uint32_t len);
+void vdev_capture_flush_soon(struct vdev *vd);
 /* Ends both sinks (the file is flushed and closed). */
 void vdev_capture_stop(struct vdev *vd);
 

@@ -48,6 +48,16 @@ static void link_rx(void *arg)
 	dp_peer_event(arg);
 }
 
+static struct evloop *link_bell_loop(void *arg, unsigned ring)
+{
+	return dp_ring_loop(arg, ring);
+}
+
+static void link_ring_rx(void *arg, unsigned ring)
+{
+	dp_ring_event(arg, ring);
+}
+
 static void link_rss(void *arg, const struct rss_cfg *c)
 {
 	struct vdev *vd = arg;
@@ -89,6 +99,9 @@ int vdev_link_start(struct vdev *vd, const char *run_dir, bool taking_over)
 		.down = link_down,
 		.rx = link_rx,
 		.features = link_features,
+		/* With data-path threads each ring's doorbell is its thread's. */
+		.bell_loop = vd->dp.n_threads ? link_bell_loop : NULL,
+		.ring_rx = link_ring_rx,
 		.rss = link_rss,
 		.moving = link_moving,
 	};

@@ -108,13 +108,15 @@ int vdev_queue_set_kick_fd(struct vdev *vd, unsigned q, int fd)
 	struct vdev_queue *vq = &vd->q[q];
 	int rc = 0;
 
+	/* Served where the queue's passes run (a data-path thread's loop
+	 * with `threads`, parked while we change it). */
 	if (vq->kick_fd >= 0) {
-		ev_del(vd->ev, &vq->kick_h);
+		ev_del(dp_queue_loop(vd, q), &vq->kick_h);
 		close(vq->kick_fd);
 	}
 	vq->kick_fd = fd;
 	if (fd >= 0) {
-		rc = ev_add(vd->ev, &vq->kick_h, fd, EPOLLIN, kick_event);
+		rc = ev_add(dp_queue_loop(vd, q), &vq->kick_h, fd, EPOLLIN, kick_event);
 		if (rc < 0) {
 			close(fd);
 			vq->kick_fd = -1;

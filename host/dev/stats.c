@@ -162,6 +162,13 @@ static json_object *pairs_json(const struct vdev *vd)
 		json_object_object_add(p, "rx_irqs", json_object_new_uint64(rx->irqs));
 		json_object_object_add(p, "tx_frames", json_object_new_uint64(tx->frames));
 		json_object_object_add(p, "tx_irqs", json_object_new_uint64(tx->irqs));
+		/* The data-path thread its transmitq runs on (-1: the main
+		 * loop); its receiveq's frames come from the thread of the
+		 * link ring that feeds it. */
+		json_object_object_add(p, "thread",
+				       json_object_new_int(vd->dp.n_threads
+								   ? (int)(k % vd->dp.n_threads)
+								   : -1));
 		json_object_array_add(a, p);
 	}
 	return a;
@@ -183,6 +190,7 @@ json_object *vdev_stats_json(const struct vdev *vd)
 	json_object_object_add(o, "driver_features", json_object_new_string(feat));
 	json_object_object_add(o, "queue_pairs", json_object_new_int((int)vd->max_pairs));
 	json_object_object_add(o, "queue_pairs_in_use", json_object_new_int((int)vd->curr_pairs));
+	json_object_object_add(o, "threads", json_object_new_int((int)vd->dp.n_threads));
 	json_object_object_add(o, "pairs", pairs_json(vd));
 	for (unsigned i = 0; i < N_GROUPS; i++) {
 		json_object *grp = json_object_new_object();

@@ -115,7 +115,7 @@ int vdev_set_pairs_in_use(struct vdev *vd, unsigned n)
 	vd->curr_pairs = n;
 	/* Frames waiting for one receiveq may now belong to another, or to
 	 * none in use any more. */
-	dp_schedule_rx(vd);
+	dp_pairs_changed(vd);
 	return 0;
 }
 
@@ -301,6 +301,9 @@ void vdev_free(struct vdev *vd)
 {
 	if (!vd)
 		return;
+	/* Its data-path threads stay parked from here to their end (at
+	 * exit the main loop no longer parks them). */
+	dp_threads_hold(vd);
 	/* What attached it goes first: no message reaches a half-freed vdev. */
 	if (vd->face.destroy)
 		vd->face.destroy(vd->face.ctx);

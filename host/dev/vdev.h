@@ -40,6 +40,7 @@ struct net_offload_buf;
 struct peer_ring_prod;
 struct peer_ring_cons;
 struct vdev_capture;
+struct dp_thread;
 
 /* Queue pairs a vdev may have (`queues N`, VIRTIO_NET_F_MQ), and so its
  * queues: N receiveq/transmitq pairs, then the controlq (5.1.2). */
@@ -180,9 +181,28 @@ struct vdev {
 	/* The data path's state (host/dp/): the model allocates it, only
 	 * dp/ reads or writes it. */
 	struct vdev_dp {
-		struct vq_buf *chain_bufs;	/* scratch: 2 chains of VDEV_QUEUE_LIMIT buffers */
-		struct vq_chain *mrg_chains;	/* chains of one merged frame (MRG_RXBUF) */
-		struct net_offload_buf *offload; /* software checksum / GSO buffers */
+		/* Scratch of the passes that run on the main loop; each
+		 * data-path thread has its own (dp_scratch). */
+		struct dp_scratch {
+			struct vq_buf *chain_bufs;	/* 2 chains of VDEV_QUEUE_LIMIT buffers */
+			struct vq_chain *mrg_chains;	/* chains of one merged frame (MRG_RXBUF) */
+			struct net_offload_buf *offload; /* software checksum / GSO buffers */
+		} scratch;
+		/* Data-path threads (`threads N`, host/dp/threads.c): 0, and
+		 * every pass runs on the main loop.  Else pair K's passes run
+		 * on thread K mod n_threads, and the main loop runs only while
+		 * every one of them is parked. */
+		unsigned n_threads;
+		struct dp_thread *threads[VDEV_MAX_PAIRS];
+		/* What a data-path thread leaves to the main loop (DP_DEFER_*
+		 * bits, atomic), and the eventfd that tells it. */
+		uint32_t deferred;
+		int defer_fd;
+		struct ev_handler defer_h;
+		/* Several threads may feed one link ring (fewer rings than
+		 * pairs, or steering by the peer's RSS): its producer end is
+		 * taken per pass (tx.c).  Unused without threads. */
+		bool tx_ring_busy[VDEV_MAX_PAIRS];
 		/* The link's ends while it is up (dp_link_up): link_pairs
 		 * ring pairs (0 while down), our transmit ring and the peer's
 		 * ring we consume of each. */
@@ -203,7 +223,8 @@ struct vdev {
 		/* Moved in from another process (dp_await_link): transmit
 		 * waits for the link instead of dropping, until this timer. */
 		long await_link;
-		/* Per transmitq (pair). */
+		/* Per transmitq (pair).  waiting_space and wait_ring are read
+		 * by other threads (a doorbell's): atomic. */
 		struct dp_txq {
 			bool waiting_space;	/* a peer ring was full ... */
 			unsigned wait_ring;	/* ... this one */
@@ -215,7 +236,8 @@ struct vdev {
 			uint32_t max_packets, max_usecs; /* either 0: none */
 			uint32_t pending;	/* used since the last interrupt */
 			bool owed;		/* asked for, not yet sent */
-			long timer;		/* -1: none armed */
+			long timer;		/* -1: none armed ... */
+			struct evloop *timer_ev; /* ... on this loop */
 		} coal[2 * VDEV_MAX_PAIRS];
 	} dp;
 	/* Packet capture (capture.c): NULL while none is on, so the data path

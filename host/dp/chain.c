@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "host/dp/dp_priv.h"
+#include "host/peer/link.h"
 
 bool chain_frame_view(const struct vq_chain *ch, uint32_t hdr_len, const uint8_t **frame,
 		      uint32_t *len)
@@ -71,6 +72,13 @@ void dp_queue_broken(struct vdev *vd, unsigned q)
 {
 	char why[VQ_REASON_LEN + 32];
 
+	/* The queue is latched broken (its vq says why): no pass uses it
+	 * until the main loop latched NEEDS_RESET and the driver reset. */
+	if (dp_on_thread()) {
+		dp_defer(vd, DP_DEFER_QUEUE(q));
+		return;
+	}
+
 	/* 5.1.2's names, counted from 1. */
 	if (q == vdev_ctrlq(vd))
 		snprintf(why, sizeof(why), "controlq: %s", vd->q[q].vq.reason);
@@ -78,4 +86,13 @@ void dp_queue_broken(struct vdev *vd, unsigned q)
 		snprintf(why, sizeof(why), "%s%u: %s", q % 2 ? "transmitq" : "receiveq",
 			 q / 2 + 1, vd->q[q].vq.reason);
 	vdev_set_needs_reset(vd, why);
+}
+
+void dp_link_broken(struct vdev *vd)
+{
+	/* The ring is latched broken; the link's end is the main loop's. */
+	if (dp_on_thread())
+		dp_defer(vd, DP_DEFER_RING);
+	else
+		peer_link_ring_broken(vd->link);
 }

@@ -299,7 +299,7 @@ void dp_ctrl_process(struct vdev *vd)
 		uint32_t result_len = 0;
 		int r;
 
-		ch.bufs = vd->dp.chain_bufs;
+		ch.bufs = vd->dp.scratch.chain_bufs;	/* the main loop's */
 		ch.cap = VDEV_QUEUE_LIMIT * 2u;
 		r = vq_dev_pop(&q->vq, &ch, VQ_CHAIN_ANY);
 		if (r == 0) {

@@ -36,6 +36,9 @@ void dp_peer_event(struct vdev *vd);
  * failure the device drains (drops) what the peer sent, so a guest that
  * died while its receive queue was full never leaves its peer blocked. */
 void dp_schedule_rx(struct vdev *vd);
+/* The pairs in use changed (vdev_set_pairs_in_use): frames waiting for
+ * one receiveq may now be another's. */
+void dp_pairs_changed(struct vdev *vd);
 /* The link came up: hold its ring ends and move what waits. */
 void dp_link_up(struct vdev *vd, struct peer_link *link);
 /* The link is down or about to go down, and comes back soon: the device
@@ -60,5 +63,24 @@ void dp_coal_get(const struct vdev *vd, unsigned q, uint32_t *max_packets,
 		 uint32_t *max_usecs);
 /* Interrupts that coalescing holds go out now (the device pauses). */
 void dp_coal_flush(struct vdev *vd);
+
+/* Data-path threads (threads.c; vdev option `threads N`): started with
+ * the vdev, stopped (joined) last thing before its data path is freed,
+ * after every fd on their loops went.  dp_threads_hold parks the vdev's
+ * threads outside the main loop's rounds (teardown at exit). */
+int dp_threads_start(struct vdev *vd);
+void dp_threads_hold(struct vdev *vd);
+void dp_threads_stop(struct vdev *vd);
+/* The main loop's hooks: every data-path thread of the process parks
+ * before the main loop runs a handler or timer, and resumes after. */
+void dp_threads_park_all(void *unused);
+void dp_threads_unpark_all(void *unused);
+/* The event loop that serves queue q's kicks, and link ring k's
+ * doorbell: a data-path thread's, or the vdev's. */
+struct evloop *dp_queue_loop(struct vdev *vd, unsigned q);
+struct evloop *dp_ring_loop(struct vdev *vd, unsigned ring);
+/* Link ring k's doorbell rang: receive from it, and resume transmitqs
+ * that wait for space in it (on the thread that serves it). */
+void dp_ring_event(struct vdev *vd, unsigned ring);
 
 #endif /* VNET_HOST_DP_H */

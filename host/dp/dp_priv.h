@@ -90,7 +90,70 @@ void dp_flush_used(struct vdev *vd, unsigned q, unsigned used);
  * -EINVAL for another queue.  An interrupt held under the old setting is
  * sent. */
 int dp_coal_set(struct vdev *vd, unsigned q, uint32_t max_packets, uint32_t max_usecs);
-/* A queue's ring turned out malformed: NEEDS_RESET with its reason. */
+/* A queue's ring turned out malformed: NEEDS_RESET with its reason
+ * (from a data-path thread: by the main loop, soon; the queue is latched
+ * broken meanwhile). */
 void dp_queue_broken(struct vdev *vd, unsigned q);
+/* A link ring broke the rules: the link goes (peer_link_ring_broken),
+ * from a data-path thread by the main loop. */
+void dp_link_broken(struct vdev *vd);
+/* Adds to a counter of the whole vdev (vd->stats): several data-path
+ * threads may count at once. */
+static inline void dp_count(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+/* Records a frame in the vdev's capture (only while vd->capture is
+ * set); the live sink's bytes go from the main loop. */
+void dp_capture(struct vdev *vd, const uint8_t *frame, uint32_t len);
+/* Interrupts the driver for queue q (dp_raise: under the vdev's
+ * interrupt lock when on a data-path thread). */
+bool dp_raise(struct vdev *vd, unsigned q);
+
+/* ---- data-path threads (threads.c) ----------------------------------- */
+
+/* What a thread leaves to the main loop (vd->dp.deferred). */
+#define DP_DEFER_QUEUE(q)  (1u << (q))	/* queue q broke: NEEDS_RESET */
+#define DP_DEFER_RING	   (1u << 20)	/* a link ring broke: drop the link */
+#define DP_DEFER_CAPTURE   (1u << 21)	/* a live capture has bytes to send */
+#define DP_DEFER_CTRLQ	   (1u << 22)	/* the controlq was kicked */
+static_assert(VDEV_MAX_QUEUES <= 20, "a deferred bit per queue");
+
+void dp_defer(struct vdev *vd, uint32_t bits);
+/* Is this a data-path thread (not the main loop)? */
+bool dp_on_thread(void);
+/* The loop, scratch buffers and receive-reschedule slot of whatever runs
+ * the pass now: the main loop's, or the data-path thread's own. */
+struct evloop *dp_cur_loop(struct vdev *vd);
+struct dp_scratch *dp_scratch(struct vdev *vd);
+long *dp_rx_slot(struct vdev *vd);
+/* The thread that receives from link ring `ring` (0 without threads),
+ * and whether the caller is it; the same for a pair's transmitq. */
+unsigned dp_rx_owner(const struct vdev *vd, unsigned ring);
+bool dp_rx_mine(const struct vdev *vd, unsigned ring);
+bool dp_tx_mine(const struct vdev *vd, unsigned pair);
+/* Makes thread idx run a round of its passes (not when it is the
+ * caller). */
+void dp_nudge(struct vdev *vd, unsigned idx);
+/* Do the frames of link ring j go to several receiveqs?  Only over a
+ * one-ring link with more than one pair in use (rx.c's rx_pair_of). */
+static inline bool dp_rx_spreads(const struct vdev *vd)
+{
+	return vd->curr_pairs > 1 && vd->dp.link_pairs <= 1;
+}
+/* Does link ring j feed receiveq `pair`? */
+static inline bool dp_rx_ring_feeds(const struct vdev *vd, unsigned j, unsigned pair)
+{
+	if (dp_rx_spreads(vd))
+		return true;		/* ring 0 feeds every receiveq */
+	if (vd->curr_pairs <= 1)
+		return pair == 0;	/* every ring feeds receiveq 1 */
+	return j % vd->curr_pairs == pair;
+}
+/* Timers the threads' passes armed, cancelled (dp_stop). */
+void dp_threads_cancel(struct vdev *vd);
+/* Scratch buffers (dp.c). */
+int dp_scratch_init(struct dp_scratch *s);
+void dp_scratch_free(struct dp_scratch *s);
 
 #endif /* VNET_HOST_DP_PRIV_H */

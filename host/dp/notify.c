@@ -24,7 +24,7 @@ static bool coalescing(const struct dp_coal *c)
 
 static void raise_irq(struct vdev *vd, unsigned q)
 {
-	if (vdev_raise(vd, (int)q))
+	if (dp_raise(vd, q))
 		vd->q[q].stats.irqs++;
 }
 
@@ -32,7 +32,8 @@ static void coal_send(struct vdev *vd, unsigned q)
 {
 	struct dp_coal *c = &vd->dp.coal[q];
 
-	ev_timer_cancel(vd->ev, c->timer);
+	if (c->timer >= 0)
+		ev_timer_cancel(c->timer_ev, c->timer);
 	c->timer = -1;
 	c->owed = false;
 	c->pending = 0;
@@ -83,12 +84,16 @@ void dp_flush_used(struct vdev *vd, unsigned q, unsigned used)
 	}
 	vq->stats.irqs_coalesced++;
 	if (c->timer < 0) {
-		long id = ev_timer_us(vd->ev, c->max_usecs, coal_expired, vq);
+		/* On the loop of the thread that flushes this queue. */
+		struct evloop *ev = dp_cur_loop(vd);
+		long id = ev_timer_us(ev, c->max_usecs, coal_expired, vq);
 
-		if (id > 0)
+		if (id > 0) {
 			c->timer = id;
-		else
+			c->timer_ev = ev;
+		} else {
 			coal_send(vd, q);	/* no timer slot: never hold it */
+		}
 	}
 }
 
@@ -129,7 +134,8 @@ void dp_coal_reset(struct vdev *vd)
 	for (unsigned q = 0; q < 2 * VDEV_MAX_PAIRS; q++) {
 		struct dp_coal *c = &vd->dp.coal[q];
 
-		ev_timer_cancel(vd->ev, c->timer);
+		if (c->timer >= 0)
+			ev_timer_cancel(c->timer_ev, c->timer);
 		*c = (struct dp_coal){ .timer = -1 };
 	}
 }

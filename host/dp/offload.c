@@ -8,6 +8,7 @@
 #include "common/csum.h"
 #include "common/log.h"
 #include "common/net_hdr.h"
+#include "host/dp/dp_priv.h"
 
 /* Room for a maximal frame cut at the smallest MSS we accept: the payload
  * once plus every segment's headers (Ethernet + VLAN + IPv6/IPv4 with
@@ -52,8 +53,8 @@ int net_offload_fixup(struct vdev *vd, struct net_offload_buf *b,
 			       vd->name, flen, h->gso_type, h->gso_size, strerror(-n));
 			return n;
 		}
-		vd->stats.frames_segmented++;
-		vd->stats.segments_made += (uint64_t)n;
+		dp_count(&vd->stats.frames_segmented, 1);
+		dp_count(&vd->stats.segments_made, (uint64_t)n);
 		*base = b->out;
 	} else {
 		n = csum_complete_partial(b->frame, flen, h->csum_start, h->csum_offset);
@@ -62,7 +63,7 @@ int net_offload_fixup(struct vdev *vd, struct net_offload_buf *b,
 			       vd->name, flen, h->csum_start, h->csum_offset);
 			return n;
 		}
-		vd->stats.csum_completed++;
+		dp_count(&vd->stats.csum_completed, 1);
 		b->segs[0].offset = 0;
 		b->segs[0].len = flen;
 		n = 1;

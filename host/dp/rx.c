@@ -47,17 +47,21 @@
 #include "host/dp/offload.h"
 #include "host/peer/link.h"
 
+/* On the loop that armed it: the main loop's, or a data-path thread's
+ * (whose own slot dp_rx_slot gives). */
 static void rx_resched_fn(void *arg)
 {
 	struct vdev *vd = arg;
 
-	vd->dp.rx_resched = -1;
+	*dp_rx_slot(vd) = -1;
 	dp_rx_process(vd);
 }
 
 void dp_schedule_rx(struct vdev *vd)
 {
-	if (vd->dp.rx_resched < 0)
+	/* With threads, the round each runs when the main loop is done
+	 * receives. */
+	if (!vd->dp.n_threads && vd->dp.rx_resched < 0)
 		dp_later(vd, &vd->dp.rx_resched, rx_resched_fn, vd);
 }
 
@@ -78,7 +82,7 @@ static enum rx_stop rx_drain(struct vdev *vd, struct peer_ring_cons *ring,
 			return RX_RING_BROKEN;
 		if (r == 0)
 			return RX_EMPTY;
-		vd->stats.drop_no_driver++;
+		dp_count(&vd->stats.drop_no_driver, 1);
 		peer_ring_consume(ring);
 		(*consumed)++;
 	}
@@ -155,7 +159,7 @@ static int __attribute__((noinline)) rx_take_more(struct vdev *vd, struct vdev_q
 	if (want > t->burst)
 		want = t->burst;
 	rx_take_end(t);
-	r = vq_dev_pop_burst(&q->vq, t->ch, want, vd->dp.chain_bufs, VDEV_QUEUE_LIMIT * 2u,
+	r = vq_dev_pop_burst(&q->vq, t->ch, want, dp_scratch(vd)->chain_bufs, VDEV_QUEUE_LIMIT * 2u,
 			     VQ_CHAIN_WRITE_ONLY);
 	if (r <= 0)
 		return r;
@@ -189,7 +193,7 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct vdev_queue *q,
 	/* 12 bytes, or 20 with HASH_REPORT: only the first buffer has it
 	 * (5.1.6.4), and 5.1.6.3.1 has every buffer hold that much. */
 	const uint32_t hdr_len = vd->hdr_len;
-	struct vq_chain *chains = vd->dp.mrg_chains;
+	struct vq_chain *chains = dp_scratch(vd)->mrg_chains;
 	uint32_t written[VDEV_QUEUE_LIMIT];
 	uint32_t done = 0;
 	unsigned n = 0;
@@ -203,12 +207,12 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct vdev_queue *q,
 			/* Even a full queue of these buffers cannot hold it. */
 			while (n > 0)
 				vq_dev_unpop(&q->vq, &chains[--n]);
-			vd->stats.drop_rx_too_small++;
+			dp_count(&vd->stats.drop_rx_too_small, 1);
 			return RX_DROPPED;
 		}
 		/* The first chain's buffers stay valid for num_buffers below;
 		 * later chains are written at once and may share storage. */
-		ch->bufs = vd->dp.chain_bufs + (n == 0 ? 0 : VDEV_QUEUE_LIMIT);
+		ch->bufs = dp_scratch(vd)->chain_bufs + (n == 0 ? 0 : VDEV_QUEUE_LIMIT);
 		ch->cap = VDEV_QUEUE_LIMIT;
 		r = vq_dev_pop(&q->vq, ch, VQ_CHAIN_WRITE_ONLY);
 		if (r < 0)
@@ -222,7 +226,7 @@ static enum rx_deliver deliver_merged(struct vdev *vd, struct vdev_queue *q,
 		}
 		if (n == 0 && ch->in_len < hdr_len) {
 			/* 5.1.6.3.1: every buffer must hold at least a header. */
-			vd->stats.drop_rx_too_small++;
+			dp_count(&vd->stats.drop_rx_too_small, 1);
 			vq_dev_push(&q->vq, ch, 0);
 			return RX_DROPPED_PUSHED;
 		}
@@ -306,7 +310,7 @@ deliver(struct vdev *vd, struct vdev_queue *q, struct rx_take *t,
 		/* 5.1.6.3: without MRG_RXBUF one chain must hold the whole
 		 * frame; this one cannot, so it goes back empty and the
 		 * frame is dropped. */
-		vd->stats.drop_rx_too_small++;
+		dp_count(&vd->stats.drop_rx_too_small, 1);
 		t->written[t->used++] = 0;
 		return RX_DROPPED_PUSHED;
 	}
@@ -323,13 +327,6 @@ static void count_rx(struct vdev_queue *q, uint32_t flen)
 	q->stats.bytes += flen;
 }
 
-/* Do the frames of one link ring go to several receiveqs?  Only over a
- * one-ring link with more than one pair in use (rx_pair_of). */
-static bool rx_ring_spreads(const struct vdev *vd)
-{
-	return vd->curr_pairs > 1 && vd->dp.link_pairs <= 1;
-}
-
 /* The pair whose receiveq takes a frame from link ring j (5.1.6.5.5:
  * only pairs in use): ring K's frames go to receiveq K; over a one-ring
  * link our driver's RSS configuration chooses, or without one the flow's
@@ -339,7 +336,7 @@ static unsigned rx_pair_of(const struct vdev *vd, unsigned j, const uint8_t *fra
 {
 	/* The sender steered: by our driver's RSS when it is on (we told
 	 * it), else its transmitq K to ring K. */
-	if (!rx_ring_spreads(vd))
+	if (!dp_rx_spreads(vd))
 		return vd->curr_pairs <= 1 ? 0 : j % vd->curr_pairs;
 	if (vd->rss.on)
 		return rss_queue_of(&vd->rss, frame, flen) % vd->curr_pairs;
@@ -355,15 +352,15 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q, stru
 {
 	const uint8_t *base;
 	struct virtio_net_hdr_v1 fixed = *h;
-	int n = net_offload_fixup(vd, vd->dp.offload, &fixed, frame, flen, &base);
+	int n = net_offload_fixup(vd, dp_scratch(vd)->offload, &fixed, frame, flen, &base);
 	bool some = false;
 
 	if (n < 0) {
-		vd->stats.drop_bad_frame++;
+		dp_count(&vd->stats.drop_bad_frame, 1);
 		return RX_DROPPED;
 	}
 	for (int i = 0; i < n; i++) {
-		const struct gso_seg *sg = &vd->dp.offload->segs[i];
+		const struct gso_seg *sg = &dp_scratch(vd)->offload->segs[i];
 		struct virtio_net_hdr_v1_hash sh = { .hdr = fixed };
 		enum rx_deliver d;
 
@@ -376,7 +373,7 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q, stru
 		if (d == RX_WAIT_BUFFER || d == RX_WAIT_MORE) {
 			if (i == 0)
 				return d;	/* nothing delivered: retry later */
-			vd->stats.drop_no_rx_buffer += (uint64_t)(n - i);
+			dp_count(&vd->stats.drop_no_rx_buffer, (uint64_t)(n - i));
 			break;
 		}
 		if (d == RX_DELIVERED) {
@@ -388,7 +385,7 @@ static enum rx_deliver deliver_fixed(struct vdev *vd, struct vdev_queue *q, stru
 	}
 	/* Captured as it crossed the link, before the fix (capture.h). */
 	if (unlikely(vd->capture) && some)
-		vdev_capture_frame(vd, frame, flen);
+		dp_capture(vd, frame, flen);
 	return RX_DROPPED;	/* consumed; counted and pushed above */
 }
 
@@ -430,7 +427,7 @@ static enum rx_stop rx_pass_frames(struct vdev *vd, struct peer_ring_cons *ring,
 		/* The ring's consumer checked the header (net_hdr_check) on
 		 * its copy; this copy is what we act on. */
 		if (flen < VNET_ETH_HLEN || net_hdr_check(h, flen, why, sizeof(why))) {
-			vd->stats.drop_bad_frame++;
+			dp_count(&vd->stats.drop_bad_frame, 1);
 			log_rl(LOG_WARN, "%s: dropped a %u-byte frame from the peer: %s",
 			       vd->name, flen, flen < VNET_ETH_HLEN ? "shorter than an Ethernet header" : why);
 			d = RX_DROPPED;
@@ -439,7 +436,7 @@ static enum rx_stop rx_pass_frames(struct vdev *vd, struct peer_ring_cons *ring,
 			ps->at = rx_pair_of(vd, ps->ring, rec + link_hdr, flen);
 			q = &vd->q[vnet_rxq(ps->at)];
 			if (!net_filter_accept(&vd->filter, vd->cfg.mac, dst)) {
-				vd->stats.drop_filtered++;
+				dp_count(&vd->stats.drop_filtered, 1);
 				d = RX_DROPPED;
 			} else if (net_hdr_needs_fixup(vd, h)) {
 				d = deliver_fixed(vd, q, t, h, rec + link_hdr, flen,
@@ -451,7 +448,7 @@ static enum rx_stop rx_pass_frames(struct vdev *vd, struct peer_ring_cons *ring,
 				/* The frame as the guest got it, an offloaded
 				 * one whole (capture.h). */
 				if (unlikely(vd->capture) && d == RX_DELIVERED)
-					vdev_capture_frame(vd, rec + link_hdr, flen);
+					dp_capture(vd, rec + link_hdr, flen);
 			}
 		}
 		if (d == RX_BROKEN)
@@ -480,7 +477,7 @@ static enum rx_stop rx_pass(struct vdev *vd, struct peer_ring_cons *ring, struct
 	t.ring = ring;
 	t.cons_end = ring->cons + VDEV_BUDGET;
 	t.extra = 0;
-	t.burst = rx_ring_spreads(vd) ? 1 : RX_BURST;
+	t.burst = dp_rx_spreads(vd) ? 1 : RX_BURST;
 	why = rx_pass_frames(vd, ring, ps, &t);
 	rx_take_end(&t);
 	return why;
@@ -526,7 +523,7 @@ static enum rx_ring_end rx_ring_process(struct vdev *vd, unsigned j, bool live)
 				dp_flush_used(vd, vnet_rxq(k), ps.pushed[k]);
 		switch (why) {
 		case RX_RING_BROKEN:
-			peer_link_ring_broken(vd->link);
+			dp_link_broken(vd);
 			return RXR_GONE;
 		case RX_QUEUE_BROKEN:
 			dp_queue_broken(vd, vnet_rxq(ps.at));
@@ -560,24 +557,30 @@ static enum rx_ring_end rx_ring_process(struct vdev *vd, unsigned j, bool live)
 
 void dp_rx_process(struct vdev *vd)
 {
+	long *slot = dp_rx_slot(vd);
 	bool live, later;
 
 	/* Paused (a move to another process): frames wait in the link's
 	 * rings, neither delivered nor dropped. */
-	if (!vd->dp.link_pairs || vd->dp.rx_resched >= 0 || vd->paused)
+	if (!vd->dp.link_pairs || *slot >= 0 || vd->paused)
 		return;
 	live = rx_queues_live(vd);
 	do {
 		later = false;
-		/* Each ring in turn; a ring waiting for buffers of one
-		 * receiveq does not hold up the others. */
+		/* Each ring in turn (of those this thread owns); a ring
+		 * waiting for buffers of one receiveq does not hold up the
+		 * others. */
 		for (unsigned j = 0; j < vd->dp.link_pairs; j++) {
-			enum rx_ring_end e = rx_ring_process(vd, j, live);
+			enum rx_ring_end e;
+
+			if (!dp_rx_mine(vd, j))
+				continue;
+			e = rx_ring_process(vd, j, live);
 
 			if (e == RXR_GONE)
 				return;
 			later |= e == RXR_LATER;
 		}
 		/* No timer slot: go on in place. */
-	} while (later && !dp_later(vd, &vd->dp.rx_resched, rx_resched_fn, vd));
+	} while (later && !dp_later(vd, slot, rx_resched_fn, vd));
 }

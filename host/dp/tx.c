@@ -22,6 +22,7 @@
  * ring of the receive queue that configuration gives it: the receiving
  * side reads each ring into one queue and hashes nothing.
  */
+#include <sched.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -79,8 +80,9 @@ static void tx_resched_fn(void *arg)
 	dp_tx_process(vd, pair);
 }
 
-/* Outcome of one pass over the transmitq. */
-enum tx_stop { TX_EMPTY, TX_BUDGET, TX_RING_FULL, TX_BROKEN };
+/* Outcome of one pass over the transmitq.  TX_BUSY: another thread's
+ * pass held a second ring this pass wanted. */
+enum tx_stop { TX_EMPTY, TX_BUDGET, TX_RING_FULL, TX_BUSY, TX_BROKEN };
 
 /* Chains taken from the transmitq per call into the ring: one call
  * through the ring's operations table, and one push call, per burst. */
@@ -94,6 +96,11 @@ struct tx_state {
 	unsigned committed;
 	unsigned full_ring;
 	uint32_t need;
+	/* With several data-path threads, the link rings whose producer
+	 * end this pass holds (bit k: ring k), and whether it stopped
+	 * because another pass held one. */
+	unsigned held;
+	bool busy;
 	/* Frames and bytes sent, added to the queue's counters once per
 	 * pass. */
 	uint64_t frames, bytes;
@@ -123,6 +130,41 @@ static unsigned tx_ring_for(const struct vdev *vd, unsigned pair, const struct v
 	return rss_queue_of(&vd->dp.peer_rss, frame, flen) % vd->dp.link_pairs;
 }
 
+/* Several data-path threads may feed one link ring (fewer rings than
+ * pairs, or the peer's RSS spreading each pass's frames): a pass holds
+ * the producer end of each ring it writes, from its first record to its
+ * publish.  The first ring it waits for; a further one it only tries, so
+ * two passes never wait for each other (each sent a frame by then). */
+static bool ring_try(struct vdev *vd, unsigned k)
+{
+	return !__atomic_test_and_set(&vd->dp.tx_ring_busy[k], __ATOMIC_ACQUIRE);
+}
+
+static bool tx_ring_hold(struct vdev *vd, struct tx_state *st, unsigned k)
+{
+	if (likely(vd->dp.n_threads <= 1) || (st->held & (1u << k)))
+		return true;
+	if (st->held) {
+		if (!ring_try(vd, k))
+			return false;
+	} else {
+		for (unsigned spins = 0; !ring_try(vd, k); spins++)
+			if (spins % 64 == 63)
+				sched_yield();	/* its holder may have no CPU */
+	}
+	st->held |= 1u << k;
+	return true;
+}
+
+static void tx_rings_release(struct vdev *vd, struct tx_state *st)
+{
+	for (unsigned k = 0; st->held; k++)
+		if (st->held & (1u << k)) {
+			__atomic_clear(&vd->dp.tx_ring_busy[k], __ATOMIC_RELEASE);
+			st->held &= ~(1u << k);
+		}
+}
+
 /* One chain onto its link ring.  False when the ring has no room for it
  * (st: which ring, the bytes it wants); the chain is then not used. */
 static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
@@ -141,11 +183,11 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
 	uint8_t *rec;
 
 	if (!vd->dp.link_pairs) {
-		vd->stats.drop_link_down++;
+		dp_count(&vd->stats.drop_link_down, 1);
 		return true;
 	}
 	if (!tx_frame_ok(vd, ch, hdr_len)) {
-		vd->stats.drop_bad_frame++;
+		dp_count(&vd->stats.drop_bad_frame, 1);
 		return true;
 	}
 	/* A constant length makes the usual 12-byte header's copy two
@@ -156,10 +198,21 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
 	else
 		chain_gather(ch, (uint8_t *)&gh, hdr_len);
 	if (!tx_hdr_ok(vd, &gh, ch->out_len - hdr_len)) {
-		vd->stats.drop_bad_frame++;
+		dp_count(&vd->stats.drop_bad_frame, 1);
 		return true;
 	}
-	k = st->fixed_ring >= 0 ? (unsigned)st->fixed_ring : tx_ring_for(vd, pair, ch, hdr_len);
+	/* A pass whose frames share a ring holds it from its start
+	 * (dp_tx_process); one that steers each frame takes each ring as it
+	 * comes. */
+	if (st->fixed_ring >= 0) {
+		k = (unsigned)st->fixed_ring;
+	} else {
+		k = tx_ring_for(vd, pair, ch, hdr_len);
+		if (unlikely(!tx_ring_hold(vd, st, k))) {
+			st->busy = true;
+			return false;
+		}
+	}
 	ring = vd->dp.tx_ring[k];
 	rec_len = ch->out_len - hdr_len + link_hdr;
 	rec = peer_ring_reserve(ring, rec_len);
@@ -181,7 +234,7 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
 	/* Recorded as it crosses: an offloaded frame is one large frame,
 	 * its checksum partial (capture.h). */
 	if (unlikely(vd->capture))
-		vdev_capture_frame(vd, rec + sizeof(gh), ch->out_len - hdr_len);
+		dp_capture(vd, rec + sizeof(gh), ch->out_len - hdr_len);
 	peer_ring_commit(ring, rec_len);
 	st->committed |= 1u << k;
 	st->frames++;
@@ -193,11 +246,12 @@ static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, unsigned pair
 			    struct tx_state *st)
 {
 	struct vq_chain ch[TX_BURST];
+	struct vq_buf *bufs = dp_scratch(vd)->chain_bufs;
 
 	for (unsigned n = 0; n < VDEV_BUDGET;) {
 		unsigned want = VDEV_BUDGET - n < TX_BURST ? VDEV_BUDGET - n : TX_BURST;
-		int r = vq_dev_pop_burst(&q->vq, ch, want, vd->dp.chain_bufs,
-					 VDEV_QUEUE_LIMIT * 2u, VQ_CHAIN_READ_ONLY);
+		int r = vq_dev_pop_burst(&q->vq, ch, want, bufs, VDEV_QUEUE_LIMIT * 2u,
+					 VQ_CHAIN_READ_ONLY);
 		unsigned k = 0;
 
 		if (r == 0)
@@ -215,7 +269,7 @@ static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, unsigned pair
 		if (k < (unsigned)r) {
 			for (unsigned i = (unsigned)r; i > k; i--)
 				vq_dev_unpop(&q->vq, &ch[i - 1]);
-			return TX_RING_FULL;
+			return st->busy ? TX_BUSY : TX_RING_FULL;
 		}
 	}
 	return TX_BUDGET;
@@ -223,13 +277,65 @@ static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, unsigned pair
 
 /* Does another transmitq wait for space in the same link ring?  The ring
  * has one need-wakeup flag for them all: only the last one to stop
- * waiting may clear it. */
+ * waiting may clear it.  (With several threads, under the ring's
+ * producer end, which every waiter held when it started waiting.) */
 static bool other_txq_waiting(const struct vdev *vd, unsigned pair, unsigned ring)
 {
-	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
-		if (k != pair && vd->dp.txq[k].waiting_space && vd->dp.txq[k].wait_ring == ring)
+	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++) {
+		const struct dp_txq *o = &vd->dp.txq[k];
+
+		if (k != pair && __atomic_load_n(&o->waiting_space, __ATOMIC_RELAXED) &&
+		    __atomic_load_n(&o->wait_ring, __ATOMIC_RELAXED) == ring)
 			return true;
+	}
 	return false;
+}
+
+/* Waiting for space in link ring `ring` (or, ring < 0, not), as other
+ * threads' doorbells read it. */
+static void txq_set_waiting(struct dp_txq *t, int ring)
+{
+	if (ring >= 0)
+		__atomic_store_n(&t->wait_ring, (unsigned)ring, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->waiting_space, ring >= 0, __ATOMIC_RELEASE);
+}
+
+/* This transmitq stops waiting for space: the ring's need-wakeup flag
+ * goes if no other transmitq still waits on it. */
+static void txq_stop_waiting(struct vdev *vd, unsigned pair, struct dp_txq *t)
+{
+	struct tx_state st = { .fixed_ring = -1 };
+	unsigned ring = t->wait_ring;
+
+	if (!t->waiting_space)
+		return;
+	if (ring < vd->dp.link_pairs) {
+		(void)tx_ring_hold(vd, &st, ring);	/* the first: always held */
+		if (!other_txq_waiting(vd, pair, ring))
+			peer_ring_prod_awake(vd->dp.tx_ring[ring]);
+		txq_set_waiting(t, -1);
+		tx_rings_release(vd, &st);
+		return;
+	}
+	txq_set_waiting(t, -1);
+}
+
+/* Ring `ring` had room after all, and peer_ring_prod_wait_prepare
+ * cleared its need-wakeup flag: another transmitq waiting on it would
+ * wait for a doorbell that no longer comes, so it runs soon instead. */
+static void wake_ring_waiters(struct vdev *vd, unsigned pair, unsigned ring)
+{
+	for (unsigned k = 0; k < vdev_pairs_negotiated(vd); k++) {
+		struct dp_txq *o = &vd->dp.txq[k];
+
+		if (k == pair || !__atomic_load_n(&o->waiting_space, __ATOMIC_RELAXED) ||
+		    __atomic_load_n(&o->wait_ring, __ATOMIC_RELAXED) != ring)
+			continue;
+		if (!dp_tx_mine(vd, k))
+			dp_nudge(vd, k % vd->dp.n_threads);
+		else if (o->resched < 0)
+			(void)dp_later(vd, &o->resched, tx_resched_fn, &vd->q[vnet_txq(k)]);
+	}
 }
 
 void dp_tx_process(struct vdev *vd, unsigned pair)
@@ -238,15 +344,18 @@ void dp_tx_process(struct vdev *vd, unsigned pair)
 	struct vdev_queue *q = &vd->q[qi];
 	struct dp_txq *t = &vd->dp.txq[pair];
 
+	/* With threads, a pair's passes run on its own thread only. */
+	if (unlikely(!dp_tx_mine(vd, pair))) {
+		if (dp_on_thread())
+			dp_nudge(vd, pair % vd->dp.n_threads);
+		return;
+	}
 	if (!vdev_running(vd) || !q->enabled || t->resched >= 0)
 		return;
 	/* Moved in, the link not taken over yet: the frames wait. */
 	if (unlikely(vd->dp.await_link >= 0))
 		return;
-	if (t->waiting_space && t->wait_ring < vd->dp.link_pairs &&
-	    !other_txq_waiting(vd, pair, t->wait_ring))
-		peer_ring_prod_awake(vd->dp.tx_ring[t->wait_ring]);
-	t->waiting_space = false;
+	txq_stop_waiting(vd, pair, t);
 	vq_dev_set_notify(&q->vq, false);
 	for (;;) {
 		/* Without the peer's RSS the pass's frames share one ring. */
@@ -255,14 +364,36 @@ void dp_tx_process(struct vdev *vd, unsigned pair)
 					      ? -1
 					      : (int)tx_ring_of(vd, pair),
 		};
-		enum tx_stop why = tx_pass(vd, q, pair, &st);
+		enum tx_stop why;
 		struct peer_ring_prod *full;
+		bool waiting = false, broken = false;
+
+		if (st.fixed_ring >= 0 && vd->dp.link_pairs)
+			(void)tx_ring_hold(vd, &st, (unsigned)st.fixed_ring);	/* the first */
+		why = tx_pass(vd, q, pair, &st);
 
 		q->stats.frames += st.frames;
 		q->stats.bytes += st.bytes;
 		for (unsigned k = 0; k < vd->dp.link_pairs; k++)
 			if (st.committed & (1u << k))
 				peer_link_tx_publish(vd->link, k);
+		if (why == TX_RING_FULL) {
+			full = vd->dp.tx_ring[st.full_ring];
+			broken = full->broken;
+			/* Sleep until the peer frees space, unless it already
+			 * did (the re-check inside closes the race).  Marked
+			 * waiting first: a doorbell the need-wakeup flag brings
+			 * (on another thread, dp_ring_event) then finds it. */
+			if (!broken) {
+				txq_set_waiting(t, (int)st.full_ring);
+				waiting = peer_ring_prod_wait_prepare(full, st.need);
+				if (!waiting) {
+					txq_set_waiting(t, -1);
+					wake_ring_waiters(vd, pair, st.full_ring);
+				}
+			}
+		}
+		tx_rings_release(vd, &st);
 		if (st.pushed)
 			dp_flush_used(vd, qi, st.pushed);
 		switch (why) {
@@ -270,22 +401,17 @@ void dp_tx_process(struct vdev *vd, unsigned pair)
 			dp_queue_broken(vd, qi);
 			return;
 		case TX_BUDGET:
+		case TX_BUSY:
 			if (dp_later(vd, &t->resched, tx_resched_fn, q))
 				return;
 			continue;	/* no timer slot: keep going */
 		case TX_RING_FULL:
-			full = vd->dp.tx_ring[st.full_ring];
-			if (full->broken) {
-				peer_link_ring_broken(vd->link);
+			if (broken) {
+				dp_link_broken(vd);
 				return;
 			}
-			/* Sleep until the peer frees space, unless it already did
-			 * (the re-check inside closes the race). */
-			if (peer_ring_prod_wait_prepare(full, st.need)) {
-				t->waiting_space = true;
-				t->wait_ring = st.full_ring;
+			if (waiting)
 				return;
-			}
 			continue;
 		case TX_EMPTY:
 			if (vq_dev_set_notify(&q->vq, true)) {

@@ -74,7 +74,8 @@ void peer_conn_release(struct peer_conn *c)
 	for (unsigned k = 0; k < PEER_MAX_RING_PAIRS; k++) {
 		struct peer_ring_pair *rp = &c->rp[k];
 
-		ev_del(l->ev, &rp->bell_h);
+		ev_del(rp->bell_ev ? rp->bell_ev : l->ev, &rp->bell_h);
+		rp->bell_ev = NULL;
 		if (rp->bell >= 0)
 			close(rp->bell);
 		if (rp->peer_bell >= 0)
@@ -205,7 +206,11 @@ static void go_up(struct peer_link *l, struct peer_conn *c)
 	/* Level-triggered: doorbells the peer rang before we got here fire
 	 * right away. */
 	for (unsigned k = 0; k < c->n_used; k++) {
-		ret = ev_add(l->ev, &c->rp[k].bell_h, c->rp[k].bell, EPOLLIN, bell_event);
+		struct peer_ring_pair *rp = &c->rp[k];
+
+		rp->idx = k;
+		rp->bell_ev = l->cbs.bell_loop ? l->cbs.bell_loop(l->cbs.arg, k) : l->ev;
+		ret = ev_add(rp->bell_ev, &rp->bell_h, rp->bell, EPOLLIN, bell_event);
 		if (ret) {
 			peer_link_down(l, "cannot watch the doorbell", true);
 			return;
@@ -642,10 +647,16 @@ static void bell_event(struct ev_handler *h, uint32_t events)
 	/* Drain: one callback covers every ring since the last one. */
 	if (read(rp->bell, &v, sizeof(v)) != (ssize_t)sizeof(v))
 		return;
-	l->stats.doorbells_received++;
+	__atomic_fetch_add(&l->stats.doorbells_received, 1, __ATOMIC_RELAXED);
 	/* v counts the peer's writes since the last read (the watchdog
 	 * judges floods by it). */
-	c->bell_writes += v;
+	__atomic_fetch_add(&c->bell_writes, v, __ATOMIC_RELAXED);
+	if (rp->bell_ev != l->ev) {
+		/* A data-path thread's loop: the link stays as it is while
+		 * this runs (its own loop is parked), so no enter/leave. */
+		l->cbs.ring_rx(l->cbs.arg, rp->idx);
+		return;
+	}
 	peer_link_enter(l);
 	if (l->cbs.rx)
 		l->cbs.rx(l->cbs.arg);

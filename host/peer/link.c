@@ -523,7 +523,7 @@ void peer_link_ring_peer(struct peer_link *l, unsigned k)
 	if (write(rp->peer_bell, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_rl(LOG_WARN, "%s/%s: doorbell write: %s", l->system, l->name,
 		       strerror(errno));
-	l->stats.doorbells_sent++;
+	__atomic_fetch_add(&l->stats.doorbells_sent, 1, __ATOMIC_RELAXED);
 }
 
 bool peer_link_tx_publish(struct peer_link *l, unsigned k)
@@ -539,7 +539,7 @@ bool peer_link_tx_publish(struct peer_link *l, unsigned k)
 		return true;
 	}
 	if (p->prod_pub != before)
-		l->stats.doorbells_suppressed++;
+		__atomic_fetch_add(&l->stats.doorbells_suppressed, 1, __ATOMIC_RELAXED);
 	return false;
 }
 
@@ -556,7 +556,7 @@ bool peer_link_rx_publish(struct peer_link *l, unsigned k)
 		return true;
 	}
 	if (c->cons_pub != before)
-		l->stats.doorbells_suppressed++;
+		__atomic_fetch_add(&l->stats.doorbells_suppressed, 1, __ATOMIC_RELAXED);
 	return false;
 }
 

@@ -80,6 +80,13 @@ struct peer_link_cbs {
 	void (*down)(void *arg, const char *why);
 	/* Our doorbell rang: records to consume, or TX space freed. */
 	void (*rx)(void *arg);
+	/* Optional: the loop that serves ring pair k's doorbell (a
+	 * data-path thread's), where it calls ring_rx(arg, k) instead of
+	 * rx.  There it may consume, produce and publish on ring k's ends
+	 * and nothing else of the link; the link's own loop changes the
+	 * link only while that loop is parked (host/dp/threads.c). */
+	struct evloop *(*bell_loop)(void *arg, unsigned ring);
+	void (*ring_rx)(void *arg, unsigned ring);
 	/* The peer's guest negotiated these offload bits (peerfeats auto).
 	 * Called before up() when the hello carried them, and again on
 	 * every update while up. */

@@ -27,6 +27,8 @@ struct peer_conn;
 struct peer_ring_pair {
 	struct peer_conn *conn;
 	struct ev_handler bell_h;
+	struct evloop *bell_ev;		/* where bell_h is served (cbs.bell_loop) */
+	unsigned idx;			/* k */
 	struct peer_ring_prod tx;	/* ours, created for this conn */
 	struct peer_ring_cons rx;	/* the peer's, attached from its hello */
 	bool tx_ok;
@@ -56,7 +58,9 @@ struct peer_conn {
 	bool peer_ready;	/* the peer chose this connection */
 	char peer_label[2 * PEER_NAME_MAX];	/* "system/name" */
 
-	uint64_t bell_writes;	/* doorbell writes (eventfd counts) since last tick */
+	/* Doorbell writes (eventfd counts) since last tick; added to by
+	 * every loop that serves a doorbell (atomic). */
+	uint64_t bell_writes;
 	uint32_t peer_moving_ms;	/* the peer's vdev moves (MOVING): hold this long */
 };
 
