@@ -6,6 +6,8 @@
 #   make demo TRANSPORT=legacy|mmio|mmio-legacy   the same on another transport
 #   make check      the whole test suite (unit + integration)
 #   make check SANITIZE=1   the same, built with ASan + UBSan into build-san/
+#   make check-tsan the data-path thread tests (test_threads, with every
+#                   multiqueue check) built with ThreadSanitizer, build-tsan/
 #   make lint       clang-tidy and cppcheck over the sources
 #   make install    PREFIX=/usr/local DESTDIR=...; make uninstall undoes it
 #   make deb        the Debian packages into build-deb/ (make deb-deps first
@@ -23,6 +25,11 @@ TRANSPORT ?= modern
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),thread)
+BUILD ?= build-tsan
+# -Wno-tsan: TSan does not model fences (gcc warns); ours order memory
+# shared with other processes (rings), which TSan cannot see anyway.
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 else
 BUILD ?= build
 SANFLAGS :=
@@ -126,7 +133,7 @@ BENCH_BIN := $(BUILD)/vnet-bench
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TESTPROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(TESTPROG_SRC))
 
-.PHONY: FORCE installable install uninstall deb deb-deps check-exports all deps demo check test lint lint-deps clean bench bench-deps \
+.PHONY: FORCE installable install uninstall deb deb-deps check-exports all deps demo check check-tsan test lint lint-deps clean bench bench-deps \
 	fuzz fuzz-smoke fuzz-build fuzz-deps
 all: $(HOST_BIN) $(GUEST_BIN) $(BENCH_BIN) $(UNIT_BINS) $(TESTPROG_BINS) $(LIBGUEST_DIST) \
      $(MAN_PAGES) $(UNIT)
@@ -234,6 +241,13 @@ bench: bench-deps
 check test: deps
 	$(MAKE) all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+# The tests whose processes run data-path threads, under ThreadSanitizer:
+# a race it sees ends the process (halt_on_error), which fails the test.
+check-tsan: deps
+	$(MAKE) SANITIZE=thread all
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+		BUILD=build-tsan SANITIZE=thread sh tests/run.sh threads
 
 # clang-tidy and cppcheck only for lint (CI runs it; make check does not).
 lint-deps:

@@ -13,9 +13,11 @@ GUEST="$BUILD/vnet-guest"
 IT_PIDS=""
 IT_FAILED=0
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; IT_FAILED=1; }
-skip() { echo "skip - $*"; }
+# IT_PREFIX: a label before every check (a script run again under other
+# options by another one, as test_threads runs test_multiqueue).
+ok() { echo "ok - ${IT_PREFIX:-}$*"; }
+notok() { echo "not ok - ${IT_PREFIX:-}$*"; IT_FAILED=1; }
+skip() { echo "skip - ${IT_PREFIX:-}$*"; }
 check() { # check "what" command...
 	what=$1; shift
 	if "$@"; then ok "$what"; else notok "$what"; fi

@@ -8,9 +8,21 @@
 # whole, and in order within its flow.  Over PCI modern (split and packed), legacy PCI
 # and MMIO v2; fewer pairs on either side work with what both have; a
 # reset sets the pairs again.
+#
+# MQ_THREADS (test_threads.sh): options added to every vdev with several
+# pairs, e.g. "threads 2": the same checks with the pairs on data-path
+# threads.
 set -u
 . "$(dirname "$0")/lib.sh"
 it_setup
+MQ_THREADS=${MQ_THREADS:-}
+# start_pair's options, with MQ_THREADS where a vdev has several pairs.
+mq_start_pair() {
+	a=$1; b=$2
+	case "$a" in *queues*) a="$a $MQ_THREADS" ;; esac
+	case "$b" in *queues*) b="$b $MQ_THREADS" ;; esac
+	start_pair "$a" "$b"
+}
 MAC_A=52:54:00:00:0a:0a
 MAC_B=52:54:00:00:0a:0b
 FRAMES=${MQ_FRAMES:-20000}
@@ -109,7 +121,7 @@ else
 fi
 
 # ---- PCI modern, 4 pairs each ---------------------------------------------
-if start_pair "queues 4" "queues 4" && grep -q "peer link up with .*4 ring pairs" "$RUN/host_vm1.log"; then
+if mq_start_pair "queues 4" "queues 4" && grep -q "peer link up with .*4 ring pairs" "$RUN/host_vm1.log"; then
 	ok "two vdevs with 4 queue pairs each are linked with 4 ring pairs"
 else
 	notok "the pair did not come up: $(cat "$RUN/host_vm1.log" "$RUN/host_vm2.log")"
@@ -134,7 +146,7 @@ fi
 
 stream "pci-modern packed, 4 pairs" "--queues 4" "--queues 4" 4
 stop_pair
-start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
+mq_start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
 stream "pci-modern split, 4 pairs" "--queues 4 --no-packed" "--queues 4 --no-packed" 4
 
 # Ping over the pairs: every request answered, each from its flow.
@@ -155,7 +167,7 @@ fi
 # using one transmitq still fills all 4 receive queues, each from its
 # own ring.
 stop_pair
-start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
+mq_start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
 "$GUEST" --socket "$(sock vm2 b)" --queues 4 --rss info >"$RUN/info" 2>&1
 if [ "$(field "$RUN/info" rss)" = on ] && [ "$(field "$RUN/info" rss_table)" = 128 ] &&
    grep -q "^driver_feature_names: .* RSS " "$RUN/info"; then
@@ -187,7 +199,7 @@ fi
 # and 4 only (counted from 1), a table naming a pair it does not have
 # is refused, saying so.
 stop_pair
-start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
+mq_start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
 "$GUEST" --socket "$(sock vm2 b)" --queues 4 --rss-table 0,5 info >"$RUN/bad_table" 2>&1
 rc=$?
 if [ $rc -ne 0 ] && grep -q "names queue 5; there are 4" "$RUN/bad_table"; then
@@ -214,12 +226,12 @@ fi
 
 # Fewer pairs on one side: the guest takes what it asked for.
 stop_pair
-start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
+mq_start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
 stream "4-pair devices, guests using 2 and 3 pairs" "--queues 2" "--queues 3" 2
 
 # A reset mid-stream: the pairs are set again (the receiver keeps 4).
 stop_pair
-start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
+mq_start_pair "queues 4" "queues 4" || notok "the pair did not come up again"
 start_recv "--queues 4"
 "$GUEST" --socket "$(sock vm1 a)" --queues 4 send --count "$FRAMES" --reset-after 5000 \
 	--size 512 $MAC_B >"$RUN/send" 2>&1
@@ -241,7 +253,7 @@ fi
 stop_pair
 
 # ---- one side with one pair ---------------------------------------------
-if start_pair "queues 4" "" && grep -q "peer link up with .*1 ring pair)" "$RUN/host_vm1.log"; then
+if mq_start_pair "queues 4" "" && grep -q "peer link up with .*1 ring pair)" "$RUN/host_vm1.log"; then
 	ok "a 4-pair vdev and a 1-pair vdev link with the one ring pair both have"
 else
 	notok "the mixed pair: $(grep "link" "$RUN/host_vm1.log")"
@@ -256,7 +268,7 @@ stream "4 pairs to a one-pair device" "--queues 4" "--queues 4" 1
 stop_pair
 
 # ---- legacy PCI and MMIO v2 -------------------------------------------------
-start_pair "legacy queues 2" "loc 0x1c0d0000 intr 42 queues 2" ||
+mq_start_pair "legacy queues 2" "loc 0x1c0d0000 intr 42 queues 2" ||
 	notok "legacy / mmio pair did not come up"
 stream "pci-legacy to mmio-v2, 2 pairs" "--queues 2" "--loc 0x1c0d0000 --intr 42 --queues 2" 2
 stop_pair
