@@ -115,6 +115,13 @@ void tap_vdev_stats_log(const struct tap_vdev *t);
 /* The offloads for the peer's features (known) or none (unknown). */
 void tap_vdev_update_offloads(struct tap_vdev *t);
 
+/* ---- moving (tap_move.c) --------------------------------------------- */
+/* tap_vdev_create's incoming half: the vnet-host serving the tap vdev
+ * now lets go of it; then the TAP is taken as it was left (addresses,
+ * MAC, MTU, namespace, up), and it goes with our last fd again.  0, or
+ * -errno with the reason on stderr. */
+int tap_move_take_over(struct tap_vdev *t, const char *run_dir, const char *system);
+
 /* ---- data path (tap_dp.c) ------------------------------------------- */
 /* The TAP is readable: kernel frames -> our transmit ring. */
 void tap_dp_from_tap(struct tap_vdev *t);
