@@ -136,6 +136,14 @@ static void tap_event(struct ev_handler *h, uint32_t events)
 
 /* ---- configuration ------------------------------------------------------ */
 
+void tap_vxlan_name(const struct vdev_opts *o, char *buf, size_t len)
+{
+	if (o->has_vxlan)
+		snprintf(buf, len, "vxlan%" PRIu32, o->vxlan_id);
+	else if (len)
+		buf[0] = 0;
+}
+
 #define TRY(call)                                                         \
 	do {                                                              \
 		rc = (call);                                              \
@@ -174,7 +182,6 @@ static int configure(struct tap_vdev *t)
 		struct vnl_vxlan vx = { .name = t->vxlan_name, .id = o->vxlan_id,
 					.remote = o->vxlan_remote };
 
-		snprintf(t->vxlan_name, sizeof(t->vxlan_name), "vxlan%" PRIu32, o->vxlan_id);
 		TRY(vnl_vxlan_create(t->nl, &vx, err, sizeof(err)));
 		t->made_vxlan = true;
 		TRY(vnl_link_set_master(t->nl, t->vxlan_name, o->bridge, err, sizeof(err)));
@@ -206,6 +213,7 @@ int tap_vdev_create(struct tap_vdev **out, struct evloop *ev, const char *run_di
 	t->rx_resched = t->retry_timer = t->drain_timer = -1;
 	snprintf(t->name, sizeof(t->name), "%s", opts->name);
 	snprintf(t->ifname, sizeof(t->ifname), "%s", opts->ifname);
+	tap_vxlan_name(opts, t->vxlan_name, sizeof(t->vxlan_name));
 
 	if (incoming) {
 		rc = tap_move_take_over(t, run_dir, system);
