@@ -325,6 +325,33 @@ int vnl_ifindex(struct vnl *nl, const char *ifname, char *err, size_t errlen)
 	return rc > 0 ? rc : -ENODEV;
 }
 
+int vnl_link_info(struct vnl *nl, const char *ifname, struct vnl_link_info *out, char *err,
+		  size_t errlen)
+{
+	struct rtnl_link *link, *master;
+	const char *kind;
+	char w[160];
+	int rc = get_link(nl, ifname, &link, err, errlen);
+
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	kind = rtnl_link_get_type(link);
+	snprintf(out->kind, sizeof(out->kind), "%s", kind ? kind : "");
+	rc = rtnl_link_get_master(link);
+	rtnl_link_put(link);
+	if (rc <= 0)
+		return 0;
+	rc = rtnl_link_get_kernel(nl->sk, rc, NULL, &master);
+	if (rc < 0) {
+		what(w, sizeof(w), nl, ifname, "its master");
+		return nl_fail(rc, err, errlen, w);
+	}
+	snprintf(out->master, sizeof(out->master), "%s", rtnl_link_get_name(master));
+	rtnl_link_put(master);
+	return 0;
+}
+
 /* Applies the change chg to ifname; step names it in messages. */
 static int change_link(struct vnl *nl, const char *ifname, struct rtnl_link *chg,
 		       const char *step, char *err, size_t errlen)
@@ -616,7 +643,7 @@ int vnl_vxlan_create(struct vnl *nl, const struct vnl_vxlan *cfg, char *err,
 	if (rc == 0 && local)
 		rc = rtnl_link_vxlan_set_local(l, local);
 	if (rc == 0)
-		rc = rtnl_link_vxlan_set_port(l, cfg->dstport ? cfg->dstport : 4789);
+		rc = rtnl_link_vxlan_set_port(l, cfg->dstport ? cfg->dstport : VNL_VXLAN_PORT);
 	if (rc == 0 && cfg->dev) {
 		int idx = vnl_ifindex(nl, cfg->dev, err, errlen);
 
@@ -644,4 +671,46 @@ out:
 	if (remote)
 		nl_addr_put(remote);
 	return rc;
+}
+
+int vnl_vxlan_info(struct vnl *nl, const char *ifname, struct vnl_vxlan_info *out,
+		   char *err, size_t errlen)
+{
+	struct vnl_link_info li;
+	struct rtnl_link *link;
+	struct nl_addr *remote = NULL;
+	uint32_t port = 0;
+	char w[160];
+	int rc = vnl_link_info(nl, ifname, &li, err, errlen);
+
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	/* libnl's vxlan getters refuse (loudly) a link of another kind. */
+	if (strcmp(li.kind, "vxlan") != 0) {
+		put_err(err, errlen, "%s is %s%s, not a VXLAN link", ifname,
+			li.kind[0] ? "a " : "a device without a kind", li.kind);
+		return -EMEDIUMTYPE;
+	}
+	rc = get_link(nl, ifname, &link, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = rtnl_link_vxlan_get_id(link, &out->id);
+	if (rc == 0)
+		rc = rtnl_link_vxlan_get_port(link, &port);
+	out->dstport = (uint16_t)port;
+	/* The unicast remote is the "group" (see vnl_vxlan_create); none is
+	 * NLE_AGAIN. */
+	if (rc == 0 && rtnl_link_vxlan_get_group(link, &remote) == 0) {
+		if (!inet_ntop(nl_addr_get_family(remote), nl_addr_get_binary_addr(remote),
+			       out->remote, sizeof(out->remote)))
+			out->remote[0] = 0;
+		nl_addr_put(remote);
+	}
+	rtnl_link_put(link);
+	if (rc < 0) {
+		what(w, sizeof(w), nl, ifname, "vxlan attributes");
+		return nl_fail(rc, err, errlen, w);
+	}
+	return 0;
 }

@@ -69,18 +69,46 @@ int vnl_link_delete(struct vnl *nl, const char *ifname, char *err, size_t errlen
 /* Creates a Linux bridge (down). */
 int vnl_bridge_create(struct vnl *nl, const char *name, char *err, size_t errlen);
 
+/* What an interface is, as the kernel says: its kind (IFLA_INFO_KIND:
+ * "bridge", "vxlan", "tun", "veth"...; "" for a device without one) and
+ * the master it is a port of ("" for none). */
+#define VNL_IFNAME_MAX 16	/* IFNAMSIZ */
+struct vnl_link_info {
+	char kind[32];
+	char master[VNL_IFNAME_MAX];
+};
+
+/* 0 with out filled, or -errno (-ENODEV: no such interface). */
+int vnl_link_info(struct vnl *nl, const char *ifname, struct vnl_link_info *out, char *err,
+		  size_t errlen);
+
+/* The UDP port of the VXLAN links we make (IANA, RFC 7348 section 5). */
+#define VNL_VXLAN_PORT 4789
+
 struct vnl_vxlan {
 	const char *name;	/* the new interface */
 	uint32_t id;		/* VNI, 0..2^24-1 */
 	const char *local;	/* our underlay address (optional) */
 	const char *remote;	/* the other end's underlay address (unicast) */
-	uint16_t dstport;	/* UDP port; 0: 4789 (IANA) */
+	uint16_t dstport;	/* UDP port; 0: VNL_VXLAN_PORT */
 	const char *dev;	/* underlay interface (optional) */
 };
 
 /* Creates a unicast VXLAN link (down), addresses IPv4 or IPv6. */
 int vnl_vxlan_create(struct vnl *nl, const struct vnl_vxlan *cfg, char *err,
 		     size_t errlen);
+
+/* An existing VXLAN link as the kernel has it. */
+struct vnl_vxlan_info {
+	uint32_t id;		/* VNI */
+	uint16_t dstport;	/* UDP port */
+	char remote[48];	/* unicast remote (inet_ntop form); "" for none */
+};
+
+/* 0 with out filled; -ENODEV when there is no ifname, -EMEDIUMTYPE when
+ * it is not a VXLAN link; -errno with err filled. */
+int vnl_vxlan_info(struct vnl *nl, const char *ifname, struct vnl_vxlan_info *out,
+		   char *err, size_t errlen);
 
 /* Checks that s is an address with prefix, "A/P" (IPv4 /0..32, IPv6
  * /0..128).  0, or -EINVAL with why (may be NULL) filled; *family (may

@@ -62,15 +62,25 @@ static void reply(struct control_conn *cc, const char *msg, size_t len)
 		log_rl(LOG_WARN, "control: reply failed: %s", strerror(errno));
 }
 
-typedef int (*give_fn)(void *arg, const char *name, int fd, char *err, size_t errlen);
+/* The requests that name a vdev. */
+enum vdev_req { REQ_CAPTURE, REQ_HANDOVER, REQ_HANDOVER_CHECK };
 
-/* "capture NAME", "handover NAME": on success the connection leaves our
- * slots and is the vdev's (its capture stream, or where it says it has
- * handed over); otherwise the error is the reply. */
-static int conn_give(struct control_conn *cc, const char *verb, const char *name, give_fn fn)
+static bool vdev_req_served(const struct control *c, enum vdev_req r)
+{
+	return r == REQ_CAPTURE ? c->ops.capture != NULL :
+	       r == REQ_HANDOVER ? c->ops.handover != NULL : c->ops.handover_check != NULL;
+}
+
+/* "capture NAME", "handover NAME ADOPTS": on success the connection
+ * leaves our slots and is the vdev's (its capture stream, or where it
+ * says it has handed over), 0.  "handover-check NAME ADOPTS" is answered
+ * "ok" at once, 1.  Otherwise the error is the reply, -errno. */
+static int conn_give(struct control_conn *cc, const char *verb, enum vdev_req r,
+		     const char *name, const char *adopts)
 {
 	struct control *c = cc->c;
-	char err[160];
+	bool served = vdev_req_served(c, r);
+	char err[256];
 	int fd = cc->h.fd, rc;
 
 	if (!opts_valid_name(name)) {
@@ -81,21 +91,42 @@ static int conn_give(struct control_conn *cc, const char *verb, const char *name
 		reply(cc, c->reply, strlen(c->reply));
 		return -EINVAL;
 	}
-	ev_del(c->ev, &cc->h);
-	ev_timer_cancel(c->ev, cc->timer);
-	cc->timer = 0;
-	rc = fn ? fn(c->arg, name, fd, err, sizeof(err)) : -ENOTSUP;
-	if (rc == 0) {
-		cc->h.fd = -1;	/* the slot is free again */
-		return 0;
-	}
-	if (!fn)
+	if (!served) {
+		rc = -ENOTSUP;
 		snprintf(err, sizeof(err), "not served here");
+	} else if (r == REQ_HANDOVER_CHECK) {
+		rc = c->ops.handover_check(c->arg, name, adopts, err, sizeof(err));
+		if (rc == 0) {
+			reply(cc, "ok\n", 3);
+			return 1;
+		}
+	} else {
+		ev_del(c->ev, &cc->h);
+		ev_timer_cancel(c->ev, cc->timer);
+		cc->timer = 0;
+		rc = r == REQ_HANDOVER ? c->ops.handover(c->arg, name, adopts, fd, err, sizeof(err)) :
+					 c->ops.capture(c->arg, name, fd, err, sizeof(err));
+		if (rc == 0) {
+			cc->h.fd = -1;	/* the slot is free again */
+			return 0;
+		}
+	}
 	snprintf(c->reply, sizeof(c->reply), "error: %s: %s\n", verb, err);
 	log_rl(LOG_WARN, "control: %s of '%s' refused: %s", verb, name, err);
 	reply(cc, c->reply, strlen(c->reply));
-	/* conn_close: h is off the loop already; ev_del again is harmless */
+	/* conn_close: ev_del of a handler off the loop already is harmless */
 	return rc;
+}
+
+/* "VERB NAME ADOPTS": splits NAME from what the taker adopts with it. */
+static int conn_handover(struct control_conn *cc, const char *verb, enum vdev_req r,
+			 char *name)
+{
+	char *adopts = strchr(name, ' ');
+
+	if (adopts)
+		*adopts++ = 0;
+	return conn_give(cc, verb, r, name, adopts ? adopts : "");
 }
 
 static void conn_event(struct ev_handler *h, uint32_t events)
@@ -129,13 +160,15 @@ static void conn_event(struct ev_handler *h, uint32_t events)
 		len = c->ops.stats(c->arg, req[5] != 0, c->reply, sizeof(c->reply));
 		reply(cc, c->reply, len);
 	} else if (strncmp(req, "capture ", 8) == 0) {
-		if (conn_give(cc, "capture", req + 8, c->ops.capture) == 0)
+		if (conn_give(cc, "capture", REQ_CAPTURE, req + 8, NULL) == 0)
 			return;		/* the connection is the capture's now */
 	} else if (strncmp(req, "handover ", 9) == 0) {
-		if (conn_give(cc, "handover", req + 9, c->ops.handover) == 0)
+		if (conn_handover(cc, "handover", REQ_HANDOVER, req + 9) == 0)
 			return;		/* answered once the vdev has let go */
+	} else if (strncmp(req, "handover-check ", 15) == 0) {
+		conn_handover(cc, "handover-check", REQ_HANDOVER_CHECK, req + 15);
 	} else {
-		static const char e[] = "error: unknown request; expected 'stats', 'stats json', 'capture NAME' or 'handover NAME'\n";
+		static const char e[] = "error: unknown request; expected 'stats', 'stats json', 'capture NAME', 'handover NAME ...' or 'handover-check NAME ...'\n";
 
 		log_rl(LOG_WARN, "control: unknown request refused");
 		reply(cc, e, sizeof(e) - 1);

@@ -14,10 +14,20 @@
  *                          messages of at most CAPTURE_MSG_MAX bytes,
  *                          until the client closes it
  *                          (host/dev/capture.h);
- *   "handover NAME"        tap vdev NAME lets go of its TAP interface,
+ *   "handover NAME [bridge BR [vxlan IF]]"
+ *                          tap vdev NAME lets go of its TAP interface,
  *                          kept with its addresses, and of its peer link,
  *                          for a vnet-host --incoming that takes them
- *                          over; the reply "ok" comes once it has.
+ *                          over, with the bridge and VXLAN port it names
+ *                          (they must be the vdev's own); the reply "ok",
+ *                          then " made bridge", " made vxlan" for those
+ *                          the vdev had created (now the taker's to
+ *                          delete), comes once it has
+ *                          (host/tap/tap_move.c);
+ *   "handover-check NAME [bridge BR [vxlan IF]]"
+ *                          "ok" if that handover would be accepted, and
+ *                          nothing is done: a taker of several vdevs
+ *                          asks for each before it takes any.
  *
  * Anything else, or a capture that cannot start, gets "error: ..." and is
  * logged (rate-limited).
@@ -31,7 +41,7 @@
 #include "host/evloop.h"
 
 #define CONTROL_NAME	   ".control"	/* a vdev name never starts with "." */
-#define CONTROL_REQ_MAX	   64
+#define CONTROL_REQ_MAX	   128	/* "handover NAME bridge BR vxlan IF" */
 #define CONTROL_TIMEOUT_MS 1000
 #define CONTROL_MAX_CONNS  4
 #define CONTROL_REPLY_MAX  (64 * 1024)
@@ -42,10 +52,15 @@ struct control_ops {
 	/* Writes the reply to a stats request (json or text) into buf;
 	 * returns its length (at most len - 1, NUL-terminated). */
 	size_t (*stats)(void *arg, bool json, char *buf, size_t len);
-	/* Hands tap vdev name over to another process, answering on fd
-	 * when done: 0 and fd is the handover's, or -errno with err filled
-	 * and fd still the caller's. */
-	int (*handover)(void *arg, const char *name, int fd, char *err, size_t errlen);
+	/* Hands tap vdev name over to another process that adopts what
+	 * adopts names ("" or "bridge BR vxlan IF"), answering on fd when
+	 * done: 0 and fd is the handover's, or -errno with err filled and
+	 * fd still the caller's. */
+	int (*handover)(void *arg, const char *name, const char *adopts, int fd, char *err,
+			size_t errlen);
+	/* Would handover accept?  0, or -errno with err filled. */
+	int (*handover_check)(void *arg, const char *name, const char *adopts, char *err,
+			      size_t errlen);
 	/* Starts a live capture of vdev name (a valid name) streamed to fd:
 	 * 0 and fd is the capture's, or -errno with err filled and fd still
 	 * the caller's. */

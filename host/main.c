@@ -360,7 +360,10 @@ static int capture_main(int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
-static int tap_handover(void *arg, const char *name, int fd, char *err, size_t errlen);
+static int tap_handover(void *arg, const char *name, const char *adopts, int fd, char *err,
+			size_t errlen);
+static int tap_handover_check(void *arg, const char *name, const char *adopts, char *err,
+			      size_t errlen);
 
 static int start_control(struct host *h)
 {
@@ -369,7 +372,8 @@ static int start_control(struct host *h)
 	return control_start(&h->ctl, h->ev, h->sys_dir,
 			     &(struct control_ops){ .stats = stats_reply,
 						    .capture = capture_start,
-						    .handover = tap_handover },
+						    .handover = tap_handover,
+						    .handover_check = tap_handover_check },
 			     h, h->opts && h->opts->incoming);
 }
 
@@ -468,23 +472,44 @@ static void tap_moved(void *arg, struct tap_vdev *t)
 	all_moved_out(h);
 }
 
-/* "handover NAME" on the control socket: a vnet-host --incoming takes
- * tap vdev NAME over. */
-static int tap_handover(void *arg, const char *name, int fd, char *err, size_t errlen)
+/* Tap vdev name, or NULL with err and *rc saying why not. */
+static struct tap_vdev *tap_named(struct host *h, const char *name, char *err, size_t errlen,
+				  int *rc)
 {
-	struct host *h = arg;
-
 	for (unsigned i = 0; i < h->n_taps; i++)
 		if (strcmp(h->taps[i]->name, name) == 0)
-			return tap_vdev_handover(h->taps[i], fd, err, errlen);
+			return h->taps[i];
 	for (unsigned i = 0; i < h->n; i++)
 		if (strcmp(h->vdevs[i]->name, name) == 0) {
 			snprintf(err, errlen, "vdev '%s' is virtio-net: it moves with its vfio-user client",
 				 name);
-			return -EINVAL;
+			*rc = -EINVAL;
+			return NULL;
 		}
 	snprintf(err, errlen, "no vdev '%s' in system %s", name, h->opts->system);
-	return -ENOENT;
+	*rc = -ENOENT;
+	return NULL;
+}
+
+/* "handover NAME ..." on the control socket: a vnet-host --incoming
+ * takes tap vdev NAME over, with what adopts names. */
+static int tap_handover(void *arg, const char *name, const char *adopts, int fd, char *err,
+			size_t errlen)
+{
+	int rc = 0;
+	struct tap_vdev *t = tap_named(arg, name, err, errlen, &rc);
+
+	return t ? tap_vdev_handover(t, adopts, fd, err, errlen) : rc;
+}
+
+/* "handover-check NAME ...": would we? */
+static int tap_handover_check(void *arg, const char *name, const char *adopts, char *err,
+			      size_t errlen)
+{
+	int rc = 0;
+	const struct tap_vdev *t = tap_named(arg, name, err, errlen, &rc);
+
+	return t ? tap_vdev_handover_check(t, adopts, err, errlen) : rc;
 }
 
 static void vdev_moved(void *arg, struct vdev *vd, bool in)
@@ -578,6 +603,11 @@ int main(int argc, char **argv)
 	 * Moving in, the old process holds it until its vdevs have moved. */
 	if (rc == 0 && !opts.incoming)
 		rc = start_control(h);
+	/* Moving in: every tap vdev must be able to move before any does,
+	 * so that a refusal leaves the running process serving them all. */
+	for (unsigned i = 0; rc == 0 && opts.incoming && i < opts.n_vdevs; i++)
+		if (opts.vdevs[i].type == VDEV_TAP)
+			rc = tap_move_check(opts.run_dir, opts.system, &opts.vdevs[i]);
 	for (unsigned i = 0; rc == 0 && i < opts.n_vdevs; i++)
 		rc = create_one(h, &opts, &opts.vdevs[i]);
 	if (rc < 0) {

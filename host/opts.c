@@ -1009,10 +1009,6 @@ static int check_socket_paths(const struct host_opts *o, char *err, size_t errle
 			return fail(err, errlen,
 				    "vdev '%s' (%s) is vhost-user: --incoming moves vfio-user and tap vdevs (a restarted vhost-user backend is reconnected by its frontend)",
 				    v->name, v->origin);
-		if (o->incoming && v->type == VDEV_TAP && (v->has_bridge || v->has_vxlan))
-			return fail(err, errlen,
-				    "vdev '%s' (%s): --incoming takes over a tap vdev without bridge or vxlan only",
-				    v->name, v->origin);
 		if (v->has_peer && peer_is_own_node(o, v))
 			return fail(err, errlen,
 				    "vdev '%s' (%s): peer %s is its own node; name the other side's node (<run-dir>/<system>/<name>)",
@@ -1345,7 +1341,9 @@ void opts_usage(FILE *f)
 	      "  --incoming       take the vdevs over from the vnet-host that serves them\n"
 	      "                   now: each listens on NAME.vfio.incoming until a client\n"
 	      "                   moves it in (vfio-user migration, `vnet-guest ... --move-to`),\n"
-	      "                   then serves NAME.vfio and its peer link; vfio-user only\n"
+	      "                   then serves NAME.vfio and its peer link; a tap vdev is\n"
+	      "                   taken over at once, with its bridge and VXLAN port\n"
+	      "                   (checked against its options); not for vhost-user\n"
 	      "  -v, -vv          more log output (repeatable)\n"
 	      "  -h, --help       this text\n"
 	      "  --version        print \"vnet-host VERSION\" (alone on the line)\n"

@@ -22,7 +22,8 @@
  * The interface's carrier follows the peer link (TUNSETCARRIER); its
  * MAC, MTU, addresses, namespace and bridge are set with libnl-3
  * (common/netlink.h).  A TAP we created disappears when we close it;
- * a bridge or VXLAN port we created is deleted at exit.
+ * a bridge or VXLAN port we created is deleted at exit, unless it moved
+ * to another process with the TAP (tap_move.c).
  */
 #ifndef VNET_HOST_TAP_VDEV_H
 #define VNET_HOST_TAP_VDEV_H
@@ -72,7 +73,7 @@ struct tap_vdev {
 	bool tap_gone;			/* the interface was deleted under us */
 	struct vnl *nl;			/* route socket in the TAP's namespace */
 	bool carrier_ioctl;		/* TUNSETCARRIER works (else IFF_UP) */
-	bool made_bridge, made_vxlan;
+	bool made_bridge, made_vxlan;	/* ours to delete (or handed over) */
 	char vxlan_name[OPTS_IFNAME_MAX];
 	unsigned offloads;		/* TUN_F_* now set */
 	bool peer_known;		/* the peer's guest features, as the */
@@ -98,22 +99,45 @@ struct tap_vdev {
  * incoming (`vnet-host --incoming`): the vnet-host serving this tap vdev
  * now hands it over first (control socket "handover NAME" in sys_dir);
  * then the TAP, which it kept with its addresses, MAC, MTU and
- * namespace, is taken as it is. */
+ * namespace, is taken as it is, with its bridge and VXLAN port (the
+ * caller ran tap_move_check for every tap vdev first). */
 int tap_vdev_create(struct tap_vdev **out, struct evloop *ev, const char *run_dir,
 		    const char *system, const struct vdev_opts *opts, bool incoming);
 /* Lets go of the TAP (kept, TUNSETPERSIST) and the peer link for a
- * process taking them over: reads no more from the TAP or the link,
- * lets the peer take what is in our ring (at most 1 s), tells it that
- * the vdev moves (the peer holds what we did not take), leaves the link,
- * closes the TAP, then writes "ok" to fd and closes it, and calls moved.
- * 0 (fd is ours), or -errno with err (a tap vdev with a bridge or VXLAN
- * port of its own cannot move). */
-int tap_vdev_handover(struct tap_vdev *t, int fd, char *err, size_t errlen);
+ * process taking them over, which adopts what adopts names ("bridge BR
+ * vxlan IF", as its options give it): reads no more from the TAP or the
+ * link, lets the peer take what is in our ring (at most 1 s), tells it
+ * that the vdev moves (the peer holds what we did not take), leaves the
+ * link, closes the TAP, then writes "ok" to fd (naming the bridge and
+ * VXLAN port we made, which are the taker's then) and closes it, and
+ * calls moved.  0 (fd is ours), or -errno with err (adopts is not what
+ * the TAP has with it, or a move is under way). */
+int tap_vdev_handover(struct tap_vdev *t, const char *adopts, int fd, char *err,
+		      size_t errlen);
+/* Would tap_vdev_handover accept?  0, or -errno with err. */
+int tap_vdev_handover_check(const struct tap_vdev *t, const char *adopts, char *err,
+			    size_t errlen);
 /* Stops the link, closes the TAP, deletes what we created. */
 void tap_vdev_destroy(struct tap_vdev *t);
 void tap_vdev_stats_log(const struct tap_vdev *t);
 /* The offloads for the peer's features (known) or none (unknown). */
 void tap_vdev_update_offloads(struct tap_vdev *t);
+
+/* VXLAN port o would make, "vxlan<VNI>" ("" without vxlan). */
+void tap_vxlan_name(const struct vdev_opts *o, char *buf, size_t len);
+
+/* ---- moving (tap_move.c) --------------------------------------------- */
+/* Before a vnet-host --incoming takes any vdev: would tap vdev o move?
+ * What it adopts with its TAP (bridge, VXLAN port) is checked against o
+ * in the kernel, and the running vnet-host asked whether it would hand
+ * it over ("handover-check").  0, or -errno with the difference on
+ * stderr; nothing changes either way. */
+int tap_move_check(const char *run_dir, const char *system, const struct vdev_opts *o);
+/* tap_vdev_create's incoming half: the vnet-host serving the tap vdev
+ * now lets go of it; then the TAP is taken as it was left (addresses,
+ * MAC, MTU, namespace, up), and it goes with our last fd again.  0, or
+ * -errno with the reason on stderr. */
+int tap_move_take_over(struct tap_vdev *t, const char *run_dir, const char *system);
 
 /* ---- data path (tap_dp.c) ------------------------------------------- */
 /* The TAP is readable: kernel frames -> our transmit ring. */

@@ -52,6 +52,15 @@ tap_ns_del() {
 	! ip netns list | grep -qw -- "$1"
 }
 
+# tap_underlay NS1 NS2 IF1 IF2: a veth pair IF1 (in NS1, 10.99.0.1/24)
+# - IF2 (in NS2, 10.99.0.2/24), up, for VXLAN between two "machines",
+# with room for the 50 bytes VXLAN adds to a 1500-byte frame.
+tap_underlay() {
+	ip link add "$3" netns "$1" mtu 1600 type veth peer name "$4" netns "$2" mtu 1600 &&
+		ip -n "$1" addr add 10.99.0.1/24 dev "$3" && ip -n "$2" addr add 10.99.0.2/24 dev "$4" &&
+		ip -n "$1" link set "$3" up && ip -n "$2" link set "$4" up
+}
+
 # fresh_logs NAME...: empty these logs before their processes start again
 # (a background child truncates its log only once it runs, so a wait
 # could match the last run's line).

@@ -18,13 +18,8 @@ VNI=4242
 for ns in "$M1" "$M2" "$G1" "$G2"; do
 	tap_ns "$ns" || { notok "cannot create namespace $ns"; exit 1; }
 done
-# The underlay: 10.99.0.1 on machine 1, 10.99.0.2 on machine 2, with room
-# for the 50 bytes VXLAN adds to a 1500-byte frame.
-if ! ip link add "vxu$TAP_ID" netns "$M1" mtu 1600 type veth peer name "vxv$TAP_ID" \
-	netns "$M2" mtu 1600 ||
-   ! ip -n "$M1" addr add 10.99.0.1/24 dev "vxu$TAP_ID" ||
-   ! ip -n "$M2" addr add 10.99.0.2/24 dev "vxv$TAP_ID" ||
-   ! ip -n "$M1" link set "vxu$TAP_ID" up || ! ip -n "$M2" link set "vxv$TAP_ID" up; then
+# The underlay: 10.99.0.1 on machine 1, 10.99.0.2 on machine 2.
+if ! tap_underlay "$M1" "$M2" "vxu$TAP_ID" "vxv$TAP_ID"; then
 	notok "cannot make the underlay"; exit 1
 fi
 

@@ -294,8 +294,8 @@ static void test_queues(void **state)
 	assert_refused(run("vdev tap ifname vp0 queues 2"), "option 'queues' is for vdev virtio-net, not vdev tap");
 }
 
-/* --incoming: vfio-user and tap vdevs move in; vhost-user reconnects
- * instead, and a tap with its own bridge or VXLAN port cannot move. */
+/* --incoming: vfio-user and tap vdevs (with their bridge and VXLAN
+ * port) move in; vhost-user reconnects instead. */
 static void test_incoming(void **state)
 {
 	(void)state;
@@ -306,8 +306,8 @@ static void test_incoming(void **state)
 	assert_refused(run("--incoming --incoming vdev virtio-net"), "'--incoming' given twice");
 	assert_refused(run("--incoming vdev virtio-net vhost-user /tmp/x.sock"),
 		       "is vhost-user", "reconnected by its frontend");
-	assert_refused(run("--incoming vdev tap ifname vp0 bridge br0"),
-		       "without bridge or vxlan");
+	assert_ok(run("--incoming vdev tap ifname vp0 bridge br0 vxlan 42@192.0.2.7"));
+	assert_true(opts.incoming && opts.vdevs[0].has_bridge && opts.vdevs[0].has_vxlan);
 }
 
 static void test_numbers_decimal_and_hex(void **state)
