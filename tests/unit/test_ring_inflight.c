@@ -156,6 +156,17 @@ static void reap(struct rig *r)
 	assert_false(r->drv.broken);
 }
 
+/* The device takes everything available (n chains, from sequence number
+ * first on), uses it all, and the driver has then got total frames back. */
+static void use_all(struct rig *r, unsigned n, uint64_t first, uint64_t total)
+{
+	assert_int_equal(take(r, QSZ, first), n);
+	vq_dev_push_burst(&r->dev, r->ch, n, NULL);
+	vq_dev_flush(&r->dev);
+	reap(r);
+	assert_int_equal(r->reaped, total);
+}
+
 /* ---- across a death ----------------------------------------------------- */
 
 static void test_popped_not_used_are_resubmitted_first(void **state)
@@ -183,11 +194,7 @@ static void test_popped_not_used_are_resubmitted_first(void **state)
 		 * virtio_queue_restore_last_avail_idx): base 2. */
 		assert_int_equal(dev_start(&r, 2), 4);
 		post(&r, 2);
-		assert_int_equal(take(&r, QSZ, 2), 8);	/* 2..5 again, then 6..9 */
-		vq_dev_push_burst(&r.dev, r.ch, 8, NULL);
-		vq_dev_flush(&r.dev);
-		reap(&r);
-		assert_int_equal(r.reaped, 10);
+		use_all(&r, 8, 2, 10);	/* 2..5 again, then 6..9 */
 		for (unsigned i = 0; i < QSZ; i++)
 			assert_int_equal(r.log->desc[i].inflight, 0);
 		assert_int_equal(r.log->used_idx, 10);
@@ -211,11 +218,7 @@ static void test_resubmit_whatever_base_the_frontend_sends(void **state)
 	dev_die(&r);
 	assert_int_equal(dev_start(&r, 0), 4);
 	assert_int_equal(vq_dev_get_base(&r.dev), 5);
-	assert_int_equal(take(&r, QSZ, 1), 4);
-	vq_dev_push_burst(&r.dev, r.ch, 4, NULL);
-	vq_dev_flush(&r.dev);
-	reap(&r);
-	assert_int_equal(r.reaped, 5);
+	use_all(&r, 4, 1, 5);
 	rig_close(&r);
 }
 
@@ -242,11 +245,7 @@ static void test_death_between_used_and_clear_is_finished(void **state)
 		dev_die(&r);
 		assert_int_equal(dev_start(&r, 4), 0);
 		assert_int_equal(r.log->used_idx, 4);
-		assert_int_equal(take(&r, QSZ, 4), 2);
-		vq_dev_push_burst(&r.dev, r.ch, 2, NULL);
-		vq_dev_flush(&r.dev);
-		reap(&r);
-		assert_int_equal(r.reaped, 6);
+		use_all(&r, 2, 4, 6);
 		rig_close(&r);
 	}
 }
@@ -272,11 +271,7 @@ static void test_unpop_of_resubmitted_chains(void **state)
 	assert_int_equal(r.log->desc[r.ch[1].id].inflight, 1);	/* still owed */
 	assert_int_equal(r.log->desc[r.ch[4].id].inflight, 0);	/* back in the ring */
 	vq_dev_flush(&r.dev);
-	assert_int_equal(take(&r, QSZ, 1), 4);
-	vq_dev_push_burst(&r.dev, r.ch, 4, NULL);
-	vq_dev_flush(&r.dev);
-	reap(&r);
-	assert_int_equal(r.reaped, 5);
+	use_all(&r, 4, 1, 5);
 	/* A second death with nothing in flight resubmits nothing. */
 	dev_die(&r);
 	assert_int_equal(dev_start(&r, 5), 0);
