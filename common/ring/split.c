@@ -190,12 +190,35 @@ static int refresh_avail_idx(struct vq_dev *vq)
 	return 0;
 }
 
+/* The chain at head (< size) into ch: 0, -ENOBUFS or -EIO.  always_inline
+ * for split_pop. */
+static inline __attribute__((always_inline)) int
+split_take(struct vq_dev *vq, uint16_t head, struct vq_chain *ch, enum vq_chain_kind kind)
+{
+	struct virtq_desc d;
+	int rc;
+
+	read_desc((const uint8_t *)vq->split.desc, head, &d);
+	/* Most chains are one direct descriptor (a frame in one buffer,
+	 * 5.1.6.6): take it without the walk, whose loop, length and total
+	 * checks cannot fail for one buffer.  Its buffer gets the same
+	 * checks as any (vq_dev_take_single). */
+	if (!(d.flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) && ch->cap) {
+		rc = vq_dev_take_single(vq, head, d.addr, d.len,
+					d.flags & VIRTQ_DESC_F_WRITE, kind, ch);
+		ch->id = head;
+		ch->ndesc = 1;
+	} else {
+		rc = walk_chain(vq, head, d, ch, kind);
+	}
+	return rc;
+}
+
 /* always_inline for the burst loop (vq_pop_burst_with); split_dev_pop is
  * the table's single pop. */
 static inline __attribute__((always_inline)) int
 split_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 {
-	struct virtq_desc d;
 	uint16_t slot, head;
 	int rc;
 
@@ -213,23 +236,21 @@ split_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 				  slot, head, vq->size);
 		return -EIO;
 	}
-	read_desc((const uint8_t *)vq->split.desc, head, &d);
-	/* Most chains are one direct descriptor (a frame in one buffer,
-	 * 5.1.6.6): take it without the walk, whose loop, length and total
-	 * checks cannot fail for one buffer.  Its buffer gets the same
-	 * checks as any (vq_dev_take_single). */
-	if (!(d.flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) && ch->cap) {
-		rc = vq_dev_take_single(vq, head, d.addr, d.len,
-					d.flags & VIRTQ_DESC_F_WRITE, kind, ch);
-		ch->id = head;
-		ch->ndesc = 1;
-	} else {
-		rc = walk_chain(vq, head, d, ch, kind);
-	}
+	rc = split_take(vq, head, ch, kind);
 	if (rc)
 		return rc;
 	vq->split.last_avail++;
 	return 1;
+}
+
+/* An inflight log's resubmission: the head comes from the log (checked
+ * < size when it was read), the chain from the table as for any pop. */
+static int split_dev_pop_head(struct vq_dev *vq, uint16_t head, struct vq_chain *ch,
+			      enum vq_chain_kind kind)
+{
+	int rc = split_take(vq, head, ch, kind);
+
+	return rc ? rc : 1;
 }
 
 static int split_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
@@ -347,6 +368,7 @@ const struct vq_dev_ops vq_split_dev_ops = {
 	.refs = &split_refs,
 	.init = split_dev_init,
 	.pop = split_dev_pop,
+	.pop_head = split_dev_pop_head,
 	.pop_burst = split_dev_pop_burst,
 	.unpop = split_dev_unpop,
 	.push = split_dev_push,

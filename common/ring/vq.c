@@ -70,6 +70,7 @@ int vq_dev_init(struct vq_dev *vq, enum vq_layout layout, uint16_t size,
 	 * the ring translations are redone.  Anything else starts afresh. */
 	keep = vq->ready && vq->layout == layout && vq->size == size;
 	if (!keep) {
+		vq_inflight_free(vq);
 		memset(vq, 0, sizeof(*vq));
 		vq->layout = layout;
 		vq->size = size;
@@ -109,8 +110,10 @@ uint32_t vq_dev_get_base(const struct vq_dev *vq)
 
 void vq_dev_reset(struct vq_dev *vq)
 {
-	if (vq)
-		memset(vq, 0, sizeof(*vq));
+	if (!vq)
+		return;
+	vq_inflight_free(vq);
+	memset(vq, 0, sizeof(*vq));
 }
 
 int vq_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
@@ -121,6 +124,8 @@ int vq_dev_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind)
 		return 0;	/* a queue not set up has nothing available */
 	if (!ch || (ch->cap && !ch->bufs))
 		return -EINVAL;
+	if (__builtin_expect(vq->inflight != NULL, 0))
+		return vq_inflight_pop(vq, ch, kind);
 	return vq->ops->pop(vq, ch, kind);
 }
 
@@ -133,6 +138,10 @@ int vq_dev_pop_burst(struct vq_dev *vq, struct vq_chain *ch, unsigned n,
 		return 0;
 	if (!ch || !pool || pool_cap == 0)
 		return -EINVAL;
+	/* An inflight log (vhost-user INFLIGHT_SHMFD): one branch a burst
+	 * when there is none. */
+	if (__builtin_expect(vq->inflight != NULL, 0))
+		return vq_inflight_pop_burst(vq, ch, n, pool, pool_cap, kind);
 	return vq->ops->pop_burst(vq, ch, n, pool, pool_cap, kind);
 }
 
@@ -160,13 +169,18 @@ void vq_dev_push_burst(struct vq_dev *vq, const struct vq_chain *ch, unsigned n,
 		for (unsigned k = 0; k < n; k++)
 			log_chain_written(vq, &ch[k], written[k]);
 	vq->ops->push_burst(vq, ch, n, written);
+	if (__builtin_expect(vq->inflight != NULL, 0))
+		vq_inflight_pushed(vq, ch, n);
 }
 
 void vq_dev_unpop(struct vq_dev *vq, const struct vq_chain *ch)
 {
 	if (vq->broken || !vq->ready)
 		return;
-	vq->ops->unpop(vq, ch);
+	if (__builtin_expect(vq->inflight != NULL, 0))
+		vq_inflight_unpop(vq, ch);
+	else
+		vq->ops->unpop(vq, ch);
 }
 
 void vq_dev_push(struct vq_dev *vq, const struct vq_chain *ch, uint32_t written)
@@ -176,6 +190,8 @@ void vq_dev_push(struct vq_dev *vq, const struct vq_chain *ch, uint32_t written)
 	if (__builtin_expect(vq->gm->log != NULL, 0) && written)
 		log_chain_written(vq, ch, written);
 	vq->ops->push(vq, ch, written);
+	if (__builtin_expect(vq->inflight != NULL, 0))
+		vq_inflight_pushed(vq, ch, 1);
 }
 
 /* A dirty-page log learns every ring part the device writes; coarse (the
@@ -194,6 +210,9 @@ bool vq_dev_flush(struct vq_dev *vq)
 	if (vq->broken || !vq->ready)
 		return false;
 	need = vq->ops->flush(vq);
+	/* After the used index is out: vhost-user.rst's order. */
+	if (__builtin_expect(vq->inflight != NULL, 0))
+		vq_inflight_flushed(vq);
 	log_dev_parts(vq);
 	return need;
 }

@@ -80,6 +80,7 @@ struct vq_chain {
 
 struct vq_dev_ops;
 struct vq_drv_ops;
+struct vq_inflight;
 
 struct vq_dev {
 	enum vq_layout layout;
@@ -96,6 +97,10 @@ struct vq_dev {
 	 * page log (gmem_log_write) on flush and set_notify. */
 	void *dev_part[2];
 	uint32_t dev_part_len[2];
+	/* The inflight log (inflight.h, vhost-user INFLIGHT_SHMFD) and our
+	 * private state for it; NULL without one, which is all the pops,
+	 * pushes and flushes look at. */
+	struct vq_inflight *inflight;
 	union {
 		struct {
 			struct virtq_desc *desc;
@@ -186,6 +191,18 @@ bool vq_dev_set_notify(struct vq_dev *vq, bool enable);
  * -EINVAL for a position outside the ring. */
 int vq_dev_set_base(struct vq_dev *vq, uint32_t base);
 uint32_t vq_dev_get_base(const struct vq_dev *vq);
+
+/* Attaches an inflight log region (common/ring/inflight.h) of len bytes
+ * to a ready split queue, after its base was set.  A region never used
+ * (version 0) is started at the queue's position.  One a previous device
+ * process left is read once, through checks: its last batch finished,
+ * the chains still inflight become the next ones popped, in counter order
+ * (*resubmit of them), and the ring position becomes the used index plus
+ * those.  From then on every pop, push, unpop and flush keeps the log
+ * true.  0; -ENOTSUP for a packed queue; -EINVAL for a log refused (the
+ * queue latched broken with the reason) or a region too small; -ENOMEM.
+ * vq_dev_reset (and a new vq_dev_init) detaches it. */
+int vq_dev_set_inflight(struct vq_dev *vq, void *region, size_t len, unsigned *resubmit);
 
 /* Latch the queue broken with a reason (also used by callers that find a
  * chain semantically bad, e.g. a TX chain shorter than the net header). */

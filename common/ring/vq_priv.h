@@ -42,6 +42,11 @@ struct vq_dev_ops {
 	 * keep, starts the layout's indices afresh. */
 	int (*init)(struct vq_dev *vq, const struct vq_addrs *a, bool keep);
 	int (*pop)(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind);
+	/* The chain at head (< size), taken again without the available
+	 * ring (an inflight log's resubmission): 1, -ENOBUFS, -EIO.  NULL
+	 * for a layout without inflight logs. */
+	int (*pop_head)(struct vq_dev *vq, uint16_t head, struct vq_chain *ch,
+			enum vq_chain_kind kind);
 	int (*pop_burst)(struct vq_dev *vq, struct vq_chain *ch, unsigned n,
 			 struct vq_buf *pool, unsigned pool_cap,
 			 enum vq_chain_kind kind);
@@ -58,6 +63,17 @@ struct vq_dev_ops {
 
 extern const struct vq_dev_ops vq_split_dev_ops;
 extern const struct vq_dev_ops vq_packed_dev_ops;
+
+/* The inflight log's side of pop, pop_burst, unpop, push and flush
+ * (inflight.c), called by vq.c instead of (pop) or after (the others) the
+ * layout when vq->inflight is set. */
+int vq_inflight_pop(struct vq_dev *vq, struct vq_chain *ch, enum vq_chain_kind kind);
+int vq_inflight_pop_burst(struct vq_dev *vq, struct vq_chain *ch, unsigned n,
+			  struct vq_buf *pool, unsigned pool_cap, enum vq_chain_kind kind);
+void vq_inflight_unpop(struct vq_dev *vq, const struct vq_chain *ch);
+void vq_inflight_pushed(struct vq_dev *vq, const struct vq_chain *ch, unsigned n);
+void vq_inflight_flushed(struct vq_dev *vq);
+void vq_inflight_free(struct vq_dev *vq);
 
 /* Translates one ring part after checking its alignment on both the
  * guest address and the local mapping; NULL (and broken) otherwise. */

@@ -144,3 +144,22 @@ uint32_t vdev_queue_get_base(const struct vdev *vd, unsigned q)
 {
 	return vq_dev_get_base(&vd->q[q].vq);
 }
+
+int vdev_queue_set_inflight(struct vdev *vd, unsigned q, void *region, size_t len,
+			    unsigned *resubmit)
+{
+	struct vdev_queue *vq = &vd->q[q];
+	char why[VQ_REASON_LEN + 32];
+	int rc;
+
+	*resubmit = 0;
+	if (!vq->enabled)
+		return -EINVAL;
+	rc = vq_dev_set_inflight(&vq->vq, region, len, resubmit);
+	if (rc == -EINVAL || rc == -ENOMEM) {
+		snprintf(why, sizeof(why), "queue %u: %s", q,
+			 vq->vq.broken ? vq->vq.reason : "no room for its inflight log");
+		vdev_set_needs_reset(vd, why);
+	}
+	return rc;
+}

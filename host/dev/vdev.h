@@ -327,6 +327,14 @@ bool vdev_queue_enabled(const struct vdev *vd, unsigned q);
  * outside the ring. */
 int vdev_queue_set_base(struct vdev *vd, unsigned q, uint32_t base);
 uint32_t vdev_queue_get_base(const struct vdev *vd, unsigned q);
+/* Attaches an inflight log region (vhost-user INFLIGHT_SHMFD;
+ * common/ring/inflight.h, vq_dev_set_inflight) to enabled split queue q,
+ * after its base: what a previous device process left inflight is popped
+ * first (*resubmit chains).  0; -ENOTSUP for a packed queue (nothing
+ * changes); -EINVAL or -ENOMEM with the vdev in NEEDS_RESET, the reason
+ * naming what the log had wrong. */
+int vdev_queue_set_inflight(struct vdev *vd, unsigned q, void *region, size_t len,
+			    unsigned *resubmit);
 /* Replaces queue q's kick eventfd (vhost-user: the frontend's); the vdev
  * owns fd from now on and closes the old one.  -1 leaves none. */
 int vdev_queue_set_kick_fd(struct vdev *vd, unsigned q, int fd);

@@ -34,12 +34,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/ring/inflight.h"
 #include "host/dev/vdev.h"
 #include "host/face/vhost_user_msg.h"
 
@@ -76,6 +78,18 @@ struct vhost_user {
 	struct vhu_region regions[VHU_MAX_REGIONS];
 	unsigned nregions;
 	struct vhu_ring ring[VHU_MAX_RINGS];
+	/* The inflight area (INFLIGHT_SHMFD): the one we made for
+	 * GET_INFLIGHT_FD, or the one SET_INFLIGHT_FD handed back, mapped;
+	 * num_queues regions of `region` bytes for rings of queue_size.
+	 * Only the sizes are ours to trust; the contents are read once, by
+	 * vq_dev_set_inflight, when a ring starts. */
+	struct {
+		uint8_t *map;
+		size_t len;
+		size_t region;
+		uint16_t num_queues;
+		uint16_t queue_size;
+	} inflight;
 	bool running;			/* the vdev saw DRIVER_OK from us */
 	uint64_t connections;
 };
@@ -90,9 +104,12 @@ static unsigned nrings(const struct vhost_user *vu)
  * GET_QUEUE_NUM, and one pair is the same backend with or without it. */
 static uint64_t protocol_offer(const struct vhost_user *vu)
 {
+	/* INFLIGHT_SHMFD: split rings only (common/ring/inflight.h); with a
+	 * packed ring GET_INFLIGHT_FD answers with no area (h_get_inflight). */
 	uint64_t f = (UINT64_C(1) << VHU_PROTOCOL_F_REPLY_ACK) |
 		     (UINT64_C(1) << VHU_PROTOCOL_F_NET_MTU) |
 		     (UINT64_C(1) << VHU_PROTOCOL_F_CONFIG) |
+		     (UINT64_C(1) << VHU_PROTOCOL_F_INFLIGHT_SHMFD) |
 		     (UINT64_C(1) << VHU_PROTOCOL_F_RESET_DEVICE);
 
 	if (vu->vd->max_pairs > 1)
@@ -220,6 +237,42 @@ static bool pair_ready(const struct vhost_user *vu, unsigned k)
 	return ring_ready(&vu->ring[vnet_rxq(k)]) && ring_ready(&vu->ring[vnet_txq(k)]);
 }
 
+static bool packed_negotiated(const struct vhost_user *vu)
+{
+	return vu->features_set && (vu->features & VIRTIO_BIT(VIRTIO_F_RING_PACKED));
+}
+
+/* Ring q's region of the inflight area to the vdev's queue, which reads
+ * what a previous backend left there (vhost-user.rst "Inflight I/O
+ * tracking": the chains still inflight are resubmitted first).  0, or -1
+ * with the vdev in NEEDS_RESET. */
+static int ring_inflight(struct vhost_user *vu, unsigned q)
+{
+	struct vdev *vd = vu->vd;
+	unsigned resubmit;
+	char why[128];
+
+	if (packed_negotiated(vu)) {
+		log_rl(LOG_WARN, "%s: vhost-user ring %u: inflight tracking is for split rings only; this packed ring runs without it",
+		       vd->name, q);
+		return 0;
+	}
+	if (vu->ring[q].num != vu->inflight.queue_size) {
+		snprintf(why, sizeof(why),
+			 "vhost-user ring %u has %u entries but its inflight region was made for %u",
+			 q, vu->ring[q].num, vu->inflight.queue_size);
+		vdev_set_needs_reset(vd, why);
+		return -1;
+	}
+	if (vdev_queue_set_inflight(vd, q, vu->inflight.map + (size_t)q * vu->inflight.region,
+				    vu->inflight.region, &resubmit) < 0)
+		return -1;
+	if (resubmit)
+		log_info("%s: vhost-user ring %u: %u chains the previous backend left in flight are taken again first",
+			 vd->name, q, resubmit);
+	return 0;
+}
+
 /* Hands ring q to the vdev (translated, enabled, at its base).  0, or
  * -1 with the vdev in NEEDS_RESET (the reason logged by the caller). */
 static int ring_start(struct vhost_user *vu, unsigned q)
@@ -249,6 +302,8 @@ static int ring_start(struct vhost_user *vu, unsigned q)
 		vdev_set_needs_reset(vd, why);
 		return -1;
 	}
+	if (vu->inflight.map && q < vu->inflight.num_queues)
+		return ring_inflight(vu, q);
 	return 0;
 }
 
@@ -363,6 +418,7 @@ struct vhu_ctx {
 	union vhu_payload out;
 	uint32_t out_len;
 	bool has_reply;
+	int out_fd;			/* sent with the reply, then closed */
 };
 
 /* The one check of a ring index, for every per-ring message: rings
@@ -637,6 +693,158 @@ static int h_vring_enable(struct vhu_ctx *c)
 	return 0;
 }
 
+/* ---- inflight area (vhost-user.rst "Inflight I/O tracking") ---------- */
+
+static void inflight_unmap(struct vhost_user *vu)
+{
+	if (vu->inflight.map)
+		munmap(vu->inflight.map, vu->inflight.len);
+	memset(&vu->inflight, 0, sizeof(vu->inflight));
+}
+
+/* The one check of an inflight description's geometry, for GET and SET:
+ * ring count and ring size within what we serve (a split ring's size is a
+ * power of two, 2.7).  0, or -EINVAL logged. */
+static int inflight_geometry(struct vhu_ctx *c, const struct vhu_inflight *in)
+{
+	struct vhost_user *vu = c->vu;
+	const char *req = vhu_request_name(c->m->hdr.request);
+
+	if (!(vu->protocol_features & (UINT64_C(1) << VHU_PROTOCOL_F_INFLIGHT_SHMFD))) {
+		log_rl(LOG_WARN, "%s: vhost-user %s without PROTOCOL_F_INFLIGHT_SHMFD negotiated",
+		       vu->vd->name, req);
+		return -EINVAL;
+	}
+	if (vu->running) {
+		log_rl(LOG_WARN, "%s: vhost-user %s while the rings run; refused", vu->vd->name, req);
+		return -EBUSY;
+	}
+	if (in->num_queues == 0 || in->num_queues > nrings(vu)) {
+		log_rl(LOG_WARN, "%s: vhost-user %s: %u queues (this backend serves 1..%u rings)",
+		       vu->vd->name, req, in->num_queues, nrings(vu));
+		return -EINVAL;
+	}
+	if (in->queue_size == 0 || in->queue_size > VDEV_QUEUE_LIMIT ||
+	    (in->queue_size & (in->queue_size - 1))) {
+		log_rl(LOG_WARN, "%s: vhost-user %s: queue size %u (a power of 2 in 1..%u)",
+		       vu->vd->name, req, in->queue_size, VDEV_QUEUE_LIMIT);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* GET_INFLIGHT_FD: a zeroed area in a memfd of our own, sealed so that it
+ * can neither shrink under a later backend that maps it (SIGBUS) nor
+ * grow. */
+static int h_get_inflight(struct vhu_ctx *c)
+{
+	struct vhost_user *vu = c->vu;
+	const struct vhu_inflight *in = &c->m->p.inflight;
+	const unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	size_t region, len;
+	uint8_t *map;
+	int fd, rc;
+
+	/* The reply is the description, refused or not: a size of 0 is
+	 * "no area" (its payload size must still be the description's). */
+	c->out.inflight = (struct vhu_inflight){ .num_queues = in->num_queues,
+						 .queue_size = in->queue_size };
+	c->out_len = sizeof(c->out.inflight);
+	c->has_reply = true;
+	rc = inflight_geometry(c, in);
+	if (rc < 0)
+		return rc;
+	if (packed_negotiated(vu)) {
+		/* vhost-user.rst gives no packed layout we implement: a size
+		 * of 0 tells the frontend there is no area (QEMU's
+		 * vhost_user_get_inflight_fd takes it so). */
+		log_rl(LOG_WARN, "%s: vhost-user GET_INFLIGHT_FD: inflight tracking is for split rings only; answered with no area for this packed ring",
+		       vu->vd->name);
+		return 0;
+	}
+	region = vq_inflight_region_size(in->queue_size);
+	len = region * in->num_queues;
+	fd = memfd_create("vnet-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)len) < 0 || fcntl(fd, F_ADD_SEALS, seals) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	inflight_unmap(vu);
+	vu->inflight.map = map;
+	vu->inflight.len = len;
+	vu->inflight.region = region;
+	vu->inflight.num_queues = in->num_queues;
+	vu->inflight.queue_size = in->queue_size;
+	c->out.inflight.mmap_size = len;
+	c->out_fd = fd;
+	log_info("%s: vhost-user inflight area: %u rings of %u entries, %zu bytes", vu->vd->name,
+		 in->num_queues, in->queue_size, len);
+	return 0;
+}
+
+/* SET_INFLIGHT_FD: the area handed back (after a restart, made by a
+ * backend before us).  Its description is checked against its geometry
+ * and its file before it is mapped; its contents when a ring starts. */
+static int h_set_inflight(struct vhu_ctx *c)
+{
+	struct vhost_user *vu = c->vu;
+	const struct vhu_inflight *in = &c->m->p.inflight;
+	const int fd = c->m->fds[0];
+	size_t region;
+	struct stat st;
+	uint8_t *map;
+	int seals, rc = inflight_geometry(c, in);
+
+	if (rc < 0)
+		return rc;
+	region = vq_inflight_region_size(in->queue_size);
+	if (in->mmap_size != (uint64_t)region * in->num_queues) {
+		log_rl(LOG_WARN, "%s: vhost-user SET_INFLIGHT_FD: mmap_size %" PRIu64
+		       " but %u rings of %u entries take %zu",
+		       vu->vd->name, in->mmap_size, in->num_queues, in->queue_size,
+		       region * in->num_queues);
+		return -EINVAL;
+	}
+	if ((in->mmap_offset & 4095) || in->mmap_offset > UINT64_MAX - in->mmap_size ||
+	    fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    in->mmap_offset + in->mmap_size > (uint64_t)st.st_size) {
+		log_rl(LOG_WARN, "%s: vhost-user SET_INFLIGHT_FD: offset 0x%" PRIx64 " size %" PRIu64
+		       " is not page-aligned or not inside its file",
+		       vu->vd->name, in->mmap_offset, in->mmap_size);
+		return -EINVAL;
+	}
+	/* A file that could shrink would fault us (SIGBUS) on the data
+	 * path; ours (GET_INFLIGHT_FD) are sealed against it. */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		log_rl(LOG_WARN, "%s: vhost-user SET_INFLIGHT_FD: the file is not sealed against shrinking (F_SEAL_SHRINK); refused",
+		       vu->vd->name);
+		return -EINVAL;
+	}
+	map = mmap(NULL, in->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   (off_t)in->mmap_offset);
+	if (map == MAP_FAILED)
+		return -errno;
+	inflight_unmap(vu);
+	vu->inflight.map = map;
+	vu->inflight.len = in->mmap_size;
+	vu->inflight.region = region;
+	vu->inflight.num_queues = in->num_queues;
+	vu->inflight.queue_size = in->queue_size;
+	log_info("%s: vhost-user inflight area handed back: %u rings of %u entries", vu->vd->name,
+		 in->num_queues, in->queue_size);
+	return 0;
+}
+
 static int h_get_config(struct vhu_ctx *c)
 {
 	const struct vhu_config *in = &c->m->p.config;
@@ -730,6 +938,10 @@ static int dispatch(struct vhu_ctx *c)
 		return 0;
 	case VHU_GET_CONFIG:
 		return h_get_config(c);
+	case VHU_GET_INFLIGHT_FD:
+		return h_get_inflight(c);
+	case VHU_SET_INFLIGHT_FD:
+		return h_set_inflight(c);
 	case VHU_SET_CONFIG:
 		/* The net config space is read-only for drivers (5.1.4). */
 		return -EPERM;
@@ -751,7 +963,7 @@ static bool has_own_reply(uint32_t req)
 	return req == VHU_GET_FEATURES || req == VHU_GET_PROTOCOL_FEATURES ||
 	       req == VHU_GET_VRING_BASE || req == VHU_GET_QUEUE_NUM ||
 	       req == VHU_GET_CONFIG || req == VHU_GET_MAX_MEM_SLOTS ||
-	       req == VHU_GET_STATUS;
+	       req == VHU_GET_STATUS || req == VHU_GET_INFLIGHT_FD;
 }
 
 /* ---- connection ------------------------------------------------------- */
@@ -764,6 +976,7 @@ static void conn_reset_state(struct vhost_user *vu)
 	vu->nregions = 0;
 	for (unsigned q = 0; q < VHU_MAX_RINGS; q++)
 		ring_init(&vu->ring[q]);
+	inflight_unmap(vu);
 }
 
 static void conn_close(struct vhost_user *vu, const char *why)
@@ -798,7 +1011,7 @@ static const char *reply_failure(int rc)
 static void conn_event(struct ev_handler *h, uint32_t events)
 {
 	struct vhost_user *vu = container_of(h, struct vhost_user, conn_h);
-	struct vhu_ctx c = { .vu = vu };
+	struct vhu_ctx c = { .vu = vu, .out_fd = -1 };
 	struct vhu_msg *m;
 	char why[160] = "";
 	int rc;
@@ -846,7 +1059,9 @@ static void conn_event(struct ev_handler *h, uint32_t events)
 		c.has_reply = true;
 	}
 	if (c.has_reply) {
-		rc = vhu_msg_reply(vu->conn_fd, m, &c.out, c.out_len);
+		rc = vhu_msg_reply_fd(vu->conn_fd, m, &c.out, c.out_len, c.out_fd);
+		if (c.out_fd >= 0)
+			close(c.out_fd);	/* the frontend has it; we keep the mapping */
 		if (rc < 0) {
 			conn_close(vu, reply_failure(rc));
 			free(m);

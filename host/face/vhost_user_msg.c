@@ -45,6 +45,8 @@ static const char *const req_names[VHU_REQUEST_MAX] = {
 	[VHU_SET_VRING_ENDIAN] = "SET_VRING_ENDIAN",
 	[VHU_GET_CONFIG] = "GET_CONFIG",
 	[VHU_SET_CONFIG] = "SET_CONFIG",
+	[VHU_GET_INFLIGHT_FD] = "GET_INFLIGHT_FD",
+	[VHU_SET_INFLIGHT_FD] = "SET_INFLIGHT_FD",
 	[VHU_RESET_DEVICE] = "RESET_DEVICE",
 	[VHU_GET_MAX_MEM_SLOTS] = "GET_MAX_MEM_SLOTS",
 	[VHU_SET_STATUS] = "SET_STATUS",
@@ -315,6 +317,10 @@ int vhu_msg_check(const struct vhu_msg *m, char *why, size_t why_len)
 		}
 		return expect(m, h + m->p.config.size, 0, why, why_len);
 	}
+	case VHU_GET_INFLIGHT_FD:
+		return expect(m, sizeof(struct vhu_inflight), 0, why, why_len);
+	case VHU_SET_INFLIGHT_FD:
+		return expect(m, sizeof(struct vhu_inflight), 1, why, why_len);
 	case VHU_SET_LOG_BASE:
 	case VHU_SET_LOG_FD:
 	case VHU_SET_BACKEND_REQ_FD:
@@ -329,6 +335,16 @@ int vhu_msg_check(const struct vhu_msg *m, char *why, size_t why_len)
 int vhu_msg_reply(int sock, const struct vhu_msg *m, const void *payload,
 		  uint32_t len)
 {
+	return vhu_msg_reply_fd(sock, m, payload, len, -1);
+}
+
+int vhu_msg_reply_fd(int sock, const struct vhu_msg *m, const void *payload,
+		     uint32_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
 	struct vhu_hdr h = {
 		.request = m->hdr.request,
 		.flags = VHU_VERSION | VHU_FLAG_REPLY,
@@ -342,6 +358,19 @@ int vhu_msg_reply(int sock, const struct vhu_msg *m, const void *payload,
 	uint64_t deadline = now_ms() + VHU_SEND_MS;
 	size_t left = sizeof(h) + len;
 
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+
 	/* A frontend that does not read its replies fills the socket
 	 * buffer: wait for room at most VHU_SEND_MS, then give it up. */
 	while (left) {
@@ -349,6 +378,9 @@ int vhu_msg_reply(int sock, const struct vhu_msg *m, const void *payload,
 		int w;
 
 		if (n > 0) {
+			/* The fd went with the first bytes. */
+			mh.msg_control = NULL;
+			mh.msg_controllen = 0;
 			left -= (size_t)n;
 			while (n > 0 && mh.msg_iovlen) {
 				size_t k = (size_t)n < mh.msg_iov->iov_len ? (size_t)n

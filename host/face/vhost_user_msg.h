@@ -14,6 +14,7 @@
 #ifndef VNET_HOST_VHOST_USER_MSG_H
 #define VNET_HOST_VHOST_USER_MSG_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,8 @@ enum vhu_request {
 	VHU_SET_VRING_ENDIAN = 23,
 	VHU_GET_CONFIG = 24,
 	VHU_SET_CONFIG = 25,
+	VHU_GET_INFLIGHT_FD = 31,
+	VHU_SET_INFLIGHT_FD = 32,
 	VHU_RESET_DEVICE = 34,
 	VHU_GET_MAX_MEM_SLOTS = 36,
 	VHU_SET_STATUS = 39,
@@ -68,6 +71,7 @@ enum vhu_request {
 #define VHU_PROTOCOL_F_NET_MTU	     4
 #define VHU_PROTOCOL_F_BACKEND_REQ   5
 #define VHU_PROTOCOL_F_CONFIG	     9
+#define VHU_PROTOCOL_F_INFLIGHT_SHMFD 12
 #define VHU_PROTOCOL_F_RESET_DEVICE  13
 #define VHU_PROTOCOL_F_STATUS	     16
 
@@ -119,12 +123,24 @@ struct vhu_config {
 	uint8_t data[VHU_CONFIG_MAX];
 };
 
+/* vhost-user.rst "Inflight description" (QEMU's VhostUserInflight; 24
+ * bytes with its tail padding, as QEMU and DPDK send it). */
+struct vhu_inflight {
+	uint64_t mmap_size;
+	uint64_t mmap_offset;
+	uint16_t num_queues;
+	uint16_t queue_size;
+};
+
+static_assert(sizeof(struct vhu_inflight) == 24, "VhostUserInflight is 24 bytes");
+
 union vhu_payload {
 	uint64_t u64;
 	struct vhu_vring_state state;
 	struct vhu_vring_addr addr;
 	struct vhu_memory mem;
 	struct vhu_config config;
+	struct vhu_inflight inflight;
 	uint8_t raw[4096];
 };
 
@@ -160,6 +176,9 @@ int vhu_msg_check(const struct vhu_msg *m, char *why, size_t why_len);
  * it within VHU_SEND_MS, or -errno. */
 int vhu_msg_reply(int sock, const struct vhu_msg *m, const void *payload,
 		  uint32_t len);
+/* vhu_msg_reply with fd (>= 0) passed along as SCM_RIGHTS (GET_INFLIGHT_FD). */
+int vhu_msg_reply_fd(int sock, const struct vhu_msg *m, const void *payload,
+		     uint32_t len, int fd);
 void vhu_msg_close_fds(struct vhu_msg *m);
 /* Name of a request, for logs ("?" for unknown). */
 const char *vhu_request_name(uint32_t req);

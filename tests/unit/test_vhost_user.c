@@ -11,11 +11,16 @@
  * and GET_QUEUE_NUM, ring indexes up to the pairs' and no further, and two
  * vdevs linked as peers, each driven by its own scripted frontend, so
  * frames flow on every pair in use and the pairs in use follow the rings
- * the frontend enables.
+ * the frontend enables.  Inflight tracking (PROTOCOL_F_INFLIGHT_SHMFD):
+ * GET_INFLIGHT_FD's sealed zeroed area, SET_INFLIGHT_FD's hostile
+ * descriptions refused, and an area handed back with chains a killed
+ * backend left in flight: they reach the peer first, in counter order,
+ * each once (test_ring_inflight.c shows the device writes that log).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +40,7 @@
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "common/ring/inflight.h"
 #include "host/evloop.h"
 #include "host/dev/vdev.h"
 #include "host/face/attach.h"
@@ -390,7 +396,15 @@ static uint64_t fe_ack(int s, uint32_t req, const void *p, uint32_t len, const i
 	return st;
 }
 
+/* negotiate() with protocol features pf_extra taken besides REPLY_ACK. */
+static void negotiate_pf(struct be *b, uint64_t extra, uint64_t pf_extra);
+
 static void negotiate(struct be *b, uint64_t extra)
+{
+	negotiate_pf(b, extra, 0);
+}
+
+static void negotiate_pf(struct be *b, uint64_t extra, uint64_t pf_extra)
 {
 	uint64_t f = fe_get_u64(b->fe, VHU_GET_FEATURES);
 	uint64_t pf = fe_get_u64(b->fe, VHU_GET_PROTOCOL_FEATURES);
@@ -401,7 +415,7 @@ static void negotiate(struct be *b, uint64_t extra)
 	assert_true(f & VIRTIO_BIT(VIRTIO_F_RING_PACKED));
 	assert_false(f & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ));	/* the frontend's */
 	assert_true(pf & (UINT64_C(1) << VHU_PROTOCOL_F_REPLY_ACK));
-	pf = UINT64_C(1) << VHU_PROTOCOL_F_REPLY_ACK;
+	pf = (UINT64_C(1) << VHU_PROTOCOL_F_REPLY_ACK) | pf_extra;
 	send_raw(b->fe, VHU_SET_PROTOCOL_FEATURES, VHU_VERSION, 8, &pf, 8, NULL, 0);
 	want = VIRTIO_BIT(VIRTIO_F_VERSION_1) | (UINT64_C(1) << VHU_F_PROTOCOL_FEATURES) | extra;
 	assert_int_equal(fe_ack(b->fe, VHU_SET_FEATURES, &want, 8, NULL, 0), 0);
@@ -1065,6 +1079,175 @@ static void test_backend_mq_pairs_follow_enabled_rings(void **state)
 	assert_int_equal(m->pv->stats.needs_reset, 0);
 }
 
+/* The reply to GET_INFLIGHT_FD: the description and its fd (-1 if none). */
+static int fe_get_inflight(int s, const struct vhu_inflight *in, struct vhu_inflight *out)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct vhu_hdr h;
+	struct iovec iov = { .iov_base = &h, .iov_len = sizeof(h) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+	int fd = -1;
+
+	send_msg(s, VHU_GET_INFLIGHT_FD, in, sizeof(*in), NULL, 0);
+	assert_int_equal(recvmsg(s, &mh, MSG_WAITALL), (ssize_t)sizeof(h));
+	assert_int_equal(h.request, VHU_GET_INFLIGHT_FD);
+	assert_int_equal(h.size, sizeof(*out));
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	assert_int_equal(recv(s, out, sizeof(*out), MSG_WAITALL), (ssize_t)sizeof(*out));
+	return fd;
+}
+
+/* t's transmit frame n in descriptor id: to p, its payload's first byte n. */
+static void t_post_tx(struct be *b, struct tring *tx, uint16_t id, uint8_t n)
+{
+	uint64_t gpa = TX_AT + (uint64_t)id * BUF_LEN;
+	uint8_t *buf = (uint8_t *)b->ram + gpa;
+
+	memset(buf, 0, 12 + 60);
+	memcpy(buf + 12, P_MAC, 6);
+	memcpy(buf + 18, T_MAC, 6);
+	buf[24] = 0x88;
+	buf[25] = 0xb5;
+	buf[26] = n;
+	tring_post(tx, id, gpa, 12 + 60, false);
+}
+
+/* The payload byte of the i-th frame p's receiveq got. */
+static uint8_t p_got(struct mq *m, const struct tring *rx, uint16_t i)
+{
+	uint32_t id;
+
+	memcpy(&id, rx->used + 4 + 8u * (i % QSZ), 4);
+	return m->pram[TX_AT + (uint64_t)id * BUF_LEN + 12 + 14];
+}
+
+static void test_backend_inflight_area_and_resubmission(void **state)
+{
+	struct mq *m = *state;
+	struct be *b = m->b;
+	struct vdev *vd = b->vd;
+	const uint64_t pf = UINT64_C(1) << VHU_PROTOCOL_F_INFLIGHT_SHMFD;
+	const size_t region = vq_inflight_region_size(QSZ);
+	struct vhu_inflight in = { .num_queues = 2, .queue_size = QSZ }, out, bad;
+	struct tring t_tx = tring_of(b->ram, 1), p_rx = tring_of(m->pram, 0);
+	struct vq_inflight_region *log;
+	uint8_t *area, want[] = { 2, 1, 0, 3, 4 };
+	int fd, plain = memfd_create("not-sealed", 0), kicks[2], calls_fd[2];
+	struct stat st;
+
+	/* usleep is a call: the status is read again each time round. */
+	for (int i = 0; i < 500 && !(vd->cfg.status & VIRTIO_NET_S_LINK_UP); i++)
+		usleep(10000);
+	assert_true(vd->cfg.status & VIRTIO_NET_S_LINK_UP);
+	negotiate(&(struct be){ .fe = m->pfe }, 0);
+	configure_rings(m->pfe, m->pmemfd, 2, m->pkick, m->pcall);
+	enable_pair(m->pfe, 0, true);
+	for (uint16_t id = 0; id < 16; id++)
+		tring_post(&p_rx, id, TX_AT + (uint64_t)id * BUF_LEN, BUF_LEN, true);
+	kick(m->pkick[0]);
+
+	/* Offered; refused before it is negotiated. */
+	assert_true(fe_get_u64(b->fe, VHU_GET_PROTOCOL_FEATURES) & pf);
+	negotiate(b, 0);
+	fd = fe_get_inflight(b->fe, &in, &out);
+	assert_int_equal(fd, -1);
+	assert_int_equal(out.mmap_size, 0);
+	negotiate_pf(b, 0, pf);
+
+	/* GET: a zeroed area of two regions in a sealed memfd. */
+	fd = fe_get_inflight(b->fe, &in, &out);
+	assert_true(fd >= 0);
+	assert_int_equal(out.mmap_size, 2 * region);
+	assert_int_equal(out.mmap_offset, 0);
+	assert_int_equal(out.num_queues, 2);
+	assert_int_equal(out.queue_size, QSZ);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal((size_t)st.st_size, 2 * region);
+	assert_true(fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK);
+	area = mmap(NULL, out.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(area != MAP_FAILED);
+	for (size_t i = 0; i < out.mmap_size; i++)
+		assert_int_equal(area[i], 0);
+	bad = in;
+	bad.queue_size = 3;
+	assert_int_equal(fe_get_inflight(b->fe, &bad, &bad), -1);
+	assert_int_equal(bad.mmap_size, 0);
+
+	/* SET: hostile descriptions refused, the connection kept. */
+	bad = out;
+	bad.mmap_size += 64;
+	assert_int_not_equal(fe_ack(b->fe, VHU_SET_INFLIGHT_FD, &bad, sizeof(bad), &fd, 1), 0);
+	bad = out;
+	bad.num_queues = 9;
+	assert_int_not_equal(fe_ack(b->fe, VHU_SET_INFLIGHT_FD, &bad, sizeof(bad), &fd, 1), 0);
+	bad = out;
+	bad.mmap_offset = 4096;	/* past the end of the file */
+	assert_int_not_equal(fe_ack(b->fe, VHU_SET_INFLIGHT_FD, &bad, sizeof(bad), &fd, 1), 0);
+	bad = out;
+	bad.mmap_offset = 1;
+	assert_int_not_equal(fe_ack(b->fe, VHU_SET_INFLIGHT_FD, &bad, sizeof(bad), &fd, 1), 0);
+	assert_int_equal(ftruncate(plain, (off_t)out.mmap_size), 0);
+	assert_int_not_equal(fe_ack(b->fe, VHU_SET_INFLIGHT_FD, &out, sizeof(out), &plain, 1), 0);
+
+	/* The area as a backend killed mid-pass leaves it: transmit
+	 * descriptors 0..2 taken (counters 12, 11, 10: taken in the order
+	 * 2, 1, 0), none used.  Descriptors 3 and 4 were posted after. */
+	log = (struct vq_inflight_region *)(void *)(area + region);	/* ring 1 */
+	log->desc_num = QSZ;
+	log->version = VQ_INFLIGHT_VERSION;
+	for (uint16_t id = 0; id < 3; id++) {
+		log->desc[id].inflight = 1;
+		log->desc[id].counter = 12 - id;
+	}
+	assert_int_equal(fe_ack(b->fe, VHU_SET_INFLIGHT_FD, &out, sizeof(out), &fd, 1), 0);
+	configure_rings(b->fe, b->memfd, 2, kicks, calls_fd);	/* base 0: the used index */
+	for (uint8_t n = 0; n < 5; n++)
+		t_post_tx(b, &t_tx, n, n);
+	enable_pair(b->fe, 0, true);
+	assert_true(vdev_running(vd));
+	kick(kicks[1]);
+
+	/* The peer gets 2, 1, 0 (resubmitted, in counter order), then 3, 4:
+	 * each once. */
+	assert_true(wait_count(&m->pv->q[0].stats.frames, 5));
+	for (int i = 0; i < 500 && tring_used(&t_tx) < 5; i++)
+		usleep(10000);
+	assert_int_equal(tring_used(&t_tx), 5);
+	assert_int_equal(tring_used(&p_rx), 5);
+	for (uint16_t i = 0; i < 5; i++)
+		assert_int_equal(p_got(m, &p_rx, i), want[i]);
+	assert_int_equal(m->pv->q[0].stats.frames, 5);
+	/* The log is all used now. */
+	for (unsigned id = 0; id < QSZ; id++)
+		assert_int_equal(log->desc[id].inflight, 0);
+	assert_int_equal(log->used_idx, 5);
+	assert_int_equal(vd->stats.needs_reset, 0);
+
+	/* A log that lies stops the ring start with a reason. */
+	set_vring(b->fe, VHU_SET_VRING_ENABLE, 0, 0);	/* rings stop */
+	assert_false(vdev_running(vd));
+	log->desc[7].inflight = 5;
+	assert_int_equal(fe_ack(b->fe, VHU_SET_INFLIGHT_FD, &out, sizeof(out), &fd, 1), 0);
+	set_vring(b->fe, VHU_SET_VRING_ENABLE, 0, 1);
+	assert_false(vdev_running(vd));
+	assert_int_equal(vd->stats.needs_reset, 1);	/* the reason is logged */
+
+	munmap(area, out.mmap_size);
+	close(fd);
+	close(plain);
+	for (int i = 0; i < 2; i++) {
+		close(kicks[i]);
+		close(calls_fd[i]);
+	}
+}
+
 static void test_offer_strips_frontend_features(void **state)
 {
 	uint64_t f = vhost_user_offer(VIRTIO_BIT(VIRTIO_F_VERSION_1) |
@@ -1139,6 +1322,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backend_mq_queue_num_and_ring_indexes,
 						mq_setup, mq_teardown),
 		cmocka_unit_test_setup_teardown(test_backend_mq_pairs_follow_enabled_rings,
+						mq_setup, mq_teardown),
+		cmocka_unit_test_setup_teardown(test_backend_inflight_area_and_resubmission,
 						mq_setup, mq_teardown),
 	};
 
