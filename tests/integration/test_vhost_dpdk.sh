@@ -11,6 +11,7 @@
 # Then multiqueue: one testpmd (flowgen, --rxq=2 --txq=2) drives two
 # vhost-user vdevs with `queues 2`, linked as peers, through virtio-user
 # with queues=2; both pairs of both vdevs carry frames each way.
+# Then the same with the pairs on data-path threads (`threads 2`).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -200,14 +201,11 @@ mq_busy() { # "rx0 rx1 tx0 tx1 in_use": every pair both ways, two in use
 	set -- $1
 	[ $# -eq 5 ] && [ "$1" -gt 0 ] && [ "$2" -gt 0 ] && [ "$3" -gt 0 ] && [ "$4" -gt 0 ] && [ "$5" = 2 ]
 }
-if ! command -v jq >/dev/null 2>&1; then
-	skip "DPDK virtio-user multiqueue: jq not found (Debian package jq; make deps installs it)"
-else
-	MAC_C=52:54:00:00:05:0c
-	MAC_D=52:54:00:00:05:0d
-	it_bg host_vm3 "$HOST" --system vm3 vdev virtio-net name c mac $MAC_C queues 2 \
+# mq_run "extra vdev options" "label": the run above, once per option set.
+mq_run() {
+	it_bg host_vm3 "$HOST" --system vm3 vdev virtio-net name c mac $MAC_C queues 2 $1 \
 		peer "$(node vm4 d)" vhost-user "$RUN/vc.sock"
-	it_bg host_vm4 "$HOST" --system vm4 vdev virtio-net name d mac $MAC_D queues 2 \
+	it_bg host_vm4 "$HOST" --system vm4 vdev virtio-net name d mac $MAC_D queues 2 $1 \
 		vhost-user "$RUN/vd.sock"
 	if wait_for "$RUN/vc.sock" 5 && wait_for "$RUN/vd.sock" 5 && wait_log host_vm3 "link up" 5; then
 		rm -f "$RUN/tp.stop"
@@ -231,28 +229,39 @@ else
 		wait $tp
 		trc=$?
 		if mq_busy "$c" && mq_busy "$d"; then
-			ok "multiqueue: testpmd on virtio-user queues=2, two pairs in use on each vdev, frames on both pairs each way (c rx0 rx1 tx0 tx1: $c; d: $d)"
+			ok "multiqueue$2: testpmd on virtio-user queues=2, two pairs in use on each vdev, frames on both pairs each way (c rx0 rx1 tx0 tx1: $c; d: $d)"
 		else
-			notok "multiqueue: pairs (rx0 rx1 tx0 tx1 in_use) c '$c' d '$d', testpmd exit $trc: $(tail -20 "$RUN/tp.log") $(grep -v debug "$RUN/host_vm3.log" | tail -10)"
+			notok "multiqueue$2: pairs (rx0 rx1 tx0 tx1 in_use) c '$c' d '$d', testpmd exit $trc: $(tail -20 "$RUN/tp.log") $(grep -v debug "$RUN/host_vm3.log" | tail -10)"
 		fi
 		if grep -q "2 queue pairs in use" "$RUN/host_vm3.log" &&
 		   grep -q "2 queue pairs in use" "$RUN/host_vm4.log"; then
-			ok "multiqueue: both vdevs learned the second pair from the frontend's SET_VRING_ENABLE"
+			ok "multiqueue$2: both vdevs learned the second pair from the frontend's SET_VRING_ENABLE"
 		else
-			notok "multiqueue: no '2 queue pairs in use': $(grep -v debug "$RUN/host_vm3.log" | tail -10)"
+			notok "multiqueue$2: no '2 queue pairs in use': $(grep -v debug "$RUN/host_vm3.log" | tail -10)"
 		fi
 	else
-		notok "multiqueue vdevs did not come up: $(cat "$RUN/host_vm3.log" "$RUN/host_vm4.log")"
+		notok "multiqueue$2 vdevs did not come up: $(cat "$RUN/host_vm3.log" "$RUN/host_vm4.log")"
 	fi
 	it_stop_pid "$PID_host_vm3"
 	it_stop_pid "$PID_host_vm4"
 	for h in host_vm3 host_vm4; do
 		if grep -q "bad_frame 0 .*needs_reset 0" "$RUN/$h.log"; then
-			ok "multiqueue: $h counted no bad frame and never needed a reset"
+			ok "multiqueue$2: $h counted no bad frame and never needed a reset"
 		else
-			notok "multiqueue: $h counters: $(grep 'stats' "$RUN/$h.log")"
+			notok "multiqueue$2: $h counters: $(grep 'stats' "$RUN/$h.log")"
 		fi
 	done
+}
+
+if ! command -v jq >/dev/null 2>&1; then
+	skip "DPDK virtio-user multiqueue: jq not found (Debian package jq; make deps installs it)"
+else
+	MAC_C=52:54:00:00:05:0c
+	MAC_D=52:54:00:00:05:0d
+	mq_run "" ""
+	# The pairs on data-path threads (host/dp/threads.c): the frontend's
+	# messages stay on the main loop, each pair's rings on its thread.
+	mq_run "threads 2" " (threads 2)"
 fi
 
 it_stop_pid "$PID_host_vm1"
