@@ -48,7 +48,7 @@ def WAKEUPS: 6;
 # the limits and the anchors; event before poll, small frames first.
 def order: .scenario as $s
   | [(["ring", "ring-epoll", "onehop-tx", "onehop-rx", "vhost-face-tx", "vhost-face-rx",
-       "e2e", "e2e-guestpoll", "e2e-sender", "pingpong", "pingpong-guestpoll",
+       "e2e", "e2e-guestpoll", "e2e-sender", "e2e-mq1", "e2e-mq2", "pingpong", "pingpong-guestpoll",
        "limit-eventfd", "limit-cacheline", "dpdk-virtio-to-vhost", "dpdk-vhost-to-virtio",
        "veth-tcp", "veth-udp", "veth-ping"] | index($s)) // 99,
      .side // "", .mode // "", .ring == "packed", .size // 0, .tso // false];

@@ -25,6 +25,11 @@ def val($x; $unit): if $x == null then "-" elif $unit == "pps" then f($x / 1e6; 
                      and .scenario != "e2e-sender" and .side != "producer")
   | "| \(.scenario) | \(frame) | \(.mode // "-") | \(sp(.pps; 1e6; 2)) | \(sp(.gbps; 1; 2)) | \(med(.notifications_per_frame; 4)) | \(med(.wakeups_per_frame; 4)) | \(med(.cpu_s; 2))\(if .hosts_cpu_s then " (+" + ([.hosts_cpu_s[] | f(.; 2)] | join(", ")) + ")" else "" end) | \(.lost // "-") | \(n($all)) |"),
 "",
+"| multiqueue end to end (vnet-guest, vdevs `queues 2 threads 2 cpus 0,1`) | pairs in use | Mpps | frames per receive queue, each trial |",
+"|---|---:|---:|---|",
+(.figures[] | select(.scenario | startswith("e2e-mq"))
+  | "| \(.scenario) | \(.runs[0].pairs) | \(sp(.pps; 1e6; 3)) | \([.runs[] | .rx_frames_per_queue | map(tostring) | join(" / ")] | join("; ")) |"),
+"",
 "| ping-pong end to end | mode | p50 us | p99 us | p99.9 us | p50 / limit | trials |",
 "|---|---|---:|---:|---:|---:|---:|",
 (.figures[] | select((.scenario | startswith("pingpong")) and .side == "ping" or .scenario == "veth-ping")

@@ -124,7 +124,7 @@ it_check_clean "after the benchmarks"
 # fast: that the figures are there, consistent, and nothing is left.
 NR=/proc/sys/vm/nr_hugepages
 pool0=$(cat "$NR")
-only="onehop ping limits"
+only="onehop mq ping limits"
 command -v dpdk-testpmd >/dev/null && only="$only dpdk face"
 tmp0=$(ls -d /tmp/vnet-bench.* 2>/dev/null)
 BENCH_TRIALS=2 BENCH_SECONDS=1 BENCH_SIZES=64 BENCH_ONLY="$only" BENCH_OUT="$RUN/results" \
@@ -155,6 +155,11 @@ jcheck "every figure's median lies within its min-max, over as many values as tr
 jcheck "ours moved frames in every trial, lost none" \
 	'all(.figures[] | select(.scenario == "onehop-tx" or .scenario == "onehop-rx"); .pps.min > 0 and .lost == 0)' \
 	'[.figures[] | select(.scenario | startswith("onehop")) | {scenario, mode, pps, lost}]'
+jcheck "multiqueue end to end: 1 and then 2 pairs moved frames in every trial, lost none, and with 2 pairs both receive queues took frames" \
+	'[.figures[] | select(.scenario | startswith("e2e-mq"))] | length == 2
+	 and all(.[]; .pps.min > 0 and .lost == 0)
+	 and all(.[] | select(.scenario == "e2e-mq2") | .runs[]; (.rx_frames_per_queue | length) == 2 and all(.rx_frames_per_queue[]; . > 0))' \
+	'[.figures[] | select(.scenario | startswith("e2e-mq")) | {scenario, pps, lost, q: [.runs[].rx_frames_per_queue]}]'
 jcheck "limits: eventfd wake-up (same core$([ "$(nproc)" -ge 2 ] && echo ', across cores, cache line')) > 0; the round trip limit is 6 wake-ups" \
 	".limits.wakeups_per_round_trip == 6 and .limits.eventfd_wakeup_same_core.p50_us.min > 0
 	 and .limits.round_trip_us.min > 0
