@@ -75,7 +75,7 @@ SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsyste
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PACKAGES := build-essential pkg-config liburing-dev libcmocka-dev \
 		libnl-3-dev libnl-route-3-dev iproute2 procps psmisc iperf3 \
-		iputils-ping dpdk-dev qemu-system-x86 busybox-static cpio \
+		iputils-ping dpdk-dev qemu-system-x86 busybox-static cpio ethtool \
 		libsystemd-dev scdoc man-db libpcap-dev libjson-c-dev zlib1g-dev tcpdump jq
 
 # What `make bench` needs on top (not installed by `make check`): DPDK's

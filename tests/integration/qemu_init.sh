@@ -14,6 +14,12 @@
 #                                     then one iperf3 run of S seconds
 #                                     (the test restarts a backend
 #                                     meanwhile), its intervals as VT-IV
+# and, with any mode:
+#   vt_queues=N   ethtool -L eth0 combined N before eth0 goes up (the
+#                 device has N pairs, mq=on); VT-CHANNELS says the pairs
+#                 before and after, the transmit queues Linux uses and
+#                 each one's CPUs (XPS)
+#   vt_streams=N  iperf3 runs N parallel streams (-P N)
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/sbin /usr/bin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -35,6 +41,18 @@ if [ ! -e /sys/class/net/eth0 ]; then
 fi
 echo "VT-DRIVER $(cat /sys/class/net/eth0/device/features 2>/dev/null) $(basename "$(readlink /sys/class/net/eth0/device/driver)") mtu $(cat /sys/class/net/eth0/mtu)"
 ip link set lo up
+if [ -n "${vt_queues:-}" ]; then
+	# Linux starts with as many pairs as vCPUs (one here); the frontend
+	# turns VQ_PAIRS_SET into SET_VRING_ENABLE of the pairs' rings.
+	# "MAX CURRENT" of ethtool -l's two "Combined:" lines.
+	combined() { ethtool -l eth0 | awk '/^Combined:/ { printf "%s%s", s, $2; s = " " }'; }
+	before=$(combined)
+	ethtool -L eth0 combined "$vt_queues"
+	rc=$?
+	after=$(combined)
+	set -- /sys/class/net/eth0/queues/tx-*
+	echo "VT-CHANNELS rc=$rc max/current before: $before after: $after txqs: $# xps_cpus: $(cat /sys/class/net/eth0/queues/tx-*/xps_cpus 2>/dev/null | tr '\n' ' ')"
+fi
 # No duplicate address detection: the address is usable at once.
 echo 0 >/proc/sys/net/ipv6/conf/eth0/accept_dad
 ip link set eth0 up
@@ -100,10 +118,11 @@ iperf-client)
 	ping -c 5 -W 2 "$vt_a1%eth0" >/tmp/ping.out 2>&1
 	echo "VT-PING rc=$? $(grep -o '[0-9]* packets received' /tmp/ping.out)"
 	i=0
-	until iperf3 -c "$vt_a1%eth0" -t 2 -f m >/tmp/iperf.out 2>&1 || [ $i -ge 10 ]; do
+	until iperf3 -c "$vt_a1%eth0" -t 2 -P "${vt_streams:-1}" -f m >/tmp/iperf.out 2>&1 || [ $i -ge 10 ]; do
 		sleep 1; i=$((i + 1))
 	done
-	echo "VT-IPERF rc=$? $(grep receiver /tmp/iperf.out)"
+	# With several streams the last receiver line is their sum.
+	echo "VT-IPERF rc=$? $(grep receiver /tmp/iperf.out | tail -n 1)"
 	;;
 iperf-long)
 	i=0

@@ -4,23 +4,33 @@
 # qemu_prepare: finds qemu-system-x86_64 and busybox (static), fetches
 # Debian's cloud kernel with `apt-get download` into a cache under
 # $BUILD/ (never the repository), unpacks it (not installed), and builds
-# an initramfs: busybox, the virtio modules, iperf3 with its libraries,
-# and lx_frames (tests/progs/lx_frames.c, linked statically).  Sets
-# QEMU_SKIP to a reason when something cannot be had.
+# an initramfs: busybox, the virtio modules, iperf3 and ethtool with
+# their libraries, and lx_frames (tests/progs/lx_frames.c, linked
+# statically).  Sets QEMU_SKIP to a reason when something cannot be had;
+# without ethtool only the multiqueue variants cannot run (QEMU_MQ_SKIP).
 #
 # qemu_start NAME SOCK MAC VARIANT MODE [A1 [A2]]: boots a guest on the
 # vhost-user socket SOCK in the background (log $RUN/NAME.log), bounded by
 # a timeout.  VARIANT: modern (virtio-pci 1.x, split), packed, legacy
 # (disable-modern=on), mmio (microvm, legacy virtio-mmio, QEMU's default),
 # mmio2 (microvm, virtio-mmio version 2), offload (modern with
-# host_mtu=9000, for vdevs with offloads in peerfeats).  MODE, A1 and A2 are
-# handed to the guest's /init on the kernel command line (vt_mode=...;
-# see qemu_init.sh).
+# host_mtu=9000, for vdevs with offloads in peerfeats), mq and mq_packed
+# (modern, split or packed, with 2 queue pairs: netdev queues=2, mq=on;
+# for vdevs with `queues 2`; the guest turns on both pairs with ethtool
+# and runs QEMU_MQ_STREAMS iperf3 streams).  MODE, A1 and A2 are handed
+# to the guest's /init on the kernel command line (vt_mode=...; see
+# qemu_init.sh).
 
 QEMU_BIN=$(command -v qemu-system-x86_64 2>/dev/null || true)
 QEMU_CACHE=${QEMU_CACHE:-$BUILD/vhost-cache}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-150}
 QEMU_SKIP=""
+QEMU_MQ_SKIP=""
+# Linux picks a TCP connection's transmit queue by a random per-socket
+# hash (XPS maps the one vCPU to both queues): n streams and iperf3's
+# control connection all on the same one of 2 queues has the odds 2^-n,
+# for each guest.
+QEMU_MQ_STREAMS=${QEMU_MQ_STREAMS:-16}
 QEMU_CHARDEV_OPTS=""	# e.g. ",reconnect=1": QEMU redials a backend that went away
 # Load order matters: these are modules in Debian's cloud kernel.
 QEMU_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio failover net_failover virtio_net"
@@ -79,6 +89,12 @@ qemu_prepare() {
 		cp "$f" "$root/lib/modules/"
 	done
 	qemu_copy_bin "$IPERF3" "$root"
+	ETHTOOL=$(PATH="$PATH:/usr/sbin:/sbin" command -v ethtool 2>/dev/null || true)
+	if [ -n "$ETHTOOL" ]; then
+		qemu_copy_bin "$ETHTOOL" "$root"
+	else
+		QEMU_MQ_SKIP="ethtool not found (Debian package ethtool)"
+	fi
 	if ! gcc -static -O2 -std=gnu11 -D_GNU_SOURCE -I. -o "$root/bin/lx_frames" \
 		tests/progs/lx_frames.c guest/frame.c common/log.c 2>"$QEMU_CACHE/lx_frames.err"; then
 		QEMU_SKIP="cannot link lx_frames statically: $(cat "$QEMU_CACHE/lx_frames.err")"; return 1
@@ -102,10 +118,20 @@ qemu_start() { # NAME SOCK MAC VARIANT MODE [A1 [A2]]
 	qn=$1 qsock=$2 qmac=$3 qvar=$4
 	qappend="console=ttyS0 panic=-1 loglevel=4 vt_mode=$5 vt_a1=${6:-} vt_a2=${7:-}"
 	dev="virtio-net-pci,netdev=n0,mac=$qmac,vectors=0"
+	netdev=""
 	machine="pc"
 	case $qvar in
 	modern) dev="$dev,disable-legacy=on" ;;
 	packed) dev="$dev,disable-legacy=on,packed=on" ;;
+	mq|mq_packed)
+		# vectors=0 as for every variant here: QEMU 7.2 under TCG dies
+		# (SIGSEGV in msix_set_vector_notifiers, from vhost_net_start)
+		# when a vhost-user virtio-net-pci has MSI-X, one pair or two.
+		dev="$dev,disable-legacy=on,mq=on"
+		[ "$qvar" = mq_packed ] && dev="$dev,packed=on"
+		netdev=",queues=2"
+		qappend="$qappend vt_queues=2 vt_streams=$QEMU_MQ_STREAMS"
+		;;
 	legacy) dev="$dev,disable-modern=on" ;;
 	offload) dev="$dev,disable-legacy=on,host_mtu=9000" ;;
 	mmio|mmio2)
@@ -121,7 +147,7 @@ qemu_start() { # NAME SOCK MAC VARIANT MODE [A1 [A2]]
 		-nodefaults -no-user-config -display none -serial stdio -monitor none -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" -append "$qappend" \
 		-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
-		-chardev "socket,id=c0,path=$qsock$QEMU_CHARDEV_OPTS" -netdev vhost-user,id=n0,chardev=c0 \
+		-chardev "socket,id=c0,path=$qsock$QEMU_CHARDEV_OPTS" -netdev "vhost-user,id=n0,chardev=c0$netdev" \
 		-device "$dev" $qextra </dev/null
 }
 

@@ -27,38 +27,8 @@ MAC_A=52:54:00:00:0a:0a
 MAC_B=52:54:00:00:0a:0b
 FRAMES=${MQ_FRAMES:-20000}
 
-# pairs_used SYSTEM KEY N: the first N pairs of the system's vdev all have
-# KEY (tx_frames / rx_frames) above zero in `vnet-host stats --json`.
-pairs_used() {
-	"$HOST" stats --system "$1" --json >"$RUN/stats_$1.json" 2>&1 || return 1
-	"$HOST" stats --system "$1" >"$RUN/stats_$1.txt" 2>&1 || return 1
-	vals=$(grep -o "\"$2\": [0-9]*" "$RUN/stats_$1.json" | head -n "$3" | sed 's/.*: //')
-	[ "$(echo "$vals" | grep -c .)" -eq "$3" ] || return 1
-	# The text line of a device with several pairs says the same per
-	# pair ("pairs: in_use N rx_frames ... tx_frames ...").  Frames may
-	# arrive between the two queries, so only the text's own values are
-	# checked: none of the first `pairs` is 0.
-	if grep -q '"queue_pairs": 1,' "$RUN/stats_$1.json"; then
-		txt=1
-	elif [ "$2" = rx_frames ]; then
-		txt=$(sed -n 's/.*; pairs: in_use [0-9]* rx_frames \([0-9 ]*\) tx_frames.*/\1/p' "$RUN/stats_$1.txt")
-	else
-		txt=$(sed -n 's/.*; pairs: in_use [0-9]* rx_frames [0-9 ]* tx_frames \([0-9 ]*\).*/\1/p' "$RUN/stats_$1.txt")
-	fi
-	[ "$(echo $txt | wc -w)" -ge "$3" ] || return 1
-	! echo $txt | tr ' ' '\n' | head -n "$3" | grep -qx 0 || return 1
-	! echo "$vals" | grep -qx 0
-}
-
-
-# b_driver_up N: wait until vdev b's log has more than N "driver ready"
-# lines (a frame that comes before its driver is up is dropped as the
-# device's "no_driver"; bounded, 10 s), and a moment for the pairs it
-# asks for right after.
-b_driver_up() {
-	wait_more host_vm2 "driver ready" "$1"
-	sleep 0.1
-}
+# b_driver_up N: vdev b's driver is up (driver_up, lib.sh).
+b_driver_up() { driver_up host_vm2 "$1"; }
 
 # start_recv "guest opts b": the receiver in the background, once up.
 start_recv() {

@@ -6,7 +6,10 @@
 #  2. Two Linux guests linked as peers through two vnet-hosts: ping and
 #     iperf3 over link-local IPv6, for virtio-pci modern (split),
 #     packed=on, disable-modern=on (legacy) and microvm's virtio-mmio
-#     (version 1, QEMU's default, and version 2); then with offloads.
+#     (version 1, QEMU's default, and version 2); then with offloads;
+#     then multiqueue (2 pairs, mq=on, split and packed): after ethtool -L
+#     eth0 combined 2, iperf3 with several streams, and every pair of both
+#     vdevs carries frames both ways.
 #     The same two vnet-hosts serve every variant: each QEMU that goes
 #     away and the next that comes is a frontend reconnect.
 set -u
@@ -111,15 +114,17 @@ it_stop_pid "$PID_host_vm2"
 T1=$(date +%s)
 
 # ---- 2. two Linux guests, peers through two vnet-hosts ----------------------
-# pair_run SYSA SYSB PEERFEATS VARIANTS...: two vnet-hosts with one
+# pair_run SYSA SYSB "VDEV OPTIONS" VARIANTS...: two vnet-hosts with one
 # vhost-user vdev each, linked; for each variant a Linux guest on each
 # (iperf3 server on A, client on B).  The hosts serve every variant in turn.
 pair_run() {
-	sa=$1 sb=$2 pf=$3; shift 3
+	sa=$1 sb=$2 vo=$3; shift 3
+	# shellcheck disable=SC2086
 	it_bg host_$sa "$HOST" --system $sa vdev virtio-net name c mac $MAC_A \
-		peer "$(node $sb d)" peerfeats $pf vhost-user "$RUN/$sa.sock"
+		peer "$(node $sb d)" $vo vhost-user "$RUN/$sa.sock"
+	# shellcheck disable=SC2086
 	it_bg host_$sb "$HOST" --system $sb vdev virtio-net name d mac $MAC_B \
-		peer "$(node $sa c)" peerfeats $pf vhost-user "$RUN/$sb.sock"
+		peer "$(node $sa c)" $vo vhost-user "$RUN/$sb.sock"
 	wait_for "$RUN/$sa.sock" 5 && wait_for "$RUN/$sb.sock" 5
 	if ! wait_log host_$sa "link up" 5; then
 		notok "the two vhost-user vdevs did not link: $(cat "$RUN/host_$sa.log" "$RUN/host_$sb.log")"
@@ -145,7 +150,7 @@ pair_run() {
 			notok "$var: iperf3: $(grep -a 'VT-' "$RUN/cli_$var.log" | tail -5) // $(grep -a 'VT-' "$RUN/srv_$var.log" | tail -5)"
 		fi
 		case $var in
-		packed) want=packed ;;
+		*packed) want=packed ;;
 		*) want=split ;;
 		esac
 		# VERSION_1 (bit 32; Linux's string is bit 0 first) only for
@@ -171,6 +176,7 @@ pair_run() {
 				notok "$var: features '$drv' mtu '$mtu': $(grep -a 'VT-DRIVER' "$RUN/cli_$var.log") $(grep MTU "$RUN/host_$sb.log")"
 			fi
 		fi
+		case $var in mq*) mq_check $var ;; esac
 		qemu_end cli_$var
 		qemu_end srv_$var
 	done
@@ -178,19 +184,61 @@ pair_run() {
 	it_stop_pid "$(eval echo \$PID_host_$sb)"
 	if grep -q "bad_frame 0 .*needs_reset 0" "$RUN/host_$sa.log" &&
 	   grep -q "bad_frame 0 .*needs_reset 0" "$RUN/host_$sb.log"; then
-		ok "peerfeats $pf: both vhost-user vdevs counted no bad frame and never needed a reset"
+		ok "$vo ($*): both vhost-user vdevs counted no bad frame and never needed a reset"
 	else
-		notok "peerfeats $pf: vdev counters: $(grep -h 'stats' "$RUN/host_$sa.log" "$RUN/host_$sb.log")"
+		notok "$vo ($*): vdev counters: $(grep -h 'stats' "$RUN/host_$sa.log" "$RUN/host_$sb.log")"
 	fi
 }
+
+# mq_check VARIANT (in pair_run, both guests done, the hosts still up):
+# each guest turned on its second pair (ethtool -L; QEMU, which runs the
+# controlq, enabled the pair's rings with SET_VRING_ENABLE), each vdev
+# took 2 pairs in use, and every pair of both vdevs carried frames both
+# ways: the client's streams on both transmitqs, the server's answers on
+# both of its own.
+mq_check() {
+	chs=$(sed -n 's/^VT-CHANNELS //p' "$RUN/srv_$1.log" | tr -d '\r')
+	chc=$(sed -n 's/^VT-CHANNELS //p' "$RUN/cli_$1.log" | tr -d '\r')
+	if two_pairs "$chs" && two_pairs "$chc"; then
+		ok "$1: ethtool -L eth0 combined 2 in both Linux guests ($chc)"
+	else
+		notok "$1: ethtool -L eth0 combined 2: server '$chs', client '$chc'"
+	fi
+	pairs_busy $sa 2
+	ba=$?
+	pairs_busy $sb 2
+	bb=$?
+	if [ $ba -eq 0 ] && [ $bb -eq 0 ] && grep -q "2 queue pairs in use" "$RUN/host_$sa.log" &&
+	   grep -q "2 queue pairs in use" "$RUN/host_$sb.log"; then
+		ok "$1: both vdevs had 2 pairs in use, and each pair of both carried frames both ways ($QEMU_MQ_STREAMS iperf3 streams; $(pairs_said $sa); $(pairs_said $sb))"
+	else
+		notok "$1: not every pair carried frames: $(pairs_said $sa); $(pairs_said $sb); $(grep -h "pairs\|vring\|VRING" "$RUN/host_$sa.log" "$RUN/host_$sb.log" | tail -12)"
+	fi
+}
+# two_pairs "VT-CHANNELS line": ethtool succeeded, 2 pairs of 2 after it,
+# Linux transmits on 2 queues.
+two_pairs() { case $1 in "rc=0 "*" after: 2 2 txqs: 2 "*) return 0 ;; esac; return 1; }
+# pairs_said SYSTEM: the text stats' frames per pair (from pairs_busy).
+pairs_said() { sed -n "s/.*; pairs: in_use [0-9]* \(.*\)/$1 \1/p" "$RUN/stats_$1.txt" 2>/dev/null | head -n 1; }
 
 MAC_A=52:54:00:00:06:1a
 MAC_B=52:54:00:00:06:1b
 LL_A=$(mac_ll6 $MAC_A)
-pair_run vm3 vm4 0x0 ${VHOST_QEMU_VARIANTS:-modern packed legacy mmio mmio2}
+# VHOST_QEMU_VARIANTS: the variants to run (all by default).
+only() { for v in $1; do case " ${VHOST_QEMU_VARIANTS:-$1} " in *" $v "*) printf '%s ' $v ;; esac; done; }
+plain=$(only "modern packed legacy mmio mmio2")
+[ -z "$plain" ] || pair_run vm3 vm4 "peerfeats 0x0" $plain
 # The offloads peerfeats allows reach a real driver: checksum offload and
 # TSO negotiated by Linux, GSO frames across the link, a jumbo MTU.
-[ -n "${VHOST_QEMU_VARIANTS:-}" ] || pair_run vm5 vm6 0x7fc3 offload
+[ -z "$(only offload)" ] || pair_run vm5 vm6 "peerfeats 0x7fc3" offload
+# Multiqueue: vdevs with `queues 2`, QEMU mq=on; fresh vdevs for each
+# ring layout, so their per-pair counters are that run's alone.
+if [ -n "$QEMU_MQ_SKIP" ]; then
+	skip "two Linux guests with 2 queue pairs: $QEMU_MQ_SKIP"
+else
+	[ -z "$(only mq)" ] || pair_run vm9 vm10 "peerfeats 0x0 queues 2" mq
+	[ -z "$(only mq_packed)" ] || pair_run vm11 vm12 "peerfeats 0x0 queues 2" mq_packed
+fi
 T2=$(date +%s)
 
 # ---- 3. a TCP stream across a backend restart ------------------------------
