@@ -167,13 +167,19 @@ it_check_clean "after the single-transport matrix"
 # pair of both vdevs carried frames both ways (vnet-host stats --json).
 MQ=${MATRIX_MQ:-4}
 UP="$MQ queue pairs in use"
-for shape in "pci-modern split" "pci-modern packed" "pci-legacy split" \
-	     "mmio-v2 split" "mmio-v2 packed" "mmio-v1 split"; do
+# Half the cells run the pairs on data-path threads (`threads 2`).
+for shape in "pci-modern split 0" "pci-modern packed 2" "pci-legacy split 2" \
+	     "mmio-v2 split 0" "mmio-v2 packed 2" "mmio-v1 split 0"; do
 	# shellcheck disable=SC2086
 	set -- $shape
-	tr=$1 ring=$2
+	tr=$1 ring=$2 thr=$3
 	mqn="$tr $ring, $MQ queue pairs"
-	if ! start_pair $tr $tr "queues $MQ"; then
+	vopts="queues $MQ"
+	if [ "$thr" != 0 ]; then
+		mqn="$mqn on $thr threads"
+		vopts="$vopts threads $thr"
+	fi
+	if ! start_pair $tr $tr "$vopts"; then
 		notok "$mqn: the pair did not come up: $(cat "$RUN/host_vm1.log" "$RUN/host_vm2.log")"
 		stop_pair
 		continue
