@@ -9,8 +9,10 @@ it_setup
 BAD="$BUILD/tests/bad_guest"
 MAC_A=52:54:00:00:03:0a
 MAC_B=52:54:00:00:03:0b
+# VICTIM_OPTS (test_threads.sh): more options of the attacked vdev.
+# shellcheck disable=SC2086
 it_bg host_vm1 "$HOST" --system vm1 vdev virtio-net name a mac $MAC_A peer "$(node vm2 b)" \
-	vdev virtio-net name victim
+	vdev virtio-net name victim ${VICTIM_OPTS:-}
 wait_for "$(sock vm1 victim)" 5
 start_host vm2 b mac $MAC_B peer "$(node vm1 a)"
 wait_log host_vm1 "link up" 5 || notok "link did not come up"

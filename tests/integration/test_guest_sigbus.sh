@@ -21,8 +21,10 @@ mem_faults() {
 	"$HOST" stats --system vm1 | sed -n 's/^victim: .*mem_faults \([0-9]*\).*/\1/p'
 }
 
+# VICTIM_OPTS (test_threads.sh): more options of the attacked vdev.
+# shellcheck disable=SC2086
 it_bg host_vm1 "$HOST" --system vm1 vdev virtio-net name a mac $MAC_A peer "$(node vm2 b)" \
-	vdev virtio-net name victim mac $MAC_V peer "$(node vm2 w)"
+	vdev virtio-net name victim mac $MAC_V peer "$(node vm2 w)" ${VICTIM_OPTS:-}
 it_bg host_vm2 "$HOST" --system vm2 vdev virtio-net name b mac $MAC_B peer "$(node vm1 a)" \
 	vdev virtio-net name w mac $MAC_W peer "$(node vm1 victim)"
 wait_for "$(sock vm1 victim)" 5 && wait_for "$(sock vm2 w)" 5
