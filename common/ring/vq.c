@@ -508,44 +508,40 @@ void vq_drv_free(struct vq_drv *vq)
 int vq_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
 	       unsigned n_in, void *token)
 {
-	struct vq_add a = { .sg = sg, .n_out = n_out, .n = n_out + n_in };
-	uint64_t in_len = 0;
-	uint16_t head, last;
-	struct vq_drv_extra *x;
+	struct vq_add a = { .sg = sg };
+	uint16_t head;
 
 	if (vq->broken)
 		return -EIO;
 	/* A NULL token could not be told apart from "nothing used". */
-	if (!sg || !token || n_out > vq->cfg.size || n_in > vq->cfg.size ||
-	    a.n == 0 || a.n > vq->cfg.size)
+	if (!sg || !token || !vq_drv_shape(vq, n_out, n_in, &a) || !vq_drv_sg_ok(&a))
 		return -EINVAL;
-	for (unsigned k = 0; k < a.n; k++) {
-		if (sg[k].gpa + sg[k].len < sg[k].gpa)
-			return -EINVAL;
-		if (k >= n_out)
-			in_len += sg[k].len;
-	}
-	if (in_len > UINT32_MAX)	/* the used length is 32 bits */
-		return -EINVAL;
-	a.in_len = (uint32_t)in_len;
-	a.indirect = vq->indirect && a.n > 1 && a.n <= vq->cfg.indirect_max;
-	a.need = (uint16_t)(a.indirect ? 1 : a.n);
 	/* Packed takes one buffer id per chain off the free list, and at
 	 * least one slot: an id is always there when slots are. */
 	if (vq->num_free < a.need)
 		return -ENOSPC;
-
 	head = vq->free_head;
-	last = vq->ops->add(vq, &a);
-	vq->free_head = vq->next_free[last];
-	vq->num_free -= a.need;
-	x = &vq->extra[head];
-	x->token = token;
-	x->ndesc = a.need;
-	x->last = last;
-	x->indirect = a.indirect;
-	x->in_len = a.in_len;
+	vq_drv_added(vq, &a, head, vq->ops->add(vq, &a), token);
 	return 0;
+}
+
+int vq_drv_add_burst(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
+		     unsigned n_in, void *const *tokens, unsigned n)
+{
+	struct vq_add a = { .sg = sg };
+
+	if (vq->broken)
+		return -EIO;
+	if (n == 0)
+		return 0;
+	if (!sg || !tokens || !vq_drv_shape(vq, n_out, n_in, &a))
+		return -EINVAL;
+	return vq->ops->add_burst(vq, &a, tokens, n);
+}
+
+unsigned vq_drv_chain_slots(const struct vq_drv *vq, unsigned nbufs)
+{
+	return vq_drv_use_indirect(vq, nbufs) ? 1 : nbufs;
 }
 
 static bool in_order(const struct vq_drv *vq)
@@ -679,6 +675,17 @@ void *vq_drv_get(struct vq_drv *vq, uint32_t *len)
 	if (vq->broken)
 		return NULL;
 	return vq->ops->get(vq, len);
+}
+
+int vq_drv_get_burst(struct vq_drv *vq, void **tokens, uint32_t *lens, unsigned n)
+{
+	if (vq->broken)
+		return -EIO;
+	if (n == 0)
+		return 0;
+	if (!tokens)
+		return -EINVAL;
+	return vq->ops->get_burst(vq, tokens, lens, n);
 }
 
 void vq_drv_disable_cb(struct vq_drv *vq)

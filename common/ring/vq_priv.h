@@ -319,6 +319,65 @@ struct vq_add {
 	uint16_t need;		/* descriptors (split) / ring slots (packed) */
 };
 
+/* What a chain of n buffers takes (vq_drv_chain_slots): one descriptor
+ * pointing at an indirect table when negotiated and the chain fits one
+ * (2.7.5.3, 2.8.7), else one per buffer. */
+static inline bool vq_drv_use_indirect(const struct vq_drv *vq, unsigned n)
+{
+	return vq->indirect && n > 1 && n <= vq->cfg.indirect_max;
+}
+
+/* vq_drv_add's rules on a chain's shape, into a (all but sg and
+ * in_len): at least one buffer, none more than the queue holds.  false
+ * for a shape no chain may have. */
+static inline bool vq_drv_shape(const struct vq_drv *vq, unsigned n_out, unsigned n_in,
+				struct vq_add *a)
+{
+	unsigned size = vq->cfg.size;
+
+	a->n_out = n_out;
+	a->n = n_out + n_in;
+	if (n_out > size || n_in > size || a->n == 0 || a->n > size)
+		return false;
+	a->indirect = vq_drv_use_indirect(vq, a->n);
+	a->need = (uint16_t)(a->indirect ? 1 : a->n);
+	return true;
+}
+
+/* ...and on its buffers, at a->sg: no address + length wraps, and the
+ * writable bytes fit the 32-bit used length (into a->in_len). */
+static inline bool vq_drv_sg_ok(struct vq_add *a)
+{
+	uint64_t in_len = 0;
+
+	for (unsigned k = 0; k < a->n; k++) {
+		if (a->sg[k].gpa + a->sg[k].len < a->sg[k].gpa)
+			return false;
+		if (k >= a->n_out)
+			in_len += a->sg[k].len;
+	}
+	if (in_len > UINT32_MAX)
+		return false;
+	a->in_len = (uint32_t)in_len;
+	return true;
+}
+
+/* The layout wrote chain a from head (the free list's head) to free-list
+ * entry last: unlink them and record the chain. */
+static inline void vq_drv_added(struct vq_drv *vq, const struct vq_add *a, uint16_t head,
+				uint16_t last, void *token)
+{
+	struct vq_drv_extra *x = &vq->extra[head];
+
+	vq->free_head = vq->next_free[last];
+	vq->num_free = (uint16_t)(vq->num_free - a->need);
+	x->token = token;
+	x->ndesc = a->need;
+	x->last = last;
+	x->indirect = a->indirect;
+	x->in_len = a->in_len;
+}
+
 struct vq_drv_ops {
 	/* The layout's own rules on cfg (vq.c checked size 1..32768);
 	 * NULL when it has none. */
@@ -333,8 +392,13 @@ struct vq_drv_ops {
 	 * and returns the last free-list entry it used (vq.c unlinks them
 	 * and records the chain in vq->extra). */
 	uint16_t (*add)(struct vq_drv *vq, const struct vq_add *a);
+	/* vq_drv_add_burst: chains of a's shape, the first at a->sg
+	 * (vq_drv_add_burst_with). */
+	int (*add_burst)(struct vq_drv *vq, struct vq_add *a, void *const *tokens,
+			 unsigned n);
 	bool (*kick_prepare)(struct vq_drv *vq);
 	void *(*get)(struct vq_drv *vq, uint32_t *len);
+	int (*get_burst)(struct vq_drv *vq, void **tokens, uint32_t *lens, unsigned n);
 	void (*disable_cb)(struct vq_drv *vq);
 	bool (*enable_cb)(struct vq_drv *vq);
 	bool (*has_used)(struct vq_drv *vq);
@@ -367,6 +431,51 @@ void *vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
 /* The next chain of a pending IN_ORDER batch (vq->batch): freed, its
  * token returned; the batch ends with its last chain. */
 void *vq_drv_batch_next(struct vq_drv *vq, uint32_t *len, uint16_t *ndesc);
+
+/* The driver's burst loops, once for both layouts, as the device's
+ * above: each layout instantiates them with its own add and get, inlined,
+ * so that a burst costs one call through the operations table. */
+typedef uint16_t vq_add_fn(struct vq_drv *vq, const struct vq_add *a);
+typedef void *vq_get_fn(struct vq_drv *vq, uint32_t *len);
+
+static inline __attribute__((always_inline)) int
+vq_drv_add_burst_with(vq_add_fn *add, struct vq_drv *vq, struct vq_add *a,
+		      void *const *tokens, unsigned n)
+{
+	unsigned k = 0;
+
+	for (; k < n; k++, a->sg += a->n) {
+		if (!tokens[k] || !vq_drv_sg_ok(a))
+			return k ? (int)k : -EINVAL;
+		/* Packed takes one buffer id per chain off the free list,
+		 * and at least one slot: an id is always there when slots
+		 * are. */
+		if (vq->num_free < a->need)
+			break;
+		uint16_t head = vq->free_head;
+
+		vq_drv_added(vq, a, head, add(vq, a), tokens[k]);
+	}
+	return (int)k;
+}
+
+/* get stops at the first chain not used (NULL); a refused one has
+ * latched the queue broken. */
+static inline __attribute__((always_inline)) int
+vq_drv_get_burst_with(vq_get_fn *get, struct vq_drv *vq, void **tokens,
+		      uint32_t *lens, unsigned n)
+{
+	unsigned k = 0;
+
+	for (; k < n; k++) {
+		void *token = get(vq, lens ? &lens[k] : NULL);
+
+		if (!token)
+			break;
+		tokens[k] = token;
+	}
+	return k || !vq->broken ? (int)k : -EIO;
+}
 
 /* ======================= both sides ================================== */
 
