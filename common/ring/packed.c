@@ -652,7 +652,7 @@ static uint16_t packed_drv_add(struct vq_drv *vq, const struct vq_add *a)
 	return packed_add(vq, a);
 }
 
-static int packed_drv_add_burst(struct vq_drv *vq, struct vq_add *a, void *const *tokens,
+static int packed_drv_add_burst(struct vq_drv *vq, const struct vq_add *a, void *const *tokens,
 				unsigned n)
 {
 	return vq_drv_add_burst_with(packed_add, vq, a, tokens, n);

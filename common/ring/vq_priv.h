@@ -348,13 +348,15 @@ static inline bool vq_drv_shape(const struct vq_drv *vq, unsigned n_out, unsigne
  * writable bytes fit the 32-bit used length (into a->in_len). */
 static inline bool vq_drv_sg_ok(struct vq_add *a)
 {
+	const struct vq_sg *sg = a->sg;
+	unsigned n = a->n, n_out = a->n_out;
 	uint64_t in_len = 0;
 
-	for (unsigned k = 0; k < a->n; k++) {
-		if (a->sg[k].gpa + a->sg[k].len < a->sg[k].gpa)
+	for (unsigned k = 0; k < n; k++) {
+		if (sg[k].gpa + sg[k].len < sg[k].gpa)
 			return false;
-		if (k >= a->n_out)
-			in_len += a->sg[k].len;
+		if (k >= n_out)
+			in_len += sg[k].len;
 	}
 	if (in_len > UINT32_MAX)
 		return false;
@@ -394,7 +396,7 @@ struct vq_drv_ops {
 	uint16_t (*add)(struct vq_drv *vq, const struct vq_add *a);
 	/* vq_drv_add_burst: chains of a's shape, the first at a->sg
 	 * (vq_drv_add_burst_with). */
-	int (*add_burst)(struct vq_drv *vq, struct vq_add *a, void *const *tokens,
+	int (*add_burst)(struct vq_drv *vq, const struct vq_add *a, void *const *tokens,
 			 unsigned n);
 	bool (*kick_prepare)(struct vq_drv *vq);
 	void *(*get)(struct vq_drv *vq, uint32_t *len);
@@ -408,12 +410,69 @@ extern const struct vq_drv_ops vq_split_drv_ops;
 extern const struct vq_drv_ops vq_packed_drv_ops;
 
 /* Driver-side counterpart of vq_dev_set_broken (the driver struct has no
- * public one: only vq_drv_get can find the device misbehaving). */
+ * public one: only vq_drv_get can find the device misbehaving).  Cold:
+ * the inline checks that call it stay small. */
 void vq_drv_set_broken(struct vq_drv *vq, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3), cold));
 
 /* Sentinel ending the driver's private free list (sizes are <= 32768). */
 #define VQ_FREE_END 0xffffu
+
+/* The free-list entry after i in ring order (sizes need not be powers of
+ * two: packed). */
+static inline uint16_t vq_drv_ring_next(const struct vq_drv *vq, uint16_t i)
+{
+	return (uint16_t)(i + 1u == vq->cfg.size ? 0 : i + 1u);
+}
+
+/* Puts in-flight chain id (split head / packed buffer id) back on the
+ * free list, with the descriptors or ring slots it took.  Without
+ * IN_ORDER at the head (the entries just used are the warmest); with it
+ * at the tail, so the list stays in ring order: IN_ORDER chains are only
+ * ever freed oldest first, so the entries freed are always the ones right
+ * after the tail (2.7.9: descriptors in ring order, next = x + 1). */
+static inline void vq_drv_release(struct vq_drv *vq, uint16_t id)
+{
+	struct vq_drv_extra *x = &vq->extra[id];
+
+	if (vq->cfg.flags & VQ_F_IN_ORDER) {
+		vq->next_free[x->last] = VQ_FREE_END;
+		if (vq->free_head == VQ_FREE_END)
+			vq->free_head = id;
+		else
+			vq->next_free[vq->free_tail] = id;
+		vq->free_tail = x->last;
+		vq->in_order_oldest = vq_drv_ring_next(vq, x->last);
+	} else {
+		vq->next_free[x->last] = vq->free_head;
+		vq->free_head = id;
+	}
+	vq->num_free = (uint16_t)(vq->num_free + x->ndesc);
+	x->token = NULL;
+}
+
+/* Frees chain id and hands back its token, *ndesc and *len (if len). */
+static inline void *vq_drv_take(struct vq_drv *vq, uint16_t id, uint32_t written,
+				uint32_t *len, uint16_t *ndesc)
+{
+	void *token = vq->extra[id].token;
+
+	*ndesc = vq->extra[id].ndesc;
+	vq_drv_release(vq, id);
+	if (len)
+		*len = written;
+	return token;
+}
+
+/* The next chain of a pending IN_ORDER batch (vq->batch): freed, its
+ * token returned; the batch ends with its last chain. */
+void *vq_drv_batch_next(struct vq_drv *vq, uint32_t *len, uint16_t *ndesc);
+/* IN_ORDER: used id (in flight, not the oldest) stands for a batch from
+ * the oldest chain to id (2.7.9, 2.8.8), which may not claim more than
+ * max_batch chains: the batch's first chain (vq_drv_batch_next), or NULL
+ * and broken. */
+void *vq_drv_batch_begin(struct vq_drv *vq, uint16_t id, uint16_t slot, uint32_t written,
+			 uint32_t *len, uint16_t *ndesc, uint32_t max_batch);
 
 /* A used element read from the ring at `slot`: checks that id is in
  * range and in flight and that written fits its writable bytes, then
@@ -424,13 +483,36 @@ void vq_drv_set_broken(struct vq_drv *vq, const char *fmt, ...)
  * that ends at id: the oldest chain is freed and returned instead (length
  * 0), and the layout takes the rest from vq_drv_batch_next without
  * reading its ring.  max_batch bounds the chains one element may stand
- * for (split: how far the device's used index moved, 2.7.9). */
-void *vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
-		      uint32_t written, uint32_t *len, uint16_t *ndesc,
-		      uint32_t max_batch);
-/* The next chain of a pending IN_ORDER batch (vq->batch): freed, its
- * token returned; the batch ends with its last chain. */
-void *vq_drv_batch_next(struct vq_drv *vq, uint32_t *len, uint16_t *ndesc);
+ * for (split: how far the device's used index moved, 2.7.9).
+ *
+ * Inline: it runs for every used buffer, in the layouts' get loops. */
+static inline __attribute__((always_inline)) void *
+vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
+		uint32_t written, uint32_t *len, uint16_t *ndesc,
+		uint32_t max_batch)
+{
+	struct vq_drv_extra *x;
+
+	if (__builtin_expect(id >= vq->cfg.size, 0)) {
+		vq_drv_set_broken(vq, "used id %u at ring slot %u out of range (queue size %u)",
+				  id, slot, vq->cfg.size);
+		return NULL;
+	}
+	x = &vq->extra[id];
+	if (__builtin_expect(!x->token, 0)) {
+		vq_drv_set_broken(vq, "used id %u at ring slot %u is not in flight", id, slot);
+		return NULL;
+	}
+	if (__builtin_expect(written > x->in_len, 0)) {
+		vq_drv_set_broken(vq, "used len %u for id %u is larger than its %u writable bytes",
+				  written, id, x->in_len);
+		return NULL;
+	}
+	if ((vq->cfg.flags & VQ_F_IN_ORDER) && id != vq->in_order_oldest)
+		return vq_drv_batch_begin(vq, (uint16_t)id, slot, written, len, ndesc,
+					  max_batch);
+	return vq_drv_take(vq, (uint16_t)id, written, len, ndesc);
+}
 
 /* The driver's burst loops, once for both layouts, as the device's
  * above: each layout instantiates them with its own add and get, inlined,
@@ -439,22 +521,23 @@ typedef uint16_t vq_add_fn(struct vq_drv *vq, const struct vq_add *a);
 typedef void *vq_get_fn(struct vq_drv *vq, uint32_t *len);
 
 static inline __attribute__((always_inline)) int
-vq_drv_add_burst_with(vq_add_fn *add, struct vq_drv *vq, struct vq_add *a,
+vq_drv_add_burst_with(vq_add_fn *add, struct vq_drv *vq, const struct vq_add *a,
 		      void *const *tokens, unsigned n)
 {
+	struct vq_add c = *a;	/* in registers, whatever the ring stores alias */
 	unsigned k = 0;
 
-	for (; k < n; k++, a->sg += a->n) {
-		if (!tokens[k] || !vq_drv_sg_ok(a))
+	for (; k < n; k++, c.sg += c.n) {
+		uint16_t head = vq->free_head;
+
+		if (!tokens[k] || !vq_drv_sg_ok(&c))
 			return k ? (int)k : -EINVAL;
 		/* Packed takes one buffer id per chain off the free list,
 		 * and at least one slot: an id is always there when slots
 		 * are. */
-		if (vq->num_free < a->need)
+		if (vq->num_free < c.need)
 			break;
-		uint16_t head = vq->free_head;
-
-		vq_drv_added(vq, a, head, add(vq, a), tokens[k]);
+		vq_drv_added(vq, &c, head, add(vq, &c), tokens[k]);
 	}
 	return (int)k;
 }
