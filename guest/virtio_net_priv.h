@@ -31,6 +31,7 @@
 #include "guest/virtio_transport.h"
 
 #define REASM_SLOTS	    32u		/* multi-buffer frames per rx burst */
+#define VN_BURST	    64u		/* chains per vq_drv_add_burst / get_burst */
 #define CTRL_QUEUE_SIZE	    16u		/* one command at a time */
 #define CTRL_AREA_SIZE	    2048u
 
@@ -56,6 +57,16 @@ struct vnet_queue {
 	uint32_t buf_size;
 	uint16_t *idx;		/* TX: free buffers; RX: buffers to repost */
 	unsigned nidx;
+};
+
+/* Transmit chains vnet_tx_burst has staged for one transmitq, added to
+ * the ring in one vq_drv_add_burst (virtio_net_tx.c). */
+struct vn_tx_stage {
+	struct vq_sg sg[2 * VN_BURST];	/* one or two buffers a chain */
+	void *tok[VN_BURST];
+	unsigned n;			/* chains staged */
+	unsigned room;			/* more chains the ring and free buffers take */
+	uint64_t bytes;			/* frame bytes staged */
 };
 
 /* What the driver asked through the control queue; replayed after a
@@ -93,6 +104,7 @@ struct vnet_dev {
 	/* Queue pairs (rxq[k], txq[k]: receiveq k+1 and transmitq k+1,
 	 * 5.1.2) and the controlq. */
 	struct vnet_queue rxq[VNET_MAX_PAIRS], txq[VNET_MAX_PAIRS], ctrl;
+	struct vn_tx_stage tx_stage[VNET_MAX_PAIRS];	/* txq[k]'s */
 	unsigned npairs;	/* set up and in use */
 	uint16_t max_pairs;	/* the device's max_virtqueue_pairs (1 without MQ) */
 	/* RSS or HASH_REPORT negotiated: the device's limits (5.1.4), read

@@ -13,6 +13,12 @@
  *
  * With several pairs, a burst takes from each receiveq in turn, starting
  * one further each time, so none starves.
+ *
+ * Buffers go to the ring and come back in bursts (vq_drv_add_burst,
+ * vq_drv_get_burst, up to VN_BURST at a time).  A burst takes no more
+ * used buffers than can be frames of this call (each frame has at least
+ * one), and a merged frame's missing buffers exactly, so none is taken
+ * and then left unread.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -24,24 +30,39 @@
 #include "guest/virtio_net_priv.h"
 
 /* Posts the RX buffers in q->idx (all at start, the ones handed out by
- * the last vnet_rx_burst later).  No kick here: the caller decides. */
+ * the last vnet_rx_burst later), last first, in bursts.  No kick here:
+ * the caller decides. */
 unsigned vn_rx_post(struct vnet_dev *d, struct vnet_queue *q)
 {
 	bool split = d->hdr_separate && !d->mrg_rxbuf;
-	unsigned added = 0;
+	unsigned nb = split ? 2 : 1, added = 0;
+	struct vq_sg sg[2 * VN_BURST];
+	void *tok[VN_BURST];
 
 	while (q->nidx > 0) {
-		uint16_t i = q->idx[q->nidx - 1];
-		uint64_t gpa = q->bufs_gpa + (uint64_t)i * q->buf_size;
-		struct vq_sg sg[2] = {
-			{ gpa, split ? d->hdr_len : q->buf_size },
-			{ gpa + d->hdr_len, q->buf_size - d->hdr_len },
-		};
+		unsigned m = q->nidx < VN_BURST ? q->nidx : VN_BURST;
+		int rc;
 
-		if (vq_drv_add(&q->vq, sg, 0, split ? 2 : 1, vn_token(i)) < 0)
+		for (unsigned k = 0; k < m; k++) {
+			uint16_t i = q->idx[q->nidx - 1 - k];
+			uint64_t gpa = q->bufs_gpa + (uint64_t)i * q->buf_size;
+
+			if (split) {
+				sg[2 * k] = (struct vq_sg){ gpa, d->hdr_len };
+				sg[2 * k + 1] = (struct vq_sg){ gpa + d->hdr_len,
+								q->buf_size - d->hdr_len };
+			} else {
+				sg[k] = (struct vq_sg){ gpa, q->buf_size };
+			}
+			tok[k] = vn_token(i);
+		}
+		rc = vq_drv_add_burst(&q->vq, sg, 0, nb, tok, m);
+		if (rc <= 0)
 			break;
-		q->nidx--;
-		added++;
+		q->nidx -= (unsigned)rc;
+		added += (unsigned)rc;
+		if ((unsigned)rc < m)
+			break;
 	}
 	return added;
 }
@@ -53,17 +74,31 @@ static void rx_error(struct vnet_dev *d, const struct vnet_queue *q, const char 
 	log_rl(LOG_WARN, "%s: dropped a frame: %s (%u)", q->name, what, v);
 }
 
-/* Takes the next used RX buffer and remembers it for reposting. */
-static uint8_t *rx_take(struct vnet_queue *q, uint32_t *len)
+/* Used buffers taken in a burst and not yet read. */
+struct rx_used {
+	void *tok[VN_BURST];
+	uint32_t len[VN_BURST];
+	unsigned n, pos;
+};
+
+/* Takes the next used RX buffer, from u or, when u is read, from a new
+ * burst of up to want (at least 1); remembers it for reposting. */
+static uint8_t *rx_take(struct vnet_queue *q, struct rx_used *u, unsigned want, uint32_t *len)
 {
-	void *tok;
 	uint16_t i;
 
-	if (q->nidx >= q->size)
-		return NULL;
-	tok = vq_drv_get(&q->vq, len);
-	if (!tok || !vn_token_idx(q, tok, &i))
-		return NULL;
+	do {
+		if (u->pos == u->n) {
+			int got = vq_drv_get_burst(&q->vq, u->tok, u->len,
+						   want < VN_BURST ? want : VN_BURST);
+
+			u->pos = 0;
+			u->n = got > 0 ? (unsigned)got : 0;
+			if (u->n == 0)
+				return NULL;
+		}
+		*len = u->len[u->pos];
+	} while (!vn_token_idx(q, u->tok[u->pos++], &i) || q->nidx >= q->size);
 	q->idx[q->nidx++] = i;
 	return q->bufs + (size_t)i * q->buf_size;
 }
@@ -72,8 +107,8 @@ static uint8_t *rx_take(struct vnet_queue *q, uint32_t *len)
  * those, 5.1.6.4); gather it into a reassembly slot.  All its buffers are
  * consumed even when the frame is dropped, so the next buffer starts a
  * frame.  Returns the frame length, or 0 after counting an error. */
-static uint32_t rx_gather(struct vnet_dev *d, struct vnet_queue *q, uint8_t *dst,
-			  const uint8_t *first, uint32_t first_len, uint16_t nbufs)
+static uint32_t rx_gather(struct vnet_dev *d, struct vnet_queue *q, struct rx_used *u,
+			  uint8_t *dst, const uint8_t *first, uint32_t first_len, uint16_t nbufs)
 {
 	uint32_t total = first_len;
 	bool fits = first_len <= d->max_rx_frame;
@@ -82,7 +117,7 @@ static uint32_t rx_gather(struct vnet_dev *d, struct vnet_queue *q, uint8_t *dst
 		memcpy(dst, first, first_len);
 	for (uint16_t k = 1; k < nbufs; k++) {
 		uint32_t len;
-		uint8_t *b = rx_take(q, &len);
+		uint8_t *b = rx_take(q, u, nbufs - k, &len);
 
 		if (!b) {
 			/* The device publishes all buffers of a frame at once
@@ -112,13 +147,20 @@ static void rx_queue(struct vnet_dev *d, struct vnet_queue *q, struct vnet_frame
 		     unsigned max, unsigned *n, unsigned *slots)
 {
 	const uint32_t hlen = d->hdr_len;
+	struct rx_used u = { .n = 0 };
 
 	while (*n < max && (!d->mrg_rxbuf || *slots < REASM_SLOTS)) {
 		struct virtio_net_hdr_v1_hash *hh = &d->rx_hdr[*n];
 		struct virtio_net_hdr_v1 *hdr = &hh->hdr;
+		/* Each buffer of a burst starts a frame or belongs to one
+		 * started in it, and every frame takes a frame slot (and a
+		 * merged one a reassembly slot) only once: a burst of this
+		 * many is read whole before the loop can stop. */
+		unsigned want = d->mrg_rxbuf && REASM_SLOTS - *slots < max - *n
+					? REASM_SLOTS - *slots : max - *n;
 		char why[192];
 		uint32_t len, flen;
-		uint8_t *buf = rx_take(q, &len), *data;
+		uint8_t *buf = rx_take(q, &u, want, &len), *data;
 
 		if (!buf)
 			break;
@@ -149,7 +191,7 @@ static void rx_queue(struct vnet_dev *d, struct vnet_queue *q, struct vnet_frame
 				continue;
 			}
 			data = d->reasm + (size_t)*slots * d->max_rx_frame;
-			flen = rx_gather(d, q, data, buf + hlen, flen, nbufs);
+			flen = rx_gather(d, q, &u, data, buf + hlen, flen, nbufs);
 			if (flen == 0)
 				continue;
 			(*slots)++;

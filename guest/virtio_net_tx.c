@@ -6,8 +6,10 @@
  * (hdr_len bytes: 12, 20 with HASH_REPORT whose hash fields are 0 on
  * transmit, or 10 for a legacy device without MRG_RXBUF) and
  * given to the ring as one descriptor, or as two (header, frame) for a
- * legacy device without ANY_LAYOUT (5.1.6.6.1).  One kick decision per
- * burst and queue.
+ * legacy device without ANY_LAYOUT (5.1.6.6.1).  A burst stages its
+ * frames' chains per transmitq and adds each queue's in one
+ * vq_drv_add_burst (up to VN_BURST at a time), with one kick decision per
+ * burst and queue; used buffers come back in bursts too.
  *
  * With several pairs each frame goes to the transmitq its flow hashes to
  * (addresses and ports, the RSS hash of common/rss.c under the default
@@ -22,16 +24,22 @@
 
 static void tx_reclaim_queue(struct vnet_queue *q)
 {
-	uint32_t len;
-	void *tok;
+	void *tok[VN_BURST];
+	unsigned want;
+	int got;
 	uint16_t i;
 
 	if (!q->vq_ready || q->vq.broken)
 		return;
-	/* The TX used length means nothing for a driver (5.1.6.2). */
-	while (q->nidx < q->size && (tok = vq_drv_get(&q->vq, &len)) != NULL)
-		if (vn_token_idx(q, tok, &i))
-			q->idx[q->nidx++] = i;
+	/* The TX used length means nothing for a driver (5.1.6.2).  No
+	 * more than the buffers in flight can come back. */
+	do {
+		want = q->size - q->nidx < VN_BURST ? q->size - q->nidx : VN_BURST;
+		got = vq_drv_get_burst(&q->vq, tok, NULL, want);
+		for (int k = 0; k < got; k++)
+			if (vn_token_idx(q, tok[k], &i))
+				q->idx[q->nidx++] = i;
+	} while (got > 0 && (unsigned)got == want);
 }
 
 void vn_tx_reclaim(struct vnet_dev *d)
@@ -75,24 +83,41 @@ static int tx_check(const struct vnet_dev *d, const struct vnet_frame *f)
 	return f->len > limit ? -EMSGSIZE : 0;
 }
 
-/* Copies one checked frame into a free buffer and adds it to the ring. */
-static int tx_one(struct vnet_dev *d, struct vnet_queue *q, const struct virtio_net_hdr_v1 *hdr,
-		  const void *data, uint32_t len)
+/* Buffers a transmit chain has: header and frame apart for a legacy
+ * device without ANY_LAYOUT, else together. */
+static unsigned tx_nbufs(const struct vnet_dev *d)
+{
+	return d->hdr_separate ? 2 : 1;
+}
+
+/* A burst starts on every transmitq with nothing staged and the room it
+ * has: free buffers, and chains the ring takes.  A frame is staged only
+ * into room, so a full ring stops the burst before the frame is copied
+ * and every frame staged is added, whichever queue it went to. */
+static void tx_stage_begin(struct vnet_dev *d)
+{
+	for (unsigned k = 0; k < d->npairs; k++) {
+		struct vnet_queue *q = &d->txq[k];
+		struct vn_tx_stage *s = &d->tx_stage[k];
+		unsigned room = vq_drv_num_free(&q->vq) / vq_drv_chain_slots(&q->vq, tx_nbufs(d));
+
+		s->n = 0;
+		s->bytes = 0;
+		s->room = room < q->nidx ? room : q->nidx;
+	}
+}
+
+/* Copies one checked frame into a free buffer behind its header and
+ * stages its chain; the caller saw room for it. */
+static void tx_stage(struct vnet_dev *d, struct vnet_queue *q, struct vn_tx_stage *s,
+		     const struct virtio_net_hdr_v1 *hdr, const void *data, uint32_t len)
 {
 	struct virtio_net_hdr_v1_hash h = { 0 };	/* hdr_len bytes of it go */
-	struct vq_sg sg[2];
-	uint64_t gpa;
-	uint8_t *buf;
-	uint16_t b;
-	int rc;
+	struct vq_sg *sg = &s->sg[s->n * tx_nbufs(d)];
+	uint16_t b = q->idx[--q->nidx];
+	uint8_t *buf = q->bufs + (size_t)b * q->buf_size;
+	uint64_t gpa = q->bufs_gpa + (uint64_t)b * q->buf_size;
 
-	if (q->nidx == 0) {
-		d->st.tx_ring_full++;
-		return -ENOSPC;
-	}
-	b = q->idx[--q->nidx];
-	buf = q->bufs + (size_t)b * q->buf_size;
-	gpa = q->bufs_gpa + (uint64_t)b * q->buf_size;
 	if (hdr)
 		h.hdr = *hdr;
 	h.hdr.num_buffers = 0;	/* 5.1.6.2: the driver sets it 0 */
@@ -101,60 +126,97 @@ static int tx_one(struct vnet_dev *d, struct vnet_queue *q, const struct virtio_
 	if (d->hdr_separate) {
 		sg[0] = (struct vq_sg){ gpa, d->hdr_len };
 		sg[1] = (struct vq_sg){ gpa + d->hdr_len, len };
-		rc = vq_drv_add(&q->vq, sg, 2, 0, vn_token(b));
 	} else {
 		sg[0] = (struct vq_sg){ gpa, d->hdr_len + len };
-		rc = vq_drv_add(&q->vq, sg, 1, 0, vn_token(b));
 	}
-	if (rc < 0) {
-		q->idx[q->nidx++] = b;
-		if (rc == -ENOSPC)
-			d->st.tx_ring_full++;
-		return rc;
+	s->tok[s->n++] = vn_token(b);
+	s->room--;
+	s->bytes += len;
+}
+
+/* Adds q's staged chains in one burst and counts them sent.  Only a
+ * broken queue refuses chains that had room: their buffers go back to
+ * the free list.  Returns the frames added. */
+static unsigned tx_flush(struct vnet_dev *d, struct vnet_queue *q, struct vn_tx_stage *s)
+{
+	unsigned nb = tx_nbufs(d);
+	int rc = vq_drv_add_burst(&q->vq, s->sg, nb, 0, s->tok, s->n);
+	unsigned added = rc > 0 ? (unsigned)rc : 0;
+
+	for (unsigned k = added; k < s->n; k++) {
+		const struct vq_sg *sg = &s->sg[k * nb];
+		uint16_t b;
+
+		s->bytes -= sg[nb - 1].len - (nb == 1 ? d->hdr_len : 0);
+		if (vn_token_idx(q, s->tok[k], &b))
+			q->idx[q->nidx++] = b;
 	}
-	d->st.tx_frames++;
-	d->st.tx_bytes += len;
-	return 0;
+	d->st.tx_frames += added;
+	d->st.tx_bytes += s->bytes;
+	s->n = 0;
+	s->bytes = 0;
+	return added;
 }
 
 int vn_tx_raw(struct vnet_dev *d, const void *frame, uint32_t len)
 {
-	int rc;
+	struct vnet_queue *q = &d->txq[0];
+	struct vn_tx_stage *s = &d->tx_stage[0];
 
 	if (len < VNET_ETH_HLEN || len > d->max_tx_frame)
 		return -EINVAL;
 	vn_tx_reclaim(d);
-	rc = tx_one(d, &d->txq[0], NULL, frame, len);
-	if (rc == 0)
-		vn_kick(d, &d->txq[0]);
-	return rc;
+	tx_stage_begin(d);
+	if (s->room == 0) {
+		d->st.tx_ring_full++;
+		return -ENOSPC;
+	}
+	tx_stage(d, q, s, NULL, frame, len);
+	if (!tx_flush(d, q, s))
+		return -EIO;
+	vn_kick(d, q);
+	return 0;
 }
 
 int vnet_tx_burst(struct vnet_dev *d, const struct vnet_frame *frames,
 		  unsigned n)
 {
 	struct vnet_queue *q = &d->txq[0];
-	unsigned i, used = 0;	/* bit k: transmitq k took a frame */
+	unsigned i, added = 0, used = 0;	/* bit k: transmitq k took a frame */
 	int rc = vn_health(d);
 
 	if (rc < 0)
 		return rc;
 	vn_tx_reclaim(d);
+	tx_stage_begin(d);
 	for (i = 0; i < n; i++) {
 		const struct vnet_frame *f = &frames[i];
+		struct vn_tx_stage *s;
 
 		rc = tx_check(d, f);
 		if (rc < 0)
 			break;
 		q = tx_queue_of(d, f);
-		rc = tx_one(d, q, f->hdr, f->data, f->len);
-		if (rc < 0)
+		s = &d->tx_stage[q - d->txq];
+		if (s->room == 0) {
+			d->st.tx_ring_full++;
+			rc = -ENOSPC;
 			break;
+		}
+		if (s->n == VN_BURST)
+			added += tx_flush(d, q, s);
+		tx_stage(d, q, s, f->hdr, f->data, f->len);
 		used |= 1u << (q - d->txq);
 	}
-	for (unsigned k = 0; k < d->npairs; k++)
-		if (used & (1u << k))
-			vn_kick(d, &d->txq[k]);
+	for (unsigned k = 0; k < d->npairs; k++) {
+		if (!(used & (1u << k)))
+			continue;
+		added += tx_flush(d, &d->txq[k], &d->tx_stage[k]);
+		vn_kick(d, &d->txq[k]);
+	}
+	/* Frames staged but refused: a queue broke under the burst. */
+	if (added < i)
+		return added ? (int)added : -EIO;
 	if (i == 0 && rc < 0 && rc != -ENOSPC)
 		return vn_queue_broken(q) ? -EIO : rc;
 	return (int)i;

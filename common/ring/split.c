@@ -426,6 +426,7 @@ static void split_drv_reset(struct vq_drv *vq)
 	vq->split.avail_flags_shadow = 0;
 	vq->split.kicked_avail = 0;
 	vq->split.last_used = 0;
+	vq->split.used_idx_shadow = 0;
 }
 
 static void fill_desc(struct virtq_desc *d, const struct vq_sg *sg, bool writable)
@@ -459,8 +460,9 @@ static uint16_t add_indirect(struct vq_drv *vq, uint16_t head,
 	return head;
 }
 
-/* n descriptors taken off the free list, linked in free-list order. */
-static uint16_t add_direct(struct vq_drv *vq, uint16_t head,
+/* n descriptors taken off the free list, linked in free-list order.
+ * Inline: most chains are one descriptor. */
+static inline __attribute__((always_inline)) uint16_t add_direct(struct vq_drv *vq, uint16_t head,
 			   const struct vq_sg *sg, unsigned n_out, unsigned n)
 {
 	uint16_t i = head, last = head;
@@ -479,8 +481,11 @@ static uint16_t add_direct(struct vq_drv *vq, uint16_t head,
 	return last;
 }
 
-/* Chain head is vq->free_head; vq.c found room and records it. */
-static uint16_t split_drv_add(struct vq_drv *vq, const struct vq_add *a)
+/* Chain head is vq->free_head; vq.c found room and records it.
+ * always_inline for the burst loop (vq_drv_add_burst_with);
+ * split_drv_add is the table's single add. */
+static inline __attribute__((always_inline)) uint16_t
+split_add(struct vq_drv *vq, const struct vq_add *a)
 {
 	uint16_t head = vq->free_head, last;
 
@@ -494,6 +499,17 @@ static uint16_t split_drv_add(struct vq_drv *vq, const struct vq_add *a)
 		   head);
 	vq->split.avail_idx_shadow++;
 	return last;
+}
+
+static uint16_t split_drv_add(struct vq_drv *vq, const struct vq_add *a)
+{
+	return split_add(vq, a);
+}
+
+static int split_drv_add_burst(struct vq_drv *vq, const struct vq_add *a, void *const *tokens,
+			       unsigned n)
+{
+	return vq_drv_add_burst_with(split_add, vq, a, tokens, n);
 }
 
 static bool split_drv_kick_prepare(struct vq_drv *vq)
@@ -519,21 +535,36 @@ static bool split_drv_kick_prepare(struct vq_drv *vq)
 	return vq_count_notify(&vq->stats, need);
 }
 
-static void *split_drv_get(struct vq_drv *vq, uint32_t *len)
+/* Reads used->idx (acquire: the used elements the device wrote before
+ * it are visible after it, 2.7.8) and checks it: the device can never
+ * have used more than size chains we have not taken back.  0 or -EIO
+ * (broken). */
+static int refresh_used_idx(struct vq_drv *vq)
 {
 	uint16_t size = vq->cfg.size;
 	uint16_t used_idx = load_acquire(&vq->split.used->idx);
-	uint16_t slot = vq->split.last_used & (size - 1);
+
+	if ((uint16_t)(used_idx - vq->split.last_used) > size) {
+		vq_drv_set_broken(vq, "used index jumped from %u to %u (queue size %u)",
+				  vq->split.last_used, used_idx, size);
+		return -EIO;
+	}
+	vq->split.used_idx_shadow = used_idx;
+	return 0;
+}
+
+/* The used element at last_used, which the used index read last says
+ * is there (last_used != used_idx_shadow).  always_inline for the burst
+ * loop (vq_drv_get_burst_with). */
+static inline __attribute__((always_inline)) void *
+split_get_one(struct vq_drv *vq, uint32_t *len)
+{
+	uint16_t slot = vq->split.last_used & (vq->cfg.size - 1);
 	const struct virtq_used_elem *e;
 	uint32_t id, written;
 	uint16_t ndesc;
 	void *token;
 
-	if ((uint16_t)(used_idx - vq->split.last_used) > size) {
-		vq_drv_set_broken(vq, "used index jumped from %u to %u (queue size %u)",
-				  vq->split.last_used, used_idx, size);
-		return NULL;
-	}
 	/* An IN_ORDER batch's other buffers have no used element of their
 	 * own; the device moved the used index past them all (2.7.9). */
 	if (vq->batch) {
@@ -541,16 +572,36 @@ static void *split_drv_get(struct vq_drv *vq, uint32_t *len)
 		vq->split.last_used++;
 		return token;
 	}
-	if (used_idx == vq->split.last_used)
-		return NULL;
 	e = &vq->split.used->ring[slot];
 	id = READ_ONCE(e->id);
 	written = READ_ONCE(e->len);
 	token = vq_drv_complete(vq, id, slot, written, len, &ndesc,
-				(uint16_t)(used_idx - vq->split.last_used));
+				(uint16_t)(vq->split.used_idx_shadow - vq->split.last_used));
 	if (token)
 		vq->split.last_used++;
 	return token;
+}
+
+/* The used index is read again only once what it said is taken. */
+static void *split_drv_get(struct vq_drv *vq, uint32_t *len)
+{
+	if (vq->split.last_used == vq->split.used_idx_shadow &&
+	    (refresh_used_idx(vq) || vq->split.last_used == vq->split.used_idx_shadow))
+		return NULL;
+	return split_get_one(vq, len);
+}
+
+/* One read of the used index for the burst: at most what it says.  (A
+ * pending IN_ORDER batch is inside it: the batch was checked against the
+ * used index when it began.) */
+static int split_drv_get_burst(struct vq_drv *vq, void **tokens, uint32_t *lens, unsigned n)
+{
+	uint16_t ready;
+
+	if (refresh_used_idx(vq))
+		return -EIO;
+	ready = (uint16_t)(vq->split.used_idx_shadow - vq->split.last_used);
+	return vq_drv_get_burst_with(split_get_one, vq, tokens, lens, n < ready ? n : ready);
 }
 
 static void split_drv_disable_cb(struct vq_drv *vq)
@@ -595,8 +646,10 @@ const struct vq_drv_ops vq_split_drv_ops = {
 	.attach = split_drv_attach,
 	.reset = split_drv_reset,
 	.add = split_drv_add,
+	.add_burst = split_drv_add_burst,
 	.kick_prepare = split_drv_kick_prepare,
 	.get = split_drv_get,
+	.get_burst = split_drv_get_burst,
 	.disable_cb = split_drv_disable_cb,
 	.enable_cb = split_drv_enable_cb,
 	.has_used = split_drv_has_used,

@@ -508,95 +508,40 @@ void vq_drv_free(struct vq_drv *vq)
 int vq_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
 	       unsigned n_in, void *token)
 {
-	struct vq_add a = { .sg = sg, .n_out = n_out, .n = n_out + n_in };
-	uint64_t in_len = 0;
-	uint16_t head, last;
-	struct vq_drv_extra *x;
+	struct vq_add a = { .sg = sg };
+	uint16_t head;
 
 	if (vq->broken)
 		return -EIO;
 	/* A NULL token could not be told apart from "nothing used". */
-	if (!sg || !token || n_out > vq->cfg.size || n_in > vq->cfg.size ||
-	    a.n == 0 || a.n > vq->cfg.size)
+	if (!sg || !token || !vq_drv_shape(vq, n_out, n_in, &a) || !vq_drv_sg_ok(&a))
 		return -EINVAL;
-	for (unsigned k = 0; k < a.n; k++) {
-		if (sg[k].gpa + sg[k].len < sg[k].gpa)
-			return -EINVAL;
-		if (k >= n_out)
-			in_len += sg[k].len;
-	}
-	if (in_len > UINT32_MAX)	/* the used length is 32 bits */
-		return -EINVAL;
-	a.in_len = (uint32_t)in_len;
-	a.indirect = vq->indirect && a.n > 1 && a.n <= vq->cfg.indirect_max;
-	a.need = (uint16_t)(a.indirect ? 1 : a.n);
 	/* Packed takes one buffer id per chain off the free list, and at
 	 * least one slot: an id is always there when slots are. */
 	if (vq->num_free < a.need)
 		return -ENOSPC;
-
 	head = vq->free_head;
-	last = vq->ops->add(vq, &a);
-	vq->free_head = vq->next_free[last];
-	vq->num_free -= a.need;
-	x = &vq->extra[head];
-	x->token = token;
-	x->ndesc = a.need;
-	x->last = last;
-	x->indirect = a.indirect;
-	x->in_len = a.in_len;
+	vq_drv_added(vq, &a, head, vq->ops->add(vq, &a), token);
 	return 0;
 }
 
-static bool in_order(const struct vq_drv *vq)
+int vq_drv_add_burst(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
+		     unsigned n_in, void *const *tokens, unsigned n)
 {
-	return vq->cfg.flags & VQ_F_IN_ORDER;
+	struct vq_add a = { .sg = sg };
+
+	if (vq->broken)
+		return -EIO;
+	if (n == 0)
+		return 0;
+	if (!sg || !tokens || !vq_drv_shape(vq, n_out, n_in, &a))
+		return -EINVAL;
+	return vq->ops->add_burst(vq, &a, tokens, n);
 }
 
-/* The free-list entry after i in ring order (sizes need not be powers of
- * two: packed). */
-static uint16_t ring_next(const struct vq_drv *vq, uint16_t i)
+unsigned vq_drv_chain_slots(const struct vq_drv *vq, unsigned nbufs)
 {
-	return (uint16_t)(i + 1u == vq->cfg.size ? 0 : i + 1u);
-}
-
-/* Puts in-flight chain id (split head / packed buffer id) back on the
- * free list, with the descriptors or ring slots it took.  Without
- * IN_ORDER at the head (the entries just used are the warmest); with it
- * at the tail, so the list stays in ring order: IN_ORDER chains are only
- * ever freed oldest first, so the entries freed are always the ones right
- * after the tail (2.7.9: descriptors in ring order, next = x + 1). */
-static void drv_release(struct vq_drv *vq, uint16_t id)
-{
-	struct vq_drv_extra *x = &vq->extra[id];
-
-	if (in_order(vq)) {
-		vq->next_free[x->last] = VQ_FREE_END;
-		if (vq->free_head == VQ_FREE_END)
-			vq->free_head = id;
-		else
-			vq->next_free[vq->free_tail] = id;
-		vq->free_tail = x->last;
-		vq->in_order_oldest = ring_next(vq, x->last);
-	} else {
-		vq->next_free[x->last] = vq->free_head;
-		vq->free_head = id;
-	}
-	vq->num_free += x->ndesc;
-	x->token = NULL;
-}
-
-/* Frees chain id and hands back its token, *ndesc and *len. */
-static void *drv_take(struct vq_drv *vq, uint16_t id, uint32_t written,
-		      uint32_t *len, uint16_t *ndesc)
-{
-	void *token = vq->extra[id].token;
-
-	*ndesc = vq->extra[id].ndesc;
-	drv_release(vq, id);
-	if (len)
-		*len = written;
-	return token;
+	return vq_drv_use_indirect(vq, nbufs) ? 1 : nbufs;
 }
 
 /* IN_ORDER: how many chains, oldest first, up to and including id (which
@@ -611,7 +556,7 @@ static uint32_t in_order_batch_size(const struct vq_drv *vq, uint16_t id, uint32
 	while (cur != id) {
 		if (n >= max || n >= vq->cfg.size || !vq->extra[cur].token)
 			return 0;
-		cur = ring_next(vq, vq->extra[cur].last);
+		cur = vq_drv_ring_next(vq, vq->extra[cur].last);
 		n++;
 	}
 	return n;
@@ -626,45 +571,23 @@ void *vq_drv_batch_next(struct vq_drv *vq, uint32_t *len, uint16_t *ndesc)
 		vq->batch = false;
 	/* 2.7.9: only the batch's last buffer has a used element, and with
 	 * it a length; the others were used without one. */
-	return drv_take(vq, id, last ? vq->batch_len : 0, len, ndesc);
+	return vq_drv_take(vq, id, last ? vq->batch_len : 0, len, ndesc);
 }
 
-void *vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
-		      uint32_t written, uint32_t *len, uint16_t *ndesc,
-		      uint32_t max_batch)
+void *vq_drv_batch_begin(struct vq_drv *vq, uint16_t id, uint16_t slot, uint32_t written,
+			 uint32_t *len, uint16_t *ndesc, uint32_t max_batch)
 {
-	struct vq_drv_extra *x;
-
-	if (id >= vq->cfg.size) {
-		vq_drv_set_broken(vq, "used id %u at ring slot %u out of range (queue size %u)",
-				  id, slot, vq->cfg.size);
+	/* A batch may not claim more buffers than the device said it used
+	 * (2.7.9, 2.8.8). */
+	if (!in_order_batch_size(vq, id, max_batch)) {
+		vq_drv_set_broken(vq, "used id %u at ring slot %u: an in-order batch from id %u longer than the %u buffers the device used",
+				  id, slot, vq->in_order_oldest, max_batch);
 		return NULL;
 	}
-	x = &vq->extra[id];
-	if (!x->token) {
-		vq_drv_set_broken(vq, "used id %u at ring slot %u is not in flight", id, slot);
-		return NULL;
-	}
-	if (written > x->in_len) {
-		vq_drv_set_broken(vq, "used len %u for id %u is larger than its %u writable bytes",
-				  written, id, x->in_len);
-		return NULL;
-	}
-	if (in_order(vq) && id != vq->in_order_oldest) {
-		/* A used element further on than the oldest chain: a batch
-		 * (2.7.9, 2.8.8), which may not claim more buffers than the
-		 * device said it used. */
-		if (!in_order_batch_size(vq, (uint16_t)id, max_batch)) {
-			vq_drv_set_broken(vq, "used id %u at ring slot %u: an in-order batch from id %u longer than the %u buffers the device used",
-					  id, slot, vq->in_order_oldest, max_batch);
-			return NULL;
-		}
-		vq->batch = true;
-		vq->batch_end = (uint16_t)id;
-		vq->batch_len = written;
-		return vq_drv_batch_next(vq, len, ndesc);
-	}
-	return drv_take(vq, (uint16_t)id, written, len, ndesc);
+	vq->batch = true;
+	vq->batch_end = id;
+	vq->batch_len = written;
+	return vq_drv_batch_next(vq, len, ndesc);
 }
 
 bool vq_drv_kick_prepare(struct vq_drv *vq)
@@ -679,6 +602,17 @@ void *vq_drv_get(struct vq_drv *vq, uint32_t *len)
 	if (vq->broken)
 		return NULL;
 	return vq->ops->get(vq, len);
+}
+
+int vq_drv_get_burst(struct vq_drv *vq, void **tokens, uint32_t *lens, unsigned n)
+{
+	if (vq->broken)
+		return -EIO;
+	if (n == 0)
+		return 0;
+	if (!tokens)
+		return -EINVAL;
+	return vq->ops->get_burst(vq, tokens, lens, n);
 }
 
 void vq_drv_disable_cb(struct vq_drv *vq)
@@ -721,7 +655,7 @@ void *vq_drv_detach_unused(struct vq_drv *vq)
 
 		if (!token)
 			continue;
-		drv_release(vq, (uint16_t)vq->detach_pos);
+		vq_drv_release(vq, (uint16_t)vq->detach_pos);
 		vq->detach_pos++;
 		return token;
 	}

@@ -273,6 +273,7 @@ struct vq_drv {
 			uint16_t avail_flags_shadow;
 			uint16_t kicked_avail;		/* avail idx at last kick_prepare */
 			uint16_t last_used;
+			uint16_t used_idx_shadow;	/* last used->idx read, checked */
 		} split;
 		struct {
 			struct virtq_packed_desc *desc;
@@ -309,6 +310,21 @@ void vq_drv_free(struct vq_drv *vq);
  * n_out + n_in > 1.  0, -ENOSPC (ring full), -EINVAL, -EIO (broken). */
 int vq_drv_add(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
 	       unsigned n_in, void *token);
+/* vq_drv_add of n chains of one shape, n_out readable then n_in writable
+ * buffers each: chain k is sg[k * (n_out + n_in) ...], its token
+ * tokens[k].  One call into the ring layout for the burst.  As with
+ * vq_drv_add nothing is visible yet: vq_drv_kick_prepare publishes the
+ * whole burst with one store (split: the available index; packed: the
+ * burst's first descriptor flags, written last, 2.8.21), one barrier and
+ * one notification decision.  Adds chains in order while they fit and
+ * returns how many (0 when the ring is full); -EIO when broken; -EINVAL
+ * when the shape or chain 0 is refused as vq_drv_add would (a later
+ * chain it would refuse ends the burst there). */
+int vq_drv_add_burst(struct vq_drv *vq, const struct vq_sg *sg, unsigned n_out,
+		     unsigned n_in, void *const *tokens, unsigned n);
+/* Descriptors (split) / ring slots (packed) a chain of nbufs buffers
+ * takes of vq_drv_num_free: 1 in an indirect table, else nbufs. */
+unsigned vq_drv_chain_slots(const struct vq_drv *vq, unsigned nbufs);
 /* Publishes what was added (release) and says whether the device wants a
  * notification (EVENT_IDX / NO_NOTIFY, 2.7.10).  Counts into stats. */
 bool vq_drv_kick_prepare(struct vq_drv *vq);
@@ -319,6 +335,13 @@ bool vq_drv_kick_prepare(struct vq_drv *vq);
  * for a batch (2.7.9, 2.8.8): the chains before it come out first, one
  * per call, with length 0. */
 void *vq_drv_get(struct vq_drv *vq, uint32_t *len);
+/* vq_drv_get up to n times, with one call into the ring layout and (split)
+ * one read of the used index: tokens[k], lens[k] (lens may be NULL), in
+ * the order vq_drv_get would give them.  Returns how many (0: none used);
+ * -EIO when the queue is broken (now or before) and none was taken: a
+ * used element vq_drv_get would refuse ends the burst with those before
+ * it and latches broken. */
+int vq_drv_get_burst(struct vq_drv *vq, void **tokens, uint32_t *lens, unsigned n);
 /* Ask for / stop asking for used-buffer interrupts (2.7.7).
  * vq_drv_enable_cb returns false if used buffers are already pending
  * (so the caller must not sleep). */

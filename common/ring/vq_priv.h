@@ -319,6 +319,67 @@ struct vq_add {
 	uint16_t need;		/* descriptors (split) / ring slots (packed) */
 };
 
+/* What a chain of n buffers takes (vq_drv_chain_slots): one descriptor
+ * pointing at an indirect table when negotiated and the chain fits one
+ * (2.7.5.3, 2.8.7), else one per buffer. */
+static inline bool vq_drv_use_indirect(const struct vq_drv *vq, unsigned n)
+{
+	return vq->indirect && n > 1 && n <= vq->cfg.indirect_max;
+}
+
+/* vq_drv_add's rules on a chain's shape, into a (all but sg and
+ * in_len): at least one buffer, none more than the queue holds.  false
+ * for a shape no chain may have. */
+static inline bool vq_drv_shape(const struct vq_drv *vq, unsigned n_out, unsigned n_in,
+				struct vq_add *a)
+{
+	unsigned size = vq->cfg.size;
+
+	a->n_out = n_out;
+	a->n = n_out + n_in;
+	if (n_out > size || n_in > size || a->n == 0 || a->n > size)
+		return false;
+	a->indirect = vq_drv_use_indirect(vq, a->n);
+	a->need = (uint16_t)(a->indirect ? 1 : a->n);
+	return true;
+}
+
+/* ...and on its buffers, at a->sg: no address + length wraps, and the
+ * writable bytes fit the 32-bit used length (into a->in_len). */
+static inline bool vq_drv_sg_ok(struct vq_add *a)
+{
+	const struct vq_sg *sg = a->sg;
+	unsigned n = a->n, n_out = a->n_out;
+	uint64_t in_len = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		if (sg[k].gpa + sg[k].len < sg[k].gpa)
+			return false;
+		if (k >= n_out)
+			in_len += sg[k].len;
+	}
+	if (in_len > UINT32_MAX)
+		return false;
+	a->in_len = (uint32_t)in_len;
+	return true;
+}
+
+/* The layout wrote chain a from head (the free list's head) to free-list
+ * entry last: unlink them and record the chain. */
+static inline void vq_drv_added(struct vq_drv *vq, const struct vq_add *a, uint16_t head,
+				uint16_t last, void *token)
+{
+	struct vq_drv_extra *x = &vq->extra[head];
+
+	vq->free_head = vq->next_free[last];
+	vq->num_free = (uint16_t)(vq->num_free - a->need);
+	x->token = token;
+	x->ndesc = a->need;
+	x->last = last;
+	x->indirect = a->indirect;
+	x->in_len = a->in_len;
+}
+
 struct vq_drv_ops {
 	/* The layout's own rules on cfg (vq.c checked size 1..32768);
 	 * NULL when it has none. */
@@ -333,8 +394,13 @@ struct vq_drv_ops {
 	 * and returns the last free-list entry it used (vq.c unlinks them
 	 * and records the chain in vq->extra). */
 	uint16_t (*add)(struct vq_drv *vq, const struct vq_add *a);
+	/* vq_drv_add_burst: chains of a's shape, the first at a->sg
+	 * (vq_drv_add_burst_with). */
+	int (*add_burst)(struct vq_drv *vq, const struct vq_add *a, void *const *tokens,
+			 unsigned n);
 	bool (*kick_prepare)(struct vq_drv *vq);
 	void *(*get)(struct vq_drv *vq, uint32_t *len);
+	int (*get_burst)(struct vq_drv *vq, void **tokens, uint32_t *lens, unsigned n);
 	void (*disable_cb)(struct vq_drv *vq);
 	bool (*enable_cb)(struct vq_drv *vq);
 	bool (*has_used)(struct vq_drv *vq);
@@ -344,12 +410,69 @@ extern const struct vq_drv_ops vq_split_drv_ops;
 extern const struct vq_drv_ops vq_packed_drv_ops;
 
 /* Driver-side counterpart of vq_dev_set_broken (the driver struct has no
- * public one: only vq_drv_get can find the device misbehaving). */
+ * public one: only vq_drv_get can find the device misbehaving).  Cold:
+ * the inline checks that call it stay small. */
 void vq_drv_set_broken(struct vq_drv *vq, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3), cold));
 
 /* Sentinel ending the driver's private free list (sizes are <= 32768). */
 #define VQ_FREE_END 0xffffu
+
+/* The free-list entry after i in ring order (sizes need not be powers of
+ * two: packed). */
+static inline uint16_t vq_drv_ring_next(const struct vq_drv *vq, uint16_t i)
+{
+	return (uint16_t)(i + 1u == vq->cfg.size ? 0 : i + 1u);
+}
+
+/* Puts in-flight chain id (split head / packed buffer id) back on the
+ * free list, with the descriptors or ring slots it took.  Without
+ * IN_ORDER at the head (the entries just used are the warmest); with it
+ * at the tail, so the list stays in ring order: IN_ORDER chains are only
+ * ever freed oldest first, so the entries freed are always the ones right
+ * after the tail (2.7.9: descriptors in ring order, next = x + 1). */
+static inline void vq_drv_release(struct vq_drv *vq, uint16_t id)
+{
+	struct vq_drv_extra *x = &vq->extra[id];
+
+	if (vq->cfg.flags & VQ_F_IN_ORDER) {
+		vq->next_free[x->last] = VQ_FREE_END;
+		if (vq->free_head == VQ_FREE_END)
+			vq->free_head = id;
+		else
+			vq->next_free[vq->free_tail] = id;
+		vq->free_tail = x->last;
+		vq->in_order_oldest = vq_drv_ring_next(vq, x->last);
+	} else {
+		vq->next_free[x->last] = vq->free_head;
+		vq->free_head = id;
+	}
+	vq->num_free = (uint16_t)(vq->num_free + x->ndesc);
+	x->token = NULL;
+}
+
+/* Frees chain id and hands back its token, *ndesc and *len (if len). */
+static inline void *vq_drv_take(struct vq_drv *vq, uint16_t id, uint32_t written,
+				uint32_t *len, uint16_t *ndesc)
+{
+	void *token = vq->extra[id].token;
+
+	*ndesc = vq->extra[id].ndesc;
+	vq_drv_release(vq, id);
+	if (len)
+		*len = written;
+	return token;
+}
+
+/* The next chain of a pending IN_ORDER batch (vq->batch): freed, its
+ * token returned; the batch ends with its last chain. */
+void *vq_drv_batch_next(struct vq_drv *vq, uint32_t *len, uint16_t *ndesc);
+/* IN_ORDER: used id (in flight, not the oldest) stands for a batch from
+ * the oldest chain to id (2.7.9, 2.8.8), which may not claim more than
+ * max_batch chains: the batch's first chain (vq_drv_batch_next), or NULL
+ * and broken. */
+void *vq_drv_batch_begin(struct vq_drv *vq, uint16_t id, uint16_t slot, uint32_t written,
+			 uint32_t *len, uint16_t *ndesc, uint32_t max_batch);
 
 /* A used element read from the ring at `slot`: checks that id is in
  * range and in flight and that written fits its writable bytes, then
@@ -360,13 +483,82 @@ void vq_drv_set_broken(struct vq_drv *vq, const char *fmt, ...)
  * that ends at id: the oldest chain is freed and returned instead (length
  * 0), and the layout takes the rest from vq_drv_batch_next without
  * reading its ring.  max_batch bounds the chains one element may stand
- * for (split: how far the device's used index moved, 2.7.9). */
-void *vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
-		      uint32_t written, uint32_t *len, uint16_t *ndesc,
-		      uint32_t max_batch);
-/* The next chain of a pending IN_ORDER batch (vq->batch): freed, its
- * token returned; the batch ends with its last chain. */
-void *vq_drv_batch_next(struct vq_drv *vq, uint32_t *len, uint16_t *ndesc);
+ * for (split: how far the device's used index moved, 2.7.9).
+ *
+ * Inline: it runs for every used buffer, in the layouts' get loops. */
+static inline __attribute__((always_inline)) void *
+vq_drv_complete(struct vq_drv *vq, uint32_t id, uint16_t slot,
+		uint32_t written, uint32_t *len, uint16_t *ndesc,
+		uint32_t max_batch)
+{
+	struct vq_drv_extra *x;
+
+	if (__builtin_expect(id >= vq->cfg.size, 0)) {
+		vq_drv_set_broken(vq, "used id %u at ring slot %u out of range (queue size %u)",
+				  id, slot, vq->cfg.size);
+		return NULL;
+	}
+	x = &vq->extra[id];
+	if (__builtin_expect(!x->token, 0)) {
+		vq_drv_set_broken(vq, "used id %u at ring slot %u is not in flight", id, slot);
+		return NULL;
+	}
+	if (__builtin_expect(written > x->in_len, 0)) {
+		vq_drv_set_broken(vq, "used len %u for id %u is larger than its %u writable bytes",
+				  written, id, x->in_len);
+		return NULL;
+	}
+	if ((vq->cfg.flags & VQ_F_IN_ORDER) && id != vq->in_order_oldest)
+		return vq_drv_batch_begin(vq, (uint16_t)id, slot, written, len, ndesc,
+					  max_batch);
+	return vq_drv_take(vq, (uint16_t)id, written, len, ndesc);
+}
+
+/* The driver's burst loops, once for both layouts, as the device's
+ * above: each layout instantiates them with its own add and get, inlined,
+ * so that a burst costs one call through the operations table. */
+typedef uint16_t vq_add_fn(struct vq_drv *vq, const struct vq_add *a);
+typedef void *vq_get_fn(struct vq_drv *vq, uint32_t *len);
+
+static inline __attribute__((always_inline)) int
+vq_drv_add_burst_with(vq_add_fn *add, struct vq_drv *vq, const struct vq_add *a,
+		      void *const *tokens, unsigned n)
+{
+	struct vq_add c = *a;	/* in registers, whatever the ring stores alias */
+	unsigned k = 0;
+
+	for (; k < n; k++, c.sg += c.n) {
+		uint16_t head = vq->free_head;
+
+		if (!tokens[k] || !vq_drv_sg_ok(&c))
+			return k ? (int)k : -EINVAL;
+		/* Packed takes one buffer id per chain off the free list,
+		 * and at least one slot: an id is always there when slots
+		 * are. */
+		if (vq->num_free < c.need)
+			break;
+		vq_drv_added(vq, &c, head, add(vq, &c), tokens[k]);
+	}
+	return (int)k;
+}
+
+/* get stops at the first chain not used (NULL); a refused one has
+ * latched the queue broken. */
+static inline __attribute__((always_inline)) int
+vq_drv_get_burst_with(vq_get_fn *get, struct vq_drv *vq, void **tokens,
+		      uint32_t *lens, unsigned n)
+{
+	unsigned k = 0;
+
+	for (; k < n; k++) {
+		void *token = get(vq, lens ? &lens[k] : NULL);
+
+		if (!token)
+			break;
+		tokens[k] = token;
+	}
+	return k || !vq->broken ? (int)k : -EIO;
+}
 
 /* ======================= both sides ================================== */
 

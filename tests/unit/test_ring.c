@@ -908,6 +908,269 @@ static void test_pop_burst_malformed_chain_ends_burst(void **state)
 	free(p.mem);
 }
 
+/* ---- driver bursts ------------------------------------------------------ */
+
+static void add_n(struct pair *p, unsigned n);
+
+/* n request/reply chains (8 bytes out, 8 in) in slots first.., sequence
+ * numbers seq0.., as add_seq lays them out, into sg[2 * n] and tok[n]. */
+static void burst_chains(struct pair *p, unsigned first, unsigned n, uint64_t seq0,
+			 struct vq_sg *sg, void **tk)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t seq = seq0 + i;
+
+		sg[2 * i] = (struct vq_sg){ slot_gpa(p, first + i), 8 };
+		sg[2 * i + 1] = (struct vq_sg){ slot_gpa(p, first + i) + 1024, 8 };
+		memcpy(slot_ptr(p, first + i), &seq, 8);
+		tk[i] = tok(first + i);
+	}
+}
+
+/* A burst of chains is invisible until kick_prepare, which publishes it
+ * whole with one decision (split: one avail index store; packed: the
+ * first chain's flags last, the others already written, 2.8.21); the
+ * device takes them in order, and get_burst hands them back in order
+ * with their lengths, IN_ORDER batches included. */
+static void test_add_burst_then_get_burst(void **state)
+{
+	struct pair p;
+	struct vq_sg sg[10];
+	void *tk[5], *got[8];
+	struct vq_chain ch[8];
+	struct vq_buf pool[16];
+	static const uint32_t lens[5] = { 3, 0, 8, 1, 5 };
+	uint32_t glen[8];
+	uint64_t decisions;
+
+	pair_open(&p, state, 16, 0);
+	burst_chains(&p, 0, 5, 100, sg, tk);
+	assert_int_equal(vq_drv_add_burst(&p.drv, sg, 1, 1, tk, 5), 5);
+	assert_int_equal(vq_drv_num_free(&p.drv), 16 - 5 * chain_slots(&p, 2));
+	assert_false(vq_dev_has_avail(&p.dev));
+	if (is_packed(&p)) {
+		/* The burst's first flags wait; the second chain's are out. */
+		unsigned second = chain_slots(&p, 2);
+
+		assert_int_equal(p.drv.packed.desc[0].flags & (F_AVAIL | F_USED), 0);
+		assert_int_equal(p.drv.packed.desc[second].flags & (F_AVAIL | F_USED), F_AVAIL);
+	} else {
+		assert_int_equal(p.drv.split.avail->idx, 0);
+	}
+	decisions = p.drv.stats.notify_needed + p.drv.stats.notify_suppressed;
+	assert_true(vq_drv_kick_prepare(&p.drv));
+	assert_int_equal(p.drv.stats.notify_needed + p.drv.stats.notify_suppressed,
+			 decisions + 1);
+	if (!is_packed(&p))
+		assert_int_equal(p.drv.split.avail->idx, 5);
+	assert_int_equal(vq_dev_pop_burst(&p.dev, ch, 8, pool, 16, VQ_CHAIN_ANY), 5);
+	for (unsigned i = 0; i < 5; i++) {
+		uint64_t seq;
+
+		assert_int_equal(ch[i].n_out, 1);
+		assert_int_equal(ch[i].n_in, 1);
+		memcpy(&seq, ch[i].bufs[0].ptr, 8);
+		assert_int_equal(seq, 100 + i);
+	}
+	vq_dev_push_burst(&p.dev, ch, 5, lens);
+	assert_int_equal(vq_drv_get_burst(&p.drv, got, glen, 8), 0);	/* not flushed */
+	vq_dev_flush(&p.dev);
+	assert_int_equal(vq_drv_get_burst(&p.drv, got, glen, 8), 5);
+	for (unsigned i = 0; i < 5; i++) {
+		assert_ptr_equal(got[i], tok(i));
+		assert_int_equal(glen[i], lens[i]);
+	}
+	assert_int_equal(vq_drv_get_burst(&p.drv, got, NULL, 8), 0);
+	assert_int_equal(vq_drv_num_free(&p.drv), 16);
+	pair_close(&p);
+}
+
+/* A burst adds what fits and says how many: the rest waits for room.
+ * vq_drv_chain_slots tells how much a chain takes. */
+static void test_add_burst_stops_at_full_ring(void **state)
+{
+	struct pair p;
+	struct vq_sg sg[24];
+	void *tk[12], *got[12];
+	unsigned fits;
+
+	pair_open(&p, state, 8, 0);
+	assert_int_equal(vq_drv_chain_slots(&p.drv, 2), chain_slots(&p, 2));
+	assert_int_equal(vq_drv_chain_slots(&p.drv, 1), 1);
+	fits = 8 / chain_slots(&p, 2);
+	burst_chains(&p, 0, 12, 0, sg, tk);
+	assert_int_equal(vq_drv_add_burst(&p.drv, sg, 1, 1, tk, 12), fits);
+	assert_int_equal(vq_drv_num_free(&p.drv), 0);
+	assert_int_equal(vq_drv_add_burst(&p.drv, sg + 2 * fits, 1, 1, tk + fits, 12 - fits), 0);
+	assert_int_equal(add_seq(&p, fits, fits), -ENOSPC);
+	vq_drv_kick_prepare(&p.drv);
+	for (unsigned i = 0; i < fits; i++)
+		serve_seq(&p, i);
+	vq_dev_flush(&p.dev);
+	/* Taken back in two bursts, the second shorter than asked. */
+	assert_int_equal(vq_drv_get_burst(&p.drv, got, NULL, 1), 1);
+	assert_ptr_equal(got[0], tok(0));
+	assert_int_equal(vq_drv_get_burst(&p.drv, got, NULL, 12), fits - 1);
+	for (unsigned i = 1; i < fits; i++)
+		assert_ptr_equal(got[i - 1], tok(i));
+	/* Now the rest fits. */
+	assert_int_equal(vq_drv_add_burst(&p.drv, sg + 2 * fits, 1, 1, tk + fits,
+					  fits < 12 - fits ? fits : 12 - fits),
+			 fits < 12 - fits ? fits : 12 - fits);
+	pair_close(&p);
+}
+
+/* What vq_drv_add refuses, a burst refuses: in its first chain with
+ * -EINVAL and nothing added, later on by ending there. */
+static void test_add_burst_refuses_bad_chains(void **state)
+{
+	struct pair p;
+	struct vq_sg sg[8];
+	void *tk[4];
+
+	pair_open(&p, state, 16, 0);
+	burst_chains(&p, 0, 4, 0, sg, tk);
+	assert_int_equal(vq_drv_add_burst(&p.drv, sg, 0, 0, tk, 4), -EINVAL);
+	assert_int_equal(vq_drv_add_burst(&p.drv, sg, 17, 1, tk, 4), -EINVAL);
+	assert_int_equal(vq_drv_add_burst(&p.drv, NULL, 1, 1, tk, 4), -EINVAL);
+	assert_int_equal(vq_drv_add_burst(&p.drv, sg, 1, 1, tk, 0), 0);
+	tk[0] = NULL;
+	assert_int_equal(vq_drv_add_burst(&p.drv, sg, 1, 1, tk, 4), -EINVAL);
+	assert_int_equal(vq_drv_num_free(&p.drv), 16);
+	tk[0] = tok(0);
+	sg[5].gpa = UINT64_MAX - 2;	/* chain 2's writable buffer wraps */
+	assert_int_equal(vq_drv_add_burst(&p.drv, sg, 1, 1, tk, 4), 2);
+	assert_int_equal(vq_drv_num_free(&p.drv), 16 - 2 * chain_slots(&p, 2));
+	assert_false(p.drv.broken);
+	vq_drv_kick_prepare(&p.drv);
+	serve_seq(&p, 0);
+	serve_seq(&p, 1);
+	vq_dev_flush(&p.dev);
+	reap_seq(&p, 0, 0);
+	reap_seq(&p, 1, 1);
+	pair_close(&p);
+}
+
+/* A malformed used element ends a get burst with the good ones before
+ * it; the queue is broken and the next burst says so. */
+static void test_get_burst_stops_at_bad_used_element(void **state)
+{
+	struct pair p;
+	void *got[4];
+
+	pair_open(&p, state, 8, 0);
+	add_n(&p, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(vq_dev_pop(&p.dev, &p.ch, VQ_CHAIN_ANY), 1);
+		if (i == 1)
+			p.ch.id = 7;	/* never made available */
+		vq_dev_push(&p.dev, &p.ch, 4);
+	}
+	vq_dev_flush(&p.dev);
+	assert_int_equal(vq_drv_get_burst(&p.drv, got, NULL, 4), 1);
+	assert_ptr_equal(got[0], tok(0));
+	assert_true(p.drv.broken);
+	assert_non_null(strstr(p.drv.reason, "not in flight"));
+	assert_int_equal(vq_drv_get_burst(&p.drv, got, NULL, 4), -EIO);
+	assert_int_equal(vq_drv_add_burst(&p.drv, NULL, 1, 1, got, 1), -EIO);
+	vq_drv_free(&p.drv);
+	gmem_clear(&p.gm);
+	free(p.mem);
+}
+
+/* Many laps of both layouts' indices, single and burst calls mixed on
+ * both sides of the driver: bursts of 1-40 chains of one shape (1-3
+ * buffers), or the same chains one vq_drv_add at a time; the device
+ * takes what is there and uses it in order with random lengths, flushing
+ * at random points; the driver takes back a random share, by bursts of
+ * 1-16 or one at a time, and the rest later.  Every token comes back
+ * once, in the order added, with its length. */
+static void test_bursts_many_laps_mixed_with_singles(void **state)
+{
+	enum { MAXB = 40, FIFO = 1024 };
+	struct pair p;
+	struct vq_chain ch[MAXB];
+	struct vq_buf pool[3 * MAXB];
+	struct vq_sg sg[3 * MAXB];
+	void *tk[MAXB], *got[16];
+	uint32_t lens[MAXB], glen[16];
+	uintptr_t exp_tok[FIFO];
+	uint32_t exp_len[FIFO];
+	unsigned head = 0, tail = 0;	/* FIFO of what the driver is to get */
+	uint64_t seed = 5, next = 1, done = 0;
+
+	pair_open(&p, state, 255, 2);
+	while (done < 60000) {
+		unsigned nb = 1 + rng(&seed) % 3, want = 1 + rng(&seed) % MAXB, added = 0;
+		int popped, r;
+
+		for (unsigned i = 0; i < want; i++) {
+			for (unsigned j = 0; j < nb; j++)
+				sg[i * nb + j] = (struct vq_sg){ slot_gpa(&p, i) + 32 * j, 32 };
+			tk[i] = (void *)(uintptr_t)(next + i);
+		}
+		if (rng(&seed) % 2) {
+			r = vq_drv_add_burst(&p.drv, sg, nb - 1, 1, tk, want);
+			assert_true(r >= 0);
+			added = (unsigned)r;
+		} else {
+			while (added < want &&
+			       vq_drv_add(&p.drv, sg + added * nb, nb - 1, 1, tk[added]) == 0)
+				added++;
+		}
+		assert_true(added > 0 || tail - head > 0);
+		next += added;
+		vq_drv_kick_prepare(&p.drv);
+
+		popped = vq_dev_pop_burst(&p.dev, ch, MAXB, pool, 3 * MAXB, VQ_CHAIN_ANY);
+		assert_int_equal(popped, added);
+		for (int i = 0; i < popped; i++) {
+			assert_int_equal(ch[i].n_out + ch[i].n_in, nb);
+			lens[i] = rng(&seed) % 3 ? rng(&seed) % 33 : 0;
+			exp_tok[tail % FIFO] = (uintptr_t)tk[i];
+			exp_len[tail % FIFO] = lens[i];
+			tail++;
+		}
+		for (int i = 0; i < popped;) {
+			int m = 1 + (int)(rng(&seed) % (unsigned)(popped - i));
+
+			vq_dev_push_burst(&p.dev, ch + i, (unsigned)m, lens + i);
+			if (rng(&seed) % 3)
+				vq_dev_flush(&p.dev);
+			i += m;
+		}
+		vq_dev_flush(&p.dev);
+
+		/* Take back a random share now (all of it now and then). */
+		for (unsigned share = rng(&seed) % 4 ? rng(&seed) % (tail - head + 1) : tail - head;
+		     share > 0;) {
+			unsigned m = 1 + rng(&seed) % 16;
+
+			if (m > share)
+				m = share;
+			if (rng(&seed) % 2) {
+				assert_int_equal(vq_drv_get_burst(&p.drv, got, glen, m), m);
+			} else {
+				for (unsigned i = 0; i < m; i++)
+					assert_non_null(got[i] = vq_drv_get(&p.drv, &glen[i]));
+			}
+			for (unsigned i = 0; i < m; i++, head++, done++) {
+				assert_int_equal((uintptr_t)got[i], exp_tok[head % FIFO]);
+				assert_int_equal(glen[i], exp_len[head % FIFO]);
+			}
+			share -= m;
+		}
+	}
+	while (head != tail) {
+		assert_int_equal(vq_drv_get_burst(&p.drv, got, glen, 1), 1);
+		assert_int_equal((uintptr_t)got[0], exp_tok[head % FIFO]);
+		head++;
+	}
+	assert_int_equal(vq_drv_get_burst(&p.drv, got, glen, 16), 0);
+	assert_int_equal(vq_drv_num_free(&p.drv), p.size);
+	pair_close(&p);
+}
+
 static void test_unpop_gives_chains_back(void **state)
 {
 	struct pair p;
@@ -1912,6 +2175,11 @@ static const struct ring_case cases[] = {
 	CASE(test_pop_burst_takes_chains_in_order, ALL, 0, 0),
 	CASE(test_pop_burst_stops_at_full_pool, ALL, 0, IND),
 	CASE(test_pop_burst_malformed_chain_ends_burst, ALL, 0, 0),
+	CASE(test_add_burst_then_get_burst, ALL, 0, 0),
+	CASE(test_add_burst_stops_at_full_ring, ALL, 0, 0),
+	CASE(test_add_burst_refuses_bad_chains, ALL, 0, 0),
+	CASE(test_get_burst_stops_at_bad_used_element, ALL, 0, 0),
+	CASE(test_bursts_many_laps_mixed_with_singles, ALL, 0, 0),
 	CASE(test_unpop_gives_chains_back, ALL, 0, INO),	/* completes out of order */
 	CASE(test_detach_unused_returns_in_flight, ALL, 0, 0),
 	CASE(test_dev_reinit_keeps_state, ALL, 0, 0),
