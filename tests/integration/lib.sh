@@ -96,6 +96,14 @@ still_serving() {
 # field FILE KEY: value of "KEY: value" (first match).
 field() { sed -n "s/^$2: *//p" "$1" | head -n 1; }
 
+# recv_whole N: vnet-guest recv's $RUN/recv.log says N frames arrived,
+# none lost, corrupted, or out of order within its flow.
+recv_whole() {
+	[ "$(field "$RUN/recv.log" frames)" = "$1" ] && [ "$(field "$RUN/recv.log" lost)" = 0 ] &&
+		[ "$(field "$RUN/recv.log" content_errors)" = 0 ] &&
+		[ "$(field "$RUN/recv.log" out_of_order)" = 0 ]
+}
+
 # The run-directory hashes in this run's peer ring names, as the hosts
 # logged them ("rings /dev/shm/vnet-SYS:NAME-HASH-tx-*").
 run_hashes() {

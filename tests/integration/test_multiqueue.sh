@@ -50,11 +50,7 @@ stream() {
 	src=$?
 	wait "$PID_recv"
 	rrc=$?
-	if [ $src -eq 0 ] && [ $rrc -eq 0 ] &&
-	   [ "$(field "$RUN/recv.log" frames)" = "$FRAMES" ] &&
-	   [ "$(field "$RUN/recv.log" lost)" = 0 ] &&
-	   [ "$(field "$RUN/recv.log" content_errors)" = 0 ] &&
-	   [ "$(field "$RUN/recv.log" out_of_order)" = 0 ]; then
+	if [ $src -eq 0 ] && [ $rrc -eq 0 ] && recv_whole "$FRAMES"; then
 		ok "$label: $FRAMES frames, none lost, corrupted or reordered within a flow ($(field "$RUN/recv.log" flows) flows)"
 	else
 		notok "$label: send exit $src, recv exit $rrc: $(cat "$RUN/send" "$RUN/recv.log" | tr '\n' ' ')"
@@ -153,8 +149,7 @@ wait_more host_vm1 "steers by RSS" "$told"
 "$GUEST" --socket "$(sock vm1 a)" send --flows 16 --count "$FRAMES" --size 512 $MAC_B >"$RUN/send" 2>&1
 src=$?
 wait "$PID_recv"
-if [ $src -eq 0 ] && [ "$(field "$RUN/recv.log" frames)" = "$FRAMES" ] &&
-   [ "$(field "$RUN/recv.log" lost)" = 0 ] && [ "$(field "$RUN/recv.log" out_of_order)" = 0 ]; then
+if [ $src -eq 0 ] && recv_whole "$FRAMES"; then
 	ok "one transmitq to an RSS receiver: $FRAMES frames, none lost or reordered within a flow"
 else
 	notok "RSS stream: send exit $src: $(cat "$RUN/send" "$RUN/recv.log" | tr '\n' ' ')"

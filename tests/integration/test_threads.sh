@@ -93,9 +93,7 @@ wait_more host_vm1 "steers by RSS" "$told"
 src=$?
 wait "$PID_recv"
 rrc=$?
-if [ $src -eq 0 ] && [ $rrc -eq 0 ] && [ "$(field "$RUN/recv.log" frames)" = "$FRAMES" ] &&
-   [ "$(field "$RUN/recv.log" lost)" = 0 ] && [ "$(field "$RUN/recv.log" content_errors)" = 0 ] &&
-   [ "$(field "$RUN/recv.log" out_of_order)" = 0 ]; then
+if [ $src -eq 0 ] && [ $rrc -eq 0 ] && recv_whole "$FRAMES"; then
 	ok "RSS at the sender from 4 transmitqs on 2 threads: $FRAMES frames, none lost, corrupted or reordered within a flow"
 else
 	notok "RSS with threads: send exit $src, recv exit $rrc: $(cat "$RUN/send" "$RUN/recv.log" | tr '\n' ' ')"
@@ -152,8 +150,7 @@ wait_more host_vm2 "driver ready" "$ready"
 "$GUEST" --socket "$(sock vm1 a)" --queues 4 send --count "$FRAMES" --size 512 $MAC_B >"$RUN/send" 2>&1
 src=$?
 wait "$PID_recv"
-if [ $src -eq 0 ] && [ "$(field "$RUN/recv.log" frames)" = "$FRAMES" ] &&
-   [ "$(field "$RUN/recv.log" lost)" = 0 ] && [ "$(field "$RUN/recv.log" out_of_order)" = 0 ]; then
+if [ $src -eq 0 ] && recv_whole "$FRAMES"; then
 	ok "afterwards a new guest streams $FRAMES frames over the new link, none lost or reordered"
 else
 	notok "stream after the restart: send exit $src: $(cat "$RUN/send" "$RUN/recv.log" | tr '\n' ' ')"
