@@ -142,7 +142,10 @@ int vq_dev_set_inflight(struct vq_dev *vq, void *region, size_t len, unsigned *r
 	if (!vq->ready || vq->broken)
 		return -EINVAL;
 	if (vq->layout != VQ_SPLIT)
-		return -ENOTSUP;	/* the packed region is not implemented */
+		/* vhost-user.rst's packed layout is not built: the face never
+		 * hands one over (GET_INFLIGHT_FD answers "no area" for a
+		 * packed ring and logs it; README, vhost-user). */
+		return -ENOTSUP;
 	if (!region || len < vq_inflight_region_size(size))
 		return -EINVAL;
 	vq_inflight_free(vq);
