@@ -162,10 +162,7 @@ void dp_ring_event(struct vdev *vd, unsigned ring)
 	else
 		dp_nudge(vd, dp_rx_owner(vd, ring));
 	for (unsigned k = 0; k < vdev_pairs_negotiated(vd); k++) {
-		const struct dp_txq *t = &vd->dp.txq[k];
-
-		if (!__atomic_load_n(&t->waiting_space, __ATOMIC_ACQUIRE) ||
-		    __atomic_load_n(&t->wait_ring, __ATOMIC_RELAXED) != ring)
+		if (!dp_txq_waits_on(&vd->dp.txq[k], ring))
 			continue;
 		if (dp_tx_mine(vd, k))
 			dp_tx_process(vd, k);

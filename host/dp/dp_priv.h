@@ -150,6 +150,14 @@ static inline bool dp_rx_ring_feeds(const struct vdev *vd, unsigned j, unsigned 
 		return pair == 0;	/* every ring feeds receiveq 1 */
 	return j % vd->curr_pairs == pair;
 }
+/* Does transmitq t wait for space in link ring `ring`?  Read by other
+ * threads (a doorbell's, another transmitq's), so atomic; tx.c writes it
+ * (txq_set_waiting). */
+static inline bool dp_txq_waits_on(const struct dp_txq *t, unsigned ring)
+{
+	return __atomic_load_n(&t->waiting_space, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&t->wait_ring, __ATOMIC_RELAXED) == ring;
+}
 /* Timers the threads' passes armed, cancelled (dp_stop). */
 void dp_threads_cancel(struct vdev *vd);
 /* Scratch buffers (dp.c). */

@@ -281,13 +281,9 @@ static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, unsigned pair
  * producer end, which every waiter held when it started waiting.) */
 static bool other_txq_waiting(const struct vdev *vd, unsigned pair, unsigned ring)
 {
-	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++) {
-		const struct dp_txq *o = &vd->dp.txq[k];
-
-		if (k != pair && __atomic_load_n(&o->waiting_space, __ATOMIC_RELAXED) &&
-		    __atomic_load_n(&o->wait_ring, __ATOMIC_RELAXED) == ring)
+	for (unsigned k = 0; k < VDEV_MAX_PAIRS; k++)
+		if (k != pair && dp_txq_waits_on(&vd->dp.txq[k], ring))
 			return true;
-	}
 	return false;
 }
 
@@ -328,8 +324,7 @@ static void wake_ring_waiters(struct vdev *vd, unsigned pair, unsigned ring)
 	for (unsigned k = 0; k < vdev_pairs_negotiated(vd); k++) {
 		struct dp_txq *o = &vd->dp.txq[k];
 
-		if (k == pair || !__atomic_load_n(&o->waiting_space, __ATOMIC_RELAXED) ||
-		    __atomic_load_n(&o->wait_ring, __ATOMIC_RELAXED) != ring)
+		if (k == pair || !dp_txq_waits_on(o, ring))
 			continue;
 		if (!dp_tx_mine(vd, k))
 			dp_nudge(vd, k % vd->dp.n_threads);
