@@ -141,14 +141,17 @@ static inline bool dp_rx_spreads(const struct vdev *vd)
 {
 	return vd->curr_pairs > 1 && vd->dp.link_pairs <= 1;
 }
+/* The pair whose receiveq link ring j feeds when the ring does not
+ * spread: the sender put transmitq K's frames on ring K (or steered by
+ * our RSS), and only pairs in use take frames (5.1.6.5.5). */
+static inline unsigned dp_rx_ring_pair(const struct vdev *vd, unsigned j)
+{
+	return vd->curr_pairs <= 1 ? 0 : j % vd->curr_pairs;
+}
 /* Does link ring j feed receiveq `pair`? */
 static inline bool dp_rx_ring_feeds(const struct vdev *vd, unsigned j, unsigned pair)
 {
-	if (dp_rx_spreads(vd))
-		return true;		/* ring 0 feeds every receiveq */
-	if (vd->curr_pairs <= 1)
-		return pair == 0;	/* every ring feeds receiveq 1 */
-	return j % vd->curr_pairs == pair;
+	return dp_rx_spreads(vd) || dp_rx_ring_pair(vd, j) == pair;
 }
 /* Does transmitq t wait for space in link ring `ring`?  Read by other
  * threads (a doorbell's, another transmitq's), so atomic; tx.c writes it

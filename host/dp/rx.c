@@ -337,7 +337,7 @@ static unsigned rx_pair_of(const struct vdev *vd, unsigned j, const uint8_t *fra
 	/* The sender steered: by our driver's RSS when it is on (we told
 	 * it), else its transmitq K to ring K. */
 	if (!dp_rx_spreads(vd))
-		return vd->curr_pairs <= 1 ? 0 : j % vd->curr_pairs;
+		return dp_rx_ring_pair(vd, j);
 	if (vd->rss.on)
 		return rss_queue_of(&vd->rss, frame, flen) % vd->curr_pairs;
 	return rss_flow_queue(frame, flen, vd->curr_pairs);

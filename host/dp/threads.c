@@ -104,7 +104,7 @@ unsigned dp_rx_owner(const struct vdev *vd, unsigned ring)
 	 * all, and is thread 0's. */
 	if (dp_rx_spreads(vd))
 		return 0;
-	return (ring % vd->curr_pairs) % vd->dp.n_threads;
+	return dp_rx_ring_pair(vd, ring) % vd->dp.n_threads;
 }
 
 bool dp_rx_mine(const struct vdev *vd, unsigned ring)
