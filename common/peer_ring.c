@@ -442,45 +442,72 @@ static void cons_refresh_prod(struct peer_ring_cons *c)
 		c->prod = np;
 }
 
-/* What peer_ring_peek found wrong with record c->cons (a descriptor of
- * off and l, its header h when check_hdr): the ring breaks, with the
- * reason, unless the file was truncated (which is the reason then: a
- * truncated file reads as zero pages, which no descriptor passes).  Out
- * of line and cold, so that the reasons' formatting costs the checks no
- * registers or stack. */
+/* What the consumer found wrong with record idx (a descriptor of off and
+ * l, its header h when check_hdr): the ring breaks, with the reason,
+ * unless the file was truncated (which is the reason then: a truncated
+ * file reads as zero pages, which no descriptor passes).  Out of line and
+ * cold, so that the reasons' formatting costs the checks no registers or
+ * stack. */
 static void __attribute__((cold, noinline))
-peek_refuse(struct peer_ring_cons *c, uint32_t off, uint32_t l,
-	    const struct virtio_net_hdr_v1 *h)
+rec_refuse(struct peer_ring_cons *c, uint32_t idx, uint32_t off, uint32_t l,
+	   const struct virtio_net_hdr_v1 *h)
 {
 	char why[PEER_RING_REASON_LEN - 16];
 
 	if (peer_ring_cons_check_truncated(c))
 		return;
 	if (l < PEER_RING_REC_MIN || l > PEER_RING_REC_MAX)
-		set_broken(&c->broken, c->reason, "record %u: length %u outside %u..%u", c->cons,
+		set_broken(&c->broken, c->reason, "record %u: length %u outside %u..%u", idx,
 			   l, PEER_RING_REC_MIN, PEER_RING_REC_MAX);
 	else if (off % PEER_RING_ALIGN)
 		set_broken(&c->broken, c->reason, "record %u: offset %u not %u-byte aligned",
-			   c->cons, off, PEER_RING_ALIGN);
+			   idx, off, PEER_RING_ALIGN);
 	else if (off > c->data_size || l > c->data_size - off)
 		set_broken(&c->broken, c->reason,
 			   "record %u: offset %u + length %u past the data area (%u)",
-			   c->cons, off, l, c->data_size);
+			   idx, off, l, c->data_size);
 	else if (h && net_hdr_check(h, l - PEER_RING_REC_MIN, why, sizeof(why)))
-		set_broken(&c->broken, c->reason, "record %u: %s", c->cons, why);
+		set_broken(&c->broken, c->reason, "record %u: %s", idx, why);
+}
+
+/* THE record rule: reads descriptor idx once, checks it, and copies the
+ * record's header into *h, checked there when check_hdr (a private copy:
+ * the producer may change the shared one meanwhile, so the caller acts on
+ * this one).  False, with the ring latched broken, when it fails. */
+static inline __attribute__((always_inline)) bool
+cons_read_rec(struct peer_ring_cons *c, uint32_t idx, uint32_t *off_out, uint32_t *len_out,
+	      struct virtio_net_hdr_v1 *h)
+{
+	const struct peer_ring_desc *d = &c->desc[idx & c->mask];
+	uint32_t off = READ_ONCE(d->off);
+	uint32_t l = READ_ONCE(d->len);
+
+	if (__builtin_expect(l < PEER_RING_REC_MIN || l > PEER_RING_REC_MAX ||
+			     off % PEER_RING_ALIGN || off > c->data_size ||
+			     l > c->data_size - off, 0)) {
+		rec_refuse(c, idx, off, l, NULL);
+		return false;
+	}
+	memcpy(h, c->data + off, sizeof(*h));
+	if (c->check_hdr && __builtin_expect(net_hdr_check(h, l - PEER_RING_REC_MIN, NULL, 0), 0)) {
+		rec_refuse(c, idx, off, l, h);
+		return false;
+	}
+	*off_out = off;
+	*len_out = l;
+	return true;
 }
 
 int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 		   uint32_t *len)
 {
-	const struct peer_ring_desc *d;
-	uint32_t off, l;
-
 	if (c->broken)
 		return -EIO;
 	if (!c->have_cur) {
+		struct virtio_net_hdr_v1 h;
+
 		/* Truncation is checked when we reread the producer's index,
-		 * and when a record is refused (peek_refuse). */
+		 * and when a record is refused (rec_refuse). */
 		if (c->cons == c->prod) {
 			cons_refresh_prod(c);
 			if (c->broken)
@@ -488,33 +515,40 @@ int peer_ring_peek(struct peer_ring_cons *c, const uint8_t **rec,
 			if (c->cons == c->prod)
 				return 0;
 		}
-		d = &c->desc[c->cons & c->mask];
-		off = READ_ONCE(d->off);
-		l = READ_ONCE(d->len);
-		if (l < PEER_RING_REC_MIN || l > PEER_RING_REC_MAX || off % PEER_RING_ALIGN ||
-		    off > c->data_size || l > c->data_size - off) {
-			peek_refuse(c, off, l, NULL);
+		if (!cons_read_rec(c, c->cons, &c->cur_off, &c->cur_len, &h))
 			return -EIO;
-		}
-		if (c->check_hdr) {
-			struct virtio_net_hdr_v1 h;
-
-			/* A private copy: the producer may change it meanwhile,
-			 * which the data path (copying it again) must survive
-			 * anyway; this check catches a sender that is wrong. */
-			memcpy(&h, c->data + off, sizeof(h));
-			if (net_hdr_check(&h, l - PEER_RING_REC_MIN, NULL, 0)) {
-				peek_refuse(c, off, l, &h);
-				return -EIO;
-			}
-		}
 		c->have_cur = true;
-		c->cur_off = off;
-		c->cur_len = l;
 	}
 	*rec = c->data + c->cur_off;
 	*len = c->cur_len;
 	return 1;
+}
+
+int peer_ring_peek_burst(struct peer_ring_cons *c, struct peer_ring_rec *out, unsigned max)
+{
+	uint32_t n;
+
+	if (c->broken)
+		return -EIO;
+	c->have_cur = false;	/* read again below, through the same checks */
+	if (c->cons == c->prod) {
+		cons_refresh_prod(c);
+		if (c->broken)
+			return -EIO;
+	}
+	n = c->prod - c->cons;
+	if (n > max)
+		n = max;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t off;
+
+		if (!cons_read_rec(c, c->cons + i, &off, &out[i].len, &out[i].hdr))
+			/* The good ones first; the next call finds the ring
+			 * broken. */
+			return i ? (int)i : -EIO;
+		out[i].rec = c->data + off;
+	}
+	return (int)n;
 }
 
 int peer_ring_prod_unconsumed(struct peer_ring_prod *p, bool check_hdr,

@@ -400,67 +400,78 @@ struct rx_pass {
 	unsigned at;
 };
 
+/* Link records are read up to RX_PEEK at a time (peer_ring_peek_burst):
+ * one call and one look at the peer's index per burst. */
+#define RX_PEEK 32u
+
+/* One frame of the link ring: where it goes, and what became of it. */
+static enum rx_deliver rx_frame(struct vdev *vd, struct rx_pass *ps, struct rx_take *t,
+				const struct peer_ring_rec *r)
+{
+	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
+	const uint8_t *frame = r->rec + link_hdr;
+	const uint32_t flen = r->len - link_hdr;
+	/* The header the ring's consumer checked (net_hdr_check), on its
+	 * private copy: what we act on. */
+	struct virtio_net_hdr_v1_hash hh = { .hdr = r->hdr };
+	struct vdev_queue *q;
+	uint8_t dst[6];
+	enum rx_deliver d;
+
+	ps->at = 0;
+	if (flen < VNET_ETH_HLEN) {
+		dp_count(&vd->stats.drop_bad_frame, 1);
+		log_rl(LOG_WARN, "%s: dropped a %u-byte frame from the peer: shorter than an Ethernet header",
+		       vd->name, flen);
+		return RX_DROPPED;
+	}
+	memcpy(dst, frame, sizeof(dst));
+	ps->at = rx_pair_of(vd, ps->ring, frame, flen);
+	q = &vd->q[vnet_rxq(ps->at)];
+	if (!net_filter_accept(&vd->filter, vd->cfg.mac, dst)) {
+		dp_count(&vd->stats.drop_filtered, 1);
+		return RX_DROPPED;
+	}
+	if (net_hdr_needs_fixup(vd, &hh.hdr))
+		return deliver_fixed(vd, q, t, &hh.hdr, frame, flen, &ps->pushed[ps->at]);
+	d = deliver(vd, q, t, &hh, frame, flen);
+	if (d == RX_DELIVERED)
+		count_rx(q, flen);
+	/* The frame as the guest got it, an offloaded one whole
+	 * (capture.h). */
+	if (unlikely(vd->capture) && d == RX_DELIVERED)
+		dp_capture(vd, frame, flen);
+	return d;
+}
+
 static enum rx_stop rx_pass_frames(struct vdev *vd, struct peer_ring_cons *ring,
 				   struct rx_pass *ps, struct rx_take *t)
 {
-	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
+	struct peer_ring_rec recs[RX_PEEK];
+	unsigned left = VDEV_BUDGET;
 
-	for (unsigned n = 0; n < VDEV_BUDGET; n++) {
-		struct virtio_net_hdr_v1_hash hh;
-		struct virtio_net_hdr_v1 *const h = &hh.hdr;
-		struct vdev_queue *q;
-		const uint8_t *rec;
-		char why[200];
-		uint8_t dst[6];
-		uint32_t len, flen;
-		enum rx_deliver d;
-		int r = peer_ring_peek(ring, &rec, &len);
+	while (left) {
+		int got = peer_ring_peek_burst(ring, recs, left < RX_PEEK ? left : RX_PEEK);
 
-		if (r < 0)
+		if (got < 0)
 			return RX_RING_BROKEN;
-		if (r == 0)
+		if (got == 0)
 			return RX_EMPTY;
-		/* The ring guarantees len >= 12; copy what we decide on once. */
-		memcpy(h, rec, sizeof(*h));
-		flen = len - link_hdr;
-		ps->at = 0;
-		/* The ring's consumer checked the header (net_hdr_check) on
-		 * its copy; this copy is what we act on. */
-		if (flen < VNET_ETH_HLEN || net_hdr_check(h, flen, why, sizeof(why))) {
-			dp_count(&vd->stats.drop_bad_frame, 1);
-			log_rl(LOG_WARN, "%s: dropped a %u-byte frame from the peer: %s",
-			       vd->name, flen, flen < VNET_ETH_HLEN ? "shorter than an Ethernet header" : why);
-			d = RX_DROPPED;
-		} else {
-			memcpy(dst, rec + link_hdr, sizeof(dst));
-			ps->at = rx_pair_of(vd, ps->ring, rec + link_hdr, flen);
-			q = &vd->q[vnet_rxq(ps->at)];
-			if (!net_filter_accept(&vd->filter, vd->cfg.mac, dst)) {
-				dp_count(&vd->stats.drop_filtered, 1);
-				d = RX_DROPPED;
-			} else if (net_hdr_needs_fixup(vd, h)) {
-				d = deliver_fixed(vd, q, t, h, rec + link_hdr, flen,
-						  &ps->pushed[ps->at]);
-			} else {
-				d = deliver(vd, q, t, &hh, rec + link_hdr, flen);
-				if (d == RX_DELIVERED)
-					count_rx(q, flen);
-				/* The frame as the guest got it, an offloaded
-				 * one whole (capture.h). */
-				if (unlikely(vd->capture) && d == RX_DELIVERED)
-					dp_capture(vd, rec + link_hdr, flen);
-			}
+		for (int i = 0; i < got; i++) {
+			enum rx_deliver d = rx_frame(vd, ps, t, &recs[i]);
+
+			if (d == RX_BROKEN)
+				return RX_QUEUE_BROKEN;
+			if (d == RX_WAIT_BUFFER)
+				return RX_NO_BUFFER;
+			if (d == RX_WAIT_MORE)
+				return RX_SHORT;
+			if (d == RX_DELIVERED || d == RX_DROPPED_PUSHED)
+				ps->pushed[ps->at]++;
+			peer_ring_consume_rec(ring, &recs[i]);
+			ps->consumed++;
 		}
-		if (d == RX_BROKEN)
-			return RX_QUEUE_BROKEN;
-		if (d == RX_WAIT_BUFFER)
-			return RX_NO_BUFFER;
-		if (d == RX_WAIT_MORE)
-			return RX_SHORT;
-		if (d == RX_DELIVERED || d == RX_DROPPED_PUSHED)
-			ps->pushed[ps->at]++;
-		peer_ring_consume(ring);
-		ps->consumed++;
+		left -= (unsigned)got;
 	}
 	return RX_BUDGET;
 }

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "common/net_hdr.h"
 #include "common/peer_ring.h"
 #include "tests/fuzz/harness.h"
 
@@ -84,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t len, v;
 		int r;
 
-		switch (ops[i] % 9) {
+		switch (ops[i] % 10) {
 		case 0: {
 			volatile uint8_t sink = 0;
 
@@ -144,6 +145,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			v = fin_u16(&in) % PEER_RING_HDR_SIZE;
 			((uint8_t *)h)[v] = fin_u8(&in);
 			break;
+		case 9: {	/* rx.c's way: a burst, then some of it consumed */
+			struct peer_ring_rec recs[40];
+			unsigned max = fin_u8(&in) % 41u;
+			volatile uint8_t sink = 0;
+
+			r = peer_ring_peek_burst(&c, recs, max);
+			FUZZ_TRACE("peek_burst %u: %d\n", max, r);
+			FUZZ_CHECK(r == -EIO ? c.broken : r >= 0 && (unsigned)r <= max);
+			for (int k = 0; k < r; k++) {
+				FUZZ_CHECK(recs[k].len >= PEER_RING_REC_MIN &&
+					   recs[k].len <= PEER_RING_REC_MAX);
+				FUZZ_CHECK(recs[k].rec >= c.data &&
+					   recs[k].rec + recs[k].len <= c.data + c.data_size);
+				/* The copy handed out is the checked one. */
+				FUZZ_CHECK(net_hdr_check(&recs[k].hdr,
+							 recs[k].len - PEER_RING_REC_MIN, NULL, 0) == 0);
+				for (uint32_t b = 0; b < recs[k].len; b++)
+					sink ^= recs[k].rec[b];
+			}
+			(void)sink;
+			v = r > 0 ? fin_u8(&in) % ((unsigned)r + 1) : 0;
+			for (unsigned k = 0; k < v; k++)
+				peer_ring_consume_rec(&c, &recs[k]);
+			peeked = false;
+			break;
+		}
 		}
 	}
 	if (c.broken)

@@ -610,12 +610,89 @@ static void test_hostile_hdr_csum(void **state)
 	hostile_hdr(*state, &h, 12 + 64, "checksum");
 }
 
+/* peer_ring_peek_burst hands out what was published, at most max at a
+ * time, each with its header copied out; consuming them in order frees
+ * the ring as peek and consume do. */
+static void test_burst_round_trip(void **state)
+{
+	struct pair *t = *state;
+	struct peer_ring_rec recs[8];
+	uint32_t seq = 0;
+
+	assert_int_equal(pair_open_at(t, 64, PEER_RING_MIN_DATA, 0), 0);
+	t->c.check_hdr = true;
+	assert_int_equal(peer_ring_peek_burst(&t->c, recs, 8), 0);
+	for (uint32_t i = 0; i < 20; i++) {
+		uint8_t *r = peer_ring_reserve(&t->p, 12 + 60 + i);
+		struct virtio_net_hdr_v1 h = { .num_buffers = (uint16_t)(1000 + i) };
+
+		assert_non_null(r);
+		memset(r, (int)i, 12 + 60 + i);
+		memcpy(r, &h, sizeof(h));
+		peer_ring_commit(&t->p, 12 + 60 + i);
+	}
+	/* Nothing before publish. */
+	assert_int_equal(peer_ring_peek_burst(&t->c, recs, 8), 0);
+	peer_ring_publish(&t->p);
+	for (int want = 8; seq < 20; want = 20 - (int)seq < 8 ? 20 - (int)seq : 8) {
+		int n = peer_ring_peek_burst(&t->c, recs, 8);
+
+		assert_int_equal(n, want);
+		/* Peeking again without consuming gives the same records. */
+		assert_int_equal(peer_ring_peek_burst(&t->c, recs, 8), n);
+		for (int i = 0; i < n; i++, seq++) {
+			assert_int_equal(recs[i].len, 12 + 60 + seq);
+			assert_int_equal(recs[i].hdr.num_buffers, 1000 + seq);
+			assert_int_equal(recs[i].rec[12], (uint8_t)seq);
+			assert_int_equal(recs[i].rec[recs[i].len - 1], (uint8_t)seq);
+			peer_ring_consume_rec(&t->c, &recs[i]);
+		}
+	}
+	assert_int_equal(peer_ring_peek_burst(&t->c, recs, 8), 0);
+	peer_ring_cons_publish(&t->c);
+	assert_int_equal(peer_ring_free_slots(&t->p), 64);
+	assert_int_equal(t->c.stats.records, 20);
+	assert_int_equal(t->c.stats.bytes, t->p.stats.bytes);
+}
+
+/* A bad record in a burst: the good ones before it are handed out, and
+ * the next call finds the ring broken, naming the record and the rule. */
+static void test_burst_stops_before_bad(void **state)
+{
+	struct pair *t = *state;
+	struct peer_ring_rec recs[8];
+	struct virtio_net_hdr_v1 bad = { .flags = 0x80 };
+	uint8_t *r;
+
+	assert_int_equal(pair_open_at(t, 16, PEER_RING_MIN_DATA, 0), 0);
+	t->c.check_hdr = true;
+	for (uint32_t i = 0; i < 4; i++) {
+		r = peer_ring_reserve(&t->p, 76);
+		assert_non_null(r);
+		memset(r, 0, 76);
+		if (i == 3)
+			memcpy(r, &bad, sizeof(bad));
+		peer_ring_commit(&t->p, 76);
+	}
+	peer_ring_publish(&t->p);
+	assert_int_equal(peer_ring_peek_burst(&t->c, recs, 8), 3);
+	for (int i = 0; i < 3; i++)
+		peer_ring_consume_rec(&t->c, &recs[i]);
+	assert_int_equal(peer_ring_peek_burst(&t->c, recs, 8), -EIO);
+	assert_true(t->c.broken);
+	if (!strstr(t->c.reason, "record 3") || !strstr(t->c.reason, "flags"))
+		fail_msg("reason \"%s\"", t->c.reason);
+	expect_cons_broken(t, "flags");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_pair, teardown_pair)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_round_trip),
+		T(test_burst_round_trip),
+		T(test_burst_stops_before_bad),
 		T(test_cancel),
 		T(test_wrap_mixed_sizes),
 		T(test_full_ring),
