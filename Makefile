@@ -76,12 +76,13 @@ SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsyste
 DEB_PACKAGES := build-essential pkg-config liburing-dev libcmocka-dev \
 		libnl-3-dev libnl-route-3-dev iproute2 procps psmisc iperf3 \
 		iputils-ping dpdk-dev qemu-system-x86 busybox-static cpio ethtool \
-		libsystemd-dev scdoc man-db libpcap-dev libjson-c-dev zlib1g-dev tcpdump jq
+		libsystemd-dev scdoc man-db libpcap-dev libjson-c-dev zlib1g-dev tcpdump jq \
+		valgrind
 
 # What `make bench` needs on top (not installed by `make check`): DPDK's
 # testpmd (dpdk-dev ships dpdk-testpmd), the plot, the veth anchor's tools,
-# jq to assemble the results.
-BENCH_PACKAGES := dpdk dpdk-dev gnuplot-nox iperf3 iproute2 iputils-ping jq procps
+# jq to assemble the results, valgrind to count instructions.
+BENCH_PACKAGES := dpdk dpdk-dev gnuplot-nox iperf3 iproute2 iputils-ping jq procps valgrind
 
 COMMON_SRC := $(sort $(shell find common -name '*.c'))
 HOST_SRC := $(sort $(filter-out host/main.c,$(shell find host -name '*.c')))

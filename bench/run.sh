@@ -14,6 +14,9 @@
 #               (the library) on vdevs with `queues 2 threads 2 cpus
 #               0,1`, each pair on a data-path thread of its own
 #   ping        round trips end to end
+#   insns       instructions per 64 B frame on one hop, counted by
+#               callgrind: vnet-host (bench/insns.sh) and, as its anchor,
+#               DPDK's vhost backend (bench/insns_dpdk.sh), TX and RX
 #   limits      the machine: eventfd wake-up (same core, across cores),
 #               cache-line transfer (vnet-bench limits)
 #   veth        a veth pair between two network namespaces: iperf3 TCP,
@@ -33,7 +36,8 @@
 #   BUILD           build dir (build)
 #   BENCH_TRIALS    trials (5)
 #   BENCH_SECONDS   whole seconds per measurement and trial (3)
-#   BENCH_ONLY      a subset of: ring onehop dpdk face e2e mq ping limits veth
+#   BENCH_ONLY      a subset of: ring onehop dpdk face e2e mq ping insns limits
+#                   veth
 #   BENCH_SIZES     frame sizes of the vnet scenarios (64 1514 65535)
 #   BENCH_POLL_US   spin bound in poll mode, guests and hosts (50)
 #   BENCH_PIN       0: let ring, one hop and the DPDK runs float instead
@@ -52,7 +56,7 @@ BUILD=${BUILD:-build}
 SECS=${BENCH_SECONDS:-3}
 TRIALS=${BENCH_TRIALS:-5}
 OUT=${BENCH_OUT:-bench/results}
-ONLY=${BENCH_ONLY:-ring onehop dpdk face e2e mq ping limits veth}
+ONLY=${BENCH_ONLY:-ring onehop dpdk face e2e mq ping insns limits veth}
 SIZES=${BENCH_SIZES:-64 1514 65535}
 POLL_US=${BENCH_POLL_US:-50}
 HUGE_WANT=${BENCH_HUGEPAGES:-auto}
@@ -631,6 +635,35 @@ pass_mq() {
 	done
 }
 
+# ---- scenario: instructions per frame ---------------------------------------
+# Counted, not timed: the same on a loaded machine.  Ours is the whole
+# vnet-host process; DPDK's, its vhost library's inclusive count (the
+# device's work; the whole testpmd process beside it), and how many frames
+# each of its calls moved.
+pass_insns() {
+	for d in tx rx; do
+		log "instructions per frame, $d 64 B: vnet-host"
+		o=$(BUILD=$BUILD sh bench/insns.sh $d 64 "$SECS" 2>>"$WORK/bench.err")
+		n=$(printf '%s\n' "$o" | sed -n 's/.* = \([0-9]*\) per frame.*/\1/p')
+		if [ -n "$n" ]; then
+			add "{\"scenario\":\"insns-$d\",\"side\":\"device\",\"tool\":\"callgrind\",\"size\":64,\"insns_per_frame\":$n}"
+		else
+			log "insns $d: no result (see $WORK/bench.err)"
+		fi
+		command -v dpdk-testpmd >/dev/null || continue
+		log "instructions per frame, $d 64 B: DPDK's vhost"
+		o=$(sh bench/insns_dpdk.sh $d 64 "$SECS" 2>>"$WORK/bench.err")
+		n=$(printf '%s\n' "$o" | sed -n 's/.*_burst \([0-9]*\) per frame.*/\1/p')
+		w=$(printf '%s\n' "$o" | sed -n 's/.* = \([0-9]*\) per frame;.*/\1/p')
+		c=$(printf '%s\n' "$o" | sed -n 's/.*, \([0-9.]*\) frames per call.*/\1/p')
+		if [ -n "$n" ] && [ -n "$w" ] && [ -n "$c" ]; then
+			add "{\"scenario\":\"dpdk-insns-$d\",\"side\":\"device\",\"tool\":\"callgrind\",\"anchor\":true,\"size\":64,\"insns_per_frame\":$n,\"process_insns_per_frame\":$w,\"frames_per_call\":$c}"
+		else
+			log "insns_dpdk $d: no result (see $WORK/bench.err)"
+		fi
+	done
+}
+
 # ---- the run: every trial runs everything, ours and the anchors ---------------
 huge_setup
 if { want dpdk || want face; } && ! command -v dpdk-testpmd >/dev/null; then
@@ -640,6 +673,10 @@ fi
 if want face && ! has_size 64; then
 	note "vhost-user face: measured at 64 B only, not in BENCH_SIZES"
 	ONLY=$(printf ' %s ' $ONLY | sed 's/ face / /')
+fi
+if want insns && ! command -v valgrind >/dev/null; then
+	note "instructions per frame: no valgrind"
+	ONLY=$(printf ' %s ' $ONLY | sed 's/ insns / /')
 fi
 if want veth && ! veth_up; then
 	note "veth anchor: needs root and network namespaces"
@@ -656,6 +693,7 @@ while [ $TRIAL -le "$TRIALS" ]; do
 	want face && pass_face
 	if want e2e || want ping; then pass_e2e; fi
 	want mq && pass_mq
+	want insns && pass_insns
 	want limits && pass_limits
 	want veth && pass_veth
 	printf '{"trial":%d,"load_at_start":"%s","seconds":%d}\n' $TRIAL "$l0" $(($(date +%s) - t0)) \

@@ -31,7 +31,8 @@ def spread: map(select(. != null) | r(4)) | if length == 0 then null
             else {median: (median | r(4)), min: min, max: max, trials: .} end;
 def metrics: ["pps", "gbps", "frontend_pps", "sent_pps", "rtt_p50_us", "rtt_p99_us",
               "rtt_p999_us", "min_us", "p50_us", "p99_us", "notifications_per_frame",
-              "wakeups_per_frame", "cpu_s"];
+              "wakeups_per_frame", "cpu_s", "insns_per_frame", "process_insns_per_frame",
+              "frames_per_call"];
 def figkey: [.scenario, .side // "", .mode // "", .size // 0, .tso // false, .ring // "",
              .wait // "", .tool // ""];
 def name: [.scenario, .side, .mode, (if .size == null then null else .size | tostring end),
@@ -49,6 +50,7 @@ def WAKEUPS: 6;
 def order: .scenario as $s
   | [(["ring", "ring-epoll", "onehop-tx", "onehop-rx", "vhost-face-tx", "vhost-face-rx",
        "e2e", "e2e-guestpoll", "e2e-sender", "e2e-mq1", "e2e-mq2", "pingpong", "pingpong-guestpoll",
+       "insns-tx", "insns-rx", "dpdk-insns-tx", "dpdk-insns-rx",
        "limit-eventfd", "limit-cacheline", "dpdk-virtio-to-vhost", "dpdk-vhost-to-virtio",
        "veth-tcp", "veth-udp", "veth-ping"] | index($s)) // 99,
      .side // "", .mode // "", .ring == "packed", .size // 0, .tso // false];
@@ -179,6 +181,14 @@ def of($f; $m): {figure: ($f | if . == null then null else name end), s: ($f[$m]
       | fig($figs; $s; "ping"; $m; 64) | select(. != null) as $p
       | goal("ping-pong end to end p50, \($s) \($m) <= 1.2 x the wake-up limit (\(WAKEUPS) x eventfd wake-up)";
              of($p; "rtt_p50_us"); {figure: "limits", s: $lim.round_trip_us}; 1.2; "lower"; "us")
+    ] + [
+      (["tx", 200], ["rx", 250]) | . as [$d, $t] |
+      goal("device instructions per 64 B frame, \($d | ascii_upcase) <= \($t)";
+           of(fig($figs; "insns-\($d)"; "device"; null; 64); "insns_per_frame");
+           {figure: "fixed", s: fixed($t)}; 1; "lower"; "instructions"),
+      goal("device instructions per 64 B frame, \($d | ascii_upcase), vs DPDK's vhost library";
+           of(fig($figs; "insns-\($d)"; "device"; null; 64); "insns_per_frame");
+           of(anc($figs; "dpdk-insns-\($d)"; 64); "insns_per_frame"); 1; "lower"; "instructions")
     ] + [
       goal("ping-pong end to end poll: p50 round trip < 5 us";
            of(fig($figs; "pingpong"; "ping"; "poll"; 64); "rtt_p50_us"); {figure: "fixed", s: fixed(5)};

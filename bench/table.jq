@@ -21,7 +21,7 @@ def val($x; $unit): if $x == null then "-" elif $unit == "pps" then f($x / 1e6; 
 "",
 "| scenario | frame | mode | Mpps | Gbit/s | notif./frame | wakeups/frame | CPU s bench (+hosts) | lost | trials |",
 "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
-(.figures[] | select(.anchor != true and (.scenario | startswith("pingpong") or startswith("limit-") | not)
+(.figures[] | select(.anchor != true and (.scenario | startswith("pingpong") or startswith("limit-") or startswith("insns-") | not)
                      and .scenario != "e2e-sender" and .side != "producer")
   | "| \(.scenario) | \(frame) | \(.mode // "-") | \(sp(.pps; 1e6; 2)) | \(sp(.gbps; 1; 2)) | \(med(.notifications_per_frame; 4)) | \(med(.wakeups_per_frame; 4)) | \(med(.cpu_s; 2))\(if .hosts_cpu_s then " (+" + ([.hosts_cpu_s[] | f(.; 2)] | join(", ")) + ")" else "" end) | \(.lost // "-") | \(n($all)) |"),
 "",
@@ -37,6 +37,11 @@ def val($x; $unit): if $x == null then "-" elif $unit == "pps" then f($x / 1e6; 
   | ([$lim.round_trip_us.median // empty] | first) as $l
   | "| \(.scenario) | \(.mode // "kernel") | \(sp(.rtt_p50_us; 1; 1)) | \(sp(.rtt_p99_us; 1; 1)) | \(sp(.rtt_p999_us; 1; 1)) | \(if $l and .anchor != true then f($p.rtt_p50_us.median / $l; 2) + " x" else "-" end) | \(n($all)) |"),
 "",
+"| instructions per 64 B frame (callgrind) | device's share | whole process | frames per call | trials |",
+"|---|---:|---:|---:|---:|",
+(.figures[] | select(.scenario | test("^(dpdk-)?insns-"))
+  | "| \(if .anchor then "DPDK vhost library (rte_vhost_\(if (.scenario | endswith("tx")) then "dequeue" else "enqueue" end)_burst)" else "vnet-host" end), guest \(.scenario | sub(".*-"; "") | ascii_upcase) | \(sp(.insns_per_frame; 1; 0)) | \(if .anchor then sp(.process_insns_per_frame; 1; 0) else sp(.insns_per_frame; 1; 0) end) | \(if .anchor then sp(.frames_per_call; 1; 1) else "-" end) | \(n($all)) |"),
+"",
 "| limit (vnet-bench limits) | p50 us | p99 us | min us |",
 "|---|---:|---:|---:|",
 "| eventfd wake-up, same core | \(sp($lim.eventfd_wakeup_same_core.p50_us; 1; 2)) | \(sp($lim.eventfd_wakeup_same_core.p99_us; 1; 2)) | \(med($lim.eventfd_wakeup_same_core.min_us; 2)) |",
@@ -47,7 +52,7 @@ def val($x; $unit): if $x == null then "-" elif $unit == "pps" then f($x / 1e6; 
 "",
 "| anchor | frame | Mpps | Gbit/s | virtio-user's own Mpps | huge pages | trials |",
 "|---|---|---:|---:|---:|---|---:|",
-(.figures[] | select(.anchor == true and .scenario != "veth-ping")
+(.figures[] | select(.anchor == true and .scenario != "veth-ping" and (.scenario | startswith("dpdk-insns-") | not))
   | "| \(.scenario) (\(.tool)) | \(frame) | \(sp(.pps; 1e6; 2)) | \(sp(.gbps; 1; 2)) | \(sp(.frontend_pps; 1e6; 2)) | \(if .hugepages == null then "-" elif .hugepages then "yes" else "no" end) | \(n($all)) |"),
 "",
 "A ratio is ours / the anchor's, medians; in brackets min(ours) / max(anchor) – max(ours) / min(anchor). Unsettled: that range holds the target, so these trials cannot tell which side of the goal we are on.",

@@ -208,6 +208,30 @@ check "the huge page pool is as it was ($pool0)" [ "$(cat "$NR")" = "$pool0" ]
 check "the table shows spreads and verdicts" grep -q '| goal | ours | anchor | ratio | target | verdict |' "${J%.json}.md"
 check "run.sh removed its work dir" [ "$(ls -d /tmp/vnet-bench.* 2>/dev/null)" = "$tmp0" ]
 
+# Instructions per frame (the insns scenario), one trial: counted for
+# vnet-host and, as its anchor, DPDK's vhost library, both ways, and held
+# against the goals.
+if [ "${SANITIZE:-0}" = 0 ] && command -v valgrind >/dev/null && $with_dpdk; then
+	BENCH_TRIALS=1 BENCH_SECONDS=1 BENCH_SIZES=64 BENCH_ONLY=insns BENCH_OUT="$RUN/results3" \
+		timeout 300 sh bench/run.sh >"$RUN/run3.out" 2>"$RUN/run3.err"
+	rc=$?
+	J=$(ls "$RUN"/results3/*.json 2>/dev/null | head -n 1)
+	check "bench/run.sh insns: exit $rc, wrote $(basename "${J:-none}")" test "$rc" = 0 -a -n "$J"
+	jcheck "instructions per 64 B frame: vnet-host's and DPDK's vhost library's, TX and RX, each > 0, DPDK's with its frames per call" \
+		'[.figures[] | select(.scenario | test("^(dpdk-)?insns-(tx|rx)$"))] | length == 4
+		 and all(.[]; .insns_per_frame.min > 0)
+		 and all(.[] | select(.anchor); .frames_per_call.min > 0
+			 and .process_insns_per_frame.min >= .insns_per_frame.min)' \
+		'[.figures[] | select(.scenario | test("insns"))]'
+	jcheck "the instruction goals: 200 TX, 250 RX, and against DPDK's vhost, each with a verdict" \
+		'[.goals[] | select(.goal | startswith("device instructions"))] | length == 4
+		 and all(.[]; .verdict != "not measured")' \
+		'[.goals[] | select(.goal | startswith("device instructions"))]'
+	check "the table lists the instructions" grep -q '| instructions per 64 B frame (callgrind)' "${J%.json}.md"
+else
+	skip "instructions per frame in run.sh: needs valgrind and dpdk-testpmd, and no sanitizer build (SANITIZE=${SANITIZE:-0})"
+fi
+
 # Stopped half way (as ^C stops it: the whole process group), run.sh
 # stops what it started and gives the huge pages back.
 BENCH_TRIALS=3 BENCH_SECONDS=2 BENCH_SIZES=64 BENCH_ONLY="onehop" BENCH_OUT="$RUN/results2" \
