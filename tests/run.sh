@@ -65,8 +65,11 @@ for t in tests/integration/test_*.sh; do
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 	grep -E '^(ok|not ok|skip) - ' "$out" | sed "s/^/  [$name] /"
 	if [ "$f" -ne 0 ]; then
-		echo "FAIL integration $name (exit $rc); log tail:"
-		tail -60 "$out" | sed 's/^/    /'
+		# The checks that passed are listed above: what is left is
+		# the failures and what the script printed to explain them
+		# (e.g. it_show_logs), which may come before later checks.
+		echo "FAIL integration $name (exit $rc); its output but the checks that passed:"
+		grep -v '^ok - ' "$out" | tail -200 | sed 's/^/    /'
 		note_fail "integration $name"
 	fi
 done

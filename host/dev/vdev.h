@@ -220,8 +220,9 @@ struct vdev {
 			unsigned wait_pair;
 		} rxr[VDEV_MAX_PAIRS];
 		long rx_resched;		/* timer id for budget-exhausted passes */
-		/* Moved in from another process (dp_await_link): transmit
-		 * waits for the link instead of dropping, until this timer. */
+		/* Moved in from another process, or the peer's vdev moves
+		 * (dp_await_link): transmit waits for the link instead of
+		 * dropping, until this timer. */
 		long await_link;
 		/* Per transmitq (pair).  waiting_space and wait_ring are read
 		 * by other threads (a doorbell's): atomic. */

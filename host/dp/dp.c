@@ -177,7 +177,8 @@ static void await_link_over(void *arg)
 
 	vd->dp.await_link = -1;
 	if (!vd->dp.link_pairs)
-		log_info("%s: moved in, but no peer link in time: transmit drops frames until it comes",
+		/* Either end moved: this vdev, or the peer's (MOVING). */
+		log_info("%s: no peer link in time after a move: transmit drops frames until it comes",
 			 vd->name);
 	tx_all(vd, false);
 }

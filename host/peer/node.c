@@ -85,10 +85,11 @@ int peer_node_connect(const char *path, int *fd_out)
 	return 0;
 }
 
-/* Is somebody listening on the node at path?  1 live, 0 stale, -errno
- * when we cannot tell (and so must not touch it). */
-/* 1 when a process listens on path (*pid: its pid, from SO_PEERCRED, or
- * 0 when unknown), 0 when the node is stale, -errno when unsure. */
+/* Is somebody listening on the node at path?  1 when a process listens
+ * (*pid: its pid, from SO_PEERCRED, or 0 when unknown), 0 when the node
+ * is stale, -ENOENT when it is gone (its owner let go of it since the
+ * caller saw it), another -errno when we cannot tell (and so must not
+ * touch it). */
 static int node_alive(const char *path, long *pid)
 {
 	int fd = -1, ret = peer_node_connect(path, &fd);
@@ -152,14 +153,17 @@ int peer_node_listen(struct peer_node *n, const char *path, bool *was_stale,
 		if (ret > 0)
 			return fail(err, errlen, -EADDRINUSE,
 				    "%s is in use by a running process: name taken", path);
-		if (ret < 0)
+		if (ret < 0 && ret != -ENOENT)
 			return fail(err, errlen, ret, "cannot probe existing node %s: %s",
 				    path, strerror(-ret));
-		/* Stale: its listener died without cleaning up. */
-		if (unlink(path) < 0 && errno != ENOENT)
+		/* -ENOENT: its owner removed it between our lstat and our
+		 * probe (a vdev moving to this process lets go of it just
+		 * then): the name is free, nothing is stale.  Else stale:
+		 * its listener died without cleaning up. */
+		if (ret == 0 && unlink(path) < 0 && errno != ENOENT)
 			return fail(err, errlen, -errno, "cannot remove stale node %s: %s",
 				    path, strerror(errno));
-		*was_stale = true;
+		*was_stale = ret == 0;
 	}
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -195,10 +199,13 @@ void peer_node_close(struct peer_node *n)
 
 	if (n->fd < 0)
 		return;
-	close(n->fd);
-	n->fd = -1;
+	/* Removed while we still listen: a process that wants the name
+	 * finds the node alive until it is gone, so it cannot have found it
+	 * stale and bound its own in its place, which we would remove. */
 	if (lstat(n->path, &st) == 0 && st.st_dev == n->dev && st.st_ino == n->ino)
 		unlink(n->path);
+	close(n->fd);
+	n->fd = -1;
 }
 
 long peer_sock_uid(int fd)

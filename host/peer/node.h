@@ -28,13 +28,15 @@ int peer_mkdir_p(const char *dir, mode_t mode);
 
 /* Creates the directories above path (0700), replaces a stale node,
  * binds a SOCK_SEQPACKET listener with mode 0600 and listens.
- * *was_stale tells whether a dead process's node was replaced.
- * -EADDRINUSE if a live process listens there, -EEXIST if path is not a
- * socket; err (if given) says which. */
+ * *was_stale tells whether a dead process's node was replaced (not one
+ * its owner removed while we looked: that name is simply free).
+ * -EADDRINUSE if a live process listens there (or binds first), -EEXIST
+ * if path is not a socket; err (if given) says which. */
 int peer_node_listen(struct peer_node *n, const char *path, bool *was_stale,
 		     char *err, size_t errlen);
-/* Closes the listener and unlinks the node if it is still the file we
- * bound.  Safe to call twice. */
+/* Unlinks the node if it is still the file we bound, then closes the
+ * listener (in that order, so that nobody takes the name over before it
+ * is gone).  Safe to call twice. */
 void peer_node_close(struct peer_node *n);
 
 /* Connects to a node without blocking: 0 with *fd_out set (the

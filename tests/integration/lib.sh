@@ -12,11 +12,12 @@ HOST="$BUILD/vnet-host"
 GUEST="$BUILD/vnet-guest"
 IT_PIDS=""
 IT_FAILED=0
+IT_NOTOK=0	# failed checks so far (a part of a script compares before and after)
 
 # IT_PREFIX: a label before every check (a script run again under other
 # options by another one, as test_threads runs test_multiqueue).
 ok() { echo "ok - ${IT_PREFIX:-}$*"; }
-notok() { echo "not ok - ${IT_PREFIX:-}$*"; IT_FAILED=1; }
+notok() { echo "not ok - ${IT_PREFIX:-}$*"; IT_FAILED=1; IT_NOTOK=$((IT_NOTOK + 1)); }
 skip() { echo "skip - ${IT_PREFIX:-}$*"; }
 check() { # check "what" command...
 	what=$1; shift
@@ -56,6 +57,16 @@ it_stop_pid() { # pid: TERM, wait up to 5 s, then KILL
 it_cleanup() {
 	for p in $IT_PIDS; do it_stop_pid "$p"; done
 	if [ "${IT_KEEP:-0}" = 1 ]; then echo "kept $RUN"; else rm -rf "$RUN"; fi
+}
+
+# it_show_logs NAME...: the last lines (IT_LOG_LINES, 30) of each NAME's
+# log in $RUN, as "#" comments, so that a failure shows every process's
+# side of it (run.sh counts only ok / not ok / skip lines).
+it_show_logs() {
+	for lg in "$@"; do
+		echo "# --- $lg.log, last ${IT_LOG_LINES:-30} lines:"
+		tail -n "${IT_LOG_LINES:-30}" "$RUN/$lg.log" 2>/dev/null | sed 's/^/#   /'
+	done
 }
 
 # wait_for PATH [seconds]: wait until PATH exists.

@@ -23,6 +23,7 @@ fresh_logs() {
 # run TAG SIDE VDEV_OPTS GUEST_OPTS: SIDE (send|recv) moves after N/4.
 run() {
 	tag=$1; side=$2; vopts=$3; gopts=$4
+	notok_before=$IT_NOTOK
 	fresh_logs host_vm1 host_vm2 host_new snd rcv
 	# shellcheck disable=SC2086
 	start_host vm1 a peer "$(node vm2 b)" $vopts
@@ -60,7 +61,7 @@ run() {
 	   grep -q "device moved to" "$RUN/$mover.log"; then
 		ok "$tag: the $side side's vnet-host replaced mid-stream; $(field "$RUN/rcv.log" frames) of $N frames, $lost lost, 0 duplicated, 0 reordered ($(grep -o 'in [0-9.]* ms' "$RUN/$mover.log") for the move)"
 	else
-		notok "$tag: $side side moved: send exit $src, recv exit $rrc; recv: $(tr '\n' ' ' <"$RUN/rcv.log"); mover: $(tr '\n' ' ' <"$RUN/$mover.log"); new host: $(tail -5 "$RUN/host_new.log" | tr '\n' ' ')"
+		notok "$tag: $side side moved: send exit $src, recv exit $rrc; recv: $(tr '\n' ' ' <"$RUN/rcv.log"); mover: $(tr '\n' ' ' <"$RUN/$mover.log") (logs below)"
 	fi
 	# The driver never reset: no reset counted, and the new process took
 	# the driver's state instead of a driver bringing the device up.
@@ -85,6 +86,9 @@ run() {
 	recv/[1-9]*" 0") ok "$tag: the peer held $(echo "$held" | cut -d' ' -f1) frames for the move and handed them on" ;;
 	*) notok "$tag: the peer's moved_held/moved_lost: '$held'" ;;
 	esac
+	# A failed case shows every process's side, the hosts' final stats
+	# included (the peer's and the new one's are stopped by now).
+	[ "$IT_NOTOK" = "$notok_before" ] || it_show_logs host_vm1 host_vm2 host_new snd rcv
 }
 
 run "pci-modern split" send "" ""
@@ -98,6 +102,7 @@ run "mmio v2" recv "loc 0x10000000 intr 41" ""
 
 # A destination with other options (two queue pairs) refuses the state,
 # naming the difference; the source serves on and the stream completes.
+notok_before=$IT_NOTOK
 fresh_logs host_vm1 host_vm2 host_new snd rcv
 start_host vm1 a peer "$(node vm2 b)"
 start_host vm2 b peer "$(node vm1 a)"
@@ -128,4 +133,5 @@ check "other options: a guest drives the source's device afterwards" [ $? -eq 0 
 it_stop_pid "$PID_host_new"
 it_stop_pid "$PID_host_vm1"
 it_stop_pid "$PID_host_vm2"
+[ "$IT_NOTOK" = "$notok_before" ] || it_show_logs host_vm1 host_vm2 host_new snd rcv
 it_check_clean "move"

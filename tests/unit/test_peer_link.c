@@ -640,6 +640,105 @@ static void test_live_node_refused(void **state)
 	expect_clean(e);
 }
 
+/* Rounds of the node handed from one process to another, as from the old
+ * to the new vnet-host of a moving vdev (host/face/attach.c): the new
+ * one retries the name while the old one lets go.  Racing the holder's
+ * close, the taker may see the node, then find it gone when it probes
+ * (that name is free: it must take it, not fail), or find it stale
+ * before it is removed (the holder must then not remove the taker's
+ * node).  Timing-dependent: without both rules, a few rounds in a
+ * thousand fail here. */
+#define HANDOVER_ROUNDS 1000
+
+/* The taker (a child process): each round, told "go", it retries the
+ * name until it is not taken (2 s at most), told "closed", it checks the
+ * node is still its own, answers one letter (k ok, E gone, S removed
+ * under it, O other) and lets go. */
+static void handover_taker(const char *node, int go, int res)
+{
+	char c, r;
+
+	while (read(go, &c, 1) == 1) {
+		struct peer_node n;
+		struct stat st;
+		bool stale, told = false;
+		uint64_t end = now_ms() + 2000;
+		int ret;
+
+		do {
+			ret = peer_node_listen(&n, node, &stale, NULL, 0);
+			/* Probing: the holder may close now. */
+			if (!told && write(res, "p", 1) != 1)
+				_exit(2);
+			told = true;
+		} while (ret == -EADDRINUSE && now_ms() < end);
+		if (read(go, &c, 1) != 1)
+			_exit(2);
+		if (ret == -ENOENT)
+			r = 'E';
+		else if (ret)
+			r = 'O';
+		else if (lstat(node, &st) || st.st_ino != n.ino)
+			r = 'S';
+		else
+			r = 'k';
+		peer_node_close(&n);
+		if (write(res, &r, 1) != 1)
+			_exit(2);
+	}
+	_exit(0);
+}
+
+static void test_node_handover(void **state)
+{
+	struct env *e = *state;
+	char node[PEER_PATH_MAX], r = 0;
+	int go[2], res[2], st;
+	unsigned ok = 0;
+	pid_t pid;
+
+	node_of(e, "a", node, sizeof(node));
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(res), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(go[1]);
+		close(res[0]);
+		handover_taker(node, go[0], res[1]);
+	}
+	close(go[0]);
+	close(res[1]);
+	for (unsigned i = 0; i < HANDOVER_ROUNDS; i++) {
+		struct peer_node n;
+		bool stale;
+
+		assert_int_equal(peer_node_listen(&n, node, &stale, NULL, 0), 0);
+		assert_int_equal(write(go[1], "g", 1), 1);
+		assert_int_equal(read(res[0], &r, 1), 1);	/* probing */
+		/* Let go a little later each round: the taker's probe and
+		 * our close meet at varying points. */
+		for (volatile unsigned k = 0; k < (i % 50) * 200; k++)
+			;
+		peer_node_close(&n);
+		assert_int_equal(write(go[1], "c", 1), 1);
+		assert_int_equal(read(res[0], &r, 1), 1);
+		if (r != 'k')
+			break;
+		ok++;
+	}
+	close(go[1]);
+	close(res[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (ok < HANDOVER_ROUNDS)
+		fail_msg("round %u: the taker %s", ok,
+			 r == 'E' ? "found the node gone and failed" :
+			 r == 'S' ? "had its node removed by the old holder" :
+				    "could not take the name");
+	expect_clean(e);
+}
+
 /* ---- a raw client sending hostile hellos ---------------------------------------- */
 
 struct raw {
@@ -1149,6 +1248,7 @@ int main(void)
 		T(test_restart),
 		T(test_stale_node),
 		T(test_live_node_refused),
+		T(test_node_handover),
 		T(test_bad_hellos),
 		T(test_ring_pairs_negotiated),
 		T(test_rss_told_to_peer),
