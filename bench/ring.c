@@ -73,15 +73,19 @@ static int consumer(const struct bench_opts *o, int ring_fd, int cons_bell,
 		cpu_relax();
 	bench_cpu_self(&u0, &s0);
 	for (;;) {
+		struct peer_ring_rec recs[BENCH_BATCH];
 		const uint8_t *rec;
 		uint32_t len;
 		unsigned n = 0;
 
-		while (n < BENCH_BATCH && (rc = peer_ring_peek(&c, &rec, &len)) == 1) {
+		/* A burst at a time, as the device's receive path reads. */
+		rc = peer_ring_peek_burst(&c, recs, BENCH_BATCH);
+		for (int i = 0; i < rc; i++) {
 			bool ok;
 			uint64_t seq;
 
-			memcpy(copy, rec, len);
+			len = recs[i].len;
+			memcpy(copy, recs[i].rec, len);
 			seq = bench_frame_get_seq(copy + sizeof(struct virtio_net_hdr_v1),
 						  len - (uint32_t)sizeof(struct virtio_net_hdr_v1),
 						  false, &ok);
@@ -92,7 +96,7 @@ static int consumer(const struct bench_opts *o, int ring_fd, int cons_bell,
 			expect = seq + 1;
 			r->frames++;
 			r->bytes += len - sizeof(struct virtio_net_hdr_v1);
-			peer_ring_consume(&c);
+			peer_ring_consume_rec(&c, &recs[i]);
 			n++;
 		}
 		if (rc < 0)
