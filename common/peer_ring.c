@@ -482,9 +482,11 @@ cons_read_rec(struct peer_ring_cons *c, uint32_t idx, uint32_t *off_out, uint32_
 	uint32_t off = READ_ONCE(d->off);
 	uint32_t l = READ_ONCE(d->len);
 
-	if (__builtin_expect(l < PEER_RING_REC_MIN || l > PEER_RING_REC_MAX ||
-			     off % PEER_RING_ALIGN || off > c->data_size ||
-			     l > c->data_size - off, 0)) {
+	/* Length in REC_MIN..REC_MAX (one unsigned compare), offset
+	 * aligned, and the record inside the data area (in 64 bits: no
+	 * wrap); rec_refuse says which failed. */
+	if (__builtin_expect(l - PEER_RING_REC_MIN > PEER_RING_REC_MAX - PEER_RING_REC_MIN ||
+			     off % PEER_RING_ALIGN || (uint64_t)off + l > c->data_size, 0)) {
 		rec_refuse(c, idx, off, l, NULL);
 		return false;
 	}
