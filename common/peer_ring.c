@@ -229,6 +229,46 @@ void *peer_ring_reserve_full(struct peer_ring_prod *p, uint32_t len)
 	return peer_ring_prod_take(p, len, off, skip);
 }
 
+unsigned peer_ring_put_burst(struct peer_ring_prod *p, const uint32_t *lens, unsigned n,
+			     uint8_t **recs)
+{
+	struct peer_ring_cursor c = { p->prod, p->used, p->head };
+	uint64_t bytes = 0;
+	unsigned i;
+
+	assert(!p->reserved);
+	if (p->broken)
+		return 0;
+	for (i = 0; i < n; i++) {
+		uint32_t len = lens[i], off, skip;
+
+		if (len - PEER_RING_REC_MIN > PEER_RING_REC_MAX - PEER_RING_REC_MIN)
+			break;
+		if (!peer_ring_cursor_room(p, &c, len, &off, &skip)) {
+			/* As peer_ring_reserve_full: look at the consumer's
+			 * index again (it gives space back into p->used). */
+			p->prod = c.prod;
+			p->used = c.used;
+			p->head = c.head;
+			prod_refresh_cons(p);
+			c.used = p->used;
+			if (p->broken || !peer_ring_cursor_room(p, &c, len, &off, &skip)) {
+				p->stats.full++;
+				break;
+			}
+		}
+		recs[i] = p->data + off;
+		peer_ring_cursor_queue(p, &c, off, skip, len);
+		bytes += len;
+	}
+	p->prod = c.prod;
+	p->used = c.used;
+	p->head = c.head;
+	p->stats.records += i;
+	p->stats.bytes += bytes;
+	return i;
+}
+
 void peer_ring_cancel(struct peer_ring_prod *p)
 {
 	/* The reservation lives only in private state: forgetting it is

@@ -219,28 +219,47 @@ void peer_ring_prod_destroy(struct peer_ring_prod *p, bool unlink);
  * calls and their stack frames were a third of their cost.  What they
  * share with peer_ring.c is below; nothing else uses it. */
 
-/* Where a record of len bytes would go: at head, or at 0 when the tail of
- * the area is too short (records never wrap; the skipped tail is charged
- * to the record).  True if a descriptor slot is free and the record fits
- * in the free space, as far as our last look at the consumer's index
- * says. */
-static inline bool peer_ring_prod_room(struct peer_ring_prod *p, uint32_t len,
-				       uint32_t *off, uint32_t *skip)
+/* Where the producer fills next: a copy of p->prod, used and head that a
+ * burst keeps in registers (its stores into the descriptors could alias
+ * *p, so fields of *p would be reloaded after each). */
+struct peer_ring_cursor {
+	uint32_t prod, used, head;
+};
+
+/* THE placement rule.  Where a record of len bytes would go: at head, or
+ * at 0 when the tail of the area is too short (records never wrap; the
+ * skipped tail is charged to the record).  True if a descriptor slot is
+ * free and the record fits in the free space, as far as our last look at
+ * the consumer's index says. */
+static inline bool peer_ring_cursor_room(const struct peer_ring_prod *p,
+					 struct peer_ring_cursor *c, uint32_t len,
+					 uint32_t *off, uint32_t *skip)
 {
 	uint32_t need = (len + PEER_RING_ALIGN - 1) & ~(PEER_RING_ALIGN - 1);
 
-	if (p->prod - p->cons >= p->desc_count)
+	if (c->prod - p->cons >= p->desc_count)
 		return false;
-	if (p->used == 0)
-		p->head = 0;	/* empty: start over, nothing to skip */
-	if (need <= p->data_size - p->head) {
-		*off = p->head;
+	if (c->used == 0)
+		c->head = 0;	/* empty: start over, nothing to skip */
+	if (need <= p->data_size - c->head) {
+		*off = c->head;
 		*skip = 0;
 	} else {
 		*off = 0;
-		*skip = p->data_size - p->head;
+		*skip = p->data_size - c->head;
 	}
-	return (uint64_t)*skip + need <= p->data_size - p->used;
+	return (uint64_t)*skip + need <= p->data_size - c->used;
+}
+
+/* The same on p's own cursor. */
+static inline bool peer_ring_prod_room(struct peer_ring_prod *p, uint32_t len,
+				       uint32_t *off, uint32_t *skip)
+{
+	struct peer_ring_cursor c = { p->prod, p->used, p->head };
+	bool room = peer_ring_cursor_room(p, &c, len, off, skip);
+
+	p->head = c.head;
+	return room;
 }
 
 /* Opens the reservation of len bytes at off (skip: the tail it skips). */
@@ -273,25 +292,50 @@ static inline void *peer_ring_reserve(struct peer_ring_prod *p, uint32_t len)
 	return peer_ring_prod_take(p, len, off, skip);
 }
 
+/* THE queueing of a record: len bytes at off (skip: the tail it skips),
+ * as peer_ring_cursor_room placed it; its descriptor, and what it holds
+ * in our shadow.  Private: the consumer sees it after peer_ring_publish. */
+static inline void peer_ring_cursor_queue(struct peer_ring_prod *p, struct peer_ring_cursor *c,
+					  uint32_t off, uint32_t skip, uint32_t len)
+{
+	uint32_t slot = c->prod & p->mask;
+	uint32_t aligned = (len + PEER_RING_ALIGN - 1) & ~(PEER_RING_ALIGN - 1);
+
+	/* Relaxed stores: the release store of prod in publish orders them. */
+	WRITE_ONCE(p->desc[slot].off, off);
+	WRITE_ONCE(p->desc[slot].len, len);
+	p->shadow[slot].charge = skip + aligned;
+	c->used += skip + aligned;
+	c->head = off + aligned;
+	c->prod++;
+}
+
 /* Queues the reserved record with its final length (REC_MIN..reserved
  * length).  Private: the consumer sees it after peer_ring_publish. */
 static inline void peer_ring_commit(struct peer_ring_prod *p, uint32_t len)
 {
-	uint32_t slot = p->prod & p->mask;
-	uint32_t aligned = (len + PEER_RING_ALIGN - 1) & ~(PEER_RING_ALIGN - 1);
+	struct peer_ring_cursor c = { p->prod, p->used, p->head };
 
 	assert(p->reserved && len >= PEER_RING_REC_MIN && len <= p->res_len);
 	p->reserved = false;
-	/* Relaxed stores: the release store of prod in publish orders them. */
-	WRITE_ONCE(p->desc[slot].off, p->res_off);
-	WRITE_ONCE(p->desc[slot].len, len);
-	p->shadow[slot].charge = p->res_skip + aligned;
-	p->used += p->res_skip + aligned;
-	p->head = p->res_off + aligned;
-	p->prod++;
+	peer_ring_cursor_queue(p, &c, p->res_off, p->res_skip, len);
+	p->prod = c.prod;
+	p->used = c.used;
+	p->head = c.head;
 	p->stats.records++;
 	p->stats.bytes += len;
 }
+
+/* Reserve and commit for a burst: room for up to n records of lens[i]
+ * bytes each (REC_MIN..REC_MAX), queued in order at once.  How many were
+ * (0..n: fewer when the ring fills, or is broken, or a length is out of
+ * range), with recs[i] where record i's bytes go.  The caller writes
+ * every byte of each before peer_ring_publish, which shows them; nothing
+ * queued can be taken back, so check what goes in first.  No
+ * reservation may be open.  One call a burst, where reserve and commit
+ * cost their bookkeeping a record (bench/insns.sh tx). */
+unsigned peer_ring_put_burst(struct peer_ring_prod *p, const uint32_t *lens, unsigned n,
+			     uint8_t **recs);
 /* Gives up the open reservation: nothing is queued (a reader that had
  * nothing to put in it, e.g. a TAP read that found no frame). */
 void peer_ring_cancel(struct peer_ring_prod *p);

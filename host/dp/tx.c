@@ -34,24 +34,41 @@
 #include "host/dp/offload.h"
 #include "host/peer/link.h"
 
-/* Is the frame in a chain one we may put on the link? */
-static bool tx_frame_ok(struct vdev *vd, const struct vq_chain *ch,
-			uint32_t hdr_len)
+/* Why tx_frame_ok refused a chain, logged.  Out of line and cold: the
+ * check itself runs for every frame. */
+static void __attribute__((cold, noinline))
+tx_frame_refuse(const struct vdev *vd, const struct vq_chain *ch, uint32_t hdr_len)
 {
-	uint32_t flen;
-
-	if (ch->out_len < hdr_len + VNET_ETH_HLEN) {
+	if (ch->out_len < hdr_len + VNET_ETH_HLEN)
 		log_rl(LOG_WARN, "%s: transmit chain of %u bytes is shorter than header + Ethernet header",
 		       vd->name, ch->out_len);
-		return false;
-	}
-	flen = ch->out_len - hdr_len;
-	if (flen > VNET_MAX_GSO_FRAME) {
+	else
 		log_rl(LOG_WARN, "%s: transmit frame of %u bytes exceeds %u", vd->name,
-		       flen, VNET_MAX_GSO_FRAME);
-		return false;
-	}
-	return true;
+		       ch->out_len - hdr_len, VNET_MAX_GSO_FRAME);
+}
+
+/* Is the frame in a chain one we may put on the link: at least an
+ * Ethernet header, at most a 64 KiB GSO frame? */
+static inline bool tx_frame_ok(const struct vdev *vd, const struct vq_chain *ch,
+			       uint32_t hdr_len)
+{
+	if (likely(ch->out_len >= hdr_len + VNET_ETH_HLEN &&
+		   ch->out_len - hdr_len <= VNET_MAX_GSO_FRAME))
+		return true;
+	tx_frame_refuse(vd, ch, hdr_len);
+	return false;
+}
+
+/* Why tx_hdr_ok refused a header: the same two rules again, with their
+ * reasons, logged.  Out of line and cold. */
+static void __attribute__((cold, noinline))
+tx_hdr_refuse(const struct vdev *vd, const struct virtio_net_hdr_v1 *h, uint32_t flen)
+{
+	char why[200] = "?";
+
+	if (net_hdr_check(h, flen, why, sizeof(why)) == 0)
+		(void)net_hdr_allowed(h, vd->driver_features, NET_HDR_TO_DEVICE, why, sizeof(why));
+	log_rl(LOG_WARN, "%s: guest sent a frame the device refuses: %s; dropped", vd->name, why);
 }
 
 /* May our guest send a frame with this header?  The one rule
@@ -59,14 +76,13 @@ static bool tx_frame_ok(struct vdev *vd, const struct vq_chain *ch,
  * guest negotiated, since the peer was promised nothing else.  A header
  * refused here never reaches the link, where it would break the peer's
  * ring. */
-static bool tx_hdr_ok(struct vdev *vd, const struct virtio_net_hdr_v1 *h, uint32_t flen)
+static inline bool tx_hdr_ok(const struct vdev *vd, const struct virtio_net_hdr_v1 *h,
+			     uint32_t flen)
 {
-	char why[200];
-
-	if (net_hdr_check(h, flen, why, sizeof(why)) == 0 &&
-	    net_hdr_allowed(h, vd->driver_features, NET_HDR_TO_DEVICE, why, sizeof(why)) == 0)
+	if (likely(net_hdr_check(h, flen, NULL, 0) == 0 &&
+		   net_hdr_allowed(h, vd->driver_features, NET_HDR_TO_DEVICE, NULL, 0) == 0))
 		return true;
-	log_rl(LOG_WARN, "%s: guest sent a frame the device refuses: %s; dropped", vd->name, why);
+	tx_hdr_refuse(vd, h, flen);
 	return false;
 }
 
@@ -165,18 +181,59 @@ static void tx_rings_release(struct vdev *vd, struct tx_state *st)
 		}
 }
 
+/* The checks a chain passes before its frame goes on the link: its
+ * length, then the guest's header, copied into *gh (a legacy guest's 10
+ * bytes zero-extended; a HASH_REPORT guest's hash fields, which only the
+ * receiving device fills, not read) and judged there.  False: the frame
+ * is dropped (the caller counts it, once the chain is used). */
+static inline __attribute__((always_inline)) bool
+tx_check(struct vdev *vd, const struct vq_chain *ch, struct virtio_net_hdr_v1 *gh)
+{
+	const uint32_t hdr_len = vd->hdr_len;
+
+	memset(gh, 0, sizeof(*gh));
+	if (!tx_frame_ok(vd, ch, hdr_len))
+		return false;
+	/* A constant length makes the usual 12-byte header's copy two
+	 * moves instead of a call. */
+	if (hdr_len >= sizeof(*gh))
+		chain_gather(ch, (uint8_t *)gh, sizeof(*gh));
+	else
+		chain_gather(ch, (uint8_t *)gh, hdr_len);
+	return tx_hdr_ok(vd, gh, ch->out_len - hdr_len);
+}
+
+/* Writes a checked chain's frame into its link record: the frame after
+ * the link's 12-byte header, and the header tx_check judged in place of
+ * whatever the guest may have changed since.  num_buffers is
+ * receive-only: 0 on the link (5.1.6.2). */
+static inline __attribute__((always_inline)) void
+tx_fill(struct vdev *vd, const struct vq_chain *ch, uint8_t *rec, struct virtio_net_hdr_v1 *gh)
+{
+	const uint32_t hdr_len = vd->hdr_len;
+	const uint32_t link_hdr = sizeof(*gh);
+
+	/* Only a HASH_REPORT guest's header (20 bytes, 5.1.6) is longer
+	 * than the link's 12. */
+	if (likely(hdr_len <= link_hdr))
+		chain_gather(ch, rec + link_hdr - hdr_len, ch->out_len);
+	else
+		chain_gather_from(ch, hdr_len, rec + link_hdr, ch->out_len - hdr_len);
+	gh->num_buffers = 0;
+	memcpy(rec, gh, sizeof(*gh));
+	/* Recorded as it crosses: an offloaded frame is one large frame,
+	 * its checksum partial (capture.h). */
+	if (unlikely(vd->capture))
+		dp_capture(vd, rec + link_hdr, ch->out_len - hdr_len);
+}
+
 /* One chain onto its link ring.  False when the ring has no room for it
  * (st: which ring, the bytes it wants); the chain is then not used. */
 static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
 		   const struct vq_chain *ch, struct tx_state *st)
 {
-	const uint32_t hdr_len = vd->hdr_len;
 	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
-	/* Only a HASH_REPORT guest's header (20 bytes, 5.1.6) is longer
-	 * than the link's 12: its hash fields, which only the receiving
-	 * device fills, are not carried. */
-	const bool hash_hdr = unlikely(hdr_len > link_hdr);
-	struct virtio_net_hdr_v1 gh = { 0 };
+	struct virtio_net_hdr_v1 gh;
 	struct peer_ring_prod *ring;
 	uint32_t rec_len;
 	unsigned k;
@@ -186,18 +243,7 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
 		dp_count(&vd->stats.drop_link_down, 1);
 		return true;
 	}
-	if (!tx_frame_ok(vd, ch, hdr_len)) {
-		dp_count(&vd->stats.drop_bad_frame, 1);
-		return true;
-	}
-	/* A constant length makes the usual 12-byte header's copy two
-	 * moves instead of a call (a 20-byte one's hash fields are not
-	 * read). */
-	if (hdr_len >= sizeof(gh))
-		chain_gather(ch, (uint8_t *)&gh, sizeof(gh));
-	else
-		chain_gather(ch, (uint8_t *)&gh, hdr_len);
-	if (!tx_hdr_ok(vd, &gh, ch->out_len - hdr_len)) {
+	if (!tx_check(vd, ch, &gh)) {
 		dp_count(&vd->stats.drop_bad_frame, 1);
 		return true;
 	}
@@ -207,39 +253,77 @@ static bool tx_one(struct vdev *vd, struct vdev_queue *q, unsigned pair,
 	if (st->fixed_ring >= 0) {
 		k = (unsigned)st->fixed_ring;
 	} else {
-		k = tx_ring_for(vd, pair, ch, hdr_len);
+		k = tx_ring_for(vd, pair, ch, vd->hdr_len);
 		if (unlikely(!tx_ring_hold(vd, st, k))) {
 			st->busy = true;
 			return false;
 		}
 	}
 	ring = vd->dp.tx_ring[k];
-	rec_len = ch->out_len - hdr_len + link_hdr;
+	rec_len = ch->out_len - vd->hdr_len + link_hdr;
 	rec = peer_ring_reserve(ring, rec_len);
 	if (!rec) {
 		st->full_ring = k;
 		st->need = rec_len;
 		return false;
 	}
-	/* The link carries the 12-byte header: the frame lands after it,
-	 * and the header we checked (a legacy guest's 10 bytes,
-	 * zero-extended) replaces whatever the guest may have changed
-	 * since.  num_buffers is receive-only: 0 on the link (5.1.6.2). */
-	if (!hash_hdr)
-		chain_gather(ch, rec + link_hdr - hdr_len, ch->out_len);
-	else
-		chain_gather_from(ch, hdr_len, rec + link_hdr, ch->out_len - hdr_len);
-	gh.num_buffers = 0;
-	memcpy(rec, &gh, sizeof(gh));
-	/* Recorded as it crosses: an offloaded frame is one large frame,
-	 * its checksum partial (capture.h). */
-	if (unlikely(vd->capture))
-		dp_capture(vd, rec + sizeof(gh), ch->out_len - hdr_len);
+	tx_fill(vd, ch, rec, &gh);
 	peer_ring_commit(ring, rec_len);
 	st->committed |= 1u << k;
 	st->frames++;
-	st->bytes += ch->out_len - hdr_len;
+	st->bytes += rec_len - link_hdr;
 	return true;
+}
+
+static_assert(TX_BURST <= 32, "tx_burst_fixed keeps a bit per chain in a u32");
+
+/* A burst of n chains whose frames all go on one link ring
+ * (st->fixed_ring, held): every chain checked first, then the good
+ * frames' records queued in one call (peer_ring_put_burst), then filled.
+ * How many chains, in order, are used (sent or dropped): n, or fewer
+ * when the ring filled (st: which ring, the bytes wanted), as tx_one
+ * would have stopped. */
+static unsigned tx_burst_fixed(struct vdev *vd, const struct vq_chain *ch, unsigned n,
+			       struct tx_state *st)
+{
+	const uint32_t link_hdr = sizeof(struct virtio_net_hdr_v1);
+	const unsigned k = (unsigned)st->fixed_ring;
+	struct virtio_net_hdr_v1 gh[TX_BURST];
+	uint32_t lens[TX_BURST];
+	uint8_t *recs[TX_BURST];
+	uint8_t at[TX_BURST];	/* the chain of each good frame */
+	uint32_t bad = 0;	/* bit i: chain i was refused */
+	unsigned m = 0, put, used;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!tx_check(vd, &ch[i], &gh[m])) {
+			bad |= 1u << i;
+			continue;
+		}
+		lens[m] = ch[i].out_len - vd->hdr_len + link_hdr;
+		at[m++] = (uint8_t)i;
+	}
+	put = peer_ring_put_burst(vd->dp.tx_ring[k], lens, m, recs);
+	assert(put <= m);
+	for (unsigned j = 0; j < put; j++) {
+		tx_fill(vd, &ch[at[j]], recs[j], &gh[j]);
+		st->bytes += lens[j] - link_hdr;
+	}
+	st->frames += put;
+	if (put)
+		st->committed |= 1u << k;
+	used = n;
+	if (put < m) {
+		used = at[put];
+		st->full_ring = k;
+		st->need = lens[put];
+	}
+	/* Refused chains count once they are used: those after the first
+	 * that found no room go back to the guest's ring and come again. */
+	bad &= used >= 32 ? ~0u : (1u << used) - 1;
+	if (unlikely(bad))
+		dp_count(&vd->stats.drop_bad_frame, (uint64_t)__builtin_popcount(bad));
+	return used;
 }
 
 static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, unsigned pair,
@@ -261,8 +345,11 @@ static enum tx_stop tx_pass(struct vdev *vd, struct vdev_queue *q, unsigned pair
 		/* Every chain is used, sent or dropped (a transmit chain's
 		 * used length is 0), except those left when a link ring
 		 * fills: they go back to the guest's ring, newest first. */
-		while (k < (unsigned)r && tx_one(vd, q, pair, &ch[k], st))
-			k++;
+		if (st->fixed_ring >= 0 && vd->dp.link_pairs)
+			k = tx_burst_fixed(vd, ch, (unsigned)r, st);
+		else
+			while (k < (unsigned)r && tx_one(vd, q, pair, &ch[k], st))
+				k++;
 		vq_dev_push_burst(&q->vq, ch, k, NULL);
 		st->pushed += k;
 		n += k;

@@ -117,12 +117,17 @@ iperf-client)
 	until ping -c 1 -W 1 "$vt_a1%eth0" >/dev/null 2>&1 || [ $i -ge 30 ]; do i=$((i + 1)); done
 	ping -c 5 -W 2 "$vt_a1%eth0" >/tmp/ping.out 2>&1
 	echo "VT-PING rc=$? $(grep -o '[0-9]* packets received' /tmp/ping.out)"
+	# The server may still be starting: up to 11 tries; rc is the last
+	# try's (an until loop's own status is always 0).
 	i=0
-	until iperf3 -c "$vt_a1%eth0" -t 2 -P "${vt_streams:-1}" -f m >/tmp/iperf.out 2>&1 || [ $i -ge 10 ]; do
+	while :; do
+		iperf3 -c "$vt_a1%eth0" -t 2 -P "${vt_streams:-1}" -f m >/tmp/iperf.out 2>&1
+		rc=$?
+		[ $rc -eq 0 ] || [ $i -ge 10 ] && break
 		sleep 1; i=$((i + 1))
 	done
 	# With several streams the last receiver line is their sum.
-	echo "VT-IPERF rc=$? $(grep receiver /tmp/iperf.out | tail -n 1)"
+	echo "VT-IPERF rc=$rc $(grep receiver /tmp/iperf.out | tail -n 1)"
 	;;
 iperf-long)
 	i=0

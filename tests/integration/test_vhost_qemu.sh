@@ -138,7 +138,7 @@ pair_run() {
 		qemu_wait srv_$var "VT-DONE" 20
 		drv=$(sed -n 's/^VT-DRIVER \([01]*\) .*/\1/p' "$RUN/cli_$var.log" | head -n 1)
 		pl=$(sed -n 's/^VT-PING rc=\([0-9]*\) \([0-9]*\) packets received.*/\1 \2/p' "$RUN/cli_$var.log")
-		ip=$(sed -n 's/^VT-IPERF .* \([0-9.]* Mbits\/sec\).*receiver.*/\1/p' "$RUN/cli_$var.log")
+		ip=$(sed -n 's/^VT-IPERF rc=0 .* \([0-9.]* Mbits\/sec\).*receiver.*/\1/p' "$RUN/cli_$var.log")
 		if [ "$pl" = "0 5" ]; then
 			ok "$var: two Linux guests ping each other through two vhost-user vdevs and their peer link (5 of 5)"
 		else

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -610,6 +611,74 @@ static void test_hostile_hdr_csum(void **state)
 	hostile_hdr(*state, &h, 12 + 64, "checksum");
 }
 
+/* peer_ring_put_burst places records exactly where reserve and commit
+ * would, one by one: two rings fed the same lengths (the whole legal
+ * range, so the data area's tail is skipped again and again), one each
+ * way, and drained alike, end with the same offsets, stats and free
+ * space; the records come out intact and in order. */
+static void test_put_burst_as_single(void **state)
+{
+	struct pair *t = *state;
+	struct pair *u = calloc(1, sizeof(*u));
+	uint32_t seq = 0, got = 0;
+
+	assert_non_null(u);
+	assert_int_equal(pair_open_at(t, 64, PEER_RING_MIN_DATA, 0), 0);
+	assert_int_equal(pair_open_at(u, 64, PEER_RING_MIN_DATA, 0), 0);
+	for (unsigned round = 0; round < 200; round++) {
+		uint32_t lens[8];
+		uint8_t *recs[8];
+		unsigned n = 1 + round % 8, put, one = 0;
+
+		for (unsigned i = 0; i < n; i++)
+			lens[i] = size_for(seq + i);
+		put = peer_ring_put_burst(&t->p, lens, n, recs);
+		assert(put <= n);	/* for the analyzer: the contract */
+		for (unsigned i = 0; i < put; i++)
+			fill_rec(recs[i], lens[i], seq + i);
+		while (one < n && push(&u->p, lens[one], seq + one))
+			one++;
+		assert_int_equal(put, one);
+		assert_int_equal(t->p.prod, u->p.prod);
+		assert_int_equal(t->p.head, u->p.head);
+		assert_int_equal(t->p.used, u->p.used);
+		seq += put;
+		peer_ring_publish(&t->p);
+		peer_ring_publish(&u->p);
+		/* Drain every other round, so that some bursts find it full. */
+		if (round % 2)
+			continue;
+		for (; got < seq; got++) {
+			const uint8_t *ra, *rb;
+			uint32_t la, lb;
+
+			assert_int_equal(peer_ring_peek(&t->c, &ra, &la), 1);
+			assert_int_equal(peer_ring_peek(&u->c, &rb, &lb), 1);
+			assert_int_equal(ra - t->c.data, rb - u->c.data);
+			check_rec(ra, la, size_for(got), got);
+			peer_ring_consume(&t->c);
+			peer_ring_consume(&u->c);
+		}
+		peer_ring_cons_publish(&t->c);
+		peer_ring_cons_publish(&u->c);
+	}
+	assert_true(seq > 200);
+	assert_true(t->p.stats.full > 0);
+	assert_int_equal(t->p.stats.records, u->p.stats.records);
+	assert_int_equal(t->p.stats.bytes, u->p.stats.bytes);
+	assert_int_equal(t->p.stats.full, u->p.stats.full);
+	assert_int_equal(peer_ring_free_slots(&t->p), peer_ring_free_slots(&u->p));
+	/* A length out of range ends a burst there. */
+	{
+		uint32_t lens[3] = { 64, PEER_RING_REC_MAX + 1, 64 };
+		uint8_t *recs[3];
+
+		assert_int_equal(peer_ring_put_burst(&t->p, lens, 3, recs), 1);
+	}
+	assert_false(t->p.broken);
+	teardown_pair((void **)&u);
+}
+
 /* peer_ring_peek_burst hands out what was published, at most max at a
  * time, each with its header copied out; consuming them in order frees
  * the ring as peek and consume do. */
@@ -692,6 +761,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_round_trip),
 		T(test_burst_round_trip),
+		T(test_put_burst_as_single),
 		T(test_burst_stops_before_bad),
 		T(test_cancel),
 		T(test_wrap_mixed_sizes),
