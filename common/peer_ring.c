@@ -232,7 +232,7 @@ void *peer_ring_reserve_full(struct peer_ring_prod *p, uint32_t len)
 unsigned peer_ring_put_burst(struct peer_ring_prod *p, const uint32_t *lens, unsigned n,
 			     uint8_t **recs)
 {
-	struct peer_ring_cursor c = { p->prod, p->used, p->head };
+	struct peer_ring_cursor c = peer_ring_cursor_of(p);
 	uint64_t bytes = 0;
 	unsigned i;
 
@@ -242,14 +242,12 @@ unsigned peer_ring_put_burst(struct peer_ring_prod *p, const uint32_t *lens, uns
 	for (i = 0; i < n; i++) {
 		uint32_t len = lens[i], off, skip;
 
-		if (len - PEER_RING_REC_MIN > PEER_RING_REC_MAX - PEER_RING_REC_MIN)
+		if (!peer_ring_rec_len_ok(len))
 			break;
 		if (!peer_ring_cursor_room(p, &c, len, &off, &skip)) {
 			/* As peer_ring_reserve_full: look at the consumer's
 			 * index again (it gives space back into p->used). */
-			p->prod = c.prod;
-			p->used = c.used;
-			p->head = c.head;
+			peer_ring_cursor_store(p, &c);
 			prod_refresh_cons(p);
 			c.used = p->used;
 			if (p->broken || !peer_ring_cursor_room(p, &c, len, &off, &skip)) {
@@ -261,9 +259,7 @@ unsigned peer_ring_put_burst(struct peer_ring_prod *p, const uint32_t *lens, uns
 		peer_ring_cursor_queue(p, &c, off, skip, len);
 		bytes += len;
 	}
-	p->prod = c.prod;
-	p->used = c.used;
-	p->head = c.head;
+	peer_ring_cursor_store(p, &c);
 	p->stats.records += i;
 	p->stats.bytes += bytes;
 	return i;
@@ -496,7 +492,7 @@ rec_refuse(struct peer_ring_cons *c, uint32_t idx, uint32_t off, uint32_t l,
 
 	if (peer_ring_cons_check_truncated(c))
 		return;
-	if (l < PEER_RING_REC_MIN || l > PEER_RING_REC_MAX)
+	if (!peer_ring_rec_len_ok(l))
 		set_broken(&c->broken, c->reason, "record %u: length %u outside %u..%u", idx,
 			   l, PEER_RING_REC_MIN, PEER_RING_REC_MAX);
 	else if (off % PEER_RING_ALIGN)
@@ -522,10 +518,10 @@ cons_read_rec(struct peer_ring_cons *c, uint32_t idx, uint32_t *off_out, uint32_
 	uint32_t off = READ_ONCE(d->off);
 	uint32_t l = READ_ONCE(d->len);
 
-	/* Length in REC_MIN..REC_MAX (one unsigned compare), offset
-	 * aligned, and the record inside the data area (in 64 bits: no
-	 * wrap); rec_refuse says which failed. */
-	if (__builtin_expect(l - PEER_RING_REC_MIN > PEER_RING_REC_MAX - PEER_RING_REC_MIN ||
+	/* Length in REC_MIN..REC_MAX, offset aligned, and the record
+	 * inside the data area (in 64 bits: no wrap); rec_refuse says
+	 * which failed. */
+	if (__builtin_expect(!peer_ring_rec_len_ok(l) ||
 			     off % PEER_RING_ALIGN || (uint64_t)off + l > c->data_size, 0)) {
 		rec_refuse(c, idx, off, l, NULL);
 		return false;

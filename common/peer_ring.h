@@ -219,6 +219,13 @@ void peer_ring_prod_destroy(struct peer_ring_prod *p, bool unlink);
  * calls and their stack frames were a third of their cost.  What they
  * share with peer_ring.c is below; nothing else uses it. */
 
+/* THE record length rule, both ends: the header, and at most a 64 KiB
+ * GSO frame after it (one unsigned compare). */
+static inline bool peer_ring_rec_len_ok(uint32_t len)
+{
+	return len - PEER_RING_REC_MIN <= PEER_RING_REC_MAX - PEER_RING_REC_MIN;
+}
+
 /* Where the producer fills next: a copy of p->prod, used and head that a
  * burst keeps in registers (its stores into the descriptors could alias
  * *p, so fields of *p would be reloaded after each). */
@@ -251,14 +258,27 @@ static inline bool peer_ring_cursor_room(const struct peer_ring_prod *p,
 	return (uint64_t)*skip + need <= p->data_size - c->used;
 }
 
+/* p's cursor, and back into p. */
+static inline struct peer_ring_cursor peer_ring_cursor_of(const struct peer_ring_prod *p)
+{
+	return (struct peer_ring_cursor){ p->prod, p->used, p->head };
+}
+static inline void peer_ring_cursor_store(struct peer_ring_prod *p,
+					  const struct peer_ring_cursor *c)
+{
+	p->prod = c->prod;
+	p->used = c->used;
+	p->head = c->head;
+}
+
 /* The same on p's own cursor. */
 static inline bool peer_ring_prod_room(struct peer_ring_prod *p, uint32_t len,
 				       uint32_t *off, uint32_t *skip)
 {
-	struct peer_ring_cursor c = { p->prod, p->used, p->head };
+	struct peer_ring_cursor c = peer_ring_cursor_of(p);
 	bool room = peer_ring_cursor_room(p, &c, len, off, skip);
 
-	p->head = c.head;
+	peer_ring_cursor_store(p, &c);
 	return room;
 }
 
@@ -285,7 +305,7 @@ static inline void *peer_ring_reserve(struct peer_ring_prod *p, uint32_t len)
 	uint32_t off, skip;
 
 	assert(!p->reserved);
-	if (p->broken || len < PEER_RING_REC_MIN || len > PEER_RING_REC_MAX)
+	if (p->broken || !peer_ring_rec_len_ok(len))
 		return NULL;
 	if (!peer_ring_prod_room(p, len, &off, &skip))
 		return peer_ring_reserve_full(p, len);
@@ -314,14 +334,12 @@ static inline void peer_ring_cursor_queue(struct peer_ring_prod *p, struct peer_
  * length).  Private: the consumer sees it after peer_ring_publish. */
 static inline void peer_ring_commit(struct peer_ring_prod *p, uint32_t len)
 {
-	struct peer_ring_cursor c = { p->prod, p->used, p->head };
+	struct peer_ring_cursor c = peer_ring_cursor_of(p);
 
 	assert(p->reserved && len >= PEER_RING_REC_MIN && len <= p->res_len);
 	p->reserved = false;
 	peer_ring_cursor_queue(p, &c, p->res_off, p->res_skip, len);
-	p->prod = c.prod;
-	p->used = c.used;
-	p->head = c.head;
+	peer_ring_cursor_store(p, &c);
 	p->stats.records++;
 	p->stats.bytes += len;
 }

@@ -450,6 +450,10 @@ static enum rx_stop rx_pass_frames(struct vdev *vd, struct peer_ring_cons *ring,
 	struct peer_ring_rec recs[RX_PEEK];
 	unsigned left = VDEV_BUDGET;
 
+	/* Every link ring checks each header on its copy (host/peer/conn.c),
+	 * which is what rx_frame acts on. */
+	assert(ring->check_hdr);
+
 	while (left) {
 		int got = peer_ring_peek_burst(ring, recs, left < RX_PEEK ? left : RX_PEEK);
 

@@ -477,7 +477,9 @@ static void handle_hello(struct peer_conn *c, const struct peer_hello *h,
 		}
 		rp->rx_ok = true;
 		/* Records are frames: a header no correct sender writes
-		 * breaks the ring (and drops the link) like a bad index does. */
+		 * breaks the ring (and drops the link) like a bad index does.
+		 * The receive path (host/dp/rx.c) acts on the header copy
+		 * that check judged, and checks it no more. */
 		rp->rx.check_hdr = true;
 	}
 	/* The mappings keep the files: the ring fds are not needed any

@@ -726,6 +726,7 @@ static unsigned rx_through_ring(struct rig *r, const uint8_t *frame, uint32_t le
 	memset(h, 0, sizeof(*h));
 	assert_int_equal(peer_ring_create(&p, name, 16, PEER_RING_MIN_DATA, &fd), 0);
 	assert_int_equal(peer_ring_cons_attach(&c, fd, 16, PEER_RING_MIN_DATA), 0);
+	c.check_hdr = true;	/* as every link's receive ring (host/peer/conn.c) */
 	r->vd->dp.rx_ring[0] = &c;
 	r->vd->dp.link_pairs = 1;
 	for (unsigned i = 0; i < nbufs; i++) {
