@@ -166,14 +166,20 @@ static_assert(offsetof(struct virtio_net_hdr_v1_hash, padding_reserved) == 18,
 #define VNET_TXQ 1
 #define VNET_CTRLQ 2
 
-/* With MQ: receiveqK is 2(K-1), transmitqK 2(K-1)+1 (pairs counted from
- * 0 here), and the controlq comes after max_virtqueue_pairs pairs; without
- * MQ it is queue 2 whatever the device could offer. */
+/* 5.1.2: max_virtqueue_pairs counts when MQ or RSS is negotiated (N is
+ * then max_virtqueue_pairs, else 1).  receiveqK is 2(K-1), transmitqK
+ * 2(K-1)+1 (pairs counted from 0 here), and the controlq comes after the
+ * N pairs: queue 2 without either feature, whatever the device could
+ * offer. */
+static inline bool vnet_has_pairs(uint64_t features)
+{
+	return features & (VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_RSS));
+}
 static inline unsigned vnet_rxq(unsigned pair) { return 2u * pair; }
 static inline unsigned vnet_txq(unsigned pair) { return 2u * pair + 1u; }
-static inline unsigned vnet_ctrlq(unsigned max_pairs, bool mq)
+static inline unsigned vnet_ctrlq(unsigned max_pairs, uint64_t features)
 {
-	return mq ? 2u * max_pairs : VNET_CTRLQ;
+	return vnet_has_pairs(features) ? 2u * max_pairs : VNET_CTRLQ;
 }
 
 /* ---- 5.1.6.5 Control virtqueue --------------------------------------- */

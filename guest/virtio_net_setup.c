@@ -35,7 +35,6 @@
 			    VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | \
 			    VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_RSS) | \
 			    VIRTIO_BIT(VIRTIO_NET_F_HASH_REPORT))
-#define PAIRS_FEATURES	   (VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_RSS))
 
 /* 5.1.2's names, pair k counted from 1 (the first pair keeps the plain
  * names). */
@@ -485,7 +484,7 @@ static int choose_pairs(struct vnet_dev *d, uint16_t nq)
 {
 	uint16_t max = 1;
 	unsigned want = d->params.queue_pairs ? d->params.queue_pairs : 1;
-	bool pairs = (d->drv_features & PAIRS_FEATURES) != 0;	/* 5.1.2: MQ or RSS */
+	bool pairs = vnet_has_pairs(d->drv_features);
 
 	if (pairs) {
 		struct vt_cfg_field f = { offsetof(struct virtio_net_config, max_virtqueue_pairs),
@@ -507,7 +506,7 @@ static int choose_pairs(struct vnet_dev *d, uint16_t nq)
 	if (want > d->npairs)
 		log_warn("%u queue pairs asked for; the device has %u%s, using %u", want, max,
 			 pairs ? "" : " (no MQ)", d->npairs);
-	d->ctrl.index = (uint16_t)vnet_ctrlq(max, pairs);
+	d->ctrl.index = (uint16_t)vnet_ctrlq(max, d->drv_features);
 	if (nq < 2 * d->npairs || (d->has_ctrl && nq <= d->ctrl.index)) {
 		log_err("device has %u queues; %u pairs%s need %u", nq, d->npairs,
 			d->has_ctrl ? " and the controlq" : "",

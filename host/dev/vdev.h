@@ -287,16 +287,13 @@ bool vdev_running(const struct vdev *vd);
  * (5.1.2). */
 static inline unsigned vdev_ctrlq(const struct vdev *vd)
 {
-	return vnet_ctrlq(vd->max_pairs, vd->driver_features & (VIRTIO_BIT(VIRTIO_NET_F_MQ) |
-								   VIRTIO_BIT(VIRTIO_NET_F_RSS)));
+	return vnet_ctrlq(vd->max_pairs, vd->driver_features);
 }
 /* Pairs the driver may use: max_pairs with MQ or RSS negotiated, else 1
  * (5.1.2). */
 static inline unsigned vdev_pairs_negotiated(const struct vdev *vd)
 {
-	return (vd->driver_features & (VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_RSS)))
-		       ? vd->max_pairs
-		       : 1;
+	return vnet_has_pairs(vd->driver_features) ? vd->max_pairs : 1;
 }
 /* 5.1.6.5.5: the driver uses pairs 1..n (n in 1..vdev_pairs_negotiated),
  * every queue of which must be enabled; from now on frames go only to

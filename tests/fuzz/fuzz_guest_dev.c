@@ -794,10 +794,9 @@ static void check_info(struct vnet_dev *d, const struct seen *s)
 	for (unsigned i = 0; i < in.nqueues; i++) {
 		const struct vnet_queue_info *q = &in.queues[i];
 		/* 5.1.2: the pairs in order, the controlq after the device's
-		 * max_virtqueue_pairs pairs with MQ, else at 2. */
+		 * max_virtqueue_pairs pairs with MQ or RSS, else at 2. */
 		unsigned want = i < 2 * in.queue_pairs ? i
-			      : (in.driver_features & VIRTIO_BIT(VIRTIO_NET_F_MQ))
-				      ? 2 * in.max_queue_pairs : 2;
+				: vnet_ctrlq(in.max_queue_pairs, in.driver_features);
 
 		FUZZ_CHECK(q->name && q->kick && q->index == want);
 		FUZZ_CHECK(q->size >= 1 && q->size <= 32768 && q->size <= q->max_size);

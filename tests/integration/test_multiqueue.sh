@@ -141,6 +141,16 @@ if [ "$(field "$RUN/info" rss)" = on ] && [ "$(field "$RUN/info" rss_table)" = 1
 else
 	notok "info with --rss: $(cat "$RUN/info")"
 fi
+# RSS without MQ (bit 22 declined) still has max_virtqueue_pairs pairs, so
+# the controlq sits after them (5.1.2), where the device looks for it.
+"$GUEST" --socket "$(sock vm2 b)" --queues 4 --rss --decline 400000 info >"$RUN/info_nomq" 2>&1
+if [ "$(field "$RUN/info_nomq" rss)" = on ] && [ "$(field "$RUN/info_nomq" queue_pairs)" = 4 ] &&
+   grep -q "^controlq: index 8 " "$RUN/info_nomq" &&
+   ! grep -q "^driver_feature_names: .* MQ " "$RUN/info_nomq"; then
+	ok "--rss with MQ declined: 4 pairs, RSS set, the controlq at 8"
+else
+	notok "info with --rss, MQ declined: $(cat "$RUN/info_nomq")"
+fi
 # The sender starts once the receiver's configuration reached its device
 # (info above left one such line; wait for the next, bounded).
 told=$(grep -c "steers by RSS" "$RUN/host_vm1.log")
