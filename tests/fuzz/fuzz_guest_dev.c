@@ -287,7 +287,8 @@ static uint32_t scatter(const struct vq_chain *ch, const uint8_t *src, uint32_t 
  * count, or deliver a frame cut short. */
 static void act_rx(struct vdev *vd, const struct dev_act *a)
 {
-	static uint8_t frame[12 + 65536];
+	/* The largest header (HASH_REPORT's 20 bytes) and a u16 length. */
+	static uint8_t frame[sizeof(struct virtio_net_hdr_v1_hash) + UINT16_MAX];
 	static struct vq_buf bufs[16][4];
 	struct vq_chain ch[16];
 	struct vq_dev *vq = &vd->q[0].vq;
