@@ -179,6 +179,18 @@ int gmem_remove(struct gmem *gm, uint64_t gpa, uint64_t size)
 	return -ENOENT;
 }
 
+void *gmem_translate_miss(const struct gmem *gm, struct gmem_hint *h, uint64_t gpa,
+			  uint64_t len, bool write)
+{
+	const struct gmem_window *w = gmem_find(gm, gpa, len, write);
+
+	if (!w)
+		return NULL;
+	*h = (struct gmem_hint){ .gpa = w->gpa, .size = w->size, .hva = w->hva,
+				 .generation = gm->generation, .writable = w->writable };
+	return w->hva + (gpa - w->gpa);
+}
+
 uint64_t gmem_gpa_of(const struct gmem *gm, const void *p, uint64_t len)
 {
 	uintptr_t a = (uintptr_t)p;

@@ -71,12 +71,12 @@ unsigned gmem_repair(struct gmem *gm);
 /* Removes the window exactly matching [gpa, gpa+size); -ENOENT if none. */
 int gmem_remove(struct gmem *gm, uint64_t gpa, uint64_t size);
 
-/* Local pointer for [gpa, gpa+len), or NULL when the range is not wholly
- * inside one window (len 0 is refused too).  `write` asks for a window the
- * device may write.  Inline: the device translates every buffer of every
- * chain through it, and a call cost a third of the work. */
-static inline void *gmem_translate(const struct gmem *gm, uint64_t gpa, uint64_t len,
-				   bool write)
+/* The window holding all of [gpa, gpa+len), or NULL when none does (len
+ * 0 is refused too).  `write` asks for a window the device may write.
+ * The one rule of a translation: gmem_translate and the hinted one use
+ * it. */
+static inline const struct gmem_window *gmem_find(const struct gmem *gm, uint64_t gpa,
+						   uint64_t len, bool write)
 {
 	if (len == 0 || gpa + len < gpa)
 		return NULL;
@@ -94,9 +94,52 @@ static inline void *gmem_translate(const struct gmem *gm, uint64_t gpa, uint64_t
 			return NULL;
 		if (write && !w->writable)
 			return NULL;
-		return w->hva + off;
+		return w;
 	}
 	return NULL;
+}
+
+/* Local pointer for [gpa, gpa+len), or NULL (gmem_find).  Inline: the
+ * device translates every buffer of every chain through it, and a call
+ * cost a third of the work. */
+static inline void *gmem_translate(const struct gmem *gm, uint64_t gpa, uint64_t len,
+				   bool write)
+{
+	const struct gmem_window *w = gmem_find(gm, gpa, len, write);
+
+	return w ? w->hva + (gpa - w->gpa) : NULL;
+}
+
+/* The window one user's last translation hit (a queue's: its buffers
+ * are nearly always in one window), for gmem_translate_hinted.  Private
+ * to that user, and trusted only while gm->generation is the one it was
+ * taken at: every change to the windows bumps it, so a hint never
+ * outlives the mapping it names.  Zeroed, it matches nothing. */
+struct gmem_hint {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *hva;
+	uint32_t generation;
+	bool writable;
+};
+
+/* gmem_translate through a hint: the window of its last call when the
+ * range lies wholly in it (the same tests as gmem_find's, on a window gm
+ * has now), else gmem_find's answer, remembered. */
+void *gmem_translate_miss(const struct gmem *gm, struct gmem_hint *h, uint64_t gpa,
+			  uint64_t len, bool write);
+static inline void *gmem_translate_hinted(const struct gmem *gm, struct gmem_hint *h,
+					  uint64_t gpa, uint64_t len, bool write)
+{
+	/* As gmem_translate: one compare for both ends, lengths instead
+	 * of end addresses. */
+	uint64_t off = gpa - h->gpa;
+
+	if (__builtin_expect(h->generation == gm->generation && off < h->size && len &&
+				     len <= h->size - off && (!write || h->writable),
+			     1))
+		return h->hva + off;
+	return gmem_translate_miss(gm, h, gpa, len, write);
 }
 
 /* Driver-side inverse: gpa of a local pointer range, or UINT64_MAX. */

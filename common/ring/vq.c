@@ -77,6 +77,9 @@ int vq_dev_init(struct vq_dev *vq, enum vq_layout layout, uint16_t size,
 	}
 	vq->flags = flags;
 	vq->gm = gm;
+	/* A hint of another map, or of this one before it changed, must not
+	 * match by a chance equal generation. */
+	memset(&vq->gm_hint, 0, sizeof(vq->gm_hint));
 	vq->ready = false;
 
 	if (!a || !gm) {

@@ -88,6 +88,9 @@ struct vq_dev {
 	uint16_t size;
 	uint32_t flags;			/* VQ_F_* */
 	const struct gmem *gm;
+	/* The window the last buffer was in (vq_buffer_check): private,
+	 * revalidated against gm's generation, cleared by vq_dev_init. */
+	struct gmem_hint gm_hint;
 	bool ready;
 	bool broken;
 	char reason[VQ_REASON_LEN];

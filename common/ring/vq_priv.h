@@ -178,7 +178,7 @@ void vq_dev_buffer_broken(struct vq_dev *vq, const struct vq_walk *w,
  * the caller's chain kind) and a translation of all of it.  *out is set
  * for VQ_BUF_OK.  Inline: it runs for every buffer of every chain. */
 static inline enum vq_buf_fault
-vq_buffer_check(const struct vq_dev *vq, bool after_writable, uint64_t addr,
+vq_buffer_check(struct vq_dev *vq, bool after_writable, uint64_t addr,
 		uint32_t len, bool writable, enum vq_chain_kind kind, struct vq_buf *out)
 {
 	void *p;
@@ -196,7 +196,7 @@ vq_buffer_check(const struct vq_dev *vq, bool after_writable, uint64_t addr,
 	}
 	if (addr + len < addr)
 		return VQ_BUF_OVERFLOW;
-	p = gmem_translate(vq->gm, addr, len, writable);
+	p = gmem_translate_hinted(vq->gm, &vq->gm_hint, addr, len, writable);
 	if (__builtin_expect(p == NULL, 0))
 		return VQ_BUF_UNMAPPED;
 	out->ptr = p;

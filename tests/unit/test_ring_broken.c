@@ -313,6 +313,83 @@ static void test_writable_buffer_in_read_only_memory(void **state)
 	h_close(&h);
 }
 
+/* ---- the queue's translation hint (gmem_translate_hinted) ------------
+ * A pop remembers the window its buffer was in; the next buffer gets the
+ * same checks whether it hits that window or not, and a window changed
+ * since is never used through the hint. */
+
+#define GPA2 0x1000000ull	/* a second window, buffers only */
+
+static void test_hint_straddling_end_after_good_buffer(void **state)
+{
+	struct hostile h;
+
+	h_open(&h, state, 0);
+	advance_to(&h, 1);	/* the hint: the RAM window */
+	put(&h, 1, GPA + MEM_BYTES - 10, 64, 0);
+	publish(&h, 1);
+	expect_broken(&h, VQ_CHAIN_ANY, "outside guest memory");
+	h_close(&h);
+}
+
+static void test_hint_writable_after_readable_in_read_only_window(void **state)
+{
+	struct hostile h;
+	static uint8_t ro[4096];
+
+	h_open(&h, state, 0);
+	assert_int_equal(gmem_add(&h.gm, GPA2, sizeof(ro), ro, false), 0);
+	put(&h, 0, GPA2, 64, 0);
+	publish(&h, 0);
+	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_ANY), 1);
+	assert_ptr_equal(h.ch.bufs[0].ptr, ro);
+	put(&h, 1, GPA2 + 64, 64, F_WRITE);
+	publish(&h, 1);
+	expect_broken(&h, VQ_CHAIN_ANY, "may not write");
+	h_close(&h);
+}
+
+static void test_hint_window_removed_after_pop(void **state)
+{
+	struct hostile h;
+	static uint8_t w2[4096];
+
+	h_open(&h, state, 0);
+	assert_int_equal(gmem_add(&h.gm, GPA2, sizeof(w2), w2, true), 0);
+	put(&h, 0, GPA2, 64, F_WRITE);
+	publish(&h, 0);
+	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_ANY), 1);
+	assert_ptr_equal(h.ch.bufs[0].ptr, w2);
+	assert_int_equal(gmem_remove(&h.gm, GPA2, sizeof(w2)), 0);
+	put(&h, 1, GPA2 + 64, 64, F_WRITE);
+	publish(&h, 1);
+	expect_broken(&h, VQ_CHAIN_ANY, "outside guest memory");
+	h_close(&h);
+}
+
+static void test_hint_window_mapped_again_elsewhere(void **state)
+{
+	struct hostile h;
+	static uint8_t before[4096], after[4096];
+
+	h_open(&h, state, 0);
+	assert_int_equal(gmem_add(&h.gm, GPA2, sizeof(before), before, true), 0);
+	put(&h, 0, GPA2 + 128, 64, F_WRITE);
+	publish(&h, 0);
+	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_ANY), 1);
+	assert_ptr_equal(h.ch.bufs[0].ptr, before + 128);
+	/* The same guest range, other local memory: the next buffer goes
+	 * there, not to the remembered mapping. */
+	assert_int_equal(gmem_remove(&h.gm, GPA2, sizeof(before)), 0);
+	assert_int_equal(gmem_add(&h.gm, GPA2, sizeof(after), after, true), 0);
+	put(&h, 1, GPA2 + 128, 64, F_WRITE);
+	publish(&h, 1);
+	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_ANY), 1);
+	assert_ptr_equal(h.ch.bufs[0].ptr, after + 128);
+	assert_false(h.dev.broken);
+	h_close(&h);
+}
+
 /* Three buffers of 1.5 GiB: each inside (reserved, never touched) guest
  * RAM, together more than a 32-bit length can say. */
 static void test_chain_total_length_overflows(void **state)
@@ -1225,6 +1302,10 @@ static const struct ring_case cases[] = {
 	CASE(test_buffer_below_ram, RING_ALL, 0, 0),
 	CASE(test_buffer_address_plus_len_overflows, RING_ALL, 0, 0),
 	CASE(test_writable_buffer_in_read_only_memory, RING_ALL, 0, 0),
+	CASE(test_hint_straddling_end_after_good_buffer, RING_ALL, 0, 0),
+	CASE(test_hint_writable_after_readable_in_read_only_window, RING_ALL, 0, 0),
+	CASE(test_hint_window_removed_after_pop, RING_ALL, 0, 0),
+	CASE(test_hint_window_mapped_again_elsewhere, RING_ALL, 0, 0),
 	CASE(test_chain_total_length_overflows, RING_ALL, 0, 0),
 	CASE(test_chain_longer_than_queue, RING_ALL, 0, 0),
 	CASE(test_writable_in_read_only_chain, RING_ALL, 0, 0),
