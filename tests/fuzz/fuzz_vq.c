@@ -9,7 +9,8 @@
  * length of an op script and the script, then the bytes of guest RAM.
  * The device runs vq_dev_init and then, op by op, vq_dev_pop / unpop /
  * push / flush / set_notify / has_avail, with the driver's writes to RAM
- * interleaved.  Like the device's callers, the harness touches every
+ * interleaved, and the read-only window unmapped and mapped again (the
+ * queue re-initialised, as the device does).  Like the device's callers, the harness touches every
  * byte of every buffer a pop hands out (reads the readable ones, writes
  * the writable ones: ASan sees any byte outside guest RAM), pushes chains
  * in pop order with at most their writable length, and gives back only
@@ -31,6 +32,7 @@
 
 static uint8_t *ram, *ro;
 static struct gmem gm;
+static bool ro_mapped;	/* the read-only window is in gm now */
 
 struct held {
 	struct vq_chain ch;
@@ -46,6 +48,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (gmem_add(&gm, RAM_GPA, RAM_SIZE, ram, true) ||
 	    gmem_add(&gm, RO_GPA, RO_SIZE, ro, false))
 		abort();
+	ro_mapped = true;
 	return 0;
 }
 
@@ -73,9 +76,19 @@ static bool in_window(const uint8_t *p, uint32_t len, const uint8_t *base, size_
 	return p >= base && len <= size && (size_t)(p - base) <= size - len;
 }
 
+/* The read-only window goes away (DMA_UNMAP) or comes back: a buffer the
+ * queue hands out after that must not be in it, whatever the queue
+ * remembers of its last translation (gmem_translate_hinted). */
+static void toggle_ro(void)
+{
+	if (ro_mapped ? gmem_remove(&gm, RO_GPA, RO_SIZE) : gmem_add(&gm, RO_GPA, RO_SIZE, ro, false))
+		abort();
+	ro_mapped = !ro_mapped;
+}
+
 /* What the device's callers do with a chain: read the readable buffers
  * and fill the writable ones.  A writable buffer must lie in writable
- * guest memory. */
+ * guest memory, and every buffer in a window mapped now. */
 static void touch(const struct vq_chain *ch)
 {
 	volatile uint8_t sink = 0;
@@ -86,7 +99,7 @@ static void touch(const struct vq_chain *ch)
 		if (!b->len)	/* a valid pointer, never read or written */
 			continue;
 		FUZZ_CHECK(in_window(b->ptr, b->len, ram, RAM_SIZE) ||
-			   (i < ch->n_out && in_window(b->ptr, b->len, ro, RO_SIZE)));
+			   (ro_mapped && i < ch->n_out && in_window(b->ptr, b->len, ro, RO_SIZE)));
 		if (i < ch->n_out) {
 			for (uint32_t k = 0; k < b->len; k++)
 				sink ^= b->ptr[k];
@@ -196,8 +209,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3:
 			(void)vq_dev_flush(&vq);
 			break;
-		case 4:
-			(void)vq_dev_set_notify(&vq, arg & 1);
+		case 4:	/* arg bit 7: the read-only window unmapped or mapped again */
+			if (arg & 0x80) {
+				toggle_ro();
+				/* As the device does on DMA_UNMAP (and MAP):
+				 * its rings translated again (vdev_mem_changed). */
+				if (vq_dev_init(&vq, layout, qsize, flags, &a, &gm) != 0)
+					FUZZ_CHECK(vq.broken && vq.reason[0] != '\0');
+			} else
+				(void)vq_dev_set_notify(&vq, arg & 1);
 			break;
 		case 5:	/* arg bit 7: a burst of (arg & 7) + 1 pops, else has_avail */
 			if (!(arg & 0x80)) {
@@ -252,5 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (vq.broken)
 		FUZZ_TRACE("broken: %s\n", vq.reason);
 	vq_dev_reset(&vq);
+	if (!ro_mapped)
+		toggle_ro();	/* as it was for the next input */
 	return 0;
 }
