@@ -126,8 +126,10 @@ vq_pop_burst_loop(vq_pop_fn *pop, struct vq_dev *vq, struct vq_chain *ch,
 		if (rc <= 0)
 			return k ? (int)k : rc;
 		/* A popped chain fit: n_out + n_in <= cap. */
-		pool += ch[k].n_out + ch[k].n_in;
-		cap = (uint16_t)(cap - ch[k].n_out - ch[k].n_in);
+		uint16_t used = (uint16_t)(ch[k].n_out + ch[k].n_in);
+
+		pool += used;
+		cap = (uint16_t)(cap - used);
 	}
 	return (int)k;
 }
