@@ -38,7 +38,7 @@ bool bench_ring_room(struct peer_ring_prod *p, uint32_t len)
 {
 	uint32_t need = (len + PEER_RING_ALIGN - 1) / PEER_RING_ALIGN * PEER_RING_ALIGN;
 
-	return peer_ring_free_slots(p) > 0 && p->data_size - p->used >= 2 * need;
+	return peer_ring_free_slots(p) > 0 && p->data_size - peer_ring_prod_used(p) >= 2 * need;
 }
 
 static void count_fire(void *arg, int fd, uint64_t cnt)

@@ -190,7 +190,7 @@ void peer_ring_prod_destroy(struct peer_ring_prod *p, bool unlink)
 
 /* Rereads the consumer's index.  It may only move forward and never past
  * what we published; then the records it passed give their space back,
- * by the charges in our shadow (nothing else the consumer wrote is used). */
+ * by the totals in our shadow (nothing else the consumer wrote is used). */
 static void prod_refresh_cons(struct peer_ring_prod *p)
 {
 	/* acquire: the consumer's reads of the records it releases happen
@@ -212,8 +212,9 @@ static void prod_refresh_cons(struct peer_ring_prod *p)
 			   p->prod_pub);
 		return;
 	}
-	for (uint32_t i = 0; i < advance; i++)
-		p->used -= p->shadow[(p->cons + i) & p->mask].charge;
+	/* Record c - 1's slot still holds its total: a slot is reused only
+	 * desc_count records after the last one validated here. */
+	p->released = p->shadow[(c - 1) & p->mask].charged_end;
 	p->cons = c;
 }
 
@@ -246,10 +247,10 @@ unsigned peer_ring_put_burst(struct peer_ring_prod *p, const uint32_t *lens, uns
 			break;
 		if (!peer_ring_cursor_room(p, &c, len, &off, &skip)) {
 			/* As peer_ring_reserve_full: look at the consumer's
-			 * index again (it gives space back into p->used). */
+			 * index again (it gives space back). */
 			peer_ring_cursor_store(p, &c);
 			prod_refresh_cons(p);
-			c.used = p->used;
+			c = peer_ring_cursor_of(p);
 			if (p->broken || !peer_ring_cursor_room(p, &c, len, &off, &skip)) {
 				p->stats.full++;
 				break;

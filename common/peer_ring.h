@@ -133,9 +133,12 @@ struct peer_ring_stats {
 	uint64_t full;			/* producer: reserve found no room */
 };
 
-/* What the producer remembers of each in-flight record. */
+/* What the producer remembers of each in-flight record: the running
+ * total of data bytes charged (each record's skipped tail and aligned
+ * length) up to and including it.  When the consumer passes it, all that
+ * is free again, so releasing any number of records is one lookup. */
 struct peer_ring_shadow {
-	uint32_t charge;	/* data bytes it holds: skipped tail + aligned length */
+	uint32_t charged_end;
 };
 
 struct peer_ring_prod {
@@ -150,7 +153,11 @@ struct peer_ring_prod {
 	uint32_t prod_pub;	/* last index published */
 	uint32_t cons;		/* last validated consumer index */
 	uint32_t head;		/* data offset where the next record may start */
-	uint32_t used;		/* data bytes held by in-flight records */
+	/* Running totals of data bytes (mod 2^32): charged to records
+	 * queued, and given back by the consumer.  Held by records in
+	 * flight: charged - released (peer_ring_prod_used). */
+	uint32_t charged;
+	uint32_t released;
 
 	bool reserved;		/* a reserve() awaits its commit() */
 	uint32_t res_off, res_skip, res_len;
@@ -226,11 +233,18 @@ static inline bool peer_ring_rec_len_ok(uint32_t len)
 	return len - PEER_RING_REC_MIN <= PEER_RING_REC_MAX - PEER_RING_REC_MIN;
 }
 
-/* Where the producer fills next: a copy of p->prod, used and head that a
- * burst keeps in registers (its stores into the descriptors could alias
- * *p, so fields of *p would be reloaded after each). */
+/* Data bytes held by records in flight. */
+static inline uint32_t peer_ring_prod_used(const struct peer_ring_prod *p)
+{
+	return p->charged - p->released;
+}
+
+/* Where the producer fills next: a copy of p->prod, the bytes in use and
+ * charged, and head, that a burst keeps in registers (its stores into the
+ * descriptors could alias *p, so fields of *p would be reloaded after
+ * each). */
 struct peer_ring_cursor {
-	uint32_t prod, used, head;
+	uint32_t prod, used, charged, head;
 };
 
 /* THE placement rule.  Where a record of len bytes would go: at head, or
@@ -261,13 +275,13 @@ static inline bool peer_ring_cursor_room(const struct peer_ring_prod *p,
 /* p's cursor, and back into p. */
 static inline struct peer_ring_cursor peer_ring_cursor_of(const struct peer_ring_prod *p)
 {
-	return (struct peer_ring_cursor){ p->prod, p->used, p->head };
+	return (struct peer_ring_cursor){ p->prod, peer_ring_prod_used(p), p->charged, p->head };
 }
 static inline void peer_ring_cursor_store(struct peer_ring_prod *p,
 					  const struct peer_ring_cursor *c)
 {
 	p->prod = c->prod;
-	p->used = c->used;
+	p->charged = c->charged;
 	p->head = c->head;
 }
 
@@ -324,8 +338,9 @@ static inline void peer_ring_cursor_queue(struct peer_ring_prod *p, struct peer_
 	/* Relaxed stores: the release store of prod in publish orders them. */
 	WRITE_ONCE(p->desc[slot].off, off);
 	WRITE_ONCE(p->desc[slot].len, len);
-	p->shadow[slot].charge = skip + aligned;
+	c->charged += skip + aligned;
 	c->used += skip + aligned;
+	p->shadow[slot].charged_end = c->charged;
 	c->head = off + aligned;
 	c->prod++;
 }
