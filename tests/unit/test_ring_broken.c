@@ -320,14 +320,31 @@ static void test_writable_buffer_in_read_only_memory(void **state)
 
 #define GPA2 0x1000000ull	/* a second window, buffers only */
 
+/* Makes the one-buffer chain at position i (addr, 64 bytes, flags)
+ * available. */
+static void one_buffer(struct hostile *h, unsigned i, uint64_t addr, uint16_t flags)
+{
+	put(h, i, addr, 64, flags);
+	publish(h, (uint16_t)i);
+}
+
+/* Pops the chain at position i, a buffer at addr that must come out at
+ * local address want: the hint now names want's window. */
+static void pop_at(struct hostile *h, unsigned i, uint64_t addr, uint16_t flags,
+		   const uint8_t *want)
+{
+	one_buffer(h, i, addr, flags);
+	assert_int_equal(vq_dev_pop(&h->dev, &h->ch, VQ_CHAIN_ANY), 1);
+	assert_ptr_equal(h->ch.bufs[0].ptr, want);
+}
+
 static void test_hint_straddling_end_after_good_buffer(void **state)
 {
 	struct hostile h;
 
 	h_open(&h, state, 0);
-	advance_to(&h, 1);	/* the hint: the RAM window */
-	put(&h, 1, GPA + MEM_BYTES - 10, 64, 0);
-	publish(&h, 1);
+	pop_at(&h, 0, BUF, 0, h.mem + BUF_OFF);
+	one_buffer(&h, 1, GPA + MEM_BYTES - 10, 0);
 	expect_broken(&h, VQ_CHAIN_ANY, "outside guest memory");
 	h_close(&h);
 }
@@ -339,12 +356,8 @@ static void test_hint_writable_after_readable_in_read_only_window(void **state)
 
 	h_open(&h, state, 0);
 	assert_int_equal(gmem_add(&h.gm, GPA2, sizeof(ro), ro, false), 0);
-	put(&h, 0, GPA2, 64, 0);
-	publish(&h, 0);
-	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_ANY), 1);
-	assert_ptr_equal(h.ch.bufs[0].ptr, ro);
-	put(&h, 1, GPA2 + 64, 64, F_WRITE);
-	publish(&h, 1);
+	pop_at(&h, 0, GPA2, 0, ro);
+	one_buffer(&h, 1, GPA2 + 64, F_WRITE);
 	expect_broken(&h, VQ_CHAIN_ANY, "may not write");
 	h_close(&h);
 }
@@ -356,17 +369,15 @@ static void test_hint_window_removed_after_pop(void **state)
 
 	h_open(&h, state, 0);
 	assert_int_equal(gmem_add(&h.gm, GPA2, sizeof(w2), w2, true), 0);
-	put(&h, 0, GPA2, 64, F_WRITE);
-	publish(&h, 0);
-	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_ANY), 1);
-	assert_ptr_equal(h.ch.bufs[0].ptr, w2);
+	pop_at(&h, 0, GPA2, F_WRITE, w2);
 	assert_int_equal(gmem_remove(&h.gm, GPA2, sizeof(w2)), 0);
-	put(&h, 1, GPA2 + 64, 64, F_WRITE);
-	publish(&h, 1);
+	one_buffer(&h, 1, GPA2 + 64, F_WRITE);
 	expect_broken(&h, VQ_CHAIN_ANY, "outside guest memory");
 	h_close(&h);
 }
 
+/* The same guest range, other local memory: the next buffer goes there,
+ * not to the remembered mapping. */
 static void test_hint_window_mapped_again_elsewhere(void **state)
 {
 	struct hostile h;
@@ -374,18 +385,10 @@ static void test_hint_window_mapped_again_elsewhere(void **state)
 
 	h_open(&h, state, 0);
 	assert_int_equal(gmem_add(&h.gm, GPA2, sizeof(before), before, true), 0);
-	put(&h, 0, GPA2 + 128, 64, F_WRITE);
-	publish(&h, 0);
-	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_ANY), 1);
-	assert_ptr_equal(h.ch.bufs[0].ptr, before + 128);
-	/* The same guest range, other local memory: the next buffer goes
-	 * there, not to the remembered mapping. */
+	pop_at(&h, 0, GPA2 + 128, F_WRITE, before + 128);
 	assert_int_equal(gmem_remove(&h.gm, GPA2, sizeof(before)), 0);
 	assert_int_equal(gmem_add(&h.gm, GPA2, sizeof(after), after, true), 0);
-	put(&h, 1, GPA2 + 128, 64, F_WRITE);
-	publish(&h, 1);
-	assert_int_equal(vq_dev_pop(&h.dev, &h.ch, VQ_CHAIN_ANY), 1);
-	assert_ptr_equal(h.ch.bufs[0].ptr, after + 128);
+	pop_at(&h, 1, GPA2 + 128, F_WRITE, after + 128);
 	assert_false(h.dev.broken);
 	h_close(&h);
 }
