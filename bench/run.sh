@@ -733,4 +733,10 @@ else
 	log "no plot: gnuplot missing or nothing to plot"
 fi
 cat "$BASE.md"
-log "wrote $BASE.json $BASE.md $BASE.png in ${ELAPSED}s"
+# Name only what is there (a run of the instructions scenario alone has
+# nothing to plot).
+written=
+for f in "$BASE.json" "$BASE.md" "$BASE.png"; do
+	if [ -s "$f" ]; then written="$written $f"; fi
+done
+log "wrote$written in ${ELAPSED}s"
