@@ -332,6 +332,19 @@ tp_wait() {
 		i=$((i + 1))
 	done
 }
+# tp_wait_secs FILE COUNTER N: until COUNTER showed traffic in N seconds
+# (at most N + 30 s).  A measurement waits for its seconds rather than
+# sleeping for them: testpmd prints a second late on a loaded machine,
+# and a short run (test_bench's 1 s) could then end with only the ramp
+# second, which tp_pps leaves out.
+tp_wait_secs() {
+	i=0
+	while [ "$(grep "$2:" "$1" 2>/dev/null | awk '$2 > 0 { n++ } END { print n + 0 }')" -lt "$3" ] &&
+		[ $i -lt $((($3 + 30) * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 # tp_pps FILE COUNTER: the median of the seconds with traffic, the first
 # (ramp) left out.
 tp_pps() {
@@ -368,7 +381,10 @@ dpdk_pair() {
 	up=$TP
 	if [ "$rxs" = vhost ]; then f=$WORK/dpdk-vhost.out; else f=$WORK/dpdk-virtio.out; fi
 	tp_wait "$f" Rx-pps
-	sleep $((SECS + 1))
+	# SECS seconds after the ramp, for the receiver's count and for
+	# virtio-user's own (frontend_pps).
+	tp_wait_secs "$f" Rx-pps $((SECS + 1))
+	tp_wait_secs "$WORK/dpdk-virtio.out" $fc $((SECS + 1))
 	testpmd_stop $up
 	testpmd_stop $vp
 	pps=$(tp_pps "$f" Rx-pps)
@@ -443,7 +459,7 @@ face_run() {
 	fi
 	up=$TP
 	tp_wait "$WORK/face.out" $fc
-	sleep $((SECS + 1))
+	tp_wait_secs "$WORK/face.out" $fc $((SECS + 1))
 	testpmd_stop $up
 	# The peer prints its count when told to stop.
 	kill -TERM $pp 2>/dev/null
