@@ -321,26 +321,17 @@ testpmd_stop() { # pid: SIGINT (testpmd prints its totals and exits)
 	wait "$1" 2>/dev/null
 	bg_done "$1"
 }
-# tp_wait FILE COUNTER: until COUNTER (Rx-pps / Tx-pps) shows traffic;
-# start-up (mbuf pools) takes seconds and varies with the load, so the
-# measurement starts from the first second with traffic (at most 40 s).
+# tp_wait FILE COUNTER N: until COUNTER (Rx-pps / Tx-pps) showed traffic
+# in N seconds.  Start-up (mbuf pools) takes seconds and varies with the
+# load, so a measurement starts from the first second with traffic (at
+# most 40 s), and waits for its seconds rather than sleeping for them:
+# testpmd prints a second late on a loaded machine, and a short run
+# (test_bench's 1 s) could then end with only the ramp second, which
+# tp_pps leaves out.
 tp_wait() {
 	i=0
-	while ! grep "$2:" "$1" 2>/dev/null | awk '$2 > 0 { ok = 1 } END { exit !ok }' &&
-		[ $i -lt 400 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-# tp_wait_secs FILE COUNTER N: until COUNTER showed traffic in N seconds
-# (at most N + 30 s).  A measurement waits for its seconds rather than
-# sleeping for them: testpmd prints a second late on a loaded machine,
-# and a short run (test_bench's 1 s) could then end with only the ramp
-# second, which tp_pps leaves out.
-tp_wait_secs() {
-	i=0
 	while [ "$(grep "$2:" "$1" 2>/dev/null | awk '$2 > 0 { n++ } END { print n + 0 }')" -lt "$3" ] &&
-		[ $i -lt $((($3 + 30) * 10)) ]; do
+		[ $i -lt $((($3 + 40) * 10)) ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -380,11 +371,10 @@ dpdk_pair() {
 	testpmd_start dpdk-virtio 1 $um "$sz" "net_virtio_user0,path=$sock,queues=1$uargs" --single-file-segments
 	up=$TP
 	if [ "$rxs" = vhost ]; then f=$WORK/dpdk-vhost.out; else f=$WORK/dpdk-virtio.out; fi
-	tp_wait "$f" Rx-pps
 	# SECS seconds after the ramp, for the receiver's count and for
 	# virtio-user's own (frontend_pps).
-	tp_wait_secs "$f" Rx-pps $((SECS + 1))
-	tp_wait_secs "$WORK/dpdk-virtio.out" $fc $((SECS + 1))
+	tp_wait "$f" Rx-pps $((SECS + 1))
+	tp_wait "$WORK/dpdk-virtio.out" $fc $((SECS + 1))
 	testpmd_stop $up
 	testpmd_stop $vp
 	pps=$(tp_pps "$f" Rx-pps)
@@ -458,8 +448,7 @@ face_run() {
 		tot=RX-packets
 	fi
 	up=$TP
-	tp_wait "$WORK/face.out" $fc
-	tp_wait_secs "$WORK/face.out" $fc $((SECS + 1))
+	tp_wait "$WORK/face.out" $fc $((SECS + 1))
 	testpmd_stop $up
 	# The peer prints its count when told to stop.
 	kill -TERM $pp 2>/dev/null

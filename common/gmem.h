@@ -71,30 +71,30 @@ unsigned gmem_repair(struct gmem *gm);
 /* Removes the window exactly matching [gpa, gpa+size); -ENOENT if none. */
 int gmem_remove(struct gmem *gm, uint64_t gpa, uint64_t size);
 
-/* The window holding all of [gpa, gpa+len), or NULL when none does (len
- * 0 is refused too).  `write` asks for a window the device may write.
- * The one rule of a translation: gmem_translate and the hinted one use
- * it. */
+/* THE rule of a translation: [gpa, gpa+len) lies wholly in the window
+ * [w_gpa, w_gpa+w_size), len > 0, and a write only into a writable one.
+ * One compare for both ends: a gpa below the window wraps to at least
+ * 2^64 - w_gpa, which is more than w_size (no window reaches 2^64,
+ * gmem_add).  Lengths are compared instead of end addresses so nothing
+ * overflows, and gpa + len cannot wrap once it fits. */
+static inline bool gmem_range_in(uint64_t w_gpa, uint64_t w_size, bool w_writable,
+				 uint64_t gpa, uint64_t len, bool write)
+{
+	uint64_t off = gpa - w_gpa;
+
+	return off < w_size && len && len <= w_size - off && (!write || w_writable);
+}
+
+/* The window holding all of [gpa, gpa+len), or NULL when none does
+ * (gmem_range_in).  `write` asks for a window the device may write. */
 static inline const struct gmem_window *gmem_find(const struct gmem *gm, uint64_t gpa,
 						   uint64_t len, bool write)
 {
-	if (len == 0 || gpa + len < gpa)
-		return NULL;
 	for (unsigned i = 0; i < gm->n; i++) {
 		const struct gmem_window *w = &gm->win[i];
-		/* One compare for both ends: a gpa below the window wraps
-		 * to at least 2^64 - w->gpa, which is more than w->size (no
-		 * window reaches 2^64, gmem_add).  Lengths are compared
-		 * instead of end addresses so nothing overflows. */
-		uint64_t off = gpa - w->gpa;
 
-		if (off >= w->size)
-			continue;
-		if (len > w->size - off)
-			return NULL;
-		if (write && !w->writable)
-			return NULL;
-		return w;
+		if (gmem_range_in(w->gpa, w->size, w->writable, gpa, len, write))
+			return w;
 	}
 	return NULL;
 }
@@ -124,21 +124,17 @@ struct gmem_hint {
 };
 
 /* gmem_translate through a hint: the window of its last call when the
- * range lies wholly in it (the same tests as gmem_find's, on a window gm
- * has now), else gmem_find's answer, remembered. */
+ * range lies in it (gmem_range_in, on a window gm has now), else
+ * gmem_find's answer, remembered. */
 void *gmem_translate_miss(const struct gmem *gm, struct gmem_hint *h, uint64_t gpa,
 			  uint64_t len, bool write);
 static inline void *gmem_translate_hinted(const struct gmem *gm, struct gmem_hint *h,
 					  uint64_t gpa, uint64_t len, bool write)
 {
-	/* As gmem_translate: one compare for both ends, lengths instead
-	 * of end addresses. */
-	uint64_t off = gpa - h->gpa;
-
-	if (__builtin_expect(h->generation == gm->generation && off < h->size && len &&
-				     len <= h->size - off && (!write || h->writable),
+	if (__builtin_expect(h->generation == gm->generation &&
+				     gmem_range_in(h->gpa, h->size, h->writable, gpa, len, write),
 			     1))
-		return h->hva + off;
+		return h->hva + (gpa - h->gpa);
 	return gmem_translate_miss(gm, h, gpa, len, write);
 }
 

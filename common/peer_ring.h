@@ -155,7 +155,7 @@ struct peer_ring_prod {
 	uint32_t head;		/* data offset where the next record may start */
 	/* Running totals of data bytes (mod 2^32): charged to records
 	 * queued, and given back by the consumer.  Held by records in
-	 * flight: charged - released (peer_ring_prod_used). */
+	 * flight: charged - released (peer_ring_cursor_used). */
 	uint32_t charged;
 	uint32_t released;
 
@@ -233,19 +233,19 @@ static inline bool peer_ring_rec_len_ok(uint32_t len)
 	return len - PEER_RING_REC_MIN <= PEER_RING_REC_MAX - PEER_RING_REC_MIN;
 }
 
-/* Data bytes held by records in flight. */
-static inline uint32_t peer_ring_prod_used(const struct peer_ring_prod *p)
-{
-	return p->charged - p->released;
-}
-
-/* Where the producer fills next: a copy of p->prod, the bytes in use and
- * charged, and head, that a burst keeps in registers (its stores into the
+/* Where the producer fills next: a copy of p->prod, charged, released
+ * and head that a burst keeps in registers (its stores into the
  * descriptors could alias *p, so fields of *p would be reloaded after
  * each). */
 struct peer_ring_cursor {
-	uint32_t prod, used, charged, head;
+	uint32_t prod, charged, released, head;
 };
+
+/* Data bytes held by records in flight, as the cursor sees them. */
+static inline uint32_t peer_ring_cursor_used(const struct peer_ring_cursor *c)
+{
+	return c->charged - c->released;
+}
 
 /* THE placement rule.  Where a record of len bytes would go: at head, or
  * at 0 when the tail of the area is too short (records never wrap; the
@@ -257,10 +257,11 @@ static inline bool peer_ring_cursor_room(const struct peer_ring_prod *p,
 					 uint32_t *off, uint32_t *skip)
 {
 	uint32_t need = (len + PEER_RING_ALIGN - 1) & ~(PEER_RING_ALIGN - 1);
+	uint32_t used = peer_ring_cursor_used(c);
 
 	if (c->prod - p->cons >= p->desc_count)
 		return false;
-	if (c->used == 0)
+	if (used == 0)
 		c->head = 0;	/* empty: start over, nothing to skip */
 	if (need <= p->data_size - c->head) {
 		*off = c->head;
@@ -269,13 +270,13 @@ static inline bool peer_ring_cursor_room(const struct peer_ring_prod *p,
 		*off = 0;
 		*skip = p->data_size - c->head;
 	}
-	return (uint64_t)*skip + need <= p->data_size - c->used;
+	return (uint64_t)*skip + need <= p->data_size - used;
 }
 
 /* p's cursor, and back into p. */
 static inline struct peer_ring_cursor peer_ring_cursor_of(const struct peer_ring_prod *p)
 {
-	return (struct peer_ring_cursor){ p->prod, peer_ring_prod_used(p), p->charged, p->head };
+	return (struct peer_ring_cursor){ p->prod, p->charged, p->released, p->head };
 }
 static inline void peer_ring_cursor_store(struct peer_ring_prod *p,
 					  const struct peer_ring_cursor *c)
@@ -283,6 +284,14 @@ static inline void peer_ring_cursor_store(struct peer_ring_prod *p,
 	p->prod = c->prod;
 	p->charged = c->charged;
 	p->head = c->head;
+}
+
+/* Data bytes held by p's records in flight. */
+static inline uint32_t peer_ring_prod_used(const struct peer_ring_prod *p)
+{
+	struct peer_ring_cursor c = peer_ring_cursor_of(p);
+
+	return peer_ring_cursor_used(&c);
 }
 
 /* The same on p's own cursor. */
@@ -339,7 +348,6 @@ static inline void peer_ring_cursor_queue(struct peer_ring_prod *p, struct peer_
 	WRITE_ONCE(p->desc[slot].off, off);
 	WRITE_ONCE(p->desc[slot].len, len);
 	c->charged += skip + aligned;
-	c->used += skip + aligned;
 	p->shadow[slot].charged_end = c->charged;
 	c->head = off + aligned;
 	c->prod++;

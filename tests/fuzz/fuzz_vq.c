@@ -10,11 +10,12 @@
  * The device runs vq_dev_init and then, op by op, vq_dev_pop / unpop /
  * push / flush / set_notify / has_avail, with the driver's writes to RAM
  * interleaved, and the read-only window unmapped and mapped again (the
- * queue re-initialised, as the device does).  Like the device's callers, the harness touches every
- * byte of every buffer a pop hands out (reads the readable ones, writes
- * the writable ones: ASan sees any byte outside guest RAM), pushes chains
- * in pop order with at most their writable length, and gives back only
- * chains popped since its last push, newest first.
+ * queue re-initialised, as the device does).  Like the device's callers,
+ * the harness touches every byte of every buffer a pop hands out (reads
+ * the readable ones, writes the writable ones: ASan sees any byte outside
+ * guest RAM), pushes chains in pop order with at most their writable
+ * length, and gives back only chains popped since its last push, newest
+ * first.
  */
 #include <errno.h>
 
